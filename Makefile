@@ -1,0 +1,131 @@
+# spotenv - keep spot environments on Tencent Cloud CVM at the shape in YAML.
+#
+#   make            build ./spotenv
+#   make test       run every test (unit, golden plans, CLI) against the build
+#   make check      install missing deps, build, test; then the same under
+#                   AddressSanitizer + UBSan; then the fuzzers briefly
+#   make demo       install missing deps, build, run the demo against `spotenv sim`
+#   make fuzz       build the libFuzzer targets (clang)
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make clean
+#
+# Knobs: CC, CFLAGS, LDFLAGS, PKG_CONFIG, SANITIZE=address,undefined,
+#        B (object directory), FUZZ_SECONDS.
+
+.DEFAULT_GOAL := all
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+DESTDIR ?=
+B ?= build
+BIN ?= spotenv
+FUZZ_SECONDS ?= 20
+
+PKGS := yaml-0.1 libcurl libcrypto libcjson libmicrohttpd
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+CMOCKA_CFLAGS = $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
+CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wno-format-nonliteral
+OPT ?= -O2 -g
+CFLAGS ?= $(OPT)
+ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP
+LDLIBS = $(PKG_LIBS) -lpthread -lm
+
+ifneq ($(SANITIZE),)
+ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+
+MODULES := util provider specs planner sim
+# Link order (dependents first) for each module's archive set.
+LIBS_util := util
+LIBS_provider := provider util
+LIBS_specs := specs util
+LIBS_planner := planner specs provider util
+LIBS_sim := sim provider specs util
+LIBS_all := planner sim specs provider util
+
+define module_rules
+SRCS_$(1) := $$(wildcard $(1)/*.c)
+OBJS_$(1) := $$(patsubst %.c,$(B)/%.o,$$(SRCS_$(1)))
+$(B)/lib$(1).a: $$(OBJS_$(1))
+	@rm -f $$@
+	$$(AR) rcs $$@ $$^
+endef
+$(foreach m,$(MODULES),$(eval $(call module_rules,$(m))))
+
+libs_of = $(foreach m,$(LIBS_$(1)),$(B)/lib$(m).a)
+
+CMD_SRCS := $(wildcard cmd/*.c)
+CMD_OBJS := $(patsubst %.c,$(B)/%.o,$(CMD_SRCS))
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
+
+.PHONY: all test check demo deps fuzz fuzz-run install uninstall clean format
+all: $(BIN)
+
+$(BIN): $(CMD_OBJS) $(call libs_of,all)
+	$(CC) $(LDFLAGS) -o $@ $(CMD_OBJS) $(call libs_of,all) $(LDLIBS)
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# Unit tests: tests/unit/test_<module>[_<what>].c links that module's libs.
+unit_mod = $(word 2,$(subst _, ,$(basename $(notdir $(1)))))
+define unit_rule
+$(B)/tests/$(basename $(notdir $(1))): $(1) $(call libs_of,$(call unit_mod,$(1))) $(wildcard tests/unit/*.h)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(ALL_CFLAGS) $$(CMOCKA_CFLAGS) $$(LDFLAGS) -o $$@ $$< $(call libs_of,$(call unit_mod,$(1))) $$(CMOCKA_LIBS) $$(LDLIBS)
+endef
+$(foreach t,$(UNIT_SRCS),$(eval $(call unit_rule,$(t))))
+
+tests-build: $(BIN) $(UNIT_BINS)
+.PHONY: tests-build
+
+test: tests-build
+	@B=$(B) SPOTENV=$(abspath $(BIN)) sh tests/run.sh
+
+deps:
+	@PKG_CONFIG=$(PKG_CONFIG) sh util/deps.sh
+
+check: deps
+	@sh tests/check.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory all >/dev/null
+	@sh tests/demo.sh
+
+# Fuzzing (clang/libFuzzer): tests/fuzz/fuzz_<module>_*.c.
+FUZZ_CC ?= clang
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(FUZZ_SRCS))
+FUZZ_FLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(PKG_CFLAGS)
+fuzz_mod = $(word 2,$(subst _, ,$(notdir $(1))))
+build-fuzz/%: tests/fuzz/%.c $(wildcard util/*.c provider/*.c specs/*.c) $(wildcard util/*.h provider/*.h specs/*.h)
+	@mkdir -p build-fuzz
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(foreach m,$(LIBS_$(call fuzz_mod,$@)),$(wildcard $(m)/*.c)) $(LDLIBS)
+fuzz: $(FUZZ_BINS)
+fuzz-run: fuzz
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh $(FUZZ_BINS)
+
+install: $(BIN)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 755 $(BIN) $(DESTDIR)$(BINDIR)/spotenv
+	install -m 644 docs/spotenv.1 $(DESTDIR)$(MANDIR)/man1/spotenv.1
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/spotenv $(DESTDIR)$(MANDIR)/man1/spotenv.1
+
+format:
+	clang-format -i $(wildcard */*.c */*.h)
+
+clean:
+	rm -rf build build-san build-fuzz spotenv tests/out
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

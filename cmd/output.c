@@ -1,0 +1,277 @@
+/*
+ * output.c - how spotenv speaks on stderr, and the option parser.
+ */
+#include "../util/setup.h"
+#include "../util/duration.h"
+#include "cmd.h"
+
+static void vmsg(const char *prefix, const char *fmt, va_list ap)
+{
+	fputs("spotenv: ", stderr);
+	fputs(prefix, stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+int cmd_errorf(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("error: ", fmt, ap);
+	va_end(ap);
+	return CMD_EXIT_ERROR;
+}
+
+int cmd_usagef(const char *cmdname, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("", fmt, ap);
+	va_end(ap);
+	if (cmdname)
+		fprintf(stderr, "Try 'spotenv help %s' for usage.\n", cmdname);
+	else
+		fprintf(stderr, "Try 'spotenv help' for usage.\n");
+	return CMD_EXIT_USAGE;
+}
+
+void cmd_warnf(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("warning: ", fmt, ap);
+	va_end(ap);
+}
+
+void cmd_notef(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("", fmt, ap);
+	va_end(ap);
+}
+
+int cmd_error_err(const struct err *e)
+{
+	const char *msg = e && e->msg ? e->msg : "unknown error";
+
+	if (e && e->file) {
+		fprintf(stderr, "%s", e->file);
+		if (e->line > 0)
+			fprintf(stderr, ":%d", e->line);
+		if (e->col > 0)
+			fprintf(stderr, ":%d", e->col);
+		fprintf(stderr, ": error: ");
+	} else {
+		fprintf(stderr, "spotenv: error: ");
+	}
+	if (e && e->path)
+		fprintf(stderr, "%s: ", e->path);
+	fputs(msg, stderr);
+	if (e && e->api_code) {
+		fprintf(stderr, " (%s", e->api_code);
+		if (e->api_message && *e->api_message)
+			fprintf(stderr, ": %s", e->api_message);
+		if (e->request_id && *e->request_id)
+			fprintf(stderr, ", RequestId %s", e->request_id);
+		fputc(')', stderr);
+	}
+	fputc('\n', stderr);
+	return CMD_EXIT_ERROR;
+}
+
+bool cmd_use_color(FILE *f, bool no_color)
+{
+	const char *nc = getenv("NO_COLOR");
+	const char *term = getenv("TERM");
+
+	if (no_color || (nc && *nc))
+		return false;
+	if (term && !strcmp(term, "dumb"))
+		return false;
+	return isatty(fileno(f)) == 1;
+}
+
+int cmd_finish_stdout(int ret)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "spotenv: error: cannot write to standard output: %s\n",
+			strerror(errno));
+		return CMD_EXIT_ERROR;
+	}
+	return ret;
+}
+
+void cmd_strlist_add(struct cmd_strlist *l, const char *s)
+{
+	ALLOC_GROW(l->v, l->n + 1, l->alloc);
+	l->v[l->n++] = s;
+}
+
+void cmd_strlist_free(struct cmd_strlist *l)
+{
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+void cmd_print_help(FILE *f, const char *usage, const char *about,
+		    const struct cmd_opt *opts)
+{
+	fprintf(f, "usage: spotenv %s\n", usage);
+	if (about && *about)
+		fprintf(f, "\n%s\n", about);
+	if (!opts || opts->kind == CMD_OPT_END)
+		return;
+	fprintf(f, "\nOptions:\n");
+	for (const struct cmd_opt *o = opts; o->kind != CMD_OPT_END; o++) {
+		char left[64];
+		int n;
+
+		if (o->shrt)
+			n = snprintf(left, sizeof(left), "-%c, --%s%s%s", o->shrt,
+				     o->lng, o->argname ? " " : "",
+				     o->argname ? o->argname : "");
+		else
+			n = snprintf(left, sizeof(left), "    --%s%s%s", o->lng,
+				     o->argname ? " " : "",
+				     o->argname ? o->argname : "");
+		if (n < 0 || (size_t)n >= sizeof(left))
+			left[sizeof(left) - 1] = '\0';
+		fprintf(f, "  %-28s %s\n", left, o->help ? o->help : "");
+	}
+	fprintf(f, "  %-28s %s\n", "-h, --help", "show this help");
+}
+
+static const struct cmd_opt *find_long(const struct cmd_opt *opts, const char *name,
+				       size_t len)
+{
+	for (const struct cmd_opt *o = opts; o && o->kind != CMD_OPT_END; o++)
+		if (strlen(o->lng) == len && !strncmp(o->lng, name, len))
+			return o;
+	return NULL;
+}
+
+static const struct cmd_opt *find_short(const struct cmd_opt *opts, char c)
+{
+	for (const struct cmd_opt *o = opts; o && o->kind != CMD_OPT_END; o++)
+		if (o->shrt && o->shrt == c)
+			return o;
+	return NULL;
+}
+
+static bool takes_arg(const struct cmd_opt *o)
+{
+	return o->kind != CMD_OPT_BOOL && o->kind != CMD_OPT_COUNT;
+}
+
+static int set_opt(const char *cmdname, const struct cmd_opt *o, const char *shown,
+		   const char *val)
+{
+	switch (o->kind) {
+	case CMD_OPT_BOOL:
+		*(bool *)o->dest = true;
+		return 0;
+	case CMD_OPT_COUNT:
+		(*(int *)o->dest)++;
+		return 0;
+	case CMD_OPT_STR:
+		*(const char **)o->dest = val;
+		return 0;
+	case CMD_OPT_STRLIST:
+		cmd_strlist_add(o->dest, val);
+		return 0;
+	case CMD_OPT_INT: {
+		char *end = NULL;
+		long v;
+
+		errno = 0;
+		v = strtol(val, &end, 10);
+		if (errno || !*val || *end || v < INT_MIN || v > INT_MAX ||
+		    ((o->min || o->max) && (v < o->min || v > o->max))) {
+			if (o->min || o->max)
+				return cmd_usagef(cmdname,
+						  "option '%s' expects a whole number from %ld to %ld, got '%s'",
+						  shown, o->min, o->max, val);
+			return cmd_usagef(cmdname, "option '%s' expects a whole number, got '%s'",
+					  shown, val);
+		}
+		*(int *)o->dest = (int)v;
+		return 0;
+	}
+	case CMD_OPT_DURATION: {
+		int64_t ms;
+
+		if (duration_parse(val, &ms) < 0)
+			return cmd_usagef(cmdname,
+					  "option '%s' expects a duration such as 30s, 5m or 1h30m, got '%s'",
+					  shown, val);
+		*(int64_t *)o->dest = ms;
+		return 0;
+	}
+	case CMD_OPT_END:
+		break;
+	}
+	return CMD_EXIT_USAGE;
+}
+
+int cmd_parse(const char *cmdname, const char *usage, const char *about,
+	      const struct cmd_opt *opts, int argc, char **argv,
+	      struct cmd_strlist *args)
+{
+	bool only_args = false;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const struct cmd_opt *o;
+		const char *val = NULL;
+		char shown[80];
+		int ret;
+
+		if (only_args || a[0] != '-' || !a[1]) {
+			cmd_strlist_add(args, a);
+			continue;
+		}
+		if (!strcmp(a, "--")) {
+			only_args = true;
+			continue;
+		}
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			cmd_print_help(stdout, usage, about, opts);
+			return -1;
+		}
+		if (a[1] == '-') {
+			const char *name = a + 2, *eq = strchr(name, '=');
+			size_t len = eq ? (size_t)(eq - name) : strlen(name);
+
+			o = find_long(opts, name, len);
+			snprintf(shown, sizeof(shown), "--%.*s", (int)(len > 60 ? 60 : len), name);
+			if (!o)
+				return cmd_usagef(cmdname, "unknown option '%s'", shown);
+			if (eq) {
+				if (!takes_arg(o))
+					return cmd_usagef(cmdname, "option '%s' takes no value", shown);
+				val = eq + 1;
+			}
+		} else {
+			o = find_short(opts, a[1]);
+			snprintf(shown, sizeof(shown), "-%c", a[1]);
+			if (!o || (a[2] && !takes_arg(o)))
+				return cmd_usagef(cmdname, "unknown option '%s'", a);
+			if (a[2])
+				val = a + 2;
+		}
+		if (takes_arg(o) && !val) {
+			if (i + 1 >= argc)
+				return cmd_usagef(cmdname, "option '%s' needs a value (%s)", shown,
+						  o->argname ? o->argname : "VALUE");
+			val = argv[++i];
+		}
+		if ((ret = set_opt(cmdname, o, shown, val)) != 0)
+			return ret;
+	}
+	return 0;
+}

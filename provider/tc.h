@@ -1,0 +1,296 @@
+/*
+ * tc.h - the Tencent Cloud CVM client: TC3 signing, credentials, HTTP with
+ * retries and rate limits, and the four CVM actions spotenv uses.
+ *
+ * Everything here is library code: it never prints; verbose call logs go
+ * through the log callback in struct tc_client_opts, already redacted.
+ * Secrets (SecretKey, token, derived keys, Authorization) never reach an
+ * err, a log line or any output, and are wiped after use.
+ *
+ * Ownership: every `out` value is caller-owned and freed with the matching
+ * *_free / *_clear function.  Strings passed in are borrowed.
+ */
+#ifndef SPOTENV_TC_H
+#define SPOTENV_TC_H
+
+#include "../util/setup.h"
+#include "../util/err.h"
+#include "../util/buf.h"
+
+#define TC_SERVICE "cvm"
+#define TC_VERSION "2017-03-12"
+#define TC_DEFAULT_ENDPOINT "https://cvm.tencentcloudapi.com"
+#define TC_TIME_WINDOW_SECONDS 300
+#define TC_MAX_PAGE 100      /* DescribeInstances Limit, ids per call */
+#define TC_MAX_RUN_COUNT 100 /* InstanceCount per RunInstances */
+#define TC_MAX_CLIENT_TOKEN 64
+
+/* ---------------------------------------------------------------------
+ * Signing (TC3-HMAC-SHA256), shared by the client and the emulator.
+ */
+
+/* One HTTP header as sent or received (name in any case). */
+struct tc_header {
+	const char *name;
+	const char *value;
+};
+
+/*
+ * What the signer needs.  `headers` are the headers to sign (at least
+ * content-type and host); they are lower-cased, trimmed and sorted by the
+ * signer.  payload is signed byte for byte.
+ */
+struct tc_sign_input {
+	const char *method;       /* "POST" */
+	const char *query;        /* "" for POST */
+	const struct tc_header *headers;
+	size_t nheaders;
+	const void *payload;
+	size_t payload_len;
+	const char *service;      /* "cvm" */
+	int64_t timestamp;        /* Unix seconds, as X-TC-Timestamp */
+	const char *secret_id;
+	const char *secret_key;   /* wiped copies only; never stored */
+};
+
+/* Every intermediate value, for tests and for the verifier. */
+struct tc_sign_output {
+	char payload_hash[65];
+	struct buf canonical_request;
+	char canonical_hash[65];
+	struct buf string_to_sign;
+	char date[11];            /* YYYY-MM-DD, UTC */
+	char signed_headers[256];
+	unsigned char secret_date[32];
+	unsigned char secret_service[32];
+	unsigned char secret_signing[32];
+	char signature[65];
+	struct buf authorization; /* secret: wipe with tc_sign_output_clear */
+};
+
+/* Sign; 0 or an error.  out must be cleared with tc_sign_output_clear. */
+int tc_sign(struct tc_sign_output *out, const struct tc_sign_input *in, struct err *e);
+/* Wipe derived keys and free buffers. */
+void tc_sign_output_clear(struct tc_sign_output *out);
+
+/* The UTC date (YYYY-MM-DD) of a Unix timestamp. */
+void tc_utc_date(char out[11], int64_t timestamp);
+
+/*
+ * Verify a received request.  `headers` are all received headers; the
+ * Authorization header is parsed, the headers it lists in SignedHeaders are
+ * looked up (a listed header that is missing fails), the credential scope
+ * date must equal the UTC date of X-TC-Timestamp, the service must match,
+ * and the timestamp must be within TC_TIME_WINDOW_SECONDS of now.
+ * lookup_secret finds the secret for a SecretId (returns NULL when
+ * unknown).  On failure returns ERR_AUTH with e->api_code set to the code
+ * the real service would answer (AuthFailure.SignatureFailure,
+ * AuthFailure.SignatureExpire, AuthFailure.SecretIdNotFound,
+ * AuthFailure.InvalidAuthorization, MissingParameter).
+ */
+int tc_verify(const char *method, const char *query, const struct tc_header *headers,
+	      size_t nheaders, const void *body, size_t body_len, const char *service,
+	      int64_t now, const char *(*lookup_secret)(void *ctx, const char *secret_id),
+	      void *ctx, struct err *e);
+
+/* ---------------------------------------------------------------------
+ * Credentials (design section 7): environment, INI file, tccli file.
+ */
+struct tc_cred {
+	char *secret_id;
+	char *secret_key; /* secret */
+	char *token;      /* secret; NULL for permanent keys */
+	char *source;     /* where they came from, for messages: "environment" */
+};
+
+/*
+ * Find credentials, first found wins.  profile may be NULL (then
+ * TENCENTCLOUD_PROFILE, then "default").  On failure the error names every
+ * place looked at.
+ */
+int tc_cred_load(struct tc_cred *out, const char *profile, struct err *e);
+/* Wipe and free. */
+void tc_cred_clear(struct tc_cred *cred);
+
+/* ---------------------------------------------------------------------
+ * Observed data.
+ */
+struct tc_tag {
+	char *key;
+	char *value;
+};
+
+struct tc_instance {
+	char *id;           /* ins-... */
+	char *name;
+	char *type;         /* InstanceType */
+	char *state;        /* InstanceState */
+	char *charge_type;  /* SPOTPAID, ... */
+	char *region;       /* filled by the caller that asked (not in the API object) */
+	char *zone;         /* Placement.Zone */
+	char *image;        /* ImageId */
+	char *vpc_id;       /* VirtualPrivateCloud.VpcId or NULL */
+	char *subnet_id;    /* VirtualPrivateCloud.SubnetId or NULL */
+	char *created;      /* CreatedTime as given */
+	int64_t created_unix; /* parsed; 0 when absent or unparsable */
+	struct tc_tag *tags;
+	size_t ntags;
+};
+
+struct tc_instance_list {
+	struct tc_instance *v;
+	size_t n, alloc;
+};
+
+/* Borrowed value of a tag, or NULL. */
+const char *tc_instance_tag(const struct tc_instance *in, const char *key);
+void tc_instance_clear(struct tc_instance *in);
+void tc_instance_copy(struct tc_instance *dst, const struct tc_instance *src);
+void tc_instance_list_clear(struct tc_instance_list *l);
+
+/* One SPOTPAID row of DescribeZoneInstanceConfigInfos. */
+struct tc_offer {
+	char *zone;
+	char *type;
+	char *status; /* SELL or SOLD_OUT */
+	char *price;  /* decimal string, Price.UnitPriceDiscount as given */
+	int cpu;
+	int memory_gb;
+};
+
+struct tc_offer_list {
+	struct tc_offer *v;
+	size_t n, alloc;
+};
+
+void tc_offer_list_clear(struct tc_offer_list *l);
+
+/* ---------------------------------------------------------------------
+ * The client.
+ */
+struct tc_client;
+
+struct tc_client_opts {
+	const char *endpoint;     /* NULL: SPOTENV_ENDPOINT, then TC_DEFAULT_ENDPOINT */
+	int parallelism;          /* requests in flight; 0 = 8 */
+	long connect_timeout_ms;  /* 0 = 5000 */
+	long timeout_ms;          /* 0 = 30000 */
+	int max_attempts;         /* 0 = 5 */
+	long backoff_base_ms;     /* 0 = 200 */
+	long backoff_cap_ms;      /* 0 = 5000 */
+	int rate_run;             /* per second; 0 = 10 (RunInstances) */
+	int rate_terminate;       /* 0 = 10 */
+	int rate_describe;        /* 0 = 40 (DescribeInstances) */
+	int rate_offers;          /* 0 = 40 (DescribeZoneInstanceConfigInfos) */
+	/* Verbose call log (redacted lines, no newline); NULL = quiet. */
+	void (*log)(void *ctx, const char *line);
+	void *log_ctx;
+};
+
+/* Creates a client; the credential is copied (and wiped on free). */
+int tc_client_new(struct tc_client **out, const struct tc_cred *cred,
+		  const struct tc_client_opts *opts, struct err *e);
+void tc_client_free(struct tc_client *c);
+
+/* Counters, for tests and benchmarks. */
+struct tc_client_stats {
+	uint64_t calls;    /* HTTP requests sent, retries included */
+	uint64_t retries;
+	uint64_t throttled;
+};
+void tc_client_stats(const struct tc_client *c, struct tc_client_stats *out);
+
+/*
+ * A generic action call, for batching: the request body is JSON text (the
+ * exact bytes are signed and sent), the response is the parsed
+ * Response object (cJSON *, caller frees with cJSON_Delete) or an err with
+ * code/message/RequestId and class.  tc_call_many runs n calls
+ * concurrently within the parallelism bound, with retries for each; it
+ * returns 0 when all succeeded, otherwise the first failure's code (each
+ * call keeps its own err).
+ */
+struct tc_call {
+	const char *action;
+	const char *region;
+	char *body;          /* owned by the caller */
+	void *response;      /* out: cJSON * of "Response", caller frees */
+	struct err err;      /* out */
+	int attempts;        /* out */
+};
+
+int tc_call_many(struct tc_client *c, struct tc_call *calls, size_t n);
+int tc_call_one(struct tc_client *c, struct tc_call *call);
+
+/* A DescribeInstances filter; values are ORed, filters ANDed. */
+struct tc_filter {
+	const char *name;          /* tag-key, tag:KEY, instance-id, zone, ... */
+	const char *const *values;
+	size_t nvalues;            /* <= 5 */
+};
+
+/*
+ * Every instance matching filters (or ids, not both) in region: first page
+ * with Limit 100, then the rest of the pages concurrently once TotalCount
+ * is known; de-duplicated by InstanceId; region filled in.  Appends to out.
+ */
+int tc_describe_instances(struct tc_client *c, const char *region,
+			  const struct tc_filter *filters, size_t nfilters,
+			  const char *const *ids, size_t nids,
+			  struct tc_instance_list *out, struct err *e);
+
+/* One spot launch (InstanceCount <= 100). */
+struct tc_run_request {
+	const char *region;
+	const char *zone;
+	const char *instance_type;
+	const char *image;
+	int count;
+	const char *max_price;       /* decimal string, sent as is */
+	const char *client_token;    /* <= 64 ASCII */
+	const char *instance_name;   /* NULL = none */
+	const struct tc_tag *tags;   /* TagSpecification, ResourceType instance */
+	size_t ntags;
+	const char *vpc_id, *subnet_id;
+	const char *const *security_group_ids;
+	size_t nsecurity_groups;
+	int public_ip_bandwidth_mbps;
+	const char *const *key_ids;
+	size_t nkey_ids;
+	bool keep_image_login;
+	const char *system_disk_type; /* NULL = default */
+	int system_disk_size_gb;      /* 0 = default */
+	const char *user_data_b64;    /* NULL = none */
+	bool dry_run;
+};
+
+/* Build the JSON body of a RunInstances request (deterministic key order). */
+char *tc_run_request_json(const struct tc_run_request *req);
+/*
+ * Launch; out_ids receives InstanceIdSet (caller frees each and the array).
+ * Retries reuse the ClientToken.  A DryRun success returns 0 with no ids
+ * (DryRunOperation is treated as success).
+ */
+int tc_run_instances(struct tc_client *c, const struct tc_run_request *req,
+		     char ***out_ids, size_t *out_n, struct err *e);
+/* Terminate ids in chunks of 100 (concurrently). */
+int tc_terminate_instances(struct tc_client *c, const char *region,
+			   const char *const *ids, size_t n, struct err *e);
+/*
+ * SPOTPAID offers in region, filtered by zones and types (either may be
+ * empty = all).  Appends to out.
+ */
+int tc_describe_offers(struct tc_client *c, const char *region,
+		       const char *const *zones, size_t nzones,
+		       const char *const *types, size_t ntypes,
+		       struct tc_offer_list *out, struct err *e);
+
+/* Classify an API error code (and HTTP status, 0 if none). */
+enum err_class tc_classify(const char *api_code, long http_status);
+
+/* Parsers (exposed for tests and fuzzing).  body need not be terminated. */
+int tc_parse_response(void **out_response, const char *body, size_t len, struct err *e);
+int tc_parse_instances(struct tc_instance_list *out, int64_t *total_count,
+		       const void *response, const char *region, struct err *e);
+int tc_parse_offers(struct tc_offer_list *out, const void *response, struct err *e);
+
+#endif

@@ -1,0 +1,48 @@
+#!/bin/sh
+# make check: build and test normally, then under ASan+UBSan, then fuzz
+# briefly.  Ends with one line "N passed, N failed" over all of it.
+set -u
+JOBS=${JOBS:-2}
+totals=$(mktemp)
+status=0
+export TEST_TOTALS="$totals"
+
+step() { printf '\n== %s ==\n' "$*"; }
+
+step "build (-Wall -Wextra -Werror)"
+if make -s -j"$JOBS" all tests-build; then
+	step "tests"
+	make -s test || status=1
+else
+	echo "0 1" >>"$totals"
+	status=1
+fi
+
+step "build with SANITIZE=address,undefined"
+SAN="B=build-san BIN=build-san/spotenv SANITIZE=address,undefined OPT=-O1\ -g"
+if make -s -j"$JOBS" B=build-san BIN=build-san/spotenv SANITIZE=address,undefined "OPT=-O1 -g" all tests-build; then
+	step "tests under sanitizers"
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		make -s B=build-san BIN=build-san/spotenv SANITIZE=address,undefined "OPT=-O1 -g" test || status=1
+else
+	echo "0 1" >>"$totals"
+	status=1
+fi
+: "$SAN"
+
+step "fuzzing (${FUZZ_SECONDS:-20}s per target)"
+if command -v clang >/dev/null 2>&1 && ls tests/fuzz/fuzz_*.c >/dev/null 2>&1; then
+	make -s fuzz-run || status=1
+fi
+
+p=0
+f=0
+while read -r a b; do
+	p=$((p + a))
+	f=$((f + b))
+done <"$totals"
+rm -f "$totals"
+[ "$f" -ne 0 ] && status=1
+echo
+echo "$p passed, $f failed"
+exit $status
