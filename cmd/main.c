@@ -10,6 +10,7 @@
 /* Sorted by name; only implemented commands are listed. */
 const struct cmd cmd_table[] = {
 	{ "help", "show help for spotenv or one command", cmd_help },
+	{ "validate", "check environment specs (no network)", cmd_validate },
 	{ "version", "print the version", cmd_version },
 	{ NULL, NULL, NULL },
 };

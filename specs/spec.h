@@ -135,4 +135,14 @@ const char *spec_pool_bid(const struct spec_env *env, const struct spec_pool *po
 
 const char *spec_alloc_name(enum spec_alloc a);
 
+/*
+ * The normalized environments as JSON (docs/spec-format.md describes the
+ * shape): every default filled in, absent optional values as null, keys
+ * in a fixed order.  The caller owns the result (cJSON_Delete).
+ */
+struct cJSON;
+struct cJSON *spec_set_to_json(const struct spec_set *set);
+/* One environment: {"metadata", "spec", "source"}.  Caller owns it. */
+struct cJSON *spec_env_to_json(const struct spec_env *env);
+
 #endif

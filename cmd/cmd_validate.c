@@ -1,0 +1,111 @@
+/*
+ * cmd_validate.c - `spotenv validate PATH...`: check specs without the
+ * network.
+ *
+ * Why a command of its own: specs live in git, and a check that needs no
+ * credentials can run in every pull request and in an editor's save hook.
+ * It reports every problem at once, each as FILE:LINE:COL so editors and
+ * CI annotations can jump to it.
+ */
+#include "../util/setup.h"
+#include <cjson/cJSON.h>
+#include "../specs/spec.h"
+#include "cmd.h"
+
+static const char usage[] = "validate PATH... [--format text|json] [-q]";
+static const char about[] =
+	"Check environment specs (files, or directories read recursively for *.yaml\n"
+	"and *.yml) without contacting the cloud.  Every problem is printed as\n"
+	"FILE:LINE:COL: error: KEY PATH: MESSAGE.  With --format json the normalized\n"
+	"environments (defaults filled in) are printed on stdout.";
+
+static const char *plural(size_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
+/* Distinct files named by errs (sorted, so equal names are adjacent). */
+static size_t files_with_errors(const struct errlist *errs)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < errs->n; i++) {
+		const char *f = errs->v[i].file ? errs->v[i].file : "";
+		const char *prev = i ? (errs->v[i - 1].file ? errs->v[i - 1].file : "") : NULL;
+
+		if (!prev || strcmp(prev, f))
+			n++;
+	}
+	return n;
+}
+
+int cmd_validate(int argc, char **argv)
+{
+	const char *format = "text";
+	bool quiet = false;
+	const struct cmd_opt opts[] = {
+		{ CMD_OPT_STR, "format", 0, &format, "FORMAT", "output: text (default) or json", 0, 0 },
+		{ CMD_OPT_BOOL, "quiet", 'q', &quiet, NULL, "print nothing on success", 0, 0 },
+		{ CMD_OPT_END, NULL, 0, NULL, NULL, NULL, 0, 0 },
+	};
+	struct cmd_strlist args = { NULL, 0, 0 };
+	struct spec_set set = SPEC_SET_INIT;
+	struct errlist errs = ERRLIST_INIT;
+	cJSON *json = NULL;
+	char *text = NULL;
+	bool as_json;
+	int ret;
+
+	ret = cmd_parse("validate", usage, about, opts, argc, argv, &args);
+	if (ret < 0) {
+		ret = cmd_finish_stdout(CMD_EXIT_OK);
+		goto done;
+	}
+	if (ret)
+		goto done;
+	if (strcmp(format, "text") && strcmp(format, "json")) {
+		ret = cmd_usagef("validate", "unknown format '%s' (expected 'text' or 'json')",
+				 format);
+		goto done;
+	}
+	as_json = !strcmp(format, "json");
+	if (args.n == 0) {
+		ret = cmd_usagef("validate",
+				 "no specs given; name files or directories, e.g. "
+				 "'spotenv validate specs/'");
+		goto done;
+	}
+
+	spec_load_paths(&set, args.v, args.n, &errs);
+	if (errs.n) {
+		errlist_sort(&errs);
+		for (size_t i = 0; i < errs.n; i++)
+			cmd_error_err(&errs.v[i]);
+		cmd_notef("%zu %s in %zu %s", errs.n, plural(errs.n, "error", "errors"),
+			  files_with_errors(&errs), plural(files_with_errors(&errs), "file", "files"));
+		ret = CMD_EXIT_ERROR;
+		goto done;
+	}
+	if (as_json) {
+		json = spec_set_to_json(&set);
+		text = cJSON_Print(json);
+		if (!text) {
+			ret = cmd_errorf("out of memory while rendering JSON");
+			goto done;
+		}
+		fputs(text, stdout);
+		fputc('\n', stdout);
+	} else if (!quiet) {
+		printf("%zu %s in %zu %s %s valid\n", set.nenvs,
+		       plural(set.nenvs, "environment", "environments"), set.nfiles,
+		       plural(set.nfiles, "file", "files"), set.nenvs == 1 ? "is" : "are");
+	}
+	ret = cmd_finish_stdout(CMD_EXIT_OK);
+done:
+	free(text);
+	cJSON_Delete(json);
+	errlist_clear(&errs);
+	spec_set_free(&set);
+	cmd_strlist_free(&args);
+	return ret;
+}
