@@ -44,6 +44,7 @@ const struct cmd *cmd_lookup(const char *name);
 int cmd_help(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+int cmd_api(int argc, char **argv);
 
 /*
  * Options as data.  Each command keeps a static table ending in a zeroed

@@ -9,6 +9,7 @@
 
 /* Sorted by name; only implemented commands are listed. */
 const struct cmd cmd_table[] = {
+	{ "api", "send one signed CVM API call and print the response", cmd_api },
 	{ "help", "show help for spotenv or one command", cmd_help },
 	{ "validate", "check environment specs (no network)", cmd_validate },
 	{ "version", "print the version", cmd_version },

@@ -1,0 +1,702 @@
+/*
+ * client.c - signed CVM calls over libcurl's multi interface.
+ *
+ * One multi handle per client keeps connections alive between calls; each
+ * attempt is its own easy handle, signed afresh (a new X-TC-Timestamp) over
+ * the very bytes handed to CURLOPT_POSTFIELDS.  tc_call_many drives any
+ * number of calls with at most `parallelism` in flight, a token bucket per
+ * action, and capped exponential backoff with full jitter for the failures
+ * worth retrying (throttling, InternalError, HTTP 5xx, timeouts, refused or
+ * reset connections, truncated bodies).  Everything else fails at once.
+ *
+ * Nothing secret is logged: the log line names the action, region,
+ * attempt, HTTP status, duration, RequestId and error code only.
+ */
+#include "../util/setup.h"
+#include "tc.h"
+
+#include <arpa/inet.h>
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <openssl/rand.h>
+#include <pthread.h>
+
+#define TC_MAX_RESPONSE (64u << 20)
+
+enum tc_bucket_id {
+	TC_BUCKET_RUN,
+	TC_BUCKET_TERMINATE,
+	TC_BUCKET_DESCRIBE,
+	TC_BUCKET_OFFERS,
+	TC_BUCKET_OTHER,
+	TC_BUCKET_N,
+};
+
+/*
+ * A token bucket: `rate` tokens a second, holding at most `burst` (one
+ * second's worth), starting full.
+ */
+struct tc_bucket {
+	double rate;
+	double burst;
+	double tokens;
+	int64_t last_us;
+};
+
+struct tc_client {
+	struct tc_cred cred;
+	char *url;  /* scheme://authority/ */
+	char *host; /* the Host header (and signed host) */
+	struct tc_client_opts o;
+	CURLM *multi;
+	struct tc_bucket buckets[TC_BUCKET_N];
+	struct tc_client_stats stats;
+	uint64_t rng;
+};
+
+/* One call in flight or waiting (tc_call_many). */
+struct tc_pending {
+	struct tc_call *call;
+	struct tc_bucket *bucket;
+	CURL *easy;
+	struct curl_slist *headers;
+	struct buf resp;
+	int64_t not_before_us;
+	int64_t started_us;
+	bool done, inflight;
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+static int64_t tc_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static pthread_once_t tc_curl_once = PTHREAD_ONCE_INIT;
+static CURLcode tc_curl_init_rc;
+
+static void tc_curl_init(void)
+{
+	tc_curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+/* ---------------------------------------------------------------------
+ * Endpoint.
+ */
+
+static bool tc_is_loopback(const char *host)
+{
+	struct in_addr a4;
+
+	if (!strcasecmp(host, "localhost") || !strcmp(host, "::1"))
+		return true;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	return false;
+}
+
+/* Split and check an endpoint URL into url ("scheme://authority/") and host. */
+static int tc_endpoint(char **url, char **host, const char *endpoint, struct err *e)
+{
+	const char *auth, *end;
+	char *authority = NULL, *hostname = NULL;
+	bool https;
+	int error = 0;
+
+	if (!strncasecmp(endpoint, "https://", 8)) {
+		https = true;
+		auth = endpoint + 8;
+	} else if (!strncasecmp(endpoint, "http://", 7)) {
+		https = false;
+		auth = endpoint + 7;
+	} else {
+		return err_set(e, ERR_INVALID, "endpoint '%s' must be an https:// URL", endpoint);
+	}
+	end = auth + strcspn(auth, "/?#");
+	if (*end && strcmp(end, "/"))
+		return err_set(e, ERR_INVALID, "endpoint '%s' must not have a path or query",
+			       endpoint);
+	authority = xstrndup(auth, (size_t)(end - auth));
+	for (char *p = authority; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	if (!*authority || strpbrk(authority, "@ \t\r\n\\")) {
+		error = err_set(e, ERR_INVALID, "endpoint '%s' has an invalid host", endpoint);
+		goto done;
+	}
+	if (authority[0] == '[') {
+		char *close = strchr(authority, ']');
+
+		if (!close || (close[1] && close[1] != ':')) {
+			error = err_set(e, ERR_INVALID, "endpoint '%s' has an invalid host",
+					endpoint);
+			goto done;
+		}
+		hostname = xstrndup(authority + 1, (size_t)(close - authority - 1));
+	} else {
+		hostname = xstrndup(authority, strcspn(authority, ":"));
+	}
+	{
+		const char *port = authority[0] == '[' ? strchr(authority, ']') + 1
+						       : authority + strlen(hostname);
+
+		if (*port == ':' && (!port[1] || strspn(port + 1, "0123456789") != strlen(port + 1) ||
+				     strlen(port + 1) > 5)) {
+			error = err_set(e, ERR_INVALID, "endpoint '%s' has an invalid port",
+					endpoint);
+			goto done;
+		}
+	}
+	if (!*hostname) {
+		error = err_set(e, ERR_INVALID, "endpoint '%s' has no host", endpoint);
+		goto done;
+	}
+	if (!https && !tc_is_loopback(hostname)) {
+		error = err_set(e, ERR_INVALID,
+				"endpoint '%s' uses plain http, which is only allowed for loopback addresses",
+				endpoint);
+		goto done;
+	}
+	*url = xasprintf("%s://%s/", https ? "https" : "http", authority);
+	*host = authority;
+	authority = NULL;
+done:
+	free(authority);
+	free(hostname);
+	return error;
+}
+
+/* ---------------------------------------------------------------------
+ * Client.
+ */
+
+static void tc_bucket_init(struct tc_bucket *b, int rate)
+{
+	b->rate = rate;
+	b->burst = rate;
+	b->tokens = rate;
+	b->last_us = tc_now_us();
+}
+
+/* Take a token: 0, or microseconds until one is there. */
+static int64_t tc_bucket_take(struct tc_bucket *b, int64_t now)
+{
+	if (now > b->last_us) {
+		b->tokens += (double)(now - b->last_us) * b->rate / 1e6;
+		if (b->tokens > b->burst)
+			b->tokens = b->burst;
+		b->last_us = now;
+	}
+	if (b->tokens >= 1.0) {
+		b->tokens -= 1.0;
+		return 0;
+	}
+	return (int64_t)((1.0 - b->tokens) * 1e6 / b->rate) + 1;
+}
+
+int tc_client_new(struct tc_client **out, const struct tc_cred *cred,
+		  const struct tc_client_opts *opts, struct err *e)
+{
+	struct tc_client_opts defaults;
+	struct tc_client *c;
+	const char *endpoint;
+	int error;
+
+	*out = NULL;
+	if (!cred || !cred->secret_id || !*cred->secret_id || !cred->secret_key ||
+	    !*cred->secret_key)
+		return err_set(e, ERR_AUTH, "incomplete credentials");
+	if (!opts) {
+		memset(&defaults, 0, sizeof(defaults));
+		opts = &defaults;
+	}
+	pthread_once(&tc_curl_once, tc_curl_init);
+	if (tc_curl_init_rc != CURLE_OK)
+		return err_set(e, ERR_GENERIC, "cannot initialise libcurl");
+
+	c = xcalloc(1, sizeof(*c));
+	c->o = *opts;
+	c->o.endpoint = NULL;
+	endpoint = opts->endpoint && *opts->endpoint ? opts->endpoint : getenv("SPOTENV_ENDPOINT");
+	if (!endpoint || !*endpoint)
+		endpoint = TC_DEFAULT_ENDPOINT;
+	if ((error = tc_endpoint(&c->url, &c->host, endpoint, e)) < 0) {
+		tc_client_free(c);
+		return error;
+	}
+#define TC_DEFAULT(f, v) \
+	if (c->o.f <= 0)  \
+	c->o.f = (v)
+	TC_DEFAULT(parallelism, 8);
+	TC_DEFAULT(connect_timeout_ms, 5000);
+	TC_DEFAULT(timeout_ms, 30000);
+	TC_DEFAULT(max_attempts, 5);
+	TC_DEFAULT(backoff_base_ms, 200);
+	TC_DEFAULT(backoff_cap_ms, 5000);
+	TC_DEFAULT(rate_run, 10);
+	TC_DEFAULT(rate_terminate, 10);
+	TC_DEFAULT(rate_describe, 40);
+	TC_DEFAULT(rate_offers, 40);
+#undef TC_DEFAULT
+	tc_bucket_init(&c->buckets[TC_BUCKET_RUN], c->o.rate_run);
+	tc_bucket_init(&c->buckets[TC_BUCKET_TERMINATE], c->o.rate_terminate);
+	tc_bucket_init(&c->buckets[TC_BUCKET_DESCRIBE], c->o.rate_describe);
+	tc_bucket_init(&c->buckets[TC_BUCKET_OFFERS], c->o.rate_offers);
+	tc_bucket_init(&c->buckets[TC_BUCKET_OTHER], 10);
+
+	c->cred.secret_id = xstrdup(cred->secret_id);
+	c->cred.secret_key = xstrdup(cred->secret_key);
+	c->cred.token = cred->token && *cred->token ? xstrdup(cred->token) : NULL;
+	c->cred.source = cred->source ? xstrdup(cred->source) : NULL;
+
+	if (RAND_bytes((unsigned char *)&c->rng, sizeof(c->rng)) != 1 || !c->rng)
+		c->rng = (uint64_t)tc_now_us() ^ ((uint64_t)getpid() << 32) ^ 0x9e3779b97f4a7c15ULL;
+
+	if (!(c->multi = curl_multi_init())) {
+		tc_client_free(c);
+		return err_set(e, ERR_GENERIC, "cannot create an HTTP client");
+	}
+	curl_multi_setopt(c->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)c->o.parallelism);
+	curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, (long)c->o.parallelism);
+	*out = c;
+	return 0;
+}
+
+void tc_client_free(struct tc_client *c)
+{
+	if (!c)
+		return;
+	if (c->multi)
+		curl_multi_cleanup(c->multi);
+	tc_cred_clear(&c->cred);
+	free(c->url);
+	free(c->host);
+	secure_wipe(c, sizeof(*c));
+	free(c);
+}
+
+void tc_client_stats(const struct tc_client *c, struct tc_client_stats *out)
+{
+	*out = c->stats;
+}
+
+/* ---------------------------------------------------------------------
+ * One attempt.
+ */
+
+static size_t tc_write_cb(char *data, size_t size, size_t nmemb, void *userdata)
+{
+	struct buf *b = userdata;
+	size_t n = size * nmemb;
+
+	if (buf_put(b, data, n))
+		return 0; /* too big: abort the transfer */
+	return n;
+}
+
+static void tc_free_headers(struct curl_slist *l)
+{
+	for (struct curl_slist *p = l; p; p = p->next)
+		if (p->data)
+			secure_wipe(p->data, strlen(p->data));
+	curl_slist_free_all(l);
+}
+
+static struct curl_slist *tc_header_add(struct curl_slist *l, bool *ok, const char *fmt, ...)
+	SPOTENV_PRINTF(3, 4);
+static struct curl_slist *tc_header_add(struct curl_slist *l, bool *ok, const char *fmt, ...)
+{
+	struct curl_slist *r;
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = xvasprintf(fmt, ap);
+	va_end(ap);
+	r = curl_slist_append(l, s);
+	secure_free_str(s);
+	if (!r) {
+		*ok = false;
+		return l;
+	}
+	return r;
+}
+
+static struct tc_bucket *tc_bucket_for(struct tc_client *c, const char *action)
+{
+	if (!strcmp(action, "RunInstances"))
+		return &c->buckets[TC_BUCKET_RUN];
+	if (!strcmp(action, "TerminateInstances"))
+		return &c->buckets[TC_BUCKET_TERMINATE];
+	if (!strcmp(action, "DescribeInstances"))
+		return &c->buckets[TC_BUCKET_DESCRIBE];
+	if (!strcmp(action, "DescribeZoneInstanceConfigInfos"))
+		return &c->buckets[TC_BUCKET_OFFERS];
+	return &c->buckets[TC_BUCKET_OTHER];
+}
+
+static bool tc_action_ok(const char *a)
+{
+	if (!a || !*a || strlen(a) > 64)
+		return false;
+	for (; *a; a++)
+		if (!isalnum((unsigned char)*a))
+			return false;
+	return true;
+}
+
+static bool tc_region_ok(const char *r)
+{
+	if (!r)
+		return true;
+	if (strlen(r) > 64)
+		return false;
+	for (; *r; r++)
+		if (!isalnum((unsigned char)*r) && *r != '-' && *r != '_')
+			return false;
+	return true;
+}
+
+/* Sign and start one attempt. */
+static int tc_start(struct tc_client *c, CURLM *multi, struct tc_pending *p, struct err *e)
+{
+	struct tc_call *call = p->call;
+	const char *body = call->body ? call->body : "{}";
+	size_t body_len = strlen(body);
+	struct tc_header sh[3] = {
+		{ "content-type", "application/json" },
+		{ "host", c->host },
+		{ "x-tc-action", call->action },
+	};
+	struct tc_sign_input in;
+	struct tc_sign_output so;
+	int64_t ts = (int64_t)time(NULL);
+	bool ok = true;
+	struct curl_slist *h = NULL;
+	CURL *easy;
+	int error;
+
+	memset(&in, 0, sizeof(in));
+	in.method = "POST";
+	in.query = "";
+	in.headers = sh;
+	in.nheaders = ARRAY_SIZE(sh);
+	in.payload = body;
+	in.payload_len = body_len;
+	in.service = TC_SERVICE;
+	in.timestamp = ts;
+	in.secret_id = c->cred.secret_id;
+	in.secret_key = c->cred.secret_key;
+	if ((error = tc_sign(&so, &in, e)) < 0) {
+		tc_sign_output_clear(&so);
+		return error;
+	}
+	h = tc_header_add(h, &ok, "Authorization: %s", buf_str(&so.authorization));
+	tc_sign_output_clear(&so);
+	h = tc_header_add(h, &ok, "Content-Type: application/json");
+	h = tc_header_add(h, &ok, "Host: %s", c->host);
+	h = tc_header_add(h, &ok, "X-TC-Action: %s", call->action);
+	h = tc_header_add(h, &ok, "X-TC-Version: %s", TC_VERSION);
+	if (call->region && *call->region)
+		h = tc_header_add(h, &ok, "X-TC-Region: %s", call->region);
+	h = tc_header_add(h, &ok, "X-TC-Timestamp: %" PRId64, ts);
+	if (c->cred.token)
+		h = tc_header_add(h, &ok, "X-TC-Token: %s", c->cred.token);
+	h = tc_header_add(h, &ok, "X-TC-RequestClient: spotenv/%s", SPOTENV_VERSION);
+	h = tc_header_add(h, &ok, "Expect:");
+	h = tc_header_add(h, &ok, "Accept:");
+	if (!ok || !(easy = curl_easy_init())) {
+		tc_free_headers(h);
+		return err_set(e, ERR_GENERIC, "cannot prepare an HTTP request");
+	}
+	buf_init(&p->resp, TC_MAX_RESPONSE);
+	p->errbuf[0] = '\0';
+	curl_easy_setopt(easy, CURLOPT_URL, c->url);
+	curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(easy, CURLOPT_POST, 1L);
+	curl_easy_setopt(easy, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+	curl_easy_setopt(easy, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, tc_write_cb);
+	curl_easy_setopt(easy, CURLOPT_WRITEDATA, &p->resp);
+	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, c->o.connect_timeout_ms);
+	curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, c->o.timeout_ms);
+	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, p->errbuf);
+	curl_easy_setopt(easy, CURLOPT_PRIVATE, p);
+	if (curl_multi_add_handle(multi, easy) != CURLM_OK) {
+		curl_easy_cleanup(easy);
+		tc_free_headers(h);
+		return err_set(e, ERR_GENERIC, "cannot start an HTTP request");
+	}
+	p->easy = easy;
+	p->headers = h;
+	p->inflight = true;
+	p->started_us = tc_now_us();
+	call->attempts++;
+	c->stats.calls++;
+	return 0;
+}
+
+static bool tc_curl_retryable(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_RECV_ERROR:
+	case CURLE_SEND_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static uint64_t tc_rand(struct tc_client *c)
+{
+	/* xorshift64*: jitter only, not security */
+	c->rng ^= c->rng >> 12;
+	c->rng ^= c->rng << 25;
+	c->rng ^= c->rng >> 27;
+	return c->rng * 0x2545F4914F6CDD1DULL;
+}
+
+/* Full jitter: uniform in [0, min(cap, base * 2^(attempt-1))] ms. */
+static int64_t tc_backoff_ms(struct tc_client *c, int attempt)
+{
+	int64_t ceiling = c->o.backoff_base_ms;
+
+	for (int i = 1; i < attempt && ceiling < c->o.backoff_cap_ms; i++)
+		ceiling *= 2;
+	if (ceiling > c->o.backoff_cap_ms)
+		ceiling = c->o.backoff_cap_ms;
+	return (int64_t)(tc_rand(c) % (uint64_t)(ceiling + 1));
+}
+
+static void tc_log(struct tc_client *c, const char *fmt, ...) SPOTENV_PRINTF(2, 3);
+static void tc_log(struct tc_client *c, const char *fmt, ...)
+{
+	va_list ap;
+	char *line;
+
+	if (!c->o.log)
+		return;
+	va_start(ap, fmt);
+	line = xvasprintf(fmt, ap);
+	va_end(ap);
+	c->o.log(c->o.log_ctx, line);
+	free(line);
+}
+
+static const char *tc_or_dash(const char *s)
+{
+	return s && *s ? s : "-";
+}
+
+/*
+ * An attempt finished: success, a retry (scheduled), or a final failure.
+ * Returns true when the call is done.
+ */
+static bool tc_finish(struct tc_client *c, struct tc_pending *p, CURLcode rc)
+{
+	struct tc_call *call = p->call;
+	const char *region = call->region && *call->region ? call->region : "-";
+	struct err ae = ERR_INIT;
+	void *resp = NULL;
+	long status = 0;
+	int64_t now = tc_now_us(), ms = (now - p->started_us) / 1000, wait_ms = 0;
+	bool retry = false;
+
+	curl_easy_getinfo(p->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (rc != CURLE_OK) {
+		if (rc == CURLE_OPERATION_TIMEDOUT)
+			err_set(&ae, ERR_NET, "'%s' in '%s' timed out after %" PRId64 " ms",
+				call->action, region, ms);
+		else
+			err_set(&ae, ERR_NET, "'%s' in '%s' failed: %s", call->action, region,
+				p->errbuf[0] ? p->errbuf : curl_easy_strerror(rc));
+		retry = tc_curl_retryable(rc);
+		ae.cls = retry ? ERR_CLASS_TRANSIENT : ERR_CLASS_OTHER;
+	} else {
+		struct err pe = ERR_INIT;
+		int r = tc_parse_response(&resp, p->resp.ptr, p->resp.len, &pe);
+
+		if (r == 0 && status == 200) {
+			/* success */
+		} else if (pe.api_code && status == 200) {
+			err_set(&ae, ERR_API, "'%s' in '%s' failed", call->action, region);
+			err_set_api(&ae, pe.api_code, pe.api_message, pe.request_id, pe.cls);
+			if (!strcmp(pe.api_code, "DryRunOperation"))
+				ae.cls = ERR_CLASS_NONE;
+		} else if (status != 200) {
+			err_set(&ae, ERR_NET, "'%s' in '%s' failed: HTTP status %ld", call->action,
+				region, status);
+			err_set_api(&ae, pe.api_code, pe.api_message, pe.request_id,
+				    tc_classify(NULL, status));
+		} else {
+			err_set(&ae, pe.code, "'%s' in '%s': %s", call->action, region, pe.msg);
+			ae.cls = ERR_CLASS_OTHER;
+		}
+		err_clear(&pe);
+		if (err_isset(&ae)) {
+			cJSON_Delete(resp);
+			resp = NULL;
+			retry = ae.cls == ERR_CLASS_THROTTLED || ae.cls == ERR_CLASS_TRANSIENT;
+			if (ae.cls == ERR_CLASS_THROTTLED)
+				c->stats.throttled++;
+		}
+	}
+	if (retry && call->attempts < c->o.max_attempts)
+		wait_ms = tc_backoff_ms(c, call->attempts);
+	else
+		retry = false;
+
+	if (c->o.log) {
+		const char *rid = ae.request_id;
+
+		if (!rid && resp) {
+			const cJSON *j = cJSON_GetObjectItemCaseSensitive((cJSON *)resp, "RequestId");
+
+			rid = cJSON_IsString(j) ? j->valuestring : NULL;
+		}
+		if (retry)
+			tc_log(c, "call %s region=%s attempt=%d status=%ld time=%" PRId64
+				  "ms request_id=%s error=%s retry_in=%" PRId64 "ms",
+			       call->action, region, call->attempts, status, ms, tc_or_dash(rid),
+			       tc_or_dash(ae.api_code ? ae.api_code
+						      : rc != CURLE_OK ? curl_easy_strerror(rc)
+								       : ae.msg),
+			       wait_ms);
+		else
+			tc_log(c, "call %s region=%s attempt=%d status=%ld time=%" PRId64
+				  "ms request_id=%s error=%s",
+			       call->action, region, call->attempts, status, ms, tc_or_dash(rid),
+			       err_isset(&ae) ? tc_or_dash(ae.api_code ? ae.api_code
+								       : rc != CURLE_OK
+									 ? curl_easy_strerror(rc)
+									 : ae.msg)
+					      : "-");
+	}
+
+	curl_multi_remove_handle(c->multi, p->easy);
+	curl_easy_cleanup(p->easy);
+	p->easy = NULL;
+	tc_free_headers(p->headers);
+	p->headers = NULL;
+	buf_free(&p->resp);
+	p->inflight = false;
+
+	if (retry) {
+		c->stats.retries++;
+		err_clear(&ae);
+		p->not_before_us = now + wait_ms * 1000;
+		return false;
+	}
+	if (err_isset(&ae) && call->attempts > 1) {
+		char *m = xasprintf("%s (after %d attempts)", ae.msg, call->attempts);
+
+		free(ae.msg);
+		ae.msg = m;
+	}
+	err_move(&call->err, &ae);
+	call->response = resp;
+	p->done = true;
+	return true;
+}
+
+int tc_call_many(struct tc_client *c, struct tc_call *calls, size_t n)
+{
+	struct tc_pending *p;
+	size_t remaining = n;
+	int inflight = 0, first_error = 0;
+
+	if (!n)
+		return 0;
+	p = xcalloc(n, sizeof(*p));
+	for (size_t i = 0; i < n; i++) {
+		p[i].call = &calls[i];
+		calls[i].response = NULL;
+		calls[i].attempts = 0;
+		err_clear(&calls[i].err);
+		if (!tc_action_ok(calls[i].action) || !tc_region_ok(calls[i].region)) {
+			err_set(&calls[i].err, ERR_INVALID, "invalid action or region");
+			p[i].done = true;
+			remaining--;
+			continue;
+		}
+		p[i].bucket = tc_bucket_for(c, calls[i].action);
+	}
+
+	while (remaining > 0) {
+		int64_t now = tc_now_us(), wait_us = 1000000;
+		int running = 0, msgs = 0, finished = 0;
+		CURLMsg *m;
+
+		for (size_t i = 0; i < n && inflight < c->o.parallelism; i++) {
+			int64_t w;
+
+			if (p[i].done || p[i].inflight)
+				continue;
+			if (p[i].not_before_us > now) {
+				if (p[i].not_before_us - now < wait_us)
+					wait_us = p[i].not_before_us - now;
+				continue;
+			}
+			if ((w = tc_bucket_take(p[i].bucket, now)) > 0) {
+				if (w < wait_us)
+					wait_us = w;
+				continue;
+			}
+			if (tc_start(c, c->multi, &p[i], &calls[i].err) < 0) {
+				p[i].done = true;
+				remaining--;
+				continue;
+			}
+			inflight++;
+		}
+		if (remaining == 0)
+			break;
+		if (inflight) {
+			curl_multi_perform(c->multi, &running);
+			while ((m = curl_multi_info_read(c->multi, &msgs))) {
+				struct tc_pending *q = NULL;
+
+				if (m->msg != CURLMSG_DONE)
+					continue;
+				curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&q);
+				inflight--;
+				finished++;
+				if (tc_finish(c, q, m->data.result))
+					remaining--;
+			}
+			if (finished)
+				continue;
+		}
+		{
+			int ms = (int)((wait_us + 999) / 1000);
+
+			if (ms < 1)
+				ms = 1;
+			curl_multi_poll(c->multi, NULL, 0, ms, NULL);
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		if (err_isset(&calls[i].err) && !first_error)
+			first_error = calls[i].err.code;
+	free(p);
+	return first_error;
+}
+
+int tc_call_one(struct tc_client *c, struct tc_call *call)
+{
+	return tc_call_many(c, call, 1);
+}

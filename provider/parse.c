@@ -1,0 +1,747 @@
+/*
+ * parse.c - API responses into plain C structs, and error classification.
+ *
+ * Money never goes through a double.  cJSON keeps only a double for JSON
+ * numbers, so before parsing, tc_parse_response rewrites every number
+ * token into a string token tagged with a \x01 byte (which cannot appear
+ * in valid JSON strings: raw control characters are rejected first), and
+ * after parsing turns those tagged strings back into number items whose
+ * `valuestring` holds the number's exact source text (cJSON frees and
+ * duplicates valuestring for any item type, and prints numbers from
+ * valuedouble, so the tree stays an ordinary cJSON tree).  Prices are then
+ * read from that text, or from a JSON string, and normalised as decimals.
+ *
+ * Anything unexpected (no Response, wrong types, truncation) is an
+ * ERR_API error naming what was wrong; never a crash.
+ */
+#include "../util/setup.h"
+#include "tc.h"
+#include "../util/decimal.h"
+
+#include <cjson/cJSON.h>
+
+#define TC_NUM_TAG '\x01'
+
+/* ---------------------------------------------------------------------
+ * Number-preserving parse.
+ */
+
+/* Length of a valid JSON number at p (0 when not one). */
+static size_t tc_number_len(const char *p, const char *end)
+{
+	const char *s = p;
+
+	if (s < end && *s == '-')
+		s++;
+	if (s >= end || !isdigit((unsigned char)*s))
+		return 0;
+	if (*s == '0')
+		s++;
+	else
+		while (s < end && isdigit((unsigned char)*s))
+			s++;
+	if (s < end && *s == '.') {
+		s++;
+		if (s >= end || !isdigit((unsigned char)*s))
+			return 0;
+		while (s < end && isdigit((unsigned char)*s))
+			s++;
+	}
+	if (s < end && (*s == 'e' || *s == 'E')) {
+		s++;
+		if (s < end && (*s == '+' || *s == '-'))
+			s++;
+		if (s >= end || !isdigit((unsigned char)*s))
+			return 0;
+		while (s < end && isdigit((unsigned char)*s))
+			s++;
+	}
+	/* a number must end at a delimiter */
+	if (s < end && (isalnum((unsigned char)*s) || *s == '.' || *s == '-' || *s == '+'))
+		return 0;
+	return (size_t)(s - p);
+}
+
+/* Rewrite numbers as tagged strings; 0 or -1 for malformed text. */
+static int tc_tag_numbers(struct buf *out, const char *body, size_t len)
+{
+	const char *p = body, *end = body + len;
+
+	while (p < end) {
+		if (*p == '"') {
+			const char *s = p++;
+
+			while (p < end && *p != '"') {
+				if ((unsigned char)*p < 0x20)
+					return -1;
+				if (*p == '\\') {
+					p++;
+					if (p >= end)
+						return -1;
+					/* keep the number tag unambiguous */
+					if (*p == 'u' && end - p >= 5 && !strncmp(p + 1, "0001", 4))
+						return -1;
+				}
+				p++;
+			}
+			if (p >= end)
+				return -1;
+			p++;
+			if (buf_put(out, s, (size_t)(p - s)))
+				return -1;
+		} else if (*p == '-' || isdigit((unsigned char)*p)) {
+			size_t n = tc_number_len(p, end);
+
+			if (!n)
+				return -1;
+			if (buf_putc(out, '"') || buf_putc(out, TC_NUM_TAG) ||
+			    buf_put(out, p, n) || buf_putc(out, '"'))
+				return -1;
+			p += n;
+		} else {
+			if (*p == '\0')
+				return -1;
+			if (buf_putc(out, *p))
+				return -1;
+			p++;
+		}
+	}
+	return 0;
+}
+
+/* Turn tagged strings back into numbers that keep their source text. */
+static void tc_untag_numbers(cJSON *j)
+{
+	for (; j; j = j->next) {
+		if (cJSON_IsString(j) && j->valuestring && j->valuestring[0] == TC_NUM_TAG) {
+			char *text = j->valuestring;
+			double d;
+
+			memmove(text, text + 1, strlen(text));
+			d = strtod(text, NULL);
+			j->type = cJSON_Number;
+			j->valuedouble = d;
+			if (d >= (double)INT_MAX)
+				j->valueint = INT_MAX;
+			else if (d <= (double)INT_MIN)
+				j->valueint = INT_MIN;
+			else
+				j->valueint = (int)d;
+		}
+		tc_untag_numbers(j->child);
+	}
+}
+
+static int tc_bad_response(struct err *e, const char *fmt, ...) SPOTENV_PRINTF(2, 3);
+static int tc_bad_response(struct err *e, const char *fmt, ...)
+{
+	va_list ap;
+	char *m;
+	int code;
+
+	va_start(ap, fmt);
+	m = xvasprintf(fmt, ap);
+	va_end(ap);
+	code = err_set(e, ERR_API, "unexpected API response: %s", m);
+	free(m);
+	return code;
+}
+
+/* Parse JSON text with numbers kept as source text; NULL when malformed. */
+static cJSON *tc_json_parse(const char *body, size_t len)
+{
+	struct buf b = BUF_INIT;
+	cJSON *j = NULL;
+
+	buf_init(&b, 0);
+	if (tc_tag_numbers(&b, body, len) == 0 && b.ptr) {
+		const char *endp = NULL;
+
+		j = cJSON_ParseWithLengthOpts(b.ptr, b.len, &endp, false);
+		if (j) {
+			/* only whitespace may follow */
+			while (endp && (size_t)(endp - b.ptr) < b.len && isspace((unsigned char)*endp))
+				endp++;
+			if (!endp || (size_t)(endp - b.ptr) != b.len) {
+				cJSON_Delete(j);
+				j = NULL;
+			}
+		}
+		if (j)
+			tc_untag_numbers(j);
+	}
+	buf_free(&b);
+	return j;
+}
+
+int tc_parse_response(void **out_response, const char *body, size_t len, struct err *e)
+{
+	cJSON *root, *resp, *error, *rid;
+	const char *request_id = NULL;
+
+	*out_response = NULL;
+	if (!body || !len)
+		return tc_bad_response(e, "empty body");
+	if (!(root = tc_json_parse(body, len)))
+		return tc_bad_response(e, "malformed JSON");
+	resp = cJSON_GetObjectItemCaseSensitive(root, "Response");
+	if (!cJSON_IsObject(root) || !cJSON_IsObject(resp)) {
+		cJSON_Delete(root);
+		return tc_bad_response(e, "no 'Response' object");
+	}
+	rid = cJSON_GetObjectItemCaseSensitive(resp, "RequestId");
+	if (rid && !cJSON_IsString(rid) && !cJSON_IsNull(rid)) {
+		cJSON_Delete(root);
+		return tc_bad_response(e, "'RequestId' is not a string");
+	}
+	if (cJSON_IsString(rid))
+		request_id = rid->valuestring;
+	error = cJSON_GetObjectItemCaseSensitive(resp, "Error");
+	if (error && !cJSON_IsNull(error)) {
+		const cJSON *code = cJSON_GetObjectItemCaseSensitive(error, "Code");
+		const cJSON *msg = cJSON_GetObjectItemCaseSensitive(error, "Message");
+		int ret;
+
+		if (!cJSON_IsObject(error) || !cJSON_IsString(code) || !*code->valuestring ||
+		    (msg && !cJSON_IsString(msg) && !cJSON_IsNull(msg))) {
+			cJSON_Delete(root);
+			return tc_bad_response(e, "malformed 'Error' object");
+		}
+		ret = err_set(e, ERR_API, "the API refused the request");
+		err_set_api(e, code->valuestring, cJSON_IsString(msg) ? msg->valuestring : NULL,
+			    request_id, tc_classify(code->valuestring, 200));
+		cJSON_Delete(root);
+		return ret;
+	}
+	cJSON_DetachItemViaPointer(root, resp);
+	cJSON_Delete(root);
+	*out_response = resp;
+	return 0;
+}
+
+/* ---------------------------------------------------------------------
+ * Field helpers: absent and null are fine, a wrong type is an error.
+ */
+
+static int tc_get_str(char **dst, const cJSON *obj, const char *key, const char *where,
+		      struct err *e)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	*dst = NULL;
+	if (!v || cJSON_IsNull(v))
+		return 0;
+	if (!cJSON_IsString(v))
+		return tc_bad_response(e, "%s: '%s' is not a string", where, key);
+	*dst = xstrdup(v->valuestring);
+	return 0;
+}
+
+/* An integer given as a JSON number or a string of digits. */
+static int tc_get_int64(int64_t *dst, const cJSON *obj, const char *key, const char *where,
+			struct err *e)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	const char *s;
+	char *endp;
+	long long n;
+
+	if (!v || cJSON_IsNull(v))
+		return 0;
+	if (!cJSON_IsNumber(v) && !cJSON_IsString(v))
+		return tc_bad_response(e, "%s: '%s' is not a number", where, key);
+	s = v->valuestring;
+	if (!s || !*s)
+		return tc_bad_response(e, "%s: '%s' is not a number", where, key);
+	errno = 0;
+	n = strtoll(s, &endp, 10);
+	if (errno || endp == s) {
+		/* "4.0" or "4e0": accept exact integers only */
+		double d = strtod(s, &endp);
+
+		if (*endp || d != d || d < -9e15 || d > 9e15 || (double)(long long)d != d)
+			return tc_bad_response(e, "%s: '%s' is not an integer", where, key);
+		n = (long long)d;
+	} else if (*endp) {
+		double d = strtod(s, &endp);
+
+		if (*endp || d < -9e15 || d > 9e15 || (double)(long long)d != d)
+			return tc_bad_response(e, "%s: '%s' is not an integer", where, key);
+		n = (long long)d;
+	}
+	*dst = n;
+	return 0;
+}
+
+/*
+ * The plain decimal text of a JSON number's source text (or a numeric
+ * string): "1e-2" -> "0.01", "012.50" -> "12.50".  NULL when not a
+ * non-negative number of sane size.
+ */
+static char *tc_decimal_text(const char *s)
+{
+	const char *ip, *fp = "", *p = s;
+	size_t il, fl = 0;
+	long exp = 0;
+	struct buf digits = BUF_INIT, out = BUF_INIT;
+	long point;
+	char *r = NULL;
+
+	while (*p == ' ')
+		p++;
+	if (*p == '+')
+		p++;
+	ip = p;
+	while (isdigit((unsigned char)*p))
+		p++;
+	il = (size_t)(p - ip);
+	if (*p == '.') {
+		fp = ++p;
+		while (isdigit((unsigned char)*p))
+			p++;
+		fl = (size_t)(p - fp);
+	}
+	if (il + fl == 0 || il + fl > 40)
+		return NULL;
+	if (*p == 'e' || *p == 'E') {
+		char *endp;
+
+		p++;
+		errno = 0;
+		exp = strtol(p, &endp, 10);
+		if (errno || endp == p || exp > 30 || exp < -30)
+			return NULL;
+		p = endp;
+	}
+	while (*p == ' ')
+		p++;
+	if (*p)
+		return NULL;
+	buf_put(&digits, ip, il);
+	buf_put(&digits, fp, fl);
+	point = (long)il + exp; /* digits before the point */
+	if (point <= 0) {
+		buf_puts(&out, "0.");
+		for (long i = 0; i < -point; i++)
+			buf_putc(&out, '0');
+		buf_puts(&out, digits.ptr);
+	} else if ((size_t)point >= digits.len) {
+		buf_puts(&out, digits.ptr);
+		for (size_t i = digits.len; i < (size_t)point; i++)
+			buf_putc(&out, '0');
+	} else {
+		buf_put(&out, digits.ptr, (size_t)point);
+		buf_putc(&out, '.');
+		buf_puts(&out, digits.ptr + point);
+	}
+	/* strip leading zeros of the integer part */
+	{
+		const char *o = out.ptr;
+
+		while (o[0] == '0' && o[1] && o[1] != '.')
+			o++;
+		r = xstrdup(o);
+	}
+	buf_free(&digits);
+	buf_free(&out);
+	return r;
+}
+
+/* A decimal given as a JSON number or string, as a plain decimal string. */
+static int tc_get_decimal(char **dst, const cJSON *obj, const char *key, const char *where,
+			  struct err *e)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	*dst = NULL;
+	if (!v || cJSON_IsNull(v))
+		return 0;
+	if ((!cJSON_IsNumber(v) && !cJSON_IsString(v)) || !v->valuestring ||
+	    !(*dst = tc_decimal_text(v->valuestring)))
+		return tc_bad_response(e, "%s: '%s' is not a decimal number", where, key);
+	return 0;
+}
+
+static int tc_get_array(const cJSON **dst, const cJSON *obj, const char *key,
+			const char *where, struct err *e)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	*dst = NULL;
+	if (!v || cJSON_IsNull(v))
+		return 0;
+	if (!cJSON_IsArray(v))
+		return tc_bad_response(e, "%s: '%s' is not an array", where, key);
+	*dst = v;
+	return 0;
+}
+
+static int tc_get_object(const cJSON **dst, const cJSON *obj, const char *key,
+			 const char *where, struct err *e)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	*dst = NULL;
+	if (!v || cJSON_IsNull(v))
+		return 0;
+	if (!cJSON_IsObject(v))
+		return tc_bad_response(e, "%s: '%s' is not an object", where, key);
+	*dst = v;
+	return 0;
+}
+
+/* ---------------------------------------------------------------------
+ * Instances.
+ */
+
+const char *tc_instance_tag(const struct tc_instance *in, const char *key)
+{
+	for (size_t i = 0; i < in->ntags; i++)
+		if (in->tags[i].key && !strcmp(in->tags[i].key, key))
+			return in->tags[i].value ? in->tags[i].value : "";
+	return NULL;
+}
+
+void tc_instance_clear(struct tc_instance *in)
+{
+	if (!in)
+		return;
+	free(in->id);
+	free(in->name);
+	free(in->type);
+	free(in->state);
+	free(in->charge_type);
+	free(in->region);
+	free(in->zone);
+	free(in->image);
+	free(in->vpc_id);
+	free(in->subnet_id);
+	free(in->created);
+	for (size_t i = 0; i < in->ntags; i++) {
+		free(in->tags[i].key);
+		free(in->tags[i].value);
+	}
+	free(in->tags);
+	memset(in, 0, sizeof(*in));
+}
+
+static char *tc_dup(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+void tc_instance_copy(struct tc_instance *dst, const struct tc_instance *src)
+{
+	memset(dst, 0, sizeof(*dst));
+	dst->id = tc_dup(src->id);
+	dst->name = tc_dup(src->name);
+	dst->type = tc_dup(src->type);
+	dst->state = tc_dup(src->state);
+	dst->charge_type = tc_dup(src->charge_type);
+	dst->region = tc_dup(src->region);
+	dst->zone = tc_dup(src->zone);
+	dst->image = tc_dup(src->image);
+	dst->vpc_id = tc_dup(src->vpc_id);
+	dst->subnet_id = tc_dup(src->subnet_id);
+	dst->created = tc_dup(src->created);
+	dst->created_unix = src->created_unix;
+	if (src->ntags) {
+		dst->tags = xcalloc(src->ntags, sizeof(*dst->tags));
+		for (size_t i = 0; i < src->ntags; i++) {
+			dst->tags[i].key = tc_dup(src->tags[i].key);
+			dst->tags[i].value = tc_dup(src->tags[i].value);
+		}
+		dst->ntags = src->ntags;
+	}
+}
+
+void tc_instance_list_clear(struct tc_instance_list *l)
+{
+	if (!l)
+		return;
+	for (size_t i = 0; i < l->n; i++)
+		tc_instance_clear(&l->v[i]);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+/* "2020-09-22T00:00:00Z" or "...+08:00" / "...+0000"; 0 when unparsable. */
+int64_t tc_parse_time(const char *s)
+{
+	struct tm tm;
+	const char *p;
+	long off = 0;
+	time_t t;
+
+	if (!s)
+		return 0;
+	memset(&tm, 0, sizeof(tm));
+	p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!p)
+		p = strptime(s, "%Y-%m-%d %H:%M:%S", &tm);
+	if (!p)
+		return 0;
+	if (*p == '.') /* fractional seconds */
+		for (p++; isdigit((unsigned char)*p); p++)
+			;
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		int sign = *p == '-' ? -1 : 1, hh, mm;
+
+		p++;
+		if (!isdigit((unsigned char)p[0]) || !isdigit((unsigned char)p[1]))
+			return 0;
+		hh = (p[0] - '0') * 10 + (p[1] - '0');
+		p += 2;
+		if (*p == ':')
+			p++;
+		if (!isdigit((unsigned char)p[0]) || !isdigit((unsigned char)p[1]))
+			return 0;
+		mm = (p[0] - '0') * 10 + (p[1] - '0');
+		p += 2;
+		off = sign * (hh * 3600L + mm * 60L);
+	}
+	if (*p)
+		return 0;
+	t = timegm(&tm);
+	if (t == (time_t)-1)
+		return 0;
+	return (int64_t)t - off;
+}
+
+static int tc_parse_one_instance(struct tc_instance *in, const cJSON *o, size_t idx,
+				 const char *region, struct err *e)
+{
+	char where[48];
+	const cJSON *placement, *vpc, *tags;
+	int error = 0;
+
+	snprintf(where, sizeof(where), "InstanceSet[%zu]", idx);
+	memset(in, 0, sizeof(*in));
+	if (!cJSON_IsObject(o))
+		return tc_bad_response(e, "%s is not an object", where);
+	if ((error = tc_get_str(&in->id, o, "InstanceId", where, e)) < 0)
+		return error;
+	if (!in->id || !*in->id)
+		return tc_bad_response(e, "%s has no 'InstanceId'", where);
+	if ((error = tc_get_str(&in->name, o, "InstanceName", where, e)) < 0 ||
+	    (error = tc_get_str(&in->type, o, "InstanceType", where, e)) < 0 ||
+	    (error = tc_get_str(&in->state, o, "InstanceState", where, e)) < 0 ||
+	    (error = tc_get_str(&in->charge_type, o, "InstanceChargeType", where, e)) < 0 ||
+	    (error = tc_get_str(&in->image, o, "ImageId", where, e)) < 0 ||
+	    (error = tc_get_str(&in->created, o, "CreatedTime", where, e)) < 0 ||
+	    (error = tc_get_object(&placement, o, "Placement", where, e)) < 0 ||
+	    (error = tc_get_object(&vpc, o, "VirtualPrivateCloud", where, e)) < 0 ||
+	    (error = tc_get_array(&tags, o, "Tags", where, e)) < 0)
+		return error;
+	if (placement && (error = tc_get_str(&in->zone, placement, "Zone", where, e)) < 0)
+		return error;
+	if (vpc && ((error = tc_get_str(&in->vpc_id, vpc, "VpcId", where, e)) < 0 ||
+		    (error = tc_get_str(&in->subnet_id, vpc, "SubnetId", where, e)) < 0))
+		return error;
+	in->created_unix = tc_parse_time(in->created);
+	in->region = region ? xstrdup(region) : NULL;
+	if (tags) {
+		size_t n = (size_t)cJSON_GetArraySize(tags), k = 0;
+		const cJSON *t;
+
+		in->tags = n ? xcalloc(n, sizeof(*in->tags)) : NULL;
+		cJSON_ArrayForEach(t, tags) {
+			char *key = NULL, *val = NULL;
+
+			if (!cJSON_IsObject(t))
+				return tc_bad_response(e, "%s: a tag is not an object", where);
+			if ((error = tc_get_str(&key, t, "Key", where, e)) < 0)
+				return error;
+			if ((error = tc_get_str(&val, t, "Value", where, e)) < 0) {
+				free(key);
+				return error;
+			}
+			if (!key) {
+				free(val);
+				return tc_bad_response(e, "%s: a tag has no 'Key'", where);
+			}
+			in->tags[k].key = key;
+			in->tags[k].value = val ? val : xstrdup("");
+			in->ntags = ++k;
+		}
+	}
+	return 0;
+}
+
+int tc_parse_instances(struct tc_instance_list *out, int64_t *total_count,
+		       const void *response, const char *region, struct err *e)
+{
+	const cJSON *resp = response, *set, *o;
+	int64_t total = -1;
+	size_t idx = 0, start = out->n;
+	int error;
+
+	if (!cJSON_IsObject(resp))
+		return tc_bad_response(e, "no 'Response' object");
+	if ((error = tc_get_int64(&total, resp, "TotalCount", "Response", e)) < 0 ||
+	    (error = tc_get_array(&set, resp, "InstanceSet", "Response", e)) < 0)
+		return error;
+	if (total < 0 || total > 100000000)
+		return tc_bad_response(e, "'TotalCount' is missing or out of range");
+	cJSON_ArrayForEach(o, set) {
+		ALLOC_GROW(out->v, out->n + 1, out->alloc);
+		error = tc_parse_one_instance(&out->v[out->n], o, idx++, region, e);
+		out->n++;
+		if (error) {
+			/* leave out as it was */
+			while (out->n > start)
+				tc_instance_clear(&out->v[--out->n]);
+			return error;
+		}
+	}
+	if (total_count)
+		*total_count = total;
+	return 0;
+}
+
+/* ---------------------------------------------------------------------
+ * Offers.
+ */
+
+static void tc_offer_clear(struct tc_offer *o)
+{
+	free(o->zone);
+	free(o->type);
+	free(o->status);
+	free(o->price);
+	memset(o, 0, sizeof(*o));
+}
+
+void tc_offer_list_clear(struct tc_offer_list *l)
+{
+	if (!l)
+		return;
+	for (size_t i = 0; i < l->n; i++)
+		tc_offer_clear(&l->v[i]);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+static int tc_parse_one_offer(struct tc_offer *of, bool *keep, const cJSON *o, size_t idx,
+			      struct err *e)
+{
+	char where[48];
+	char *charge = NULL;
+	const cJSON *price;
+	int64_t cpu = 0, mem = 0;
+	int error;
+
+	snprintf(where, sizeof(where), "InstanceTypeQuotaSet[%zu]", idx);
+	memset(of, 0, sizeof(*of));
+	*keep = false;
+	if (!cJSON_IsObject(o))
+		return tc_bad_response(e, "%s is not an object", where);
+	if ((error = tc_get_str(&charge, o, "InstanceChargeType", where, e)) < 0)
+		return error;
+	*keep = !charge || !strcmp(charge, "SPOTPAID");
+	free(charge);
+	if ((error = tc_get_str(&of->zone, o, "Zone", where, e)) < 0 ||
+	    (error = tc_get_str(&of->type, o, "InstanceType", where, e)) < 0 ||
+	    (error = tc_get_str(&of->status, o, "Status", where, e)) < 0 ||
+	    (error = tc_get_int64(&cpu, o, "Cpu", where, e)) < 0 ||
+	    (error = tc_get_int64(&mem, o, "Memory", where, e)) < 0 ||
+	    (error = tc_get_object(&price, o, "Price", where, e)) < 0)
+		return error;
+	if (price && (error = tc_get_decimal(&of->price, price, "UnitPriceDiscount", where, e)) < 0)
+		return error;
+	if (!of->zone || !of->type)
+		return tc_bad_response(e, "%s lacks 'Zone' or 'InstanceType'", where);
+	if (cpu < 0 || cpu > INT_MAX || mem < 0 || mem > INT_MAX)
+		return tc_bad_response(e, "%s: 'Cpu' or 'Memory' out of range", where);
+	of->cpu = (int)cpu;
+	of->memory_gb = (int)mem;
+	return 0;
+}
+
+int tc_parse_offers(struct tc_offer_list *out, const void *response, struct err *e)
+{
+	const cJSON *resp = response, *set, *o;
+	size_t idx = 0, start = out->n;
+	int error;
+
+	if (!cJSON_IsObject(resp))
+		return tc_bad_response(e, "no 'Response' object");
+	if ((error = tc_get_array(&set, resp, "InstanceTypeQuotaSet", "Response", e)) < 0)
+		return error;
+	cJSON_ArrayForEach(o, set) {
+		bool keep;
+
+		ALLOC_GROW(out->v, out->n + 1, out->alloc);
+		error = tc_parse_one_offer(&out->v[out->n], &keep, o, idx++, e);
+		if (error || !keep) {
+			tc_offer_clear(&out->v[out->n]);
+			if (!error)
+				continue;
+			while (out->n > start)
+				tc_offer_clear(&out->v[--out->n]);
+			return error;
+		}
+		out->n++;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------------
+ * Classification.
+ */
+
+static bool tc_prefix(const char *code, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return !strncmp(code, prefix, n) && (code[n] == '\0' || code[n] == '.');
+}
+
+enum err_class tc_classify(const char *api_code, long http_status)
+{
+	static const char *const capacity_exact[] = {
+		"InvalidParameterValue.InsufficientPrice",
+		"InvalidParameterValue.InsufficientOffering",
+		"LimitExceeded.SpotQuota",
+		"LimitExceeded.UserSpotQuota",
+	};
+	static const char *const invalid_prefix[] = {
+		"InvalidParameter", "InvalidParameterValue", "InvalidParameterCombination",
+		"MissingParameter", "UnknownParameter", "InvalidAction", "InvalidFilter",
+		"InvalidFilterValue", "InvalidZone", "InvalidRegion", "InvalidInstanceId",
+		"InvalidInstanceType", "InvalidImageId", "InvalidClientToken",
+		"InvalidInstanceName", "InvalidSecurityGroupId", "InvalidPeriod",
+		"InvalidInstanceChargeType", "NoSuchVersion", "UnsupportedOperation",
+		"UnsupportedRegion", "UnsupportedProtocol", "InvalidHostId",
+		"InvalidInstance", "InvalidPassword", "InvalidKeyPair",
+	};
+
+	if (!api_code || !*api_code) {
+		if (http_status >= 500 && http_status <= 599)
+			return ERR_CLASS_TRANSIENT;
+		if (http_status == 429)
+			return ERR_CLASS_THROTTLED;
+		if (http_status == 401 || http_status == 403)
+			return ERR_CLASS_AUTH;
+		if (http_status && http_status != 200)
+			return ERR_CLASS_OTHER;
+		return ERR_CLASS_NONE;
+	}
+	if (tc_prefix(api_code, "AuthFailure") || tc_prefix(api_code, "UnauthorizedOperation"))
+		return ERR_CLASS_AUTH;
+	if (tc_prefix(api_code, "RequestLimitExceeded"))
+		return ERR_CLASS_THROTTLED;
+	for (size_t i = 0; i < ARRAY_SIZE(capacity_exact); i++)
+		if (!strcmp(api_code, capacity_exact[i]))
+			return ERR_CLASS_CAPACITY;
+	if (tc_prefix(api_code, "ResourceInsufficient") || tc_prefix(api_code, "ResourcesSoldOut"))
+		return ERR_CLASS_CAPACITY;
+	if (tc_prefix(api_code, "InternalError"))
+		return ERR_CLASS_TRANSIENT;
+	for (size_t i = 0; i < ARRAY_SIZE(invalid_prefix); i++)
+		if (tc_prefix(api_code, invalid_prefix[i]))
+			return ERR_CLASS_INVALID;
+	return ERR_CLASS_OTHER;
+}
