@@ -1,0 +1,1291 @@
+/*
+ * plan.c - the planner: a pure function from specs, observed instances and
+ * spot offers to a plan (design sections 4 and 5).
+ *
+ * Shape of the work, so that 10,000 instances plan in milliseconds: the
+ * instances in play are selected once and sorted by (env, scope, id), so
+ * each environment gets a contiguous run; offers are sorted once and
+ * looked up by binary search.  Nothing is quadratic in the instance count.
+ */
+#include "../util/setup.h"
+#include "plan.h"
+#include "plan_internal.h"
+
+enum plan_class { PLAN_CLASS_ACTIVE, PLAN_CLASS_FAILED, PLAN_CLASS_LEAVING };
+
+/* An observed instance in play, with its ownership tags looked up once. */
+struct plan_inst {
+	const struct tc_instance *in;
+	const char *env;
+	const char *scope;
+	const char *tmpl; /* NULL when untagged */
+};
+
+/* Everything plan_make() shares between environments. */
+struct plan_ctx {
+	const struct plan_offer **offers; /* sorted by region, zone, type */
+	size_t noffers;
+	struct plan_inst *inst; /* in play, sorted by env, scope, id */
+	size_t ninst;
+	int max_release;
+	bool prune;
+};
+
+const char *plan_reason_name(enum plan_reason r)
+{
+	switch (r) {
+	case PLAN_REASON_EXCESS: return "excess";
+	case PLAN_REASON_DRIFT: return "drift";
+	case PLAN_REASON_FAILED: return "failed";
+	case PLAN_REASON_ORPHAN: return "orphan";
+	case PLAN_REASON_DESTROY: return "destroy";
+	}
+	return "unknown";
+}
+
+const char *plan_status_name(enum plan_status s)
+{
+	switch (s) {
+	case PLAN_STATUS_CONVERGED: return "converged";
+	case PLAN_STATUS_CHANGES: return "changes";
+	case PLAN_STATUS_SHORT: return "short";
+	case PLAN_STATUS_ERROR: return "error";
+	}
+	return "unknown";
+}
+
+/* Design section 4; unknown states are active (and reported). */
+static enum plan_class plan_classify(const char *state, bool *unusual)
+{
+	static const char *const active[] = { "PENDING", "STARTING", "RUNNING", "REBOOTING" };
+	static const char *const failed[] = { "LAUNCH_FAILED", "STOPPED", "STOPPING" };
+	static const char *const leaving[] = { "SHUTDOWN", "TERMINATING" };
+
+	*unusual = false;
+	for (size_t i = 0; i < ARRAY_SIZE(active); i++)
+		if (!plan_strcmp0(state, active[i]))
+			return PLAN_CLASS_ACTIVE;
+	for (size_t i = 0; i < ARRAY_SIZE(failed); i++)
+		if (!plan_strcmp0(state, failed[i]))
+			return PLAN_CLASS_FAILED;
+	for (size_t i = 0; i < ARRAY_SIZE(leaving); i++)
+		if (!plan_strcmp0(state, leaving[i]))
+			return PLAN_CLASS_LEAVING;
+	*unusual = true;
+	return PLAN_CLASS_ACTIVE;
+}
+
+/* ---------------------------------------------------------------------
+ * Template hash: a canonical, length-prefixed serialization of every
+ * field that is fixed at launch (design section 5, step 1).
+ */
+
+static void plan_canon_str(struct buf *b, const char *key, const char *v)
+{
+	if (v)
+		buf_printf(b, "%s=%zu:%s\n", key, strlen(v), v);
+	else
+		buf_printf(b, "%s=-\n", key);
+}
+
+void plan_template_hash(char out[PLAN_TEMPLATE_HEX + 1], const struct spec_env *env,
+			const struct spec_pool *pool)
+{
+	struct buf b = BUF_INIT;
+	char hex[65];
+
+	buf_puts(&b, "spotenv-template-v1\n");
+	plan_canon_str(&b, "image", env->image);
+	plan_canon_str(&b, "instance_type", pool->instance_type);
+	plan_canon_str(&b, "zone", pool->zone);
+	plan_canon_str(&b, "vpc", env->network.vpc_id);
+	plan_canon_str(&b, "subnet", pool->subnet_id);
+	buf_printf(&b, "security_groups=%zu\n", env->network.nsecurity_groups);
+	for (size_t i = 0; i < env->network.nsecurity_groups; i++)
+		plan_canon_str(&b, "sg", env->network.security_group_ids[i]);
+	plan_canon_str(&b, "disk_type", env->system_disk.type);
+	buf_printf(&b, "disk_size=%d\n", env->system_disk.size_gb);
+	buf_printf(&b, "key_ids=%zu\n", env->login.nkey_ids);
+	for (size_t i = 0; i < env->login.nkey_ids; i++)
+		plan_canon_str(&b, "key", env->login.key_ids[i]);
+	buf_printf(&b, "keep_image_login=%d\n", env->login.keep_image_login ? 1 : 0);
+	plan_canon_str(&b, "user_data", env->user_data_b64);
+	plan_canon_str(&b, "instance_name", env->instance_name);
+	plan_sha256_hex(hex, b.ptr, b.len);
+	memcpy(out, hex, PLAN_TEMPLATE_HEX);
+	out[PLAN_TEMPLATE_HEX] = '\0';
+	buf_free(&b);
+}
+
+/* ---------------------------------------------------------------------
+ * Selection, basis and offers.
+ */
+
+static bool plan_in_list(const char *s, char *const *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!plan_strcmp0(s, v[i]))
+			return true;
+	return false;
+}
+
+static int plan_cmp_inst(const void *a, const void *b)
+{
+	const struct plan_inst *x = a, *y = b;
+	int c;
+
+	if ((c = strcmp(x->env, y->env)))
+		return c;
+	if ((c = strcmp(x->scope, y->scope)))
+		return c;
+	return plan_strcmp0(x->in->id, y->in->id);
+}
+
+/*
+ * The instances in play: tagged spotenv:env and spotenv:scope, the scope
+ * one of scopes, and the env in filter when a filter is given.  Sorted by
+ * (env, scope, id) and de-duplicated by id.
+ */
+static void plan_select(struct plan_inst **out, size_t *nout, const struct plan_observed *obs,
+			char *const *scopes, size_t nscopes, char *const *filter,
+			size_t nfilter)
+{
+	struct plan_inst *v = xcalloc(obs->instances.n + 1, sizeof(*v));
+	size_t n = 0, w = 0;
+
+	for (size_t i = 0; i < obs->instances.n; i++) {
+		const struct tc_instance *in = &obs->instances.v[i];
+		const char *env = tc_instance_tag(in, PLAN_TAG_ENV);
+		const char *scope = tc_instance_tag(in, PLAN_TAG_SCOPE);
+
+		if (!env || !scope || !in->id)
+			continue;
+		if (!plan_in_list(scope, scopes, nscopes))
+			continue;
+		if (nfilter && !plan_in_list(env, filter, nfilter))
+			continue;
+		v[n].in = in;
+		v[n].env = env;
+		v[n].scope = scope;
+		v[n].tmpl = tc_instance_tag(in, PLAN_TAG_TEMPLATE);
+		n++;
+	}
+	qsort(v, n, sizeof(*v), plan_cmp_inst);
+	for (size_t i = 0; i < n; i++)
+		if (!w || strcmp(v[w - 1].in->id, v[i].in->id))
+			v[w++] = v[i];
+	*out = v;
+	*nout = w;
+}
+
+static int plan_cmp_basis(const void *a, const void *b)
+{
+	const struct plan_basis_item *x = a, *y = b;
+
+	return plan_strcmp0(x->id, y->id);
+}
+
+/* Fill p->observed (sorted by id) and p->basis from the selection. */
+static void plan_set_basis(struct plan *p, const struct plan_inst *inst, size_t n)
+{
+	struct buf b = BUF_INIT;
+	char hex[65];
+
+	p->observed = xcalloc(n + 1, sizeof(*p->observed));
+	for (size_t i = 0; i < n; i++) {
+		p->observed[i].id = xstrdup(inst[i].in->id);
+		p->observed[i].state = plan_strdup0(inst[i].in->state);
+		p->observed[i].template = plan_strdup0(inst[i].tmpl);
+	}
+	p->nobserved = n;
+	qsort(p->observed, n, sizeof(*p->observed), plan_cmp_basis);
+	buf_puts(&b, "spotenv-basis-v1\n");
+	for (size_t i = 0; i < n; i++)
+		buf_printf(&b, "%s\t%s\t%s\n", p->observed[i].id,
+			   p->observed[i].state ? p->observed[i].state : "-",
+			   p->observed[i].template ? p->observed[i].template : "-");
+	plan_sha256_hex(hex, b.ptr, b.len);
+	p->basis = xstrdup(hex);
+	buf_free(&b);
+}
+
+static int plan_cmp_offer_key(const char *region, const char *zone, const char *type,
+			      const struct plan_offer *o)
+{
+	int c;
+
+	if ((c = plan_strcmp0(region, o->region)))
+		return c;
+	if ((c = plan_strcmp0(zone, o->offer.zone)))
+		return c;
+	return plan_strcmp0(type, o->offer.type);
+}
+
+static int plan_cmp_offers(const void *a, const void *b)
+{
+	const struct plan_offer *x = *(const struct plan_offer *const *)a;
+	const struct plan_offer *y = *(const struct plan_offer *const *)b;
+
+	return plan_cmp_offer_key(x->region, x->offer.zone, x->offer.type, y);
+}
+
+/* The offer for (region, zone, type); NULL when none was observed. */
+static const struct plan_offer *plan_find_offer(const struct plan_ctx *c, const char *region,
+						const char *zone, const char *type)
+{
+	size_t lo = 0, hi = c->noffers;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int r = plan_cmp_offer_key(region, zone, type, c->offers[mid]);
+
+		if (!r)
+			return c->offers[mid];
+		if (r < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+/* ---------------------------------------------------------------------
+ * Building a plan_env.
+ */
+
+static void plan_warn(struct plan_env *pe, const char *fmt, ...) SPOTENV_PRINTF(2, 3);
+static void plan_warn(struct plan_env *pe, const char *fmt, ...)
+{
+	va_list ap;
+
+	ALLOC_GROW(pe->warnings, pe->nwarnings + 1, pe->warnings_alloc);
+	va_start(ap, fmt);
+	pe->warnings[pe->nwarnings++] = xvasprintf(fmt, ap);
+	va_end(ap);
+}
+
+static void plan_error(struct plan_env *pe, const char *fmt, ...) SPOTENV_PRINTF(2, 3);
+static void plan_error(struct plan_env *pe, const char *fmt, ...)
+{
+	va_list ap;
+
+	ALLOC_GROW(pe->errors, pe->nerrors + 1, pe->errors_alloc);
+	va_start(ap, fmt);
+	pe->errors[pe->nerrors++] = xvasprintf(fmt, ap);
+	va_end(ap);
+}
+
+static void plan_add_release(struct plan_env *pe, const struct plan_inst *pi,
+			     enum plan_reason reason, const char *fmt, ...) SPOTENV_PRINTF(4, 5);
+static void plan_add_release(struct plan_env *pe, const struct plan_inst *pi,
+			     enum plan_reason reason, const char *fmt, ...)
+{
+	struct plan_release *r;
+	va_list ap;
+
+	ALLOC_GROW(pe->releases, pe->nreleases + 1, pe->releases_alloc);
+	r = &pe->releases[pe->nreleases++];
+	memset(r, 0, sizeof(*r));
+	r->id = xstrdup(pi->in->id);
+	r->env = xstrdup(pi->env);
+	r->region = plan_strdup0(pi->in->region);
+	r->zone = plan_strdup0(pi->in->zone);
+	r->type = plan_strdup0(pi->in->type);
+	r->state = plan_strdup0(pi->in->state);
+	r->reason = reason;
+	va_start(ap, fmt);
+	r->detail = xvasprintf(fmt, ap);
+	va_end(ap);
+}
+
+/* Newest first: created_unix descending, then id descending. */
+static int plan_cmp_newest(const void *a, const void *b)
+{
+	const struct plan_inst *x = *(const struct plan_inst *const *)a;
+	const struct plan_inst *y = *(const struct plan_inst *const *)b;
+
+	if (x->in->created_unix != y->in->created_unix)
+		return x->in->created_unix > y->in->created_unix ? -1 : 1;
+	return -plan_strcmp0(x->in->id, y->in->id);
+}
+
+/* The order releases are listed in: by reason, then id. */
+static int plan_cmp_release(const void *a, const void *b)
+{
+	static const int rank[] = {
+		[PLAN_REASON_FAILED] = 0, [PLAN_REASON_DRIFT] = 1, [PLAN_REASON_EXCESS] = 2,
+		[PLAN_REASON_ORPHAN] = 3, [PLAN_REASON_DESTROY] = 4,
+	};
+	const struct plan_release *x = a, *y = b;
+
+	if (x->reason != y->reason)
+		return rank[x->reason] - rank[y->reason];
+	return plan_strcmp0(x->id, y->id);
+}
+
+/* Why an instance drifted, for people. */
+static char *plan_drift_detail(const struct spec_env *env, const struct plan_pool *pool,
+			       const struct plan_inst *pi)
+{
+	const struct tc_instance *in = pi->in;
+
+	if (!pool)
+		return xasprintf("pool %s in %s is no longer listed", in->type ? in->type : "?",
+				 in->zone ? in->zone : "?");
+	if (in->image && plan_strcmp0(in->image, env->image))
+		return xasprintf("image %s -> %s", in->image, env->image);
+	if (in->vpc_id && env->network.vpc_id && plan_strcmp0(in->vpc_id, env->network.vpc_id))
+		return xasprintf("vpc %s -> %s", in->vpc_id, env->network.vpc_id);
+	if (in->subnet_id && pool->subnet_id && plan_strcmp0(in->subnet_id, pool->subnet_id))
+		return xasprintf("subnet %s -> %s", in->subnet_id, pool->subnet_id);
+	return xasprintf("template %s -> %s", pi->tmpl ? pi->tmpl : "-", pool->template);
+}
+
+static struct plan_template *plan_template_of(const struct spec_env *env)
+{
+	struct plan_template *t = xcalloc(1, sizeof(*t));
+
+	t->image = plan_strdup0(env->image);
+	t->instance_name = plan_strdup0(env->instance_name);
+	t->vpc_id = plan_strdup0(env->network.vpc_id);
+	t->nsecurity_groups = env->network.nsecurity_groups;
+	t->security_group_ids = xcalloc(t->nsecurity_groups + 1, sizeof(char *));
+	for (size_t i = 0; i < t->nsecurity_groups; i++)
+		t->security_group_ids[i] = xstrdup(env->network.security_group_ids[i]);
+	t->public_ip_bandwidth_mbps = env->network.public_ip_bandwidth_mbps;
+	t->nkey_ids = env->login.nkey_ids;
+	t->key_ids = xcalloc(t->nkey_ids + 1, sizeof(char *));
+	for (size_t i = 0; i < t->nkey_ids; i++)
+		t->key_ids[i] = xstrdup(env->login.key_ids[i]);
+	t->keep_image_login = env->login.keep_image_login;
+	t->system_disk_type = plan_strdup0(env->system_disk.type);
+	t->system_disk_size_gb = env->system_disk.size_gb;
+	t->user_data_b64 = plan_strdup0(env->user_data_b64);
+	return t;
+}
+
+static void plan_client_token(char out[TC_MAX_CLIENT_TOKEN + 1], const char *env,
+			      const char *scope, const char *basis, int pool, int chunk)
+{
+	struct buf b = BUF_INIT;
+	char hex[65];
+
+	buf_printf(&b, "spotenv-token-v1\n%s\n%s\n%s\n%d\n%d\n", env, scope, basis, pool, chunk);
+	plan_sha256_hex(hex, b.ptr, b.len);
+	buf_free(&b);
+	/* "se-" and 40 hex digits: 43 ASCII characters, under the 64 limit. */
+	snprintf(out, TC_MAX_CLIENT_TOKEN + 1, "se-%.40s", hex);
+}
+
+/* Append launches of count instances to pool pp, in chunks of PLAN_CHUNK. */
+static void plan_add_launches(struct plan_env *pe, const struct spec_env *env,
+			      const struct plan_pool *pp, int count, bool replace,
+			      int *chunk, const char *basis)
+{
+	while (count > 0) {
+		int n = count > PLAN_CHUNK ? PLAN_CHUNK : count;
+		char token[TC_MAX_CLIENT_TOKEN + 1];
+		struct plan_launch *l;
+		size_t t = 0;
+
+		ALLOC_GROW(pe->launches, pe->nlaunches + 1, pe->launches_alloc);
+		l = &pe->launches[pe->nlaunches++];
+		memset(l, 0, sizeof(*l));
+		l->env = xstrdup(env->name);
+		l->region = xstrdup(env->region);
+		l->pool = pp->index;
+		l->zone = xstrdup(pp->zone);
+		l->type = xstrdup(pp->type);
+		l->subnet_id = plan_strdup0(pp->subnet_id);
+		l->count = n;
+		l->chunk = *chunk;
+		l->replace = replace;
+		l->template = xstrdup(pp->template);
+		l->bid = xstrdup(pp->bid);
+		l->price = plan_strdup0(pp->price);
+		plan_client_token(token, env->name, env->scope, basis, pp->index, *chunk);
+		l->client_token = xstrdup(token);
+		l->ntags = env->ntags + SPEC_OWN_TAGS;
+		l->tags = xcalloc(l->ntags, sizeof(*l->tags));
+		for (size_t i = 0; i < env->ntags; i++, t++) {
+			l->tags[t].key = xstrdup(env->tags[i].key);
+			l->tags[t].value = xstrdup(env->tags[i].value);
+		}
+		l->tags[t].key = xstrdup(PLAN_TAG_ENV);
+		l->tags[t++].value = xstrdup(env->name);
+		l->tags[t].key = xstrdup(PLAN_TAG_SCOPE);
+		l->tags[t++].value = xstrdup(env->scope);
+		l->tags[t].key = xstrdup(PLAN_TAG_TEMPLATE);
+		l->tags[t++].value = xstrdup(pp->template);
+		count -= n;
+		(*chunk)++;
+	}
+}
+
+/* Per pool bookkeeping during planning. */
+struct plan_poolwork {
+	const struct plan_inst **inst; /* active, non-drifted, newest first */
+	size_t n, next;                /* next: first not yet released */
+	int share;                     /* target for excess releases */
+	int rank;                      /* preference rank: 0 = most preferred */
+	int launch, replace;           /* planned */
+};
+
+static int plan_price_rank_cmp(const struct plan_pool *a, const struct plan_pool *b)
+{
+	int c = dec_cmp_str(a->price, b->price);
+
+	return c ? c : a->index - b->index;
+}
+
+/* Order pool indices by launch preference (usable pools only). */
+static void plan_fallback_order(struct plan_env *pe, enum spec_alloc alloc)
+{
+	pe->fallback = xcalloc(pe->npools + 1, sizeof(int));
+	pe->nfallback = 0;
+	for (size_t i = 0; i < pe->npools; i++)
+		if (pe->pools[i].usable)
+			pe->fallback[pe->nfallback++] = (int)i;
+	if (alloc != SPEC_ALLOC_LOWEST_PRICE)
+		return;
+	/* insertion sort: at most SPEC_MAX_POOLS entries */
+	for (size_t i = 1; i < pe->nfallback; i++) {
+		int v = pe->fallback[i];
+		size_t j = i;
+
+		while (j > 0 && plan_price_rank_cmp(&pe->pools[pe->fallback[j - 1]],
+						    &pe->pools[v]) > 0) {
+			pe->fallback[j] = pe->fallback[j - 1];
+			j--;
+		}
+		pe->fallback[j] = v;
+	}
+}
+
+/*
+ * Distribute n launches over the usable pools by the allocation strategy,
+ * adding to field (launch or replace) of w.  Returns how many found no
+ * pool (n when no pool is usable).
+ */
+static int plan_allocate(struct plan_env *pe, enum spec_alloc alloc,
+			 struct plan_poolwork *w, int n, bool replace)
+{
+	if (n <= 0)
+		return 0;
+	if (!pe->nfallback)
+		return n;
+	if (alloc != SPEC_ALLOC_SPREAD) {
+		int p = pe->fallback[0];
+
+		if (replace)
+			w[p].replace += n;
+		else
+			w[p].launch += n;
+		return 0;
+	}
+	/* spread: water-filling, each launch to the emptiest usable pool */
+	for (int k = 0; k < n; k++) {
+		int best = -1;
+		long bestc = 0;
+
+		for (size_t f = 0; f < pe->nfallback; f++) {
+			int p = pe->fallback[f];
+			long cnt = (long)w[p].n + w[p].launch + w[p].replace;
+
+			if (best < 0 || cnt < bestc) {
+				best = p;
+				bestc = cnt;
+			}
+		}
+		if (replace)
+			w[best].replace++;
+		else
+			w[best].launch++;
+	}
+	return 0;
+}
+
+/* Release k active non-drifted instances: most over share, then newest. */
+static void plan_release_excess(struct plan_env *pe, struct plan_poolwork *w, int k)
+{
+	for (int r = 0; r < k; r++) {
+		int best = -1;
+		long bestover = 0;
+
+		for (size_t p = 0; p < pe->npools; p++) {
+			long over;
+
+			if (w[p].next >= w[p].n)
+				continue;
+			over = (long)(w[p].n - w[p].next) - w[p].share;
+			if (best < 0 || over > bestover ||
+			    (over == bestover &&
+			     plan_cmp_newest(&w[p].inst[w[p].next],
+					     &w[best].inst[w[best].next]) < 0)) {
+				best = (int)p;
+				bestover = over;
+			}
+		}
+		assert(best >= 0);
+		plan_add_release(pe, w[best].inst[w[best].next],
+				 PLAN_REASON_EXCESS, "over capacity %d; pool %d has %zu, its share is %d",
+				 pe->desired, best + 1, w[best].n - w[best].next, w[best].share);
+		w[best].next++;
+	}
+}
+
+/* Set the share of each pool: what its part of capacity would be. */
+static void plan_shares(struct plan_env *pe, enum spec_alloc alloc, struct plan_poolwork *w)
+{
+	int cap = pe->desired, np = (int)pe->npools;
+
+	if (alloc == SPEC_ALLOC_SPREAD) {
+		for (int p = 0; p < np; p++)
+			w[p].share = cap / np + (p < cap % np ? 1 : 0);
+		return;
+	}
+	w[pe->nfallback ? pe->fallback[0] : 0].share = cap;
+}
+
+static const char *plan_offer_price(const struct plan_ctx *c, const struct tc_instance *in)
+{
+	const struct plan_offer *o = plan_find_offer(c, in->region, in->zone, in->type);
+
+	return o && o->offer.price && dec_valid(o->offer.price) ? o->offer.price : NULL;
+}
+
+/* Estimated hourly cost after the plan, and the cost guardrail. */
+static void plan_cost(struct plan_env *pe, const struct plan_ctx *c, const struct plan_inst *v,
+		      size_t n, const bool *released)
+{
+	dec_t total = 0, x;
+	int unknown = 0;
+	char tmp[64];
+
+	for (size_t i = 0; i < n; i++) {
+		bool unusual;
+		const char *price;
+
+		if (released[i] || plan_classify(v[i].in->state, &unusual) != PLAN_CLASS_ACTIVE)
+			continue;
+		price = plan_offer_price(c, v[i].in);
+		if (!price || dec_parse(price, &x)) {
+			unknown++;
+			continue;
+		}
+		total = dec_add(total, x);
+	}
+	for (size_t i = 0; i < pe->nlaunches; i++) {
+		const struct plan_launch *l = &pe->launches[i];
+
+		if (!l->price || dec_parse(l->price, &x)) {
+			unknown += l->count;
+			continue;
+		}
+		total = dec_add(total, dec_mul_int(x, l->count));
+	}
+	pe->hourly_cost = xstrdup(dec_format(tmp, sizeof(tmp), total, 2));
+	if (unknown)
+		plan_warn(pe, "estimated hourly cost leaves out %d instance%s without a known "
+			  "spot price", unknown, unknown == 1 ? "" : "s");
+	if (pe->max_hourly_cost && dec_parse(pe->max_hourly_cost, &x) == 0 && total > x)
+		plan_error(pe, "estimated hourly cost %s exceeds limits.maxHourlyCost %s",
+			   pe->hourly_cost, pe->max_hourly_cost);
+}
+
+static void plan_release_limit(struct plan_env *pe, bool from_flag)
+{
+	if (pe->max_release < 0 || (int)pe->nreleases <= pe->max_release)
+		return;
+	plan_error(pe, "would release %zu instances, more than the limit of %d (%s)",
+		   pe->nreleases, pe->max_release,
+		   from_flag ? "--max-release" : "limits.maxReleasePerApply");
+}
+
+static void plan_set_status(struct plan_env *pe, bool short_)
+{
+	if (pe->nerrors)
+		pe->status = PLAN_STATUS_ERROR;
+	else if (short_)
+		pe->status = PLAN_STATUS_SHORT;
+	else if (pe->nlaunches || pe->nreleases)
+		pe->status = PLAN_STATUS_CHANGES;
+	else
+		pe->status = PLAN_STATUS_CONVERGED;
+}
+
+static void plan_pools_of(struct plan_env *pe, const struct spec_env *env,
+			  const struct plan_ctx *c)
+{
+	char hash[PLAN_TEMPLATE_HEX + 1];
+
+	pe->npools = env->npools;
+	pe->pools = xcalloc(env->npools + 1, sizeof(*pe->pools));
+	for (size_t i = 0; i < env->npools; i++) {
+		const struct spec_pool *sp = &env->pools[i];
+		struct plan_pool *pp = &pe->pools[i];
+		const struct plan_offer *o;
+
+		pp->index = (int)i;
+		pp->zone = xstrdup(sp->zone);
+		pp->type = xstrdup(sp->instance_type);
+		pp->subnet_id = plan_strdup0(sp->subnet_id);
+		pp->bid = xstrdup(spec_pool_bid(env, sp));
+		plan_template_hash(hash, env, sp);
+		pp->template = xstrdup(hash);
+		o = plan_find_offer(c, env->region, sp->zone, sp->instance_type);
+		if (o) {
+			pp->offer_status = plan_strdup0(o->offer.status);
+			if (o->offer.price && dec_valid(o->offer.price))
+				pp->price = xstrdup(o->offer.price);
+		}
+		if (!o) {
+			plan_warn(pe, "pool %zu (%s %s) has no spot offer; skipped", i + 1,
+				  sp->zone, sp->instance_type);
+		} else if (plan_strcmp0(o->offer.status, "SELL")) {
+			plan_warn(pe, "pool %zu (%s %s) is sold out; skipped", i + 1, sp->zone,
+				  sp->instance_type);
+		} else if (!pp->price) {
+			plan_warn(pe, "pool %zu (%s %s) has no spot price; skipped", i + 1,
+				  sp->zone, sp->instance_type);
+		} else if (dec_cmp_str(pp->bid, pp->price) < 0) {
+			plan_warn(pe, "pool %zu (%s %s): bid %s is below the market price %s; "
+				  "skipped", i + 1, sp->zone, sp->instance_type, pp->bid, pp->price);
+		} else {
+			pp->usable = true;
+		}
+	}
+}
+
+/* True when some pool is skipped only because the bid is below market. */
+static bool plan_any_overbid(const struct plan_env *pe)
+{
+	for (size_t i = 0; i < pe->npools; i++) {
+		const struct plan_pool *pp = &pe->pools[i];
+
+		if (pp->price && !plan_strcmp0(pp->offer_status, "SELL") &&
+		    dec_cmp_str(pp->bid, pp->price) < 0)
+			return true;
+	}
+	return false;
+}
+
+/* The pool an instance runs in, or -1 when its (zone, type) is not listed. */
+static int plan_pool_of(const struct plan_env *pe, const struct tc_instance *in)
+{
+	for (size_t i = 0; i < pe->npools; i++)
+		if (!plan_strcmp0(pe->pools[i].zone, in->zone) &&
+		    !plan_strcmp0(pe->pools[i].type, in->type))
+			return (int)i;
+	return -1;
+}
+
+/* Plan one spec environment against its instances v[0..n). */
+static void plan_env_make(struct plan_env *pe, const struct spec_env *env,
+			  const struct plan_ctx *c, const struct plan_inst *v, size_t n,
+			  const char *basis)
+{
+	struct plan_poolwork *w = NULL;
+	const struct plan_inst **drifted_all = NULL, **drifted;
+	int *where = NULL; /* pool per instance, -1 none */
+	bool *released = NULL, short_ = false;
+	size_t ndrifted = 0;
+	int active = 0, shortage, batch, repl, unplaced, excess;
+
+	pe->name = xstrdup(env->name);
+	pe->scope = xstrdup(env->scope);
+	pe->region = xstrdup(env->region);
+	pe->allocation = xstrdup(spec_alloc_name(env->allocation));
+	pe->desired = env->capacity;
+	pe->max_hourly_cost = plan_strdup0(env->limits.max_hourly_cost);
+	pe->max_release = c->max_release >= 0 ? c->max_release : env->limits.max_release_per_apply;
+	pe->max_surge = env->update.max_surge;
+	pe->max_unavailable = env->update.max_unavailable;
+	pe->template = plan_template_of(env);
+	plan_pools_of(pe, env, c);
+	plan_fallback_order(pe, env->allocation);
+
+	w = xcalloc(pe->npools + 1, sizeof(*w));
+	for (size_t p = 0; p < pe->npools; p++)
+		w[p].inst = xcalloc(n + 1, sizeof(*w[p].inst));
+	drifted = drifted_all = xcalloc(n + 1, sizeof(*drifted));
+	where = xcalloc(n + 1, sizeof(*where));
+	released = xcalloc(n + 1, sizeof(*released));
+
+	/* Classify. */
+	for (size_t i = 0; i < n; i++) {
+		const struct tc_instance *in = v[i].in;
+		bool unusual;
+		enum plan_class cls = plan_classify(in->state, &unusual);
+		int p;
+
+		where[i] = -1;
+		if (cls == PLAN_CLASS_LEAVING) {
+			pe->leaving++;
+			continue;
+		}
+		if (cls == PLAN_CLASS_FAILED) {
+			pe->failed++;
+			plan_add_release(pe, &v[i], PLAN_REASON_FAILED, "state %s", in->state);
+			released[i] = true;
+			continue;
+		}
+		pe->active++;
+		if (unusual) {
+			pe->unusual++;
+			plan_warn(pe, "instance '%s' is in unusual state '%s'; counted as active",
+				  in->id, in->state ? in->state : "");
+		}
+		p = plan_pool_of(pe, in);
+		where[i] = p;
+		/* A missing template tag cannot be judged; it is not replaced. */
+		if (p < 0 || (v[i].tmpl && strcmp(v[i].tmpl, pe->pools[p].template))) {
+			drifted[ndrifted++] = &v[i];
+			continue;
+		}
+		w[p].inst[w[p].n++] = &v[i];
+		pe->pools[p].active++;
+		active++;
+	}
+	pe->drifted = (int)ndrifted;
+	for (size_t p = 0; p < pe->npools; p++)
+		qsort(w[p].inst, w[p].n, sizeof(*w[p].inst), plan_cmp_newest);
+	qsort(drifted, ndrifted, sizeof(*drifted), plan_cmp_newest);
+
+	/* Excess: drifted first, then over-share pools, then newest. */
+	excess = active + (int)ndrifted - pe->desired;
+	if (excess > 0) {
+		size_t k = (size_t)excess < ndrifted ? (size_t)excess : ndrifted;
+
+		for (size_t i = 0; i < k; i++) {
+			const struct plan_inst *pi = drifted[i];
+			int p = plan_pool_of(pe, pi->in);
+			char *why = plan_drift_detail(env, p < 0 ? NULL : &pe->pools[p], pi);
+
+			plan_add_release(pe, pi, PLAN_REASON_EXCESS,
+					 "over capacity %d, drifted: %s", pe->desired, why);
+			released[pi - v] = true;
+			free(why);
+		}
+		drifted += k;
+		ndrifted -= k;
+		excess -= (int)k;
+		if (excess > 0) {
+			plan_shares(pe, env->allocation, w);
+			plan_release_excess(pe, w, excess);
+			for (size_t p = 0; p < pe->npools; p++)
+				for (size_t i = 0; i < w[p].next; i++)
+					released[w[p].inst[i] - v] = true;
+		}
+		shortage = 0;
+	} else {
+		shortage = -excess;
+	}
+
+	/* Deficit, then drift replacements within maxSurge + maxUnavailable. */
+	unplaced = plan_allocate(pe, env->allocation, w, shortage, false);
+	batch = pe->max_surge + pe->max_unavailable;
+	repl = (int)ndrifted < batch ? (int)ndrifted : batch;
+	if (!pe->nfallback)
+		repl = 0; /* nothing can replace them: keep them running */
+	if (ndrifted && batch <= 0)
+		plan_warn(pe, "%zu drifted instance%s not replaced: maxSurge + maxUnavailable "
+			  "is 0", ndrifted, ndrifted == 1 ? "" : "s");
+	plan_allocate(pe, env->allocation, w, repl, true);
+	for (int i = 0; i < repl; i++) {
+		const struct plan_inst *pi = drifted[i];
+		int p = plan_pool_of(pe, pi->in);
+		char *why = plan_drift_detail(env, p < 0 ? NULL : &pe->pools[p], pi);
+
+		plan_add_release(pe, pi, PLAN_REASON_DRIFT, "%s", why);
+		released[pi - v] = true;
+		free(why);
+	}
+	if (ndrifted > (size_t)repl && batch > 0 && pe->nfallback)
+		plan_warn(pe, "%zu more drifted instance%s will be replaced by later applies "
+			  "(maxSurge %d + maxUnavailable %d at a time)", ndrifted - repl,
+			  ndrifted - repl == 1 ? "" : "s", pe->max_surge, pe->max_unavailable);
+
+	/* Launch actions, pools in preference order, chunks numbered per pool. */
+	for (size_t f = 0; f < pe->nfallback; f++) {
+		int p = pe->fallback[f], chunk = 0;
+
+		pe->pools[p].launch = w[p].launch + w[p].replace;
+		plan_add_launches(pe, env, &pe->pools[p], w[p].launch, false, &chunk, basis);
+		plan_add_launches(pe, env, &pe->pools[p], w[p].replace, true, &chunk, basis);
+		pe->to_launch += w[p].launch;
+	}
+	if (unplaced > 0) {
+		if (plan_any_overbid(pe)) {
+			plan_error(pe, "cannot launch %d instance%s: no pool is usable and the bid is "
+				   "below the market price", unplaced, unplaced == 1 ? "" : "s");
+		} else {
+			plan_warn(pe, "will be short by %d instance%s: every pool is sold out or has "
+				  "no spot offer", unplaced, unplaced == 1 ? "" : "s");
+			short_ = true;
+		}
+	}
+
+	qsort(pe->releases, pe->nreleases, sizeof(*pe->releases), plan_cmp_release);
+	for (size_t i = 0; i < pe->nreleases; i++) {
+		if (pe->releases[i].reason == PLAN_REASON_DRIFT)
+			pe->to_replace++;
+		else
+			pe->to_release++;
+	}
+	plan_cost(pe, c, v, n, released);
+	plan_release_limit(pe, c->max_release >= 0);
+	plan_set_status(pe, short_);
+
+	for (size_t p = 0; p < pe->npools; p++)
+		free(w[p].inst);
+	free(w);
+	free(drifted_all);
+	free(where);
+	free(released);
+}
+
+/* Orphans (and destroy targets): every instance of an unlisted environment. */
+static void plan_env_orphan(struct plan_env *pe, const struct plan_inst *v, size_t n,
+			    bool release, enum plan_reason reason, int max_release)
+{
+	pe->name = xstrdup(v[0].env);
+	pe->scope = xstrdup(v[0].scope);
+	pe->region = plan_strdup0(v[0].in->region);
+	pe->orphan = reason == PLAN_REASON_ORPHAN;
+	pe->max_release = max_release;
+	pe->max_surge = pe->max_unavailable = 0;
+	for (size_t i = 0; i < n; i++) {
+		bool unusual;
+		enum plan_class cls = plan_classify(v[i].in->state, &unusual);
+
+		if (cls == PLAN_CLASS_LEAVING) {
+			pe->leaving++;
+			continue;
+		}
+		if (cls == PLAN_CLASS_FAILED)
+			pe->failed++;
+		else
+			pe->active++;
+		if (release) {
+			if (reason == PLAN_REASON_ORPHAN)
+				plan_add_release(pe, &v[i], reason,
+						 "environment '%s' is not in the specs", pe->name);
+			else
+				plan_add_release(pe, &v[i], reason, "state %s",
+						 v[i].in->state ? v[i].in->state : "?");
+		}
+	}
+	qsort(pe->releases, pe->nreleases, sizeof(*pe->releases), plan_cmp_release);
+	pe->to_release = (int)pe->nreleases;
+	pe->hourly_cost = xstrdup("0.00");
+	if (!release && pe->active + pe->failed > 0)
+		plan_warn(pe, "environment '%s' (scope %s) is not in the specs: %d instance%s "
+			  "left running; use --prune to release them", pe->name, pe->scope,
+			  pe->active + pe->failed, pe->active + pe->failed == 1 ? "" : "s");
+	plan_release_limit(pe, true);
+	plan_set_status(pe, false);
+}
+
+/* ---------------------------------------------------------------------
+ * Entry points.
+ */
+
+static struct plan *plan_new(const char *observed_at)
+{
+	struct plan *p = xcalloc(1, sizeof(*p));
+
+	p->observed_at = plan_strdup0(observed_at);
+	p->max_release = -1;
+	return p;
+}
+
+static void plan_strv_copy_sorted(char ***out, size_t *nout, const char *const *v, size_t n)
+{
+	size_t w = 0;
+
+	*out = xcalloc(n + 1, sizeof(char *));
+	for (size_t i = 0; i < n; i++)
+		(*out)[i] = xstrdup(v[i]);
+	qsort(*out, n, sizeof(char *), plan_cmp_str_ptr);
+	for (size_t i = 0; i < n; i++) {
+		if (w && !strcmp((*out)[w - 1], (*out)[i]))
+			free((*out)[i]);
+		else
+			(*out)[w++] = (*out)[i];
+	}
+	*nout = w;
+}
+
+static void plan_ctx_offers(struct plan_ctx *c, const struct plan_observed *obs)
+{
+	c->offers = xcalloc(obs->noffers + 1, sizeof(*c->offers));
+	for (size_t i = 0; i < obs->noffers; i++)
+		c->offers[i] = &obs->offers[i];
+	c->noffers = obs->noffers;
+	qsort(c->offers, c->noffers, sizeof(*c->offers), plan_cmp_offers);
+}
+
+int plan_make(struct plan **out, const struct plan_input *in, struct err *e)
+{
+	struct plan_ctx c = { 0 };
+	struct plan *p = NULL;
+	const char **scopes = NULL;
+	size_t i, j, nspec = 0;
+	int error = 0;
+
+	assert(in && in->specs && in->observed);
+	for (i = 0; i < in->specs->nenvs; i++) {
+		const struct spec_env *env = &in->specs->envs[i];
+
+		if (!dec_valid(env->max_price))
+			return err_set(e, ERR_INVALID, "environment '%s': invalid maxPrice '%s'",
+				       env->name, env->max_price ? env->max_price : "");
+		for (j = 0; j < env->npools; j++)
+			if (!dec_valid(spec_pool_bid(env, &env->pools[j])))
+				return err_set(e, ERR_INVALID,
+					       "environment '%s': invalid maxPrice of pool %zu",
+					       env->name, j + 1);
+	}
+
+	p = plan_new(in->observed->observed_at);
+	p->prune = in->prune;
+	p->max_release = in->max_release < 0 ? -1 : in->max_release;
+	scopes = xcalloc(in->specs->nenvs + 1, sizeof(*scopes));
+	for (i = 0; i < in->specs->nenvs; i++)
+		scopes[i] = in->specs->envs[i].scope;
+	plan_strv_copy_sorted(&p->scopes, &p->nscopes, scopes, in->specs->nenvs);
+	plan_strv_copy_sorted(&p->env_filter, &p->nenv_filter, in->envs, in->envs ? in->nenvs : 0);
+
+	plan_select(&c.inst, &c.ninst, in->observed, p->scopes, p->nscopes, p->env_filter,
+		    p->nenv_filter);
+	for (i = 0; i < p->nenv_filter; i++) {
+		bool seen = spec_set_find(in->specs, p->env_filter[i]) != NULL;
+
+		for (j = 0; !seen && j < c.ninst; j++)
+			seen = !strcmp(c.inst[j].env, p->env_filter[i]);
+		if (!seen) {
+			error = err_set(e, ERR_INVALID, "environment '%s' is not in the specs "
+					"and has no instances", p->env_filter[i]);
+			goto done;
+		}
+	}
+	plan_set_basis(p, c.inst, c.ninst);
+	plan_ctx_offers(&c, in->observed);
+	c.max_release = p->max_release;
+	c.prune = p->prune;
+
+	/* Spec environments (sorted by name), each with its run of instances. */
+	p->envs = xcalloc(in->specs->nenvs + c.ninst + 1, sizeof(*p->envs));
+	for (i = 0; i < in->specs->nenvs; i++) {
+		const struct spec_env *env = &in->specs->envs[i];
+		struct plan_inst key = { 0 };
+		size_t lo = 0, hi = c.ninst, end;
+
+		if (p->nenv_filter && !plan_in_list(env->name, p->env_filter, p->nenv_filter))
+			continue;
+		/* lower bound of (name, scope) */
+		key.env = env->name;
+		key.scope = env->scope;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (strcmp(c.inst[mid].env, key.env) < 0 ||
+			    (!strcmp(c.inst[mid].env, key.env) &&
+			     strcmp(c.inst[mid].scope, key.scope) < 0))
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (end = lo; end < c.ninst && !strcmp(c.inst[end].env, key.env) &&
+			       !strcmp(c.inst[end].scope, key.scope); end++)
+			;
+		plan_env_make(&p->envs[p->nenvs++], env, &c, c.inst + lo, end - lo, p->basis);
+		nspec++;
+	}
+	/* Orphans: runs of instances whose (env, scope) is not a spec env. */
+	for (i = 0; i < c.ninst; i = j) {
+		const struct spec_env *env = spec_set_find(in->specs, c.inst[i].env);
+
+		for (j = i; j < c.ninst && !strcmp(c.inst[j].env, c.inst[i].env) &&
+			    !strcmp(c.inst[j].scope, c.inst[i].scope); j++)
+			;
+		if (env && !strcmp(env->scope, c.inst[i].scope))
+			continue;
+		plan_env_orphan(&p->envs[p->nenvs++], c.inst + i, j - i, p->prune,
+				PLAN_REASON_ORPHAN, p->max_release);
+	}
+	UNUSED(nspec);
+
+done:
+	free(scopes);
+	free(c.inst);
+	free(c.offers);
+	if (error) {
+		plan_free(p);
+		return error;
+	}
+	*out = p;
+	return 0;
+}
+
+int plan_destroy(struct plan **out, const struct plan_observed *observed,
+		 const char *const *envs, size_t nenvs,
+		 const char *const *scopes, size_t nscopes, int max_release,
+		 struct err *e)
+{
+	struct plan_inst *inst = NULL;
+	struct plan *p = plan_new(observed->observed_at);
+	size_t ninst = 0, i, j;
+
+	UNUSED(e);
+	p->destroy = true;
+	p->max_release = max_release < 0 ? -1 : max_release;
+	plan_strv_copy_sorted(&p->scopes, &p->nscopes, scopes, nscopes);
+	plan_strv_copy_sorted(&p->env_filter, &p->nenv_filter, envs, nenvs);
+	plan_select(&inst, &ninst, observed, p->scopes, p->nscopes, p->env_filter,
+		    p->nenv_filter);
+	plan_set_basis(p, inst, ninst);
+
+	p->envs = xcalloc(p->nenv_filter + ninst + 1, sizeof(*p->envs));
+	for (size_t f = 0; f < p->nenv_filter; f++) {
+		bool any = false;
+
+		for (i = 0; i < ninst; i = j) {
+			for (j = i; j < ninst && !strcmp(inst[j].env, inst[i].env) &&
+				    !strcmp(inst[j].scope, inst[i].scope); j++)
+				;
+			if (strcmp(inst[i].env, p->env_filter[f]))
+				continue;
+			plan_env_orphan(&p->envs[p->nenvs++], inst + i, j - i, true,
+					PLAN_REASON_DESTROY, p->max_release);
+			any = true;
+		}
+		if (!any) {
+			struct plan_env *pe = &p->envs[p->nenvs++];
+
+			pe->name = xstrdup(p->env_filter[f]);
+			pe->max_release = p->max_release;
+			pe->hourly_cost = xstrdup("0.00");
+			pe->status = PLAN_STATUS_CONVERGED;
+		}
+	}
+	free(inst);
+	*out = p;
+	return 0;
+}
+
+/* ---------------------------------------------------------------------
+ * Queries, freeing, stale checks.
+ */
+
+bool plan_has_changes(const struct plan *p)
+{
+	for (size_t i = 0; i < p->nenvs; i++)
+		if (p->envs[i].nlaunches || p->envs[i].nreleases)
+			return true;
+	return false;
+}
+
+bool plan_has_errors(const struct plan *p)
+{
+	for (size_t i = 0; i < p->nenvs; i++)
+		if (p->envs[i].nerrors)
+			return true;
+	return false;
+}
+
+void plan_totals(const struct plan *p, struct plan_totals *t)
+{
+	memset(t, 0, sizeof(*t));
+	for (size_t i = 0; i < p->nenvs; i++) {
+		const struct plan_env *pe = &p->envs[i];
+
+		if (!pe->orphan) {
+			t->envs++;
+			if (pe->status == PLAN_STATUS_CONVERGED)
+				t->converged++;
+		}
+		t->launch += pe->to_launch;
+		t->release += pe->to_release;
+		t->replace += pe->to_replace;
+		t->errors += (int)pe->nerrors;
+		t->warnings += (int)pe->nwarnings;
+	}
+}
+
+const struct plan_env *plan_find_env(const struct plan *p, const char *name)
+{
+	for (size_t i = 0; i < p->nenvs; i++)
+		if (!strcmp(p->envs[i].name, name))
+			return &p->envs[i];
+	return NULL;
+}
+
+void plan_launch_set_check(struct plan_launch *l, bool ok, const char *code,
+			   const char *message)
+{
+	free(l->check);
+	free(l->check_message);
+	l->check = xstrdup(ok ? "ok" : code ? code : "failed");
+	l->check_message = ok ? NULL : plan_strdup0(message);
+}
+
+static void plan_template_free(struct plan_template *t)
+{
+	if (!t)
+		return;
+	free(t->image);
+	free(t->instance_name);
+	free(t->vpc_id);
+	plan_strv_free(t->security_group_ids, t->nsecurity_groups);
+	plan_strv_free(t->key_ids, t->nkey_ids);
+	free(t->system_disk_type);
+	free(t->user_data_b64);
+	free(t);
+}
+
+static void plan_env_release(struct plan_env *pe)
+{
+	free(pe->name);
+	free(pe->scope);
+	free(pe->region);
+	free(pe->allocation);
+	free(pe->hourly_cost);
+	free(pe->max_hourly_cost);
+	plan_template_free(pe->template);
+	for (size_t i = 0; i < pe->npools; i++) {
+		struct plan_pool *pp = &pe->pools[i];
+
+		free(pp->zone);
+		free(pp->type);
+		free(pp->subnet_id);
+		free(pp->bid);
+		free(pp->price);
+		free(pp->offer_status);
+		free(pp->template);
+	}
+	free(pe->pools);
+	free(pe->fallback);
+	for (size_t i = 0; i < pe->nlaunches; i++) {
+		struct plan_launch *l = &pe->launches[i];
+
+		free(l->env);
+		free(l->region);
+		free(l->zone);
+		free(l->type);
+		free(l->subnet_id);
+		free(l->template);
+		free(l->bid);
+		free(l->price);
+		free(l->client_token);
+		for (size_t t = 0; t < l->ntags; t++) {
+			free(l->tags[t].key);
+			free(l->tags[t].value);
+		}
+		free(l->tags);
+		free(l->check);
+		free(l->check_message);
+	}
+	free(pe->launches);
+	for (size_t i = 0; i < pe->nreleases; i++) {
+		struct plan_release *r = &pe->releases[i];
+
+		free(r->id);
+		free(r->env);
+		free(r->region);
+		free(r->zone);
+		free(r->type);
+		free(r->state);
+		free(r->detail);
+	}
+	free(pe->releases);
+	plan_strv_free(pe->warnings, pe->nwarnings);
+	plan_strv_free(pe->errors, pe->nerrors);
+}
+
+void plan_free(struct plan *p)
+{
+	if (!p)
+		return;
+	free(p->basis);
+	free(p->observed_at);
+	plan_strv_free(p->scopes, p->nscopes);
+	plan_strv_free(p->env_filter, p->nenv_filter);
+	for (size_t i = 0; i < p->nenvs; i++)
+		plan_env_release(&p->envs[i]);
+	free(p->envs);
+	for (size_t i = 0; i < p->nobserved; i++) {
+		free(p->observed[i].id);
+		free(p->observed[i].state);
+		free(p->observed[i].template);
+	}
+	free(p->observed);
+	free(p);
+}
+
+/* Diff two sorted basis lists into out; returns the number of differences. */
+static size_t plan_diff_items(const struct plan_basis_item *a, size_t na,
+			      const struct plan_basis_item *b, size_t nb, struct buf *out)
+{
+	size_t i = 0, j = 0, diffs = 0, shown = 20;
+
+	while (i < na || j < nb) {
+		int c = i >= na ? 1 : j >= nb ? -1 : plan_strcmp0(a[i].id, b[j].id);
+		char *line = NULL;
+
+		if (c < 0) {
+			line = xasprintf("%s: gone (was %s)", a[i].id, a[i].state ? a[i].state : "-");
+			i++;
+		} else if (c > 0) {
+			line = xasprintf("%s: new (%s)", b[j].id, b[j].state ? b[j].state : "-");
+			j++;
+		} else {
+			if (plan_strcmp0(a[i].state, b[j].state))
+				line = xasprintf("%s: %s -> %s", a[i].id, a[i].state ? a[i].state : "-",
+						 b[j].state ? b[j].state : "-");
+			else if (plan_strcmp0(a[i].template, b[j].template))
+				line = xasprintf("%s: template %s -> %s", a[i].id,
+						 a[i].template ? a[i].template : "-",
+						 b[j].template ? b[j].template : "-");
+			i++;
+			j++;
+		}
+		if (!line)
+			continue;
+		if (out && diffs < shown)
+			buf_printf(out, "%s\n", line);
+		diffs++;
+		free(line);
+	}
+	if (out && diffs > shown)
+		buf_printf(out, "... and %zu more\n", diffs - shown);
+	return diffs;
+}
+
+int plan_basis_diff(const struct plan *old, const struct plan *fresh, struct buf *out)
+{
+	if (!plan_strcmp0(old->basis, fresh->basis))
+		return 0;
+	if (!plan_diff_items(old->observed, old->nobserved, fresh->observed, fresh->nobserved,
+			     out) && out)
+		buf_puts(out, "the observed instances changed\n");
+	return ERR_STALE;
+}
+
+int plan_basis_check(const struct plan *old, const struct plan_observed *now,
+		     struct buf *out)
+{
+	struct plan *fresh = plan_new(NULL);
+	struct plan_inst *inst = NULL;
+	size_t ninst = 0;
+	int error;
+
+	plan_select(&inst, &ninst, now, old->scopes, old->nscopes, old->env_filter,
+		    old->nenv_filter);
+	plan_set_basis(fresh, inst, ninst);
+	error = plan_basis_diff(old, fresh, out);
+	free(inst);
+	plan_free(fresh);
+	return error;
+}

@@ -1,0 +1,232 @@
+/*
+ * render.c - plans for people: Terraform-like text and a Markdown review
+ * comment.  Both are built from the same lines so they never disagree.
+ */
+#include "../util/setup.h"
+#include "plan.h"
+#include "plan_internal.h"
+
+#define C_RESET "\033[0m"
+#define C_BOLD "\033[1m"
+#define C_RED "\033[31m"
+#define C_GREEN "\033[32m"
+#define C_YELLOW "\033[33m"
+
+static const char *plan_plural(int n)
+{
+	return n == 1 ? "" : "s";
+}
+
+int plan_render_closing(struct buf *out, const struct plan *p)
+{
+	struct plan_totals t;
+
+	plan_totals(p, &t);
+	if (plan_has_changes(p))
+		return buf_printf(out, "Plan: %d to launch, %d to release, %d to replace.",
+				  t.launch, t.release, t.replace);
+	if (t.converged == t.envs)
+		return buf_printf(out, "No changes. %d environment%s converged.", t.envs,
+				  plan_plural(t.envs));
+	return buf_printf(out, "No changes. %d of %d environment%s converged.", t.converged,
+			  t.envs, plan_plural(t.envs));
+}
+
+/* "S5.MEDIUM4 in ap-guangzhou-3 (pool 1), bid 0.50, spot 0.21" */
+static void plan_launch_what(struct buf *b, const struct plan_launch *l)
+{
+	buf_printf(b, "launch %d x %s in %s (pool %d), bid %s, spot %s", l->count, l->type,
+		   l->zone, l->pool + 1, l->bid, l->price ? l->price : "unknown");
+	if (l->replace)
+		buf_puts(b, ": replaces drifted");
+	if (l->check && !strcmp(l->check, "ok"))
+		buf_puts(b, " [dry run ok]");
+	else if (l->check)
+		buf_printf(b, " [dry run failed: %s%s%s]", l->check,
+			   l->check_message ? ": " : "", l->check_message ? l->check_message : "");
+}
+
+/* "ins-abc (S5.MEDIUM4 ap-guangzhou-3, STOPPED): failed: state STOPPED" */
+static void plan_release_what(struct buf *b, const struct plan_release *r)
+{
+	buf_printf(b, "release %s (%s %s, %s): %s", r->id, r->type ? r->type : "?",
+		   r->zone ? r->zone : "?", r->state ? r->state : "?",
+		   plan_reason_name(r->reason));
+	if (r->detail)
+		buf_printf(b, ": %s", r->detail);
+}
+
+/* The action lines of an environment: symbol and text, one per entry. */
+struct plan_line {
+	char sym; /* '+', '-', '~' */
+	char *text;
+};
+
+static size_t plan_env_lines(const struct plan_env *pe, struct plan_line **out)
+{
+	struct plan_line *v = xcalloc(pe->nlaunches + pe->nreleases + 1, sizeof(*v));
+	size_t n = 0;
+	struct buf b = BUF_INIT;
+
+	for (size_t i = 0; i < pe->nlaunches; i++) {
+		buf_reset(&b);
+		plan_launch_what(&b, &pe->launches[i]);
+		v[n].sym = pe->launches[i].replace ? '~' : '+';
+		v[n++].text = xstrdup(buf_str(&b));
+	}
+	for (size_t i = 0; i < pe->nreleases; i++) {
+		buf_reset(&b);
+		plan_release_what(&b, &pe->releases[i]);
+		v[n].sym = pe->releases[i].reason == PLAN_REASON_DRIFT ? '~' : '-';
+		v[n++].text = xstrdup(buf_str(&b));
+	}
+	buf_free(&b);
+	*out = v;
+	return n;
+}
+
+static void plan_lines_free(struct plan_line *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i].text);
+	free(v);
+}
+
+/* "4 desired, 2 active, 1 failed, 1 leaving" (zero counts after active left out). */
+static void plan_env_counts(struct buf *b, const struct plan_env *pe)
+{
+	if (!pe->orphan)
+		buf_printf(b, "%d desired, ", pe->desired);
+	buf_printf(b, "%d active", pe->active);
+	if (pe->drifted)
+		buf_printf(b, ", %d drifted", pe->drifted);
+	if (pe->failed)
+		buf_printf(b, ", %d failed", pe->failed);
+	if (pe->leaving)
+		buf_printf(b, ", %d leaving", pe->leaving);
+}
+
+static void plan_env_title(struct buf *b, const struct plan_env *pe)
+{
+	buf_printf(b, "%s (", pe->name);
+	if (pe->orphan)
+		buf_puts(b, "orphan, ");
+	buf_printf(b, "scope %s", pe->scope ? pe->scope : "-");
+	if (pe->region)
+		buf_printf(b, ", %s", pe->region);
+	if (pe->allocation)
+		buf_printf(b, ", %s", pe->allocation);
+	buf_puts(b, ")");
+}
+
+int plan_render_text(struct buf *out, const struct plan *p, bool color)
+{
+	const char *bold = color ? C_BOLD : "", *reset = color ? C_RESET : "";
+	const char *red = color ? C_RED : "", *green = color ? C_GREEN : "";
+	const char *yellow = color ? C_YELLOW : "";
+	struct plan_totals t;
+	size_t shown = 0;
+
+	plan_totals(p, &t);
+	for (size_t i = 0; i < p->nenvs; i++) {
+		const struct plan_env *pe = &p->envs[i];
+		struct plan_line *lines = NULL;
+		size_t n;
+
+		if (!pe->nlaunches && !pe->nreleases && !pe->nwarnings && !pe->nerrors)
+			continue;
+		if (shown++)
+			buf_putc(out, '\n');
+		buf_printf(out, "%senv ", bold);
+		plan_env_title(out, pe);
+		buf_printf(out, "%s: ", reset);
+		plan_env_counts(out, pe);
+		buf_putc(out, '\n');
+		n = plan_env_lines(pe, &lines);
+		for (size_t k = 0; k < n; k++) {
+			const char *c = lines[k].sym == '+' ? green : lines[k].sym == '-' ? red : yellow;
+
+			buf_printf(out, "  %s%c%s %s\n", c, lines[k].sym, reset, lines[k].text);
+		}
+		plan_lines_free(lines, n);
+		for (size_t k = 0; k < pe->nerrors; k++)
+			buf_printf(out, "  %serror:%s %s\n", red, reset, pe->errors[k]);
+		for (size_t k = 0; k < pe->nwarnings; k++)
+			buf_printf(out, "  %swarning:%s %s\n", yellow, reset, pe->warnings[k]);
+		if (!pe->orphan && pe->hourly_cost)
+			buf_printf(out, "  estimated cost after the plan: %s/hour\n", pe->hourly_cost);
+	}
+	if (shown)
+		buf_putc(out, '\n');
+	if (t.errors)
+		buf_printf(out, "%sError:%s the plan has %d error%s and cannot be applied.\n", red,
+			   reset, t.errors, plan_plural(t.errors));
+	buf_puts(out, bold);
+	plan_render_closing(out, p);
+	buf_puts(out, reset);
+	return buf_putc(out, '\n');
+}
+
+int plan_render_markdown(struct buf *out, const struct plan *p)
+{
+	struct plan_totals t;
+
+	plan_totals(p, &t);
+	buf_puts(out, "### spotenv plan\n\n**");
+	plan_render_closing(out, p);
+	buf_puts(out, "**\n\n");
+
+	if (t.errors) {
+		buf_puts(out, "> [!CAUTION]\n> The plan has errors and cannot be applied:\n");
+		for (size_t i = 0; i < p->nenvs; i++)
+			for (size_t k = 0; k < p->envs[i].nerrors; k++)
+				buf_printf(out, "> - `%s`: %s\n", p->envs[i].name, p->envs[i].errors[k]);
+		buf_putc(out, '\n');
+	}
+	if (t.warnings) {
+		buf_puts(out, "> [!WARNING]\n");
+		for (size_t i = 0; i < p->nenvs; i++)
+			for (size_t k = 0; k < p->envs[i].nwarnings; k++)
+				buf_printf(out, "> - `%s`: %s\n", p->envs[i].name,
+					   p->envs[i].warnings[k]);
+		buf_putc(out, '\n');
+	}
+
+	if (p->nenvs) {
+		buf_puts(out, "| Environment | Scope | Region | Desired | Active | Failed | Leaving "
+			 "| Launch | Release | Replace | Cost/hour | Status |\n");
+		buf_puts(out, "|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|\n");
+	}
+	for (size_t i = 0; i < p->nenvs; i++) {
+		const struct plan_env *pe = &p->envs[i];
+
+		buf_printf(out, "| `%s`%s | %s | %s | %d | %d | %d | %d | %d | %d | %d | %s | %s |\n",
+			   pe->name, pe->orphan ? " (orphan)" : "", pe->scope ? pe->scope : "-",
+			   pe->region ? pe->region : "-", pe->desired, pe->active, pe->failed,
+			   pe->leaving, pe->to_launch, pe->to_release, pe->to_replace,
+			   pe->hourly_cost ? pe->hourly_cost : "-", plan_status_name(pe->status));
+	}
+	if (p->nenvs)
+		buf_putc(out, '\n');
+
+	for (size_t i = 0; i < p->nenvs; i++) {
+		const struct plan_env *pe = &p->envs[i];
+		struct plan_line *lines = NULL;
+		size_t n;
+
+		if (!pe->nlaunches && !pe->nreleases)
+			continue;
+		buf_printf(out, "<details><summary><code>%s</code>: %d to launch, %d to release, "
+			   "%d to replace</summary>\n\n```diff\n", pe->name, pe->to_launch,
+			   pe->to_release, pe->to_replace);
+		n = plan_env_lines(pe, &lines);
+		for (size_t k = 0; k < n; k++)
+			buf_printf(out, "%c %s\n", lines[k].sym == '~' ? '!' : lines[k].sym,
+				   lines[k].text);
+		plan_lines_free(lines, n);
+		buf_puts(out, "```\n\n</details>\n\n");
+	}
+	return buf_printf(out, "<sub>basis `%.12s`%s%s</sub>\n", p->basis ? p->basis : "",
+			  p->observed_at ? ", observed " : "",
+			  p->observed_at ? p->observed_at : "");
+}
