@@ -1,0 +1,907 @@
+/*
+ * apply.c - observe the cloud, dry-run launches, and carry out a plan.
+ *
+ * Why this shape: apply spends money and deletes machines, so every step
+ * is driven by the plan (never by a re-computation here), launches carry
+ * the plan's deterministic ClientTokens (a retry, a re-run after a crash,
+ * or two identical applies get the original instances back instead of new
+ * ones), and only instances listed in the plan are ever terminated.
+ */
+#include "../util/setup.h"
+#include "../util/buf.h"
+#include "../util/duration.h"
+#include "apply.h"
+
+#include <cjson/cJSON.h>
+#include <openssl/evp.h>
+
+#define TAG_KEY_FILTER "tag-key"
+
+/* ------------------------------------------------------------------ */
+/* Observation */
+
+static bool env_selected(const char *name, const char *const *envs, size_t nenvs)
+{
+	if (!envs || !nenvs)
+		return true;
+	for (size_t i = 0; i < nenvs; i++)
+		if (!strcmp(envs[i], name))
+			return true;
+	return false;
+}
+
+static void strlist_add_unique(char ***v, size_t *n, size_t *alloc, const char *s)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (!strcmp((*v)[i], s))
+			return;
+	ALLOC_GROW(*v, *n + 1, *alloc);
+	(*v)[(*n)++] = xstrdup(s);
+}
+
+static void strlist_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void now_rfc3339(char out[32])
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	if (!strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		out[0] = '\0';
+}
+
+int apply_observe(struct plan_observed *out, struct tc_client *c,
+		  const struct spec_set *specs, const char *const *envs, size_t nenvs,
+		  bool offers, struct err *e)
+{
+	char **regions = NULL;
+	size_t nregions = 0, regions_alloc = 0;
+	char ts[32];
+	int error = 0;
+
+	for (size_t i = 0; i < specs->nenvs; i++)
+		if (env_selected(specs->envs[i].name, envs, nenvs))
+			strlist_add_unique(&regions, &nregions, &regions_alloc,
+					   specs->envs[i].region);
+
+	for (size_t r = 0; r < nregions && !error; r++) {
+		struct tc_instance_list list = { 0 };
+		struct tc_filter filter;
+		const char *key = PLAN_TAG_ENV;
+		const char *const *names = &key;
+		size_t nnames = 1;
+
+		/*
+		 * With a short --env list the API does the filtering
+		 * (tag:spotenv:env = names, at most 5 values a filter);
+		 * otherwise every instance carrying spotenv:env.
+		 */
+		if (envs && nenvs && nenvs <= 5) {
+			filter.name = "tag:" PLAN_TAG_ENV;
+			names = envs;
+			nnames = nenvs;
+		} else {
+			filter.name = TAG_KEY_FILTER;
+		}
+		filter.values = names;
+		filter.nvalues = nnames;
+		error = tc_describe_instances(c, regions[r], &filter, 1, NULL, 0, &list, e);
+		if (!error) {
+			plan_observed_add_region(out, regions[r]);
+			plan_observed_add_instances(out, &list);
+		}
+		tc_instance_list_clear(&list);
+
+		if (!error && offers) {
+			char **zones = NULL, **types = NULL;
+			size_t nz = 0, nt = 0, za = 0, ta = 0;
+			struct tc_offer_list ol = { 0 };
+
+			for (size_t i = 0; i < specs->nenvs; i++) {
+				const struct spec_env *env = &specs->envs[i];
+
+				if (strcmp(env->region, regions[r]) ||
+				    !env_selected(env->name, envs, nenvs))
+					continue;
+				for (size_t p = 0; p < env->npools; p++) {
+					strlist_add_unique(&zones, &nz, &za, env->pools[p].zone);
+					strlist_add_unique(&types, &nt, &ta,
+							   env->pools[p].instance_type);
+				}
+			}
+			error = tc_describe_offers(c, regions[r], (const char *const *)zones, nz,
+						   (const char *const *)types, nt, &ol, e);
+			if (!error)
+				plan_observed_add_offers(out, regions[r], &ol);
+			tc_offer_list_clear(&ol);
+			strlist_free(zones, nz);
+			strlist_free(types, nt);
+		}
+	}
+	if (!error) {
+		now_rfc3339(ts);
+		plan_observed_set_time(out, ts);
+	}
+	strlist_free(regions, nregions);
+	return error;
+}
+
+/* ------------------------------------------------------------------ */
+/* Launch requests */
+
+static const struct plan_pool *env_pool(const struct plan_env *env, int index)
+{
+	for (size_t i = 0; i < env->npools; i++)
+		if (env->pools[i].index == index)
+			return &env->pools[i];
+	return NULL;
+}
+
+/* Fill req from the environment's template and a pool; tags borrowed. */
+static void fill_request(struct tc_run_request *req, const struct plan_env *env,
+			 const struct plan_pool *pool, int count, const char *token,
+			 const struct tc_tag *tags, size_t ntags, bool dry_run)
+{
+	const struct plan_template *t = env->template;
+
+	memset(req, 0, sizeof(*req));
+	req->region = env->region;
+	req->zone = pool->zone;
+	req->instance_type = pool->type;
+	req->image = t->image;
+	req->count = count;
+	req->max_price = pool->bid;
+	req->client_token = token;
+	req->instance_name = t->instance_name;
+	req->tags = tags;
+	req->ntags = ntags;
+	req->vpc_id = t->vpc_id;
+	req->subnet_id = pool->subnet_id;
+	req->security_group_ids = (const char *const *)t->security_group_ids;
+	req->nsecurity_groups = t->nsecurity_groups;
+	req->public_ip_bandwidth_mbps = t->public_ip_bandwidth_mbps;
+	req->key_ids = (const char *const *)t->key_ids;
+	req->nkey_ids = t->nkey_ids;
+	req->keep_image_login = t->keep_image_login;
+	req->system_disk_type = t->system_disk_type;
+	req->system_disk_size_gb = t->system_disk_size_gb;
+	req->user_data_b64 = t->user_data_b64;
+	req->dry_run = dry_run;
+}
+
+int apply_check_launches(struct plan *p, struct tc_client *c, struct err *e)
+{
+	struct tc_call *calls = NULL;
+	struct plan_launch **which = NULL;
+	size_t n = 0, alloc = 0, walloc = 0;
+	int error = 0;
+
+	for (size_t i = 0; i < p->nenvs; i++) {
+		struct plan_env *env = &p->envs[i];
+
+		for (size_t j = 0; j < env->nlaunches; j++) {
+			struct plan_launch *l = &env->launches[j];
+			const struct plan_pool *pool = env_pool(env, l->pool);
+			struct tc_run_request req;
+
+			if (!pool || !env->template)
+				continue;
+			fill_request(&req, env, pool, l->count, l->client_token, l->tags,
+				     l->ntags, true);
+			ALLOC_GROW(calls, n + 1, alloc);
+			ALLOC_GROW(which, n + 1, walloc);
+			memset(&calls[n], 0, sizeof(calls[n]));
+			calls[n].action = "RunInstances";
+			calls[n].region = env->region;
+			calls[n].body = tc_run_request_json(&req);
+			which[n++] = l;
+		}
+	}
+	if (n)
+		tc_call_many(c, calls, n);
+	for (size_t i = 0; i < n; i++) {
+		struct err *ce = &calls[i].err;
+
+		if (!err_isset(ce) || (ce->api_code && !strcmp(ce->api_code, "DryRunOperation"))) {
+			plan_launch_set_check(which[i], true, NULL, NULL);
+		} else if (ce->api_code &&
+			   (ce->cls == ERR_CLASS_CAPACITY || ce->cls == ERR_CLASS_INVALID ||
+			    ce->cls == ERR_CLASS_OTHER)) {
+			plan_launch_set_check(which[i], false, ce->api_code, ce->api_message);
+		} else if (!error) {
+			/* auth, throttling or transport: not about this launch */
+			err_copy(e, ce);
+			error = e->code ? e->code : ERR_GENERIC;
+		}
+		err_clear(ce);
+		cJSON_Delete(calls[i].response);
+		free(calls[i].body);
+	}
+	free(calls);
+	free(which);
+	return error;
+}
+
+void apply_fallback_token(char *out, const char *token, int pool, int hop)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	char in[256];
+	int n = snprintf(in, sizeof(in), "%s/fallback/%d/%d", token, pool, hop);
+	static const char hex[] = "0123456789abcdef";
+
+	if (n < 0 || (size_t)n >= sizeof(in))
+		n = (int)sizeof(in) - 1;
+	EVP_Digest(in, (size_t)n, md, &mdlen, EVP_sha256(), NULL);
+	/* "sf-" + 40 hex digits: 43 ASCII characters, under the 64 limit */
+	memcpy(out, "sf-", 3);
+	for (int i = 0; i < 20; i++) {
+		out[3 + 2 * i] = hex[md[i] >> 4];
+		out[3 + 2 * i + 1] = hex[md[i] & 15];
+	}
+	out[43] = '\0';
+}
+
+/* ------------------------------------------------------------------ */
+/* Execution state */
+
+/* One RunInstances to make (the plan's launch, or a fallback of it). */
+struct task {
+	size_t env;       /* index into plan envs / result envs */
+	int pool;         /* pool index (spec order) */
+	int count;
+	bool replace;
+	int hop;          /* 0 = as planned, n = n-th fallback */
+	char token[TC_MAX_CLIENT_TOKEN + 1];
+	struct tc_tag *tags; /* owned */
+	size_t ntags;
+};
+
+struct launched {
+	char *id;
+	size_t env;
+	bool replace;
+	char *state; /* last seen */
+	bool tagged; /* seen through the tag filter */
+};
+
+struct run {
+	const struct plan *p;
+	struct tc_client *c;
+	const struct apply_opts *o;
+	struct apply_result *res;
+	struct apply_progress_env *prog;
+	bool *stopped;         /* per env: a non-capacity error stopped it */
+	int **tried;           /* per env: pools already tried (by index) */
+	size_t *ntried;
+	struct launched *l;
+	size_t nl, lalloc;
+	int64_t start;
+};
+
+static void env_reason(struct apply_env_result *r, const char *fmt, ...) SPOTENV_PRINTF(2, 3);
+static void env_reason(struct apply_env_result *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	ALLOC_GROW(r->reasons, r->nreasons + 1, r->reasons_alloc);
+	va_start(ap, fmt);
+	r->reasons[r->nreasons++] = xvasprintf(fmt, ap);
+	va_end(ap);
+}
+
+static void report(struct run *run, const char *phase)
+{
+	struct apply_progress pr;
+
+	if (!run->o || !run->o->progress)
+		return;
+	pr.phase = phase;
+	pr.elapsed_ms = time_now_ms() - run->start;
+	pr.envs = run->prog;
+	pr.nenvs = run->p->nenvs;
+	run->o->progress(run->o->progress_ctx, &pr);
+}
+
+static bool benign_terminate_error(const struct err *e)
+{
+	static const char *const codes[] = {
+		"UnsupportedOperation.InstanceStateTerminating",
+		"UnsupportedOperation.InstanceStateTerminated",
+		"InvalidInstanceState.Terminating",
+	};
+
+	if (!e->api_code)
+		return false;
+	for (size_t i = 0; i < ARRAY_SIZE(codes); i++)
+		if (!strcmp(e->api_code, codes[i]))
+			return true;
+	return false;
+}
+
+/*
+ * Terminate the ids of one region.  An id that vanished meanwhile
+ * (reclaimed) makes the API refuse the whole call with
+ * InvalidInstanceId.NotFound: look the ids up again and retry with the
+ * ones that still exist.
+ */
+static int terminate_region(struct run *run, const char *region, const char **ids, size_t n,
+			    size_t *done, struct err *e)
+{
+	struct err te = ERR_INIT;
+	int error;
+
+	*done = 0;
+	if (!n)
+		return 0;
+	error = tc_terminate_instances(run->c, region, ids, n, &te);
+	if (error && te.api_code && !strcmp(te.api_code, "InvalidInstanceId.NotFound")) {
+		struct tc_instance_list still = { 0 };
+		const char **keep = xcalloc(n, sizeof(*keep));
+		size_t nkeep = 0;
+		struct err de = ERR_INIT;
+
+		err_clear(&te);
+		error = 0;
+		for (size_t off = 0; off < n && !error; off += TC_MAX_PAGE) {
+			size_t m = n - off < TC_MAX_PAGE ? n - off : TC_MAX_PAGE;
+
+			error = tc_describe_instances(run->c, region, NULL, 0, ids + off, m,
+						      &still, &de);
+		}
+		for (size_t i = 0; i < still.n; i++)
+			if (strcmp(still.v[i].state, "TERMINATING") &&
+			    strcmp(still.v[i].state, "SHUTDOWN"))
+				keep[nkeep++] = still.v[i].id;
+		if (!error && nkeep)
+			error = tc_terminate_instances(run->c, region, keep, nkeep, &te);
+		if (error && !err_isset(&te))
+			err_move(&te, &de);
+		err_clear(&de);
+		if (!error)
+			*done = n; /* the rest were gone already */
+		tc_instance_list_clear(&still);
+		free(keep);
+	} else if (!error || benign_terminate_error(&te)) {
+		*done = n;
+		error = 0;
+	}
+	if (error)
+		err_move(e, &te);
+	err_clear(&te);
+	return error;
+}
+
+/*
+ * Release the listed instances of the plan whose reason matches want
+ * (bitmask of 1 << reason), at most limit[env] per environment (-1 = no
+ * limit; NULL = none).
+ */
+static int release_phase(struct run *run, unsigned want, const int *limit, struct err *e)
+{
+	const struct plan *p = run->p;
+	int error = 0;
+	char **regions = NULL;
+	size_t nregions = 0, ralloc = 0;
+
+	for (size_t i = 0; i < p->nenvs; i++)
+		for (size_t j = 0; j < p->envs[i].nreleases; j++)
+			strlist_add_unique(&regions, &nregions, &ralloc,
+					   p->envs[i].releases[j].region);
+
+	for (size_t r = 0; r < nregions && !error; r++) {
+		const char **ids = NULL;
+		size_t *owner = NULL;
+		size_t n = 0, alloc = 0, oalloc = 0, done = 0;
+
+		for (size_t i = 0; i < p->nenvs; i++) {
+			const struct plan_env *env = &p->envs[i];
+			int taken = 0;
+
+			if (run->stopped[i])
+				continue;
+			for (size_t j = 0; j < env->nreleases; j++) {
+				const struct plan_release *rel = &env->releases[j];
+
+				if (!(want & (1u << rel->reason)) || strcmp(rel->region, regions[r]))
+					continue;
+				if (limit && limit[i] >= 0 && taken >= limit[i])
+					continue;
+				taken++;
+				ALLOC_GROW(ids, n + 1, alloc);
+				ALLOC_GROW(owner, n + 1, oalloc);
+				ids[n] = rel->id;
+				owner[n++] = i;
+			}
+		}
+		error = terminate_region(run, regions[r], ids, n, &done, e);
+		if (!error) {
+			for (size_t k = 0; k < n; k++) {
+				run->res->envs[owner[k]].released++;
+				run->prog[owner[k]].released++;
+			}
+			run->res->released += (int)n;
+		}
+		free(ids);
+		free(owner);
+	}
+	strlist_free(regions, nregions);
+	return error;
+}
+
+static struct tc_tag *tags_with_template(const struct tc_tag *tags, size_t n,
+					 const char *template)
+{
+	struct tc_tag *t = xcalloc(n ? n : 1, sizeof(*t));
+
+	for (size_t i = 0; i < n; i++) {
+		t[i].key = xstrdup(tags[i].key);
+		t[i].value = xstrdup(template && !strcmp(tags[i].key, PLAN_TAG_TEMPLATE)
+					     ? template
+					     : tags[i].value);
+	}
+	return t;
+}
+
+static void tags_free(struct tc_tag *t, size_t n)
+{
+	for (size_t i = 0; t && i < n; i++) {
+		free(t[i].key);
+		free(t[i].value);
+	}
+	free(t);
+}
+
+static bool pool_tried(const struct run *run, size_t env, int pool)
+{
+	for (size_t i = 0; i < run->ntried[env]; i++)
+		if (run->tried[env][i] == pool)
+			return true;
+	return false;
+}
+
+static void mark_tried(struct run *run, size_t env, int pool)
+{
+	if (pool_tried(run, env, pool))
+		return;
+	run->tried[env] = xreallocarray(run->tried[env], run->ntried[env] + 1, sizeof(int));
+	run->tried[env][run->ntried[env]++] = pool;
+}
+
+/* The next usable pool of env after the ones tried; -1 when none. */
+static int next_pool(const struct run *run, size_t envi)
+{
+	const struct plan_env *env = &run->p->envs[envi];
+
+	for (size_t i = 0; i < env->nfallback; i++)
+		if (!pool_tried(run, envi, env->fallback[i]))
+			return env->fallback[i];
+	return -1;
+}
+
+static void record_ids(struct run *run, const struct task *t, const cJSON *resp)
+{
+	const cJSON *set = cJSON_GetObjectItemCaseSensitive(resp, "InstanceIdSet");
+	const cJSON *id;
+	int got = 0;
+
+	cJSON_ArrayForEach(id, set) {
+		if (!cJSON_IsString(id))
+			continue;
+		ALLOC_GROW(run->l, run->nl + 1, run->lalloc);
+		run->l[run->nl].id = xstrdup(id->valuestring);
+		run->l[run->nl].env = t->env;
+		run->l[run->nl].replace = t->replace;
+		run->l[run->nl].state = xstrdup("PENDING");
+		run->l[run->nl].tagged = false;
+		run->nl++;
+		ALLOC_GROW(run->res->launched_ids, run->res->nlaunched_ids + 1,
+			   run->res->launched_ids_alloc);
+		run->res->launched_ids[run->res->nlaunched_ids++] = xstrdup(id->valuestring);
+		got++;
+	}
+	run->res->envs[t->env].launched += got;
+	run->res->launched += got;
+	run->prog[t->env].launched += got;
+	run->prog[t->env].pending += got;
+	if (got < t->count) {
+		run->res->envs[t->env].short_by += t->count - got;
+		env_reason(&run->res->envs[t->env], "RunInstances returned %d of %d instances",
+			   got, t->count);
+	}
+}
+
+static int launch_phase(struct run *run, struct err *e)
+{
+	const struct plan *p = run->p;
+	struct task *tasks = NULL;
+	size_t ntasks = 0, talloc = 0;
+	int error = 0;
+
+	for (size_t i = 0; i < p->nenvs; i++) {
+		const struct plan_env *env = &p->envs[i];
+
+		for (size_t j = 0; j < env->nlaunches; j++) {
+			const struct plan_launch *l = &env->launches[j];
+			struct task *t;
+
+			ALLOC_GROW(tasks, ntasks + 1, talloc);
+			t = &tasks[ntasks++];
+			memset(t, 0, sizeof(*t));
+			t->env = i;
+			t->pool = l->pool;
+			t->count = l->count;
+			t->replace = l->replace;
+			snprintf(t->token, sizeof(t->token), "%s", l->client_token);
+			t->tags = tags_with_template(l->tags, l->ntags, NULL);
+			t->ntags = l->ntags;
+		}
+	}
+
+	while (ntasks && !error) {
+		struct tc_call *calls = xcalloc(ntasks, sizeof(*calls));
+		struct task *next = NULL;
+		size_t nnext = 0, nalloc = 0;
+
+		for (size_t k = 0; k < ntasks; k++) {
+			const struct plan_env *env = &p->envs[tasks[k].env];
+			const struct plan_pool *pool = env_pool(env, tasks[k].pool);
+			struct tc_run_request req;
+
+			mark_tried(run, tasks[k].env, tasks[k].pool);
+			fill_request(&req, env, pool, tasks[k].count, tasks[k].token,
+				     tasks[k].tags, tasks[k].ntags, false);
+			calls[k].action = "RunInstances";
+			calls[k].region = env->region;
+			calls[k].body = tc_run_request_json(&req);
+		}
+		tc_call_many(run->c, calls, ntasks);
+
+		for (size_t k = 0; k < ntasks; k++) {
+			struct task *t = &tasks[k];
+			struct err *ce = &calls[k].err;
+			const struct plan_env *env = &p->envs[t->env];
+			const struct plan_pool *pool = env_pool(env, t->pool);
+			struct apply_env_result *er = &run->res->envs[t->env];
+
+			if (!err_isset(ce)) {
+				record_ids(run, t, calls[k].response);
+			} else if (ce->cls == ERR_CLASS_CAPACITY) {
+				int np = next_pool(run, t->env);
+
+				env_reason(er, "%s/%s: %s%s%s%s", pool->zone, pool->type,
+					   ce->api_code ? ce->api_code : "capacity",
+					   ce->request_id ? " (RequestId " : "",
+					   ce->request_id ? ce->request_id : "",
+					   ce->request_id ? ")" : "");
+				if (np >= 0 && !run->stopped[t->env]) {
+					const struct plan_pool *npool = env_pool(env, np);
+					struct task *nt;
+
+					ALLOC_GROW(next, nnext + 1, nalloc);
+					nt = &next[nnext++];
+					*nt = *t;
+					nt->pool = np;
+					nt->hop = t->hop + 1;
+					apply_fallback_token(nt->token, t->token, np, nt->hop);
+					nt->tags = tags_with_template(t->tags, t->ntags,
+								      npool ? npool->template : NULL);
+				} else {
+					er->short_by += t->count;
+					er->capacity_short = true;
+				}
+			} else if (ce->cls == ERR_CLASS_AUTH) {
+				if (!error) {
+					err_copy(e, ce);
+					error = e->code;
+				}
+				er->error = true;
+				run->stopped[t->env] = true;
+			} else {
+				/* other errors stop the environment, with the API's words */
+				env_reason(er, "%s/%s: %s%s%s%s%s%s", pool->zone, pool->type,
+					   ce->api_code ? ce->api_code : (ce->msg ? ce->msg : "error"),
+					   ce->api_message ? ": " : "",
+					   ce->api_message ? ce->api_message : "",
+					   ce->request_id ? " (RequestId " : "",
+					   ce->request_id ? ce->request_id : "",
+					   ce->request_id ? ")" : "");
+				er->short_by += t->count;
+				er->error = true;
+				run->stopped[t->env] = true;
+			}
+			err_clear(ce);
+			cJSON_Delete(calls[k].response);
+			free(calls[k].body);
+			tags_free(t->tags, t->ntags);
+		}
+		free(calls);
+		free(tasks);
+		tasks = next;
+		ntasks = nnext;
+		talloc = nalloc;
+		report(run, "launching");
+	}
+	for (size_t k = 0; k < ntasks; k++)
+		tags_free(tasks[k].tags, tasks[k].ntags);
+	free(tasks);
+	return error;
+}
+
+static void sleep_ms(int64_t ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static struct launched *find_launched(struct run *run, const char *id)
+{
+	for (size_t i = 0; i < run->nl; i++)
+		if (!strcmp(run->l[i].id, id))
+			return &run->l[i];
+	return NULL;
+}
+
+static void recount(struct run *run)
+{
+	for (size_t i = 0; i < run->p->nenvs; i++)
+		run->prog[i].running = run->prog[i].pending = run->prog[i].failed = 0;
+	for (size_t i = 0; i < run->nl; i++) {
+		struct apply_progress_env *pe = &run->prog[run->l[i].env];
+
+		if (!strcmp(run->l[i].state, "RUNNING"))
+			pe->running++;
+		else if (!strcmp(run->l[i].state, "LAUNCH_FAILED"))
+			pe->failed++;
+		else
+			pe->pending++;
+	}
+}
+
+static bool settled(const struct launched *l)
+{
+	return !strcmp(l->state, "RUNNING") || !strcmp(l->state, "LAUNCH_FAILED") ||
+	       !strcmp(l->state, "GONE");
+}
+
+/* Poll launched ids until RUNNING/LAUNCH_FAILED and tagged, or timeout. */
+static int wait_phase(struct run *run, struct err *e)
+{
+	int64_t timeout = run->o && run->o->wait_timeout_ms ? run->o->wait_timeout_ms
+							     : 10 * 60 * 1000;
+	int64_t poll = run->o && run->o->poll_ms ? run->o->poll_ms : 2000;
+	int64_t deadline = time_now_ms() + timeout;
+	const struct plan *p = run->p;
+	int error = 0;
+
+	for (;;) {
+		bool all_settled = true, all_tagged = true;
+		char **regions = NULL;
+		size_t nregions = 0, ralloc = 0;
+
+		for (size_t i = 0; i < run->nl; i++) {
+			if (!settled(&run->l[i]))
+				all_settled = false;
+			if (!run->l[i].tagged && strcmp(run->l[i].state, "LAUNCH_FAILED") &&
+			    strcmp(run->l[i].state, "GONE"))
+				all_tagged = false;
+		}
+		if (all_settled && all_tagged)
+			break;
+		if (time_now_ms() >= deadline)
+			break;
+		sleep_ms(poll);
+
+		for (size_t i = 0; i < run->nl; i++)
+			strlist_add_unique(&regions, &nregions, &ralloc,
+					   p->envs[run->l[i].env].region);
+		for (size_t r = 0; r < nregions && !error; r++) {
+			const char **ids = NULL;
+			size_t n = 0, alloc = 0;
+			struct tc_instance_list got = { 0 };
+			struct tc_filter f;
+			const char *key = PLAN_TAG_ENV;
+
+			for (size_t i = 0; i < run->nl; i++)
+				if (!strcmp(p->envs[run->l[i].env].region, regions[r]) &&
+				    !settled(&run->l[i])) {
+					ALLOC_GROW(ids, n + 1, alloc);
+					ids[n++] = run->l[i].id;
+				}
+			for (size_t off = 0; off < n && !error; off += TC_MAX_PAGE) {
+				size_t m = n - off < TC_MAX_PAGE ? n - off : TC_MAX_PAGE;
+
+				error = tc_describe_instances(run->c, regions[r], NULL, 0,
+							      ids + off, m, &got, e);
+			}
+			for (size_t i = 0; i < got.n; i++) {
+				struct launched *l = find_launched(run, got.v[i].id);
+
+				if (l) {
+					free(l->state);
+					l->state = xstrdup(got.v[i].state);
+				}
+			}
+			tc_instance_list_clear(&got);
+			free(ids);
+			if (error)
+				break;
+			/*
+			 * Tags attach asynchronously: a launched instance is
+			 * done once the ownership filter shows it, so that the
+			 * next observation counts it.  Checked once the states
+			 * have settled (a listing of the region each time).
+			 */
+			all_settled = true;
+			for (size_t i = 0; i < run->nl; i++)
+				if (!settled(&run->l[i]))
+					all_settled = false;
+			if (!all_tagged && all_settled) {
+				f.name = TAG_KEY_FILTER;
+				f.values = &key;
+				f.nvalues = 1;
+				error = tc_describe_instances(run->c, regions[r], &f, 1, NULL, 0,
+							      &got, e);
+				for (size_t i = 0; !error && i < got.n; i++) {
+					struct launched *l = find_launched(run, got.v[i].id);
+
+					if (l)
+						l->tagged = true;
+				}
+				tc_instance_list_clear(&got);
+			}
+		}
+		strlist_free(regions, nregions);
+		if (error)
+			break;
+		recount(run);
+		report(run, all_settled ? "tags" : "waiting");
+	}
+	recount(run);
+	return error;
+}
+
+int apply_run(struct apply_result *res, struct tc_client *c, const struct plan *p,
+	      const struct apply_opts *opts, struct err *e)
+{
+	struct run run;
+	int *drift_limit = NULL;
+	bool wait = !opts || opts->wait;
+	int error = 0;
+
+	memset(res, 0, sizeof(*res));
+	memset(&run, 0, sizeof(run));
+	run.p = p;
+	run.c = c;
+	run.o = opts;
+	run.res = res;
+	run.start = time_now_ms();
+	res->nenvs = p->nenvs;
+	res->envs = xcalloc(p->nenvs ? p->nenvs : 1, sizeof(*res->envs));
+	run.prog = xcalloc(p->nenvs ? p->nenvs : 1, sizeof(*run.prog));
+	run.stopped = xcalloc(p->nenvs ? p->nenvs : 1, sizeof(*run.stopped));
+	run.tried = xcalloc(p->nenvs ? p->nenvs : 1, sizeof(*run.tried));
+	run.ntried = xcalloc(p->nenvs ? p->nenvs : 1, sizeof(*run.ntried));
+	drift_limit = xcalloc(p->nenvs ? p->nenvs : 1, sizeof(*drift_limit));
+
+	for (size_t i = 0; i < p->nenvs; i++) {
+		res->envs[i].env = xstrdup(p->envs[i].name);
+		res->envs[i].desired = p->envs[i].desired;
+		run.prog[i].env = p->envs[i].name;
+		run.prog[i].desired = p->envs[i].desired;
+		if (p->envs[i].status == PLAN_STATUS_ERROR) {
+			/* the plan said no: never act on an environment in error */
+			run.stopped[i] = true;
+			res->envs[i].error = true;
+			for (size_t k = 0; k < p->envs[i].nerrors; k++)
+				env_reason(&res->envs[i], "%s", p->envs[i].errors[k]);
+		}
+	}
+
+	/* 1. failed, orphaned and destroyed instances go first */
+	report(&run, "releasing");
+	error = release_phase(&run, (1u << PLAN_REASON_FAILED) | (1u << PLAN_REASON_ORPHAN) |
+					    (1u << PLAN_REASON_DESTROY),
+			      NULL, e);
+	/* 2. launches, with fallback across pools */
+	if (!error)
+		error = launch_phase(&run, e);
+	/* 3. wait for RUNNING and for tags */
+	if (!error && wait && run.nl)
+		error = wait_phase(&run, e);
+	/* 4. drifted (as far as replacements run) and excess instances */
+	if (!error) {
+		for (size_t i = 0; i < p->nenvs; i++) {
+			int running_repl = 0;
+
+			for (size_t k = 0; k < run.nl; k++)
+				if (run.l[k].env == i && run.l[k].replace &&
+				    (!wait ? false : !strcmp(run.l[k].state, "RUNNING")))
+					running_repl++;
+			drift_limit[i] = running_repl + p->envs[i].max_unavailable;
+		}
+		error = release_phase(&run, 1u << PLAN_REASON_DRIFT, drift_limit, e);
+	}
+	if (!error)
+		error = release_phase(&run, 1u << PLAN_REASON_EXCESS, NULL, e);
+
+	/* the outcome per environment */
+	for (size_t i = 0; i < p->nenvs; i++) {
+		struct apply_env_result *er = &res->envs[i];
+		const struct plan_env *env = &p->envs[i];
+		int planned_drift = 0, released_drift = 0;
+
+		er->running = run.prog[i].running;
+		er->launch_failed = run.prog[i].failed;
+		if (wait) {
+			int pending = run.prog[i].pending;
+
+			if (er->launch_failed) {
+				er->short_by += er->launch_failed;
+				env_reason(er, "%d launched instance%s ended LAUNCH_FAILED",
+					   er->launch_failed, er->launch_failed == 1 ? "" : "s");
+			}
+			if (pending) {
+				er->short_by += pending;
+				env_reason(er, "%d instance%s still pending when the wait timed out",
+					   pending, pending == 1 ? "" : "s");
+			}
+		}
+		for (size_t k = 0; k < env->nreleases; k++)
+			if (env->releases[k].reason == PLAN_REASON_DRIFT)
+				planned_drift++;
+		released_drift = planned_drift < drift_limit[i] ? planned_drift : drift_limit[i];
+		if (env->status == PLAN_STATUS_SHORT && !er->short_by) {
+			er->short_by = env->desired - env->active - env->to_launch;
+			if (er->short_by <= 0)
+				er->short_by = 1;
+			er->capacity_short = true;
+			for (size_t k = 0; k < env->nwarnings; k++)
+				env_reason(er, "%s", env->warnings[k]);
+		}
+		er->converged = !error && !er->error && !run.stopped[i] && er->short_by == 0 &&
+				released_drift >= planned_drift;
+		if (planned_drift > released_drift && !er->error)
+			env_reason(er, "%d drifted instance%s kept until replacements run",
+				   planned_drift - released_drift,
+				   planned_drift - released_drift == 1 ? "" : "s");
+		if (er->converged)
+			res->converged++;
+	}
+	report(&run, "done");
+
+	for (size_t i = 0; i < run.nl; i++) {
+		free(run.l[i].id);
+		free(run.l[i].state);
+	}
+	free(run.l);
+	for (size_t i = 0; i < p->nenvs; i++)
+		free(run.tried[i]);
+	free(run.tried);
+	free(run.ntried);
+	free(run.prog);
+	free(run.stopped);
+	free(drift_limit);
+	return error;
+}
+
+void apply_result_clear(struct apply_result *res)
+{
+	if (!res)
+		return;
+	for (size_t i = 0; i < res->nenvs; i++) {
+		free(res->envs[i].env);
+		strlist_free(res->envs[i].reasons, res->envs[i].nreasons);
+	}
+	free(res->envs);
+	strlist_free(res->launched_ids, res->nlaunched_ids);
+	memset(res, 0, sizeof(*res));
+}
