@@ -264,7 +264,7 @@ static bool need(struct lctx *c, const struct ynode *map, const char *path,
 	if (present(f))
 		return true;
 	if (f->key)
-		lerr(c, f->val, path, "'%s' must not be empty (expected %s)", f->name, expect);
+		lerr(c, f->key, path, "'%s' must not be empty (expected %s)", f->name, expect);
 	else
 		lerr(c, map, path, "missing required key '%s' (%s)", f->name, expect);
 	return false;
@@ -486,7 +486,8 @@ static bool get_id_list(struct lctx *c, const struct ynode *n, const char *path,
 	bool ok = true;
 
 	if (n->kind != YNODE_SEQ) {
-		lerr(c, n, path, "expected a list of %ss, got %s", what, describe(d, sizeof(d), n));
+		lerr(c, n, path, "expected a list of ids such as '%sxxxxxxxx', got %s", prefix,
+		     describe(d, sizeof(d), n));
 		return false;
 	}
 	*out = n->nkids ? xcalloc(n->nkids, sizeof(**out)) : NULL;
@@ -651,10 +652,13 @@ static void load_pool(struct lctx *c, struct spec_env *e, const struct ynode *n,
 		*ok = false;
 }
 
-/* The pools; pool_nodes[i] and subnet_nodes[i] say where e->pools[i] was written. */
+/*
+ * The pools that are valid; pool_nodes[i], subnet_nodes[i] and index[i]
+ * say where e->pools[i] was written.
+ */
 static void load_pools(struct lctx *c, struct spec_env *e, const struct ynode *n,
 		       const char *path, const struct ynode **pool_nodes,
-		       const struct ynode **subnet_nodes)
+		       const struct ynode **subnet_nodes, size_t *index)
 {
 	char p[SPEC_MAX_PATH], d[64];
 
@@ -693,6 +697,7 @@ static void load_pools(struct lctx *c, struct spec_env *e, const struct ynode *n
 			}
 		}
 		pool_nodes[e->npools] = n->kids[i];
+		index[e->npools] = i;
 		subnet_nodes[e->npools] = ynode_get(n->kids[i], "subnetId");
 		e->npools++;
 	}
@@ -829,7 +834,7 @@ static void load_network(struct lctx *c, struct spec_env *e, const struct ynode 
 		e->network.vpc_id = get_id(c, f[0].val, pkey(p, path, "vpcId"), "vpc-", "a VPC id");
 	if (present(&f[1]))
 		get_id_list(c, f[1].val, pkey(p, path, "securityGroupIds"), "sg-",
-			    "security group id", &e->network.security_group_ids,
+			    "a security group id", &e->network.security_group_ids,
 			    &e->network.nsecurity_groups);
 	if (present(&f[2]))
 		get_int(c, f[2].val, pkey(p, path, "publicIpBandwidthMbps"), 0, SPEC_MAX_BANDWIDTH,
@@ -846,7 +851,7 @@ static void load_login(struct lctx *c, struct spec_env *e, const struct ynode *n
 	if (!lfields(c, n, path, f, ARRAY_SIZE(f), false))
 		return;
 	if (present(&f[0]))
-		keys_ok = get_id_list(c, f[0].val, pkey(p, path, "keyIds"), "skey-", "key id",
+		keys_ok = get_id_list(c, f[0].val, pkey(p, path, "keyIds"), "skey-", "a key id",
 				      &e->login.key_ids, &e->login.nkey_ids);
 	if (present(&f[1]))
 		get_bool(c, f[1].val, pkey(p, path, "keepImageLogin"), &e->login.keep_image_login);
@@ -947,6 +952,7 @@ static void load_spec(struct lctx *c, struct spec_env *e, const struct ynode *n,
 		{ "update", NULL, NULL },	{ "limits", NULL, NULL },
 	};
 	const struct ynode *subnets[SPEC_MAX_POOLS], *pool_nodes[SPEC_MAX_POOLS];
+	size_t pool_index[SPEC_MAX_POOLS];
 	char p[SPEC_MAX_PATH], d[64];
 	struct field *x;
 	const char *s;
@@ -977,11 +983,11 @@ static void load_spec(struct lctx *c, struct spec_env *e, const struct ynode *n,
 		load_network(c, e, x->val, pkey(p, path, "network"));
 	x = fget(f, ARRAY_SIZE(f), "pools");
 	if (need(c, n, path, x, "a list of zone and instanceType pairs"))
-		load_pools(c, e, x->val, pkey(p, path, "pools"), pool_nodes, subnets);
+		load_pools(c, e, x->val, pkey(p, path, "pools"), pool_nodes, subnets, pool_index);
 	for (size_t k = 0; k < e->npools; k++) {
 		char pp[SPEC_MAX_PATH], ps[SPEC_MAX_PATH];
 
-		pidx(pp, pkey(p, path, "pools"), k);
+		pidx(pp, pkey(p, path, "pools"), pool_index[k]);
 		if (e->network.vpc_id && !e->pools[k].subnet_id)
 			lerr(c, pool_nodes[k], pp,
 			     "missing required key 'subnetId' (network.vpcId is set, and subnets "
