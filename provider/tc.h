@@ -87,6 +87,15 @@ void tc_utc_date(char out[11], int64_t timestamp);
  * the real service would answer (AuthFailure.SignatureFailure,
  * AuthFailure.SignatureExpire, AuthFailure.SecretIdNotFound,
  * AuthFailure.InvalidAuthorization, MissingParameter).
+ *
+ * Checks, in order: Authorization and X-TC-Timestamp present
+ * (MissingParameter); the timestamp is decimal and the header parses as
+ * "TC3-HMAC-SHA256 Credential=ID/DATE/SERVICE/tc3_request,
+ * SignedHeaders=a;b, Signature=<64 hex>" with content-type and host among
+ * the signed headers and SERVICE == service (InvalidAuthorization); the
+ * 5-minute window (SignatureExpire); the SecretId (SecretIdNotFound); the
+ * scope date, a listed header that is missing, and the signature itself,
+ * compared in constant time (SignatureFailure).  e->cls is ERR_CLASS_AUTH.
  */
 int tc_verify(const char *method, const char *query, const struct tc_header *headers,
 	      size_t nheaders, const void *body, size_t body_len, const char *service,
@@ -208,6 +217,19 @@ void tc_client_stats(const struct tc_client *c, struct tc_client_stats *out);
  * concurrently within the parallelism bound, with retries for each; it
  * returns 0 when all succeeded, otherwise the first failure's code (each
  * call keeps its own err).
+ *
+ * Each struct tc_call must start zeroed apart from action, region and
+ * body (err is cleared, response and attempts are reset on entry).
+ * Retries re-sign with a new timestamp but send the same body bytes.
+ * A call with a DryRunOperation error is an ERR_API with api_code
+ * "DryRunOperation" and class ERR_CLASS_NONE (tc_run_instances treats it
+ * as success).
+ *
+ * Rate limits: one token bucket per action (RunInstances,
+ * TerminateInstances, DescribeInstances, DescribeZoneInstanceConfigInfos;
+ * every other action shares one bucket of 10/s).  A bucket holds one
+ * second's worth of tokens (burst = rate) and starts full, so 25 calls at
+ * 10/s take about 1.5 s.
  */
 struct tc_call {
 	const char *action;
@@ -292,5 +314,22 @@ int tc_parse_response(void **out_response, const char *body, size_t len, struct 
 int tc_parse_instances(struct tc_instance_list *out, int64_t *total_count,
 		       const void *response, const char *region, struct err *e);
 int tc_parse_offers(struct tc_offer_list *out, const void *response, struct err *e);
+
+/*
+ * Notes on parsed responses:
+ *  - tc_parse_response keeps every JSON number's exact source text: number
+ *    items of the returned tree have valuestring set to it (valuedouble
+ *    and valueint are filled as usual).  Prices are read from that text
+ *    (or from a JSON string) and never pass through a double.
+ *  - A Response holding "Error" is returned as ERR_API with api_code,
+ *    api_message, request_id and the tc_classify class set.
+ *  - Anything else unexpected (not JSON, no Response object, a field of
+ *    the wrong type) is ERR_API "unexpected API response: ..." with
+ *    ERR_CLASS_NONE and no api_code.
+ *  - tc_offer.price is NULL when a row carries no Price.UnitPriceDiscount.
+ */
+
+/* "2020-09-22T00:00:00Z", "...+08:00" or "YYYY-MM-DD hh:mm:ss" (UTC) as Unix seconds; 0 when unparsable. */
+int64_t tc_parse_time(const char *s);
 
 #endif

@@ -1,0 +1,505 @@
+/*
+ * actions.c - the four CVM actions spotenv uses, on top of tc_call_many.
+ *
+ * Request bodies are built with cJSON in a fixed key order and printed
+ * unformatted, so the same request always has the same bytes (a retried
+ * RunInstances sends the same body and ClientToken).
+ */
+#include "../util/setup.h"
+#include "tc.h"
+#include "../util/decimal.h"
+
+#include <cjson/cJSON.h>
+
+#define TC_MAX_FILTERS 10
+#define TC_MAX_FILTER_VALUES 5
+#define TC_MAX_OFFER_VALUES 100
+#define TC_MAX_PAGES 100000
+
+static void tc_calls_clear(struct tc_call *calls, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(calls[i].body);
+		cJSON_Delete(calls[i].response);
+		err_clear(&calls[i].err);
+	}
+	free(calls);
+}
+
+/* Move the first failed call's err into e; returns its code. */
+static int tc_first_failure(struct tc_call *calls, size_t n, struct err *e)
+{
+	for (size_t i = 0; i < n; i++)
+		if (err_isset(&calls[i].err)) {
+			int code = calls[i].err.code;
+
+			if (err_isset(e))
+				return code;
+			err_move(e, &calls[i].err);
+			return code;
+		}
+	return 0;
+}
+
+static char *tc_print(cJSON *j)
+{
+	char *s = cJSON_PrintUnformatted(j);
+
+	if (!s) {
+		fprintf(stderr, "spotenv: out of memory\n");
+		abort();
+	}
+	return s;
+}
+
+static cJSON *tc_strings(const char *const *v, size_t n)
+{
+	cJSON *a = cJSON_CreateArray();
+
+	for (size_t i = 0; i < n; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(v[i]));
+	return a;
+}
+
+/* ---------------------------------------------------------------------
+ * DescribeInstances
+ */
+
+static char *tc_describe_body(const struct tc_filter *filters, size_t nfilters,
+			      const char *const *ids, size_t nids, int64_t offset)
+{
+	cJSON *j = cJSON_CreateObject();
+	char *s;
+
+	if (nids) {
+		cJSON_AddItemToObject(j, "InstanceIds", tc_strings(ids, nids));
+	} else if (nfilters) {
+		cJSON *fs = cJSON_AddArrayToObject(j, "Filters");
+
+		for (size_t i = 0; i < nfilters; i++) {
+			cJSON *f = cJSON_CreateObject();
+
+			cJSON_AddStringToObject(f, "Name", filters[i].name);
+			cJSON_AddItemToObject(f, "Values",
+					      tc_strings(filters[i].values, filters[i].nvalues));
+			cJSON_AddItemToArray(fs, f);
+		}
+	}
+	cJSON_AddNumberToObject(j, "Offset", (double)offset);
+	cJSON_AddNumberToObject(j, "Limit", TC_MAX_PAGE);
+	s = tc_print(j);
+	cJSON_Delete(j);
+	return s;
+}
+
+/* Append the instances of a response to out, skipping ids already seen. */
+static int tc_take_instances(struct tc_instance_list *out, size_t first, int64_t *total,
+			     const void *response, const char *region, struct err *e)
+{
+	struct tc_instance_list page = { NULL, 0, 0 };
+	int error = tc_parse_instances(&page, total, response, region, e);
+
+	for (size_t i = 0; !error && i < page.n; i++) {
+		bool dup = false;
+
+		for (size_t k = first; k < out->n && !dup; k++)
+			dup = !strcmp(out->v[k].id, page.v[i].id);
+		if (dup) {
+			tc_instance_clear(&page.v[i]);
+			continue;
+		}
+		ALLOC_GROW(out->v, out->n + 1, out->alloc);
+		out->v[out->n++] = page.v[i];
+		memset(&page.v[i], 0, sizeof(page.v[i]));
+	}
+	tc_instance_list_clear(&page);
+	return error;
+}
+
+int tc_describe_instances(struct tc_client *c, const char *region,
+			  const struct tc_filter *filters, size_t nfilters,
+			  const char *const *ids, size_t nids,
+			  struct tc_instance_list *out, struct err *e)
+{
+	size_t first = out->n;
+	struct tc_call *calls = NULL;
+	size_t ncalls = 0;
+	int64_t total = 0, next;
+	int error = 0;
+
+	if (nids && nfilters)
+		return err_set(e, ERR_INVALID, "DescribeInstances takes instance ids or filters, not both");
+	if (nfilters > TC_MAX_FILTERS)
+		return err_set(e, ERR_INVALID, "at most %d filters per DescribeInstances call",
+			       TC_MAX_FILTERS);
+	for (size_t i = 0; i < nfilters; i++)
+		if (!filters[i].name || !filters[i].nvalues ||
+		    filters[i].nvalues > TC_MAX_FILTER_VALUES)
+			return err_set(e, ERR_INVALID, "filter '%s' needs 1 to %d values",
+				       filters[i].name ? filters[i].name : "", TC_MAX_FILTER_VALUES);
+
+	if (nids) {
+		/* ids: chunks of 100, concurrently, one page each */
+		ncalls = (nids + TC_MAX_PAGE - 1) / TC_MAX_PAGE;
+		calls = xcalloc(ncalls, sizeof(*calls));
+		for (size_t i = 0; i < ncalls; i++) {
+			size_t off = i * TC_MAX_PAGE;
+			size_t cnt = nids - off < TC_MAX_PAGE ? nids - off : TC_MAX_PAGE;
+
+			calls[i].action = "DescribeInstances";
+			calls[i].region = region;
+			calls[i].body = tc_describe_body(NULL, 0, ids + off, cnt, 0);
+		}
+		error = tc_call_many(c, calls, ncalls);
+		if (error) {
+			error = tc_first_failure(calls, ncalls, e);
+			goto done;
+		}
+		for (size_t i = 0; i < ncalls && !error; i++)
+			error = tc_take_instances(out, first, NULL, calls[i].response, region, e);
+		goto done;
+	}
+
+	/* the first page tells TotalCount; then every other page at once */
+	calls = xcalloc(1, sizeof(*calls));
+	ncalls = 1;
+	calls[0].action = "DescribeInstances";
+	calls[0].region = region;
+	calls[0].body = tc_describe_body(filters, nfilters, NULL, 0, 0);
+	if (tc_call_one(c, &calls[0]) < 0) {
+		error = tc_first_failure(calls, 1, e);
+		goto done;
+	}
+	if ((error = tc_take_instances(out, first, &total, calls[0].response, region, e)) < 0)
+		goto done;
+	next = TC_MAX_PAGE;
+	while (next < total) {
+		size_t npages;
+		int64_t seen = total;
+
+		if (total / TC_MAX_PAGE > TC_MAX_PAGES) {
+			error = err_set(e, ERR_API, "unexpected API response: 'TotalCount' %" PRId64
+					" is too large", total);
+			goto done;
+		}
+		tc_calls_clear(calls, ncalls);
+		npages = (size_t)((total - next + TC_MAX_PAGE - 1) / TC_MAX_PAGE);
+		calls = xcalloc(npages, sizeof(*calls));
+		ncalls = npages;
+		for (size_t i = 0; i < npages; i++) {
+			calls[i].action = "DescribeInstances";
+			calls[i].region = region;
+			calls[i].body = tc_describe_body(filters, nfilters, NULL, 0,
+							 next + (int64_t)i * TC_MAX_PAGE);
+		}
+		if (tc_call_many(c, calls, ncalls) < 0) {
+			error = tc_first_failure(calls, ncalls, e);
+			goto done;
+		}
+		next += (int64_t)npages * TC_MAX_PAGE;
+		for (size_t i = 0; i < npages; i++) {
+			int64_t t = 0;
+
+			if ((error = tc_take_instances(out, first, &t, calls[i].response, region, e)) < 0)
+				goto done;
+			if (t > seen)
+				seen = t; /* more appeared meanwhile: fetch those too */
+		}
+		total = seen;
+	}
+done:
+	if (error) {
+		while (out->n > first)
+			tc_instance_clear(&out->v[--out->n]);
+	}
+	tc_calls_clear(calls, ncalls);
+	return error;
+}
+
+/* ---------------------------------------------------------------------
+ * RunInstances
+ */
+
+char *tc_run_request_json(const struct tc_run_request *req)
+{
+	cJSON *j = cJSON_CreateObject(), *o, *s;
+	char *text;
+
+	cJSON_AddStringToObject(j, "InstanceChargeType", "SPOTPAID");
+	o = cJSON_AddObjectToObject(j, "InstanceMarketOptions");
+	cJSON_AddStringToObject(o, "MarketType", "spot");
+	s = cJSON_AddObjectToObject(o, "SpotOptions");
+	if (req->max_price)
+		cJSON_AddStringToObject(s, "MaxPrice", req->max_price);
+	cJSON_AddStringToObject(s, "SpotInstanceType", "one-time");
+	o = cJSON_AddObjectToObject(j, "Placement");
+	cJSON_AddStringToObject(o, "Zone", req->zone ? req->zone : "");
+	cJSON_AddStringToObject(j, "ImageId", req->image ? req->image : "");
+	cJSON_AddStringToObject(j, "InstanceType", req->instance_type ? req->instance_type : "");
+	cJSON_AddNumberToObject(j, "InstanceCount", req->count);
+	if (req->client_token)
+		cJSON_AddStringToObject(j, "ClientToken", req->client_token);
+	if (req->instance_name)
+		cJSON_AddStringToObject(j, "InstanceName", req->instance_name);
+	if (req->ntags) {
+		cJSON *specs = cJSON_AddArrayToObject(j, "TagSpecification");
+		cJSON *spec = cJSON_CreateObject(), *tags;
+
+		cJSON_AddStringToObject(spec, "ResourceType", "instance");
+		tags = cJSON_AddArrayToObject(spec, "Tags");
+		for (size_t i = 0; i < req->ntags; i++) {
+			cJSON *t = cJSON_CreateObject();
+
+			cJSON_AddStringToObject(t, "Key", req->tags[i].key);
+			cJSON_AddStringToObject(t, "Value",
+						req->tags[i].value ? req->tags[i].value : "");
+			cJSON_AddItemToArray(tags, t);
+		}
+		cJSON_AddItemToArray(specs, spec);
+	}
+	if (req->vpc_id) {
+		o = cJSON_AddObjectToObject(j, "VirtualPrivateCloud");
+		cJSON_AddStringToObject(o, "VpcId", req->vpc_id);
+		cJSON_AddStringToObject(o, "SubnetId", req->subnet_id ? req->subnet_id : "");
+	}
+	if (req->nsecurity_groups)
+		cJSON_AddItemToObject(j, "SecurityGroupIds",
+				      tc_strings(req->security_group_ids, req->nsecurity_groups));
+	if (req->public_ip_bandwidth_mbps > 0) {
+		o = cJSON_AddObjectToObject(j, "InternetAccessible");
+		cJSON_AddStringToObject(o, "InternetChargeType", "TRAFFIC_POSTPAID_BY_HOUR");
+		cJSON_AddNumberToObject(o, "InternetMaxBandwidthOut", req->public_ip_bandwidth_mbps);
+		cJSON_AddBoolToObject(o, "PublicIpAssigned", 1);
+	}
+	if (req->nkey_ids) {
+		o = cJSON_AddObjectToObject(j, "LoginSettings");
+		cJSON_AddItemToObject(o, "KeyIds", tc_strings(req->key_ids, req->nkey_ids));
+	} else if (req->keep_image_login) {
+		o = cJSON_AddObjectToObject(j, "LoginSettings");
+		cJSON_AddStringToObject(o, "KeepImageLogin", "true");
+	}
+	if (req->system_disk_type || req->system_disk_size_gb > 0) {
+		o = cJSON_AddObjectToObject(j, "SystemDisk");
+		if (req->system_disk_type)
+			cJSON_AddStringToObject(o, "DiskType", req->system_disk_type);
+		if (req->system_disk_size_gb > 0)
+			cJSON_AddNumberToObject(o, "DiskSize", req->system_disk_size_gb);
+	}
+	if (req->user_data_b64)
+		cJSON_AddStringToObject(j, "UserData", req->user_data_b64);
+	if (req->dry_run)
+		cJSON_AddBoolToObject(j, "DryRun", 1);
+	text = tc_print(j);
+	cJSON_Delete(j);
+	return text;
+}
+
+static bool tc_token_ok(const char *t)
+{
+	size_t n = strlen(t);
+
+	if (!n || n > TC_MAX_CLIENT_TOKEN)
+		return false;
+	for (; *t; t++)
+		if ((unsigned char)*t < 0x21 || (unsigned char)*t > 0x7e)
+			return false;
+	return true;
+}
+
+static int tc_run_check(const struct tc_run_request *req, struct err *e)
+{
+	if (!req->region || !*req->region || !req->zone || !*req->zone ||
+	    !req->instance_type || !*req->instance_type || !req->image || !*req->image)
+		return err_set(e, ERR_INVALID, "RunInstances needs a region, zone, instance type and image");
+	if (req->count < 1 || req->count > TC_MAX_RUN_COUNT)
+		return err_set(e, ERR_INVALID, "RunInstances count %d is not within 1..%d",
+			       req->count, TC_MAX_RUN_COUNT);
+	if (req->max_price && !dec_valid(req->max_price))
+		return err_set(e, ERR_INVALID, "max price '%s' is not a decimal", req->max_price);
+	if (req->client_token && !tc_token_ok(req->client_token))
+		return err_set(e, ERR_INVALID, "ClientToken must be 1 to %d printable ASCII characters",
+			       TC_MAX_CLIENT_TOKEN);
+	if (req->vpc_id && (!req->subnet_id || !*req->subnet_id))
+		return err_set(e, ERR_INVALID, "a VPC needs a subnet");
+	if (req->ntags && !req->tags)
+		return err_set(e, ERR_INVALID, "tags missing");
+	for (size_t i = 0; i < req->ntags; i++)
+		if (!req->tags[i].key || !*req->tags[i].key)
+			return err_set(e, ERR_INVALID, "a tag has an empty key");
+	return 0;
+}
+
+int tc_run_instances(struct tc_client *c, const struct tc_run_request *req,
+		     char ***out_ids, size_t *out_n, struct err *e)
+{
+	struct tc_call call;
+	const cJSON *set, *id;
+	char **ids = NULL;
+	size_t n = 0;
+	int error;
+
+	*out_ids = NULL;
+	*out_n = 0;
+	if ((error = tc_run_check(req, e)) < 0)
+		return error;
+	memset(&call, 0, sizeof(call));
+	call.action = "RunInstances";
+	call.region = req->region;
+	call.body = tc_run_request_json(req);
+	/* the same body (and ClientToken) for every attempt */
+	if (tc_call_one(c, &call) < 0) {
+		if (req->dry_run && call.err.api_code &&
+		    !strcmp(call.err.api_code, "DryRunOperation")) {
+			error = 0;
+			goto done;
+		}
+		error = call.err.code;
+		err_move(e, &call.err);
+		goto done;
+	}
+	set = cJSON_GetObjectItemCaseSensitive(call.response, "InstanceIdSet");
+	if (!set || cJSON_IsNull(set)) {
+		if (!req->dry_run)
+			error = err_set(e, ERR_API, "unexpected API response: RunInstances returned no 'InstanceIdSet'");
+		goto done;
+	}
+	if (!cJSON_IsArray(set)) {
+		error = err_set(e, ERR_API, "unexpected API response: 'InstanceIdSet' is not an array");
+		goto done;
+	}
+	ids = xcalloc((size_t)cJSON_GetArraySize(set) + 1, sizeof(*ids));
+	cJSON_ArrayForEach(id, set) {
+		if (!cJSON_IsString(id) || !*id->valuestring) {
+			error = err_set(e, ERR_API, "unexpected API response: an instance id is not a string");
+			goto done;
+		}
+		ids[n++] = xstrdup(id->valuestring);
+	}
+done:
+	if (error) {
+		for (size_t i = 0; i < n; i++)
+			free(ids[i]);
+		free(ids);
+	} else if (n) {
+		*out_ids = ids;
+		*out_n = n;
+	} else {
+		free(ids);
+	}
+	free(call.body);
+	cJSON_Delete(call.response);
+	err_clear(&call.err);
+	return error;
+}
+
+/* ---------------------------------------------------------------------
+ * TerminateInstances
+ */
+
+int tc_terminate_instances(struct tc_client *c, const char *region,
+			   const char *const *ids, size_t n, struct err *e)
+{
+	size_t ncalls = (n + TC_MAX_PAGE - 1) / TC_MAX_PAGE;
+	struct tc_call *calls;
+	int error = 0;
+
+	if (!n)
+		return 0;
+	calls = xcalloc(ncalls, sizeof(*calls));
+	for (size_t i = 0; i < ncalls; i++) {
+		size_t off = i * TC_MAX_PAGE;
+		size_t cnt = n - off < TC_MAX_PAGE ? n - off : TC_MAX_PAGE;
+		cJSON *j = cJSON_CreateObject();
+
+		cJSON_AddItemToObject(j, "InstanceIds", tc_strings(ids + off, cnt));
+		calls[i].action = "TerminateInstances";
+		calls[i].region = region;
+		calls[i].body = tc_print(j);
+		cJSON_Delete(j);
+	}
+	if (tc_call_many(c, calls, ncalls) < 0)
+		error = tc_first_failure(calls, ncalls, e);
+	tc_calls_clear(calls, ncalls);
+	return error;
+}
+
+/* ---------------------------------------------------------------------
+ * DescribeZoneInstanceConfigInfos
+ */
+
+static char *tc_offers_body(const char *const *zones, size_t nzones,
+			    const char *const *types, size_t ntypes)
+{
+	cJSON *j = cJSON_CreateObject(), *fs, *f;
+	static const char *const spot[] = { "SPOTPAID" };
+	char *s;
+
+	fs = cJSON_AddArrayToObject(j, "Filters");
+	if (nzones) {
+		f = cJSON_CreateObject();
+		cJSON_AddStringToObject(f, "Name", "zone");
+		cJSON_AddItemToObject(f, "Values", tc_strings(zones, nzones));
+		cJSON_AddItemToArray(fs, f);
+	}
+	if (ntypes) {
+		f = cJSON_CreateObject();
+		cJSON_AddStringToObject(f, "Name", "instance-type");
+		cJSON_AddItemToObject(f, "Values", tc_strings(types, ntypes));
+		cJSON_AddItemToArray(fs, f);
+	}
+	f = cJSON_CreateObject();
+	cJSON_AddStringToObject(f, "Name", "instance-charge-type");
+	cJSON_AddItemToObject(f, "Values", tc_strings(spot, 1));
+	cJSON_AddItemToArray(fs, f);
+	s = tc_print(j);
+	cJSON_Delete(j);
+	return s;
+}
+
+int tc_describe_offers(struct tc_client *c, const char *region,
+		       const char *const *zones, size_t nzones,
+		       const char *const *types, size_t ntypes,
+		       struct tc_offer_list *out, struct err *e)
+{
+	size_t zchunks = nzones ? (nzones + TC_MAX_OFFER_VALUES - 1) / TC_MAX_OFFER_VALUES : 1;
+	size_t tchunks = ntypes ? (ntypes + TC_MAX_OFFER_VALUES - 1) / TC_MAX_OFFER_VALUES : 1;
+	size_t ncalls = zchunks * tchunks, first = out->n, k = 0;
+	struct tc_call *calls = xcalloc(ncalls, sizeof(*calls));
+	int error = 0;
+
+	for (size_t zi = 0; zi < zchunks; zi++)
+		for (size_t ti = 0; ti < tchunks; ti++) {
+			size_t zoff = zi * TC_MAX_OFFER_VALUES, toff = ti * TC_MAX_OFFER_VALUES;
+			size_t zn = nzones ? (nzones - zoff < TC_MAX_OFFER_VALUES
+						      ? nzones - zoff : TC_MAX_OFFER_VALUES) : 0;
+			size_t tn = ntypes ? (ntypes - toff < TC_MAX_OFFER_VALUES
+						      ? ntypes - toff : TC_MAX_OFFER_VALUES) : 0;
+
+			calls[k].action = "DescribeZoneInstanceConfigInfos";
+			calls[k].region = region;
+			calls[k].body = tc_offers_body(zn ? zones + zoff : NULL, zn,
+						       tn ? types + toff : NULL, tn);
+			k++;
+		}
+	if (tc_call_many(c, calls, ncalls) < 0) {
+		error = tc_first_failure(calls, ncalls, e);
+		goto done;
+	}
+	for (size_t i = 0; i < ncalls && !error; i++)
+		error = tc_parse_offers(out, calls[i].response, e);
+done:
+	if (error) {
+		struct tc_offer_list tail = { out->v + first, out->n - first, 0 };
+
+		/* drop what this call appended */
+		for (size_t i = 0; i < tail.n; i++) {
+			free(tail.v[i].zone);
+			free(tail.v[i].type);
+			free(tail.v[i].status);
+			free(tail.v[i].price);
+		}
+		out->n = first;
+	}
+	tc_calls_clear(calls, ncalls);
+	return error;
+}
