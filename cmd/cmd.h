@@ -42,6 +42,7 @@ const struct cmd *cmd_lookup(const char *name);
 
 /* Commands. */
 int cmd_help(int argc, char **argv);
+int cmd_sim(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_api(int argc, char **argv);

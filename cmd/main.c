@@ -11,6 +11,7 @@
 const struct cmd cmd_table[] = {
 	{ "api", "send one signed CVM API call and print the response", cmd_api },
 	{ "help", "show help for spotenv or one command", cmd_help },
+	{ "sim", "run the local CVM API emulator", cmd_sim },
 	{ "validate", "check environment specs (no network)", cmd_validate },
 	{ "version", "print the version", cmd_version },
 	{ NULL, NULL, NULL },

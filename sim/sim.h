@@ -1,0 +1,136 @@
+/*
+ * sim.h - `spotenv sim`, a local emulator of the CVM API (design section 9).
+ *
+ * The emulator holds a world model (regions, zones, pools of instance
+ * types with stock and spot price, instances with a life cycle), answers
+ * the four CVM actions spotenv uses with the real request shapes, limits,
+ * envelope and error codes, verifies TC3 signatures with the provider's
+ * tc_verify, and injects faults on demand, reproducibly from a seed.  A
+ * control API under /_sim/ (JSON, no signature) lets tests, demos and
+ * benchmarks reclaim instances, change pools and faults, read counters and
+ * dump or reset the world.
+ *
+ * The module is library code: it never prints and never exits.  The
+ * transport-free core is sim_handle(), which turns one HTTP request into
+ * one response; sim_listen() puts it behind libmicrohttpd on loopback
+ * (thread per connection, one mutex around the world).
+ *
+ *	struct sim_opts o = SIM_OPTS_INIT;
+ *	struct sim *s = NULL;
+ *	if (sim_new(&s, &o, &e) < 0 || sim_listen(s, "127.0.0.1:0", &e) < 0)
+ *		...;
+ *	printf("listening on %s\n", sim_url(s));
+ *	... wait for a signal ...
+ *	sim_stop(s);                 (stops answering)
+ *	sim_save_state(s, &e);       (when opts.state_path is set)
+ *	sim_free(s);
+ *
+ * Time: the world runs on the wall clock in milliseconds (opts.clock can
+ * replace it in tests).  State transitions are computed lazily from
+ * timestamps on each request: an instance is PENDING until created +
+ * pendingMs, then RUNNING; a terminated or reclaimed one is TERMINATING
+ * (reclaimed: SHUTDOWN) for terminatingMs and is then removed.
+ */
+#ifndef SPOTENV_SIM_H
+#define SPOTENV_SIM_H
+
+#include "../util/setup.h"
+#include "../util/err.h"
+#include "../util/buf.h"
+#include "../provider/tc.h"
+
+/* The built-in test credential, printed at start-up. */
+#define SIM_DEFAULT_SECRET_ID "AKIDSPOTENVSIM0000000000000000000000"
+#define SIM_DEFAULT_SECRET_KEY "spotenv-sim-not-a-secret"
+
+/* Defaults of the knobs (overridable by config file, flags, control API). */
+#define SIM_DEFAULT_PENDING_MS 2000
+#define SIM_DEFAULT_TERMINATING_MS 1000
+/* ClientToken memory: at most this many tokens, each for at most this long. */
+#define SIM_CLIENT_TOKEN_MAX 20000
+#define SIM_CLIENT_TOKEN_TTL_MS (6LL * 3600 * 1000)
+/* Largest request body accepted (the real service allows 10 MB). */
+#define SIM_MAX_BODY (10u << 20)
+
+struct sim;
+
+/*
+ * Options.  Numeric knobs < 0 mean "not given": the config file's value,
+ * else the default.  Start from SIM_OPTS_INIT.
+ */
+struct sim_opts {
+	const char *config_path;   /* world YAML; NULL = built-in world */
+	const char *state_path;    /* loaded by sim_new when it exists */
+	uint64_t seed;             /* RNG seed (ids, faults, reclaim victims) */
+	int64_t latency_ms;        /* added to every CVM API answer */
+	int64_t pending_ms;        /* PENDING -> RUNNING */
+	int64_t terminating_ms;    /* TERMINATING/SHUTDOWN -> gone */
+	int64_t tag_lag_ms;        /* new instances invisible to tag filters */
+	double internal_error_rate;     /* 0..1 of CVM API requests */
+	double drop_after_commit_rate;  /* 0..1 of successful RunInstances */
+	double reclaim_per_minute;      /* random reclaims of active instances */
+	bool no_rate_limits;       /* disable the per-action rate limits */
+	/* Wall clock in ms since the epoch; NULL = the real clock. */
+	int64_t (*clock)(void *ctx);
+	void *clock_ctx;
+};
+
+#define SIM_OPTS_INIT                                                        \
+	{ NULL, NULL, 1, -1, -1, -1, -1, -1.0, -1.0, -1.0, false, NULL, NULL }
+
+/*
+ * Create an emulator: the built-in world or opts->config_path, then the
+ * state file when opts->state_path exists.  *out is freed with sim_free.
+ * Config errors name file:line:column.
+ */
+int sim_new(struct sim **out, const struct sim_opts *opts, struct err *e);
+/* Stop the server (if any) and free everything; NULL is fine. */
+void sim_free(struct sim *s);
+
+/*
+ * Start answering HTTP on `listen` ("127.0.0.1:PORT", "[::1]:PORT" or
+ * "localhost:PORT"; port 0 picks a free one).  Non-loopback addresses are
+ * refused (ERR_INVALID).
+ */
+int sim_listen(struct sim *s, const char *listen, struct err *e);
+/* The bound port (after sim_listen), and "http://HOST:PORT" (borrowed). */
+int sim_port(const struct sim *s);
+const char *sim_url(const struct sim *s);
+/* Stop answering (waits for requests in flight).  Idempotent. */
+void sim_stop(struct sim *s);
+/*
+ * Write the world to opts->state_path atomically (temp file + rename).
+ * A no-op returning 0 when no state path was given.
+ */
+int sim_save_state(struct sim *s, struct err *e);
+
+/* One request, transport-free.  All pointers are borrowed. */
+struct sim_request {
+	const char *method;             /* "POST", "GET" */
+	const char *path;               /* "/" or "/_sim/stats" (no query) */
+	const char *query;              /* "" when none */
+	const struct tc_header *headers;
+	size_t nheaders;
+	const char *body;
+	size_t body_len;
+};
+
+/* One answer.  Clear with sim_response_clear. */
+struct sim_response {
+	int status;        /* HTTP status (200 for API errors, like the service) */
+	struct buf body;   /* JSON text */
+	bool drop;         /* close the connection without answering */
+	int64_t delay_ms;  /* wait this long before answering (latency fault) */
+	const char *error_code; /* API error code answered, or NULL (borrowed) */
+};
+
+#define SIM_RESPONSE_INIT { 0, BUF_INIT, false, 0, NULL }
+
+/* Answer one request (thread-safe).  Always fills out. */
+void sim_handle(struct sim *s, const struct sim_request *req, struct sim_response *out);
+void sim_response_clear(struct sim_response *r);
+
+/* Number of instances currently in the world (any state), for tests. */
+size_t sim_instance_count(struct sim *s);
+
+#endif
