@@ -11,7 +11,11 @@
 const struct cmd cmd_table[] = {
 	{ "api", "send one signed CVM API call and print the response", cmd_api },
 	{ "help", "show help for spotenv or one command", cmd_help },
+	{ "observe", "capture observed state for offline plans", cmd_observe_cmd },
+	{ "plan", "observe and diff; print what apply would do", cmd_plan },
+	{ "show", "render a saved plan", cmd_show },
 	{ "sim", "run the local CVM API emulator", cmd_sim },
+	{ "status", "desired against observed, per environment and pool", cmd_status },
 	{ "validate", "check environment specs (no network)", cmd_validate },
 	{ "version", "print the version", cmd_version },
 	{ NULL, NULL, NULL },

@@ -132,6 +132,37 @@ int apply_observe(struct plan_observed *out, struct tc_client *c,
 	return error;
 }
 
+int apply_observe_plan(struct plan_observed *out, struct tc_client *c, const struct plan *p,
+		       struct err *e)
+{
+	char **regions = NULL;
+	size_t nregions = 0, ralloc = 0;
+	int error = 0;
+	char ts[32];
+
+	for (size_t i = 0; i < p->nenvs; i++)
+		if (p->envs[i].region)
+			strlist_add_unique(&regions, &nregions, &ralloc, p->envs[i].region);
+	for (size_t r = 0; r < nregions && !error; r++) {
+		struct tc_instance_list list = { 0 };
+		const char *key = PLAN_TAG_ENV;
+		struct tc_filter f = { TAG_KEY_FILTER, &key, 1 };
+
+		error = tc_describe_instances(c, regions[r], &f, 1, NULL, 0, &list, e);
+		if (!error) {
+			plan_observed_add_region(out, regions[r]);
+			plan_observed_add_instances(out, &list);
+		}
+		tc_instance_list_clear(&list);
+	}
+	if (!error) {
+		now_rfc3339(ts);
+		plan_observed_set_time(out, ts);
+	}
+	strlist_free(regions, nregions);
+	return error;
+}
+
 /* ------------------------------------------------------------------ */
 /* Launch requests */
 

@@ -43,6 +43,13 @@ int apply_observe(struct plan_observed *out, struct tc_client *c,
 		  bool offers, struct err *e);
 
 /*
+ * Observe what a saved plan was made from: the regions of its
+ * environments, instances only (no offers), for the stale check.
+ */
+int apply_observe_plan(struct plan_observed *out, struct tc_client *c, const struct plan *p,
+		       struct err *e);
+
+/*
  * Dry-run every launch of p with RunInstances DryRun=true and record the
  * outcome on each launch (plan_launch_set_check).  Fails only on errors
  * that are not about the launch itself (auth, network).

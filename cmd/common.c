@@ -1,0 +1,169 @@
+/*
+ * common.c - setup shared by the API commands, done the same way for all.
+ */
+#include "../util/setup.h"
+#include "common.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+void cmd_common_free(struct cmd_common *c)
+{
+	cmd_strlist_free(&c->envs);
+}
+
+int cmd_load_specs(struct spec_set *out, const char *cmdname, const struct cmd_strlist *paths,
+		   const struct cmd_common *c, bool allow_unknown_env)
+{
+	struct errlist errs = ERRLIST_INIT;
+	int ret = 0;
+
+	if (!paths->n)
+		return cmd_usagef(cmdname, "no specs given; name files or directories, e.g. "
+					   "'spotenv %s specs/'",
+				  cmdname);
+	spec_load_paths(out, paths->v, paths->n, &errs);
+	if (errs.n) {
+		errlist_sort(&errs);
+		for (size_t i = 0; i < errs.n; i++)
+			cmd_error_err(&errs.v[i]);
+		fprintf(stderr, "spotenv: %zu error%s in specs; nothing was done\n", errs.n,
+			errs.n == 1 ? "" : "s");
+		ret = CMD_EXIT_ERROR;
+		goto done;
+	}
+	for (size_t i = 0; !allow_unknown_env && i < c->envs.n; i++)
+		if (!spec_set_find(out, c->envs.v[i])) {
+			ret = cmd_errorf("no environment named '%s' in the specs", c->envs.v[i]);
+			goto done;
+		}
+done:
+	errlist_clear(&errs);
+	return ret;
+}
+
+static void log_line(void *ctx, const char *line)
+{
+	UNUSED(ctx);
+	fprintf(stderr, "spotenv: api: %s\n", line);
+}
+
+int cmd_open_client(struct tc_client **out, const struct cmd_common *c)
+{
+	struct tc_cred cred = { 0 };
+	struct tc_client_opts opts;
+	struct err e = ERR_INIT;
+	int ret = 0;
+
+	memset(&opts, 0, sizeof(opts));
+	if (tc_cred_load(&cred, c->profile, &e) < 0) {
+		ret = cmd_error_err(&e);
+		goto done;
+	}
+	opts.endpoint = c->endpoint;
+	opts.parallelism = c->parallelism;
+	if (c->verbose) {
+		opts.log = log_line;
+		opts.log_ctx = NULL;
+	}
+	if (tc_client_new(out, &cred, &opts, &e) < 0)
+		ret = cmd_error_err(&e);
+done:
+	tc_cred_clear(&cred);
+	err_clear(&e);
+	return ret;
+}
+
+int cmd_observe(struct plan_observed *out, struct tc_client *client,
+		const struct spec_set *specs, const struct cmd_common *c, bool offers)
+{
+	struct err e = ERR_INIT;
+	int ret = 0;
+
+	if (c->observed) {
+		char *data = NULL;
+		size_t len = 0;
+
+		if ((ret = cmd_read_file(c->observed, &data, &len)) != 0)
+			return ret;
+		if (plan_observed_from_json(out, data, len, &e) < 0) {
+			fprintf(stderr, "spotenv: error: '%s': %s\n", c->observed,
+				e.msg ? e.msg : "invalid snapshot");
+			ret = CMD_EXIT_ERROR;
+		}
+		free(data);
+		err_clear(&e);
+		return ret;
+	}
+	if (apply_observe(out, client, specs, c->envs.v, c->envs.n, offers, &e) < 0)
+		ret = cmd_error_err(&e);
+	err_clear(&e);
+	return ret;
+}
+
+int cmd_read_file(const char *path, char **data, size_t *len)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	struct buf b = BUF_INIT;
+	char chunk[65536];
+	size_t n;
+
+	if (!f)
+		return cmd_errorf("cannot open '%s': %s", path, strerror(errno));
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		buf_put(&b, chunk, n);
+	if (ferror(f)) {
+		int saved = errno;
+
+		if (f != stdin)
+			fclose(f);
+		buf_free(&b);
+		return cmd_errorf("cannot read '%s': %s", path, strerror(saved));
+	}
+	if (f != stdin)
+		fclose(f);
+	*data = buf_detach(&b, len);
+	return 0;
+}
+
+int cmd_write_file(const char *path, const char *data, size_t len)
+{
+	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	int ret = 0;
+	size_t off = 0;
+
+	if (fd < 0) {
+		ret = cmd_errorf("cannot write '%s': %s", path, strerror(errno));
+		goto done;
+	}
+	while (off < len) {
+		ssize_t w = write(fd, data + off, len - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			ret = cmd_errorf("cannot write '%s': %s", path, strerror(errno));
+			break;
+		}
+		off += (size_t)w;
+	}
+	if (!ret && fsync(fd) < 0)
+		ret = cmd_errorf("cannot write '%s': %s", path, strerror(errno));
+	if (close(fd) < 0 && !ret)
+		ret = cmd_errorf("cannot write '%s': %s", path, strerror(errno));
+	if (!ret && rename(tmp, path) < 0)
+		ret = cmd_errorf("cannot write '%s': %s", path, strerror(errno));
+	if (ret)
+		unlink(tmp);
+done:
+	free(tmp);
+	return ret;
+}
+
+int cmd_put_stdout(const struct buf *b)
+{
+	if (b->len && fwrite(b->ptr, 1, b->len, stdout) != b->len)
+		return cmd_errorf("cannot write to standard output: %s", strerror(errno));
+	return 0;
+}

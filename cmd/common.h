@@ -1,0 +1,73 @@
+/*
+ * common.h - setup shared by the commands that read specs and talk to the
+ * API (plan, apply, status, observe, destroy): the common options, loading
+ * specs with every error printed, credentials and the client, observation,
+ * files written atomically.
+ */
+#ifndef SPOTENV_CMD_COMMON_H
+#define SPOTENV_CMD_COMMON_H
+
+#include "../util/setup.h"
+#include "../util/buf.h"
+#include "../specs/spec.h"
+#include "../provider/tc.h"
+#include "../planner/plan.h"
+#include "../planner/apply.h"
+#include "cmd.h"
+
+struct cmd_common {
+	const char *endpoint;
+	const char *profile;
+	int parallelism;
+	bool no_color;
+	int quiet;
+	int verbose;
+	struct cmd_strlist envs; /* --env, repeatable */
+	const char *observed;    /* --observed FILE (plan, status) */
+};
+
+#define CMD_COMMON_INIT { NULL, NULL, 8, false, 0, 0, { NULL, 0, 0 }, NULL }
+
+/* The options every API command takes (use inside an option table). */
+#define CMD_COMMON_API_OPTS(c)                                                           \
+	{ CMD_OPT_STRLIST, "env", 0, &(c).envs, "NAME",                                  \
+	  "only this environment (repeatable)", 0, 0 },                                    \
+	{ CMD_OPT_STR, "endpoint", 0, &(c).endpoint, "URL",                              \
+	  "API endpoint (default $SPOTENV_ENDPOINT, else the public one)", 0, 0 },        \
+	{ CMD_OPT_STR, "profile", 0, &(c).profile, "NAME", "credentials profile", 0, 0 }, \
+	{ CMD_OPT_INT, "parallelism", 0, &(c).parallelism, "N",                          \
+	  "API requests in flight (default 8)", 1, 256 },                                  \
+	{ CMD_OPT_BOOL, "no-color", 0, &(c).no_color, NULL, "never colour output", 0, 0 }, \
+	{ CMD_OPT_COUNT, "quiet", 'q', &(c).quiet, NULL, "print less", 0, 0 },            \
+	{ CMD_OPT_COUNT, "verbose", 'v', &(c).verbose, NULL,                             \
+	  "log API calls on stderr (secrets redacted)", 0, 0 }
+
+void cmd_common_free(struct cmd_common *c);
+
+/*
+ * Load specs from paths, printing every error (FILE:LINE:COL: error: ...).
+ * Checks that each --env names an environment of the specs unless
+ * allow_unknown_env.  Returns 0 or an exit code.
+ */
+int cmd_load_specs(struct spec_set *out, const char *cmdname, const struct cmd_strlist *paths,
+		   const struct cmd_common *c, bool allow_unknown_env);
+
+/* Credentials and a client, or an exit code (message printed). */
+int cmd_open_client(struct tc_client **out, const struct cmd_common *c);
+
+/*
+ * Observe (live, or from c->observed when set), printing errors.
+ * Returns 0 or an exit code.
+ */
+int cmd_observe(struct plan_observed *out, struct tc_client *client,
+		const struct spec_set *specs, const struct cmd_common *c, bool offers);
+
+/* Read a whole file; 0 or an exit code (message printed). Caller frees. */
+int cmd_read_file(const char *path, char **data, size_t *len);
+/* Write data to path atomically (temp file + rename); 0 or an exit code. */
+int cmd_write_file(const char *path, const char *data, size_t len);
+
+/* Print b on stdout. */
+int cmd_put_stdout(const struct buf *b);
+
+#endif
