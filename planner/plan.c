@@ -527,9 +527,9 @@ static void plan_release_excess(struct plan_env *pe, struct plan_poolwork *w, in
 			}
 		}
 		assert(best >= 0);
-		plan_add_release(pe, w[best].inst[w[best].next],
-				 PLAN_REASON_EXCESS, "over capacity %d; pool %d has %zu, its share is %d",
-				 pe->desired, best + 1, w[best].n - w[best].next, w[best].share);
+		plan_add_release(pe, w[best].inst[w[best].next], PLAN_REASON_EXCESS,
+				 "over capacity %d; pool %d has %zu active, its share is %d",
+				 pe->desired, best + 1, w[best].n, w[best].share);
 		w[best].next++;
 	}
 }
@@ -786,8 +786,11 @@ static void plan_env_make(struct plan_env *pe, const struct spec_env *env,
 	unplaced = plan_allocate(pe, env->allocation, w, shortage, false);
 	batch = pe->max_surge + pe->max_unavailable;
 	repl = (int)ndrifted < batch ? (int)ndrifted : batch;
-	if (!pe->nfallback)
+	if (!pe->nfallback && repl) {
 		repl = 0; /* nothing can replace them: keep them running */
+		plan_warn(pe, "%zu drifted instance%s not replaced: no pool is usable", ndrifted,
+			  ndrifted == 1 ? "" : "s");
+	}
 	if (ndrifted && batch <= 0)
 		plan_warn(pe, "%zu drifted instance%s not replaced: maxSurge + maxUnavailable "
 			  "is 0", ndrifted, ndrifted == 1 ? "" : "s");
