@@ -10,6 +10,8 @@
 /* Sorted by name; only implemented commands are listed. */
 const struct cmd cmd_table[] = {
 	{ "api", "send one signed CVM API call and print the response", cmd_api },
+	{ "apply", "converge environments to their specs", cmd_apply },
+	{ "destroy", "release every instance of an environment", cmd_destroy },
 	{ "help", "show help for spotenv or one command", cmd_help },
 	{ "observe", "capture observed state for offline plans", cmd_observe_cmd },
 	{ "plan", "observe and diff; print what apply would do", cmd_plan },

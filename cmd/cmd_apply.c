@@ -1,0 +1,571 @@
+/*
+ * cmd_apply.c - `spotenv apply` and `spotenv destroy`: converge, or tear
+ * down, environments.
+ *
+ * Why so careful: apply spends money and deletes machines.  It does what
+ * the plan says and nothing else, asks for a literal "yes" unless told
+ * otherwise (and refuses without a terminal), refuses a saved plan whose
+ * basis changed, holds a local lock so two runs never overlap, and ends
+ * with an exit code a cron job can alert on: 0 converged, 3 short, 1 error.
+ */
+#include "../util/setup.h"
+#include "../util/duration.h"
+#include "common.h"
+#include "lock.h"
+
+#include <sys/stat.h>
+
+static const char apply_usage[] =
+	"apply (PATH... | PLANFILE) [--auto-approve] [--no-wait] [--wait-timeout D]\n"
+	"                     [--until-converged D] [--max-release N] [--prune] [--env NAME]\n"
+	"                     [--metrics-file F] [--lock-file F] [--lock-timeout D]";
+static const char apply_about[] =
+	"Converge environments: release failed instances, launch what is missing\n"
+	"(falling back across pools on capacity errors), wait until the new\n"
+	"instances run, then release drifted and excess ones.  Without\n"
+	"--auto-approve it shows the plan and asks for 'yes' (only on a terminal).\n"
+	"A saved plan (plan -o FILE) is the approval; it is refused if stale.\n"
+	"Exit 0 converged, 3 finished but short, 1 error.";
+
+static const char destroy_usage[] =
+	"destroy PATH... --env NAME [--auto-approve] [--no-wait] [--lock-file F]";
+static const char destroy_about[] =
+	"Release every instance of the named environments.  Only instances that\n"
+	"carry spotenv's tags for those environments, in the scopes of the specs,\n"
+	"are touched.";
+
+int cmd_render_plan(struct buf *out, const struct plan *p, const char *format, bool color);
+
+struct apply_cli {
+	struct cmd_common c;
+	bool auto_approve, no_wait, prune;
+	int64_t wait_timeout_ms, until_ms, lock_timeout_ms, poll_ms;
+	int max_release;
+	const char *metrics_file, *lock_file;
+	bool destroy;
+	/* progress */
+	bool tty;
+	int drawn;            /* lines drawn last time (tty) */
+	int64_t last_line_ms; /* plain mode */
+	const char *last_phase;
+};
+
+/* ------------------------------------------------------------------ */
+/* Progress on stderr */
+
+static void progress(void *ctx, const struct apply_progress *pr)
+{
+	struct apply_cli *a = ctx;
+	char el[32];
+	int64_t now = time_now_ms();
+
+	if (a->c.quiet)
+		return;
+	duration_format(el, sizeof(el), pr->elapsed_ms);
+	if (a->tty) {
+		if (a->drawn)
+			fprintf(stderr, "\033[%dA", a->drawn);
+		a->drawn = 0;
+		for (size_t i = 0; i < pr->nenvs; i++) {
+			const struct apply_progress_env *e = &pr->envs[i];
+
+			fprintf(stderr, "\033[2K  %-24s %s: %d running, %d pending, %d failed, "
+					"%d released (%s)\n",
+				e->env, pr->phase, e->running, e->pending, e->failed, e->released, el);
+			a->drawn++;
+		}
+		fflush(stderr);
+		return;
+	}
+	/* plain lines: on every phase change, then every 10 seconds */
+	if (a->last_phase && !strcmp(a->last_phase, pr->phase) && now - a->last_line_ms < 10000)
+		return;
+	a->last_phase = pr->phase;
+	a->last_line_ms = now;
+	for (size_t i = 0; i < pr->nenvs; i++) {
+		const struct apply_progress_env *e = &pr->envs[i];
+
+		if (!e->launched && !e->released)
+			continue;
+		fprintf(stderr, "spotenv: %s: %s: %d running, %d pending, %d failed, %d released (%s)\n",
+			e->env, pr->phase, e->running, e->pending, e->failed, e->released, el);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Confirmation */
+
+static int confirm(struct apply_cli *a, const char *verb)
+{
+	char line[64];
+
+	if (a->auto_approve)
+		return 0;
+	if (!isatty(STDIN_FILENO))
+		return cmd_errorf("%s needs confirmation and standard input is not a terminal; "
+				  "pass --auto-approve to %s without asking", verb, verb);
+	fprintf(stderr, "\nDo you want to perform these actions?\n"
+			"  Only 'yes' will be accepted to approve.\n\n  Enter a value: ");
+	fflush(stderr);
+	if (!fgets(line, sizeof(line), stdin))
+		line[0] = '\0';
+	line[strcspn(line, "\r\n")] = '\0';
+	if (strcmp(line, "yes"))
+		return cmd_errorf("%s cancelled", verb);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Metrics (Prometheus textfile format) */
+
+static void metric_header(struct buf *b, const char *name, const char *type, const char *help)
+{
+	buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* The last success timestamp of an earlier file, carried over on failure. */
+static long long previous_success(const char *path)
+{
+	char *data = NULL, *p;
+	long long v = 0;
+	FILE *f = fopen(path, "r");
+	char line[256];
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "spotenv_apply_last_success_timestamp_seconds ", 45)) {
+			p = line + 45;
+			v = strtoll(p, NULL, 10);
+		}
+	fclose(f);
+	free(data);
+	return v;
+}
+
+static int write_metrics(const struct apply_cli *a, const struct plan *p,
+			 const struct apply_result *r, int64_t duration_ms, bool success)
+{
+	struct buf b = BUF_INIT;
+	long long last = success ? (long long)time(NULL) : previous_success(a->metrics_file);
+	int ret;
+	static const struct {
+		const char *name, *help;
+		int which;
+	} gauges[] = {
+		{ "spotenv_desired_instances", "Instances the spec asks for.", 0 },
+		{ "spotenv_active_instances", "Active instances after the apply.", 1 },
+		{ "spotenv_launched_instances", "Instances launched by the last apply.", 2 },
+		{ "spotenv_released_instances", "Instances released by the last apply.", 3 },
+		{ "spotenv_failed_instances", "Launched instances that ended LAUNCH_FAILED.", 4 },
+		{ "spotenv_converged", "1 when the environment is at its desired shape.", 5 },
+	};
+
+	for (size_t g = 0; g < ARRAY_SIZE(gauges); g++) {
+		metric_header(&b, gauges[g].name, "gauge", gauges[g].help);
+		for (size_t i = 0; p && r && i < r->nenvs && i < p->nenvs; i++) {
+			const struct apply_env_result *er = &r->envs[i];
+			const struct plan_env *env = &p->envs[i];
+			long v = 0;
+
+			switch (gauges[g].which) {
+			case 0: v = er->desired; break;
+			case 1: {
+				int failed_rel = 0;
+
+				for (size_t k = 0; k < env->nreleases; k++)
+					if (env->releases[k].reason == PLAN_REASON_FAILED)
+						failed_rel++;
+				v = env->active + (a->no_wait ? er->launched : er->running) -
+				    (er->released > failed_rel ? er->released - failed_rel : 0);
+				if (v < 0)
+					v = 0;
+				break;
+			}
+			case 2: v = er->launched; break;
+			case 3: v = er->released; break;
+			case 4: v = er->launch_failed; break;
+			case 5: v = er->converged; break;
+			}
+			buf_printf(&b, "%s{env=\"%s\",scope=\"%s\"} %ld\n", gauges[g].name, env->name,
+				   env->scope ? env->scope : "", v);
+		}
+	}
+	metric_header(&b, "spotenv_apply_duration_seconds", "gauge", "Wall time of the last apply.");
+	buf_printf(&b, "spotenv_apply_duration_seconds %lld.%03lld\n", (long long)duration_ms / 1000,
+		   (long long)duration_ms % 1000);
+	metric_header(&b, "spotenv_apply_success", "gauge",
+		      "1 when the last apply converged every environment.");
+	buf_printf(&b, "spotenv_apply_success %d\n", success ? 1 : 0);
+	metric_header(&b, "spotenv_apply_last_success_timestamp_seconds", "gauge",
+		      "Unix time of the last apply that converged everything.");
+	buf_printf(&b, "spotenv_apply_last_success_timestamp_seconds %lld\n", last);
+	ret = cmd_write_file(a->metrics_file, b.ptr, b.len);
+	buf_free(&b);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* Reporting */
+
+static void report_result(const struct apply_cli *a, const struct plan *p,
+			  const struct apply_result *r)
+{
+	size_t nenvs = r->nenvs;
+
+	for (size_t i = 0; i < r->nenvs; i++) {
+		const struct apply_env_result *er = &r->envs[i];
+
+		if (er->converged)
+			continue;
+		printf("%s: not converged%s", er->env, er->short_by ? "" : "\n");
+		if (er->short_by)
+			printf(" (%d short of %d)\n", er->short_by, er->desired);
+		for (size_t k = 0; k < er->nreasons; k++)
+			printf("  %s\n", er->reasons[k]);
+	}
+	UNUSED(p);
+	if ((size_t)r->converged == nenvs)
+		printf("%s complete: %d launched, %d released. %d/%zu environments converged.\n",
+		       a->destroy ? "Destroy" : "Apply", r->launched, r->released, r->converged,
+		       nenvs);
+	else
+		printf("%s finished: %d launched, %d released. %d/%zu environments converged.\n",
+		       a->destroy ? "Destroy" : "Apply", r->launched, r->released, r->converged,
+		       nenvs);
+}
+
+/* Only capacity shortness (and failed launches) is worth another round. */
+static bool retryable(const struct apply_result *r)
+{
+	for (size_t i = 0; i < r->nenvs; i++)
+		if (!r->envs[i].converged && r->envs[i].error)
+			return false;
+	return true;
+}
+
+static int check_max_release(const struct apply_cli *a, const struct plan *p)
+{
+	if (a->max_release < 0)
+		return 0;
+	for (size_t i = 0; i < p->nenvs; i++)
+		if ((int)p->envs[i].nreleases > a->max_release)
+			return cmd_errorf("environment '%s' would release %zu instances, more than "
+					  "--max-release %d; nothing was done",
+					  p->envs[i].name, p->envs[i].nreleases, a->max_release);
+	return 0;
+}
+
+static bool looks_like_plan_file(const char *path)
+{
+	struct stat st;
+	FILE *f;
+	int c = EOF;
+
+	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		return false;
+	if (!(f = fopen(path, "r")))
+		return false;
+	do
+		c = fgetc(f);
+	while (c != EOF && isspace(c));
+	fclose(f);
+	return c == '{';
+}
+
+/* ------------------------------------------------------------------ */
+
+static int run_plan(struct apply_cli *a, struct tc_client *client, struct plan *p,
+		    struct apply_result *res, int *ret)
+{
+	struct apply_opts o;
+	struct err e = ERR_INIT;
+	int error;
+
+	memset(&o, 0, sizeof(o));
+	o.wait = !a->no_wait;
+	o.wait_timeout_ms = a->wait_timeout_ms;
+	o.poll_ms = a->poll_ms;
+	o.progress = progress;
+	o.progress_ctx = a;
+	a->drawn = 0;
+	a->last_phase = NULL;
+	error = apply_run(res, client, p, &o, &e);
+	if (error) {
+		cmd_error_err(&e);
+		*ret = CMD_EXIT_ERROR;
+	}
+	err_clear(&e);
+	return error;
+}
+
+static int apply_main(struct apply_cli *a, struct cmd_strlist *args)
+{
+	struct spec_set set = SPEC_SET_INIT;
+	struct plan_observed obs = PLAN_OBSERVED_INIT;
+	struct plan *p = NULL, *saved = NULL;
+	struct tc_client *client = NULL;
+	struct apply_result res;
+	struct cmd_lock lock = CMD_LOCK_INIT;
+	struct buf out = BUF_INIT;
+	struct err e = ERR_INIT;
+	const char *verb = a->destroy ? "destroy" : "apply";
+	int64_t start = time_now_ms(), deadline = 0, backoff = 2000;
+	bool plan_file = false, have_result = false;
+	int ret = 0, round = 0;
+
+	memset(&res, 0, sizeof(res));
+	a->tty = isatty(STDERR_FILENO) == 1 && !getenv("NO_COLOR") && !a->c.no_color;
+	if (!a->destroy && args->n == 1 && looks_like_plan_file(args->v[0]))
+		plan_file = true;
+	if (plan_file && a->until_ms) {
+		ret = cmd_usagef(verb, "--until-converged re-plans, so it needs specs, not a saved plan");
+		goto done;
+	}
+	if (a->destroy && !a->c.envs.n) {
+		ret = cmd_usagef(verb, "name the environments to destroy with --env NAME");
+		goto done;
+	}
+
+	if (plan_file) {
+		char *data = NULL;
+		size_t len = 0;
+
+		if ((ret = cmd_read_file(args->v[0], &data, &len)) != 0)
+			goto done;
+		if (plan_from_json(&saved, data, len, &e) < 0) {
+			free(data);
+			ret = cmd_errorf("'%s' is not a spotenv plan: %s", args->v[0],
+					 e.msg ? e.msg : "invalid");
+			goto done;
+		}
+		free(data);
+		if (plan_has_errors(saved)) {
+			ret = cmd_errorf("the saved plan has errors; make a new one");
+			goto done;
+		}
+		if ((ret = check_max_release(a, saved)) != 0)
+			goto done;
+	} else {
+		if ((ret = cmd_load_specs(&set, verb, args, &a->c, a->destroy)) != 0)
+			goto done;
+	}
+	if ((ret = cmd_open_client(&client, &a->c)) != 0)
+		goto done;
+	if ((ret = cmd_lock_acquire(&lock, a->lock_file, a->lock_timeout_ms, verb)) != 0)
+		goto done;
+	if (a->until_ms)
+		deadline = start + a->until_ms;
+
+	for (;;) {
+		round++;
+		plan_observed_clear(&obs);
+		plan_free(p);
+		p = NULL;
+		if (plan_file) {
+			if (apply_observe_plan(&obs, client, saved, &e) < 0) {
+				ret = cmd_error_err(&e);
+				goto done;
+			}
+			buf_reset(&out);
+			if (plan_basis_check(saved, &obs, &out) < 0) {
+				cmd_errorf("plan is stale: the instances it was made from changed; "
+					   "run 'spotenv plan' again");
+				fputs(out.len ? buf_str(&out) : "", stderr);
+				ret = CMD_EXIT_ERROR;
+				goto done;
+			}
+			p = saved;
+			saved = NULL;
+		} else if (a->destroy) {
+			const char **scopes = xcalloc(set.nenvs + 1, sizeof(*scopes));
+			size_t nscopes = 0;
+
+			for (size_t i = 0; i < set.nenvs; i++) {
+				bool named = false, seen = false;
+
+				for (size_t k = 0; k < a->c.envs.n; k++)
+					if (!strcmp(a->c.envs.v[k], set.envs[i].name))
+						named = true;
+				for (size_t k = 0; k < nscopes; k++)
+					if (!strcmp(scopes[k], set.envs[i].scope))
+						seen = true;
+				if (named && !seen)
+					scopes[nscopes++] = set.envs[i].scope;
+			}
+			if (!nscopes) {
+				free(scopes);
+				ret = cmd_errorf("no environment named %s'%s' in the specs",
+						 a->c.envs.n > 1 ? "by --env, such as " : "",
+						 a->c.envs.v[0]);
+				goto done;
+			}
+			if ((ret = cmd_observe(&obs, client, &set, &a->c, false)) != 0) {
+				free(scopes);
+				goto done;
+			}
+			if (plan_destroy(&p, &obs, a->c.envs.v, a->c.envs.n, scopes, nscopes,
+					 a->max_release, &e) < 0) {
+				free(scopes);
+				ret = cmd_error_err(&e);
+				goto done;
+			}
+			free(scopes);
+		} else {
+			struct plan_input in;
+
+			if ((ret = cmd_observe(&obs, client, &set, &a->c, true)) != 0)
+				goto done;
+			memset(&in, 0, sizeof(in));
+			in.specs = &set;
+			in.observed = &obs;
+			in.prune = a->prune;
+			in.max_release = a->max_release;
+			in.envs = a->c.envs.v;
+			in.nenvs = a->c.envs.n;
+			if (plan_make(&p, &in, &e) < 0) {
+				ret = cmd_error_err(&e);
+				goto done;
+			}
+		}
+
+		if (plan_has_errors(p)) {
+			buf_reset(&out);
+			cmd_render_plan(&out, p, "text", cmd_use_color(stdout, a->c.no_color));
+			cmd_put_stdout(&out);
+			ret = cmd_errorf("the plan has errors; nothing was done");
+			goto done;
+		}
+		if (round == 1 && !a->c.quiet && (!plan_file || !a->auto_approve)) {
+			buf_reset(&out);
+			cmd_render_plan(&out, p, "text", cmd_use_color(stdout, a->c.no_color));
+			cmd_put_stdout(&out);
+			fflush(stdout);
+		}
+		if (round == 1 && !plan_file && plan_has_changes(p) &&
+		    (ret = confirm(a, verb)) != 0)
+			goto done;
+
+		apply_result_clear(&res);
+		have_result = true;
+		if (run_plan(a, client, p, &res, &ret) < 0)
+			goto done;
+
+		if ((size_t)res.converged == res.nenvs || !a->until_ms || plan_file ||
+		    !retryable(&res) || time_now_ms() + backoff > deadline)
+			break;
+		if (!a->c.quiet)
+			cmd_notef("%zu of %zu environments short; trying again in %llds",
+				  res.nenvs - (size_t)res.converged, res.nenvs,
+				  (long long)backoff / 1000);
+		usleep((useconds_t)backoff * 1000);
+		backoff = backoff * 2 > 30000 ? 30000 : backoff * 2;
+	}
+
+	report_result(a, p, &res);
+	ret = (size_t)res.converged == res.nenvs ? CMD_EXIT_OK : CMD_EXIT_SHORT;
+	ret = cmd_finish_stdout(ret);
+done:
+	if (a->metrics_file) {
+		int mret = write_metrics(a, p, have_result ? &res : NULL, time_now_ms() - start,
+					 ret == CMD_EXIT_OK && have_result);
+
+		if (mret && !ret)
+			ret = mret;
+	}
+	cmd_lock_release(&lock);
+	apply_result_clear(&res);
+	plan_free(p);
+	plan_free(saved);
+	plan_observed_clear(&obs);
+	spec_set_free(&set);
+	tc_client_free(client);
+	buf_free(&out);
+	err_clear(&e);
+	return ret;
+}
+
+int cmd_apply(int argc, char **argv)
+{
+	struct apply_cli a;
+	struct cmd_strlist args = { NULL, 0, 0 };
+	int ret;
+
+	memset(&a, 0, sizeof(a));
+	a.c = (struct cmd_common)CMD_COMMON_INIT;
+	a.max_release = -1;
+	{
+		const struct cmd_opt opts[] = {
+			{ CMD_OPT_BOOL, "auto-approve", 0, &a.auto_approve, NULL, "do not ask for confirmation", 0, 0 },
+			{ CMD_OPT_BOOL, "no-wait", 0, &a.no_wait, NULL, "do not wait for launched instances to run", 0, 0 },
+			{ CMD_OPT_DURATION, "wait-timeout", 0, &a.wait_timeout_ms, "D", "how long to wait for RUNNING (default 10m)", 0, 0 },
+			{ CMD_OPT_DURATION, "until-converged", 0, &a.until_ms, "D", "re-plan and retry short pools until converged or D passed", 0, 0 },
+			{ CMD_OPT_INT, "max-release", 0, &a.max_release, "N", "refuse to release more than N per environment", 0, 1000000 },
+			{ CMD_OPT_BOOL, "prune", 0, &a.prune, NULL, "release instances of environments no longer in the specs", 0, 0 },
+			{ CMD_OPT_STR, "metrics-file", 0, &a.metrics_file, "FILE", "write Prometheus textfile metrics", 0, 0 },
+			{ CMD_OPT_STR, "lock-file", 0, &a.lock_file, "FILE", "the local lock (default $SPOTENV_LOCK_FILE or a runtime dir)", 0, 0 },
+			{ CMD_OPT_DURATION, "lock-timeout", 0, &a.lock_timeout_ms, "D", "wait up to D for the lock (default: fail at once)", 0, 0 },
+			{ CMD_OPT_DURATION, "poll-interval", 0, &a.poll_ms, "D", "how often to poll while waiting (default 2s)", 0, 0 },
+			CMD_COMMON_API_OPTS(a.c),
+			{ CMD_OPT_END, NULL, 0, NULL, NULL, NULL, 0, 0 },
+		};
+
+		ret = cmd_parse("apply", apply_usage, apply_about, opts, argc, argv, &args);
+	}
+	if (ret < 0) {
+		ret = cmd_finish_stdout(CMD_EXIT_OK);
+		goto done;
+	}
+	if (ret)
+		goto done;
+	if (!args.n) {
+		ret = cmd_usagef("apply", "no specs or plan file given; e.g. 'spotenv apply specs/'");
+		goto done;
+	}
+	ret = apply_main(&a, &args);
+done:
+	cmd_strlist_free(&args);
+	cmd_common_free(&a.c);
+	return ret;
+}
+
+int cmd_destroy(int argc, char **argv)
+{
+	struct apply_cli a;
+	struct cmd_strlist args = { NULL, 0, 0 };
+	int ret;
+
+	memset(&a, 0, sizeof(a));
+	a.c = (struct cmd_common)CMD_COMMON_INIT;
+	a.max_release = -1;
+	a.destroy = true;
+	{
+		const struct cmd_opt opts[] = {
+			{ CMD_OPT_BOOL, "auto-approve", 0, &a.auto_approve, NULL, "do not ask for confirmation", 0, 0 },
+			{ CMD_OPT_BOOL, "no-wait", 0, &a.no_wait, NULL, "do not wait", 0, 0 },
+			{ CMD_OPT_INT, "max-release", 0, &a.max_release, "N", "refuse to release more than N per environment", 0, 1000000 },
+			{ CMD_OPT_STR, "metrics-file", 0, &a.metrics_file, "FILE", "write Prometheus textfile metrics", 0, 0 },
+			{ CMD_OPT_STR, "lock-file", 0, &a.lock_file, "FILE", "the local lock", 0, 0 },
+			{ CMD_OPT_DURATION, "lock-timeout", 0, &a.lock_timeout_ms, "D", "wait up to D for the lock", 0, 0 },
+			CMD_COMMON_API_OPTS(a.c),
+			{ CMD_OPT_END, NULL, 0, NULL, NULL, NULL, 0, 0 },
+		};
+
+		ret = cmd_parse("destroy", destroy_usage, destroy_about, opts, argc, argv, &args);
+	}
+	if (ret < 0) {
+		ret = cmd_finish_stdout(CMD_EXIT_OK);
+		goto done;
+	}
+	if (ret)
+		goto done;
+	if (!args.n) {
+		ret = cmd_usagef("destroy", "no specs given; e.g. 'spotenv destroy specs/ --env NAME'");
+		goto done;
+	}
+	ret = apply_main(&a, &args);
+done:
+	cmd_strlist_free(&args);
+	cmd_common_free(&a.c);
+	return ret;
+}
