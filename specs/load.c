@@ -184,9 +184,14 @@ static const char *describe(char *buf, size_t size, const struct ynode *n)
 		return "a list";
 	if (ynode_is_null(n))
 		return "null";
-	if (n->len > 40 || strlen(n->str) != n->len)
-		snprintf(buf, size, "'%.37s...'", n->str);
-	else
+	if (n->len > 40 || strlen(n->str) != n->len) {
+		int cut = 37;
+
+		/* do not cut a UTF-8 sequence in half */
+		while (cut > 0 && ((unsigned char)n->str[cut] & 0xC0) == 0x80)
+			cut--;
+		snprintf(buf, size, "'%.*s...'", cut, n->str);
+	} else
 		snprintf(buf, size, "'%s'", n->str);
 	for (char *p = buf; *p; p++)
 		if ((unsigned char)*p < 0x20)
@@ -1463,9 +1468,11 @@ int spec_load_paths(struct spec_set *out, const char *const *paths, size_t npath
 		size_t before = files.n;
 
 		if (stat(paths[i], &st) < 0) {
-			missing |= errno == ENOENT || errno == ENOTDIR;
-			errlist_add(errs, ERR_INVALID, paths[i], 0, 0, NULL, "%s",
-				    errstr(errno, e, sizeof(e)));
+			bool gone = errno == ENOENT || errno == ENOTDIR;
+
+			missing |= gone;
+			errlist_add(errs, ERR_INVALID, paths[i], 0, 0, NULL, "%s%s",
+				    gone ? "" : "cannot access: ", errstr(errno, e, sizeof(e)));
 			continue;
 		}
 		if (!S_ISDIR(st.st_mode)) {

@@ -534,6 +534,26 @@ static void test_bad_image_id(void **state)
 	expect_one(f, 9, 10, "spec.image", "expected an image id such as 'img-xxxxxxxx'");
 }
 
+static void test_long_value_cut_at_character(void **state)
+{
+	struct fx *f = *state;
+	struct buf b = BUF_INIT, want = BUF_INIT;
+
+	buf_puts(&b, HEAD BASE "  instanceName: ");
+	for (int i = 0; i < 70; i++)
+		buf_puts(&b, "\xc3\xa9"); /* e-acute: 2 bytes, 1 character */
+	buf_puts(&b, "\n");
+	load(f, buf_str(&b));
+	/* 37 bytes would split a character: 18 characters (36 bytes) are shown */
+	buf_puts(&want, "got '");
+	for (int i = 0; i < 18; i++)
+		buf_puts(&want, "\xc3\xa9");
+	buf_puts(&want, "...'");
+	expect_one(f, 13, 17, "spec.instanceName", buf_str(&want));
+	buf_free(&b);
+	buf_free(&want);
+}
+
 /* ---- invalid: keys ---- */
 
 static void test_unknown_key_did_you_mean(void **state)
@@ -1147,6 +1167,7 @@ int main(void)
 		T(test_missing_spec),
 		T(test_bool_invalid),
 		T(test_bad_image_id),
+		T(test_long_value_cut_at_character),
 		T(test_unknown_key_did_you_mean),
 		T(test_unknown_key_snake_case),
 		T(test_unknown_key_no_suggestion),
