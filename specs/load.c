@@ -1393,7 +1393,8 @@ static void walk_dir(struct lctx *c, const char *dir, int depth, struct filelist
 		names.v[names.n++] = xstrdup(de->d_name);
 	}
 	closedir(d);
-	qsort(names.v, names.n, sizeof(*names.v), strp_cmp);
+	if (names.n > 1)
+		qsort(names.v, names.n, sizeof(*names.v), strp_cmp);
 	for (size_t i = 0; i < names.n; i++) {
 		size_t dl = strlen(dir);
 		char *full = xasprintf("%s%s%s", dir, dl && dir[dl - 1] == '/' ? "" : "/",
