@@ -829,7 +829,8 @@ static void plan_env_make(struct plan_env *pe, const struct spec_env *env,
 		}
 	}
 
-	qsort(pe->releases, pe->nreleases, sizeof(*pe->releases), plan_cmp_release);
+	if (pe->nreleases > 1)
+		qsort(pe->releases, pe->nreleases, sizeof(*pe->releases), plan_cmp_release);
 	for (size_t i = 0; i < pe->nreleases; i++) {
 		if (pe->releases[i].reason == PLAN_REASON_DRIFT)
 			pe->to_replace++;
@@ -879,7 +880,8 @@ static void plan_env_orphan(struct plan_env *pe, const struct plan_inst *v, size
 						 v[i].in->state ? v[i].in->state : "?");
 		}
 	}
-	qsort(pe->releases, pe->nreleases, sizeof(*pe->releases), plan_cmp_release);
+	if (pe->nreleases > 1)
+		qsort(pe->releases, pe->nreleases, sizeof(*pe->releases), plan_cmp_release);
 	pe->to_release = (int)pe->nreleases;
 	pe->hourly_cost = xstrdup("0.00");
 	if (!release && pe->active + pe->failed > 0)

@@ -377,6 +377,8 @@ static void plan_rd_launch(struct plan_reader *rd, struct plan_launch *l, const 
 	if (l->bid && !dec_valid(l->bid))
 		plan_rd_fail(rd, "bid", "expected a decimal string");
 	l->price = plan_rd_str(rd, o, "price", true);
+	if (l->price && !dec_valid(l->price))
+		plan_rd_fail(rd, "price", "expected a decimal string");
 	l->client_token = plan_rd_str(rd, o, "client_token", false);
 	if (l->client_token && strlen(l->client_token) > TC_MAX_CLIENT_TOKEN)
 		plan_rd_fail(rd, "client_token", "longer than 64 characters");
@@ -415,7 +417,11 @@ static void plan_rd_pool(struct plan_reader *rd, struct plan_pool *pp, const cJS
 	pp->type = plan_rd_str(rd, o, "instance_type", false);
 	pp->subnet_id = plan_rd_str(rd, o, "subnet_id", true);
 	pp->bid = plan_rd_str(rd, o, "bid", false);
+	if (pp->bid && !dec_valid(pp->bid))
+		plan_rd_fail(rd, "bid", "expected a decimal string");
 	pp->price = plan_rd_str(rd, o, "price", true);
+	if (pp->price && !dec_valid(pp->price))
+		plan_rd_fail(rd, "price", "expected a decimal string");
 	pp->offer_status = plan_rd_str(rd, o, "offer_status", true);
 	pp->template = plan_rd_str(rd, o, "template", false);
 	pp->usable = plan_rd_bool(rd, o, "usable");
