@@ -198,19 +198,69 @@ struct pairs {
 	size_t n, alloc;
 };
 
-static bool pairs_has(const struct pairs *p, const struct ynode *key)
+/*
+ * The scalar keys of a pairs list, hashed, so that merging stays linear
+ * even when big mappings are merged many times.  Slots hold a pair's key
+ * index + 1; 0 is empty.
+ */
+struct keyset {
+	size_t *slots;
+	size_t cap, n; /* cap is a power of two */
+};
+
+static uint64_t key_hash(const struct ynode *k)
 {
-	for (size_t i = 0; i < p->n; i += 2)
-		if (same_key(p->v[i], key))
-			return true;
-	return false;
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+
+	for (size_t i = 0; i < k->len; i++) {
+		h ^= (unsigned char)k->str[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
 }
 
-static void pairs_add(struct pairs *p, struct ynode *k, struct ynode *v)
+/* The slot for key: where it is, or the empty slot where it would go. */
+static size_t *keyset_slot(const struct keyset *ks, const struct pairs *p, const struct ynode *key)
+{
+	size_t i = (size_t)key_hash(key) & (ks->cap - 1);
+
+	while (ks->slots[i] && !same_key(p->v[ks->slots[i] - 1], key))
+		i = (i + 1) & (ks->cap - 1);
+	return &ks->slots[i];
+}
+
+static void keyset_grow(struct keyset *ks, const struct pairs *p)
+{
+	free(ks->slots);
+	ks->cap = ks->cap ? ks->cap * 2 : 64;
+	ks->slots = xcalloc(ks->cap, sizeof(*ks->slots));
+	for (size_t i = 0; i < p->n; i += 2)
+		if (p->v[i]->kind == YNODE_SCALAR)
+			*keyset_slot(ks, p, p->v[i]) = i + 1;
+}
+
+static bool pairs_has(const struct keyset *ks, const struct pairs *p, const struct ynode *key)
+{
+	return key->kind == YNODE_SCALAR && ks->cap && *keyset_slot(ks, p, key) != 0;
+}
+
+static void pairs_add(struct keyset *ks, struct pairs *p, struct ynode *k, struct ynode *v)
 {
 	ALLOC_GROW(p->v, p->n + 2, p->alloc);
 	p->v[p->n++] = k;
 	p->v[p->n++] = v;
+	if (k->kind != YNODE_SCALAR)
+		return;
+	if (++ks->n * 2 > ks->cap) {
+		keyset_grow(ks, p); /* rehashes k too */
+		return;
+	}
+	{
+		size_t *slot = keyset_slot(ks, p, k);
+
+		if (!*slot)
+			*slot = p->n - 1;
+	}
 }
 
 static const char *kind_name(const struct ynode *n)
@@ -223,16 +273,19 @@ static const char *kind_name(const struct ynode *n)
 }
 
 /* Add src's pairs that out lacks; false when the expansion limit hit. */
-static bool ybuild_merge_from(struct ybuild *b, struct pairs *out, const struct ynode *src,
-			      const struct ynode *at)
+static bool ybuild_merge_from(struct ybuild *b, struct keyset *ks, struct pairs *out,
+			      const struct ynode *src, const struct ynode *at)
 {
 	for (size_t j = 0; j + 1 < src->nkids; j += 2) {
-		if (pairs_has(out, src->kids[j]))
+		/* looking costs too: a big mapping merged often is bounded */
+		if (!ybuild_count(b, 1, at->line, at->col))
+			return false;
+		if (pairs_has(ks, out, src->kids[j]))
 			continue;
 		if (!ybuild_count(b, sat_add(src->kids[j]->weight, src->kids[j + 1]->weight),
 				  at->line, at->col))
 			return false;
-		pairs_add(out, src->kids[j], src->kids[j + 1]);
+		pairs_add(ks, out, src->kids[j], src->kids[j + 1]);
 	}
 	return true;
 }
@@ -244,6 +297,7 @@ static bool ybuild_merge_from(struct ybuild *b, struct pairs *out, const struct 
 static void ybuild_merge(struct ybuild *b, struct ynode *map)
 {
 	struct pairs out = { NULL, 0, 0 };
+	struct keyset ks = { NULL, 0, 0 };
 	bool any = false;
 
 	for (size_t i = 0; i + 1 < map->nkids; i += 2)
@@ -252,14 +306,14 @@ static void ybuild_merge(struct ybuild *b, struct ynode *map)
 		return;
 	for (size_t i = 0; i + 1 < map->nkids; i += 2)
 		if (!is_merge_key(map->kids[i]))
-			pairs_add(&out, map->kids[i], map->kids[i + 1]);
+			pairs_add(&ks, &out, map->kids[i], map->kids[i + 1]);
 	for (size_t i = 0; i + 1 < map->nkids && !b->fatal; i += 2) {
 		const struct ynode *v = map->kids[i + 1];
 
 		if (!is_merge_key(map->kids[i]))
 			continue;
 		if (v->kind == YNODE_MAP) {
-			ybuild_merge_from(b, &out, v, v);
+			ybuild_merge_from(b, &ks, &out, v, v);
 		} else if (v->kind == YNODE_SEQ) {
 			for (size_t j = 0; j < v->nkids && !b->fatal; j++) {
 				const struct ynode *m = v->kids[j];
@@ -270,7 +324,7 @@ static void ybuild_merge(struct ybuild *b, struct ynode *map)
 					     "mappings, got %s in the list",
 					     kind_name(m));
 				else
-					ybuild_merge_from(b, &out, m, m);
+					ybuild_merge_from(b, &ks, &out, m, m);
 			}
 		} else {
 			yerr(b, v->line, v->col,
@@ -278,6 +332,7 @@ static void ybuild_merge(struct ybuild *b, struct ynode *map)
 			     kind_name(v));
 		}
 	}
+	free(ks.slots);
 	free(map->kids);
 	map->kids = out.v;
 	map->nkids = out.n;
