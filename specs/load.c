@@ -1447,7 +1447,7 @@ int spec_load_buffer(struct spec_set *out, const char *name, const char *data, s
 
 	lctx_init(&c, out, errs);
 	c.file = add_file(out, name);
-	load_data(&c, data, len);
+	load_data(&c, data ? data : "", data ? len : 0);
 	lctx_finish(&c);
 	return errs->n == nerrs ? 0 : ERR_INVALID;
 }

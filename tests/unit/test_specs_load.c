@@ -1067,6 +1067,28 @@ static void test_merge_laughs(void **state)
 	buf_free(&b);
 }
 
+static void test_repeated_big_merge_is_bounded(void **state)
+{
+	struct fx *f = *state;
+	struct buf b = BUF_INIT;
+	clock_t t0 = clock();
+
+	/* 5000 keys merged 1000 times: lookups are counted and hashed */
+	buf_puts(&b, "big: &a {");
+	for (int i = 0; i < 5000; i++)
+		buf_printf(&b, "%sk%d: 1", i ? ", " : "", i);
+	buf_puts(&b, "}\nm: {<<: [");
+	for (int i = 0; i < 1000; i++)
+		buf_printf(&b, "%s*a", i ? ", " : "");
+	buf_puts(&b, "]}\n");
+	load(f, buf_str(&b));
+	assert_int_equal(f->errs.n, 1);
+	assert_int_equal(f->errs.v[0].line, 2);
+	assert_non_null(strstr(f->errs.v[0].msg, "more than 1000000 nodes"));
+	assert_true((double)(clock() - t0) / CLOCKS_PER_SEC < 1.0);
+	buf_free(&b);
+}
+
 static void test_depth_limit(void **state)
 {
 	struct fx *f = *state;
@@ -1132,6 +1154,15 @@ static void test_syntax_error_keeps_earlier_docs(void **state)
 	load(f, HEAD BASE "---\nkey: [unclosed\n");
 	expect_one(f, 15, 1, NULL, "invalid YAML");
 	assert_int_equal(f->set.nenvs, 1);
+}
+
+static void test_null_buffer(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(spec_load_buffer(&f->set, "none", NULL, 0, &f->errs), ERR_INVALID);
+	expect_one(f, 1, 1, NULL, "no environments in file");
+	assert_string_equal(f->errs.v[0].file, "none");
 }
 
 static void test_bom_accepted(void **state)
@@ -1214,6 +1245,7 @@ int main(void)
 		T(test_recursive_alias),
 		T(test_billion_laughs),
 		T(test_merge_laughs),
+		T(test_repeated_big_merge_is_bounded),
 		T(test_depth_limit),
 		T(test_non_utf8),
 		T(test_utf16),
@@ -1221,6 +1253,7 @@ int main(void)
 		T(test_empty_file),
 		T(test_syntax_error),
 		T(test_syntax_error_keeps_earlier_docs),
+		T(test_null_buffer),
 		T(test_bom_accepted),
 	};
 #undef T
