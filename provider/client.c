@@ -532,7 +532,8 @@ static bool tc_finish(struct tc_client *c, struct tc_pending *p, CURLcode rc)
 
 		if (r == 0 && status == 200) {
 			/* success */
-		} else if (pe.api_code && status == 200) {
+		} else if (pe.api_code && status < 500) {
+			/* API errors come with HTTP 200; accept them with a 4xx too */
 			err_set(&ae, ERR_API, "'%s' in '%s' failed", call->action, region);
 			err_set_api(&ae, pe.api_code, pe.api_message, pe.request_id, pe.cls);
 			if (!strcmp(pe.api_code, "DryRunOperation"))
