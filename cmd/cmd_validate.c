@@ -8,16 +8,18 @@
  * CI annotations can jump to it.
  */
 #include "../util/setup.h"
+
 #include <cjson/cJSON.h>
+
 #include "../specs/spec.h"
 #include "cmd.h"
 
 static const char usage[] = "validate PATH... [--format text|json] [-q]";
 static const char about[] =
-	"Check environment specs (files, or directories read recursively for *.yaml\n"
-	"and *.yml) without contacting the cloud.  Every problem is printed as\n"
-	"FILE:LINE:COL: error: KEY PATH: MESSAGE.  With --format json the normalized\n"
-	"environments (defaults filled in) are printed on stdout.";
+    "Check environment specs (files, or directories read recursively for *.yaml\n"
+    "and *.yml) without contacting the cloud.  Every problem is printed as\n"
+    "FILE:LINE:COL: error: KEY PATH: MESSAGE.  With --format json the normalized\n"
+    "environments (defaults filled in) are printed on stdout.";
 
 static const char *plural(size_t n, const char *one, const char *many)
 {
@@ -31,7 +33,8 @@ static size_t files_with_errors(const struct errlist *errs)
 
 	for (size_t i = 0; i < errs->n; i++) {
 		const char *f = errs->v[i].file ? errs->v[i].file : "";
-		const char *prev = i ? (errs->v[i - 1].file ? errs->v[i - 1].file : "") : NULL;
+		const char *prev =
+		    i ? (errs->v[i - 1].file ? errs->v[i - 1].file : "") : NULL;
 
 		if (!prev || strcmp(prev, f))
 			n++;
@@ -44,11 +47,12 @@ int cmd_validate(int argc, char **argv)
 	const char *format = "text";
 	bool quiet = false;
 	const struct cmd_opt opts[] = {
-		{ CMD_OPT_STR, "format", 0, &format, "FORMAT", "output: text (default) or json", 0, 0 },
-		{ CMD_OPT_BOOL, "quiet", 'q', &quiet, NULL, "print nothing on success", 0, 0 },
-		{ CMD_OPT_END, NULL, 0, NULL, NULL, NULL, 0, 0 },
+	    {CMD_OPT_STR, "format", 0, &format, "FORMAT",
+	     "output: text (default) or json", 0, 0},
+	    {CMD_OPT_BOOL, "quiet", 'q', &quiet, NULL, "print nothing on success", 0, 0},
+	    {CMD_OPT_END, NULL, 0, NULL, NULL, NULL, 0, 0},
 	};
-	struct cmd_strlist args = { NULL, 0, 0 };
+	struct cmd_strlist args = {NULL, 0, 0};
 	struct spec_set set = SPEC_SET_INIT;
 	struct errlist errs = ERRLIST_INIT;
 	cJSON *json = NULL;
@@ -64,8 +68,9 @@ int cmd_validate(int argc, char **argv)
 	if (ret)
 		goto done;
 	if (strcmp(format, "text") && strcmp(format, "json")) {
-		ret = cmd_usagef("validate", "unknown format '%s' (expected 'text' or 'json')",
-				 format);
+		ret =
+		    cmd_usagef("validate",
+			       "unknown format '%s' (expected 'text' or 'json')", format);
 		goto done;
 	}
 	as_json = !strcmp(format, "json");
@@ -82,7 +87,8 @@ int cmd_validate(int argc, char **argv)
 		for (size_t i = 0; i < errs.n; i++)
 			cmd_error_err(&errs.v[i]);
 		cmd_notef("%zu %s in %zu %s", errs.n, plural(errs.n, "error", "errors"),
-			  files_with_errors(&errs), plural(files_with_errors(&errs), "file", "files"));
+			  files_with_errors(&errs),
+			  plural(files_with_errors(&errs), "file", "files"));
 		ret = CMD_EXIT_ERROR;
 		goto done;
 	}
@@ -98,7 +104,8 @@ int cmd_validate(int argc, char **argv)
 	} else if (!quiet) {
 		printf("%zu %s in %zu %s %s valid\n", set.nenvs,
 		       plural(set.nenvs, "environment", "environments"), set.nfiles,
-		       plural(set.nfiles, "file", "files"), set.nenvs == 1 ? "is" : "are");
+		       plural(set.nfiles, "file", "files"),
+		       set.nenvs == 1 ? "is" : "are");
 	}
 	ret = cmd_finish_stdout(CMD_EXIT_OK);
 done:

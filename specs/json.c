@@ -4,7 +4,9 @@
  * spec) so a reader of one can read the other.
  */
 #include "../util/setup.h"
+
 #include <cjson/cJSON.h>
+
 #include "spec.h"
 
 #define SPEC_JSON_FORMAT_VERSION "1"
@@ -67,7 +69,8 @@ cJSON *spec_env_to_json(const struct spec_env *e)
 	add_int(x, "publicIpBandwidthMbps", e->network.public_ip_bandwidth_mbps);
 	x = cJSON_AddObjectToObject(s, "login");
 	add_strs(x, "keyIds", e->login.key_ids, e->login.nkey_ids);
-	cJSON_AddItemToObject(x, "keepImageLogin", cJSON_CreateBool(e->login.keep_image_login));
+	cJSON_AddItemToObject(x, "keepImageLogin",
+			      cJSON_CreateBool(e->login.keep_image_login));
 	x = cJSON_AddObjectToObject(s, "systemDisk");
 	add_str(x, "type", e->system_disk.type);
 	if (e->system_disk.size_gb > 0)

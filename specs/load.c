@@ -7,9 +7,11 @@
  * has no problem at all.
  */
 #include "../util/setup.h"
+
 #include <dirent.h>
-#include <sys/stat.h>
 #include <openssl/evp.h>
+#include <sys/stat.h>
+
 #include "../util/decimal.h"
 #include "spec.h"
 #include "ytree.h"
@@ -33,8 +35,8 @@ struct spec_seen {
 struct lctx {
 	struct spec_set *set;
 	struct errlist *errs;
-	const char *file;     /* borrowed from set->files */
-	size_t nenvs_before;  /* set->nenvs when the call began */
+	const char *file;    /* borrowed from set->files */
+	size_t nenvs_before; /* set->nenvs when the call began */
 	struct spec_seen *seen;
 	size_t nseen, alloc_seen;
 };
@@ -45,18 +47,18 @@ struct field {
 	const struct ynode *key, *val;
 };
 
-static const char *const alloc_names[] = { "priority", "spread", "lowest-price" };
+static const char *const alloc_names[] = {"priority", "spread", "lowest-price"};
 
 static const char *const disk_types[] = {
-	"LOCAL_BASIC", "LOCAL_SSD",	"CLOUD_BASIC", "CLOUD_SSD",
-	"CLOUD_PREMIUM", "CLOUD_BSSD", "CLOUD_HSSD",	"CLOUD_TSSD",
+    "LOCAL_BASIC",   "LOCAL_SSD",  "CLOUD_BASIC", "CLOUD_SSD",
+    "CLOUD_PREMIUM", "CLOUD_BSSD", "CLOUD_HSSD",  "CLOUD_TSSD",
 };
 
-static void lerr(struct lctx *c, const struct ynode *at, const char *path, const char *fmt,
-		 ...) SPOTENV_PRINTF(4, 5);
+static void lerr(struct lctx *c, const struct ynode *at, const char *path,
+		 const char *fmt, ...) SPOTENV_PRINTF(4, 5);
 
-static void lerr(struct lctx *c, const struct ynode *at, const char *path, const char *fmt,
-		 ...)
+static void lerr(struct lctx *c, const struct ynode *at, const char *path,
+		 const char *fmt, ...)
 {
 	va_list ap;
 	char *msg;
@@ -64,8 +66,8 @@ static void lerr(struct lctx *c, const struct ynode *at, const char *path, const
 	va_start(ap, fmt);
 	msg = xvasprintf(fmt, ap);
 	va_end(ap);
-	errlist_add(c->errs, ERR_INVALID, c->file, at ? at->line : 0, at ? at->col : 0, path,
-		    "%s", msg);
+	errlist_add(c->errs, ERR_INVALID, c->file, at ? at->line : 0, at ? at->col : 0,
+		    path, "%s", msg);
 	free(msg);
 }
 
@@ -123,8 +125,8 @@ static size_t edit_distance(const char *a, const char *b)
 				v = d[i][j - 1] + 1;
 			if (d[i - 1][j - 1] + cost < v)
 				v = d[i - 1][j - 1] + cost;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-			    d[i - 2][j - 2] + 1 < v)
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < v)
 				v = d[i - 2][j - 2] + 1;
 			d[i][j] = v;
 		}
@@ -209,8 +211,8 @@ static bool present(const struct field *f)
  * suggestion) unless allow_x and they start with "x-"; a key given twice is
  * an error.  Returns false, after an error, when map is not a mapping.
  */
-static bool lfields(struct lctx *c, const struct ynode *map, const char *path, struct field *f,
-		    size_t nf, bool allow_x)
+static bool lfields(struct lctx *c, const struct ynode *map, const char *path,
+		    struct field *f, size_t nf, bool allow_x)
 {
 	const char *names[32];
 	char d[64], h[96];
@@ -221,7 +223,8 @@ static bool lfields(struct lctx *c, const struct ynode *map, const char *path, s
 		f[i].key = f[i].val = NULL;
 	}
 	if (map->kind != YNODE_MAP) {
-		lerr(c, map, path, "expected a mapping, got %s", describe(d, sizeof(d), map));
+		lerr(c, map, path, "expected a mapping, got %s",
+		     describe(d, sizeof(d), map));
 		return false;
 	}
 	for (size_t i = 0; i + 1 < map->nkids; i += 2) {
@@ -229,7 +232,8 @@ static bool lfields(struct lctx *c, const struct ynode *map, const char *path, s
 		size_t j;
 
 		if (k->kind != YNODE_SCALAR) {
-			lerr(c, k, path, "expected a string key, got %s", describe(d, sizeof(d), k));
+			lerr(c, k, path, "expected a string key, got %s",
+			     describe(d, sizeof(d), k));
 			continue;
 		}
 		for (j = 0; j < nf; j++)
@@ -237,7 +241,9 @@ static bool lfields(struct lctx *c, const struct ynode *map, const char *path, s
 				break;
 		if (j < nf) {
 			if (f[j].key)
-				lerr(c, k, path, "duplicate key '%s' (first given at line %d column %d)",
+				lerr(c, k, path,
+				     "duplicate key '%s' (first given at line %d column "
+				     "%d)",
 				     k->str, f[j].key->line, f[j].key->col);
 			else {
 				f[j].key = k;
@@ -269,7 +275,8 @@ static bool need(struct lctx *c, const struct ynode *map, const char *path,
 	if (present(f))
 		return true;
 	if (f->key)
-		lerr(c, f->key, path, "'%s' must not be empty (expected %s)", f->name, expect);
+		lerr(c, f->key, path, "'%s' must not be empty (expected %s)", f->name,
+		     expect);
 	else
 		lerr(c, map, path, "missing required key '%s' (%s)", f->name, expect);
 	return false;
@@ -282,11 +289,13 @@ static const char *get_scalar(struct lctx *c, const struct ynode *n, const char 
 	char d[64];
 
 	if (n->kind != YNODE_SCALAR || ynode_is_null(n)) {
-		lerr(c, n, path, "expected %s, got %s", expect, describe(d, sizeof(d), n));
+		lerr(c, n, path, "expected %s, got %s", expect,
+		     describe(d, sizeof(d), n));
 		return NULL;
 	}
 	if (strlen(n->str) != n->len) {
-		lerr(c, n, path, "expected %s, got a string with a NUL character", expect);
+		lerr(c, n, path, "expected %s, got a string with a NUL character",
+		     expect);
 		return NULL;
 	}
 	return n->str;
@@ -304,26 +313,30 @@ static bool is_int_text(const char *s)
 	return true;
 }
 
-static bool get_int(struct lctx *c, const struct ynode *n, const char *path, long min, long max,
-		    int *out)
+static bool get_int(struct lctx *c, const struct ynode *n, const char *path, long min,
+		    long max, int *out)
 {
 	char d[64];
 	long v;
 
-	if (n->kind != YNODE_SCALAR || !n->plain || ynode_is_null(n) || !is_int_text(n->str)) {
+	if (n->kind != YNODE_SCALAR || !n->plain || ynode_is_null(n) ||
+	    !is_int_text(n->str)) {
 		if (n->kind == YNODE_SCALAR && !n->plain && is_int_text(n->str))
-			lerr(c, n, path, "expected a whole number from %ld to %ld, got the string %s "
-					 "(drop the quotes)", min, max, describe(d, sizeof(d), n));
+			lerr(c, n, path,
+			     "expected a whole number from %ld to %ld, got the string %s "
+			     "(drop the quotes)",
+			     min, max, describe(d, sizeof(d), n));
 		else
-			lerr(c, n, path, "expected a whole number from %ld to %ld, got %s", min, max,
+			lerr(c, n, path,
+			     "expected a whole number from %ld to %ld, got %s", min, max,
 			     describe(d, sizeof(d), n));
 		return false;
 	}
 	errno = 0;
 	v = strtol(n->str, NULL, 10);
 	if (errno || v < min || v > max) {
-		lerr(c, n, path, "expected a whole number from %ld to %ld, got %s", min, max,
-		     describe(d, sizeof(d), n));
+		lerr(c, n, path, "expected a whole number from %ld to %ld, got %s", min,
+		     max, describe(d, sizeof(d), n));
 		return false;
 	}
 	*out = (int)v;
@@ -332,8 +345,8 @@ static bool get_int(struct lctx *c, const struct ynode *n, const char *path, lon
 
 static bool get_bool(struct lctx *c, const struct ynode *n, const char *path, bool *out)
 {
-	static const char *const t[] = { "true", "True", "TRUE" };
-	static const char *const f[] = { "false", "False", "FALSE" };
+	static const char *const t[] = {"true", "True", "TRUE"};
+	static const char *const f[] = {"false", "False", "FALSE"};
 	char d[64];
 
 	if (n->kind == YNODE_SCALAR && n->plain) {
@@ -372,7 +385,8 @@ static char *get_price(struct lctx *c, const struct ynode *n, const char *path)
 		return NULL;
 	}
 	if (v <= 0) {
-		lerr(c, n, path, "price must be greater than 0, got %s", describe(d, sizeof(d), n));
+		lerr(c, n, path, "price must be greater than 0, got %s",
+		     describe(d, sizeof(d), n));
 		return NULL;
 	}
 	s = dec_normalize(n->str);
@@ -390,7 +404,8 @@ static int get_enum(struct lctx *c, const struct ynode *n, const char *path,
 
 	list[0] = '\0';
 	for (size_t i = 0; i < nchoices; i++) {
-		int k = snprintf(list + len, sizeof(list) - len, "%s'%s'", i ? ", " : "", choices[i]);
+		int k = snprintf(list + len, sizeof(list) - len, "%s'%s'", i ? ", " : "",
+				 choices[i]);
 
 		if (k < 0 || (size_t)k >= sizeof(list) - len)
 			break;
@@ -432,7 +447,8 @@ static bool valid_name(const char *s)
 	if (n == 0 || n > SPEC_MAX_NAME || s[0] == '-' || s[n - 1] == '-')
 		return false;
 	for (size_t i = 0; i < n; i++)
-		if (!(islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) || s[i] == '-'))
+		if (!(islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) ||
+		      s[i] == '-'))
 			return false;
 	return true;
 }
@@ -446,7 +462,8 @@ static char *get_name(struct lctx *c, const struct ynode *n, const char *path)
 		return NULL;
 	if (!valid_name(s)) {
 		lerr(c, n, path,
-		     "expected a name of lowercase letters, digits and '-' that starts and ends "
+		     "expected a name of lowercase letters, digits and '-' that starts "
+		     "and ends "
 		     "with a letter or digit, at most %d characters, got %s",
 		     SPEC_MAX_NAME, describe(d, sizeof(d), n));
 		return NULL;
@@ -467,8 +484,8 @@ static bool valid_id(const char *s, const char *prefix)
 	return n >= 1 && n <= 32;
 }
 
-static char *get_id(struct lctx *c, const struct ynode *n, const char *path, const char *prefix,
-		    const char *what)
+static char *get_id(struct lctx *c, const struct ynode *n, const char *path,
+		    const char *prefix, const char *what)
 {
 	char expect[96], d[64];
 	const char *s;
@@ -477,7 +494,8 @@ static char *get_id(struct lctx *c, const struct ynode *n, const char *path, con
 	if (!(s = get_scalar(c, n, path, expect)))
 		return NULL;
 	if (!valid_id(s, prefix)) {
-		lerr(c, n, path, "expected %s, got %s", expect, describe(d, sizeof(d), n));
+		lerr(c, n, path, "expected %s, got %s", expect,
+		     describe(d, sizeof(d), n));
 		return NULL;
 	}
 	return xstrdup(s);
@@ -491,8 +509,8 @@ static bool get_id_list(struct lctx *c, const struct ynode *n, const char *path,
 	bool ok = true;
 
 	if (n->kind != YNODE_SEQ) {
-		lerr(c, n, path, "expected a list of ids such as '%sxxxxxxxx', got %s", prefix,
-		     describe(d, sizeof(d), n));
+		lerr(c, n, path, "expected a list of ids such as '%sxxxxxxxx', got %s",
+		     prefix, describe(d, sizeof(d), n));
 		return false;
 	}
 	*out = n->nkids ? xcalloc(n->nkids, sizeof(**out)) : NULL;
@@ -557,7 +575,7 @@ static void spec_env_release(struct spec_env *e)
 static void load_metadata(struct lctx *c, struct spec_env *e, const struct ynode *n,
 			  const char *path)
 {
-	struct field f[] = { { "name", NULL, NULL }, { "scope", NULL, NULL } };
+	struct field f[] = {{"name", NULL, NULL}, {"scope", NULL, NULL}};
 	char p[SPEC_MAX_PATH];
 
 	if (!lfields(c, n, path, f, ARRAY_SIZE(f), false))
@@ -603,10 +621,10 @@ static void load_pool(struct lctx *c, struct spec_env *e, const struct ynode *n,
 		      const char *path, struct spec_pool *out, bool *ok)
 {
 	struct field f[] = {
-		{ "zone", NULL, NULL },
-		{ "instanceType", NULL, NULL },
-		{ "subnetId", NULL, NULL },
-		{ "maxPrice", NULL, NULL },
+	    {"zone", NULL, NULL},
+	    {"instanceType", NULL, NULL},
+	    {"subnetId", NULL, NULL},
+	    {"maxPrice", NULL, NULL},
 	};
 	char p[SPEC_MAX_PATH], d[64];
 	const char *s;
@@ -619,19 +637,23 @@ static void load_pool(struct lctx *c, struct spec_env *e, const struct ynode *n,
 		return;
 	}
 	if (need(c, n, path, &f[0], "a zone such as 'ap-guangzhou-3'") &&
-	    (s = get_scalar(c, f[0].val, pkey(p, path, "zone"), "a zone such as 'ap-guangzhou-3'"))) {
+	    (s = get_scalar(c, f[0].val, pkey(p, path, "zone"),
+			    "a zone such as 'ap-guangzhou-3'"))) {
 		size_t rl = e->region ? strlen(e->region) : 0;
 		const char *num = e->region && !strncmp(s, e->region, rl) && s[rl] == '-'
-					  ? s + rl + 1 : NULL;
+				      ? s + rl + 1
+				      : NULL;
 		bool digits = num && *num;
 
 		for (const char *q = num; digits && *q; q++)
 			digits = isdigit((unsigned char)*q);
 		if (e->region && !digits) {
-			lerr(c, f[0].val, p, "zone %s is not in region '%s' (expected '%s-N')",
+			lerr(c, f[0].val, p,
+			     "zone %s is not in region '%s' (expected '%s-N')",
 			     describe(d, sizeof(d), f[0].val), e->region, e->region);
 		} else if (!e->region && !valid_region(s)) {
-			lerr(c, f[0].val, p, "expected a zone such as 'ap-guangzhou-3', got %s",
+			lerr(c, f[0].val, p,
+			     "expected a zone such as 'ap-guangzhou-3', got %s",
 			     describe(d, sizeof(d), f[0].val));
 		} else {
 			out->zone = xstrdup(s);
@@ -651,7 +673,8 @@ static void load_pool(struct lctx *c, struct spec_env *e, const struct ynode *n,
 	    !(out->subnet_id = get_id(c, f[2].val, pkey(p, path, "subnetId"), "subnet-",
 				      "a subnet id")))
 		*ok = false;
-	if (present(&f[3]) && !(out->max_price = get_price(c, f[3].val, pkey(p, path, "maxPrice"))))
+	if (present(&f[3]) &&
+	    !(out->max_price = get_price(c, f[3].val, pkey(p, path, "maxPrice"))))
 		*ok = false;
 	if (!out->zone || !out->instance_type)
 		*ok = false;
@@ -668,12 +691,14 @@ static void load_pools(struct lctx *c, struct spec_env *e, const struct ynode *n
 	char p[SPEC_MAX_PATH], d[64];
 
 	if (n->kind != YNODE_SEQ) {
-		lerr(c, n, path, "expected a list of pools (zone and instanceType), got %s",
+		lerr(c, n, path,
+		     "expected a list of pools (zone and instanceType), got %s",
 		     describe(d, sizeof(d), n));
 		return;
 	}
 	if (n->nkids == 0 || n->nkids > SPEC_MAX_POOLS) {
-		lerr(c, n, path, "expected from 1 to %d pools, got %zu", SPEC_MAX_POOLS, n->nkids);
+		lerr(c, n, path, "expected from 1 to %d pools, got %zu", SPEC_MAX_POOLS,
+		     n->nkids);
 		return;
 	}
 	e->pools = xcalloc(n->nkids, sizeof(*e->pools));
@@ -694,10 +719,11 @@ static void load_pools(struct lctx *c, struct spec_env *e, const struct ynode *n
 			if (!strcmp(e->pools[j].zone, pool->zone) &&
 			    !strcmp(e->pools[j].instance_type, pool->instance_type)) {
 				lerr(c, n->kids[i], p,
-				     "duplicate pool: zone '%s' with instance type '%s' is already "
+				     "duplicate pool: zone '%s' with instance type '%s' "
+				     "is already "
 				     "listed at line %d column %d",
-				     pool->zone, pool->instance_type, e->pools[j].loc.line,
-				     e->pools[j].loc.col);
+				     pool->zone, pool->instance_type,
+				     e->pools[j].loc.line, e->pools[j].loc.col);
 				break;
 			}
 		}
@@ -731,7 +757,8 @@ static bool valid_tag_key_char(unsigned char ch)
 
 static bool reserved_tag_key(const char *k)
 {
-	static const char *const prefixes[] = { "qcloud", "tencent", "project", "spotenv:" };
+	static const char *const prefixes[] = {"qcloud", "tencent", "project",
+					       "spotenv:"};
 
 	for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++)
 		if (!strncasecmp(k, prefixes[i], strlen(prefixes[i])))
@@ -752,10 +779,12 @@ static void load_tags(struct lctx *c, struct spec_env *e, const struct ynode *n,
 		return;
 	}
 	if (ynode_npairs(n) + SPEC_OWN_TAGS > SPEC_MAX_TAGS) {
-		lerr(c, n, path,
-		     "too many tags: %zu, and spotenv adds %d of its own; an instance can "
-		     "have at most %d (so at most %d here)",
-		     ynode_npairs(n), SPEC_OWN_TAGS, SPEC_MAX_TAGS, SPEC_MAX_TAGS - SPEC_OWN_TAGS);
+		lerr(
+		    c, n, path,
+		    "too many tags: %zu, and spotenv adds %d of its own; an instance can "
+		    "have at most %d (so at most %d here)",
+		    ynode_npairs(n), SPEC_OWN_TAGS, SPEC_MAX_TAGS,
+		    SPEC_MAX_TAGS - SPEC_OWN_TAGS);
 		return;
 	}
 	refs = xcalloc(ynode_npairs(n) + 1, sizeof(*refs));
@@ -771,18 +800,21 @@ static void load_tags(struct lctx *c, struct spec_env *e, const struct ynode *n,
 		} else if (ks) {
 			for (const char *q = ks; *q; q++) {
 				if (!valid_tag_key_char((unsigned char)*q)) {
-					lerr(c, k, path,
-					     "tag key %s has the character '%c'; tag keys may hold "
-					     "letters, digits, spaces and + - = . _ : / @",
-					     describe(d, sizeof(d), k),
-					     isprint((unsigned char)*q) ? *q : '?');
+					lerr(
+					    c, k, path,
+					    "tag key %s has the character '%c'; tag keys "
+					    "may hold "
+					    "letters, digits, spaces and + - = . _ : / @",
+					    describe(d, sizeof(d), k),
+					    isprint((unsigned char)*q) ? *q : '?');
 					ok = false;
 					break;
 				}
 			}
 			if (ok && reserved_tag_key(ks)) {
 				lerr(c, k, path,
-				     "tag key %s is reserved (keys starting with 'qcloud', "
+				     "tag key %s is reserved (keys starting with "
+				     "'qcloud', "
 				     "'tencent', 'project' or 'spotenv:' cannot be used)",
 				     describe(d, sizeof(d), k));
 				ok = false;
@@ -791,11 +823,13 @@ static void load_tags(struct lctx *c, struct spec_env *e, const struct ynode *n,
 		if (!ynode_is_null(v)) {
 			vs = get_scalar(c, v, path, "a tag value");
 			if (vs && utf8_chars(vs) > SPEC_MAX_TAG_VALUE) {
-				lerr(c, v, path, "value of tag '%s' is longer than %d characters",
+				lerr(c, v, path,
+				     "value of tag '%s' is longer than %d characters",
 				     ks ? ks : "?", SPEC_MAX_TAG_VALUE);
 				vs = NULL;
 			} else if (vs && has_control(vs)) {
-				lerr(c, v, path, "value of tag '%s' has a control character",
+				lerr(c, v, path,
+				     "value of tag '%s' has a control character",
 				     ks ? ks : "?");
 				vs = NULL;
 			}
@@ -811,9 +845,11 @@ static void load_tags(struct lctx *c, struct spec_env *e, const struct ynode *n,
 	e->tags = nrefs ? xcalloc(nrefs, sizeof(*e->tags)) : NULL;
 	for (size_t i = 0; i < nrefs; i++) {
 		if (i > 0 && !strcmp(refs[i].key->str, refs[i - 1].key->str)) {
-			lerr(c, refs[i].key, path, "duplicate tag key '%s' (first given at line %d "
-						   "column %d)",
-			     refs[i].key->str, refs[i - 1].key->line, refs[i - 1].key->col);
+			lerr(c, refs[i].key, path,
+			     "duplicate tag key '%s' (first given at line %d "
+			     "column %d)",
+			     refs[i].key->str, refs[i - 1].key->line,
+			     refs[i - 1].key->col);
 			continue;
 		}
 		e->tags[e->ntags].key = xstrdup(refs[i].key->str);
@@ -827,60 +863,63 @@ static void load_network(struct lctx *c, struct spec_env *e, const struct ynode 
 			 const char *path)
 {
 	struct field f[] = {
-		{ "vpcId", NULL, NULL },
-		{ "securityGroupIds", NULL, NULL },
-		{ "publicIpBandwidthMbps", NULL, NULL },
+	    {"vpcId", NULL, NULL},
+	    {"securityGroupIds", NULL, NULL},
+	    {"publicIpBandwidthMbps", NULL, NULL},
 	};
 	char p[SPEC_MAX_PATH];
 
 	if (!lfields(c, n, path, f, ARRAY_SIZE(f), false))
 		return;
 	if (present(&f[0]))
-		e->network.vpc_id = get_id(c, f[0].val, pkey(p, path, "vpcId"), "vpc-", "a VPC id");
+		e->network.vpc_id =
+		    get_id(c, f[0].val, pkey(p, path, "vpcId"), "vpc-", "a VPC id");
 	if (present(&f[1]))
 		get_id_list(c, f[1].val, pkey(p, path, "securityGroupIds"), "sg-",
 			    "a security group id", &e->network.security_group_ids,
 			    &e->network.nsecurity_groups);
 	if (present(&f[2]))
-		get_int(c, f[2].val, pkey(p, path, "publicIpBandwidthMbps"), 0, SPEC_MAX_BANDWIDTH,
-			&e->network.public_ip_bandwidth_mbps);
+		get_int(c, f[2].val, pkey(p, path, "publicIpBandwidthMbps"), 0,
+			SPEC_MAX_BANDWIDTH, &e->network.public_ip_bandwidth_mbps);
 }
 
 static void load_login(struct lctx *c, struct spec_env *e, const struct ynode *n,
 		       const char *path)
 {
-	struct field f[] = { { "keyIds", NULL, NULL }, { "keepImageLogin", NULL, NULL } };
+	struct field f[] = {{"keyIds", NULL, NULL}, {"keepImageLogin", NULL, NULL}};
 	char p[SPEC_MAX_PATH];
 	bool keys_ok = true;
 
 	if (!lfields(c, n, path, f, ARRAY_SIZE(f), false))
 		return;
 	if (present(&f[0]))
-		keys_ok = get_id_list(c, f[0].val, pkey(p, path, "keyIds"), "skey-", "a key id",
-				      &e->login.key_ids, &e->login.nkey_ids);
+		keys_ok = get_id_list(c, f[0].val, pkey(p, path, "keyIds"), "skey-",
+				      "a key id", &e->login.key_ids, &e->login.nkey_ids);
 	if (present(&f[1]))
-		get_bool(c, f[1].val, pkey(p, path, "keepImageLogin"), &e->login.keep_image_login);
+		get_bool(c, f[1].val, pkey(p, path, "keepImageLogin"),
+			 &e->login.keep_image_login);
 	if (keys_ok && e->login.nkey_ids > 0 && e->login.keep_image_login)
 		lerr(c, f[1].key, path,
-		     "keyIds and keepImageLogin cannot both be set (choose the image's login or "
+		     "keyIds and keepImageLogin cannot both be set (choose the image's "
+		     "login or "
 		     "the keys)");
 }
 
 static void load_system_disk(struct lctx *c, struct spec_env *e, const struct ynode *n,
 			     const char *path)
 {
-	struct field f[] = { { "type", NULL, NULL }, { "sizeGb", NULL, NULL } };
+	struct field f[] = {{"type", NULL, NULL}, {"sizeGb", NULL, NULL}};
 	char p[SPEC_MAX_PATH];
 	int i;
 
 	if (!lfields(c, n, path, f, ARRAY_SIZE(f), false))
 		return;
-	if (present(&f[0]) &&
-	    (i = get_enum(c, f[0].val, pkey(p, path, "type"), disk_types, ARRAY_SIZE(disk_types))) >= 0)
+	if (present(&f[0]) && (i = get_enum(c, f[0].val, pkey(p, path, "type"),
+					    disk_types, ARRAY_SIZE(disk_types))) >= 0)
 		e->system_disk.type = xstrdup(disk_types[i]);
 	if (present(&f[1]))
-		get_int(c, f[1].val, pkey(p, path, "sizeGb"), SPEC_MIN_DISK_GB, SPEC_MAX_DISK_GB,
-			&e->system_disk.size_gb);
+		get_int(c, f[1].val, pkey(p, path, "sizeGb"), SPEC_MIN_DISK_GB,
+			SPEC_MAX_DISK_GB, &e->system_disk.size_gb);
 }
 
 static void load_user_data(struct lctx *c, struct spec_env *e, const struct ynode *n,
@@ -895,66 +934,70 @@ static void load_user_data(struct lctx *c, struct spec_env *e, const struct ynod
 	b64 = 4 * ((len + 2) / 3);
 	if (b64 > SPEC_MAX_USERDATA_B64) {
 		lerr(c, n, path,
-		     "user data is %zu bytes after base64 encoding; the limit is %d (about 12 KiB "
+		     "user data is %zu bytes after base64 encoding; the limit is %d "
+		     "(about 12 KiB "
 		     "of text)",
 		     b64, SPEC_MAX_USERDATA_B64);
 		return;
 	}
 	e->user_data = xstrdup(s);
 	e->user_data_b64 = xmalloc(b64 + 1);
-	EVP_EncodeBlock((unsigned char *)e->user_data_b64, (const unsigned char *)s, (int)len);
+	EVP_EncodeBlock((unsigned char *)e->user_data_b64, (const unsigned char *)s,
+			(int)len);
 	e->user_data_b64[b64] = '\0';
 }
 
 static void load_update(struct lctx *c, struct spec_env *e, const struct ynode *n,
 			const char *path)
 {
-	struct field f[] = { { "maxSurge", NULL, NULL }, { "maxUnavailable", NULL, NULL } };
+	struct field f[] = {{"maxSurge", NULL, NULL}, {"maxUnavailable", NULL, NULL}};
 	char p[SPEC_MAX_PATH];
 	bool ok = true;
 
 	if (!lfields(c, n, path, f, ARRAY_SIZE(f), false))
 		return;
 	if (present(&f[0]))
-		ok &= get_int(c, f[0].val, pkey(p, path, "maxSurge"), 0, SPEC_MAX_CAPACITY,
-			      &e->update.max_surge);
+		ok &= get_int(c, f[0].val, pkey(p, path, "maxSurge"), 0,
+			      SPEC_MAX_CAPACITY, &e->update.max_surge);
 	if (present(&f[1]))
-		ok &= get_int(c, f[1].val, pkey(p, path, "maxUnavailable"), 0, SPEC_MAX_CAPACITY,
-			      &e->update.max_unavailable);
+		ok &= get_int(c, f[1].val, pkey(p, path, "maxUnavailable"), 0,
+			      SPEC_MAX_CAPACITY, &e->update.max_unavailable);
 	if (ok && e->update.max_surge == 0 && e->update.max_unavailable == 0)
 		lerr(c, n, path,
-		     "maxSurge and maxUnavailable cannot both be 0 (nothing could be replaced)");
+		     "maxSurge and maxUnavailable cannot both be 0 (nothing could be "
+		     "replaced)");
 }
 
 static void load_limits(struct lctx *c, struct spec_env *e, const struct ynode *n,
 			const char *path)
 {
 	struct field f[] = {
-		{ "maxReleasePerApply", NULL, NULL },
-		{ "maxHourlyCost", NULL, NULL },
+	    {"maxReleasePerApply", NULL, NULL},
+	    {"maxHourlyCost", NULL, NULL},
 	};
 	char p[SPEC_MAX_PATH];
 
 	if (!lfields(c, n, path, f, ARRAY_SIZE(f), false))
 		return;
 	if (present(&f[0]))
-		get_int(c, f[0].val, pkey(p, path, "maxReleasePerApply"), 0, SPEC_MAX_CAPACITY,
-			&e->limits.max_release_per_apply);
+		get_int(c, f[0].val, pkey(p, path, "maxReleasePerApply"), 0,
+			SPEC_MAX_CAPACITY, &e->limits.max_release_per_apply);
 	if (present(&f[1]))
-		e->limits.max_hourly_cost = get_price(c, f[1].val, pkey(p, path, "maxHourlyCost"));
+		e->limits.max_hourly_cost =
+		    get_price(c, f[1].val, pkey(p, path, "maxHourlyCost"));
 }
 
 static void load_spec(struct lctx *c, struct spec_env *e, const struct ynode *n,
 		      const char *path)
 {
 	struct field f[] = {
-		{ "region", NULL, NULL },	{ "capacity", NULL, NULL },
-		{ "maxPrice", NULL, NULL },	{ "image", NULL, NULL },
-		{ "pools", NULL, NULL },	{ "allocation", NULL, NULL },
-		{ "instanceName", NULL, NULL }, { "tags", NULL, NULL },
-		{ "network", NULL, NULL },	{ "login", NULL, NULL },
-		{ "systemDisk", NULL, NULL },	{ "userData", NULL, NULL },
-		{ "update", NULL, NULL },	{ "limits", NULL, NULL },
+	    {"region", NULL, NULL},	  {"capacity", NULL, NULL},
+	    {"maxPrice", NULL, NULL},	  {"image", NULL, NULL},
+	    {"pools", NULL, NULL},	  {"allocation", NULL, NULL},
+	    {"instanceName", NULL, NULL}, {"tags", NULL, NULL},
+	    {"network", NULL, NULL},	  {"login", NULL, NULL},
+	    {"systemDisk", NULL, NULL},	  {"userData", NULL, NULL},
+	    {"update", NULL, NULL},	  {"limits", NULL, NULL},
 	};
 	const struct ynode *subnets[SPEC_MAX_POOLS], *pool_nodes[SPEC_MAX_POOLS];
 	size_t pool_index[SPEC_MAX_POOLS];
@@ -967,50 +1010,59 @@ static void load_spec(struct lctx *c, struct spec_env *e, const struct ynode *n,
 		return;
 	x = fget(f, ARRAY_SIZE(f), "region");
 	if (need(c, n, path, x, "a region such as 'ap-guangzhou'") &&
-	    (s = get_scalar(c, x->val, pkey(p, path, "region"), "a region such as 'ap-guangzhou'"))) {
+	    (s = get_scalar(c, x->val, pkey(p, path, "region"),
+			    "a region such as 'ap-guangzhou'"))) {
 		if (valid_region(s))
 			e->region = xstrdup(s);
 		else
-			lerr(c, x->val, p, "expected a region such as 'ap-guangzhou', got %s",
+			lerr(c, x->val, p,
+			     "expected a region such as 'ap-guangzhou', got %s",
 			     describe(d, sizeof(d), x->val));
 	}
 	x = fget(f, ARRAY_SIZE(f), "capacity");
 	if (need(c, n, path, x, "the number of instances wanted, 0 to 10000"))
-		get_int(c, x->val, pkey(p, path, "capacity"), 0, SPEC_MAX_CAPACITY, &e->capacity);
+		get_int(c, x->val, pkey(p, path, "capacity"), 0, SPEC_MAX_CAPACITY,
+			&e->capacity);
 	x = fget(f, ARRAY_SIZE(f), "maxPrice");
-	if (need(c, n, path, x, "the highest bid in CNY per instance-hour, such as \"0.60\""))
+	if (need(c, n, path, x,
+		 "the highest bid in CNY per instance-hour, such as \"0.60\""))
 		e->max_price = get_price(c, x->val, pkey(p, path, "maxPrice"));
 	x = fget(f, ARRAY_SIZE(f), "image");
 	if (need(c, n, path, x, "an image id such as 'img-pmqg1cw7'"))
-		e->image = get_id(c, x->val, pkey(p, path, "image"), "img-", "an image id");
+		e->image =
+		    get_id(c, x->val, pkey(p, path, "image"), "img-", "an image id");
 	x = fget(f, ARRAY_SIZE(f), "network");
 	if (present(x))
 		load_network(c, e, x->val, pkey(p, path, "network"));
 	x = fget(f, ARRAY_SIZE(f), "pools");
 	if (need(c, n, path, x, "a list of zone and instanceType pairs"))
-		load_pools(c, e, x->val, pkey(p, path, "pools"), pool_nodes, subnets, pool_index);
+		load_pools(c, e, x->val, pkey(p, path, "pools"), pool_nodes, subnets,
+			   pool_index);
 	for (size_t k = 0; k < e->npools; k++) {
 		char pp[SPEC_MAX_PATH], ps[SPEC_MAX_PATH];
 
 		pidx(pp, pkey(p, path, "pools"), pool_index[k]);
 		if (e->network.vpc_id && !e->pools[k].subnet_id)
 			lerr(c, pool_nodes[k], pp,
-			     "missing required key 'subnetId' (network.vpcId is set, and subnets "
+			     "missing required key 'subnetId' (network.vpcId is set, and "
+			     "subnets "
 			     "belong to one zone)");
-		else if (e->pools[k].subnet_id && !ynode_get(ynode_get(n, "network"), "vpcId"))
+		else if (e->pools[k].subnet_id &&
+			 !ynode_get(ynode_get(n, "network"), "vpcId"))
 			lerr(c, subnets[k], pkey(ps, pp, "subnetId"),
 			     "subnetId needs network.vpcId (the subnet's VPC)");
 	}
 	x = fget(f, ARRAY_SIZE(f), "allocation");
-	if (present(x) && (i = get_enum(c, x->val, pkey(p, path, "allocation"), alloc_names,
-					ARRAY_SIZE(alloc_names))) >= 0)
+	if (present(x) && (i = get_enum(c, x->val, pkey(p, path, "allocation"),
+					alloc_names, ARRAY_SIZE(alloc_names))) >= 0)
 		e->allocation = (enum spec_alloc)i;
 	x = fget(f, ARRAY_SIZE(f), "instanceName");
 	if (present(x) && (s = get_scalar(c, x->val, pkey(p, path, "instanceName"),
 					  "an instance name prefix"))) {
 		if (utf8_chars(s) > SPEC_MAX_INSTANCE_NAME || has_control(s))
 			lerr(c, x->val, p,
-			     "expected an instance name prefix of at most %d characters without "
+			     "expected an instance name prefix of at most %d characters "
+			     "without "
 			     "control characters, got %s",
 			     SPEC_MAX_INSTANCE_NAME, describe(d, sizeof(d), x->val));
 		else
@@ -1072,11 +1124,13 @@ static void load_env(struct lctx *c, const struct ynode *n, const struct field *
 
 	if (need(c, n, prefix, meta, "a mapping with the environment's name"))
 		load_metadata(c, &e, meta->val, pkey(p, prefix, "metadata"));
-	if (need(c, n, prefix, spec, "a mapping with region, capacity, maxPrice, image and pools"))
+	if (need(c, n, prefix, spec,
+		 "a mapping with region, capacity, maxPrice, image and pools"))
 		load_spec(c, &e, spec->val, pkey(p, prefix, "spec"));
 
 	if (e.name && (first = find_seen(c, e.name))) {
-		lerr(c, ynode_get(meta->val, "name"), pkey(p, pkey(pm, prefix, "metadata"), "name"),
+		lerr(c, ynode_get(meta->val, "name"),
+		     pkey(p, pkey(pm, prefix, "metadata"), "name"),
 		     "duplicate environment '%s' (first defined at %s:%d:%d)", e.name,
 		     first->file, first->line, first->col);
 	} else if (e.name) {
@@ -1093,7 +1147,7 @@ static void load_env(struct lctx *c, const struct ynode *n, const struct field *
 	c->set->envs[c->set->nenvs++] = e;
 }
 
-static const char *const kinds[] = { "SpotEnvironment", "SpotEnvironmentList" };
+static const char *const kinds[] = {"SpotEnvironment", "SpotEnvironmentList"};
 
 /* The first pair of map with this key, without reporting anything. */
 static void quiet_field(const struct ynode *map, struct field *f)
@@ -1116,8 +1170,8 @@ static void quiet_field(const struct ynode *map, struct field *f)
  * Sets *kind_out to an index into kinds[]; false when unusable.
  */
 static bool check_header(struct lctx *c, const struct ynode *n, const struct field *api,
-			 const struct field *kind, const char *path, const char *want_kind,
-			 int *kind_out)
+			 const struct field *kind, const char *path,
+			 const char *want_kind, int *kind_out)
 {
 	const char *expect_kind = "'SpotEnvironment' or 'SpotEnvironmentList'";
 	char p[SPEC_MAX_PATH], d[64], h[96];
@@ -1125,10 +1179,13 @@ static bool check_header(struct lctx *c, const struct ynode *n, const struct fie
 	const char *s;
 
 	if (present(api)) {
-		s = get_scalar(c, api->val, pkey(p, path, "apiVersion"), "'" SPEC_API_VERSION "'");
+		s = get_scalar(c, api->val, pkey(p, path, "apiVersion"),
+			       "'" SPEC_API_VERSION "'");
 		if (s && strcmp(s, SPEC_API_VERSION))
-			lerr(c, api->val, p, "unsupported apiVersion %s (expected '" SPEC_API_VERSION
-					     "')", describe(d, sizeof(d), api->val));
+			lerr(c, api->val, p,
+			     "unsupported apiVersion %s (expected '" SPEC_API_VERSION
+			     "')",
+			     describe(d, sizeof(d), api->val));
 		ok = s && !strcmp(s, SPEC_API_VERSION);
 	} else if (!want_kind || api->key) {
 		need(c, n, path, api, "'" SPEC_API_VERSION "'");
@@ -1153,8 +1210,8 @@ static bool check_header(struct lctx *c, const struct ynode *n, const struct fie
 		     describe(d, sizeof(d), kind->val), want_kind);
 	else
 		lerr(c, kind->val, p, "unsupported kind %s%s; expected %s",
-		     describe(d, sizeof(d), kind->val), hint(h, sizeof(h), s, kinds, ARRAY_SIZE(kinds)),
-		     expect_kind);
+		     describe(d, sizeof(d), kind->val),
+		     hint(h, sizeof(h), s, kinds, ARRAY_SIZE(kinds)), expect_kind);
 	return false;
 }
 
@@ -1173,10 +1230,10 @@ static void load_list(struct lctx *c, const struct ynode *items)
 	}
 	for (size_t i = 0; i < items->nkids; i++) {
 		struct field f[] = {
-			{ "apiVersion", NULL, NULL },
-			{ "kind", NULL, NULL },
-			{ "metadata", NULL, NULL },
-			{ "spec", NULL, NULL },
+		    {"apiVersion", NULL, NULL},
+		    {"kind", NULL, NULL},
+		    {"metadata", NULL, NULL},
+		    {"spec", NULL, NULL},
 		};
 		const struct ynode *it = items->kids[i];
 		int kind = 0;
@@ -1194,14 +1251,15 @@ static void load_list(struct lctx *c, const struct ynode *items)
 static void load_doc(void *arg, const struct ynode *root)
 {
 	struct lctx *c = arg;
-	struct field api = { "apiVersion", NULL, NULL }, kind = { "kind", NULL, NULL };
+	struct field api = {"apiVersion", NULL, NULL}, kind = {"kind", NULL, NULL};
 	char d[64];
 	int k = -1;
 
 	if (root->kind != YNODE_MAP) {
-		lerr(c, root, NULL,
-		     "expected a mapping with apiVersion, kind, metadata and spec, got %s",
-		     describe(d, sizeof(d), root));
+		lerr(
+		    c, root, NULL,
+		    "expected a mapping with apiVersion, kind, metadata and spec, got %s",
+		    describe(d, sizeof(d), root));
 		return;
 	}
 	/* the keys allowed depend on the kind: read it first */
@@ -1211,17 +1269,19 @@ static void load_doc(void *arg, const struct ynode *root)
 		return;
 	if (k == 0) {
 		struct field f[] = {
-			{ "apiVersion", NULL, NULL }, { "kind", NULL, NULL },
-			{ "metadata", NULL, NULL },   { "spec", NULL, NULL },
+		    {"apiVersion", NULL, NULL},
+		    {"kind", NULL, NULL},
+		    {"metadata", NULL, NULL},
+		    {"spec", NULL, NULL},
 		};
 
 		lfields(c, root, "", f, ARRAY_SIZE(f), true);
 		load_env(c, root, &f[2], &f[3], "");
 	} else {
 		struct field f[] = {
-			{ "apiVersion", NULL, NULL },
-			{ "kind", NULL, NULL },
-			{ "items", NULL, NULL },
+		    {"apiVersion", NULL, NULL},
+		    {"kind", NULL, NULL},
+		    {"items", NULL, NULL},
 		};
 
 		lfields(c, root, "", f, ARRAY_SIZE(f), true);
@@ -1241,15 +1301,19 @@ static bool check_utf8(struct lctx *c, const char *data, size_t len)
 	const unsigned char *s = (const unsigned char *)data;
 	int line = 1, col = 1;
 
-	if (len >= 2 && ((s[0] == 0xFE && s[1] == 0xFF) || (s[0] == 0xFF && s[1] == 0xFE))) {
+	if (len >= 2 &&
+	    ((s[0] == 0xFE && s[1] == 0xFF) || (s[0] == 0xFF && s[1] == 0xFE))) {
 		errlist_add(c->errs, ERR_INVALID, c->file, 1, 1, NULL,
 			    "expected UTF-8 text, found a UTF-16 byte order mark");
 		return false;
 	}
 	for (size_t i = 0; i < len;) {
 		unsigned char ch = s[i];
-		size_t n = ch < 0x80 ? 1 : (ch & 0xE0) == 0xC0 ? 2 : (ch & 0xF0) == 0xE0 ? 3
-				       : (ch & 0xF8) == 0xF0 ? 4 : 0;
+		size_t n = ch < 0x80		 ? 1
+			   : (ch & 0xE0) == 0xC0 ? 2
+			   : (ch & 0xF0) == 0xE0 ? 3
+			   : (ch & 0xF8) == 0xF0 ? 4
+						 : 0;
 		uint32_t cp = n == 2 ? ch & 0x1F : n == 3 ? ch & 0x0F : ch & 0x07;
 		bool ok = n > 0 && i + n <= len;
 
@@ -1317,8 +1381,8 @@ static char *read_file(struct lctx *c, const char *path, size_t *len)
 	FILE *f = fopen(path, "rb");
 
 	if (!f) {
-		errlist_add(c->errs, ERR_INVALID, path, 0, 0, NULL, "cannot open file: %s",
-			    errstr(errno, e, sizeof(e)));
+		errlist_add(c->errs, ERR_INVALID, path, 0, 0, NULL,
+			    "cannot open file: %s", errstr(errno, e, sizeof(e)));
 		return NULL;
 	}
 	for (;;) {
@@ -1329,14 +1393,16 @@ static char *read_file(struct lctx *c, const char *path, size_t *len)
 		n += got;
 		if (n > SPEC_MAX_FILE_BYTES) {
 			errlist_add(c->errs, ERR_INVALID, path, 0, 0, NULL,
-				    "file is larger than %d MiB", SPEC_MAX_FILE_BYTES >> 20);
+				    "file is larger than %d MiB",
+				    SPEC_MAX_FILE_BYTES >> 20);
 			goto fail;
 		}
 		if (got == 0)
 			break;
 	}
 	if (ferror(f)) {
-		errlist_add(c->errs, ERR_INVALID, path, 0, 0, NULL, "cannot read file: %s",
+		errlist_add(c->errs, ERR_INVALID, path, 0, 0, NULL,
+			    "cannot read file: %s",
 			    errstr(errno ? errno : EIO, e, sizeof(e)));
 		goto fail;
 	}
@@ -1364,13 +1430,14 @@ static bool spec_file_name(const char *name)
 {
 	size_t n = strlen(name);
 
-	return (n > 5 && !strcmp(name + n - 5, ".yaml")) || (n > 4 && !strcmp(name + n - 4, ".yml"));
+	return (n > 5 && !strcmp(name + n - 5, ".yaml")) ||
+	       (n > 4 && !strcmp(name + n - 4, ".yml"));
 }
 
 /* Collect *.yaml and *.yml under dir, sorted; hidden entries are skipped. */
 static void walk_dir(struct lctx *c, const char *dir, int depth, struct filelist *out)
 {
-	struct filelist names = { NULL, 0, 0 };
+	struct filelist names = {NULL, 0, 0};
 	struct dirent *de;
 	char e[128];
 	DIR *d;
@@ -1382,8 +1449,8 @@ static void walk_dir(struct lctx *c, const char *dir, int depth, struct filelist
 		return;
 	}
 	if (!(d = opendir(dir))) {
-		errlist_add(c->errs, ERR_INVALID, dir, 0, 0, NULL, "cannot read directory: %s",
-			    errstr(errno, e, sizeof(e)));
+		errlist_add(c->errs, ERR_INVALID, dir, 0, 0, NULL,
+			    "cannot read directory: %s", errstr(errno, e, sizeof(e)));
 		return;
 	}
 	while ((de = readdir(d))) {
@@ -1455,8 +1522,11 @@ int spec_load_buffer(struct spec_set *out, const char *name, const char *data, s
 int spec_load_paths(struct spec_set *out, const char *const *paths, size_t npaths,
 		    struct errlist *errs)
 {
-	struct filelist files = { NULL, 0, 0 };
-	struct { dev_t dev; ino_t ino; } *ids = NULL;
+	struct filelist files = {NULL, 0, 0};
+	struct {
+		dev_t dev;
+		ino_t ino;
+	} *ids = NULL;
 	size_t nids = 0, ids_alloc = 0;
 	size_t nerrs = errs->n;
 	bool missing = false;
@@ -1472,8 +1542,9 @@ int spec_load_paths(struct spec_set *out, const char *const *paths, size_t npath
 			bool gone = errno == ENOENT || errno == ENOTDIR;
 
 			missing |= gone;
-			errlist_add(errs, ERR_INVALID, paths[i], 0, 0, NULL, "%s%s",
-				    gone ? "" : "cannot access: ", errstr(errno, e, sizeof(e)));
+			errlist_add(
+			    errs, ERR_INVALID, paths[i], 0, 0, NULL, "%s%s",
+			    gone ? "" : "cannot access: ", errstr(errno, e, sizeof(e)));
 			continue;
 		}
 		if (!S_ISDIR(st.st_mode)) {
@@ -1495,7 +1566,8 @@ int spec_load_paths(struct spec_set *out, const char *const *paths, size_t npath
 		/* the same file named twice (or inside a named directory) is read once */
 		if (stat(files.v[i], &st) == 0) {
 			for (size_t j = 0; j < nids && !again; j++)
-				again = ids[j].dev == st.st_dev && ids[j].ino == st.st_ino;
+				again =
+				    ids[j].dev == st.st_dev && ids[j].ino == st.st_ino;
 			if (!again) {
 				ALLOC_GROW(ids, nids + 1, ids_alloc);
 				ids[nids].dev = st.st_dev;

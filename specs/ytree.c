@@ -6,7 +6,9 @@
  * place to resolve merge keys, and we need both.
  */
 #include "../util/setup.h"
+
 #include <yaml.h>
+
 #include "ytree.h"
 
 struct yanchor {
@@ -27,11 +29,11 @@ struct ybuild {
 	struct ynode *root;
 
 	size_t expanded; /* nodes of the document with aliases expanded */
-	bool fatal;      /* stop reading this stream */
+	bool fatal;	 /* stop reading this stream */
 };
 
 static void yerr(struct ybuild *b, int line, int col, const char *fmt, ...)
-	SPOTENV_PRINTF(4, 5);
+    SPOTENV_PRINTF(4, 5);
 
 static void yerr(struct ybuild *b, int line, int col, const char *fmt, ...)
 {
@@ -172,7 +174,8 @@ static void ybuild_attach(struct ybuild *b, struct ynode *n)
 static bool ybuild_open(struct ybuild *b, struct ynode *n)
 {
 	if (b->depth >= YTREE_MAX_DEPTH) {
-		yerr(b, n->line, n->col, "nesting is deeper than %d levels", YTREE_MAX_DEPTH);
+		yerr(b, n->line, n->col, "nesting is deeper than %d levels",
+		     YTREE_MAX_DEPTH);
 		b->fatal = true;
 		return false;
 	}
@@ -220,7 +223,8 @@ static uint64_t key_hash(const struct ynode *k)
 }
 
 /* The slot for key: where it is, or the empty slot where it would go. */
-static size_t *keyset_slot(const struct keyset *ks, const struct pairs *p, const struct ynode *key)
+static size_t *keyset_slot(const struct keyset *ks, const struct pairs *p,
+			   const struct ynode *key)
 {
 	size_t i = (size_t)key_hash(key) & (ks->cap - 1);
 
@@ -239,12 +243,14 @@ static void keyset_grow(struct keyset *ks, const struct pairs *p)
 			*keyset_slot(ks, p, p->v[i]) = i + 1;
 }
 
-static bool pairs_has(const struct keyset *ks, const struct pairs *p, const struct ynode *key)
+static bool pairs_has(const struct keyset *ks, const struct pairs *p,
+		      const struct ynode *key)
 {
 	return key->kind == YNODE_SCALAR && ks->cap && *keyset_slot(ks, p, key) != 0;
 }
 
-static void pairs_add(struct keyset *ks, struct pairs *p, struct ynode *k, struct ynode *v)
+static void pairs_add(struct keyset *ks, struct pairs *p, struct ynode *k,
+		      struct ynode *v)
 {
 	ALLOC_GROW(p->v, p->n + 2, p->alloc);
 	p->v[p->n++] = k;
@@ -282,7 +288,8 @@ static bool ybuild_merge_from(struct ybuild *b, struct keyset *ks, struct pairs 
 			return false;
 		if (pairs_has(ks, out, src->kids[j]))
 			continue;
-		if (!ybuild_count(b, sat_add(src->kids[j]->weight, src->kids[j + 1]->weight),
+		if (!ybuild_count(b,
+				  sat_add(src->kids[j]->weight, src->kids[j + 1]->weight),
 				  at->line, at->col))
 			return false;
 		pairs_add(ks, out, src->kids[j], src->kids[j + 1]);
@@ -296,8 +303,8 @@ static bool ybuild_merge_from(struct ybuild *b, struct keyset *ks, struct pairs 
  */
 static void ybuild_merge(struct ybuild *b, struct ynode *map)
 {
-	struct pairs out = { NULL, 0, 0 };
-	struct keyset ks = { NULL, 0, 0 };
+	struct pairs out = {NULL, 0, 0};
+	struct keyset ks = {NULL, 0, 0};
 	bool any = false;
 
 	for (size_t i = 0; i + 1 < map->nkids; i += 2)
@@ -320,7 +327,8 @@ static void ybuild_merge(struct ybuild *b, struct ynode *map)
 
 				if (m->kind != YNODE_MAP)
 					yerr(b, m->line, m->col,
-					     "merge key '<<' expects a mapping or a list of "
+					     "merge key '<<' expects a mapping or a list "
+					     "of "
 					     "mappings, got %s in the list",
 					     kind_name(m));
 				else
@@ -328,7 +336,8 @@ static void ybuild_merge(struct ybuild *b, struct ynode *map)
 			}
 		} else {
 			yerr(b, v->line, v->col,
-			     "merge key '<<' expects a mapping or a list of mappings, got %s",
+			     "merge key '<<' expects a mapping or a list of mappings, "
+			     "got %s",
 			     kind_name(v));
 		}
 	}
@@ -378,8 +387,10 @@ static void ybuild_alias(struct ybuild *b, const yaml_event_t *ev)
 	int line = mark_line(ev->start_mark), col = mark_col(ev->start_mark);
 
 	if (!target) {
-		yerr(b, line, col, "unknown anchor '%s' (aliases must follow their anchor "
-				   "in the same document)", name);
+		yerr(b, line, col,
+		     "unknown anchor '%s' (aliases must follow their anchor "
+		     "in the same document)",
+		     name);
 	} else if (target->open) {
 		yerr(b, line, col, "alias '*%s' refers to a node that contains it", name);
 		target = NULL;
@@ -397,7 +408,8 @@ static void ybuild_alias(struct ybuild *b, const yaml_event_t *ev)
 	ybuild_attach(b, target);
 }
 
-static void ybuild_collection(struct ybuild *b, const yaml_event_t *ev, enum ynode_kind kind)
+static void ybuild_collection(struct ybuild *b, const yaml_event_t *ev,
+			      enum ynode_kind kind)
 {
 	struct ynode *n = ynode_new(b, kind, ev->start_mark);
 	const yaml_char_t *anchor = kind == YNODE_MAP ? ev->data.mapping_start.anchor
@@ -448,8 +460,9 @@ static void ybuild_parse_error(struct ybuild *b, const yaml_parser_t *p, const c
 		line = mark_line(p->problem_mark);
 		col = mark_col(p->problem_mark);
 		if (p->context)
-			yerr(b, line, col, "invalid YAML: %s (%s at line %d column %d)", problem,
-			     p->context, mark_line(p->context_mark), mark_col(p->context_mark));
+			yerr(b, line, col, "invalid YAML: %s (%s at line %d column %d)",
+			     problem, p->context, mark_line(p->context_mark),
+			     mark_col(p->context_mark));
 		else
 			yerr(b, line, col, "invalid YAML: %s", problem);
 		break;

@@ -64,7 +64,10 @@ int ytree_parse(const char *file, const char *data, size_t len, struct errlist *
 /* True for a null scalar: empty plain, ~, null, Null, NULL. */
 bool ynode_is_null(const struct ynode *n);
 /* Number of key/value pairs of a mapping. */
-static inline size_t ynode_npairs(const struct ynode *n) { return n->nkids / 2; }
+static inline size_t ynode_npairs(const struct ynode *n)
+{
+	return n->nkids / 2;
+}
 /* The value for key in a mapping (first match), or NULL. */
 const struct ynode *ynode_get(const struct ynode *map, const char *key);
 

@@ -7,7 +7,9 @@
  * errors are expected.
  */
 #include "../../util/setup.h"
+
 #include <cjson/cJSON.h>
+
 #include "../../specs/spec.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -23,7 +25,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((ret == 0) != (errs.n == 0))
 		abort();
 	for (size_t i = 0; i < errs.n; i++)
-		if (!errs.v[i].msg || !errs.v[i].file || strcmp(errs.v[i].file, "fuzz.yaml"))
+		if (!errs.v[i].msg || !errs.v[i].file ||
+		    strcmp(errs.v[i].file, "fuzz.yaml"))
 			abort();
 	for (size_t i = 1; i < set.nenvs; i++)
 		if (strcmp(set.envs[i - 1].name, set.envs[i].name) >= 0)

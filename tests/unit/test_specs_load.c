@@ -4,28 +4,31 @@
  * message of the error.
  */
 #include "../../util/setup.h"
+
 #include <setjmp.h>
+
 #include <cmocka.h>
-#include <time.h>
 #include <cjson/cJSON.h>
-#include "../../util/buf.h"
+#include <time.h>
+
 #include "../../specs/spec.h"
+#include "../../util/buf.h"
 
 /* Lines 1-5 */
-#define HEAD                                                                 \
-	"apiVersion: spotenv/v1\n"                                           \
-	"kind: SpotEnvironment\n"                                            \
-	"metadata:\n"                                                        \
-	"  name: web\n"                                                      \
+#define HEAD                                                                             \
+	"apiVersion: spotenv/v1\n"                                                       \
+	"kind: SpotEnvironment\n"                                                        \
+	"metadata:\n"                                                                    \
+	"  name: web\n"                                                                  \
 	"spec:\n"
 /* Lines 6-12 */
-#define BASE                                                                 \
-	"  region: ap-guangzhou\n"                                           \
-	"  capacity: 2\n"                                                    \
-	"  maxPrice: \"0.60\"\n"                                             \
-	"  image: img-pmqg1cw7\n"                                            \
-	"  pools:\n"                                                         \
-	"    - zone: ap-guangzhou-3\n"                                       \
+#define BASE                                                                             \
+	"  region: ap-guangzhou\n"                                                       \
+	"  capacity: 2\n"                                                                \
+	"  maxPrice: \"0.60\"\n"                                                         \
+	"  image: img-pmqg1cw7\n"                                                        \
+	"  pools:\n"                                                                     \
+	"    - zone: ap-guangzhou-3\n"                                                   \
 	"      instanceType: S5.MEDIUM4\n"
 /* extras start on line 13 */
 
@@ -67,8 +70,9 @@ static void dump(const struct fx *f)
 {
 	for (size_t i = 0; i < f->errs.n; i++)
 		print_message("  err %zu: %s:%d:%d: %s: %s\n", i,
-			      f->errs.v[i].file ? f->errs.v[i].file : "-", f->errs.v[i].line,
-			      f->errs.v[i].col, f->errs.v[i].path ? f->errs.v[i].path : "-",
+			      f->errs.v[i].file ? f->errs.v[i].file : "-",
+			      f->errs.v[i].line, f->errs.v[i].col,
+			      f->errs.v[i].path ? f->errs.v[i].path : "-",
 			      f->errs.v[i].msg);
 }
 
@@ -172,29 +176,31 @@ static void test_full_spec_with_vpc(void **state)
 	struct fx *f = *state;
 	const struct spec_env *e;
 
-	expect_ok(f, load(f, HEAD
-			  "  region: ap-guangzhou\n"
-			  "  capacity: 4\n"
-			  "  maxPrice: \"0.60\"\n"
-			  "  image: img-pmqg1cw7\n"
-			  "  pools:\n"
-			  "    - {zone: ap-guangzhou-3, instanceType: S5.MEDIUM4, subnetId: subnet-aaaa}\n"
-			  "    - zone: ap-guangzhou-4\n"
-			  "      instanceType: SA2.MEDIUM4\n"
-			  "      subnetId: subnet-bbbb\n"
-			  "      maxPrice: \"0.45\"\n"
-			  "  allocation: lowest-price\n"
-			  "  instanceName: web\n"
-			  "  tags: {zeta: last, alpha: first, \"cost center\": \"42\"}\n"
-			  "  network: {vpcId: vpc-aaaa, securityGroupIds: [sg-1, sg-2], "
-			  "publicIpBandwidthMbps: 10}\n"
-			  "  login: {keyIds: [skey-abcd]}\n"
-			  "  systemDisk: {type: CLOUD_SSD, sizeGb: 100}\n"
-			  "  userData: |\n"
-			  "    #!/bin/sh\n"
-			  "    echo hi\n"
-			  "  update: {maxSurge: 0, maxUnavailable: 2}\n"
-			  "  limits: {maxReleasePerApply: 5, maxHourlyCost: \"5.00\"}\n"));
+	expect_ok(f,
+		  load(f, HEAD
+		       "  region: ap-guangzhou\n"
+		       "  capacity: 4\n"
+		       "  maxPrice: \"0.60\"\n"
+		       "  image: img-pmqg1cw7\n"
+		       "  pools:\n"
+		       "    - {zone: ap-guangzhou-3, instanceType: S5.MEDIUM4, subnetId: "
+		       "subnet-aaaa}\n"
+		       "    - zone: ap-guangzhou-4\n"
+		       "      instanceType: SA2.MEDIUM4\n"
+		       "      subnetId: subnet-bbbb\n"
+		       "      maxPrice: \"0.45\"\n"
+		       "  allocation: lowest-price\n"
+		       "  instanceName: web\n"
+		       "  tags: {zeta: last, alpha: first, \"cost center\": \"42\"}\n"
+		       "  network: {vpcId: vpc-aaaa, securityGroupIds: [sg-1, sg-2], "
+		       "publicIpBandwidthMbps: 10}\n"
+		       "  login: {keyIds: [skey-abcd]}\n"
+		       "  systemDisk: {type: CLOUD_SSD, sizeGb: 100}\n"
+		       "  userData: |\n"
+		       "    #!/bin/sh\n"
+		       "    echo hi\n"
+		       "  update: {maxSurge: 0, maxUnavailable: 2}\n"
+		       "  limits: {maxReleasePerApply: 5, maxHourlyCost: \"5.00\"}\n"));
 	e = &f->set.envs[0];
 	assert_int_equal(e->npools, 2);
 	assert_string_equal(e->pools[0].subnet_id, "subnet-aaaa");
@@ -229,17 +235,21 @@ static void test_number_prices_exact(void **state)
 	struct fx *f = *state;
 	const struct spec_env *e;
 
-	expect_ok(f, load(f, HEAD
-			  "  region: ap-guangzhou\n"
-			  "  capacity: 2\n"
-			  "  maxPrice: 0.6\n"
-			  "  image: img-pmqg1cw7\n"
-			  "  pools:\n"
-			  "    - {zone: ap-guangzhou-3, instanceType: S5.MEDIUM4, maxPrice: 0.60}\n"
-			  "    - {zone: ap-guangzhou-4, instanceType: S5.MEDIUM4, maxPrice: .5}\n"
-			  "    - {zone: ap-guangzhou-6, instanceType: S5.MEDIUM4, maxPrice: 1}\n"
-			  "    - {zone: ap-guangzhou-7, instanceType: S5.MEDIUM4, maxPrice: 0.123456789}\n"
-			  "  limits: {maxHourlyCost: 12.10}\n"));
+	expect_ok(
+	    f,
+	    load(
+		f, HEAD
+		"  region: ap-guangzhou\n"
+		"  capacity: 2\n"
+		"  maxPrice: 0.6\n"
+		"  image: img-pmqg1cw7\n"
+		"  pools:\n"
+		"    - {zone: ap-guangzhou-3, instanceType: S5.MEDIUM4, maxPrice: 0.60}\n"
+		"    - {zone: ap-guangzhou-4, instanceType: S5.MEDIUM4, maxPrice: .5}\n"
+		"    - {zone: ap-guangzhou-6, instanceType: S5.MEDIUM4, maxPrice: 1}\n"
+		"    - {zone: ap-guangzhou-7, instanceType: S5.MEDIUM4, maxPrice: "
+		"0.123456789}\n"
+		"  limits: {maxHourlyCost: 12.10}\n"));
 	e = &f->set.envs[0];
 	assert_string_equal(e->max_price, "0.6");
 	assert_string_equal(e->pools[0].max_price, "0.60");
@@ -253,12 +263,12 @@ static void test_string_price_kept(void **state)
 {
 	struct fx *f = *state;
 
-	expect_ok(f, load(f, HEAD
-			  "  region: ap-guangzhou\n"
-			  "  capacity: 2\n"
-			  "  maxPrice: \"00.50\"\n"
-			  "  image: img-pmqg1cw7\n"
-			  "  pools: [{zone: ap-guangzhou-3, instanceType: S5.MEDIUM4, maxPrice: '0.600'}]\n"));
+	expect_ok(f, load(f, HEAD "  region: ap-guangzhou\n"
+				  "  capacity: 2\n"
+				  "  maxPrice: \"00.50\"\n"
+				  "  image: img-pmqg1cw7\n"
+				  "  pools: [{zone: ap-guangzhou-3, instanceType: "
+				  "S5.MEDIUM4, maxPrice: '0.600'}]\n"));
 	assert_string_equal(f->set.envs[0].max_price, "0.50");
 	assert_string_equal(f->set.envs[0].pools[0].max_price, "0.600");
 }
@@ -267,12 +277,13 @@ static void test_capacity_zero_ok(void **state)
 {
 	struct fx *f = *state;
 
-	expect_ok(f, load(f, HEAD
-			  "  region: ap-guangzhou\n"
-			  "  capacity: 0\n"
-			  "  maxPrice: \"0.60\"\n"
-			  "  image: img-pmqg1cw7\n"
-			  "  pools: [{zone: ap-guangzhou-3, instanceType: S5.MEDIUM4}]\n"));
+	expect_ok(f,
+		  load(f, HEAD
+		       "  region: ap-guangzhou\n"
+		       "  capacity: 0\n"
+		       "  maxPrice: \"0.60\"\n"
+		       "  image: img-pmqg1cw7\n"
+		       "  pools: [{zone: ap-guangzhou-3, instanceType: S5.MEDIUM4}]\n"));
 	assert_int_equal(f->set.envs[0].capacity, 0);
 }
 
@@ -280,12 +291,16 @@ static void test_sorted_and_find(void **state)
 {
 	struct fx *f = *state;
 
-	expect_ok(f, load(f, "apiVersion: spotenv/v1\nkind: SpotEnvironment\nmetadata: {name: zulu}\n"
-			  "spec:\n" BASE "---\n"
-			  "apiVersion: spotenv/v1\nkind: SpotEnvironment\nmetadata: {name: alpha}\n"
-			  "spec:\n" BASE "---\n"
-			  "apiVersion: spotenv/v1\nkind: SpotEnvironment\nmetadata: {name: mike}\n"
-			  "spec:\n" BASE));
+	expect_ok(
+	    f,
+	    load(
+		f,
+		"apiVersion: spotenv/v1\nkind: SpotEnvironment\nmetadata: {name: zulu}\n"
+		"spec:\n" BASE "---\n"
+		"apiVersion: spotenv/v1\nkind: SpotEnvironment\nmetadata: {name: alpha}\n"
+		"spec:\n" BASE "---\n"
+		"apiVersion: spotenv/v1\nkind: SpotEnvironment\nmetadata: {name: mike}\n"
+		"spec:\n" BASE));
 	assert_int_equal(f->set.nenvs, 3);
 	assert_string_equal(f->set.envs[0].name, "alpha");
 	assert_string_equal(f->set.envs[1].name, "mike");
@@ -302,7 +317,8 @@ static void test_x_keys_ignored(void **state)
 {
 	struct fx *f = *state;
 
-	expect_ok(f, load(f, "x-note: anything [goes] here\n" HEAD BASE "x-other: {a: 1}\n"));
+	expect_ok(
+	    f, load(f, "x-note: anything [goes] here\n" HEAD BASE "x-other: {a: 1}\n"));
 	assert_int_equal(f->set.nenvs, 1);
 }
 
@@ -312,13 +328,16 @@ static void test_merge_key(void **state)
 	const struct spec_env *e;
 
 	expect_ok(f, load(f, "apiVersion: spotenv/v1\n"
-			  "kind: SpotEnvironmentList\n"
-			  "x-defaults: &d {region: ap-beijing, maxPrice: \"0.45\", image: img-pmqg1cw7}\n"
-			  "items:\n"
-			  "  - metadata: {name: a}\n"
-			  "    spec: {<<: *d, capacity: 4, pools: [{zone: ap-beijing-5, instanceType: S5.MEDIUM4}]}\n"
-			  "  - metadata: {name: b}\n"
-			  "    spec: {<<: *d, maxPrice: \"0.50\", capacity: 7, pools: [{zone: ap-beijing-6, instanceType: S5.MEDIUM4}]}\n"));
+			     "kind: SpotEnvironmentList\n"
+			     "x-defaults: &d {region: ap-beijing, maxPrice: \"0.45\", "
+			     "image: img-pmqg1cw7}\n"
+			     "items:\n"
+			     "  - metadata: {name: a}\n"
+			     "    spec: {<<: *d, capacity: 4, pools: [{zone: "
+			     "ap-beijing-5, instanceType: S5.MEDIUM4}]}\n"
+			     "  - metadata: {name: b}\n"
+			     "    spec: {<<: *d, maxPrice: \"0.50\", capacity: 7, pools: "
+			     "[{zone: ap-beijing-6, instanceType: S5.MEDIUM4}]}\n"));
 	assert_int_equal(f->set.nenvs, 2);
 	e = spec_set_find(&f->set, "a");
 	assert_non_null(e);
@@ -337,20 +356,22 @@ static void test_merge_list_precedence(void **state)
 	struct fx *f = *state;
 	const struct spec_env *e;
 
-	expect_ok(f, load(f, "apiVersion: spotenv/v1\n"
-			  "kind: SpotEnvironmentList\n"
-			  "x-a: &a {maxPrice: \"0.40\", capacity: 1}\n"
-			  "x-b: &b {maxPrice: \"0.55\", capacity: 9, image: img-pmqg1cw7}\n"
-			  "x-c: &c {region: ap-shanghai}\n"
-			  "items:\n"
-			  "  - metadata: {name: m}\n"
-			  "    spec:\n"
-			  "      <<: [*a, *b, *c]\n"
-			  "      capacity: 3\n"
-			  "      pools: [{zone: ap-shanghai-2, instanceType: S5.MEDIUM4}]\n"));
+	expect_ok(
+	    f,
+	    load(f, "apiVersion: spotenv/v1\n"
+		    "kind: SpotEnvironmentList\n"
+		    "x-a: &a {maxPrice: \"0.40\", capacity: 1}\n"
+		    "x-b: &b {maxPrice: \"0.55\", capacity: 9, image: img-pmqg1cw7}\n"
+		    "x-c: &c {region: ap-shanghai}\n"
+		    "items:\n"
+		    "  - metadata: {name: m}\n"
+		    "    spec:\n"
+		    "      <<: [*a, *b, *c]\n"
+		    "      capacity: 3\n"
+		    "      pools: [{zone: ap-shanghai-2, instanceType: S5.MEDIUM4}]\n"));
 	e = &f->set.envs[0];
 	assert_string_equal(e->max_price, "0.40"); /* earlier merge wins */
-	assert_int_equal(e->capacity, 3);          /* explicit wins */
+	assert_int_equal(e->capacity, 3);	   /* explicit wins */
 	assert_string_equal(e->image, "img-pmqg1cw7");
 	assert_string_equal(e->region, "ap-shanghai");
 }
@@ -360,7 +381,8 @@ static void test_alias_in_list_and_nested_merge(void **state)
 	struct fx *f = *state;
 	const struct spec_env *e;
 
-	expect_ok(f, load(f, "apiVersion: spotenv/v1\n"
+	expect_ok(f,
+		  load(f, "apiVersion: spotenv/v1\n"
 			  "kind: SpotEnvironmentList\n"
 			  "x-pool: &p {zone: ap-guangzhou-3, instanceType: S5.MEDIUM4}\n"
 			  "x-tags: &t {team: data}\n"
@@ -390,21 +412,27 @@ static void test_json_output(void **state)
 	expect_ok(f, load(f, HEAD BASE "  tags: {b: \"2\", a: \"1\"}\n"));
 	j = spec_set_to_json(&f->set);
 	assert_string_equal(cJSON_GetObjectItem(j, "format_version")->valuestring, "1");
-	assert_string_equal(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "files"), 0)->valuestring,
-			    "t.yaml");
+	assert_string_equal(
+	    cJSON_GetArrayItem(cJSON_GetObjectItem(j, "files"), 0)->valuestring,
+	    "t.yaml");
 	env = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "environments"), 0);
-	assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(env, "metadata"), "scope")->valuestring,
-			    "default");
+	assert_string_equal(
+	    cJSON_GetObjectItem(cJSON_GetObjectItem(env, "metadata"), "scope")
+		->valuestring,
+	    "default");
 	spec = cJSON_GetObjectItem(env, "spec");
 	assert_string_equal(cJSON_GetObjectItem(spec, "maxPrice")->valuestring, "0.60");
-	assert_string_equal(cJSON_GetObjectItem(spec, "allocation")->valuestring, "priority");
+	assert_string_equal(cJSON_GetObjectItem(spec, "allocation")->valuestring,
+			    "priority");
 	assert_true(cJSON_IsNull(cJSON_GetObjectItem(spec, "userData")));
 	assert_string_equal(cJSON_GetArrayItem(cJSON_GetObjectItem(spec, "pools"), 0)
-				    ->child->next->next->next->next->valuestring,
+				->child->next->next->next->next->valuestring,
 			    "0.60"); /* bid */
 	assert_string_equal(cJSON_GetObjectItem(spec, "tags")->child->string, "a");
-	assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(spec, "update"), "maxSurge")->valueint,
-			 1);
+	assert_int_equal(
+	    cJSON_GetObjectItem(cJSON_GetObjectItem(spec, "update"), "maxSurge")
+		->valueint,
+	    1);
 	cJSON_Delete(j);
 }
 
@@ -414,13 +442,13 @@ static void test_price_zero(void **state)
 {
 	struct fx *f = *state;
 
-	assert_int_equal(load(f, HEAD
-			      "  region: ap-guangzhou\n"
-			      "  capacity: 2\n"
-			      "  maxPrice: \"0.00\"\n"
-			      "  image: img-pmqg1cw7\n"
-			      "  pools: [{zone: ap-guangzhou-3, instanceType: S5.MEDIUM4}]\n"),
-			 ERR_INVALID);
+	assert_int_equal(
+	    load(f, HEAD "  region: ap-guangzhou\n"
+			 "  capacity: 2\n"
+			 "  maxPrice: \"0.00\"\n"
+			 "  image: img-pmqg1cw7\n"
+			 "  pools: [{zone: ap-guangzhou-3, instanceType: S5.MEDIUM4}]\n"),
+	    ERR_INVALID);
 	expect_one(f, 8, 13, "spec.maxPrice", "must be greater than 0");
 	assert_int_equal(f->set.nenvs, 0);
 }
@@ -430,14 +458,16 @@ static void test_price_exponent(void **state)
 	struct fx *f = *state;
 
 	load(f, HEAD BASE "  limits: {maxHourlyCost: 6e-1}\n");
-	expect_one(f, 13, 27, "spec.limits.maxHourlyCost", "expected a price in CNY per hour");
+	expect_one(f, 13, 27, "spec.limits.maxHourlyCost",
+		   "expected a price in CNY per hour");
 }
 
 static void test_price_too_precise(void **state)
 {
 	struct fx *f = *state;
 
-	load(f, HEAD BASE "    - {zone: ap-guangzhou-4, instanceType: S5.MEDIUM4, maxPrice: \"0.1234567891\"}\n");
+	load(f, HEAD BASE "    - {zone: ap-guangzhou-4, instanceType: S5.MEDIUM4, "
+			  "maxPrice: \"0.1234567891\"}\n");
 	expect_one(f, 13, 66, "spec.pools[1].maxPrice", "at most 9 decimal places");
 }
 
@@ -445,25 +475,24 @@ static void test_capacity_range(void **state)
 {
 	struct fx *f = *state;
 
-	load(f, HEAD
-	     "  region: ap-guangzhou\n"
-	     "  capacity: 10001\n"
-	     "  maxPrice: \"0.60\"\n"
-	     "  image: img-pmqg1cw7\n"
-	     "  pools: [{zone: ap-guangzhou-3, instanceType: S5.MEDIUM4}]\n");
-	expect_one(f, 7, 13, "spec.capacity", "expected a whole number from 0 to 10000, got '10001'");
+	load(f, HEAD "  region: ap-guangzhou\n"
+		     "  capacity: 10001\n"
+		     "  maxPrice: \"0.60\"\n"
+		     "  image: img-pmqg1cw7\n"
+		     "  pools: [{zone: ap-guangzhou-3, instanceType: S5.MEDIUM4}]\n");
+	expect_one(f, 7, 13, "spec.capacity",
+		   "expected a whole number from 0 to 10000, got '10001'");
 }
 
 static void test_capacity_quoted(void **state)
 {
 	struct fx *f = *state;
 
-	load(f, HEAD
-	     "  region: ap-guangzhou\n"
-	     "  capacity: \"3\"\n"
-	     "  maxPrice: \"0.60\"\n"
-	     "  image: img-pmqg1cw7\n"
-	     "  pools: [{zone: ap-guangzhou-3, instanceType: S5.MEDIUM4}]\n");
+	load(f, HEAD "  region: ap-guangzhou\n"
+		     "  capacity: \"3\"\n"
+		     "  maxPrice: \"0.60\"\n"
+		     "  image: img-pmqg1cw7\n"
+		     "  pools: [{zone: ap-guangzhou-3, instanceType: S5.MEDIUM4}]\n");
 	expect_one(f, 7, 13, "spec.capacity", "drop the quotes");
 }
 
@@ -471,12 +500,11 @@ static void test_capacity_mapping(void **state)
 {
 	struct fx *f = *state;
 
-	load(f, HEAD
-	     "  region: ap-guangzhou\n"
-	     "  capacity: {min: 1}\n"
-	     "  maxPrice: \"0.60\"\n"
-	     "  image: img-pmqg1cw7\n"
-	     "  pools: [{zone: ap-guangzhou-3, instanceType: S5.MEDIUM4}]\n");
+	load(f, HEAD "  region: ap-guangzhou\n"
+		     "  capacity: {min: 1}\n"
+		     "  maxPrice: \"0.60\"\n"
+		     "  image: img-pmqg1cw7\n"
+		     "  pools: [{zone: ap-guangzhou-3, instanceType: S5.MEDIUM4}]\n");
 	expect_one(f, 7, 13, "spec.capacity", "got a mapping");
 }
 
@@ -484,11 +512,10 @@ static void test_missing_required(void **state)
 {
 	struct fx *f = *state;
 
-	load(f, HEAD
-	     "  region: ap-guangzhou\n"
-	     "  capacity: 2\n"
-	     "  maxPrice: \"0.60\"\n"
-	     "  pools: [{zone: ap-guangzhou-3, instanceType: S5.MEDIUM4}]\n");
+	load(f, HEAD "  region: ap-guangzhou\n"
+		     "  capacity: 2\n"
+		     "  maxPrice: \"0.60\"\n"
+		     "  pools: [{zone: ap-guangzhou-3, instanceType: S5.MEDIUM4}]\n");
 	expect_one(f, 6, 3, "spec", "missing required key 'image'");
 }
 
@@ -496,12 +523,11 @@ static void test_null_required(void **state)
 {
 	struct fx *f = *state;
 
-	load(f, HEAD
-	     "  region: ap-guangzhou\n"
-	     "  capacity:\n"
-	     "  maxPrice: \"0.60\"\n"
-	     "  image: img-pmqg1cw7\n"
-	     "  pools: [{zone: ap-guangzhou-3, instanceType: S5.MEDIUM4}]\n");
+	load(f, HEAD "  region: ap-guangzhou\n"
+		     "  capacity:\n"
+		     "  maxPrice: \"0.60\"\n"
+		     "  image: img-pmqg1cw7\n"
+		     "  pools: [{zone: ap-guangzhou-3, instanceType: S5.MEDIUM4}]\n");
 	expect_one(f, 7, 3, "spec", "'capacity' must not be empty");
 }
 
@@ -518,19 +544,19 @@ static void test_bool_invalid(void **state)
 	struct fx *f = *state;
 
 	load(f, HEAD BASE "  login: {keepImageLogin: yes}\n");
-	expect_one(f, 13, 27, "spec.login.keepImageLogin", "expected true or false, got 'yes'");
+	expect_one(f, 13, 27, "spec.login.keepImageLogin",
+		   "expected true or false, got 'yes'");
 }
 
 static void test_bad_image_id(void **state)
 {
 	struct fx *f = *state;
 
-	load(f, HEAD
-	     "  region: ap-guangzhou\n"
-	     "  capacity: 2\n"
-	     "  maxPrice: \"0.60\"\n"
-	     "  image: ubuntu-22.04\n"
-	     "  pools: [{zone: ap-guangzhou-3, instanceType: S5.MEDIUM4}]\n");
+	load(f, HEAD "  region: ap-guangzhou\n"
+		     "  capacity: 2\n"
+		     "  maxPrice: \"0.60\"\n"
+		     "  image: ubuntu-22.04\n"
+		     "  pools: [{zone: ap-guangzhou-3, instanceType: S5.MEDIUM4}]\n");
 	expect_one(f, 9, 10, "spec.image", "expected an image id such as 'img-xxxxxxxx'");
 }
 
@@ -570,7 +596,8 @@ static void test_unknown_key_snake_case(void **state)
 
 	load(f, HEAD BASE "    - zone: ap-guangzhou-4\n      instanceType: S5.MEDIUM4\n"
 			  "      max_price: \"0.5\"\n");
-	expect_one(f, 15, 7, "spec.pools[1]", "unknown key 'max_price' (did you mean 'maxPrice'?)");
+	expect_one(f, 15, 7, "spec.pools[1]",
+		   "unknown key 'max_price' (did you mean 'maxPrice'?)");
 }
 
 static void test_unknown_key_no_suggestion(void **state)
@@ -603,7 +630,8 @@ static void test_duplicate_key(void **state)
 	struct fx *f = *state;
 
 	load(f, HEAD BASE "  capacity: 3\n");
-	expect_one(f, 13, 3, "spec", "duplicate key 'capacity' (first given at line 7 column 3)");
+	expect_one(f, 13, 3, "spec",
+		   "duplicate key 'capacity' (first given at line 7 column 3)");
 }
 
 /* ---- invalid: documents ---- */
@@ -612,8 +640,10 @@ static void test_api_version(void **state)
 {
 	struct fx *f = *state;
 
-	load(f, "apiVersion: spotenv/v2\nkind: SpotEnvironment\nmetadata:\n  name: web\nspec:\n" BASE);
-	expect_one(f, 1, 13, "apiVersion", "unsupported apiVersion 'spotenv/v2' (expected 'spotenv/v1')");
+	load(f, "apiVersion: spotenv/v2\nkind: SpotEnvironment\nmetadata:\n  name: "
+		"web\nspec:\n" BASE);
+	expect_one(f, 1, 13, "apiVersion",
+		   "unsupported apiVersion 'spotenv/v2' (expected 'spotenv/v1')");
 }
 
 static void test_missing_api_version(void **state)
@@ -628,7 +658,8 @@ static void test_kind_did_you_mean(void **state)
 {
 	struct fx *f = *state;
 
-	load(f, "apiVersion: spotenv/v1\nkind: SpotEnvironmnet\nmetadata:\n  name: web\nspec:\n" BASE);
+	load(f, "apiVersion: spotenv/v1\nkind: SpotEnvironmnet\nmetadata:\n  name: "
+		"web\nspec:\n" BASE);
 	expect_one(f, 2, 7, "kind", "(did you mean 'SpotEnvironment'?)");
 }
 
@@ -637,7 +668,9 @@ static void test_root_not_mapping(void **state)
 	struct fx *f = *state;
 
 	load(f, "- a\n- b\n");
-	expect_one(f, 1, 1, NULL, "expected a mapping with apiVersion, kind, metadata and spec, got a list");
+	expect_one(
+	    f, 1, 1, NULL,
+	    "expected a mapping with apiVersion, kind, metadata and spec, got a list");
 }
 
 static void test_list_item_path(void **state)
@@ -648,12 +681,15 @@ static void test_list_item_path(void **state)
 		"kind: SpotEnvironmentList\n"
 		"items:\n"
 		"  - metadata: {name: one}\n"
-		"    spec: {region: ap-guangzhou, capacity: 1, maxPrice: \"0.5\", image: img-pmqg1cw7,"
+		"    spec: {region: ap-guangzhou, capacity: 1, maxPrice: \"0.5\", image: "
+		"img-pmqg1cw7,"
 		" pools: [{zone: ap-guangzhou-3, instanceType: S5.MEDIUM4}]}\n"
 		"  - metadata: {name: two}\n"
-		"    spec: {region: ap-guangzhou, capacity: -1, maxPrice: \"0.5\", image: img-pmqg1cw7,"
+		"    spec: {region: ap-guangzhou, capacity: -1, maxPrice: \"0.5\", "
+		"image: img-pmqg1cw7,"
 		" pools: [{zone: ap-guangzhou-3, instanceType: S5.MEDIUM4}]}\n");
-	expect_one(f, 7, 44, "items[1].spec.capacity", "expected a whole number from 0 to 10000, got '-1'");
+	expect_one(f, 7, 44, "items[1].spec.capacity",
+		   "expected a whole number from 0 to 10000, got '-1'");
 	assert_int_equal(f->set.nenvs, 1); /* the valid one is kept */
 	assert_string_equal(f->set.envs[0].name, "one");
 }
@@ -672,23 +708,26 @@ static void test_list_item_wrong_kind(void **state)
 
 	load(f, "apiVersion: spotenv/v1\nkind: SpotEnvironmentList\nitems:\n"
 		"  - kind: SpotEnvironmentList\n    metadata: {name: a}\n    spec: {}\n");
-	expect_one(f, 4, 11, "items[0].kind", "unsupported kind 'SpotEnvironmentList' in a list");
+	expect_one(f, 4, 11, "items[0].kind",
+		   "unsupported kind 'SpotEnvironmentList' in a list");
 }
 
 static void test_all_errors_reported(void **state)
 {
 	struct fx *f = *state;
 
-	assert_int_equal(load(f, HEAD BASE "  allocation: sprad\n"
-				 "---\n"
-				 "apiVersion: spotenv/v1\nkind: SpotEnvironment\nmetadata: {name: ok}\n"
-				 "spec:\n" BASE
-				 "---\n"
-				 "apiVersion: spotenv/v1\nkind: SpotEnvironment\nmetadata: {name: Bad}\n"
-				 "spec:\n" BASE "  tags: {qcloud-x: y}\n"),
-			 ERR_INVALID);
+	assert_int_equal(
+	    load(f, HEAD BASE
+		 "  allocation: sprad\n"
+		 "---\n"
+		 "apiVersion: spotenv/v1\nkind: SpotEnvironment\nmetadata: {name: ok}\n"
+		 "spec:\n" BASE "---\n"
+		 "apiVersion: spotenv/v1\nkind: SpotEnvironment\nmetadata: {name: Bad}\n"
+		 "spec:\n" BASE "  tags: {qcloud-x: y}\n"),
+	    ERR_INVALID);
 	assert_int_equal(f->errs.n, 3);
-	expect_at(f, 0, 13, 15, "spec.allocation", "unknown value 'sprad' (did you mean 'spread'?)");
+	expect_at(f, 0, 13, 15, "spec.allocation",
+		  "unknown value 'sprad' (did you mean 'spread'?)");
 	expect_at(f, 1, 29, 18, "metadata.name", "got 'Bad'");
 	expect_at(f, 2, 38, 10, "spec.tags", "tag key 'qcloud-x' is reserved");
 	assert_int_equal(f->set.nenvs, 1);
@@ -701,7 +740,8 @@ static void test_name_rules(void **state)
 {
 	struct fx *f = *state;
 
-	load(f, "apiVersion: spotenv/v1\nkind: SpotEnvironment\nmetadata: {name: web-}\nspec:\n" BASE);
+	load(f, "apiVersion: spotenv/v1\nkind: SpotEnvironment\nmetadata: {name: "
+		"web-}\nspec:\n" BASE);
 	expect_one(f, 3, 18, "metadata.name", "lowercase letters, digits and '-'");
 }
 
@@ -711,9 +751,11 @@ static void test_name_length(void **state)
 
 	/* 40 characters is fine, 41 is not */
 	expect_ok(f, load(f, "apiVersion: spotenv/v1\nkind: SpotEnvironment\n"
-			  "metadata: {name: aaaaaaaaaabbbbbbbbbbccccccccccdddddddddd}\nspec:\n" BASE));
-	load(f, "apiVersion: spotenv/v1\nkind: SpotEnvironment\n"
-		"metadata: {name: aaaaaaaaaabbbbbbbbbbccccccccccddddddddddx}\nspec:\n" BASE);
+			     "metadata: {name: "
+			     "aaaaaaaaaabbbbbbbbbbccccccccccdddddddddd}\nspec:\n" BASE));
+	load(f,
+	     "apiVersion: spotenv/v1\nkind: SpotEnvironment\n"
+	     "metadata: {name: aaaaaaaaaabbbbbbbbbbccccccccccddddddddddx}\nspec:\n" BASE);
 	expect_one(f, 3, 18, "metadata.name", "at most 40 characters");
 }
 
@@ -721,7 +763,8 @@ static void test_scope_invalid(void **state)
 {
 	struct fx *f = *state;
 
-	load(f, "apiVersion: spotenv/v1\nkind: SpotEnvironment\nmetadata: {name: a, scope: My_Team}\n"
+	load(f, "apiVersion: spotenv/v1\nkind: SpotEnvironment\nmetadata: {name: a, "
+		"scope: My_Team}\n"
 		"spec:\n" BASE);
 	expect_one(f, 3, 28, "metadata.scope", "got 'My_Team'");
 }
@@ -731,7 +774,8 @@ static void test_duplicate_env_same_buffer(void **state)
 	struct fx *f = *state;
 
 	load(f, HEAD BASE "---\n" HEAD BASE);
-	expect_one(f, 17, 9, "metadata.name", "duplicate environment 'web' (first defined at t.yaml:1:1)");
+	expect_one(f, 17, 9, "metadata.name",
+		   "duplicate environment 'web' (first defined at t.yaml:1:1)");
 	assert_int_equal(f->set.nenvs, 1);
 }
 
@@ -741,7 +785,8 @@ static void test_duplicate_env_two_buffers(void **state)
 
 	expect_ok(f, load_named(f, "a.yaml", HEAD BASE));
 	assert_int_equal(load_named(f, "b.yaml", "# b\n" HEAD BASE), ERR_INVALID);
-	expect_one(f, 5, 9, "metadata.name", "duplicate environment 'web' (first defined at a.yaml:1:1)");
+	expect_one(f, 5, 9, "metadata.name",
+		   "duplicate environment 'web' (first defined at a.yaml:1:1)");
 	assert_string_equal(f->errs.v[0].file, "b.yaml");
 	assert_int_equal(f->set.nenvs, 1);
 	assert_int_equal(f->set.nfiles, 2);
@@ -752,12 +797,14 @@ static void test_duplicate_env_in_list(void **state)
 	struct fx *f = *state;
 
 	load(f, "apiVersion: spotenv/v1\nkind: SpotEnvironmentList\n"
-		"x-s: &s {region: ap-guangzhou, capacity: 1, maxPrice: \"0.5\", image: img-pmqg1cw7,"
+		"x-s: &s {region: ap-guangzhou, capacity: 1, maxPrice: \"0.5\", image: "
+		"img-pmqg1cw7,"
 		" pools: [{zone: ap-guangzhou-3, instanceType: S5.MEDIUM4}]}\n"
 		"items:\n"
 		"  - {metadata: {name: a}, spec: *s}\n"
 		"  - {metadata: {name: a}, spec: *s}\n");
-	expect_one(f, 6, 23, "items[1].metadata.name", "duplicate environment 'a' (first defined at t.yaml:5:5)");
+	expect_one(f, 6, 23, "items[1].metadata.name",
+		   "duplicate environment 'a' (first defined at t.yaml:5:5)");
 }
 
 /* ---- invalid: pools, network ---- */
@@ -768,7 +815,8 @@ static void test_zone_outside_region(void **state)
 
 	load(f, HEAD BASE "    - zone: ap-shanghai-2\n      instanceType: S5.MEDIUM4\n");
 	expect_one(f, 13, 13, "spec.pools[1].zone",
-		   "zone 'ap-shanghai-2' is not in region 'ap-guangzhou' (expected 'ap-guangzhou-N')");
+		   "zone 'ap-shanghai-2' is not in region 'ap-guangzhou' (expected "
+		   "'ap-guangzhou-N')");
 }
 
 static void test_zone_prefix_only(void **state)
@@ -785,9 +833,10 @@ static void test_duplicate_pool(void **state)
 	struct fx *f = *state;
 
 	load(f, HEAD BASE "    - zone: ap-guangzhou-3\n      instanceType: S5.MEDIUM4\n");
-	expect_one(f, 13, 7, "spec.pools[1]",
-		   "duplicate pool: zone 'ap-guangzhou-3' with instance type 'S5.MEDIUM4' is "
-		   "already listed at line 11 column 7");
+	expect_one(
+	    f, 13, 7, "spec.pools[1]",
+	    "duplicate pool: zone 'ap-guangzhou-3' with instance type 'S5.MEDIUM4' is "
+	    "already listed at line 11 column 7");
 }
 
 static void test_pools_count(void **state)
@@ -795,19 +844,20 @@ static void test_pools_count(void **state)
 	struct fx *f = *state;
 	struct buf b = BUF_INIT;
 
-	load(f, HEAD
-	     "  region: ap-guangzhou\n"
-	     "  capacity: 2\n"
-	     "  maxPrice: \"0.60\"\n"
-	     "  image: img-pmqg1cw7\n"
-	     "  pools: []\n");
+	load(f, HEAD "  region: ap-guangzhou\n"
+		     "  capacity: 2\n"
+		     "  maxPrice: \"0.60\"\n"
+		     "  image: img-pmqg1cw7\n"
+		     "  pools: []\n");
 	expect_one(f, 10, 10, "spec.pools", "expected from 1 to 20 pools, got 0");
 	errlist_clear(&f->errs);
 
 	buf_puts(&b, HEAD "  region: ap-guangzhou\n  capacity: 2\n  maxPrice: \"0.6\"\n"
-		      "  image: img-pmqg1cw7\n  pools:\n");
+			  "  image: img-pmqg1cw7\n  pools:\n");
 	for (int i = 0; i < 21; i++)
-		buf_printf(&b, "    - {zone: ap-guangzhou-%d, instanceType: S5.MEDIUM4}\n", i + 1);
+		buf_printf(&b,
+			   "    - {zone: ap-guangzhou-%d, instanceType: S5.MEDIUM4}\n",
+			   i + 1);
 	load(f, buf_str(&b));
 	expect_one(f, 11, 5, "spec.pools", "expected from 1 to 20 pools, got 21");
 	buf_free(&b);
@@ -817,16 +867,20 @@ static void test_vpc_needs_subnets(void **state)
 {
 	struct fx *f = *state;
 
-	load(f, HEAD BASE "    - {zone: ap-guangzhou-4, instanceType: S5.MEDIUM4, subnetId: subnet-b}\n"
-			  "  network: {vpcId: vpc-a}\n");
-	expect_one(f, 11, 7, "spec.pools[0]", "missing required key 'subnetId' (network.vpcId is set");
+	load(
+	    f, HEAD BASE
+	    "    - {zone: ap-guangzhou-4, instanceType: S5.MEDIUM4, subnetId: subnet-b}\n"
+	    "  network: {vpcId: vpc-a}\n");
+	expect_one(f, 11, 7, "spec.pools[0]",
+		   "missing required key 'subnetId' (network.vpcId is set");
 }
 
 static void test_subnet_needs_vpc(void **state)
 {
 	struct fx *f = *state;
 
-	load(f, HEAD BASE "    - {zone: ap-guangzhou-4, instanceType: S5.MEDIUM4, subnetId: subnet-b}\n");
+	load(f, HEAD BASE "    - {zone: ap-guangzhou-4, instanceType: S5.MEDIUM4, "
+			  "subnetId: subnet-b}\n");
 	expect_one(f, 13, 66, "spec.pools[1].subnetId", "subnetId needs network.vpcId");
 }
 
@@ -835,7 +889,8 @@ static void test_instance_type(void **state)
 	struct fx *f = *state;
 
 	load(f, HEAD BASE "    - {zone: ap-guangzhou-4, instanceType: large}\n");
-	expect_one(f, 13, 44, "spec.pools[1].instanceType", "expected an instance type such as 'S5.MEDIUM4'");
+	expect_one(f, 13, 44, "spec.pools[1].instanceType",
+		   "expected an instance type such as 'S5.MEDIUM4'");
 }
 
 static void test_security_group_ids(void **state)
@@ -855,7 +910,8 @@ static void test_allocation_enum(void **state)
 
 	load(f, HEAD BASE "  allocation: cheapest\n");
 	expect_one(f, 13, 15, "spec.allocation",
-		   "unknown value 'cheapest'; expected one of 'priority', 'spread', 'lowest-price'");
+		   "unknown value 'cheapest'; expected one of 'priority', 'spread', "
+		   "'lowest-price'");
 }
 
 static void test_disk_type(void **state)
@@ -871,7 +927,8 @@ static void test_disk_size(void **state)
 	struct fx *f = *state;
 
 	load(f, HEAD BASE "  systemDisk: {sizeGb: 10}\n");
-	expect_one(f, 13, 24, "spec.systemDisk.sizeGb", "expected a whole number from 20 to 1024");
+	expect_one(f, 13, 24, "spec.systemDisk.sizeGb",
+		   "expected a whole number from 20 to 1024");
 }
 
 static void test_tag_reserved(void **state)
@@ -897,7 +954,8 @@ static void test_tag_key_allowed_chars(void **state)
 {
 	struct fx *f = *state;
 
-	expect_ok(f, load(f, HEAD BASE "  tags: {\"a b+c-d=e.f_g:h/i@j\": x, 团队: 图形}\n"));
+	expect_ok(
+	    f, load(f, HEAD BASE "  tags: {\"a b+c-d=e.f_g:h/i@j\": x, 团队: 图形}\n"));
 	assert_int_equal(f->set.envs[0].ntags, 2);
 }
 
@@ -916,7 +974,8 @@ static void test_tag_lengths(void **state)
 	load(f, buf_str(&b));
 	assert_int_equal(f->errs.n, 2);
 	expect_at(f, 0, 14, 5, "spec.tags", "is longer than 127 characters");
-	expect_at(f, 1, 15, 12, "spec.tags", "value of tag 'short' is longer than 255 characters");
+	expect_at(f, 1, 15, 12, "spec.tags",
+		  "value of tag 'short' is longer than 255 characters");
 	buf_free(&b);
 }
 
@@ -934,7 +993,8 @@ static void test_tag_count(void **state)
 	spec_set_free(&f->set);
 	buf_printf(&b, "    k47: v\n");
 	load(f, buf_str(&b));
-	expect_one(f, 14, 5, "spec.tags", "too many tags: 48, and spotenv adds 3 of its own");
+	expect_one(f, 14, 5, "spec.tags",
+		   "too many tags: 48, and spotenv adds 3 of its own");
 	buf_free(&b);
 }
 
@@ -942,7 +1002,8 @@ static void test_tag_duplicate_through_merge_is_fine(void **state)
 {
 	struct fx *f = *state;
 
-	expect_ok(f, load(f, "x-t: &t {team: a}\n" HEAD BASE "  tags: {<<: *t, team: b}\n"));
+	expect_ok(f,
+		  load(f, "x-t: &t {team: a}\n" HEAD BASE "  tags: {<<: *t, team: b}\n"));
 	assert_string_equal(f->set.envs[0].tags[0].value, "b");
 }
 
@@ -951,7 +1012,8 @@ static void test_login_conflict(void **state)
 	struct fx *f = *state;
 
 	load(f, HEAD BASE "  login:\n    keyIds: [skey-a]\n    keepImageLogin: true\n");
-	expect_one(f, 15, 5, "spec.login", "keyIds and keepImageLogin cannot both be set");
+	expect_one(f, 15, 5, "spec.login",
+		   "keyIds and keepImageLogin cannot both be set");
 }
 
 static void test_user_data_limit(void **state)
@@ -983,10 +1045,12 @@ static void test_update_rules(void **state)
 	struct fx *f = *state;
 
 	load(f, HEAD BASE "  update: {maxSurge: 0, maxUnavailable: 0}\n");
-	expect_one(f, 13, 11, "spec.update", "maxSurge and maxUnavailable cannot both be 0");
+	expect_one(f, 13, 11, "spec.update",
+		   "maxSurge and maxUnavailable cannot both be 0");
 	errlist_clear(&f->errs);
 	load(f, HEAD BASE "  update: {maxSurge: -1}\n");
-	expect_one(f, 13, 22, "spec.update.maxSurge", "expected a whole number from 0 to 10000, got '-1'");
+	expect_one(f, 13, 22, "spec.update.maxSurge",
+		   "expected a whole number from 0 to 10000, got '-1'");
 }
 
 static void test_limits(void **state)
@@ -994,7 +1058,8 @@ static void test_limits(void **state)
 	struct fx *f = *state;
 
 	load(f, HEAD BASE "  limits: {maxReleasePerApply: 2.5}\n");
-	expect_one(f, 13, 32, "spec.limits.maxReleasePerApply", "expected a whole number");
+	expect_one(f, 13, 32, "spec.limits.maxReleasePerApply",
+		   "expected a whole number");
 }
 
 /* ---- YAML level ---- */
@@ -1004,7 +1069,9 @@ static void test_merge_not_mapping(void **state)
 	struct fx *f = *state;
 
 	load(f, HEAD BASE "  tags: {<<: [{a: b}, oops]}\n");
-	expect_one(f, 13, 23, NULL, "merge key '<<' expects a mapping or a list of mappings, got a scalar");
+	expect_one(
+	    f, 13, 23, NULL,
+	    "merge key '<<' expects a mapping or a list of mappings, got a scalar");
 }
 
 static void test_unknown_anchor(void **state)
@@ -1114,7 +1181,8 @@ static void test_non_utf8(void **state)
 static void test_utf16(void **state)
 {
 	struct fx *f = *state;
-	static const char data[] = "\xff\xfe" "a\0:\0 \0b\0";
+	static const char data[] = "\xff\xfe"
+				   "a\0:\0 \0b\0";
 
 	spec_load_buffer(&f->set, "t.yaml", data, sizeof(data) - 1, &f->errs);
 	expect_one(f, 1, 1, NULL, "found a UTF-16 byte order mark");
@@ -1160,7 +1228,8 @@ static void test_null_buffer(void **state)
 {
 	struct fx *f = *state;
 
-	assert_int_equal(spec_load_buffer(&f->set, "none", NULL, 0, &f->errs), ERR_INVALID);
+	assert_int_equal(spec_load_buffer(&f->set, "none", NULL, 0, &f->errs),
+			 ERR_INVALID);
 	expect_one(f, 1, 1, NULL, "no environments in file");
 	assert_string_equal(f->errs.v[0].file, "none");
 }
@@ -1176,85 +1245,85 @@ int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 	const struct CMUnitTest tests[] = {
-		T(test_minimal_defaults),
-		T(test_full_spec_with_vpc),
-		T(test_number_prices_exact),
-		T(test_string_price_kept),
-		T(test_capacity_zero_ok),
-		T(test_sorted_and_find),
-		T(test_x_keys_ignored),
-		T(test_merge_key),
-		T(test_merge_list_precedence),
-		T(test_alias_in_list_and_nested_merge),
-		T(test_json_output),
-		T(test_price_zero),
-		T(test_price_exponent),
-		T(test_price_too_precise),
-		T(test_capacity_range),
-		T(test_capacity_quoted),
-		T(test_capacity_mapping),
-		T(test_missing_required),
-		T(test_null_required),
-		T(test_missing_spec),
-		T(test_bool_invalid),
-		T(test_bad_image_id),
-		T(test_long_value_cut_at_character),
-		T(test_unknown_key_did_you_mean),
-		T(test_unknown_key_snake_case),
-		T(test_unknown_key_no_suggestion),
-		T(test_unknown_top_key),
-		T(test_x_key_only_top_level),
-		T(test_duplicate_key),
-		T(test_api_version),
-		T(test_missing_api_version),
-		T(test_kind_did_you_mean),
-		T(test_root_not_mapping),
-		T(test_list_item_path),
-		T(test_list_empty),
-		T(test_list_item_wrong_kind),
-		T(test_all_errors_reported),
-		T(test_name_rules),
-		T(test_name_length),
-		T(test_scope_invalid),
-		T(test_duplicate_env_same_buffer),
-		T(test_duplicate_env_two_buffers),
-		T(test_duplicate_env_in_list),
-		T(test_zone_outside_region),
-		T(test_zone_prefix_only),
-		T(test_duplicate_pool),
-		T(test_pools_count),
-		T(test_vpc_needs_subnets),
-		T(test_subnet_needs_vpc),
-		T(test_instance_type),
-		T(test_security_group_ids),
-		T(test_allocation_enum),
-		T(test_disk_type),
-		T(test_disk_size),
-		T(test_tag_reserved),
-		T(test_tag_bad_char),
-		T(test_tag_key_allowed_chars),
-		T(test_tag_lengths),
-		T(test_tag_count),
-		T(test_tag_duplicate_through_merge_is_fine),
-		T(test_login_conflict),
-		T(test_user_data_limit),
-		T(test_update_rules),
-		T(test_limits),
-		T(test_merge_not_mapping),
-		T(test_unknown_anchor),
-		T(test_recursive_alias),
-		T(test_billion_laughs),
-		T(test_merge_laughs),
-		T(test_repeated_big_merge_is_bounded),
-		T(test_depth_limit),
-		T(test_non_utf8),
-		T(test_utf16),
-		T(test_nul_in_scalar),
-		T(test_empty_file),
-		T(test_syntax_error),
-		T(test_syntax_error_keeps_earlier_docs),
-		T(test_null_buffer),
-		T(test_bom_accepted),
+	    T(test_minimal_defaults),
+	    T(test_full_spec_with_vpc),
+	    T(test_number_prices_exact),
+	    T(test_string_price_kept),
+	    T(test_capacity_zero_ok),
+	    T(test_sorted_and_find),
+	    T(test_x_keys_ignored),
+	    T(test_merge_key),
+	    T(test_merge_list_precedence),
+	    T(test_alias_in_list_and_nested_merge),
+	    T(test_json_output),
+	    T(test_price_zero),
+	    T(test_price_exponent),
+	    T(test_price_too_precise),
+	    T(test_capacity_range),
+	    T(test_capacity_quoted),
+	    T(test_capacity_mapping),
+	    T(test_missing_required),
+	    T(test_null_required),
+	    T(test_missing_spec),
+	    T(test_bool_invalid),
+	    T(test_bad_image_id),
+	    T(test_long_value_cut_at_character),
+	    T(test_unknown_key_did_you_mean),
+	    T(test_unknown_key_snake_case),
+	    T(test_unknown_key_no_suggestion),
+	    T(test_unknown_top_key),
+	    T(test_x_key_only_top_level),
+	    T(test_duplicate_key),
+	    T(test_api_version),
+	    T(test_missing_api_version),
+	    T(test_kind_did_you_mean),
+	    T(test_root_not_mapping),
+	    T(test_list_item_path),
+	    T(test_list_empty),
+	    T(test_list_item_wrong_kind),
+	    T(test_all_errors_reported),
+	    T(test_name_rules),
+	    T(test_name_length),
+	    T(test_scope_invalid),
+	    T(test_duplicate_env_same_buffer),
+	    T(test_duplicate_env_two_buffers),
+	    T(test_duplicate_env_in_list),
+	    T(test_zone_outside_region),
+	    T(test_zone_prefix_only),
+	    T(test_duplicate_pool),
+	    T(test_pools_count),
+	    T(test_vpc_needs_subnets),
+	    T(test_subnet_needs_vpc),
+	    T(test_instance_type),
+	    T(test_security_group_ids),
+	    T(test_allocation_enum),
+	    T(test_disk_type),
+	    T(test_disk_size),
+	    T(test_tag_reserved),
+	    T(test_tag_bad_char),
+	    T(test_tag_key_allowed_chars),
+	    T(test_tag_lengths),
+	    T(test_tag_count),
+	    T(test_tag_duplicate_through_merge_is_fine),
+	    T(test_login_conflict),
+	    T(test_user_data_limit),
+	    T(test_update_rules),
+	    T(test_limits),
+	    T(test_merge_not_mapping),
+	    T(test_unknown_anchor),
+	    T(test_recursive_alias),
+	    T(test_billion_laughs),
+	    T(test_merge_laughs),
+	    T(test_repeated_big_merge_is_bounded),
+	    T(test_depth_limit),
+	    T(test_non_utf8),
+	    T(test_utf16),
+	    T(test_nul_in_scalar),
+	    T(test_empty_file),
+	    T(test_syntax_error),
+	    T(test_syntax_error_keeps_earlier_docs),
+	    T(test_null_buffer),
+	    T(test_bom_accepted),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

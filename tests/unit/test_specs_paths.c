@@ -4,15 +4,19 @@
  * for missing, empty and unreadable paths.
  */
 #include "../../util/setup.h"
+
 #include <setjmp.h>
+
 #include <cmocka.h>
 #include <sys/stat.h>
+
 #include "../../specs/spec.h"
 
-#define ENV(name)                                                             \
-	"apiVersion: spotenv/v1\nkind: SpotEnvironment\nmetadata:\n  name: " name \
-	"\nspec:\n  region: ap-guangzhou\n  capacity: 1\n  maxPrice: \"0.5\"\n"   \
-	"  image: img-pmqg1cw7\n  pools: [{zone: ap-guangzhou-3, instanceType: S5.MEDIUM4}]\n"
+#define ENV(name)                                                                        \
+	"apiVersion: spotenv/v1\nkind: SpotEnvironment\nmetadata:\n  name: " name        \
+	"\nspec:\n  region: ap-guangzhou\n  capacity: 1\n  maxPrice: \"0.5\"\n"          \
+	"  image: img-pmqg1cw7\n  pools: [{zone: ap-guangzhou-3, instanceType: "         \
+	"S5.MEDIUM4}]\n"
 
 struct fx {
 	char dir[64];
@@ -70,7 +74,7 @@ static int teardown(void **state)
 
 static int load1(struct fx *f, const char *p)
 {
-	const char *paths[1] = { p };
+	const char *paths[1] = {p};
 
 	return spec_load_paths(&f->set, paths, 1, &f->errs);
 }
@@ -125,7 +129,7 @@ static void test_same_file_twice_read_once(void **state)
 {
 	struct fx *f = *state;
 	char *a = path(f, "a.yaml");
-	const char *paths[3] = { a, f->dir, a };
+	const char *paths[3] = {a, f->dir, a};
 
 	put(f, "a.yaml", ENV("web"));
 	assert_int_equal(spec_load_paths(&f->set, paths, 3, &f->errs), 0);
@@ -149,7 +153,7 @@ static void test_missing_path(void **state)
 {
 	struct fx *f = *state;
 	char *p = path(f, "nope.yaml"), *ok = path(f, "ok.yaml");
-	const char *paths[2] = { p, ok };
+	const char *paths[2] = {p, ok};
 
 	put(f, "ok.yaml", ENV("web"));
 	assert_int_equal(spec_load_paths(&f->set, paths, 2, &f->errs), ERR_NOTFOUND);
@@ -244,16 +248,16 @@ int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 	const struct CMUnitTest tests[] = {
-		T(test_directory_recursive_sorted),
-		T(test_duplicate_across_files),
-		T(test_same_file_twice_read_once),
-		T(test_explicit_file_any_extension),
-		T(test_missing_path),
-		T(test_directory_without_specs),
-		T(test_empty_file_in_directory),
-		T(test_unreadable_file),
-		T(test_read_error),
-		T(test_errors_in_several_files),
+	    T(test_directory_recursive_sorted),
+	    T(test_duplicate_across_files),
+	    T(test_same_file_twice_read_once),
+	    T(test_explicit_file_any_extension),
+	    T(test_missing_path),
+	    T(test_directory_without_specs),
+	    T(test_empty_file_in_directory),
+	    T(test_unreadable_file),
+	    T(test_read_error),
+	    T(test_errors_in_several_files),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
