@@ -6,6 +6,7 @@
 #                   AddressSanitizer + UBSan; then the fuzzers briefly
 #   make demo       install missing deps, build, run the demo against `spotenv sim`
 #   make fuzz       build the libFuzzer targets (clang)
+#   make bench      run the benchmarks against `spotenv sim` (tests/bench/)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make clean
 #
@@ -66,7 +67,7 @@ CMD_OBJS := $(patsubst %.c,$(B)/%.o,$(CMD_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all test check demo deps fuzz fuzz-run install uninstall clean format
+.PHONY: all test check demo deps fuzz fuzz-run install uninstall clean format bench
 all: $(BIN)
 
 $(BIN): $(CMD_OBJS) $(call libs_of,all)
@@ -100,6 +101,10 @@ check: deps
 demo: deps
 	@$(MAKE) --no-print-directory all >/dev/null
 	@sh tests/demo.sh
+
+# Benchmarks against spotenv sim (tests/bench/*.sh); figures in docs/benchmarks.md.
+bench: all
+	@for b in tests/bench/*.sh; do echo "== $$b"; SPOTENV=$(abspath $(BIN)) sh $$b || exit 1; done
 
 # Fuzzing (clang/libFuzzer): tests/fuzz/fuzz_<module>_*.c.
 FUZZ_CC ?= clang
