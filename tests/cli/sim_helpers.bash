@@ -1,0 +1,114 @@
+# sim_helpers.bash - start and stop `spotenv sim` on a free loopback port.
+#
+# Load it from a bats file:
+#
+#	load sim_helpers
+#	setup_file() { sim_start --pending-ms 100; }     # or in setup()
+#	teardown_file() { sim_stop; }
+#
+# sim_start [FLAGS...]
+#	Starts "$SPOTENV sim --listen 127.0.0.1:0 --port-file F FLAGS..." in the
+#	background and waits (up to SIM_START_TIMEOUT seconds, default 20) for
+#	the port file.  Exports:
+#	  SIM_URL, SPOTENV_ENDPOINT   http://127.0.0.1:PORT
+#	  SIM_PORT, SIM_PID, SIM_DIR  (SIM_DIR holds sim.out, sim.err, port)
+#	  TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY   the test credential
+#	and unsets the token variables and TENCENTCLOUD_PROFILE so nothing else
+#	is picked up.  Fails (printing the emulator's stderr) if it exits early.
+# sim_stop
+#	SIGTERM, then waits for the process (SIGKILL after 10 s).  Safe to call
+#	twice or when nothing was started.
+# sim_ctl VERB [ARGS...]     spotenv sim ctl against the running emulator
+# sim_api ACTION [JSON] [--region R]   spotenv api (region ap-guangzhou by default)
+# json_get PATH              read JSON on stdin, print the value at PATH
+#                            (dot-separated keys and list indices: a.b.0.c);
+#                            strings print bare, other values as JSON
+# sim_rss_kb                 VmRSS of the emulator in kB
+
+: "${SPOTENV:=$BATS_TEST_DIRNAME/../../spotenv}"
+export SPOTENV
+
+SIM_TEST_SECRET_ID=AKIDSPOTENVSIM0000000000000000000000
+SIM_TEST_SECRET_KEY=spotenv-sim-not-a-secret
+
+sim_start() {
+	local dir i
+	if [ -n "${SIM_PID:-}" ] && kill -0 "$SIM_PID" 2>/dev/null; then
+		echo "sim_start: an emulator is already running (pid $SIM_PID)" >&2
+		return 1
+	fi
+	dir=$(mktemp -d "${BATS_FILE_TMPDIR:-${TMPDIR:-/tmp}}/sim.XXXXXX")
+	rm -f "$dir/port"
+	# fd 3 is bats' own: the background process must not hold it
+	"$SPOTENV" sim --listen 127.0.0.1:0 --port-file "$dir/port" "$@" \
+		>"$dir/sim.out" 2>"$dir/sim.err" 3>&- </dev/null &
+	SIM_PID=$!
+	SIM_DIR=$dir
+	export SIM_PID SIM_DIR
+	for ((i = 0; i < ${SIM_START_TIMEOUT:-20} * 20; i++)); do
+		if [ -s "$dir/port" ]; then
+			break
+		fi
+		if ! kill -0 "$SIM_PID" 2>/dev/null; then
+			echo "sim_start: spotenv sim exited early:" >&2
+			cat "$dir/sim.err" >&2
+			SIM_PID=
+			return 1
+		fi
+		sleep 0.05
+	done
+	if [ ! -s "$dir/port" ]; then
+		echo "sim_start: no port file after ${SIM_START_TIMEOUT:-20}s" >&2
+		cat "$dir/sim.err" >&2
+		sim_stop
+		return 1
+	fi
+	SIM_PORT=$(cat "$dir/port")
+	SIM_URL="http://127.0.0.1:$SIM_PORT"
+	SPOTENV_ENDPOINT=$SIM_URL
+	TENCENTCLOUD_SECRET_ID=$SIM_TEST_SECRET_ID
+	TENCENTCLOUD_SECRET_KEY=$SIM_TEST_SECRET_KEY
+	export SIM_PORT SIM_URL SPOTENV_ENDPOINT TENCENTCLOUD_SECRET_ID TENCENTCLOUD_SECRET_KEY
+	unset TENCENTCLOUD_SESSION_TOKEN TENCENTCLOUD_SECURITY_TOKEN TENCENTCLOUD_TOKEN \
+		TENCENTCLOUD_PROFILE
+}
+
+sim_stop() {
+	local pid=${SIM_PID:-} i
+	[ -n "$pid" ] || return 0
+	SIM_PID=
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for ((i = 0; i < 200; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -KILL "$pid" 2>/dev/null
+	fi
+	wait "$pid" 2>/dev/null || true
+	return 0
+}
+
+sim_ctl() {
+	"$SPOTENV" sim ctl --endpoint "$SIM_URL" "$@"
+}
+
+sim_api() {
+	local action=$1
+	shift
+	"$SPOTENV" api --region "${SIM_REGION:-ap-guangzhou}" "$action" "$@"
+}
+
+json_get() {
+	python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+for k in [p for p in sys.argv[1].split(".") if p]:
+    d = d[int(k)] if isinstance(d, list) else d[k]
+print(d if isinstance(d, str) else json.dumps(d))
+' "$1"
+}
+
+sim_rss_kb() {
+	awk '/^VmRSS:/ {print $2}' "/proc/${1:-$SIM_PID}/status"
+}
