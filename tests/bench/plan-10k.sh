@@ -86,7 +86,7 @@ echo "fill: $ENVS environments x $CAPACITY instances = $total over 2 regions"
 t0=$(date +%s.%N)
 "$SPOTENV" apply "$dir/envs.yaml" --auto-approve --no-wait -q --parallelism "$PARALLELISM" >/dev/null
 t1=$(date +%s.%N)
-echo "apply (fill, --no-wait): $(echo "$t1 - $t0" | bc) s, RunInstances calls: $(stat_of RunInstances)"
+echo "apply (fill, --no-wait): $(awk "BEGIN{printf \"%.1f\", $t1 - $t0}") s, RunInstances calls: $(stat_of RunInstances)"
 
 "$SPOTENV" sim ctl faults "{\"latencyMs\": $LATENCY_MS}" >/dev/null
 d0=$(stat_of DescribeInstances)
