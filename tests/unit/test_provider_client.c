@@ -877,6 +877,49 @@ static void test_unexpected_shape(void **state)
 	srv_stop(s);
 }
 
+static void h_4xx(struct srv *s, const struct rq *r, int n, struct reply *out)
+{
+	(void)s;
+	(void)r;
+	if (n == 0) {
+		out->status = 429;
+		reply_json(out, "too many");
+	} else if (n == 1) {
+		out->status = 400;
+		reply_error(out, "InvalidParameter", n);
+	} else {
+		out->status = 404;
+		reply_json(out, "not found");
+	}
+}
+
+static void test_http_4xx(void **state)
+{
+	struct srv *s = srv_start(h_4xx, NULL);
+	struct tc_client *c = client(s, NULL, false);
+	struct tc_client_stats st;
+	struct tc_call call;
+
+	(void)state;
+	/* 429 is throttling (retried); a 400 carrying an API error is that error */
+	call_init(&call, "DescribeInstances", "ap-guangzhou", "{}");
+	assert_int_equal(tc_call_one(c, &call), ERR_API);
+	assert_int_equal(call.attempts, 2);
+	assert_string_equal(call.err.api_code, "InvalidParameter");
+	assert_int_equal(call.err.cls, ERR_CLASS_INVALID);
+	tc_client_stats(c, &st);
+	assert_int_equal(st.throttled, 1);
+	call_free(&call);
+	/* a bare 404 is a transport error, not retried */
+	call_init(&call, "DescribeInstances", "ap-guangzhou", "{}");
+	assert_int_equal(tc_call_one(c, &call), ERR_NET);
+	assert_int_equal(call.attempts, 1);
+	assert_non_null(strstr(call.err.msg, "HTTP status 404"));
+	call_free(&call);
+	tc_client_free(c);
+	srv_stop(s);
+}
+
 static void h_truncate_once(struct srv *s, const struct rq *r, int n, struct reply *out)
 {
 	h_simple(s, r, n, out);
@@ -1209,6 +1252,7 @@ int main(void)
 		cmocka_unit_test(test_5xx_bounded),
 		cmocka_unit_test(test_malformed_json),
 		cmocka_unit_test(test_unexpected_shape),
+		cmocka_unit_test(test_http_4xx),
 		cmocka_unit_test(test_truncated_body),
 		cmocka_unit_test(test_connection_refused),
 		cmocka_unit_test(test_timeout),
