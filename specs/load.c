@@ -931,6 +931,8 @@ static void load_user_data(struct lctx *c, struct spec_env *e, const struct ynod
 	if (!s)
 		return;
 	len = strlen(s);
+	if (len == 0)
+		return; /* "" is no user data */
 	b64 = 4 * ((len + 2) / 3);
 	if (b64 > SPEC_MAX_USERDATA_B64) {
 		lerr(c, n, path,

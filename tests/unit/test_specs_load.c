@@ -1040,6 +1040,15 @@ static void test_user_data_limit(void **state)
 	buf_free(&b);
 }
 
+static void test_user_data_empty_is_none(void **state)
+{
+	struct fx *f = *state;
+
+	expect_ok(f, load(f, HEAD BASE "  userData: \"\"\n"));
+	assert_null(f->set.envs[0].user_data);
+	assert_null(f->set.envs[0].user_data_b64);
+}
+
 static void test_update_rules(void **state)
 {
 	struct fx *f = *state;
