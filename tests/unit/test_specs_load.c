@@ -1316,6 +1316,7 @@ int main(void)
 	    T(test_tag_duplicate_through_merge_is_fine),
 	    T(test_login_conflict),
 	    T(test_user_data_limit),
+	    T(test_user_data_empty_is_none),
 	    T(test_update_rules),
 	    T(test_limits),
 	    T(test_merge_not_mapping),
