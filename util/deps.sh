@@ -27,6 +27,7 @@ need_cmd bats bats
 need_cmd clang clang
 need_cmd curl curl
 need_cmd python3 python3
+[ -x /usr/bin/time ] || missing="$missing time"
 
 [ -z "$missing" ] && exit 0
 
