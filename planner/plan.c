@@ -209,6 +209,12 @@ static void plan_set_basis(struct plan *p, const struct plan_inst *inst, size_t 
 	buf_free(&b);
 }
 
+/* Basis and observation minute ("2026-11-27T12:00"), for client tokens. */
+static char *plan_token_seed(const struct plan *p)
+{
+	return xasprintf("%s\n%.16s", p->basis, p->observed_at ? p->observed_at : "");
+}
+
 static int plan_cmp_offer_key(const char *region, const char *zone, const char *type,
 			      const struct plan_offer *o)
 {
@@ -364,13 +370,21 @@ static struct plan_template *plan_template_of(const struct spec_env *env)
 	return t;
 }
 
+/*
+ * The ClientToken of a launch chunk.  seed is the basis and the minute of
+ * the observation (see plan_token_seed): a retry, a re-run after a crash
+ * while tags lag, or two identical applies at once get the same tokens,
+ * but a world that returns to an earlier state later (every instance
+ * reclaimed and gone: the empty basis again) gets fresh ones, so the
+ * remembered token of the first launch cannot swallow the new one.
+ */
 static void plan_client_token(char out[TC_MAX_CLIENT_TOKEN + 1], const char *env,
-			      const char *scope, const char *basis, int pool, int chunk)
+			      const char *scope, const char *seed, int pool, int chunk)
 {
 	struct buf b = BUF_INIT;
 	char hex[65];
 
-	buf_printf(&b, "spotenv-token-v1\n%s\n%s\n%s\n%d\n%d\n", env, scope, basis, pool, chunk);
+	buf_printf(&b, "spotenv-token-v1\n%s\n%s\n%s\n%d\n%d\n", env, scope, seed, pool, chunk);
 	plan_sha256_hex(hex, b.ptr, b.len);
 	buf_free(&b);
 	/* "se-" and 40 hex digits: 43 ASCII characters, under the 64 limit. */
@@ -380,7 +394,7 @@ static void plan_client_token(char out[TC_MAX_CLIENT_TOKEN + 1], const char *env
 /* Append launches of count instances to pool pp, in chunks of PLAN_CHUNK. */
 static void plan_add_launches(struct plan_env *pe, const struct spec_env *env,
 			      const struct plan_pool *pp, int count, bool replace,
-			      int *chunk, const char *basis)
+			      int *chunk, const char *seed)
 {
 	while (count > 0) {
 		int n = count > PLAN_CHUNK ? PLAN_CHUNK : count;
@@ -403,7 +417,7 @@ static void plan_add_launches(struct plan_env *pe, const struct spec_env *env,
 		l->template = xstrdup(pp->template);
 		l->bid = xstrdup(pp->bid);
 		l->price = plan_strdup0(pp->price);
-		plan_client_token(token, env->name, env->scope, basis, pp->index, *chunk);
+		plan_client_token(token, env->name, env->scope, seed, pp->index, *chunk);
 		l->client_token = xstrdup(token);
 		l->ntags = env->ntags + SPEC_OWN_TAGS;
 		l->tags = xcalloc(l->ntags, sizeof(*l->tags));
@@ -683,7 +697,7 @@ static int plan_pool_of(const struct plan_env *pe, const struct tc_instance *in)
 /* Plan one spec environment against its instances v[0..n). */
 static void plan_env_make(struct plan_env *pe, const struct spec_env *env,
 			  const struct plan_ctx *c, const struct plan_inst *v, size_t n,
-			  const char *basis)
+			  const char *seed)
 {
 	struct plan_poolwork *w = NULL;
 	const struct plan_inst **drifted_all = NULL, **drifted;
@@ -814,8 +828,8 @@ static void plan_env_make(struct plan_env *pe, const struct spec_env *env,
 		int p = pe->fallback[f], chunk = 0;
 
 		pe->pools[p].launch = w[p].launch + w[p].replace;
-		plan_add_launches(pe, env, &pe->pools[p], w[p].launch, false, &chunk, basis);
-		plan_add_launches(pe, env, &pe->pools[p], w[p].replace, true, &chunk, basis);
+		plan_add_launches(pe, env, &pe->pools[p], w[p].launch, false, &chunk, seed);
+		plan_add_launches(pe, env, &pe->pools[p], w[p].replace, true, &chunk, seed);
 		pe->to_launch += w[p].launch;
 	}
 	if (unplaced > 0) {
@@ -937,6 +951,7 @@ int plan_make(struct plan **out, const struct plan_input *in, struct err *e)
 	struct plan *p = NULL;
 	const char **scopes = NULL;
 	size_t i, j, nspec = 0;
+	char *seed = NULL;
 	int error = 0;
 
 	assert(in && in->specs && in->observed);
@@ -976,6 +991,7 @@ int plan_make(struct plan **out, const struct plan_input *in, struct err *e)
 		}
 	}
 	plan_set_basis(p, c.inst, c.ninst);
+	seed = plan_token_seed(p);
 	plan_ctx_offers(&c, in->observed);
 	c.max_release = p->max_release;
 	c.prune = p->prune;
@@ -1005,7 +1021,7 @@ int plan_make(struct plan **out, const struct plan_input *in, struct err *e)
 		for (end = lo; end < c.ninst && !strcmp(c.inst[end].env, key.env) &&
 			       !strcmp(c.inst[end].scope, key.scope); end++)
 			;
-		plan_env_make(&p->envs[p->nenvs++], env, &c, c.inst + lo, end - lo, p->basis);
+		plan_env_make(&p->envs[p->nenvs++], env, &c, c.inst + lo, end - lo, seed);
 		nspec++;
 	}
 	/* Orphans: runs of instances whose (env, scope) is not a spec env. */
@@ -1023,6 +1039,7 @@ int plan_make(struct plan **out, const struct plan_input *in, struct err *e)
 	UNUSED(nspec);
 
 done:
+	free(seed);
 	free(scopes);
 	free(c.inst);
 	free(c.offers);

@@ -546,6 +546,18 @@ static void test_client_tokens(void **state)
 	/* Same inputs, same tokens; a different basis, different tokens. */
 	world_plan(&w, false, -1);
 	assert_string_equal(first, w.p->envs[0].launches[0].client_token);
+	/* The same world a few seconds later: same tokens (crash re-runs, tag lag). */
+	plan_observed_set_time(&w.obs, "2026-11-27T12:00:05Z");
+	world_plan(&w, false, -1);
+	snprintf(first, sizeof(first), "%s", w.p->envs[0].launches[0].client_token);
+	plan_observed_set_time(&w.obs, "2026-11-27T12:00:55Z");
+	world_plan(&w, false, -1);
+	assert_string_equal(first, w.p->envs[0].launches[0].client_token);
+	/* The same world again later (all reclaimed and gone): fresh tokens. */
+	plan_observed_set_time(&w.obs, "2026-11-27T12:31:00Z");
+	world_plan(&w, false, -1);
+	assert_string_not_equal(first, w.p->envs[0].launches[0].client_token);
+	plan_observed_set_time(&w.obs, "2026-11-27T12:00:05Z");
 	add_instance(&w.obs, "ins-1", "web", "default", w.tmpl, "LAUNCH_FAILED", 10);
 	world_plan(&w, false, -1);
 	assert_string_not_equal(first, w.p->envs[0].launches[0].client_token);
