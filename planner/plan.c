@@ -504,7 +504,7 @@ static int plan_allocate(struct plan_env *pe, enum spec_alloc alloc,
 
 		for (size_t f = 0; f < pe->nfallback; f++) {
 			int p = pe->fallback[f];
-			long cnt = (long)w[p].n + w[p].launch + w[p].replace;
+			long cnt = (long)(w[p].n - w[p].next) + w[p].launch + w[p].replace;
 
 			if (best < 0 || cnt < bestc) {
 				best = p;
@@ -864,9 +864,14 @@ static void plan_env_make(struct plan_env *pe, const struct spec_env *env,
 }
 
 /* Orphans (and destroy targets): every instance of an unlisted environment. */
-static void plan_env_orphan(struct plan_env *pe, const struct plan_inst *v, size_t n,
-			    bool release, enum plan_reason reason, int max_release)
+static void plan_env_orphan(struct plan_env *pe, const struct plan_ctx *c,
+			    const struct plan_inst *v, size_t n, bool release,
+			    enum plan_reason reason, int max_release)
 {
+	dec_t cost = 0, x;
+	int priced = 0, unpriced = 0;
+	char tmp[64];
+
 	pe->name = xstrdup(v[0].env);
 	pe->scope = xstrdup(v[0].scope);
 	pe->region = plan_strdup0(v[0].in->region);
@@ -881,10 +886,19 @@ static void plan_env_orphan(struct plan_env *pe, const struct plan_inst *v, size
 			pe->leaving++;
 			continue;
 		}
-		if (cls == PLAN_CLASS_FAILED)
+		if (cls == PLAN_CLASS_FAILED) {
 			pe->failed++;
-		else
+		} else {
+			const char *price = c ? plan_offer_price(c, v[i].in) : NULL;
+
 			pe->active++;
+			if (!release && price && dec_parse(price, &x) == 0) {
+				cost = dec_add(cost, x);
+				priced++;
+			} else if (!release) {
+				unpriced++;
+			}
+		}
 		if (release) {
 			if (reason == PLAN_REASON_ORPHAN)
 				plan_add_release(pe, &v[i], reason,
@@ -897,7 +911,9 @@ static void plan_env_orphan(struct plan_env *pe, const struct plan_inst *v, size
 	if (pe->nreleases > 1)
 		qsort(pe->releases, pe->nreleases, sizeof(*pe->releases), plan_cmp_release);
 	pe->to_release = (int)pe->nreleases;
-	pe->hourly_cost = xstrdup("0.00");
+	/* What the instances left running cost; unknown when no price was seen. */
+	if (!unpriced || priced)
+		pe->hourly_cost = xstrdup(dec_format(tmp, sizeof(tmp), cost, 2));
 	if (!release && pe->active + pe->failed > 0)
 		plan_warn(pe, "environment '%s' (scope %s) is not in the specs: %d instance%s "
 			  "left running; use --prune to release them", pe->name, pe->scope,
@@ -1033,7 +1049,7 @@ int plan_make(struct plan **out, const struct plan_input *in, struct err *e)
 			;
 		if (env && !strcmp(env->scope, c.inst[i].scope))
 			continue;
-		plan_env_orphan(&p->envs[p->nenvs++], c.inst + i, j - i, p->prune,
+		plan_env_orphan(&p->envs[p->nenvs++], &c, c.inst + i, j - i, p->prune,
 				PLAN_REASON_ORPHAN, p->max_release);
 	}
 	UNUSED(nspec);
@@ -1079,7 +1095,7 @@ int plan_destroy(struct plan **out, const struct plan_observed *observed,
 				;
 			if (strcmp(inst[i].env, p->env_filter[f]))
 				continue;
-			plan_env_orphan(&p->envs[p->nenvs++], inst + i, j - i, true,
+			plan_env_orphan(&p->envs[p->nenvs++], NULL, inst + i, j - i, true,
 					PLAN_REASON_DESTROY, p->max_release);
 			any = true;
 		}

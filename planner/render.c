@@ -155,6 +155,8 @@ int plan_render_text(struct buf *out, const struct plan *p, bool color)
 			buf_printf(out, "  %swarning:%s %s\n", yellow, reset, pe->warnings[k]);
 		if (!pe->orphan && pe->hourly_cost)
 			buf_printf(out, "  estimated cost after the plan: %s/hour\n", pe->hourly_cost);
+		else if (pe->orphan && !pe->nreleases && pe->hourly_cost)
+			buf_printf(out, "  still costing: %s/hour\n", pe->hourly_cost);
 	}
 	if (shown)
 		buf_putc(out, '\n');
@@ -204,7 +206,8 @@ int plan_render_markdown(struct buf *out, const struct plan *p)
 			   pe->name, pe->orphan ? " (orphan)" : "", pe->scope ? pe->scope : "-",
 			   pe->region ? pe->region : "-", pe->desired, pe->active, pe->failed,
 			   pe->leaving, pe->to_launch, pe->to_release, pe->to_replace,
-			   pe->hourly_cost ? pe->hourly_cost : "-", plan_status_name(pe->status));
+			   pe->hourly_cost ? pe->hourly_cost : "-",
+			   pe->orphan && !pe->nreleases ? "orphan" : plan_status_name(pe->status));
 	}
 	if (p->nenvs)
 		buf_putc(out, '\n');
