@@ -562,30 +562,23 @@ static bool tc_finish(struct tc_client *c, struct tc_pending *p, CURLcode rc)
 		retry = false;
 
 	if (c->o.log) {
-		const char *rid = ae.request_id;
+		const char *rid = ae.request_id, *what = "-";
+		char retry_in[48] = "";
 
 		if (!rid && resp) {
 			const cJSON *j = cJSON_GetObjectItemCaseSensitive((cJSON *)resp, "RequestId");
 
 			rid = cJSON_IsString(j) ? j->valuestring : NULL;
 		}
+		if (err_isset(&ae))
+			what = ae.api_code ? ae.api_code
+			       : rc != CURLE_OK ? curl_easy_strerror(rc) : ae.msg;
 		if (retry)
-			tc_log(c, "call %s region=%s attempt=%d status=%ld time=%" PRId64
-				  "ms request_id=%s error=%s retry_in=%" PRId64 "ms",
-			       call->action, region, call->attempts, status, ms, tc_or_dash(rid),
-			       tc_or_dash(ae.api_code ? ae.api_code
-						      : rc != CURLE_OK ? curl_easy_strerror(rc)
-								       : ae.msg),
-			       wait_ms);
-		else
-			tc_log(c, "call %s region=%s attempt=%d status=%ld time=%" PRId64
-				  "ms request_id=%s error=%s",
-			       call->action, region, call->attempts, status, ms, tc_or_dash(rid),
-			       err_isset(&ae) ? tc_or_dash(ae.api_code ? ae.api_code
-								       : rc != CURLE_OK
-									 ? curl_easy_strerror(rc)
-									 : ae.msg)
-					      : "-");
+			snprintf(retry_in, sizeof(retry_in), " retry_in=%" PRId64 "ms", wait_ms);
+		tc_log(c, "call %s region=%s attempt=%d status=%ld time=%" PRId64
+			  "ms request_id=%s error=%s%s",
+		       call->action, region, call->attempts, status, ms, tc_or_dash(rid),
+		       tc_or_dash(what), retry_in);
 	}
 
 	curl_multi_remove_handle(c->multi, p->easy);

@@ -237,7 +237,10 @@ static int tc_get_str(char **dst, const cJSON *obj, const char *key, const char 
 	return 0;
 }
 
-/* An integer given as a JSON number or a string of digits. */
+/*
+ * An integer given as a JSON number or a string: "7", 7, 7.0 and 7e0 are
+ * all 7; 7.5 is an error.
+ */
 static int tc_get_int64(int64_t *dst, const cJSON *obj, const char *key, const char *where,
 			struct err *e)
 {
@@ -245,27 +248,19 @@ static int tc_get_int64(int64_t *dst, const cJSON *obj, const char *key, const c
 	const char *s;
 	char *endp;
 	long long n;
+	double d;
 
 	if (!v || cJSON_IsNull(v))
 		return 0;
-	if (!cJSON_IsNumber(v) && !cJSON_IsString(v))
-		return tc_bad_response(e, "%s: '%s' is not a number", where, key);
-	s = v->valuestring;
+	s = (cJSON_IsNumber(v) || cJSON_IsString(v)) ? v->valuestring : NULL;
 	if (!s || !*s)
 		return tc_bad_response(e, "%s: '%s' is not a number", where, key);
 	errno = 0;
 	n = strtoll(s, &endp, 10);
-	if (errno || endp == s) {
-		/* "4.0" or "4e0": accept exact integers only */
-		double d = strtod(s, &endp);
-
-		if (*endp || d != d || d < -9e15 || d > 9e15 || (double)(long long)d != d)
-			return tc_bad_response(e, "%s: '%s' is not an integer", where, key);
-		n = (long long)d;
-	} else if (*endp) {
-		double d = strtod(s, &endp);
-
-		if (*endp || d < -9e15 || d > 9e15 || (double)(long long)d != d)
+	if (errno || endp == s || *endp) {
+		/* not plain digits: accept an exactly integral number */
+		d = strtod(s, &endp);
+		if (endp == s || *endp || !(d >= -9e15 && d <= 9e15) || (double)(long long)d != d)
 			return tc_bad_response(e, "%s: '%s' is not an integer", where, key);
 		n = (long long)d;
 	}
