@@ -269,6 +269,44 @@ static int tc_get_int64(int64_t *dst, const cJSON *obj, const char *key, const c
 }
 
 /*
+ * More than DEC_SCALE_DIGITS fractional digits (a serializer printing a
+ * double, e.g. 0.10000000000000001) cannot be held by util/decimal: round
+ * half up to DEC_SCALE_DIGITS on the text and drop the trailing zeros
+ * that rounding leaves ("0.1").  Shorter fractions are kept as written.
+ */
+/* s must have room for one more character. */
+static void tc_decimal_round(char *s)
+{
+	char *dot = strchr(s, '.');
+	bool up;
+
+	if (!dot || strlen(dot + 1) <= DEC_SCALE_DIGITS)
+		return;
+	up = dot[1 + DEC_SCALE_DIGITS] >= '5';
+	dot[1 + DEC_SCALE_DIGITS] = '\0';
+	for (char *p = dot + DEC_SCALE_DIGITS; up && p >= s; p--) {
+		if (*p == '.')
+			continue;
+		if (*p == '9') {
+			*p = '0';
+		} else {
+			(*p)++;
+			up = false;
+		}
+	}
+	if (up) {
+		/* 9.999... carried past the first digit */
+		memmove(s + 1, s, strlen(s) + 1);
+		s[0] = '1';
+		dot++;
+	}
+	for (char *p = dot + strlen(dot) - 1; p > dot && *p == '0'; p--)
+		*p = '\0';
+	if (dot[1] == '\0')
+		*dot = '\0';
+}
+
+/*
  * The plain decimal text of a JSON number's source text (or a numeric
  * string): "1e-2" -> "0.01", "012.50" -> "12.50".  NULL when not a
  * non-negative number of sane size.
@@ -335,8 +373,12 @@ static char *tc_decimal_text(const char *s)
 
 		while (o[0] == '0' && o[1] && o[1] != '.')
 			o++;
-		r = xstrdup(o);
+		size_t l = strlen(o);
+
+		r = xmalloc(l + 2); /* room for a carry */
+		memcpy(r, o, l + 1);
 	}
+	tc_decimal_round(r);
 	buf_free(&digits);
 	buf_free(&out);
 	return r;

@@ -326,7 +326,10 @@ int tc_parse_offers(struct tc_offer_list *out, const void *response, struct err 
  *  - Anything else unexpected (not JSON, no Response object, a field of
  *    the wrong type) is ERR_API "unexpected API response: ..." with
  *    ERR_CLASS_NONE and no api_code.
- *  - tc_offer.price is NULL when a row carries no Price.UnitPriceDiscount.
+ *  - tc_offer.price is NULL when a row carries no Price.UnitPriceDiscount;
+ *    otherwise it is a plain non-negative decimal as given, rounded half up
+ *    (on the digits) to DEC_SCALE_DIGITS decimals when it has more, so it
+ *    always passes dec_valid().
  */
 
 /* "2020-09-22T00:00:00Z", "...+08:00" or "YYYY-MM-DD hh:mm:ss" (UTC) as Unix seconds; 0 when unparsable. */

@@ -257,8 +257,8 @@ static void test_offers(void **state)
 	assert_int_equal(l.n, 4); /* the POSTPAID row is skipped */
 	assert_string_equal(l.v[0].zone, "ap-guangzhou-6");
 	assert_string_equal(l.v[0].status, "SELL");
-	/* the source text, not a double's rendering */
-	assert_string_equal(l.v[0].price, "0.10000000000000001");
+	/* from the source text, never a double: more than 9 decimals are rounded */
+	assert_string_equal(l.v[0].price, "0.1");
 	assert_int_equal(l.v[0].cpu, 4);
 	assert_int_equal(l.v[0].memory_gb, 8);
 	assert_string_equal(l.v[1].price, "0.2500");
@@ -268,6 +268,31 @@ static void test_offers(void **state)
 	assert_string_equal(l.v[2].price, "0.005");
 	assert_string_equal(l.v[3].price, "12");
 	tc_offer_list_clear(&l);
+
+	/* decimal text: kept as written up to 9 decimals, rounded half up beyond */
+	{
+		static const char *const t[][2] = {
+			{ "0.10", "0.10" }, { "\"0.10\"", "0.10" }, { "0.123456789", "0.123456789" },
+			{ "0.1234567895", "0.12345679" }, { "0.1234567894", "0.123456789" },
+			{ "9.9999999999", "10" }, { "0.30000000000000004", "0.3" }, { "1E2", "100" },
+			{ "\"100.000000\"", "100.000000" }, { "2.5e-1", "0.25" }, { "0", "0" },
+			{ "0.0000000004", "0" }, { "99.9999999996", "100" },
+		};
+
+		for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
+			char *doc = xasprintf("{\"Response\": {\"InstanceTypeQuotaSet\": [{\"Zone\": \"z\","
+					       " \"InstanceType\": \"t\", \"Price\": {\"UnitPriceDiscount\": %s}}]}}",
+					       t[i][0]);
+
+			assert_int_equal(parse(&r, doc, &e), 0);
+			assert_int_equal(tc_parse_offers(&l, r, &e), 0);
+			if (strcmp(l.v[0].price, t[i][1]))
+				fail_msg("price %s gave %s, want %s", t[i][0], l.v[0].price, t[i][1]);
+			tc_offer_list_clear(&l);
+			cJSON_Delete(r);
+			free(doc);
+		}
+	}
 
 	/* a price that is not a number */
 	assert_int_equal(parse(&r, "{\"Response\": {\"InstanceTypeQuotaSet\": [{\"Zone\": \"z\","
