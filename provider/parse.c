@@ -394,8 +394,11 @@ static int tc_get_decimal(char **dst, const cJSON *obj, const char *key, const c
 	if (!v || cJSON_IsNull(v))
 		return 0;
 	if ((!cJSON_IsNumber(v) && !cJSON_IsString(v)) || !v->valuestring ||
-	    !(*dst = tc_decimal_text(v->valuestring)))
+	    !(*dst = tc_decimal_text(v->valuestring)) || !dec_valid(*dst)) {
+		free(*dst);
+		*dst = NULL;
 		return tc_bad_response(e, "%s: '%s' is not a decimal number", where, key);
+	}
 	return 0;
 }
 

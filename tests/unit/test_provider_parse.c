@@ -294,6 +294,13 @@ static void test_offers(void **state)
 		}
 	}
 
+	/* a price too large for util/decimal */
+	assert_int_equal(parse(&r, "{\"Response\": {\"InstanceTypeQuotaSet\": [{\"Zone\": \"z\","
+				    " \"InstanceType\": \"t\", \"Price\": {\"UnitPriceDiscount\": 1e20}}]}}",
+			       &e), 0);
+	assert_int_equal(tc_parse_offers(&l, r, &e), ERR_API);
+	err_clear(&e);
+	cJSON_Delete(r);
 	/* a price that is not a number */
 	assert_int_equal(parse(&r, "{\"Response\": {\"InstanceTypeQuotaSet\": [{\"Zone\": \"z\","
 				    " \"InstanceType\": \"t\", \"Price\": {\"UnitPriceDiscount\": \"cheap\"}}]}}",
