@@ -187,7 +187,8 @@ static const char *describe(char *buf, size_t size, const struct ynode *n)
 	if (ynode_is_null(n))
 		return "null";
 	if (n->len > 40 || strlen(n->str) != n->len) {
-		int cut = 37;
+		size_t shown = strlen(n->str); /* up to an embedded NUL */
+		int cut = shown < 37 ? (int)shown : 37;
 
 		/* do not cut a UTF-8 sequence in half */
 		while (cut > 0 && ((unsigned char)n->str[cut] & 0xC0) == 0x80)

@@ -1205,6 +1205,14 @@ static void test_nul_in_scalar(void **state)
 	expect_one(f, 13, 17, "spec.instanceName", "a NUL character");
 }
 
+static void test_nul_in_root_scalar(void **state)
+{
+	struct fx *f = *state;
+
+	load(f, "\"a\\0n\"\n");
+	expect_one(f, 1, 1, NULL, "got 'a...'");
+}
+
 static void test_empty_file(void **state)
 {
 	struct fx *f = *state;
@@ -1329,6 +1337,7 @@ int main(void)
 	    T(test_non_utf8),
 	    T(test_utf16),
 	    T(test_nul_in_scalar),
+	    T(test_nul_in_root_scalar),
 	    T(test_empty_file),
 	    T(test_syntax_error),
 	    T(test_syntax_error_keeps_earlier_docs),
