@@ -47,6 +47,7 @@ struct tc_client {
 	struct tc_cred cred;
 	char *url;  /* scheme://authority/ */
 	char *host; /* the Host header (and signed host) */
+	bool loopback; /* the endpoint is on this machine: never via a proxy */
 	struct tc_client_opts o;
 	CURLM *multi;
 	struct tc_bucket buckets[TC_BUCKET_N];
@@ -99,7 +100,8 @@ static bool tc_is_loopback(const char *host)
 }
 
 /* Split and check an endpoint URL into url ("scheme://authority/") and host. */
-static int tc_endpoint(char **url, char **host, const char *endpoint, struct err *e)
+static int tc_endpoint(char **url, char **host, bool *loopback, const char *endpoint,
+		       struct err *e)
 {
 	const char *auth, *end;
 	char *authority = NULL, *hostname = NULL;
@@ -159,6 +161,7 @@ static int tc_endpoint(char **url, char **host, const char *endpoint, struct err
 				endpoint);
 		goto done;
 	}
+	*loopback = tc_is_loopback(hostname);
 	*url = xasprintf("%s://%s/", https ? "https" : "http", authority);
 	*host = authority;
 	authority = NULL;
@@ -222,7 +225,7 @@ int tc_client_new(struct tc_client **out, const struct tc_cred *cred,
 	endpoint = opts->endpoint && *opts->endpoint ? opts->endpoint : getenv("SPOTENV_ENDPOINT");
 	if (!endpoint || !*endpoint)
 		endpoint = TC_DEFAULT_ENDPOINT;
-	if ((error = tc_endpoint(&c->url, &c->host, endpoint, e)) < 0) {
+	if ((error = tc_endpoint(&c->url, &c->host, &c->loopback, endpoint, e)) < 0) {
 		tc_client_free(c);
 		return error;
 	}
@@ -426,6 +429,9 @@ static int tc_start(struct tc_client *c, CURLM *multi, struct tc_pending *p, str
 	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(easy, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	if (c->loopback)
+		curl_easy_setopt(easy, CURLOPT_NOPROXY, "*");
 	curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, p->errbuf);
 	curl_easy_setopt(easy, CURLOPT_PRIVATE, p);
