@@ -92,19 +92,55 @@ static char *tc_describe_body(const struct tc_filter *filters, size_t nfilters,
 	return s;
 }
 
+/* A set of instance ids (borrowed strings), open addressing. */
+struct tc_idset {
+	const char **slot;
+	size_t cap, n;
+};
+
+static uint64_t tc_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+/* Add id; false when it was there already. */
+static bool tc_idset_add(struct tc_idset *set, const char *id)
+{
+	size_t i;
+
+	if ((set->n + 1) * 2 > set->cap) {
+		struct tc_idset bigger = { NULL, set->cap ? set->cap * 2 : 256, 0 };
+
+		bigger.slot = xcalloc(bigger.cap, sizeof(*bigger.slot));
+		for (size_t k = 0; k < set->cap; k++)
+			if (set->slot[k])
+				tc_idset_add(&bigger, set->slot[k]);
+		free(set->slot);
+		*set = bigger;
+	}
+	for (i = tc_hash(id) & (set->cap - 1); set->slot[i]; i = (i + 1) & (set->cap - 1))
+		if (!strcmp(set->slot[i], id))
+			return false;
+	set->slot[i] = id;
+	set->n++;
+	return true;
+}
+
 /* Append the instances of a response to out, skipping ids already seen. */
-static int tc_take_instances(struct tc_instance_list *out, size_t first, int64_t *total,
-			     const void *response, const char *region, struct err *e)
+static int tc_take_instances(struct tc_instance_list *out, struct tc_idset *seen,
+			     int64_t *total, const void *response, const char *region,
+			     struct err *e)
 {
 	struct tc_instance_list page = { NULL, 0, 0 };
 	int error = tc_parse_instances(&page, total, response, region, e);
 
 	for (size_t i = 0; !error && i < page.n; i++) {
-		bool dup = false;
-
-		for (size_t k = first; k < out->n && !dup; k++)
-			dup = !strcmp(out->v[k].id, page.v[i].id);
-		if (dup) {
+		/* the set borrows the id, which moves into out (heap string) */
+		if (!tc_idset_add(seen, page.v[i].id)) {
 			tc_instance_clear(&page.v[i]);
 			continue;
 		}
@@ -122,6 +158,7 @@ int tc_describe_instances(struct tc_client *c, const char *region,
 			  struct tc_instance_list *out, struct err *e)
 {
 	size_t first = out->n;
+	struct tc_idset seen = { NULL, 0, 0 };
 	struct tc_call *calls = NULL;
 	size_t ncalls = 0;
 	int64_t total = 0, next;
@@ -156,7 +193,7 @@ int tc_describe_instances(struct tc_client *c, const char *region,
 			goto done;
 		}
 		for (size_t i = 0; i < ncalls && !error; i++)
-			error = tc_take_instances(out, first, NULL, calls[i].response, region, e);
+			error = tc_take_instances(out, &seen, NULL, calls[i].response, region, e);
 		goto done;
 	}
 
@@ -170,12 +207,12 @@ int tc_describe_instances(struct tc_client *c, const char *region,
 		error = tc_first_failure(calls, 1, e);
 		goto done;
 	}
-	if ((error = tc_take_instances(out, first, &total, calls[0].response, region, e)) < 0)
+	if ((error = tc_take_instances(out, &seen, &total, calls[0].response, region, e)) < 0)
 		goto done;
 	next = TC_MAX_PAGE;
 	while (next < total) {
 		size_t npages;
-		int64_t seen = total;
+		int64_t grown = total;
 
 		if (total / TC_MAX_PAGE > TC_MAX_PAGES) {
 			error = err_set(e, ERR_API, "unexpected API response: 'TotalCount' %" PRId64
@@ -200,12 +237,12 @@ int tc_describe_instances(struct tc_client *c, const char *region,
 		for (size_t i = 0; i < npages; i++) {
 			int64_t t = 0;
 
-			if ((error = tc_take_instances(out, first, &t, calls[i].response, region, e)) < 0)
+			if ((error = tc_take_instances(out, &seen, &t, calls[i].response, region, e)) < 0)
 				goto done;
-			if (t > seen)
-				seen = t; /* more appeared meanwhile: fetch those too */
+			if (t > grown)
+				grown = t; /* more appeared meanwhile: fetch those too */
 		}
-		total = seen;
+		total = grown;
 	}
 done:
 	if (error) {
@@ -213,6 +250,7 @@ done:
 			tc_instance_clear(&out->v[--out->n]);
 	}
 	tc_calls_clear(calls, ncalls);
+	free(seen.slot);
 	return error;
 }
 
