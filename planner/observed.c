@@ -131,7 +131,8 @@ int plan_observed_to_json(struct buf *out, const struct plan_observed *obs)
 	plan_json_str(root, "observed_at", obs->observed_at);
 
 	regions = xcalloc(obs->nregions + 1, sizeof(*regions));
-	memcpy(regions, obs->regions, obs->nregions * sizeof(*regions));
+	if (obs->nregions)
+		memcpy(regions, obs->regions, obs->nregions * sizeof(*regions));
 	qsort(regions, obs->nregions, sizeof(*regions), plan_cmp_str_ptr);
 	arr = cJSON_AddArrayToObject(root, "regions");
 	for (size_t i = 0; i < obs->nregions; i++)
@@ -204,13 +205,13 @@ static int plan_read_instance(struct tc_instance *in, const cJSON *o, size_t idx
 {
 	static const char *const required[] = { "id", "region", "zone", "type", "state" };
 	const cJSON *tags, *t, *cu;
-	char *const *fields[] = { &in->id, &in->region, &in->zone, &in->type, &in->state };
+	char **fields[] = { &in->id, &in->region, &in->zone, &in->type, &in->state };
 	int error = 0;
 
 	if (!cJSON_IsObject(o))
 		return err_set(e, ERR_INVALID, "instances[%zu]: expected an object", idx);
 	for (size_t i = 0; i < ARRAY_SIZE(required); i++) {
-		error = plan_json_get_str((char **)fields[i], o, required[i], true, e);
+		error = plan_json_get_str(fields[i], o, required[i], true, e);
 		if (error) {
 			err_clear(e);
 			return err_set(e, ERR_INVALID, "instances[%zu].%s: expected a string",
@@ -228,10 +229,11 @@ static int plan_read_instance(struct tc_instance *in, const cJSON *o, size_t idx
 		return err_set(e, ERR_INVALID, "instances[%zu]: a field has the wrong type", idx);
 	}
 	cu = cJSON_GetObjectItemCaseSensitive(o, "created_unix");
-	if (cJSON_IsNumber(cu))
+	if (cJSON_IsNumber(cu) && cu->valuedouble >= -1e15 && cu->valuedouble <= 1e15)
 		in->created_unix = (int64_t)cu->valuedouble;
 	else if (cu && !cJSON_IsNull(cu))
-		return err_set(e, ERR_INVALID, "instances[%zu].created_unix: expected a number", idx);
+		return err_set(e, ERR_INVALID, "instances[%zu].created_unix: expected seconds "
+			       "since the epoch", idx);
 	else
 		in->created_unix = plan_parse_time(in->created);
 

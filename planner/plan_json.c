@@ -237,8 +237,9 @@ static int plan_rd_int(struct plan_reader *rd, const cJSON *o, const char *key, 
 
 	if (rd->error)
 		return 0;
-	if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int)v->valuedouble ||
-	    v->valuedouble < min || v->valuedouble > max) {
+	/* range first: converting an out-of-range double to int is undefined */
+	if (!cJSON_IsNumber(v) || !(v->valuedouble >= min && v->valuedouble <= max) ||
+	    v->valuedouble != (double)(int)v->valuedouble) {
 		plan_rd_fail(rd, key, v ? "expected an integer in range" : "missing");
 		return 0;
 	}
@@ -482,7 +483,8 @@ static void plan_rd_env(struct plan_reader *rd, struct plan_env *pe, const cJSON
 	x = plan_rd_array(rd, o, "fallback");
 	pe->fallback = xcalloc((size_t)cJSON_GetArraySize(x) + 1, sizeof(int));
 	for (const cJSON *it = x ? x->child : NULL; it && !rd->error; it = it->next) {
-		if (!cJSON_IsNumber(it) || it->valueint < 0 || (size_t)it->valueint >= pe->npools)
+		if (!cJSON_IsNumber(it) || it->valueint < 0 || (size_t)it->valueint >= pe->npools ||
+		    it->valuedouble != (double)it->valueint)
 			plan_rd_fail(rd, "fallback", "expected pool indices");
 		else
 			pe->fallback[pe->nfallback++] = it->valueint;

@@ -1,0 +1,105 @@
+/*
+ * fuzz_planner_documents.c - plan documents and observed snapshots on
+ * arbitrary bytes.
+ *
+ * Every input is tried as a plan file and as a snapshot.  Whatever parses
+ * must write back, parse again and write the same bytes (the documents are
+ * a fixed point after one round), and must render; a snapshot is also
+ * planned against a fixed pair of environments.  Nothing may crash, leak
+ * or read out of bounds.
+ */
+#include "../../util/setup.h"
+#include "../../planner/plan.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static const char spec_text[] =
+	"apiVersion: spotenv/v1\nkind: SpotEnvironmentList\nitems:\n"
+	"  - metadata: {name: web}\n"
+	"    spec: {region: ap-guangzhou, capacity: 3, maxPrice: \"0.50\", image: img-aaaaaaaa,\n"
+	"           allocation: spread, limits: {maxReleasePerApply: 5, maxHourlyCost: \"1\"},\n"
+	"           pools: [{zone: ap-guangzhou-3, instanceType: S5.MEDIUM4},\n"
+	"                   {zone: ap-guangzhou-4, instanceType: S5.MEDIUM4}]}\n"
+	"  - metadata: {name: batch, scope: data}\n"
+	"    spec: {region: ap-shanghai, capacity: 2, maxPrice: \"0.30\", image: img-aaaaaaaa,\n"
+	"           allocation: lowest-price,\n"
+	"           pools: [{zone: ap-shanghai-2, instanceType: S5.MEDIUM4}]}\n";
+
+static struct spec_set specs = SPEC_SET_INIT;
+
+static void fuzz_plan(const char *body, size_t size)
+{
+	struct plan *p = NULL, *q = NULL;
+	struct buf a = BUF_INIT, b = BUF_INIT;
+	struct err e = ERR_INIT;
+
+	if (plan_from_json(&p, body, size, &e) == 0) {
+		plan_to_json(&a, p);
+		if (plan_from_json(&q, a.ptr, a.len, &e) != 0)
+			abort(); /* what we wrote must read back */
+		plan_to_json(&b, q);
+		if (a.len != b.len || memcmp(a.ptr, b.ptr, a.len))
+			abort();
+		buf_reset(&a);
+		plan_render_text(&a, p, true);
+		plan_render_markdown(&a, p);
+		plan_basis_diff(p, q, &a);
+	}
+	err_clear(&e);
+	plan_free(p);
+	plan_free(q);
+	buf_free(&a);
+	buf_free(&b);
+}
+
+static void fuzz_observed(const char *body, size_t size)
+{
+	struct plan_observed o = PLAN_OBSERVED_INIT, o2 = PLAN_OBSERVED_INIT;
+	struct buf a = BUF_INIT, b = BUF_INIT;
+	struct err e = ERR_INIT;
+	struct plan *p = NULL;
+	struct plan_input in = { .specs = &specs, .max_release = -1 };
+
+	if (plan_observed_from_json(&o, body, size, &e) == 0) {
+		plan_observed_to_json(&a, &o);
+		if (plan_observed_from_json(&o2, a.ptr, a.len, &e) != 0)
+			abort();
+		plan_observed_to_json(&b, &o2);
+		if (a.len != b.len || memcmp(a.ptr, b.ptr, a.len))
+			abort();
+		in.observed = &o;
+		in.prune = size & 1;
+		if (plan_make(&p, &in, &e) != 0)
+			abort(); /* any snapshot plans against valid specs */
+		buf_reset(&a);
+		plan_to_json(&a, p);
+		plan_render_text(&a, p, false);
+		plan_basis_check(p, &o2, &a);
+	}
+	err_clear(&e);
+	plan_free(p);
+	plan_observed_clear(&o);
+	plan_observed_clear(&o2);
+	buf_free(&a);
+	buf_free(&b);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	/* the input need not be NUL-terminated: copy into an exact-size buffer */
+	char *body = xmalloc(size ? size : 1);
+
+	if (!specs.nenvs) {
+		struct errlist errs = ERRLIST_INIT;
+
+		if (spec_load_buffer(&specs, "fuzz.yaml", spec_text, strlen(spec_text), &errs))
+			abort();
+		errlist_clear(&errs);
+	}
+	if (size)
+		memcpy(body, data, size);
+	fuzz_plan(body, size);
+	fuzz_observed(body, size);
+	free(body);
+	return 0;
+}
