@@ -383,7 +383,7 @@ int tc_verify(const char *method, const char *query, const struct tc_header *hea
 	struct tc_auth_parts a;
 	const char *auth, *ts_text, *secret;
 	char *copy = NULL, date[11];
-	size_t nsigned = 0;
+	size_t nsigned = 0, copy_len = 0;
 	int64_t ts;
 	int error = 0;
 
@@ -400,6 +400,7 @@ int tc_verify(const char *method, const char *query, const struct tc_header *hea
 		return tc_auth_fail(e, ERR_AUTH, "AuthFailure.InvalidAuthorization",
 				    "'X-TC-Timestamp' is not a Unix timestamp");
 
+	copy_len = strlen(auth);
 	copy = xstrdup(auth);
 	if (!tc_parse_auth(&a, copy)) {
 		error = tc_auth_fail(e, ERR_AUTH, "AuthFailure.InvalidAuthorization",
@@ -484,7 +485,10 @@ int tc_verify(const char *method, const char *query, const struct tc_header *hea
 
 done:
 	tc_sign_output_clear(&out);
-	if (copy)
-		secure_free_str(copy);
+	if (copy) {
+		/* parsing put NULs into the copy: wipe all of it */
+		secure_wipe(copy, copy_len);
+		free(copy);
+	}
 	return error;
 }
