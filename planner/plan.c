@@ -701,7 +701,6 @@ static void plan_env_make(struct plan_env *pe, const struct spec_env *env,
 {
 	struct plan_poolwork *w = NULL;
 	const struct plan_inst **drifted_all = NULL, **drifted;
-	int *where = NULL; /* pool per instance, -1 none */
 	bool *released = NULL, short_ = false;
 	size_t ndrifted = 0;
 	int active = 0, shortage, batch, repl, unplaced, excess;
@@ -723,7 +722,6 @@ static void plan_env_make(struct plan_env *pe, const struct spec_env *env,
 	for (size_t p = 0; p < pe->npools; p++)
 		w[p].inst = xcalloc(n + 1, sizeof(*w[p].inst));
 	drifted = drifted_all = xcalloc(n + 1, sizeof(*drifted));
-	where = xcalloc(n + 1, sizeof(*where));
 	released = xcalloc(n + 1, sizeof(*released));
 
 	/* Classify. */
@@ -733,7 +731,6 @@ static void plan_env_make(struct plan_env *pe, const struct spec_env *env,
 		enum plan_class cls = plan_classify(in->state, &unusual);
 		int p;
 
-		where[i] = -1;
 		if (cls == PLAN_CLASS_LEAVING) {
 			pe->leaving++;
 			continue;
@@ -751,7 +748,6 @@ static void plan_env_make(struct plan_env *pe, const struct spec_env *env,
 				  in->id, in->state ? in->state : "");
 		}
 		p = plan_pool_of(pe, in);
-		where[i] = p;
 		/* A missing template tag cannot be judged; it is not replaced. */
 		if (p < 0 || (v[i].tmpl && strcmp(v[i].tmpl, pe->pools[p].template))) {
 			drifted[ndrifted++] = &v[i];
@@ -859,7 +855,6 @@ static void plan_env_make(struct plan_env *pe, const struct spec_env *env,
 		free(w[p].inst);
 	free(w);
 	free(drifted_all);
-	free(where);
 	free(released);
 }
 
@@ -966,7 +961,7 @@ int plan_make(struct plan **out, const struct plan_input *in, struct err *e)
 	struct plan_ctx c = { 0 };
 	struct plan *p = NULL;
 	const char **scopes = NULL;
-	size_t i, j, nspec = 0;
+	size_t i, j;
 	char *seed = NULL;
 	int error = 0;
 
@@ -1038,7 +1033,6 @@ int plan_make(struct plan **out, const struct plan_input *in, struct err *e)
 			       !strcmp(c.inst[end].scope, key.scope); end++)
 			;
 		plan_env_make(&p->envs[p->nenvs++], env, &c, c.inst + lo, end - lo, seed);
-		nspec++;
 	}
 	/* Orphans: runs of instances whose (env, scope) is not a spec env. */
 	for (i = 0; i < c.ninst; i = j) {
@@ -1052,7 +1046,6 @@ int plan_make(struct plan **out, const struct plan_input *in, struct err *e)
 		plan_env_orphan(&p->envs[p->nenvs++], &c, c.inst + i, j - i, p->prune,
 				PLAN_REASON_ORPHAN, p->max_release);
 	}
-	UNUSED(nspec);
 
 done:
 	free(seed);
