@@ -48,7 +48,44 @@ struct apply_cli {
 	int drawn;            /* lines drawn last time (tty) */
 	int64_t last_line_ms; /* plain mode */
 	const char *last_phase;
+	/* launched and released per environment over every round */
+	struct apply_total {
+		char *env;
+		int launched, released;
+	} *totals;
+	size_t ntotals, totals_alloc;
 };
+
+static struct apply_total *total_for(struct apply_cli *a, const char *env)
+{
+	for (size_t i = 0; i < a->ntotals; i++)
+		if (!strcmp(a->totals[i].env, env))
+			return &a->totals[i];
+	ALLOC_GROW(a->totals, a->ntotals + 1, a->totals_alloc);
+	a->totals[a->ntotals].env = xstrdup(env);
+	a->totals[a->ntotals].launched = 0;
+	a->totals[a->ntotals].released = 0;
+	return &a->totals[a->ntotals++];
+}
+
+static void add_totals(struct apply_cli *a, const struct apply_result *r)
+{
+	for (size_t i = 0; i < r->nenvs; i++) {
+		struct apply_total *t = total_for(a, r->envs[i].env);
+
+		t->launched += r->envs[i].launched;
+		t->released += r->envs[i].released;
+	}
+}
+
+static void totals_free(struct apply_cli *a)
+{
+	for (size_t i = 0; i < a->ntotals; i++)
+		free(a->totals[i].env);
+	free(a->totals);
+	a->totals = NULL;
+	a->ntotals = a->totals_alloc = 0;
+}
 
 /* ------------------------------------------------------------------ */
 /* Progress on stderr */
@@ -143,7 +180,7 @@ static long long previous_success(const char *path)
 	return v;
 }
 
-static int write_metrics(const struct apply_cli *a, const struct plan *p,
+static int write_metrics(struct apply_cli *a, const struct plan *p,
 			 const struct apply_result *r, int64_t duration_ms, bool success)
 {
 	struct buf b = BUF_INIT;
@@ -182,8 +219,8 @@ static int write_metrics(const struct apply_cli *a, const struct plan *p,
 					v = 0;
 				break;
 			}
-			case 2: v = er->launched; break;
-			case 3: v = er->released; break;
+			case 2: v = total_for(a, er->env)->launched; break;
+			case 3: v = total_for(a, er->env)->released; break;
 			case 4: v = er->launch_failed; break;
 			case 5: v = er->converged; break;
 			}
@@ -212,6 +249,13 @@ static void report_result(const struct apply_cli *a, const struct plan *p,
 			  const struct apply_result *r)
 {
 	size_t nenvs = r->nenvs;
+	int launched = 0, released = 0;
+
+	/* every round of --until-converged counts */
+	for (size_t i = 0; i < a->ntotals; i++) {
+		launched += a->totals[i].launched;
+		released += a->totals[i].released;
+	}
 
 	for (size_t i = 0; i < r->nenvs; i++) {
 		const struct apply_env_result *er = &r->envs[i];
@@ -227,12 +271,10 @@ static void report_result(const struct apply_cli *a, const struct plan *p,
 	UNUSED(p);
 	if ((size_t)r->converged == nenvs)
 		printf("%s complete: %d launched, %d released. %d/%zu environments converged.\n",
-		       a->destroy ? "Destroy" : "Apply", r->launched, r->released, r->converged,
-		       nenvs);
+		       a->destroy ? "Destroy" : "Apply", launched, released, r->converged, nenvs);
 	else
 		printf("%s finished: %d launched, %d released. %d/%zu environments converged.\n",
-		       a->destroy ? "Destroy" : "Apply", r->launched, r->released, r->converged,
-		       nenvs);
+		       a->destroy ? "Destroy" : "Apply", launched, released, r->converged, nenvs);
 }
 
 /* Only capacity shortness (and failed launches) is worth another round. */
@@ -240,6 +282,15 @@ static bool retryable(const struct apply_result *r)
 {
 	for (size_t i = 0; i < r->nenvs; i++)
 		if (!r->envs[i].converged && r->envs[i].error)
+			return false;
+	return true;
+}
+
+/* Every environment left is only waiting for the next step of a rollout. */
+static bool rollout_only(const struct apply_result *r)
+{
+	for (size_t i = 0; i < r->nenvs; i++)
+		if (!r->envs[i].converged && (r->envs[i].short_by || !r->envs[i].drift_left))
 			return false;
 	return true;
 }
@@ -312,7 +363,7 @@ static int apply_main(struct apply_cli *a, struct cmd_strlist *args)
 	const char *verb = a->destroy ? "destroy" : "apply";
 	int64_t start = time_now_ms(), deadline = 0, backoff = 2000;
 	bool plan_file = false, have_result = false;
-	int ret = 0, round = 0;
+	int ret = 0, round = 0, error;
 
 	memset(&res, 0, sizeof(res));
 	a->tty = isatty(STDERR_FILENO) == 1 && !getenv("NO_COLOR") && !a->c.no_color;
@@ -448,11 +499,23 @@ static int apply_main(struct apply_cli *a, struct cmd_strlist *args)
 
 		apply_result_clear(&res);
 		have_result = true;
-		if (run_plan(a, client, p, &res, &ret) < 0)
+		error = run_plan(a, client, p, &res, &ret);
+		add_totals(a, &res);
+		if (error < 0)
 			goto done;
 
 		if ((size_t)res.converged == res.nenvs || !a->until_ms || plan_file ||
-		    !retryable(&res) || time_now_ms() + backoff > deadline)
+		    !retryable(&res))
+			break;
+		if (rollout_only(&res)) {
+			/* the next replacements can start at once */
+			if (time_now_ms() > deadline)
+				break;
+			if (!a->c.quiet)
+				cmd_notef("replacing the next drifted instances");
+			continue;
+		}
+		if (time_now_ms() + backoff > deadline)
 			break;
 		if (!a->c.quiet)
 			cmd_notef("%zu of %zu environments short; trying again in %llds",
@@ -475,6 +538,7 @@ done:
 	}
 	cmd_lock_release(&lock);
 	apply_result_clear(&res);
+	totals_free(a);
 	plan_free(p);
 	plan_free(saved);
 	plan_observed_clear(&obs);

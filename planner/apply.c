@@ -309,6 +309,7 @@ struct run {
 	struct apply_result *res;
 	struct apply_progress_env *prog;
 	bool *stopped;         /* per env: a non-capacity error stopped it */
+	bool **gone;           /* per env, per release: terminated by this run */
 	int **tried;           /* per env: pools already tried (by index) */
 	size_t *ntried;
 	struct launched *l;
@@ -411,8 +412,8 @@ static int terminate_region(struct run *run, const char *region, const char **id
 
 /*
  * Release the listed instances of the plan whose reason matches want
- * (bitmask of 1 << reason), at most limit[env] per environment (-1 = no
- * limit; NULL = none).
+ * (bitmask of 1 << reason) and that this run has not released yet, at
+ * most limit[env] per environment (-1 = no limit; NULL = none).
  */
 static int release_phase(struct run *run, unsigned want, const int *limit, struct err *e)
 {
@@ -428,8 +429,8 @@ static int release_phase(struct run *run, unsigned want, const int *limit, struc
 
 	for (size_t r = 0; r < nregions && !error; r++) {
 		const char **ids = NULL;
-		size_t *owner = NULL;
-		size_t n = 0, alloc = 0, oalloc = 0, done = 0;
+		size_t *owner = NULL, *which = NULL;
+		size_t n = 0, alloc = 0, oalloc = 0, walloc = 0, done = 0;
 
 		for (size_t i = 0; i < p->nenvs; i++) {
 			const struct plan_env *env = &p->envs[i];
@@ -440,20 +441,24 @@ static int release_phase(struct run *run, unsigned want, const int *limit, struc
 			for (size_t j = 0; j < env->nreleases; j++) {
 				const struct plan_release *rel = &env->releases[j];
 
-				if (!(want & (1u << rel->reason)) || strcmp(rel->region, regions[r]))
+				if (!(want & (1u << rel->reason)) || strcmp(rel->region, regions[r]) ||
+				    run->gone[i][j])
 					continue;
 				if (limit && limit[i] >= 0 && taken >= limit[i])
 					continue;
 				taken++;
 				ALLOC_GROW(ids, n + 1, alloc);
 				ALLOC_GROW(owner, n + 1, oalloc);
+				ALLOC_GROW(which, n + 1, walloc);
 				ids[n] = rel->id;
+				which[n] = j;
 				owner[n++] = i;
 			}
 		}
 		error = terminate_region(run, regions[r], ids, n, &done, e);
 		if (!error) {
 			for (size_t k = 0; k < n; k++) {
+				run->gone[owner[k]][which[k]] = true;
 				run->res->envs[owner[k]].released++;
 				run->prog[owner[k]].released++;
 			}
@@ -461,6 +466,7 @@ static int release_phase(struct run *run, unsigned want, const int *limit, struc
 		}
 		free(ids);
 		free(owner);
+		free(which);
 	}
 	strlist_free(regions, nregions);
 	return error;
@@ -821,6 +827,7 @@ int apply_run(struct apply_result *res, struct tc_client *c, const struct plan *
 	run.stopped = xcalloc(p->nenvs ? p->nenvs : 1, sizeof(*run.stopped));
 	run.tried = xcalloc(p->nenvs ? p->nenvs : 1, sizeof(*run.tried));
 	run.ntried = xcalloc(p->nenvs ? p->nenvs : 1, sizeof(*run.ntried));
+	run.gone = xcalloc(p->nenvs ? p->nenvs : 1, sizeof(*run.gone));
 	drift_limit = xcalloc(p->nenvs ? p->nenvs : 1, sizeof(*drift_limit));
 
 	for (size_t i = 0; i < p->nenvs; i++) {
@@ -828,6 +835,8 @@ int apply_run(struct apply_result *res, struct tc_client *c, const struct plan *
 		res->envs[i].desired = p->envs[i].desired;
 		run.prog[i].env = p->envs[i].name;
 		run.prog[i].desired = p->envs[i].desired;
+		run.gone[i] = xcalloc(p->envs[i].nreleases ? p->envs[i].nreleases : 1,
+				      sizeof(*run.gone[i]));
 		if (p->envs[i].status == PLAN_STATUS_ERROR) {
 			/* the plan said no: never act on an environment in error */
 			run.stopped[i] = true;
@@ -842,13 +851,25 @@ int apply_run(struct apply_result *res, struct tc_client *c, const struct plan *
 	error = release_phase(&run, (1u << PLAN_REASON_FAILED) | (1u << PLAN_REASON_ORPHAN) |
 					    (1u << PLAN_REASON_DESTROY),
 			      NULL, e);
+	/*
+	 * ... and up to maxUnavailable drifted instances: the replacements
+	 * launched next then add at most maxSurge above capacity (the plan
+	 * replaces maxSurge + maxUnavailable at a time).
+	 */
+	for (size_t i = 0; i < p->nenvs; i++)
+		drift_limit[i] = p->envs[i].max_unavailable;
+	if (!error)
+		error = release_phase(&run, 1u << PLAN_REASON_DRIFT, drift_limit, e);
 	/* 2. launches, with fallback across pools */
 	if (!error)
 		error = launch_phase(&run, e);
 	/* 3. wait for RUNNING and for tags */
 	if (!error && wait && run.nl)
 		error = wait_phase(&run, e);
-	/* 4. drifted (as far as replacements run) and excess instances */
+	/*
+	 * 4. the other drifted instances, one for each replacement running,
+	 * then excess instances
+	 */
 	if (!error) {
 		for (size_t i = 0; i < p->nenvs; i++) {
 			int running_repl = 0;
@@ -857,7 +878,7 @@ int apply_run(struct apply_result *res, struct tc_client *c, const struct plan *
 				if (run.l[k].env == i && run.l[k].replace &&
 				    (!wait ? false : !strcmp(run.l[k].state, "RUNNING")))
 					running_repl++;
-			drift_limit[i] = running_repl + p->envs[i].max_unavailable;
+			drift_limit[i] = running_repl;
 		}
 		error = release_phase(&run, 1u << PLAN_REASON_DRIFT, drift_limit, e);
 	}
@@ -868,7 +889,7 @@ int apply_run(struct apply_result *res, struct tc_client *c, const struct plan *
 	for (size_t i = 0; i < p->nenvs; i++) {
 		struct apply_env_result *er = &res->envs[i];
 		const struct plan_env *env = &p->envs[i];
-		int planned_drift = 0, released_drift = 0;
+		int planned_drift = 0, released_drift = 0, excess = 0;
 
 		er->running = run.prog[i].running;
 		er->launch_failed = run.prog[i].failed;
@@ -886,10 +907,23 @@ int apply_run(struct apply_result *res, struct tc_client *c, const struct plan *
 					   pending, pending == 1 ? "" : "s");
 			}
 		}
-		for (size_t k = 0; k < env->nreleases; k++)
-			if (env->releases[k].reason == PLAN_REASON_DRIFT)
+		for (size_t k = 0; k < env->nreleases; k++) {
+			if (env->releases[k].reason == PLAN_REASON_DRIFT) {
 				planned_drift++;
-		released_drift = planned_drift < drift_limit[i] ? planned_drift : drift_limit[i];
+				released_drift += run.gone[i][k];
+			}
+			if (env->releases[k].reason == PLAN_REASON_EXCESS)
+				excess++;
+		}
+		/*
+		 * Drifted instances the plan leaves for later applies (excess
+		 * releases take drifted instances first): the environment is
+		 * not at its desired shape yet.
+		 */
+		if (!p->destroy && !env->orphan && env->status != PLAN_STATUS_ERROR)
+			er->drift_left = env->drifted - planned_drift - excess;
+		if (er->drift_left < 0)
+			er->drift_left = 0;
 		if (env->status == PLAN_STATUS_SHORT && !er->short_by) {
 			er->short_by = env->desired - env->active - env->to_launch;
 			if (er->short_by <= 0)
@@ -899,11 +933,16 @@ int apply_run(struct apply_result *res, struct tc_client *c, const struct plan *
 				env_reason(er, "%s", env->warnings[k]);
 		}
 		er->converged = !error && !er->error && !run.stopped[i] && er->short_by == 0 &&
-				released_drift >= planned_drift;
+				released_drift >= planned_drift && !er->drift_left;
 		if (planned_drift > released_drift && !er->error)
 			env_reason(er, "%d drifted instance%s kept until replacements run",
 				   planned_drift - released_drift,
 				   planned_drift - released_drift == 1 ? "" : "s");
+		if (er->drift_left && !er->error)
+			env_reason(er, "%d drifted instance%s left for later applies "
+				       "(maxSurge %d + maxUnavailable %d at a time)",
+				   er->drift_left, er->drift_left == 1 ? "" : "s", env->max_surge,
+				   env->max_unavailable);
 		if (er->converged)
 			res->converged++;
 	}
@@ -914,9 +953,12 @@ int apply_run(struct apply_result *res, struct tc_client *c, const struct plan *
 		free(run.l[i].state);
 	}
 	free(run.l);
-	for (size_t i = 0; i < p->nenvs; i++)
+	for (size_t i = 0; i < p->nenvs; i++) {
 		free(run.tried[i]);
+		free(run.gone[i]);
+	}
 	free(run.tried);
+	free(run.gone);
 	free(run.ntried);
 	free(run.prog);
 	free(run.stopped);

@@ -99,6 +99,7 @@ struct apply_env_result {
 	char **reasons;
 	size_t nreasons, reasons_alloc;
 	bool capacity_short; /* short only because of capacity (retryable) */
+	int drift_left;      /* drifted instances the plan left for later applies */
 };
 
 struct apply_result {

@@ -30,8 +30,8 @@ setup() {
 	[ "${lines[-1]}" = "Plan: 7 to launch, 0 to release, 0 to replace." ]
 	[ -z "$stderr" ]
 	# plan changes nothing
-	[ "$(stat requests.RunInstances)" -eq 0 ]
-	[ "$(stat requests.TerminateInstances)" -eq 0 ]
+	[ "$(sim_stat requests.RunInstances)" -eq 0 ]
+	[ "$(sim_stat requests.TerminateInstances)" -eq 0 ]
 	[ "$(live_count)" -eq 0 ]
 }
 
@@ -209,7 +209,7 @@ setup() {
 	run --separate-stderr "$SPOTENV" show "$FX/web.yaml" --format yaml
 	[ "$status" -eq 64 ]
 	# nothing reached the API
-	[ "$(stat totalRequests)" -eq 0 ]
+	[ "$(sim_stat totalRequests)" -eq 0 ]
 }
 
 @test "plan: other errors exit 1 with a clear message" {

@@ -45,12 +45,12 @@ print(json.dumps(d, indent=1, sort_keys=True))
 	[ "$(json_get format_version <"$BATS_TEST_TMPDIR/snap.json")" = "1" ]
 
 	"$SPOTENV" plan "$spec" --format json >"$BATS_TEST_TMPDIR/live.json"
-	before=$(stat totalRequests)
+	before=$(sim_stat totalRequests)
 	# offline: no endpoint, no credentials
 	env -u TENCENTCLOUD_SECRET_ID -u TENCENTCLOUD_SECRET_KEY SPOTENV_ENDPOINT=http://127.0.0.1:1 \
 		"$SPOTENV" plan "$spec" --format json --observed "$BATS_TEST_TMPDIR/snap.json" \
 		>"$BATS_TEST_TMPDIR/offline.json"
-	[ "$(stat totalRequests)" -eq "$before" ]
+	[ "$(sim_stat totalRequests)" -eq "$before" ]
 	[ "$(json_get summary.to_launch <"$BATS_TEST_TMPDIR/live.json")" = "1" ]
 	[ "$(json_get summary.to_release <"$BATS_TEST_TMPDIR/live.json")" = "1" ]
 	diff <(strip_time <"$BATS_TEST_TMPDIR/live.json") <(strip_time <"$BATS_TEST_TMPDIR/offline.json")
@@ -92,8 +92,8 @@ print(json.dumps(d, indent=1, sort_keys=True))
 	[[ "$output" == *"+ launch 3 x S5.MEDIUM4 in ap-guangzhou-4 (pool 2), bid 0.50, spot 0.13 [dry run ok]"* ]]
 	[ "${lines[-1]}" = "Plan: 3 to launch, 0 to release, 0 to replace." ]
 	# one dry run, nothing launched
-	[ "$(stat requests.RunInstances)" -eq 1 ]
-	[ "$(stat launched)" -eq 0 ]
+	[ "$(sim_stat requests.RunInstances)" -eq 1 ]
+	[ "$(sim_stat launched)" -eq 0 ]
 	[ "$(live_count)" -eq 0 ]
 }
 
@@ -113,7 +113,7 @@ print(json.dumps(d, indent=1, sort_keys=True))
 	# and the JSON of a plain plan leaves check empty
 	run --separate-stderr "$SPOTENV" plan "$FX/web.yaml" --format json
 	[ "$(json_get environments.0.launches.0.check <<<"$output")" = "null" ]
-	[ "$(stat launched)" -eq 0 ]
+	[ "$(sim_stat launched)" -eq 0 ]
 }
 
 @test "plan --check: every pool sold out leaves nothing to launch and says why" {
@@ -126,7 +126,7 @@ print(json.dumps(d, indent=1, sort_keys=True))
 	run --separate-stderr "$SPOTENV" plan "$FX/web.yaml" --check
 	[[ "$output" == *"pool 1 (ap-guangzhou-3 S5.MEDIUM4) is sold out"* ]]
 	[[ "$output" == *"pool 2 (ap-guangzhou-4 S5.MEDIUM4) is sold out"* ]]
-	[ "$(stat launched)" -eq 0 ]
+	[ "$(sim_stat launched)" -eq 0 ]
 }
 
 @test "plan -v: logs API calls on stderr without the secret or signatures" {

@@ -1,0 +1,370 @@
+#!/usr/bin/env bats
+# spotenv apply against the emulator: converge from empty, re-apply is a
+# no-op, reclaims are replaced, scale down releases the right instances,
+# drift is replaced within maxSurge/maxUnavailable, the metrics file.
+
+bats_require_minimum_version 1.5.0
+
+load sim_helpers
+load fixtures/helpers
+
+setup_file() {
+	# released instances stay TERMINATING (visible in the state) long
+	# enough for peak_live to see the whole history of a test
+	sim_start --pending-ms 150 --terminating-ms 4000
+}
+
+teardown_file() {
+	sim_stop
+}
+
+setup() {
+	fx_setup
+	fx_reset
+}
+
+# images of ENV's live instances, one "IMAGE COUNT" line each
+live_images() {
+	sim_ctl state | python3 -c '
+import json, sys, collections
+c = collections.Counter()
+for i in json.load(sys.stdin)["instances"]:
+    if i.get("leaveMs") or (i.get("tags") or {}).get("spotenv:env") != sys.argv[1]:
+        continue
+    c[i["image"]] += 1
+for k in sorted(c):
+    print(k, c[k])
+' "$1"
+}
+
+# the most instances of ENV alive at once (created, not yet released)
+# over the emulator's history
+peak_live() {
+	sim_ctl state | python3 -c '
+import json, sys
+ev = []
+for i in json.load(sys.stdin)["instances"]:
+    if (i.get("tags") or {}).get("spotenv:env") != sys.argv[1]:
+        continue
+    ev.append((i["createdMs"], 1))
+    if i.get("leaveMs"):
+        ev.append((i["leaveMs"], -1))
+n = peak = 0
+for t, d in sorted(ev):   # a release before a launch of the same ms
+    n += d
+    peak = max(peak, n)
+print(peak)
+' "$1"
+}
+
+# the fewest instances of ENV alive at once after the first AFTER_MS
+low_live() {
+	sim_ctl state | python3 -c '
+import json, sys
+ev = []
+for i in json.load(sys.stdin)["instances"]:
+    if (i.get("tags") or {}).get("spotenv:env") != sys.argv[1]:
+        continue
+    ev.append((i["createdMs"], 1))
+    if i.get("leaveMs"):
+        ev.append((i["leaveMs"], -1))
+ev.sort(key=lambda e: (e[0], -e[1]))   # a launch before a release of the same ms
+n = 0
+low = None
+start = int(sys.argv[2])
+for t, d in ev:
+    n += d
+    if t >= start:
+        low = n if low is None else min(low, n)
+print(low)
+' "$1" "$2"
+}
+
+# the emulator clock (ms)
+sim_now() {
+	sim_ctl state | json_get now
+}
+
+# ids of ENV's live instances in ZONE
+live_ids_in() {
+	sim_ctl state | python3 -c '
+import json, sys
+out = [i["id"] for i in json.load(sys.stdin)["instances"]
+       if not i.get("leaveMs") and i["zone"] == sys.argv[2]
+       and (i.get("tags") or {}).get("spotenv:env") == sys.argv[1]]
+print("\n".join(sorted(out)))
+' "$1" "$2"
+}
+
+@test "apply: converges two environments in two regions from empty" {
+	run --separate-stderr "$SPOTENV" apply --auto-approve --poll-interval 100ms "$FX/two.yaml"
+	[ "$status" -eq 0 ]
+	[ "${lines[-1]}" = "Apply complete: 7 launched, 0 released. 2/2 environments converged." ]
+	# the plan is shown first
+	[[ "$output" == *"Plan: 7 to launch, 0 to release, 0 to replace."* ]]
+	# plain progress lines on stderr (no terminal)
+	[[ "$stderr" == *"spotenv: web: "*"running"* ]]
+	[[ "$stderr" != *$'\e['* ]]
+	[ "$(live_count web)" -eq 3 ]
+	[ "$(live_count jobs)" -eq 4 ]
+	[ "$(live_count)" -eq 7 ]
+	[ "$(sim_stat launched)" -eq 7 ]
+	[ "$(live_pools web)" = "ap-guangzhou-3/S5.MEDIUM4 3" ]
+	[ "$(live_pools jobs)" = "$(printf 'ap-shanghai-2/S5.MEDIUM4 2\nap-shanghai-4/SA2.MEDIUM4 2')" ]
+	# every instance is RUNNING and carries the ownership tags
+	sim_ctl state | python3 -c '
+import json, sys
+for i in json.load(sys.stdin)["instances"]:
+    assert i["state"] == "RUNNING", i
+    t = i["tags"]
+    assert t["spotenv:env"] in ("web", "jobs"), t
+    assert t["spotenv:scope"] == "default", t
+    assert len(t["spotenv:template"]) == 12, t
+    assert i["chargeType"] == "SPOTPAID", i
+'
+	# status agrees
+	run --separate-stderr "$SPOTENV" status "$FX/two.yaml" --format json
+	[ "$status" -eq 0 ]
+	[ "$(json_get environments.1.name <<<"$output")" = "web" ]
+	[ "$(json_get environments.1.running <<<"$output")" = "3" ]
+	[ "$(json_get environments.1.status <<<"$output")" = "converged" ]
+}
+
+@test "apply: -q prints only the closing line" {
+	run --separate-stderr "$SPOTENV" apply -q --auto-approve --poll-interval 100ms "$FX/web.yaml"
+	[ "$status" -eq 0 ]
+	[ "$output" = "Apply complete: 3 launched, 0 released. 1/1 environments converged." ]
+	[ -z "$stderr" ]
+}
+
+@test "apply: re-apply is a no-op" {
+	fx_apply "$FX/two.yaml"
+	ids=$(live_ids)
+	runs=$(sim_stat requests.RunInstances)
+	terms=$(sim_stat requests.TerminateInstances)
+	run --separate-stderr "$SPOTENV" apply --auto-approve --poll-interval 100ms "$FX/two.yaml"
+	[ "$status" -eq 0 ]
+	[ "${lines[-1]}" = "Apply complete: 0 launched, 0 released. 2/2 environments converged." ]
+	[[ "$output" == *"No changes. 2 environments converged."* ]]
+	[ "$(sim_stat requests.RunInstances)" -eq "$runs" ]
+	[ "$(sim_stat requests.TerminateInstances)" -eq "$terms" ]
+	[ "$(live_ids)" = "$ids" ]
+}
+
+@test "apply: reclaim two, then re-apply restores capacity" {
+	fx_apply "$FX/two.yaml"
+	before=$(live_ids)
+	sim_ctl reclaim --count 2 --env jobs >/dev/null
+	[ "$(live_count jobs)" -eq 2 ]
+	run --separate-stderr "$SPOTENV" apply --auto-approve --poll-interval 100ms "$FX/two.yaml"
+	[ "$status" -eq 0 ]
+	[ "${lines[-1]}" = "Apply complete: 2 launched, 0 released. 2/2 environments converged." ]
+	[ "$(live_count jobs)" -eq 4 ]
+	[ "$(live_count web)" -eq 3 ]
+	[ "$(sim_stat launched)" -eq 9 ]
+	# the survivors are untouched
+	[ "$(sim_stat terminated)" -eq 0 ]
+	# spread keeps the pools balanced
+	[ "$(live_pools jobs)" = "$(printf 'ap-shanghai-2/S5.MEDIUM4 2\nap-shanghai-4/SA2.MEDIUM4 2')" ]
+	run --separate-stderr "$SPOTENV" plan "$FX/two.yaml"
+	[ "${lines[-1]}" = "No changes. 2 environments converged." ]
+}
+
+@test "apply: scale down releases the newest instances first" {
+	spec=$(fx_spec web.yaml)
+	fx_apply "$spec"
+	old=$(live_ids web)
+	# CreatedTime has whole seconds: make the second batch visibly newer
+	sleep 1.1
+	sed -i 's/capacity: 3/capacity: 5/' "$spec"
+	fx_apply "$spec"
+	[ "$(live_count web)" -eq 5 ]
+	new=$(comm -13 <(echo "$old") <(live_ids web))
+	[ "$(wc -l <<<"$new")" -eq 2 ]
+	sed -i 's/capacity: 5/capacity: 3/' "$spec"
+	run --separate-stderr "$SPOTENV" apply --auto-approve --poll-interval 100ms "$spec"
+	[ "$status" -eq 0 ]
+	[ "${lines[-1]}" = "Apply complete: 0 launched, 2 released. 1/1 environments converged." ]
+	for id in $new; do
+		[[ "$output" == *"- release $id"*"excess"* ]]
+	done
+	[ "$(live_ids web)" = "$old" ]
+}
+
+@test "apply: scale down releases from pools over their share before the newest" {
+	spec=$(fx_spec web.yaml)
+	sed -i 's/capacity: 3/capacity: 2/' "$spec"
+	# the first two land in pool 2 (pool 1 sold out) ...
+	sim_ctl pool --zone ap-guangzhou-3 --type S5.MEDIUM4 --stock 0 >/dev/null
+	fx_apply "$spec"
+	older=$(live_ids_in web ap-guangzhou-4)
+	[ "$(wc -l <<<"$older")" -eq 2 ]
+	sleep 1.1
+	# ... the next two in pool 1, once it has stock again
+	sim_ctl pool --zone ap-guangzhou-3 --type S5.MEDIUM4 --stock 200 >/dev/null
+	sed -i 's/capacity: 2/capacity: 4/' "$spec"
+	fx_apply "$spec"
+	newer=$(live_ids_in web ap-guangzhou-3)
+	[ "$(wc -l <<<"$newer")" -eq 2 ]
+	# back to 2: priority puts both in pool 1, so pool 2 is over its share
+	# and its (older) instances go, not the newest
+	sed -i 's/capacity: 4/capacity: 2/' "$spec"
+	run --separate-stderr "$SPOTENV" apply --auto-approve --poll-interval 100ms "$spec"
+	[ "$status" -eq 0 ]
+	[ "${lines[-1]}" = "Apply complete: 0 launched, 2 released. 1/1 environments converged." ]
+	[ "$(live_ids web)" = "$newer" ]
+}
+
+@test "apply: drift is replaced one at a time with maxSurge 1, maxUnavailable 0" {
+	spec=$(fx_spec web.yaml)
+	fx_apply "$spec"
+	t0=$(sim_now)
+	sed -i 's/img-aaaaaaaa/img-a2a2a2a2/' "$spec"
+	run --separate-stderr "$SPOTENV" plan "$spec"
+	[[ "$output" == *"~ launch 1 x S5.MEDIUM4"*"replaces drifted"* ]]
+	[ "${lines[-1]}" = "Plan: 0 to launch, 0 to release, 1 to replace." ]
+	for n in 1 2 3; do
+		run --separate-stderr "$SPOTENV" apply --auto-approve -q --poll-interval 100ms "$spec"
+		echo "run $n: $output"
+		[[ "${lines[-1]}" == *" 1 launched, 1 released."* ]]
+		# converged only once the last one is replaced
+		if [ "$n" -lt 3 ]; then
+			[ "$status" -eq 3 ]
+			[[ "$output" == *"$((3 - n)) drifted instance"*" left for later applies (maxSurge 1 + maxUnavailable 0 at a time)"* ]]
+		else
+			[ "$status" -eq 0 ]
+		fi
+		# never below capacity, never a second surge instance left over
+		[ "$(live_count web)" -eq 3 ]
+		[ "$(live_images web)" = "$(printf 'img-a2a2a2a2 %d' "$n")$([ "$n" -lt 3 ] && printf '\nimg-aaaaaaaa %d' $((3 - n)))" ]
+	done
+	run --separate-stderr "$SPOTENV" apply --auto-approve -q --poll-interval 100ms "$spec"
+	[ "$status" -eq 0 ]
+	[ "$output" = "Apply complete: 0 launched, 0 released. 1/1 environments converged." ]
+	[ "$(live_images web)" = "img-a2a2a2a2 3" ]
+	# at most one above capacity, never below it
+	[ "$(peak_live web)" -eq 4 ]
+	[ "$(low_live web "$t0")" -eq 3 ]
+}
+
+@test "apply: a rollout that is left for later applies is not reported converged" {
+	spec=$(fx_spec web.yaml)
+	fx_apply "$spec"
+	sed -i 's/img-aaaaaaaa/img-a2a2a2a2/' "$spec"
+	run --separate-stderr "$SPOTENV" apply --auto-approve -q --poll-interval 100ms "$spec" \
+		--metrics-file "$BATS_TEST_TMPDIR/m.prom"
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"web: not converged"* ]]
+	[[ "$output" == *"2 drifted instances left for later applies"* ]]
+	[ "${lines[-1]}" = "Apply finished: 1 launched, 1 released. 0/1 environments converged." ]
+	grep -qx 'spotenv_converged{env="web",scope="default"} 0' "$BATS_TEST_TMPDIR/m.prom"
+	# --until-converged carries the rollout through in one run
+	run --separate-stderr "$SPOTENV" apply --auto-approve -q --poll-interval 100ms "$spec" \
+		--until-converged 60s
+	[ "$status" -eq 0 ]
+	[ "${lines[-1]}" = "Apply complete: 2 launched, 2 released. 1/1 environments converged." ]
+	[ "$(live_images web)" = "img-a2a2a2a2 3" ]
+}
+
+@test "apply: maxSurge 2 + maxUnavailable 1 replaces all three in one run within both" {
+	spec=$(fx_spec web.yaml)
+	sed -i 's/maxSurge: 1/maxSurge: 2/; s/maxUnavailable: 0/maxUnavailable: 1/' "$spec"
+	fx_apply "$spec"
+	t0=$(sim_now)
+	sed -i 's/img-aaaaaaaa/img-a2a2a2a2/' "$spec"
+	run --separate-stderr "$SPOTENV" plan "$spec"
+	[ "${lines[-1]}" = "Plan: 0 to launch, 0 to release, 3 to replace." ]
+	run --separate-stderr "$SPOTENV" apply --auto-approve -q --poll-interval 100ms "$spec"
+	[ "$status" -eq 0 ]
+	[ "${lines[-1]}" = "Apply complete: 3 launched, 3 released. 1/1 environments converged." ]
+	[ "$(live_count web)" -eq 3 ]
+	[ "$(live_images web)" = "img-a2a2a2a2 3" ]
+	# one released first (maxUnavailable 1), so three launches add two
+	[ "$(peak_live web)" -le 5 ]
+	[ "$(low_live web "$t0")" -ge 2 ]
+}
+
+@test "apply: maxSurge 0 releases a drifted instance before launching its replacement" {
+	spec=$(fx_spec web.yaml)
+	sed -i 's/maxSurge: 1/maxSurge: 0/; s/maxUnavailable: 0/maxUnavailable: 1/' "$spec"
+	fx_apply "$spec"
+	t0=$(sim_now)
+	sed -i 's/img-aaaaaaaa/img-a2a2a2a2/' "$spec"
+	run --separate-stderr "$SPOTENV" apply --auto-approve -q --poll-interval 100ms "$spec" \
+		--until-converged 60s
+	[ "$status" -eq 0 ]
+	[ "${lines[-1]}" = "Apply complete: 3 launched, 3 released. 1/1 environments converged." ]
+	[ "$(live_images web)" = "img-a2a2a2a2 3" ]
+	# never above capacity (a quota-bound account), at most one below
+	[ "$(peak_live web)" -eq 3 ]
+	[ "$(low_live web "$t0")" -eq 2 ]
+}
+
+@test "apply: maxPrice and tags changes do not replace anything" {
+	spec=$(fx_spec web.yaml)
+	fx_apply "$spec"
+	ids=$(live_ids web)
+	sed -i 's/maxPrice: "0.50"/maxPrice: "0.70"\n  tags: {team: web}/' "$spec"
+	run --separate-stderr "$SPOTENV" apply --auto-approve -q --poll-interval 100ms "$spec"
+	[ "$status" -eq 0 ]
+	[ "$output" = "Apply complete: 0 launched, 0 released. 1/1 environments converged." ]
+	[ "$(live_ids web)" = "$ids" ]
+}
+
+@test "apply --metrics-file: documented metrics with the right values, replaced atomically" {
+	m=$BATS_TEST_TMPDIR/metrics/spotenv.prom
+	mkdir -p "${m%/*}"
+	run --separate-stderr "$SPOTENV" apply --auto-approve -q --poll-interval 100ms "$FX/two.yaml" \
+		--metrics-file "$m"
+	[ "$status" -eq 0 ]
+	[ -s "$m" ]
+	grep -qx 'spotenv_desired_instances{env="web",scope="default"} 3' "$m"
+	grep -qx 'spotenv_desired_instances{env="jobs",scope="default"} 4' "$m"
+	grep -qx 'spotenv_active_instances{env="web",scope="default"} 3' "$m"
+	grep -qx 'spotenv_launched_instances{env="web",scope="default"} 3' "$m"
+	grep -qx 'spotenv_launched_instances{env="jobs",scope="default"} 4' "$m"
+	grep -qx 'spotenv_released_instances{env="web",scope="default"} 0' "$m"
+	grep -qx 'spotenv_failed_instances{env="web",scope="default"} 0' "$m"
+	grep -qx 'spotenv_converged{env="web",scope="default"} 1' "$m"
+	grep -qx 'spotenv_converged{env="jobs",scope="default"} 1' "$m"
+	grep -qx 'spotenv_apply_success 1' "$m"
+	grep -q '^spotenv_apply_duration_seconds [0-9]*\.[0-9][0-9][0-9]$' "$m"
+	ts=$(sed -n 's/^spotenv_apply_last_success_timestamp_seconds \([0-9]*\)$/\1/p' "$m")
+	now=$(date +%s)
+	[ "$ts" -le "$now" ] && [ "$ts" -gt $((now - 60)) ]
+	# every metric has HELP and TYPE
+	for name in spotenv_desired_instances spotenv_active_instances spotenv_launched_instances \
+		spotenv_released_instances spotenv_failed_instances spotenv_converged \
+		spotenv_apply_duration_seconds spotenv_apply_success \
+		spotenv_apply_last_success_timestamp_seconds; do
+		grep -qx "# TYPE $name gauge" "$m"
+		grep -q "^# HELP $name " "$m"
+	done
+	# the file is replaced (a new inode), not rewritten in place, and no
+	# temporary file is left behind
+	inode=$(stat -c %i "$m")
+	sim_ctl reclaim --count 1 --env web >/dev/null
+	"$SPOTENV" apply --auto-approve -q --poll-interval 100ms "$FX/two.yaml" --metrics-file "$m"
+	[ "$(stat -c %i "$m")" != "$inode" ]
+	[ "$(ls "${m%/*}")" = "spotenv.prom" ]
+	grep -qx 'spotenv_launched_instances{env="web",scope="default"} 1' "$m"
+	grep -qx 'spotenv_launched_instances{env="jobs",scope="default"} 0' "$m"
+	grep -qx 'spotenv_active_instances{env="web",scope="default"} 3' "$m"
+}
+
+@test "apply --metrics-file: a short apply reports it and keeps the last success time" {
+	m=$BATS_TEST_TMPDIR/m.prom
+	fx_apply "$FX/web.yaml" --metrics-file "$m"
+	ts=$(sed -n 's/^spotenv_apply_last_success_timestamp_seconds //p' "$m")
+	sim_ctl reclaim --count 1 --env web >/dev/null
+	sim_ctl pool --zone ap-guangzhou-3 --type S5.MEDIUM4 --stock 0 >/dev/null
+	sim_ctl pool --zone ap-guangzhou-4 --type S5.MEDIUM4 --stock 0 >/dev/null
+	sleep 1
+	run --separate-stderr "$SPOTENV" apply --auto-approve -q --poll-interval 100ms "$FX/web.yaml" \
+		--metrics-file "$m"
+	[ "$status" -eq 3 ]
+	grep -qx 'spotenv_converged{env="web",scope="default"} 0' "$m"
+	grep -qx 'spotenv_apply_success 0' "$m"
+	grep -qx 'spotenv_active_instances{env="web",scope="default"} 2' "$m"
+	grep -qx "spotenv_apply_last_success_timestamp_seconds $ts" "$m"
+}
