@@ -63,6 +63,8 @@ static void expect_same(const char *what, const char *path, const char *expected
 {
 	int line = 1;
 	const char *e = expected, *a = actual;
+	char *out, *p;
+	FILE *f;
 
 	if (!strcmp(expected, actual))
 		return;
@@ -74,9 +76,21 @@ static void expect_same(const char *what, const char *path, const char *expected
 	}
 	while (e > expected && e[-1] != '\n')
 		e--, a--;
+	/* Keep the whole actual text for `diff -u`. */
+	mkdir("tests/out", 0755);
+	for (out = xasprintf("tests/out/%s", path), p = out + strlen("tests/out/"); *p; p++)
+		if (*p == '/')
+			*p = '_';
+	f = fopen(out, "wb");
+	if (f) {
+		fputs(actual, f);
+		fclose(f);
+	}
 	print_error("%s: %s differs at line %d\n  expected: %.*s\n  actual:   %.*s\n"
-		    "(rerun with UPDATE_GOLDEN=1 to rewrite, then review the diff)\n",
-		    path, what, line, (int)strcspn(e, "\n"), e, (int)strcspn(a, "\n"), a);
+		    "(diff -u %s %s; rerun with UPDATE_GOLDEN=1 to rewrite, then review the "
+		    "diff)\n", path, what, line, (int)strcspn(e, "\n"), e, (int)strcspn(a, "\n"), a,
+		    path, out);
+	free(out);
 	fail();
 }
 
