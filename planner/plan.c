@@ -694,16 +694,170 @@ static int plan_pool_of(const struct plan_env *pe, const struct tc_instance *in)
 	return -1;
 }
 
+/* The working state of one environment while it is planned. */
+struct plan_envwork {
+	struct plan_env *pe;
+	const struct spec_env *env;
+	const struct plan_inst *v; /* its instances in play */
+	size_t n;
+	struct plan_poolwork *w;   /* per pool */
+	const struct plan_inst **drifted; /* active drifted not yet released, newest first */
+	const struct plan_inst **drifted_all;
+	size_t ndrifted;
+	bool *released;            /* per instance of v */
+	int active;                /* active, non-drifted */
+};
+
+/* Release an instance of ew and note it. */
+static void plan_ew_release(struct plan_envwork *ew, const struct plan_inst *pi,
+			    enum plan_reason reason, const char *detail)
+{
+	plan_add_release(ew->pe, pi, reason, "%s", detail);
+	ew->released[pi - ew->v] = true;
+}
+
+/* Step 1-2: classes, failed releases, drift, per-pool lists. */
+static void plan_env_classify(struct plan_envwork *ew)
+{
+	struct plan_env *pe = ew->pe;
+
+	for (size_t i = 0; i < ew->n; i++) {
+		const struct plan_inst *pi = &ew->v[i];
+		bool unusual;
+		enum plan_class cls = plan_classify(pi->in->state, &unusual);
+		char *why;
+		int p;
+
+		if (cls == PLAN_CLASS_LEAVING) {
+			pe->leaving++;
+			continue;
+		}
+		if (cls == PLAN_CLASS_FAILED) {
+			pe->failed++;
+			why = xasprintf("state %s", pi->in->state);
+			plan_ew_release(ew, pi, PLAN_REASON_FAILED, why);
+			free(why);
+			continue;
+		}
+		pe->active++;
+		if (unusual) {
+			pe->unusual++;
+			plan_warn(pe, "instance '%s' is in unusual state '%s'; counted as active",
+				  pi->in->id, pi->in->state ? pi->in->state : "");
+		}
+		p = plan_pool_of(pe, pi->in);
+		/* A missing template tag cannot be judged; it is not replaced. */
+		if (p < 0 || (pi->tmpl && strcmp(pi->tmpl, pe->pools[p].template))) {
+			ew->drifted[ew->ndrifted++] = pi;
+			continue;
+		}
+		ew->w[p].inst[ew->w[p].n++] = pi;
+		pe->pools[p].active++;
+		ew->active++;
+	}
+	pe->drifted = (int)ew->ndrifted;
+	for (size_t p = 0; p < pe->npools; p++)
+		qsort(ew->w[p].inst, ew->w[p].n, sizeof(*ew->w[p].inst), plan_cmp_newest);
+	qsort(ew->drifted, ew->ndrifted, sizeof(*ew->drifted), plan_cmp_newest);
+}
+
+/* The drift explanation of pi, for release details; caller frees. */
+static char *plan_ew_drift_detail(const struct plan_envwork *ew, const struct plan_inst *pi)
+{
+	int p = plan_pool_of(ew->pe, pi->in);
+
+	return plan_drift_detail(ew->env, p < 0 ? NULL : &ew->pe->pools[p], pi);
+}
+
+/*
+ * Step 4 of the design: release the excess, drifted first, then from the
+ * pools over their share, newest first.  Returns the deficit (0 when there
+ * was excess).
+ */
+static int plan_env_excess(struct plan_envwork *ew)
+{
+	struct plan_env *pe = ew->pe;
+	int excess = ew->active + (int)ew->ndrifted - pe->desired;
+	size_t k;
+
+	if (excess <= 0)
+		return -excess;
+	k = (size_t)excess < ew->ndrifted ? (size_t)excess : ew->ndrifted;
+	for (size_t i = 0; i < k; i++) {
+		char *why = plan_ew_drift_detail(ew, ew->drifted[i]);
+		char *detail = xasprintf("over capacity %d, drifted: %s", pe->desired, why);
+
+		plan_ew_release(ew, ew->drifted[i], PLAN_REASON_EXCESS, detail);
+		free(detail);
+		free(why);
+	}
+	ew->drifted += k;
+	ew->ndrifted -= k;
+	excess -= (int)k;
+	if (excess > 0) {
+		plan_shares(pe, ew->env->allocation, ew->w);
+		plan_release_excess(pe, ew->w, excess);
+		for (size_t p = 0; p < pe->npools; p++)
+			for (size_t i = 0; i < ew->w[p].next; i++)
+				ew->released[ew->w[p].inst[i] - ew->v] = true;
+	}
+	return 0;
+}
+
+/* Step 1 continued: replace up to maxSurge + maxUnavailable drifted instances. */
+static void plan_env_replace(struct plan_envwork *ew)
+{
+	struct plan_env *pe = ew->pe;
+	int batch = pe->max_surge + pe->max_unavailable;
+	size_t nd = ew->ndrifted;
+	int repl = (int)nd < batch ? (int)nd : batch;
+
+	if (nd && batch <= 0)
+		plan_warn(pe, "%zu drifted instance%s not replaced: maxSurge + maxUnavailable "
+			  "is 0", nd, nd == 1 ? "" : "s");
+	if (!pe->nfallback && repl) {
+		/* nothing can replace them: keep them running */
+		plan_warn(pe, "%zu drifted instance%s not replaced: no pool is usable", nd,
+			  nd == 1 ? "" : "s");
+		return;
+	}
+	plan_allocate(pe, ew->env->allocation, ew->w, repl, true);
+	for (int i = 0; i < repl; i++) {
+		char *why = plan_ew_drift_detail(ew, ew->drifted[i]);
+
+		plan_ew_release(ew, ew->drifted[i], PLAN_REASON_DRIFT, why);
+		free(why);
+	}
+	if (nd > (size_t)repl && batch > 0)
+		plan_warn(pe, "%zu more drifted instance%s will be replaced by later applies "
+			  "(maxSurge %d + maxUnavailable %d at a time)", nd - repl,
+			  nd - repl == 1 ? "" : "s", pe->max_surge, pe->max_unavailable);
+}
+
+/* Launch actions: pools in preference order, chunks numbered per pool. */
+static void plan_env_launches(struct plan_envwork *ew, const char *seed)
+{
+	struct plan_env *pe = ew->pe;
+
+	for (size_t f = 0; f < pe->nfallback; f++) {
+		int p = pe->fallback[f], chunk = 0;
+		struct plan_poolwork *w = &ew->w[p];
+
+		pe->pools[p].launch = w->launch + w->replace;
+		plan_add_launches(pe, ew->env, &pe->pools[p], w->launch, false, &chunk, seed);
+		plan_add_launches(pe, ew->env, &pe->pools[p], w->replace, true, &chunk, seed);
+		pe->to_launch += w->launch;
+	}
+}
+
 /* Plan one spec environment against its instances v[0..n). */
 static void plan_env_make(struct plan_env *pe, const struct spec_env *env,
 			  const struct plan_ctx *c, const struct plan_inst *v, size_t n,
 			  const char *seed)
 {
-	struct plan_poolwork *w = NULL;
-	const struct plan_inst **drifted_all = NULL, **drifted;
-	bool *released = NULL, short_ = false;
-	size_t ndrifted = 0;
-	int active = 0, shortage, batch, repl, unplaced, excess;
+	struct plan_envwork ew = { .pe = pe, .env = env, .v = v, .n = n };
+	bool short_ = false;
+	int unplaced;
 
 	pe->name = xstrdup(env->name);
 	pe->scope = xstrdup(env->scope);
@@ -718,116 +872,16 @@ static void plan_env_make(struct plan_env *pe, const struct spec_env *env,
 	plan_pools_of(pe, env, c);
 	plan_fallback_order(pe, env->allocation);
 
-	w = xcalloc(pe->npools + 1, sizeof(*w));
+	ew.w = xcalloc(pe->npools + 1, sizeof(*ew.w));
 	for (size_t p = 0; p < pe->npools; p++)
-		w[p].inst = xcalloc(n + 1, sizeof(*w[p].inst));
-	drifted = drifted_all = xcalloc(n + 1, sizeof(*drifted));
-	released = xcalloc(n + 1, sizeof(*released));
+		ew.w[p].inst = xcalloc(n + 1, sizeof(*ew.w[p].inst));
+	ew.drifted = ew.drifted_all = xcalloc(n + 1, sizeof(*ew.drifted));
+	ew.released = xcalloc(n + 1, sizeof(*ew.released));
 
-	/* Classify. */
-	for (size_t i = 0; i < n; i++) {
-		const struct tc_instance *in = v[i].in;
-		bool unusual;
-		enum plan_class cls = plan_classify(in->state, &unusual);
-		int p;
-
-		if (cls == PLAN_CLASS_LEAVING) {
-			pe->leaving++;
-			continue;
-		}
-		if (cls == PLAN_CLASS_FAILED) {
-			pe->failed++;
-			plan_add_release(pe, &v[i], PLAN_REASON_FAILED, "state %s", in->state);
-			released[i] = true;
-			continue;
-		}
-		pe->active++;
-		if (unusual) {
-			pe->unusual++;
-			plan_warn(pe, "instance '%s' is in unusual state '%s'; counted as active",
-				  in->id, in->state ? in->state : "");
-		}
-		p = plan_pool_of(pe, in);
-		/* A missing template tag cannot be judged; it is not replaced. */
-		if (p < 0 || (v[i].tmpl && strcmp(v[i].tmpl, pe->pools[p].template))) {
-			drifted[ndrifted++] = &v[i];
-			continue;
-		}
-		w[p].inst[w[p].n++] = &v[i];
-		pe->pools[p].active++;
-		active++;
-	}
-	pe->drifted = (int)ndrifted;
-	for (size_t p = 0; p < pe->npools; p++)
-		qsort(w[p].inst, w[p].n, sizeof(*w[p].inst), plan_cmp_newest);
-	qsort(drifted, ndrifted, sizeof(*drifted), plan_cmp_newest);
-
-	/* Excess: drifted first, then over-share pools, then newest. */
-	excess = active + (int)ndrifted - pe->desired;
-	if (excess > 0) {
-		size_t k = (size_t)excess < ndrifted ? (size_t)excess : ndrifted;
-
-		for (size_t i = 0; i < k; i++) {
-			const struct plan_inst *pi = drifted[i];
-			int p = plan_pool_of(pe, pi->in);
-			char *why = plan_drift_detail(env, p < 0 ? NULL : &pe->pools[p], pi);
-
-			plan_add_release(pe, pi, PLAN_REASON_EXCESS,
-					 "over capacity %d, drifted: %s", pe->desired, why);
-			released[pi - v] = true;
-			free(why);
-		}
-		drifted += k;
-		ndrifted -= k;
-		excess -= (int)k;
-		if (excess > 0) {
-			plan_shares(pe, env->allocation, w);
-			plan_release_excess(pe, w, excess);
-			for (size_t p = 0; p < pe->npools; p++)
-				for (size_t i = 0; i < w[p].next; i++)
-					released[w[p].inst[i] - v] = true;
-		}
-		shortage = 0;
-	} else {
-		shortage = -excess;
-	}
-
-	/* Deficit, then drift replacements within maxSurge + maxUnavailable. */
-	unplaced = plan_allocate(pe, env->allocation, w, shortage, false);
-	batch = pe->max_surge + pe->max_unavailable;
-	repl = (int)ndrifted < batch ? (int)ndrifted : batch;
-	if (!pe->nfallback && repl) {
-		repl = 0; /* nothing can replace them: keep them running */
-		plan_warn(pe, "%zu drifted instance%s not replaced: no pool is usable", ndrifted,
-			  ndrifted == 1 ? "" : "s");
-	}
-	if (ndrifted && batch <= 0)
-		plan_warn(pe, "%zu drifted instance%s not replaced: maxSurge + maxUnavailable "
-			  "is 0", ndrifted, ndrifted == 1 ? "" : "s");
-	plan_allocate(pe, env->allocation, w, repl, true);
-	for (int i = 0; i < repl; i++) {
-		const struct plan_inst *pi = drifted[i];
-		int p = plan_pool_of(pe, pi->in);
-		char *why = plan_drift_detail(env, p < 0 ? NULL : &pe->pools[p], pi);
-
-		plan_add_release(pe, pi, PLAN_REASON_DRIFT, "%s", why);
-		released[pi - v] = true;
-		free(why);
-	}
-	if (ndrifted > (size_t)repl && batch > 0 && pe->nfallback)
-		plan_warn(pe, "%zu more drifted instance%s will be replaced by later applies "
-			  "(maxSurge %d + maxUnavailable %d at a time)", ndrifted - repl,
-			  ndrifted - repl == 1 ? "" : "s", pe->max_surge, pe->max_unavailable);
-
-	/* Launch actions, pools in preference order, chunks numbered per pool. */
-	for (size_t f = 0; f < pe->nfallback; f++) {
-		int p = pe->fallback[f], chunk = 0;
-
-		pe->pools[p].launch = w[p].launch + w[p].replace;
-		plan_add_launches(pe, env, &pe->pools[p], w[p].launch, false, &chunk, seed);
-		plan_add_launches(pe, env, &pe->pools[p], w[p].replace, true, &chunk, seed);
-		pe->to_launch += w[p].launch;
-	}
+	plan_env_classify(&ew);
+	unplaced = plan_allocate(pe, env->allocation, ew.w, plan_env_excess(&ew), false);
+	plan_env_replace(&ew);
+	plan_env_launches(&ew, seed);
 	if (unplaced > 0) {
 		if (plan_any_overbid(pe)) {
 			plan_error(pe, "cannot launch %d instance%s: no pool is usable and the bid is "
@@ -847,15 +901,15 @@ static void plan_env_make(struct plan_env *pe, const struct spec_env *env,
 		else
 			pe->to_release++;
 	}
-	plan_cost(pe, c, v, n, released);
+	plan_cost(pe, c, v, n, ew.released);
 	plan_release_limit(pe, c->max_release >= 0);
 	plan_set_status(pe, short_);
 
 	for (size_t p = 0; p < pe->npools; p++)
-		free(w[p].inst);
-	free(w);
-	free(drifted_all);
-	free(released);
+		free(ew.w[p].inst);
+	free(ew.w);
+	free(ew.drifted_all);
+	free(ew.released);
 }
 
 /* Orphans (and destroy targets): every instance of an unlisted environment. */
