@@ -178,12 +178,15 @@ int plan_to_json(struct buf *out, const struct plan *p)
 	for (size_t i = 0; i < p->nenvs; i++)
 		cJSON_AddItemToArray(a, plan_env_json(&p->envs[i]));
 	a = cJSON_AddArrayToObject(root, "observed");
+	/* [id, state, template]: one line per instance, plans stay small */
 	for (size_t i = 0; i < p->nobserved; i++) {
-		cJSON *x = cJSON_CreateObject();
+		const struct plan_basis_item *b = &p->observed[i];
+		cJSON *x = cJSON_CreateArray();
 
-		plan_json_str(x, "id", p->observed[i].id);
-		plan_json_str(x, "state", p->observed[i].state);
-		plan_json_str(x, "template", p->observed[i].template);
+		cJSON_AddItemToArray(x, cJSON_CreateString(b->id));
+		cJSON_AddItemToArray(x, b->state ? cJSON_CreateString(b->state) : cJSON_CreateNull());
+		cJSON_AddItemToArray(x, b->template ? cJSON_CreateString(b->template)
+						    : cJSON_CreateNull());
 		cJSON_AddItemToArray(a, x);
 	}
 	error = plan_json_emit(out, root);
@@ -497,11 +500,28 @@ static void plan_rd_env(struct plan_reader *rd, struct plan_env *pe, const cJSON
 	pe->errors_alloc = pe->nerrors;
 }
 
-static void plan_rd_item(struct plan_reader *rd, struct plan_basis_item *b, const cJSON *o)
+/* One basis item: [id, state or null, template or null]. */
+static void plan_rd_items(struct plan_reader *rd, struct plan *p, const cJSON *root)
 {
-	b->id = plan_rd_str(rd, o, "id", false);
-	b->state = plan_rd_str(rd, o, "state", true);
-	b->template = plan_rd_str(rd, o, "template", true);
+	const cJSON *a = plan_rd_array(rd, root, "observed"), *it;
+	size_t i = 0;
+
+	p->observed = xcalloc((size_t)cJSON_GetArraySize(a) + 1, sizeof(*p->observed));
+	cJSON_ArrayForEach(it, a) {
+		const cJSON *id = cJSON_GetArrayItem(it, 0), *st = cJSON_GetArrayItem(it, 1);
+		const cJSON *tm = cJSON_GetArrayItem(it, 2);
+
+		if (!cJSON_IsArray(it) || cJSON_GetArraySize(it) != 3 || !cJSON_IsString(id) ||
+		    !(cJSON_IsString(st) || cJSON_IsNull(st)) ||
+		    !(cJSON_IsString(tm) || cJSON_IsNull(tm))) {
+			plan_rd_fail(rd, "observed", "expected [id, state, template] entries");
+			return;
+		}
+		p->observed[i].id = xstrdup(id->valuestring);
+		p->observed[i].state = cJSON_IsString(st) ? xstrdup(st->valuestring) : NULL;
+		p->observed[i].template = cJSON_IsString(tm) ? xstrdup(tm->valuestring) : NULL;
+		p->nobserved = ++i;
+	}
 }
 
 int plan_from_json(struct plan **out, const char *data, size_t len, struct err *e)
@@ -545,7 +565,7 @@ int plan_from_json(struct plan **out, const char *data, size_t len, struct err *
 	}
 	plan_rd_strv(&rd, root, "scopes", &p->scopes, &p->nscopes);
 	PLAN_RD_LIST(&rd, root, "environments", p->envs, p->nenvs, plan_rd_env);
-	PLAN_RD_LIST(&rd, root, "observed", p->observed, p->nobserved, plan_rd_item);
+	plan_rd_items(&rd, p, root);
 
 done:
 	free(kind);
