@@ -1,0 +1,168 @@
+#!/usr/bin/env bats
+# spotenv apply when spot capacity is short: sold-out and over-bid pools are
+# skipped at plan time, capacity errors at apply time move the launch to the
+# next pool, all pools short exits 3 with the reasons, --until-converged
+# keeps trying until stock returns.
+
+bats_require_minimum_version 1.5.0
+
+load sim_helpers
+load fixtures/helpers
+
+setup_file() {
+	sim_start --pending-ms 150 --terminating-ms 100
+}
+
+teardown_file() {
+	sim_stop
+}
+
+setup() {
+	fx_setup
+	fx_reset
+}
+
+gz_pool() {
+	local zone=$1
+	shift
+	sim_ctl pool --zone "$zone" --type S5.MEDIUM4 "$@" >/dev/null
+}
+
+@test "fallback: first pool sold out at plan time, launches land in the next pool" {
+	gz_pool ap-guangzhou-3 --stock 0
+	run --separate-stderr "$SPOTENV" apply --auto-approve --poll-interval 100ms "$FX/web.yaml"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"warning: pool 1 (ap-guangzhou-3 S5.MEDIUM4) is sold out; skipped"* ]]
+	[ "${lines[-1]}" = "Apply complete: 3 launched, 0 released. 1/1 environments converged." ]
+	[ "$(live_pools web)" = "ap-guangzhou-4/S5.MEDIUM4 3" ]
+	# nothing was even tried in the sold-out pool
+	[ "$(sim_stat errors.ResourcesSoldOut.SpecifiedInstanceType)" -eq 0 ]
+}
+
+@test "fallback: first pool sold out at apply time, the launch moves to the next pool" {
+	"$SPOTENV" plan -q "$FX/web.yaml" -o "$BATS_TEST_TMPDIR/p.json"
+	[ "$(json_get environments.0.launches.0.zone <"$BATS_TEST_TMPDIR/p.json")" = "ap-guangzhou-3" ]
+	gz_pool ap-guangzhou-3 --stock 0
+	run --separate-stderr "$SPOTENV" apply -q --poll-interval 100ms "$BATS_TEST_TMPDIR/p.json"
+	[ "$status" -eq 0 ]
+	[ "$output" = "Apply complete: 3 launched, 0 released. 1/1 environments converged." ]
+	[ "$(sim_stat errors.ResourcesSoldOut.SpecifiedInstanceType)" -eq 1 ]
+	[ "$(live_pools web)" = "ap-guangzhou-4/S5.MEDIUM4 3" ]
+}
+
+@test "fallback: a pool with too little stock moves the whole launch on" {
+	gz_pool ap-guangzhou-3 --stock 2
+	run --separate-stderr "$SPOTENV" apply --auto-approve -q --poll-interval 100ms "$FX/web.yaml"
+	[ "$status" -eq 0 ]
+	[ "$(sim_stat errors.ResourceInsufficient.SpecifiedInstanceType)" -eq 1 ]
+	[ "$(live_pools web)" = "ap-guangzhou-4/S5.MEDIUM4 3" ]
+}
+
+@test "fallback: first pool priced above the bid, launches land in the next pool" {
+	gz_pool ap-guangzhou-3 --price 0.90
+	run --separate-stderr "$SPOTENV" apply --auto-approve --poll-interval 100ms "$FX/web.yaml"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"warning: pool 1 (ap-guangzhou-3 S5.MEDIUM4): bid 0.50 is below the market price 0.90; skipped"* ]]
+	[ "$(live_pools web)" = "ap-guangzhou-4/S5.MEDIUM4 3" ]
+	[ "$(sim_stat errors.InvalidParameterValue.InsufficientPrice)" -eq 0 ]
+}
+
+@test "fallback: price rising above the bid after the plan moves the launch on" {
+	"$SPOTENV" plan -q "$FX/web.yaml" -o "$BATS_TEST_TMPDIR/p.json"
+	gz_pool ap-guangzhou-3 --price 0.90
+	run --separate-stderr "$SPOTENV" apply -q --poll-interval 100ms "$BATS_TEST_TMPDIR/p.json"
+	[ "$status" -eq 0 ]
+	[ "$(sim_stat errors.InvalidParameterValue.InsufficientPrice)" -eq 1 ]
+	[ "$(live_pools web)" = "ap-guangzhou-4/S5.MEDIUM4 3" ]
+}
+
+@test "fallback: all pools short at apply time exits 3 naming pool, code and RequestId" {
+	gz_pool ap-guangzhou-3 --stock 1
+	gz_pool ap-guangzhou-4 --stock 2
+	run --separate-stderr "$SPOTENV" apply --auto-approve -q --poll-interval 100ms "$FX/web.yaml" \
+		--metrics-file "$BATS_TEST_TMPDIR/m.prom"
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"web: not converged (3 short of 3)"* ]]
+	[[ "$output" == *"ap-guangzhou-3/S5.MEDIUM4: ResourceInsufficient.SpecifiedInstanceType (RequestId "* ]]
+	[[ "$output" == *"ap-guangzhou-4/S5.MEDIUM4: ResourceInsufficient.SpecifiedInstanceType (RequestId "* ]]
+	[ "${lines[-1]}" = "Apply finished: 0 launched, 0 released. 0/1 environments converged." ]
+	[ "$(live_count)" -eq 0 ]
+	grep -qx 'spotenv_converged{env="web",scope="default"} 0' "$BATS_TEST_TMPDIR/m.prom"
+	grep -qx 'spotenv_apply_success 0' "$BATS_TEST_TMPDIR/m.prom"
+}
+
+@test "fallback: all pools sold out at plan time exits 3 with the reasons" {
+	gz_pool ap-guangzhou-3 --stock 0
+	gz_pool ap-guangzhou-4 --stock 0
+	run --separate-stderr "$SPOTENV" apply --auto-approve -q --poll-interval 100ms "$FX/web.yaml"
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"web: not converged (3 short of 3)"* ]]
+	[[ "$output" == *"pool 1 (ap-guangzhou-3 S5.MEDIUM4) is sold out"* ]]
+	[[ "$output" == *"pool 2 (ap-guangzhou-4 S5.MEDIUM4) is sold out"* ]]
+	[ "${lines[-1]}" = "Apply finished: 0 launched, 0 released. 0/1 environments converged." ]
+	[ "$(sim_stat requests.RunInstances)" -eq 0 ]
+}
+
+@test "fallback: one environment short, the other converges" {
+	gz_pool ap-guangzhou-3 --stock 0
+	gz_pool ap-guangzhou-4 --stock 0
+	run --separate-stderr "$SPOTENV" apply --auto-approve -q --poll-interval 100ms "$FX/two.yaml"
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"web: not converged"* ]]
+	[[ "$output" != *"jobs: not converged"* ]]
+	[ "${lines[-1]}" = "Apply finished: 4 launched, 0 released. 1/2 environments converged." ]
+	[ "$(live_count jobs)" -eq 4 ]
+	[ "$(live_count web)" -eq 0 ]
+}
+
+@test "fallback: a partly short environment keeps what it got and says how many are missing" {
+	spec=$(fx_spec web.yaml)
+	sed -i 's/capacity: 3/capacity: 5/' "$spec"
+	fx_apply "$spec"
+	sim_ctl reclaim --count 3 --env web >/dev/null
+	gz_pool ap-guangzhou-3 --stock 0
+	gz_pool ap-guangzhou-4 --stock 0
+	run --separate-stderr "$SPOTENV" apply --auto-approve -q --poll-interval 100ms "$spec"
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"web: not converged (3 short of 5)"* ]]
+	[ "$(live_count web)" -eq 2 ]
+}
+
+@test "fallback: --until-converged succeeds once stock returns" {
+	gz_pool ap-guangzhou-3 --stock 0
+	gz_pool ap-guangzhou-4 --stock 0
+	(
+		sleep 1
+		gz_pool ap-guangzhou-4 --stock 200
+	) 3>&- &
+	restorer=$!
+	SECONDS=0
+	run --separate-stderr "$SPOTENV" apply --auto-approve --poll-interval 100ms "$FX/web.yaml" \
+		--until-converged 20s
+	wait "$restorer"
+	[ "$status" -eq 0 ]
+	[ "${lines[-1]}" = "Apply complete: 3 launched, 0 released. 1/1 environments converged." ]
+	[[ "$stderr" == *"1 of 1 environments short; trying again in 2s"* ]]
+	[ "$(live_pools web)" = "ap-guangzhou-4/S5.MEDIUM4 3" ]
+	[ "$SECONDS" -lt 15 ]
+}
+
+@test "fallback: --until-converged gives up at the deadline with exit 3" {
+	gz_pool ap-guangzhou-3 --stock 0
+	gz_pool ap-guangzhou-4 --stock 0
+	SECONDS=0
+	run --separate-stderr "$SPOTENV" apply --auto-approve -q --poll-interval 100ms "$FX/web.yaml" \
+		--until-converged 3s
+	[ "$status" -eq 3 ]
+	[ "$SECONDS" -le 5 ]
+	[[ "$output" == *"web: not converged (3 short of 3)"* ]]
+	# rounds were made: several observations
+	[ "$(sim_stat requests.DescribeInstances)" -ge 2 ]
+}
+
+@test "fallback: --until-converged needs specs, not a saved plan" {
+	"$SPOTENV" plan -q "$FX/web.yaml" -o "$BATS_TEST_TMPDIR/p.json"
+	run --separate-stderr "$SPOTENV" apply "$BATS_TEST_TMPDIR/p.json" --until-converged 10s
+	[ "$status" -eq 64 ]
+	[[ "$stderr" == *"--until-converged"* ]]
+}
