@@ -7,7 +7,7 @@ bats_require_minimum_version 1.5.0
 
 setup() {
 	SPOTENV=${SPOTENV:-$BATS_TEST_DIRNAME/../../spotenv}
-	command -v python3 >/dev/null || skip "python3 is needed for the responder"
+	command -v python3 >/dev/null || { echo "python3 is needed for the responder (make deps installs it)" >&2; return 1; }
 	export HOME=$BATS_TEST_TMPDIR/home
 	mkdir -p "$HOME"
 	unset TENCENTCLOUD_SESSION_TOKEN TENCENTCLOUD_SECURITY_TOKEN TENCENTCLOUD_PROFILE \
