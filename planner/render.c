@@ -17,6 +17,78 @@ static const char *plan_plural(int n)
 	return n == 1 ? "" : "s";
 }
 
+/*
+ * Everything rendered that came from the world (ids, tags, API messages)
+ * goes through these: control characters become '?' so a crafted tag
+ * cannot move a terminal's cursor or forge lines, and Markdown gets its
+ * special characters escaped so a tag cannot rewrite a review comment.
+ */
+static void plan_put_text(struct buf *b, const char *s)
+{
+	for (; s && *s; s++)
+		buf_putc(b, (unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s);
+}
+
+/* Markdown inline text: also escape what would format or open HTML. */
+static void plan_put_md(struct buf *b, const char *s)
+{
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c < 0x20 || c == 0x7f)
+			buf_putc(b, '?');
+		else if (c == '<')
+			buf_puts(b, "&lt;");
+		else if (c == '>')
+			buf_puts(b, "&gt;");
+		else if (c == '&')
+			buf_puts(b, "&amp;");
+		else if (strchr("\\`*_[]|#!~", c))
+			buf_printf(b, "\\%c", c);
+		else
+			buf_putc(b, (char)c);
+	}
+}
+
+/* Text inside HTML (the <summary> line): entities only. */
+static void plan_put_html(struct buf *b, const char *s)
+{
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c < 0x20 || c == 0x7f)
+			buf_putc(b, '?');
+		else if (c == '<')
+			buf_puts(b, "&lt;");
+		else if (c == '>')
+			buf_puts(b, "&gt;");
+		else if (c == '&')
+			buf_puts(b, "&amp;");
+		else
+			buf_putc(b, (char)c);
+	}
+}
+
+/* A name as `code` when it is plain, else as escaped text. */
+static void plan_put_md_name(struct buf *b, const char *s)
+{
+	if (s && *s && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			      "0123456789.:/-") == strlen(s))
+		buf_printf(b, "`%s`", s);
+	else
+		plan_put_md(b, s ? s : "");
+}
+
+/* A line inside a ``` block: no control characters, no backticks. */
+static void plan_put_code(struct buf *b, const char *s)
+{
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		buf_putc(b, c < 0x20 || c == 0x7f ? '?' : c == '`' ? '\'' : (char)c);
+	}
+}
+
 int plan_render_closing(struct buf *out, const struct plan *p)
 {
 	struct plan_totals t;
@@ -125,6 +197,7 @@ int plan_render_text(struct buf *out, const struct plan *p, bool color)
 	const char *red = color ? C_RED : "", *green = color ? C_GREEN : "";
 	const char *yellow = color ? C_YELLOW : "";
 	struct plan_totals t;
+	struct buf title = BUF_INIT;
 	size_t shown = 0;
 
 	plan_totals(p, &t);
@@ -137,8 +210,10 @@ int plan_render_text(struct buf *out, const struct plan *p, bool color)
 			continue;
 		if (shown++)
 			buf_putc(out, '\n');
+		buf_reset(&title);
+		plan_env_title(&title, pe);
 		buf_printf(out, "%senv ", bold);
-		plan_env_title(out, pe);
+		plan_put_text(out, buf_str(&title));
 		buf_printf(out, "%s: ", reset);
 		plan_env_counts(out, pe);
 		buf_putc(out, '\n');
@@ -146,18 +221,27 @@ int plan_render_text(struct buf *out, const struct plan *p, bool color)
 		for (size_t k = 0; k < n; k++) {
 			const char *c = lines[k].sym == '+' ? green : lines[k].sym == '-' ? red : yellow;
 
-			buf_printf(out, "  %s%c%s %s\n", c, lines[k].sym, reset, lines[k].text);
+			buf_printf(out, "  %s%c%s ", c, lines[k].sym, reset);
+			plan_put_text(out, lines[k].text);
+			buf_putc(out, '\n');
 		}
 		plan_lines_free(lines, n);
-		for (size_t k = 0; k < pe->nerrors; k++)
-			buf_printf(out, "  %serror:%s %s\n", red, reset, pe->errors[k]);
-		for (size_t k = 0; k < pe->nwarnings; k++)
-			buf_printf(out, "  %swarning:%s %s\n", yellow, reset, pe->warnings[k]);
+		for (size_t k = 0; k < pe->nerrors; k++) {
+			buf_printf(out, "  %serror:%s ", red, reset);
+			plan_put_text(out, pe->errors[k]);
+			buf_putc(out, '\n');
+		}
+		for (size_t k = 0; k < pe->nwarnings; k++) {
+			buf_printf(out, "  %swarning:%s ", yellow, reset);
+			plan_put_text(out, pe->warnings[k]);
+			buf_putc(out, '\n');
+		}
 		if (!pe->orphan && pe->hourly_cost)
 			buf_printf(out, "  estimated cost after the plan: %s/hour\n", pe->hourly_cost);
 		else if (pe->orphan && !pe->nreleases && pe->hourly_cost)
 			buf_printf(out, "  still costing: %s/hour\n", pe->hourly_cost);
 	}
+	buf_free(&title);
 	if (shown)
 		buf_putc(out, '\n');
 	if (t.errors)
@@ -181,16 +265,25 @@ int plan_render_markdown(struct buf *out, const struct plan *p)
 	if (t.errors) {
 		buf_puts(out, "> [!CAUTION]\n> The plan has errors and cannot be applied:\n");
 		for (size_t i = 0; i < p->nenvs; i++)
-			for (size_t k = 0; k < p->envs[i].nerrors; k++)
-				buf_printf(out, "> - `%s`: %s\n", p->envs[i].name, p->envs[i].errors[k]);
+			for (size_t k = 0; k < p->envs[i].nerrors; k++) {
+				buf_puts(out, "> - ");
+				plan_put_md_name(out, p->envs[i].name);
+				buf_puts(out, ": ");
+				plan_put_md(out, p->envs[i].errors[k]);
+				buf_putc(out, '\n');
+			}
 		buf_putc(out, '\n');
 	}
 	if (t.warnings) {
 		buf_puts(out, "> [!WARNING]\n");
 		for (size_t i = 0; i < p->nenvs; i++)
-			for (size_t k = 0; k < p->envs[i].nwarnings; k++)
-				buf_printf(out, "> - `%s`: %s\n", p->envs[i].name,
-					   p->envs[i].warnings[k]);
+			for (size_t k = 0; k < p->envs[i].nwarnings; k++) {
+				buf_puts(out, "> - ");
+				plan_put_md_name(out, p->envs[i].name);
+				buf_puts(out, ": ");
+				plan_put_md(out, p->envs[i].warnings[k]);
+				buf_putc(out, '\n');
+			}
 		buf_putc(out, '\n');
 	}
 
@@ -202,9 +295,14 @@ int plan_render_markdown(struct buf *out, const struct plan *p)
 	for (size_t i = 0; i < p->nenvs; i++) {
 		const struct plan_env *pe = &p->envs[i];
 
-		buf_printf(out, "| `%s`%s | %s | %s | %d | %d | %d | %d | %d | %d | %d | %s | %s |\n",
-			   pe->name, pe->orphan ? " (orphan)" : "", pe->scope ? pe->scope : "-",
-			   pe->region ? pe->region : "-", pe->desired, pe->active, pe->failed,
+		buf_puts(out, "| ");
+		plan_put_md_name(out, pe->name);
+		buf_puts(out, pe->orphan ? " (orphan) | " : " | ");
+		plan_put_md(out, pe->scope ? pe->scope : "-");
+		buf_puts(out, " | ");
+		plan_put_md(out, pe->region ? pe->region : "-");
+		buf_printf(out, " | %d | %d | %d | %d | %d | %d | %d | %s | %s |\n",
+			   pe->desired, pe->active, pe->failed,
 			   pe->leaving, pe->to_launch, pe->to_release, pe->to_replace,
 			   pe->hourly_cost ? pe->hourly_cost : "-",
 			   pe->orphan && !pe->nreleases ? "orphan" : plan_status_name(pe->status));
@@ -219,17 +317,24 @@ int plan_render_markdown(struct buf *out, const struct plan *p)
 
 		if (!pe->nlaunches && !pe->nreleases)
 			continue;
-		buf_printf(out, "<details><summary><code>%s</code>: %d to launch, %d to release, "
-			   "%d to replace</summary>\n\n```diff\n", pe->name, pe->to_launch,
-			   pe->to_release, pe->to_replace);
+		buf_puts(out, "<details><summary><code>");
+		plan_put_html(out, pe->name);
+		buf_puts(out, "</code>");
+		buf_printf(out, ": %d to launch, %d to release, %d to replace</summary>\n\n"
+			   "```diff\n", pe->to_launch, pe->to_release, pe->to_replace);
 		n = plan_env_lines(pe, &lines);
-		for (size_t k = 0; k < n; k++)
-			buf_printf(out, "%c %s\n", lines[k].sym == '~' ? '!' : lines[k].sym,
-				   lines[k].text);
+		for (size_t k = 0; k < n; k++) {
+			buf_printf(out, "%c ", lines[k].sym == '~' ? '!' : lines[k].sym);
+			plan_put_code(out, lines[k].text);
+			buf_putc(out, '\n');
+		}
 		plan_lines_free(lines, n);
 		buf_puts(out, "```\n\n</details>\n\n");
 	}
-	return buf_printf(out, "<sub>basis `%.12s`%s%s</sub>\n", p->basis ? p->basis : "",
-			  p->observed_at ? ", observed " : "",
-			  p->observed_at ? p->observed_at : "");
+	buf_printf(out, "<sub>basis `%.12s`", p->basis ? p->basis : "");
+	if (p->observed_at) {
+		buf_puts(out, ", observed ");
+		plan_put_md(out, p->observed_at);
+	}
+	return buf_puts(out, "</sub>\n");
 }

@@ -301,6 +301,33 @@ static void test_render_markdown(void **state)
 	world_free(&w);
 }
 
+/* Strings from the world cannot inject terminal escapes or Markdown. */
+static void test_render_hostile_strings(void **state)
+{
+	struct world w;
+	struct buf t = BUF_INIT, m = BUF_INIT;
+
+	(void)state;
+	world_init(&w, base_spec);
+	add_instance(&w.obs, "ins-1", "evil|<b>x</b>\033[2J`y`", "default", "t", "RUN\nNING", 1);
+	world_plan(&w, true, -1);
+	plan_render_text(&t, w.p, false);
+	assert_null(strchr(t.ptr, '\033'));
+	assert_non_null(strstr(t.ptr, "env evil|<b>x</b>?[2J`y` (orphan,"));
+	assert_non_null(strstr(t.ptr, "(S5.MEDIUM4 ap-guangzhou-3, RUN?NING): orphan"));
+	plan_render_markdown(&m, w.p);
+	assert_null(strchr(m.ptr, '\033'));
+	/* "<b>" appears only inside the ``` block, where it is literal text */
+	assert_true(strstr(m.ptr, "<b>") > strstr(m.ptr, "```diff"));
+	assert_non_null(strstr(m.ptr, "| evil\\|&lt;b&gt;x&lt;/b&gt;?\\[2J\\`y\\` (orphan) |"));
+	assert_non_null(strstr(m.ptr, "<summary><code>evil|&lt;b&gt;x&lt;/b&gt;?[2J`y`</code>"));
+	assert_non_null(strstr(m.ptr, "- release ins-1 (S5.MEDIUM4 ap-guangzhou-3, RUN?NING): orphan: "
+				      "environment 'evil|<b>x</b>?[2J'y'' is not in the specs\n"));
+	buf_free(&t);
+	buf_free(&m);
+	world_free(&w);
+}
+
 static void test_plan_json_round_trip_and_check(void **state)
 {
 	struct world w;
@@ -716,6 +743,7 @@ int main(void)
 		cmocka_unit_test(test_render_text),
 		cmocka_unit_test(test_render_closing),
 		cmocka_unit_test(test_render_markdown),
+		cmocka_unit_test(test_render_hostile_strings),
 		cmocka_unit_test(test_plan_json_round_trip_and_check),
 		cmocka_unit_test(test_plan_json_errors),
 		cmocka_unit_test(test_observed_json),
