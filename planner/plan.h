@@ -142,7 +142,8 @@ struct plan_launch {
 	char *template;     /* template hash of the pool (tagged) */
 	char *bid;          /* SpotOptions.MaxPrice, as written in the spec */
 	char *price;        /* current spot price, or NULL when unknown */
-	char *client_token; /* deterministic, <= TC_MAX_CLIENT_TOKEN ASCII */
+	char *client_token; /* deterministic, <= TC_MAX_CLIENT_TOKEN ASCII: from env,
+			       scope, basis, observation minute, pool, chunk */
 	struct tc_tag *tags; /* user tags (sorted) + the 3 spotenv tags */
 	size_t ntags;
 	/* Filled by `plan --check` (plan_launch_set_check); NULL = not checked. */
@@ -323,13 +324,16 @@ void plan_template_hash(char out[PLAN_TEMPLATE_HEX + 1], const struct spec_env *
 
 /*
  * Stale check.  Compares the basis of old (a saved plan) with fresh (a
- * plan made now from the same specs and options).  0 when they match;
+ * plan made now from the same specs and options, or read back from a
+ * file).  0 when they match;
  * otherwise ERR_STALE, and out (when not NULL) gets one line per
  * difference, at most 20 and then "... and N more":
  *	ins-abc: RUNNING -> STOPPED
- *	ins-def: gone
+ *	ins-def: gone (was RUNNING)
  *	ins-ghi: new (PENDING)
  *	ins-jkl: template a1b2 -> c3d4
+ * When the bases differ but no instance does (cannot happen for plans
+ * made by this version), out gets "the observed instances changed".
  */
 int plan_basis_diff(const struct plan *old, const struct plan *fresh, struct buf *out);
 
