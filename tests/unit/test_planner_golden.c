@@ -5,6 +5,7 @@
  *   options.json    optional: {"prune": bool, "max_release": N, "envs": [...]}
  *   expected.json   the plan document, byte for byte
  *   expected.txt    optional: the text rendering (no colour)
+ *   expected.md     optional: the Markdown rendering (only where present)
  *   expected-error.txt  instead of expected.json: plan_make must fail with
  *                   this message
  *
@@ -129,6 +130,7 @@ static void run_case(void **state)
 	char *exp_path = xasprintf("%s/expected.json", dir);
 	char *txt_path = xasprintf("%s/expected.txt", dir);
 	char *err_path = xasprintf("%s/expected-error.txt", dir);
+	char *md_path = xasprintf("%s/expected.md", dir);
 	const char *paths[] = { spec_path };
 	struct spec_set set = SPEC_SET_INIT;
 	struct errlist errs = ERRLIST_INIT;
@@ -136,6 +138,7 @@ static void run_case(void **state)
 	struct plan_input in = { 0 };
 	struct plan *p = NULL, *p2 = NULL, *back = NULL;
 	struct buf j1 = BUF_INIT, j2 = BUF_INIT, j3 = BUF_INIT, t1 = BUF_INIT, t2 = BUF_INIT;
+	struct buf md = BUF_INIT;
 	struct err e = ERR_INIT;
 	char **envs = NULL, *data, *expected;
 	size_t len;
@@ -192,6 +195,13 @@ static void run_case(void **state)
 	assert_int_equal(plan_basis_diff(p, back, NULL), 0);
 	assert_int_equal(plan_basis_check(p, &obs, NULL), 0);
 
+	assert_int_equal(plan_render_markdown(&md, p), 0);
+	free(expected);
+	expected = read_file(md_path, NULL);
+	if (expected && update)
+		write_file(md_path, md.ptr, md.len);
+	else if (expected)
+		expect_same("markdown", md_path, expected, md.ptr);
 	if (update) {
 		write_file(exp_path, j1.ptr, j1.len);
 		write_file(txt_path, t1.ptr, t1.len);
@@ -214,6 +224,7 @@ done:
 	buf_free(&j3);
 	buf_free(&t1);
 	buf_free(&t2);
+	buf_free(&md);
 	plan_free(p);
 	plan_free(p2);
 	plan_free(back);
@@ -229,6 +240,7 @@ done:
 	free(exp_path);
 	free(txt_path);
 	free(err_path);
+	free(md_path);
 }
 
 static int cmp_name(const void *a, const void *b)
