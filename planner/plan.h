@@ -62,7 +62,8 @@ struct plan_offer {
 };
 
 struct plan_observed {
-	char *observed_at;                /* RFC 3339 UTC or NULL; informational */
+	char *observed_at; /* RFC 3339 UTC or NULL; copied into plans, its minute
+			      enters the client tokens */
 	char **regions;                   /* regions observed, as added */
 	size_t nregions, regions_alloc;
 	struct tc_instance_list instances; /* region filled in each */
