@@ -23,6 +23,8 @@
 # json_get PATH              read JSON on stdin, print the value at PATH
 #                            (dot-separated keys and list indices: a.b.0.c);
 #                            strings print bare, other values as JSON
+# json_get KEY KEY...        the same with one key per argument (for keys
+#                            with dots: json_get errors AuthFailure.SignatureFailure)
 # sim_rss_kb                 VmRSS of the emulator in kB
 
 : "${SPOTENV:=$BATS_TEST_DIRNAME/../../spotenv}"
@@ -103,10 +105,11 @@ json_get() {
 	python3 -c '
 import json, sys
 d = json.load(sys.stdin)
-for k in [p for p in sys.argv[1].split(".") if p]:
+keys = sys.argv[1:] if len(sys.argv) > 2 else [p for p in sys.argv[1].split(".") if p]
+for k in keys:
     d = d[int(k)] if isinstance(d, list) else d[k]
 print(d if isinstance(d, str) else json.dumps(d))
-' "$1"
+' "$@"
 }
 
 sim_rss_kb() {

@@ -1,0 +1,148 @@
+#!/usr/bin/env bats
+# spotenv sim: faults - rate limits, InternalError, dropped launches, tag lag,
+# reclaims, latency - and their reproducibility from --seed.
+
+load sim_helpers
+
+teardown() {
+	sim_stop
+}
+
+run_body() { # zone count [extra]
+	echo "{\"InstanceChargeType\":\"SPOTPAID\",\"Placement\":{\"Zone\":\"$1\"},\"ImageId\":\"img-pmqg1cw7\",\"InstanceType\":\"S5.MEDIUM4\",\"InstanceCount\":$2,\"InstanceMarketOptions\":{\"MarketType\":\"spot\",\"SpotOptions\":{\"MaxPrice\":\"1\"}},\"TagSpecification\":[{\"ResourceType\":\"instance\",\"Tags\":[{\"Key\":\"spotenv:env\",\"Value\":\"web\"}]}]${3:+,$3}}"
+}
+
+@test "rate limits are on by default: a burst of RunInstances gets RequestLimitExceeded" {
+	sim_start
+	[ "$(sim_ctl faults | json_get rates.RunInstances)" = 10 ]
+	[ "$(sim_ctl faults | json_get rates.DescribeInstances)" = 40 ]
+	# (the exact default window is checked in tests/unit/test_sim_core.c; here the
+	# limit is lowered so that a burst trips it even on a slow sanitizer build)
+	sim_ctl faults '{"rates":{"RunInstances":2}}' >/dev/null
+	# 24 clients at once, each with its own client-side bucket: the server's window trips
+	pids=()
+	for i in $(seq 24); do
+		sim_api RunInstances "$(run_body ap-guangzhou-3 1 '"DryRun":true')" >/dev/null 2>&1 &
+		pids+=($!)
+	done
+	wait "${pids[@]}" || true # (a bare wait would wait for the emulator too)
+	run sim_ctl stats
+	[ "$(echo "$output" | json_get errors RequestLimitExceeded)" -ge 1 ]
+	[ "$(echo "$output" | json_get errors DryRunOperation)" -ge 2 ]
+	[ "$(echo "$output" | json_get launched)" = 0 ]
+}
+
+@test "--no-rate-limits and the faults control turn rate limits off and on" {
+	sim_start --no-rate-limits
+	[ "$(sim_ctl faults | json_get rateLimits)" = false ]
+	run sim_ctl faults --rate-limits on
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | json_get rateLimits)" = true ]
+	run sim_ctl faults '{"rates":{"DescribeInstances":2}}'
+	[ "$(echo "$output" | json_get rates.DescribeInstances)" = 2 ]
+	pids=()
+	for i in $(seq 8); do
+		sim_api DescribeInstances '{}' >/dev/null 2>&1 &
+		pids+=($!)
+	done
+	wait "${pids[@]}" || true
+	[ "$(sim_ctl stats | json_get errors RequestLimitExceeded)" -ge 1 ]
+}
+
+@test "--internal-error-rate 1 answers InternalError" {
+	sim_start --internal-error-rate 1 --no-rate-limits
+	run sim_api DescribeInstances '{}'
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"InternalError"* ]]
+	run sim_ctl stats
+	[ "$(echo "$output" | json_get errors InternalError)" -ge 2 ] # spotenv retried it
+	sim_ctl faults --internal-error-rate 0 >/dev/null
+	run sim_api DescribeInstances '{}'
+	[ "$status" -eq 0 ]
+}
+
+@test "--drop-after-commit-rate: the launch happens, the answer is lost, the retry gets the same ids" {
+	sim_start --drop-after-commit-rate 1 --no-rate-limits --pending-ms 0
+	# spotenv api retries after the dropped connection with the same body, so the
+	# same ClientToken: the retry is answered with the instances already made
+	run sim_api RunInstances "$(run_body ap-guangzhou-4 3 '"ClientToken":"drop-test-1"')"
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | json_get InstanceIdSet | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 3 ]
+	run sim_ctl stats
+	[ "$(echo "$output" | json_get launched)" = 3 ]
+	[ "$(echo "$output" | json_get dropped)" = 1 ]
+	[ "$(sim_api DescribeInstances '{}' | json_get TotalCount)" = 3 ]
+	# without a ClientToken every attempt launches anew and is dropped
+	run sim_api RunInstances "$(run_body ap-guangzhou-4 1)"
+	[ "$status" -eq 1 ]
+	[ "$(sim_ctl stats | json_get launched)" -ge 5 ]
+}
+
+@test "--tag-lag-ms hides new instances from tag filters for a while" {
+	sim_start --tag-lag-ms 1500 --no-rate-limits
+	id=$(sim_api RunInstances "$(run_body ap-guangzhou-6 2)" | json_get InstanceIdSet.0)
+	[ "$(sim_api DescribeInstances '{"Filters":[{"Name":"tag:spotenv:env","Values":["web"]}]}' | json_get TotalCount)" = 0 ]
+	[ "$(sim_api DescribeInstances '{"Filters":[{"Name":"tag-key","Values":["spotenv:env"]}]}' | json_get TotalCount)" = 0 ]
+	run sim_api DescribeInstances "{\"InstanceIds\":[\"$id\"]}"
+	[ "$(echo "$output" | json_get TotalCount)" = 1 ]
+	[ "$(echo "$output" | json_get InstanceSet.0.Tags)" = "[]" ]
+	sleep 1.6
+	[ "$(sim_api DescribeInstances '{"Filters":[{"Name":"tag:spotenv:env","Values":["web"]}]}' | json_get TotalCount)" = 2 ]
+}
+
+@test "reclaim on command: by environment and by id; reclaimed instances are SHUTDOWN, then gone" {
+	sim_start --no-rate-limits --pending-ms 0 --terminating-ms 700
+	sim_api RunInstances "$(run_body ap-guangzhou-3 5)" >/dev/null
+	other=$(sim_api RunInstances "$(run_body ap-guangzhou-3 2 | sed 's/"Value":"web"/"Value":"db"/')" | json_get InstanceIdSet.0)
+	run sim_ctl reclaim --count 2 --env web
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | json_get reclaimed | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 2 ]
+	victim=$(echo "$output" | json_get reclaimed.0)
+	[ "$(sim_api DescribeInstances "{\"InstanceIds\":[\"$victim\"]}" | json_get InstanceSet.0.InstanceState)" = SHUTDOWN ]
+	run sim_ctl reclaim "$other"
+	[ "$(echo "$output" | json_get reclaimed.0)" = "$other" ]
+	[ "$(sim_ctl stats | json_get reclaimed)" = 3 ]
+	[ "$(sim_api DescribeInstances '{"Filters":[{"Name":"instance-state","Values":["RUNNING"]}]}' | json_get TotalCount)" = 4 ]
+	sleep 0.8
+	[ "$(sim_api DescribeInstances '{}' | json_get TotalCount)" = 4 ]
+	run sim_ctl reclaim ins-00000000
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"not found"* ]]
+}
+
+@test "--reclaim-per-minute reclaims instances over time" {
+	sim_start --no-rate-limits --pending-ms 0 --reclaim-per-minute 600
+	sim_api RunInstances "$(run_body ap-guangzhou-7 50)" >/dev/null
+	sleep 1.2
+	run sim_ctl stats
+	# stats do not advance the world; a describe does
+	sim_api DescribeInstances '{}' >/dev/null
+	n=$(sim_ctl stats | json_get reclaimed)
+	[ "$n" -ge 8 ]
+	[ "$n" -le 40 ]
+}
+
+@test "--latency-ms delays every answer" {
+	sim_start --latency-ms 400 --no-rate-limits
+	start=$(date +%s%N)
+	sim_api DescribeInstances '{}' >/dev/null
+	elapsed=$((($(date +%s%N) - start) / 1000000))
+	[ "$elapsed" -ge 400 ]
+	# the control API is not delayed
+	start=$(date +%s%N)
+	sim_ctl stats >/dev/null
+	[ $((($(date +%s%N) - start) / 1000000)) -lt 400 ]
+}
+
+@test "the same --seed gives the same instance ids" {
+	sim_start --seed 7 --no-rate-limits
+	a=$(sim_api RunInstances "$(run_body ap-guangzhou-3 5)" | json_get InstanceIdSet)
+	sim_stop
+	sim_start --seed 7 --no-rate-limits
+	b=$(sim_api RunInstances "$(run_body ap-guangzhou-3 5)" | json_get InstanceIdSet)
+	sim_stop
+	sim_start --seed 8 --no-rate-limits
+	c=$(sim_api RunInstances "$(run_body ap-guangzhou-3 5)" | json_get InstanceIdSet)
+	[ "$a" = "$b" ]
+	[ "$a" != "$c" ]
+}
