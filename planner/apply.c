@@ -289,6 +289,7 @@ struct task {
 	int count;
 	bool replace;
 	int hop;          /* 0 = as planned, n = n-th fallback */
+	int tries;        /* calls made for this task (throttled, transient) */
 	char token[TC_MAX_CLIENT_TOKEN + 1];
 	struct tc_tag *tags; /* owned */
 	size_t ntags;
@@ -298,8 +299,10 @@ struct launched {
 	char *id;
 	size_t env;
 	bool replace;
-	char *state; /* last seen */
+	char *state; /* last seen; "GONE" once it vanished */
 	bool tagged; /* seen through the tag filter */
+	bool seen;   /* seen by a describe at least once */
+	int missing; /* polls in a row that did not return it */
 };
 
 struct run {
@@ -316,6 +319,29 @@ struct run {
 	size_t nl, lalloc;
 	int64_t start;
 };
+
+static void sleep_ms(int64_t ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/*
+ * Errors that outlasted the provider's retries but may well pass a moment
+ * later (throttling, InternalError, the network): a status poll asks again
+ * next time, and a launch or release is tried again after a pause (a
+ * launch with its ClientToken, so never twice).
+ */
+static bool poll_error_passes(const struct err *e)
+{
+	return e->cls == ERR_CLASS_THROTTLED || e->cls == ERR_CLASS_TRANSIENT ||
+	       e->code == ERR_NET;
+}
+
+#define APPLY_CALL_ROUNDS 4    /* tries of one launch or release call */
+#define APPLY_CALL_PAUSE_MS 1000 /* between them: the API's rate window */
 
 static void env_reason(struct apply_env_result *r, const char *fmt, ...) SPOTENV_PRINTF(2, 3);
 static void env_reason(struct apply_env_result *r, const char *fmt, ...)
@@ -456,6 +482,11 @@ static int release_phase(struct run *run, unsigned want, const int *limit, struc
 			}
 		}
 		error = terminate_region(run, regions[r], ids, n, &done, e);
+		for (int t = 1; error && poll_error_passes(e) && t < APPLY_CALL_ROUNDS; t++) {
+			err_clear(e);
+			sleep_ms(APPLY_CALL_PAUSE_MS);
+			error = terminate_region(run, regions[r], ids, n, &done, e);
+		}
 		if (!error) {
 			for (size_t k = 0; k < n; k++) {
 				run->gone[owner[k]][which[k]] = true;
@@ -585,6 +616,7 @@ static int launch_phase(struct run *run, struct err *e)
 		struct tc_call *calls = xcalloc(ntasks, sizeof(*calls));
 		struct task *next = NULL;
 		size_t nnext = 0, nalloc = 0;
+		bool pause = false;
 
 		for (size_t k = 0; k < ntasks; k++) {
 			const struct plan_env *env = &p->envs[tasks[k].env];
@@ -633,6 +665,17 @@ static int launch_phase(struct run *run, struct err *e)
 					er->short_by += t->count;
 					er->capacity_short = true;
 				}
+			} else if (poll_error_passes(ce) && t->tries + 1 < APPLY_CALL_ROUNDS &&
+				   !run->stopped[t->env]) {
+				/* the same call again after a pause, same ClientToken */
+				struct task *nt;
+
+				ALLOC_GROW(next, nnext + 1, nalloc);
+				nt = &next[nnext++];
+				*nt = *t;
+				nt->tries = t->tries + 1;
+				nt->tags = tags_with_template(t->tags, t->ntags, NULL);
+				pause = true;
 			} else if (ce->cls == ERR_CLASS_AUTH) {
 				if (!error) {
 					err_copy(e, ce);
@@ -664,6 +707,8 @@ static int launch_phase(struct run *run, struct err *e)
 		ntasks = nnext;
 		talloc = nalloc;
 		report(run, "launching");
+		if (pause && ntasks)
+			sleep_ms(APPLY_CALL_PAUSE_MS);
 	}
 	for (size_t k = 0; k < ntasks; k++)
 		tags_free(tasks[k].tags, tasks[k].ntags);
@@ -671,13 +716,6 @@ static int launch_phase(struct run *run, struct err *e)
 	return error;
 }
 
-static void sleep_ms(int64_t ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
 
 static struct launched *find_launched(struct run *run, const char *id)
 {
@@ -687,10 +725,18 @@ static struct launched *find_launched(struct run *run, const char *id)
 	return NULL;
 }
 
+/* Reclaimed or terminated before it ran: leaving, or no longer listed. */
+static bool gone(const struct launched *l)
+{
+	return !strcmp(l->state, "GONE") || !strcmp(l->state, "SHUTDOWN") ||
+	       !strcmp(l->state, "TERMINATING");
+}
+
 static void recount(struct run *run)
 {
 	for (size_t i = 0; i < run->p->nenvs; i++)
-		run->prog[i].running = run->prog[i].pending = run->prog[i].failed = 0;
+		run->prog[i].running = run->prog[i].pending = run->prog[i].failed =
+			run->prog[i].gone = 0;
 	for (size_t i = 0; i < run->nl; i++) {
 		struct apply_progress_env *pe = &run->prog[run->l[i].env];
 
@@ -698,6 +744,8 @@ static void recount(struct run *run)
 			pe->running++;
 		else if (!strcmp(run->l[i].state, "LAUNCH_FAILED"))
 			pe->failed++;
+		else if (gone(&run->l[i]))
+			pe->gone++;
 		else
 			pe->pending++;
 	}
@@ -705,9 +753,15 @@ static void recount(struct run *run)
 
 static bool settled(const struct launched *l)
 {
-	return !strcmp(l->state, "RUNNING") || !strcmp(l->state, "LAUNCH_FAILED") ||
-	       !strcmp(l->state, "GONE");
+	return !strcmp(l->state, "RUNNING") || !strcmp(l->state, "LAUNCH_FAILED") || gone(l);
 }
+
+
+/*
+ * A launched id a describe by id did not return: gone once it had been
+ * seen, or after a few polls (a new id can take a moment to be listed).
+ */
+#define WAIT_MISSING_POLLS 3
 
 /* Poll launched ids until RUNNING/LAUNCH_FAILED and tagged, or timeout. */
 static int wait_phase(struct run *run, struct err *e)
@@ -728,7 +782,7 @@ static int wait_phase(struct run *run, struct err *e)
 			if (!settled(&run->l[i]))
 				all_settled = false;
 			if (!run->l[i].tagged && strcmp(run->l[i].state, "LAUNCH_FAILED") &&
-			    strcmp(run->l[i].state, "GONE"))
+			    !gone(&run->l[i]))
 				all_tagged = false;
 		}
 		if (all_settled && all_tagged)
@@ -759,12 +813,35 @@ static int wait_phase(struct run *run, struct err *e)
 				error = tc_describe_instances(run->c, regions[r], NULL, 0,
 							      ids + off, m, &got, e);
 			}
+			if (error && poll_error_passes(e)) {
+				/* throttled or a blip: the next poll asks again */
+				err_clear(e);
+				error = 0;
+				tc_instance_list_clear(&got);
+				free(ids);
+				continue;
+			}
+			for (size_t i = 0; !error && i < n; i++) {
+				struct launched *l = find_launched(run, ids[i]);
+				bool listed = false;
+
+				for (size_t k = 0; k < got.n && !listed; k++)
+					listed = !strcmp(got.v[k].id, ids[i]);
+				if (!l || listed)
+					continue;
+				if (l->seen || ++l->missing >= WAIT_MISSING_POLLS) {
+					free(l->state);
+					l->state = xstrdup("GONE");
+				}
+			}
 			for (size_t i = 0; i < got.n; i++) {
 				struct launched *l = find_launched(run, got.v[i].id);
 
 				if (l) {
 					free(l->state);
 					l->state = xstrdup(got.v[i].state);
+					l->seen = true;
+					l->missing = 0;
 				}
 			}
 			tc_instance_list_clear(&got);
@@ -787,6 +864,10 @@ static int wait_phase(struct run *run, struct err *e)
 				f.nvalues = 1;
 				error = tc_describe_instances(run->c, regions[r], &f, 1, NULL, 0,
 							      &got, e);
+				if (error && poll_error_passes(e)) {
+					err_clear(e);
+					error = 0;
+				}
 				for (size_t i = 0; !error && i < got.n; i++) {
 					struct launched *l = find_launched(run, got.v[i].id);
 
@@ -893,9 +974,15 @@ int apply_run(struct apply_result *res, struct tc_client *c, const struct plan *
 
 		er->running = run.prog[i].running;
 		er->launch_failed = run.prog[i].failed;
+		er->launch_gone = run.prog[i].gone;
 		if (wait) {
 			int pending = run.prog[i].pending;
 
+			if (er->launch_gone) {
+				er->short_by += er->launch_gone;
+				env_reason(er, "%d launched instance%s reclaimed before running",
+					   er->launch_gone, er->launch_gone == 1 ? " was" : "s were");
+			}
 			if (er->launch_failed) {
 				er->short_by += er->launch_failed;
 				env_reason(er, "%d launched instance%s ended LAUNCH_FAILED",

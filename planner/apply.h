@@ -63,6 +63,7 @@ struct apply_progress_env {
 	int running;  /* launched and RUNNING */
 	int pending;  /* launched, not yet RUNNING */
 	int failed;   /* launched, LAUNCH_FAILED */
+	int gone;     /* launched, then reclaimed or terminated before RUNNING */
 	int launched; /* instances RunInstances returned */
 	int released;
 };
@@ -90,6 +91,7 @@ struct apply_env_result {
 	int launched;       /* instances RunInstances returned */
 	int running;        /* of those, RUNNING when apply stopped waiting */
 	int launch_failed;  /* of those, LAUNCH_FAILED */
+	int launch_gone;    /* of those, reclaimed or terminated before RUNNING */
 	int released;
 	int short_by;       /* instances still missing (capacity, failures) */
 	bool converged;

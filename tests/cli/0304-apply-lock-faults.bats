@@ -1,0 +1,191 @@
+#!/usr/bin/env bats
+# spotenv apply under faults (throttling, random InternalError) still
+# converges; the local lock keeps two applies apart and names its holder;
+# progress and the -v call log.
+
+bats_require_minimum_version 1.5.0
+
+load sim_helpers
+load fixtures/helpers
+
+setup_file() {
+	sim_start --pending-ms 150 --terminating-ms 100 --seed 7
+}
+
+teardown_file() {
+	sim_stop
+}
+
+setup() {
+	fx_setup
+	fx_reset
+}
+
+@test "faults: random InternalError (20%) is retried and apply converges" {
+	sim_ctl faults --internal-error-rate 0.2 >/dev/null
+	for i in 1 2; do
+		run --separate-stderr "$SPOTENV" apply --auto-approve -q --poll-interval 100ms "$FX/two.yaml"
+		[ "$status" -eq 0 ]
+		[ "$output" = "Apply complete: 7 launched, 0 released. 2/2 environments converged." ] || \
+			[ "$i" -eq 2 ]
+		sim_ctl reclaim --count 3 >/dev/null
+	done
+	[ "$(sim_stat errors.InternalError)" -gt 0 ]
+	[ "$(sim_stat launched)" -eq 10 ]
+	sim_ctl faults --internal-error-rate 0 >/dev/null
+	sim_settle
+	run --separate-stderr "$SPOTENV" apply --auto-approve -q --poll-interval 100ms "$FX/two.yaml"
+	[ "$status" -eq 0 ]
+	[ "$(live_count web)" -eq 3 ]
+	[ "$(live_count jobs)" -eq 4 ]
+	[ "$(sim_stat launched)" -eq 13 ]
+}
+
+@test "faults: throttling (RequestLimitExceeded) with InternalError still converges" {
+	# far below the real limits (40/s and 10/s), so that polling every
+	# 100 ms and an InternalError's retry run into RequestLimitExceeded
+	sim_ctl faults '{"rates":{"DescribeInstances":5,"RunInstances":3},"internalErrorRate":0.2}' >/dev/null
+	sim_ctl faults | grep -q '"DescribeInstances":5,"RunInstances":3'
+	run --separate-stderr "$SPOTENV" apply --auto-approve -q --poll-interval 100ms "$FX/two.yaml"
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	[ "$output" = "Apply complete: 7 launched, 0 released. 2/2 environments converged." ]
+	[ "$(sim_stat errors.RequestLimitExceeded)" -gt 0 ]
+	[ "$(sim_stat launched)" -eq 7 ]
+	[ "$(live_count)" -eq 7 ]
+}
+
+@test "faults: --no-wait returns at once and a later apply sees the instances" {
+	sim_ctl faults --pending-ms 5000 >/dev/null
+	SECONDS=0
+	run --separate-stderr "$SPOTENV" apply --auto-approve -q --no-wait "$FX/web.yaml"
+	[ "$status" -eq 0 ]
+	[ "$output" = "Apply complete: 3 launched, 0 released. 1/1 environments converged." ]
+	[ "$SECONDS" -lt 4 ]
+	run --separate-stderr "$SPOTENV" status "$FX/web.yaml" --format json
+	[ "$(json_get environments.0.pending <<<"$output")" = "3" ]
+	[ "$(json_get environments.0.active <<<"$output")" = "3" ]
+	run --separate-stderr "$SPOTENV" apply --auto-approve -q --no-wait "$FX/web.yaml"
+	[ "$output" = "Apply complete: 0 launched, 0 released. 1/1 environments converged." ]
+}
+
+@test "faults: --wait-timeout ends a wait that does not finish with exit 3" {
+	sim_ctl faults --pending-ms 60000 >/dev/null
+	SECONDS=0
+	run --separate-stderr "$SPOTENV" apply --auto-approve -q --poll-interval 100ms \
+		--wait-timeout 1s "$FX/web.yaml"
+	[ "$status" -eq 3 ]
+	[ "$SECONDS" -lt 10 ]
+	[[ "$output" == *"3 instances still pending when the wait timed out"* ]]
+	[ "$(live_count web)" -eq 3 ]
+}
+
+@test "faults: an instance reclaimed while apply waits for it ends the wait, short" {
+	sim_ctl faults --pending-ms 3000 >/dev/null
+	"$SPOTENV" apply --auto-approve -q --poll-interval 100ms --wait-timeout 60s "$FX/web.yaml" \
+		>"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
+	pid=$!
+	for ((i = 0; i < 100; i++)); do
+		[ "$(sim_stat launched)" -ge 3 ] && break
+		sleep 0.05
+	done
+	sim_ctl reclaim --count 1 --env web >/dev/null
+	SECONDS=0
+	wait "$pid" && status=0 || status=$?
+	cat "$BATS_TEST_TMPDIR/out"
+	[ "$status" -eq 3 ]
+	# done when the others run, not at the 60 s timeout
+	[ "$SECONDS" -lt 15 ]
+	grep -q 'web: not converged (1 short of 3)' "$BATS_TEST_TMPDIR/out"
+	grep -q '1 launched instance was reclaimed before running' "$BATS_TEST_TMPDIR/out"
+	sim_ctl faults --pending-ms 150 >/dev/null
+	sim_settle
+	run --separate-stderr "$SPOTENV" apply --auto-approve -q --poll-interval 100ms "$FX/web.yaml"
+	[ "$status" -eq 0 ]
+	[ "$output" = "Apply complete: 1 launched, 0 released. 1/1 environments converged." ]
+}
+
+@test "lock: a second apply exits 1 naming the holder" {
+	sim_ctl faults --pending-ms 3000 >/dev/null
+	"$SPOTENV" apply --auto-approve -q --poll-interval 100ms "$FX/web.yaml" \
+		>"$BATS_TEST_TMPDIR/first.out" 2>&1 3>&- &
+	first=$!
+	for ((i = 0; i < 100; i++)); do
+		[ -s "$SPOTENV_LOCK_FILE" ] && break
+		sleep 0.05
+	done
+	run --separate-stderr "$SPOTENV" apply --auto-approve -q "$FX/web.yaml"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"another spotenv apply holds the lock '$SPOTENV_LOCK_FILE' (pid $first on $(hostname) since "*"Z (apply)); wait for it, or pass --lock-timeout"* ]]
+	run --separate-stderr "$SPOTENV" destroy "$FX/web.yaml" --env web --auto-approve
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"holds the lock"*"pid $first"* ]]
+	wait "$first"
+	grep -q 'Apply complete: 3 launched' "$BATS_TEST_TMPDIR/first.out"
+	[ "$(sim_stat launched)" -eq 3 ]
+	# released with the process: the next apply runs
+	run --separate-stderr "$SPOTENV" apply --auto-approve -q "$FX/web.yaml"
+	[ "$status" -eq 0 ]
+}
+
+@test "lock: held by flock(1), --lock-timeout waits for it" {
+	command -v flock >/dev/null || skip "flock(1) is not installed"
+	lock=$BATS_TEST_TMPDIR/other.lock
+	echo "pid 4242 on buildhost since 2026-01-01T00:00:00Z (apply)" >"$lock"
+	flock -n "$lock" sleep 2 3>&- &
+	holder=$!
+	sleep 0.3
+	run --separate-stderr "$SPOTENV" apply --auto-approve -q --lock-file "$lock" "$FX/web.yaml"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"'$lock' (pid 4242 on buildhost since 2026-01-01T00:00:00Z (apply))"* ]]
+	[ "$(sim_stat totalRequests)" -eq 0 ]
+	SECONDS=0
+	run --separate-stderr "$SPOTENV" apply --auto-approve -q --poll-interval 100ms \
+		--lock-file "$lock" --lock-timeout 20s "$FX/web.yaml"
+	[ "$status" -eq 0 ]
+	[ "$output" = "Apply complete: 3 launched, 0 released. 1/1 environments converged." ]
+	[ "$SECONDS" -ge 1 ]
+	wait "$holder"
+	# the lock file names nobody once released
+	[ ! -s "$lock" ]
+}
+
+@test "lock: a too short --lock-timeout gives up" {
+	lock=$BATS_TEST_TMPDIR/other.lock
+	: >"$lock"
+	flock -n "$lock" sleep 3 3>&- &
+	holder=$!
+	sleep 0.3
+	SECONDS=0
+	run --separate-stderr "$SPOTENV" apply --auto-approve -q --lock-file "$lock" \
+		--lock-timeout 500ms "$FX/web.yaml"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"holds the lock"*"(unknown holder)"* ]]
+	[ "$SECONDS" -lt 3 ]
+	kill "$holder" 2>/dev/null || true
+	wait "$holder" || true
+}
+
+@test "apply -v: logs RunInstances without the secret; progress on a terminal redraws" {
+	run --separate-stderr "$SPOTENV" apply -v --auto-approve --poll-interval 100ms "$FX/web.yaml"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"RunInstances"* ]]
+	[[ "$stderr" == *"DescribeInstances"* ]]
+	[[ "$stderr" != *"$TENCENTCLOUD_SECRET_KEY"* ]]
+	[[ "$stderr" != *"Signature="* ]]
+	command -v script >/dev/null || skip "script(1) is not installed"
+	sim_ctl reclaim --count 2 >/dev/null
+	run bash -c 'script -qec "$0 apply --auto-approve --poll-interval 100ms $1" /dev/null </dev/null' \
+		"$SPOTENV" "$FX/web.yaml"
+	[ "$status" -eq 0 ]
+	# a live line per environment, redrawn in place
+	[[ "$output" == *$'\e[2K  web'*"running"* ]]
+	[[ "$output" == *"Apply complete: 2 launched, 0 released. 1/1 environments converged."* ]]
+	# NO_COLOR: plain lines even on a terminal
+	sim_ctl reclaim --count 1 >/dev/null
+	run bash -c 'NO_COLOR=1 script -qec "$0 apply --auto-approve --poll-interval 100ms $1" /dev/null </dev/null' \
+		"$SPOTENV" "$FX/web.yaml"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *$'\e['* ]]
+	[[ "$output" == *"spotenv: web: "*"running"* ]]
+}
