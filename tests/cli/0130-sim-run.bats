@@ -8,10 +8,6 @@ run_body() {
 	echo "{\"InstanceChargeType\":\"SPOTPAID\",\"Placement\":{\"Zone\":\"$1\"},\"ImageId\":\"img-pmqg1cw7\",\"InstanceType\":\"$2\",\"InstanceCount\":$3,\"InstanceMarketOptions\":{\"MarketType\":\"spot\",\"SpotOptions\":{\"MaxPrice\":\"$4\",\"SpotInstanceType\":\"one-time\"}}${5:+,$5}}"
 }
 
-stat() {
-	sim_ctl stats | json_get "$@"
-}
-
 setup() {
 	sim_start --pending-ms 1500 --no-rate-limits
 }

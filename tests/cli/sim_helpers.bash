@@ -25,6 +25,9 @@
 #                            strings print bare, other values as JSON
 # json_get KEY KEY...        the same with one key per argument (for keys
 #                            with dots: json_get errors AuthFailure.SignatureFailure)
+# sim_stat PATH|KEY...       one value of the emulator's counters (GET /_sim/stats),
+#                            e.g. sim_stat launched, sim_stat requests.RunInstances,
+#                            sim_stat errors RequestLimitExceeded (0 when absent)
 # sim_rss_kb                 VmRSS of the emulator in kB
 
 : "${SPOTENV:=$BATS_TEST_DIRNAME/../../spotenv}"
@@ -110,6 +113,13 @@ for k in keys:
     d = d[int(k)] if isinstance(d, list) else d[k]
 print(d if isinstance(d, str) else json.dumps(d))
 ' "$@"
+}
+
+sim_stat() {
+	local out
+	out=$(sim_ctl stats) || return 1
+	# an error code that never happened is absent from "errors": report 0
+	echo "$out" | json_get "$@" 2>/dev/null || echo 0
 }
 
 sim_rss_kb() {
