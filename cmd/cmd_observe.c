@@ -49,8 +49,9 @@ int cmd_observe_cmd(int argc, char **argv)
 	if (out_file) {
 		ret = cmd_write_file(out_file, out.ptr, out.len);
 		if (!ret && !c.quiet)
-			cmd_notef("observed %zu instances in %zu regions; wrote '%s'",
-				  obs.instances.n, obs.nregions, out_file);
+			cmd_notef("observed %zu instance%s in %zu region%s; wrote '%s'",
+				  obs.instances.n, obs.instances.n == 1 ? "" : "s", obs.nregions,
+				  obs.nregions == 1 ? "" : "s", out_file);
 	} else {
 		ret = cmd_finish_stdout(cmd_put_stdout(&out));
 	}

@@ -161,8 +161,9 @@ int cmd_status(int argc, char **argv)
 				cJSON_AddNumberToObject(po, "running", pk.running);
 				cJSON_AddNumberToObject(po, "pending", pk.pending);
 				cJSON_AddNumberToObject(po, "failed", pk.failed);
+				/* a decimal string, as in plan documents (never a float) */
 				if (pl->price)
-					cJSON_AddRawToObject(po, "price", pl->price);
+					cJSON_AddStringToObject(po, "price", pl->price);
 				else
 					cJSON_AddNullToObject(po, "price");
 				cJSON_AddStringToObject(po, "offer_status",
