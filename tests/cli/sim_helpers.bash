@@ -17,7 +17,8 @@
 #	is picked up.  Fails (printing the emulator's stderr) if it exits early.
 # sim_stop
 #	SIGTERM, then waits for the process (SIGKILL after 10 s).  Safe to call
-#	twice or when nothing was started.
+#	twice or when nothing was started.  Fails when the emulator did not stop
+#	or reported sanitizer errors (AddressSanitizer, leaks, UBSan) on stderr.
 # sim_ctl VERB [ARGS...]     spotenv sim ctl against the running emulator
 # sim_api ACTION [JSON] [--region R]   spotenv api (region ap-guangzhou by default)
 # json_get PATH              read JSON on stdin, print the value at PATH
@@ -89,8 +90,18 @@ sim_stop() {
 	done
 	if kill -0 "$pid" 2>/dev/null; then
 		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		echo "sim_stop: spotenv sim did not stop within 10 s of SIGTERM" >&2
+		return 1
 	fi
 	wait "$pid" 2>/dev/null || true
+	# a sanitizer build reports leaks and undefined behaviour on exit
+	if [ -n "${SIM_DIR:-}" ] && grep -q 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:' \
+		"$SIM_DIR/sim.err" 2>/dev/null; then
+		echo "sim_stop: the emulator reported errors:" >&2
+		cat "$SIM_DIR/sim.err" >&2
+		return 1
+	fi
 	return 0
 }
 
