@@ -81,7 +81,9 @@ static int plan_cmp_instance_ptr(const void *a, const void *b)
 	const struct tc_instance *x = *(const struct tc_instance *const *)a;
 	const struct tc_instance *y = *(const struct tc_instance *const *)b;
 
-	return plan_strcmp0(x->id, y->id);
+	int c = plan_strcmp0(x->id, y->id);
+
+	return c ? c : plan_strcmp0(x->state, y->state); /* duplicates: stable output */
 }
 
 static int plan_cmp_offer_ptr(const void *a, const void *b)
@@ -94,7 +96,11 @@ static int plan_cmp_offer_ptr(const void *a, const void *b)
 		return c;
 	if ((c = plan_strcmp0(x->offer.zone, y->offer.zone)))
 		return c;
-	return plan_strcmp0(x->offer.type, y->offer.type);
+	if ((c = plan_strcmp0(x->offer.type, y->offer.type)))
+		return c;
+	if ((c = plan_strcmp0(x->offer.status, y->offer.status)))
+		return c;
+	return plan_strcmp0(x->offer.price, y->offer.price);
 }
 
 static cJSON *plan_instance_json(const struct tc_instance *in)

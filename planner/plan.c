@@ -138,7 +138,12 @@ static int plan_cmp_inst(const void *a, const void *b)
 		return c;
 	if ((c = strcmp(x->scope, y->scope)))
 		return c;
-	return plan_strcmp0(x->in->id, y->in->id);
+	if ((c = plan_strcmp0(x->in->id, y->in->id)))
+		return c;
+	/* the same id twice (paging shifted): keep the choice independent of order */
+	if ((c = plan_strcmp0(x->in->state, y->in->state)))
+		return c;
+	return plan_strcmp0(x->tmpl, y->tmpl);
 }
 
 /*
@@ -231,8 +236,12 @@ static int plan_cmp_offers(const void *a, const void *b)
 {
 	const struct plan_offer *x = *(const struct plan_offer *const *)a;
 	const struct plan_offer *y = *(const struct plan_offer *const *)b;
+	int c = plan_cmp_offer_key(x->region, x->offer.zone, x->offer.type, y);
 
-	return plan_cmp_offer_key(x->region, x->offer.zone, x->offer.type, y);
+	/* duplicates: a deterministic order whatever order they came in */
+	if (!c)
+		c = plan_strcmp0(x->offer.status, y->offer.status);
+	return c ? c : plan_strcmp0(x->offer.price, y->offer.price);
 }
 
 /* The offer for (region, zone, type); NULL when none was observed. */

@@ -629,6 +629,9 @@ static void test_order_independent(void **state)
 		add_instance(&w.obs, id, "web", "default", i % 3 ? w.tmpl : "000000000000",
 			     i == 4 ? "STOPPED" : "RUNNING", 100 + i % 4);
 	}
+	/* duplicates, as shifting pages can return: one id twice, one pool twice */
+	add_instance(&w.obs, "ins-3", "web", "default", w.tmpl, "STOPPING", 103);
+	add_offer(&w.obs, "ap-guangzhou-3", "SELL", "0.25");
 	world_plan(&w, false, -1);
 	plan_to_json(&a, w.p);
 	/* reverse the instances */
@@ -637,6 +640,12 @@ static void test_order_independent(void **state)
 
 		w.obs.instances.v[i] = w.obs.instances.v[j];
 		w.obs.instances.v[j] = t;
+	}
+	for (size_t i = 0, j = w.obs.noffers - 1; i < j; i++, j--) {
+		struct plan_offer t = w.obs.offers[i];
+
+		w.obs.offers[i] = w.obs.offers[j];
+		w.obs.offers[j] = t;
 	}
 	world_plan(&w, false, -1);
 	plan_to_json(&b, w.p);
