@@ -103,6 +103,7 @@ static int plan_cmp_offer_ptr(const void *a, const void *b)
 	return plan_strcmp0(x->offer.price, y->offer.price);
 }
 
+/* An instance as its snapshot object (every field, tags as an object). */
 static cJSON *plan_instance_json(const struct tc_instance *in)
 {
 	cJSON *o = cJSON_CreateObject(), *tags;
@@ -206,6 +207,7 @@ int64_t plan_parse_time(const char *s)
 	return (int64_t)timegm(&tm);
 }
 
+/* One element of "instances" into in; errors name instances[idx]. */
 static int plan_read_instance(struct tc_instance *in, const cJSON *o, size_t idx,
 			      struct err *e)
 {
@@ -258,6 +260,7 @@ static int plan_read_instance(struct tc_instance *in, const cJSON *o, size_t idx
 	return 0;
 }
 
+/* One element of "offers" into po; errors name offers[idx]. */
 static int plan_read_offer(struct plan_offer *po, const cJSON *o, size_t idx, struct err *e)
 {
 	static const char *const required[] = { "region", "zone", "type", "status" };

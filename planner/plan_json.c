@@ -106,6 +106,7 @@ static cJSON *plan_pool_json(const struct plan_pool *pp)
 	return o;
 }
 
+/* An environment with its pools and actions, in documented order. */
 static cJSON *plan_env_json(const struct plan_env *pe)
 {
 	cJSON *o = cJSON_CreateObject(), *a;
@@ -204,6 +205,7 @@ struct plan_reader {
 	int error;
 };
 
+/* Record the first error, named by its JSON path; later ones are dropped. */
 static int plan_rd_fail(struct plan_reader *rd, const char *key, const char *what)
 {
 	if (!rd->error)
@@ -317,6 +319,7 @@ static size_t plan_rd_push(struct plan_reader *rd, const char *key, size_t i)
 	return old;
 }
 
+/* A string that must be one of name(0..n-1); returns its index. */
 static int plan_rd_enum(struct plan_reader *rd, const cJSON *o, const char *key,
 			const char *(*name)(int), int n)
 {
