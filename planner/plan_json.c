@@ -497,6 +497,10 @@ static void plan_rd_env(struct plan_reader *rd, struct plan_env *pe, const cJSON
 	}
 	PLAN_RD_LIST(rd, o, "launches", pe->launches, pe->nlaunches, plan_rd_launch);
 	PLAN_RD_LIST(rd, o, "releases", pe->releases, pe->nreleases, plan_rd_release);
+	/* apply indexes pools with these: keep them in range */
+	for (size_t i = 0; i < pe->nlaunches && !rd->error; i++)
+		if ((size_t)pe->launches[i].pool >= pe->npools)
+			plan_rd_fail(rd, "launches", "a launch names a pool that is not listed");
 	pe->launches_alloc = pe->nlaunches;
 	pe->releases_alloc = pe->nreleases;
 	pe->warnings_alloc = pe->nwarnings;

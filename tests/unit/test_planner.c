@@ -403,6 +403,9 @@ static void test_plan_json_errors(void **state)
 		    "\"bid\": \"cheap\",\n          \"price\"");
 	expect_plan_error(bad, "'environments[0].pools[0].bid': expected a decimal string");
 	free(bad);
+	bad = subst(a.ptr, "\"pool\": 0", "\"pool\": 7");
+	expect_plan_error(bad, "'environments[0].launches': a launch names a pool that is not listed");
+	free(bad);
 	bad = subst(a.ptr, "\"basis\"", "\"basis_\"");
 	expect_plan_error(bad, "'basis': missing");
 	free(bad);
