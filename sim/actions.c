@@ -80,13 +80,17 @@ static int opt_int(struct sim_call *c, const cJSON *obj, const char *name, int64
 
 	if (!v || cJSON_IsNull(v))
 		return 0;
-	if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int64_t)v->valuedouble)
+	if (!cJSON_IsNumber(v))
 		return sim_call_fail(c, "InvalidParameter", "The parameter `%s` must be an integer",
 				     name);
-	if (v->valuedouble < (double)min || v->valuedouble > (double)max)
+	if (!(v->valuedouble >= (double)min && v->valuedouble <= (double)max))
 		return sim_call_fail(c, range_code,
 				     "The value of `%s` must be from %" PRId64 " to %" PRId64, name,
 				     min, max);
+	/* in range, so the cast is defined */
+	if (v->valuedouble != (double)(int64_t)v->valuedouble)
+		return sim_call_fail(c, "InvalidParameter", "The parameter `%s` must be an integer",
+				     name);
 	*out = (int64_t)v->valuedouble;
 	return 0;
 }

@@ -287,7 +287,7 @@ static void ctl_reclaim(struct sim *s, const cJSON *body, struct sim_response *o
 		struct sim_instance **cand;
 		size_t n = 0, want;
 
-		if (!cJSON_IsNumber(count) || count->valuedouble < 0) {
+		if (!cJSON_IsNumber(count) || !(count->valuedouble >= 0 && count->valuedouble <= 1e9)) {
 			cJSON_Delete(doc);
 			return ctl_error(out, 400, "give 'count' (and optionally 'env') or 'instanceIds'");
 		}

@@ -241,7 +241,9 @@ static int64_t jnum(const cJSON *o, const char *k)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
 
-	return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
+	if (!cJSON_IsNumber(v) || !(v->valuedouble > -9e15 && v->valuedouble < 9e15))
+		return 0;
+	return (int64_t)v->valuedouble;
 }
 
 static char **jstrs(const cJSON *o, const char *k, size_t *n)
