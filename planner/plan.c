@@ -214,10 +214,16 @@ static void plan_set_basis(struct plan *p, const struct plan_inst *inst, size_t 
 	buf_free(&b);
 }
 
-/* Basis and observation minute ("2026-11-27T12:00"), for client tokens. */
+/*
+ * The seed of client tokens: the basis alone, so tokens depend only on
+ * what was observed, never on when.  A world that returns to an earlier
+ * basis (every instance of a launch reclaimed and gone) gets the earlier
+ * tokens back; the applier notices that the instances a token returns are
+ * gone and launches again with a derived token (apply_run).
+ */
 static char *plan_token_seed(const struct plan *p)
 {
-	return xasprintf("%s\n%.16s", p->basis, p->observed_at ? p->observed_at : "");
+	return xstrdup(p->basis);
 }
 
 static int plan_cmp_offer_key(const char *region, const char *zone, const char *type,
@@ -380,12 +386,9 @@ static struct plan_template *plan_template_of(const struct spec_env *env)
 }
 
 /*
- * The ClientToken of a launch chunk.  seed is the basis and the minute of
- * the observation (see plan_token_seed): a retry, a re-run after a crash
- * while tags lag, or two identical applies at once get the same tokens,
- * but a world that returns to an earlier state later (every instance
- * reclaimed and gone: the empty basis again) gets fresh ones, so the
- * remembered token of the first launch cannot swallow the new one.
+ * The ClientToken of a launch chunk.  seed is the basis (see
+ * plan_token_seed): a retry, a re-run after a crash while tags lag, or two
+ * identical applies at once get the same tokens, however much time passed.
  */
 static void plan_client_token(char out[TC_MAX_CLIENT_TOKEN + 1], const char *env,
 			      const char *scope, const char *seed, int pool, int chunk)

@@ -62,8 +62,7 @@ struct plan_offer {
 };
 
 struct plan_observed {
-	char *observed_at; /* RFC 3339 UTC or NULL; copied into plans, its minute
-			      enters the client tokens */
+	char *observed_at; /* RFC 3339 UTC or NULL; copied into plans (informational) */
 	char **regions;                   /* regions observed, as added */
 	size_t nregions, regions_alloc;
 	struct tc_instance_list instances; /* region filled in each */
@@ -144,7 +143,7 @@ struct plan_launch {
 	char *bid;          /* SpotOptions.MaxPrice, as written in the spec */
 	char *price;        /* current spot price, or NULL when unknown */
 	char *client_token; /* deterministic, <= TC_MAX_CLIENT_TOKEN ASCII: from env,
-			       scope, basis, observation minute, pool, chunk */
+			       scope, basis, pool, chunk */
 	struct tc_tag *tags; /* user tags (sorted) + the 3 spotenv tags */
 	size_t ntags;
 	/* Filled by `plan --check` (plan_launch_set_check); NULL = not checked. */
