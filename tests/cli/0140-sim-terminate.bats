@@ -4,7 +4,7 @@
 load sim_helpers
 
 setup() {
-	sim_start --pending-ms 0 --terminating-ms 800 --no-rate-limits
+	sim_start --pending-ms 0 --terminating-ms 2000 --no-rate-limits
 }
 
 teardown() {
@@ -29,7 +29,7 @@ stock() {
 	run sim_api DescribeInstances "{\"InstanceIds\":$ids}" --region ap-shanghai
 	[ "$(echo "$output" | json_get TotalCount)" = 3 ]
 	[ "$(echo "$output" | json_get InstanceSet.0.InstanceState)" = TERMINATING ]
-	sleep 1
+	sleep 2.1
 	[ "$(sim_api DescribeInstances "{\"InstanceIds\":$ids}" --region ap-shanghai | json_get TotalCount)" = 0 ]
 	[ "$(stock)" = 200 ]
 	run sim_ctl stats

@@ -79,19 +79,19 @@ run_body() { # zone count [extra]
 }
 
 @test "--tag-lag-ms hides new instances from tag filters for a while" {
-	sim_start --tag-lag-ms 1500 --no-rate-limits
+	sim_start --tag-lag-ms 3000 --no-rate-limits
 	id=$(sim_api RunInstances "$(run_body ap-guangzhou-6 2)" | json_get InstanceIdSet.0)
 	[ "$(sim_api DescribeInstances '{"Filters":[{"Name":"tag:spotenv:env","Values":["web"]}]}' | json_get TotalCount)" = 0 ]
 	[ "$(sim_api DescribeInstances '{"Filters":[{"Name":"tag-key","Values":["spotenv:env"]}]}' | json_get TotalCount)" = 0 ]
 	run sim_api DescribeInstances "{\"InstanceIds\":[\"$id\"]}"
 	[ "$(echo "$output" | json_get TotalCount)" = 1 ]
 	[ "$(echo "$output" | json_get InstanceSet.0.Tags)" = "[]" ]
-	sleep 1.6
+	sleep 3.1
 	[ "$(sim_api DescribeInstances '{"Filters":[{"Name":"tag:spotenv:env","Values":["web"]}]}' | json_get TotalCount)" = 2 ]
 }
 
 @test "reclaim on command: by environment and by id; reclaimed instances are SHUTDOWN, then gone" {
-	sim_start --no-rate-limits --pending-ms 0 --terminating-ms 700
+	sim_start --no-rate-limits --pending-ms 0 --terminating-ms 2500
 	sim_api RunInstances "$(run_body ap-guangzhou-3 5)" >/dev/null
 	other=$(sim_api RunInstances "$(run_body ap-guangzhou-3 2 | sed 's/"Value":"web"/"Value":"db"/')" | json_get InstanceIdSet.0)
 	run sim_ctl reclaim --count 2 --env web
@@ -103,7 +103,7 @@ run_body() { # zone count [extra]
 	[ "$(echo "$output" | json_get reclaimed.0)" = "$other" ]
 	[ "$(sim_ctl stats | json_get reclaimed)" = 3 ]
 	[ "$(sim_api DescribeInstances '{"Filters":[{"Name":"instance-state","Values":["RUNNING"]}]}' | json_get TotalCount)" = 4 ]
-	sleep 0.8
+	sleep 2.6
 	[ "$(sim_api DescribeInstances '{}' | json_get TotalCount)" = 4 ]
 	run sim_ctl reclaim ins-00000000
 	[ "$status" -eq 1 ]
