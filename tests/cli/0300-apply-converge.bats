@@ -130,6 +130,18 @@ for i in json.load(sys.stdin)["instances"]:
 	[ "$(json_get environments.1.status <<<"$output")" = "converged" ]
 }
 
+@test "apply: --env converges only the named environment" {
+	run --separate-stderr "$SPOTENV" apply --auto-approve -q --poll-interval 100ms --env jobs \
+		"$FX/two.yaml"
+	[ "$status" -eq 0 ]
+	[ "$output" = "Apply complete: 4 launched, 0 released. 1/1 environments converged." ]
+	[ "$(live_count jobs)" -eq 4 ]
+	[ "$(live_count web)" -eq 0 ]
+	run --separate-stderr "$SPOTENV" apply --auto-approve -q --env nope "$FX/two.yaml"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"no environment named 'nope' in the specs"* ]]
+}
+
 @test "apply: -q prints only the closing line" {
 	run --separate-stderr "$SPOTENV" apply -q --auto-approve --poll-interval 100ms "$FX/web.yaml"
 	[ "$status" -eq 0 ]

@@ -81,7 +81,7 @@ setup() {
 }
 
 @test "faults: an instance reclaimed while apply waits for it ends the wait, short" {
-	sim_ctl faults --pending-ms 3000 >/dev/null
+	sim_ctl faults --pending-ms 1500 >/dev/null
 	"$SPOTENV" apply --auto-approve -q --poll-interval 100ms --wait-timeout 60s "$FX/web.yaml" \
 		>"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
 	pid=$!
