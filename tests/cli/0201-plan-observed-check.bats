@@ -154,3 +154,22 @@ print(json.dumps(d, indent=1, sort_keys=True))
 	! grep -q "$TENCENTCLOUD_SECRET_KEY" "$BATS_TEST_TMPDIR/p.json" "$BATS_TEST_TMPDIR/s.json"
 	! grep -q "$TENCENTCLOUD_SECRET_ID" "$BATS_TEST_TMPDIR/p.json" "$BATS_TEST_TMPDIR/s.json"
 }
+
+@test "plan --observed: a failed instance in a snapshot is released and replaced" {
+	# the emulator has no failed states; edit a real snapshot instead
+	fx_apply "$FX/web.yaml"
+	"$SPOTENV" observe -q "$FX/web.yaml" -o "$BATS_TEST_TMPDIR/snap.json"
+	victim=$(json_get instances.0.id <"$BATS_TEST_TMPDIR/snap.json")
+	python3 - "$BATS_TEST_TMPDIR/snap.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["instances"][0]["state"] = "STOPPED"
+json.dump(d, open(sys.argv[1], "w"), indent=2)
+PY
+	run --separate-stderr "$SPOTENV" plan "$FX/web.yaml" --observed "$BATS_TEST_TMPDIR/snap.json"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"3 desired, 2 active, 1 failed"* ]]
+	[[ "$output" == *"- release $victim "*"failed"* ]]
+	[[ "$output" == *"+ launch 1 x S5.MEDIUM4 in ap-guangzhou-3 (pool 1)"* ]]
+	[ "${lines[-1]}" = "Plan: 1 to launch, 1 to release, 0 to replace." ]
+}

@@ -142,6 +142,28 @@ for i in json.load(sys.stdin)["instances"]:
 	[[ "$stderr" == *"no environment named 'nope' in the specs"* ]]
 }
 
+@test "apply: 150 instances launch in chunks of at most 100 and are all observed" {
+	spec=$(fx_spec web.yaml)
+	sed -i 's/capacity: 3/capacity: 150/' "$spec"
+	run --separate-stderr "$SPOTENV" plan "$spec" --format json
+	[ "$(json_get environments.0.launches.0.count <<<"$output")" = "100" ]
+	[ "$(json_get environments.0.launches.1.count <<<"$output")" = "50" ]
+	[ "$(json_get environments.0.launches.1.chunk <<<"$output")" = "1" ]
+	t0=$(json_get environments.0.launches.0.client_token <<<"$output")
+	t1=$(json_get environments.0.launches.1.client_token <<<"$output")
+	[ "$t0" != "$t1" ]
+	run --separate-stderr "$SPOTENV" apply --auto-approve -q --poll-interval 100ms "$spec"
+	[ "$status" -eq 0 ]
+	[ "$output" = "Apply complete: 150 launched, 0 released. 1/1 environments converged." ]
+	[ "$(sim_stat requests.RunInstances)" -eq 2 ]
+	[ "$(live_count web)" -eq 150 ]
+	# more than a page (100) of instances: every one is observed
+	run --separate-stderr "$SPOTENV" plan "$spec"
+	[ "${lines[-1]}" = "No changes. 1 environment converged." ]
+	run --separate-stderr "$SPOTENV" status "$spec" --format json
+	[ "$(json_get environments.0.running <<<"$output")" = "150" ]
+}
+
 @test "apply: -q prints only the closing line" {
 	run --separate-stderr "$SPOTENV" apply -q --auto-approve --poll-interval 100ms "$FX/web.yaml"
 	[ "$status" -eq 0 ]
