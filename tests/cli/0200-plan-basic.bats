@@ -187,6 +187,20 @@ setup() {
 	[[ "$output" != *$'\e['* ]]
 }
 
+@test "plan: colour on a terminal, never with NO_COLOR or --no-color" {
+	command -v script >/dev/null || skip "script(1) is not installed"
+	run bash -c 'script -qec "$0 plan $1" /dev/null </dev/null' "$SPOTENV" "$FX/web.yaml"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *$'\e[32m+'* ]]
+	run bash -c 'NO_COLOR=1 script -qec "$0 plan $1" /dev/null </dev/null' "$SPOTENV" "$FX/web.yaml"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"+ launch 3 x"* ]]
+	[[ "$output" != *$'\e['* ]]
+	run bash -c 'script -qec "$0 plan --no-color $1" /dev/null </dev/null' "$SPOTENV" "$FX/web.yaml"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *$'\e['* ]]
+}
+
 @test "plan: usage errors exit 64" {
 	run --separate-stderr "$SPOTENV" plan
 	[ "$status" -eq 64 ]
