@@ -248,8 +248,8 @@ static int write_metrics(struct apply_cli *a, const struct plan *p,
 static void report_result(const struct apply_cli *a, const struct plan *p,
 			  const struct apply_result *r)
 {
-	size_t nenvs = r->nenvs;
-	int launched = 0, released = 0;
+	size_t nenvs;
+	int launched = 0, released = 0, converged = 0;
 
 	/* every round of --until-converged counts */
 	for (size_t i = 0; i < a->ntotals; i++) {
@@ -268,13 +268,23 @@ static void report_result(const struct apply_cli *a, const struct plan *p,
 		for (size_t k = 0; k < er->nreasons; k++)
 			printf("  %s\n", er->reasons[k]);
 	}
-	UNUSED(p);
-	if ((size_t)r->converged == nenvs)
+	/*
+	 * Environments are those of the specs, as in the plan's closing line;
+	 * orphans (released with --prune) are not counted.
+	 */
+	nenvs = 0;
+	for (size_t i = 0; i < r->nenvs; i++) {
+		if (i < p->nenvs && p->envs[i].orphan)
+			continue;
+		nenvs++;
+		converged += r->envs[i].converged;
+	}
+	if ((size_t)r->converged == r->nenvs)
 		printf("%s complete: %d launched, %d released. %d/%zu environments converged.\n",
-		       a->destroy ? "Destroy" : "Apply", launched, released, r->converged, nenvs);
+		       a->destroy ? "Destroy" : "Apply", launched, released, converged, nenvs);
 	else
 		printf("%s finished: %d launched, %d released. %d/%zu environments converged.\n",
-		       a->destroy ? "Destroy" : "Apply", launched, released, r->converged, nenvs);
+		       a->destroy ? "Destroy" : "Apply", launched, released, converged, nenvs);
 }
 
 /* Only capacity shortness (and failed launches) is worth another round. */
