@@ -173,3 +173,23 @@ PY
 	[[ "$output" == *"+ launch 1 x S5.MEDIUM4 in ap-guangzhou-3 (pool 1)"* ]]
 	[ "${lines[-1]}" = "Plan: 1 to launch, 1 to release, 0 to replace." ]
 }
+
+@test "plan --observed: an offline plan applies while the world is as observed" {
+	fx_apply "$FX/web.yaml"
+	sed 's/capacity: 3/capacity: 4/' "$FX/web.yaml" >"$BATS_TEST_TMPDIR/four.yaml"
+	"$SPOTENV" observe -q "$BATS_TEST_TMPDIR/four.yaml" -o "$BATS_TEST_TMPDIR/snap.json"
+	env -u TENCENTCLOUD_SECRET_KEY "$SPOTENV" plan -q "$BATS_TEST_TMPDIR/four.yaml" \
+		--observed "$BATS_TEST_TMPDIR/snap.json" -o "$BATS_TEST_TMPDIR/p.json" >/dev/null
+	run --separate-stderr "$SPOTENV" apply -q --poll-interval 100ms "$BATS_TEST_TMPDIR/p.json"
+	[ "$status" -eq 0 ]
+	[ "$output" = "Apply complete: 1 launched, 0 released. 1/1 environments converged." ]
+	[ "$(live_count web)" -eq 4 ]
+	# the world moved on since the snapshot: the same kind of plan is stale
+	env -u TENCENTCLOUD_SECRET_KEY "$SPOTENV" plan -q "$BATS_TEST_TMPDIR/four.yaml" \
+		--observed "$BATS_TEST_TMPDIR/snap.json" -o "$BATS_TEST_TMPDIR/old.json" >/dev/null
+	run --separate-stderr "$SPOTENV" apply -q "$BATS_TEST_TMPDIR/old.json"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"plan is stale"* ]]
+	[[ "$stderr" == *": new (RUNNING)"* ]]
+	[ "$(live_count web)" -eq 4 ]
+}
