@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 
 static char *lock_path(const char *path)
 {
@@ -39,12 +40,27 @@ int cmd_lock_acquire(struct cmd_lock *l, const char *path, int64_t timeout_ms,
 	char holder[256], host[128], stamp[32], line[320];
 	time_t now;
 	struct tm tm;
+	struct stat st;
 	int n;
 
 	l->path = lock_path(path);
-	l->fd = open(l->path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	/*
+	 * The default lives in /tmp when there is no runtime dir: never
+	 * follow a symlink planted there (the holder note truncates the
+	 * file), and only use a plain file with one name.
+	 */
+	l->fd = open(l->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (l->fd < 0 && errno == ELOOP)
+		return cmd_errorf("lock file '%s' is a symbolic link; refusing to follow it",
+				  l->path);
 	if (l->fd < 0)
 		return cmd_errorf("cannot open lock file '%s': %s", l->path, strerror(errno));
+	if (fstat(l->fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1) {
+		close(l->fd);
+		l->fd = -1;
+		return cmd_errorf("lock file '%s' is not a plain file with one name; remove it or pass --lock-file",
+				  l->path);
+	}
 	while (flock(l->fd, LOCK_EX | LOCK_NB) < 0) {
 		if (errno != EWOULDBLOCK && errno != EINTR)
 			return cmd_errorf("cannot lock '%s': %s", l->path, strerror(errno));

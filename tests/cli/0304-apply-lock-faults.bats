@@ -189,3 +189,19 @@ setup() {
 	[[ "$output" != *$'\e['* ]]
 	[[ "$output" == *"spotenv: web: "*"running"* ]]
 }
+
+@test "lock: a symlink or hard link planted as the lock file is refused, not truncated" {
+	echo "precious" >"$BATS_TEST_TMPDIR/victim"
+	ln -s "$BATS_TEST_TMPDIR/victim" "$BATS_TEST_TMPDIR/sym.lock"
+	run --separate-stderr "$SPOTENV" apply --auto-approve -q --lock-file "$BATS_TEST_TMPDIR/sym.lock" \
+		"$FX/web.yaml"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"lock file '$BATS_TEST_TMPDIR/sym.lock' is a symbolic link; refusing to follow it"* ]]
+	ln "$BATS_TEST_TMPDIR/victim" "$BATS_TEST_TMPDIR/hard.lock"
+	run --separate-stderr env SPOTENV_LOCK_FILE="$BATS_TEST_TMPDIR/hard.lock" \
+		"$SPOTENV" destroy --auto-approve -q "$FX/web.yaml" --env web
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"is not a plain file"* ]]
+	[ "$(cat "$BATS_TEST_TMPDIR/victim")" = "precious" ]
+	[ "$(sim_stat requests.RunInstances)" -eq 0 ]
+}
