@@ -128,16 +128,26 @@ int cmd_read_file(const char *path, char **data, size_t *len)
 
 int cmd_write_file(const char *path, const char *data, size_t len)
 {
-	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	/*
+	 * A fresh temporary name next to path (mkstemp: O_EXCL, so never a
+	 * file or symlink planted in a shared directory), then the usual
+	 * 0644 less the umask, then rename over path.
+	 */
+	char *tmp = xasprintf("%s.tmp.XXXXXX", path);
+	int fd = mkstemp(tmp);
 	int ret = 0;
 	size_t off = 0;
+	mode_t mask;
 
 	if (fd < 0) {
 		ret = cmd_errorf("cannot write '%s': %s", path, strerror(errno));
 		goto done;
 	}
-	while (off < len) {
+	mask = umask(0);
+	umask(mask);
+	if (fchmod(fd, 0644 & ~mask) < 0)
+		ret = cmd_errorf("cannot write '%s': %s", path, strerror(errno));
+	while (!ret && off < len) {
 		ssize_t w = write(fd, data + off, len - off);
 
 		if (w < 0 && errno == EINTR)

@@ -348,6 +348,7 @@ for i in json.load(sys.stdin)["instances"]:
 @test "apply --metrics-file: documented metrics with the right values, replaced atomically" {
 	m=$BATS_TEST_TMPDIR/metrics/spotenv.prom
 	mkdir -p "${m%/*}"
+	umask 022
 	run --separate-stderr "$SPOTENV" apply --auto-approve -q --poll-interval 100ms "$FX/two.yaml" \
 		--metrics-file "$m"
 	[ "$status" -eq 0 ]
@@ -381,6 +382,8 @@ for i in json.load(sys.stdin)["instances"]:
 	"$SPOTENV" apply --auto-approve -q --poll-interval 100ms "$FX/two.yaml" --metrics-file "$m"
 	[ "$(stat -c %i "$m")" != "$inode" ]
 	[ "$(ls "${m%/*}")" = "spotenv.prom" ]
+	# readable by the node exporter
+	[ "$(stat -c %a "$m")" = "644" ]
 	grep -qx 'spotenv_launched_instances{env="web",scope="default"} 1' "$m"
 	grep -qx 'spotenv_launched_instances{env="jobs",scope="default"} 0' "$m"
 	grep -qx 'spotenv_active_instances{env="web",scope="default"} 3' "$m"
