@@ -48,6 +48,11 @@ gz_pool() {
 	[ "$output" = "Apply complete: 3 launched, 0 released. 1/1 environments converged." ]
 	[ "$(sim_stat errors.ResourcesSoldOut.SpecifiedInstanceType)" -eq 1 ]
 	[ "$(live_pools web)" = "ap-guangzhou-4/S5.MEDIUM4 3" ]
+	# they carry pool 2's template hash: not drifted
+	tmpl=$(json_get environments.0.pools.1.template <"$BATS_TEST_TMPDIR/p.json")
+	[ "$(sim_ctl state | python3 -c 'import json,sys; print(sorted({i["tags"]["spotenv:template"] for i in json.load(sys.stdin)["instances"]}))')" = "['$tmpl']" ]
+	run --separate-stderr "$SPOTENV" plan "$FX/web.yaml"
+	[ "${lines[-1]}" = "No changes. 1 environment converged." ]
 }
 
 @test "fallback: a pool with too little stock moves the whole launch on" {
