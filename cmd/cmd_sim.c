@@ -20,7 +20,7 @@ static const char sim_usage[] =
 	"           [--seed N] [--latency-ms N] [--pending-ms N] [--terminating-ms N]\n"
 	"           [--tag-lag-ms N] [--internal-error-rate R] [--drop-after-commit-rate R]\n"
 	"           [--reclaim-per-minute N] [--no-rate-limits]\n"
-	"   or: spotenv sim ctl [--endpoint URL] reclaim|pool|faults|stats|state|reset ...";
+	"   or: spotenv sim ctl [--endpoint URL] reclaim|pool|faults|stats|state|reset|clock ...";
 
 static const char sim_about[] =
 	"Run a local emulator of the Tencent Cloud CVM API on loopback, with a world of\n"
@@ -176,6 +176,7 @@ static const char ctl_usage[] =
 	"  faults [--latency-ms N ...]   show or change faults\n"
 	"  pool [--zone Z --type T [--stock N] [--price P]]   show or change pools\n"
 	"  reclaim [--count N] [--env NAME] [ID...]           reclaim instances\n"
+	"  clock ['{\"now\":MS}' | '{\"offsetMs\":N}']         show or move the clock\n"
 	"A JSON object argument is sent as the request body as it is.";
 
 static void add_num(cJSON *o, const char *k, int v)
@@ -226,7 +227,7 @@ static int cmd_sim_ctl(int argc, char **argv)
 		goto done;
 	}
 	if (!args.n) {
-		ret = cmd_usagef("sim", "'sim ctl' needs a verb: reclaim, pool, faults, stats, state or reset");
+		ret = cmd_usagef("sim", "'sim ctl' needs a verb: reclaim, pool, faults, stats, state, reset or clock");
 		goto done;
 	}
 	if (!endpoint)
@@ -246,6 +247,9 @@ static int cmd_sim_ctl(int argc, char **argv)
 		}
 	} else if (!strcmp(verb, "reset")) {
 		method = "POST";
+	} else if (!strcmp(verb, "clock")) {
+		if (json_arg)
+			method = "POST";
 	} else if (!strcmp(verb, "faults")) {
 		add_num(doc, "latencyMs", latency);
 		add_num(doc, "pendingMs", pending);

@@ -417,6 +417,28 @@ static void handle_control(struct sim *s, const struct sim_request *req,
 				sim_rates_setup(s);
 			render(out, 200, sim_faults_json(&s->faults));
 		}
+	} else if (!strcmp(what, "clock") && (get || post)) {
+		const cJSON *abs = cJSON_GetObjectItemCaseSensitive(body, "now");
+		const cJSON *off = cJSON_GetObjectItemCaseSensitive(body, "offsetMs");
+		cJSON *doc;
+
+		if ((abs && !(cJSON_IsNumber(abs) && abs->valuedouble >= 0 &&
+			      abs->valuedouble < 1e15)) ||
+		    (off && !(cJSON_IsNumber(off) && off->valuedouble > -1e15 &&
+			      off->valuedouble < 1e15)) ||
+		    (abs && off)) {
+			cJSON_Delete(body);
+			return ctl_error(out, 400,
+					 "give 'now' (ms since the epoch) or 'offsetMs', numbers");
+		}
+		if (abs)
+			s->clock_offset_ms += (int64_t)abs->valuedouble - now;
+		else if (off)
+			s->clock_offset_ms = (int64_t)off->valuedouble;
+		doc = cJSON_CreateObject();
+		cJSON_AddNumberToObject(doc, "now", (double)sim_now(s));
+		cJSON_AddNumberToObject(doc, "offsetMs", (double)s->clock_offset_ms);
+		render(out, 200, doc);
 	} else if (!strcmp(what, "pool") && get) {
 		cJSON *a = cJSON_CreateArray();
 
@@ -434,7 +456,7 @@ static void handle_control(struct sim *s, const struct sim_request *req,
 		cJSON_AddBoolToObject(doc, "reset", true);
 		render(out, 200, doc);
 	} else if (!strcmp(what, "stats") || !strcmp(what, "state") || !strcmp(what, "pool") ||
-		   !strcmp(what, "reclaim") || !strcmp(what, "reset")) {
+		   !strcmp(what, "reclaim") || !strcmp(what, "reset") || !strcmp(what, "clock")) {
 		ctl_error(out, 405, "method %s is not allowed on '/_sim/%s'", req->method, what);
 	} else {
 		ctl_error(out, 404, "no control endpoint '/_sim/%s'", what);

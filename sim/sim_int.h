@@ -165,6 +165,7 @@ struct sim {
 	struct sim_token *toldest, *tnewest;
 
 	uint64_t rng;
+	int64_t clock_offset_ms; /* added to the clock (POST /_sim/clock) */
 	int64_t reclaim_last_ms; /* time the reclaim rate was last applied */
 	double reclaim_carry;    /* fractional reclaims owed */
 	struct sim_stats stats;

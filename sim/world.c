@@ -24,9 +24,9 @@ int64_t sim_now(struct sim *s)
 	struct timespec ts;
 
 	if (s->opts.clock)
-		return s->opts.clock(s->opts.clock_ctx);
+		return s->opts.clock(s->opts.clock_ctx) + s->clock_offset_ms;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + s->clock_offset_ms;
 }
 
 /* splitmix64: small, fast, reproducible from the seed. */

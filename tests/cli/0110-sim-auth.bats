@@ -12,6 +12,10 @@ teardown_file() {
 	sim_stop
 }
 
+teardown() {
+	sim_ctl clock '{"offsetMs":0}' >/dev/null 2>&1 || true
+}
+
 # POST a captured request file (tests/sim_data/requests) to the emulator.
 replay() {
 	local file=$BATS_TEST_DIRNAME/../sim_data/requests/$1 args=() line
@@ -19,7 +23,7 @@ replay() {
 		case "$line" in
 		'#'* | POST*) continue ;;
 		'') break ;;
-		Host:*) ;; # curl sends 127.0.0.1:PORT
+		'Host: 127.0.0.1') ;; # signed without the port; curl sends 127.0.0.1:PORT
 		*) args+=(-H "$line") ;;
 		esac
 	done <"$file"
@@ -57,6 +61,29 @@ replay() {
 @test "a tampered captured request is rejected (the time window is checked first)" {
 	run replay tampered-body.http
 	[ "$(echo "$output" | json_get Response.Error.Code)" = "AuthFailure.SignatureExpire" ]
+}
+
+@test "captured SDK-style requests verify at their time; tampered ones and a wrong secret do not" {
+	# move the emulator's clock to 20 s after the captures were signed
+	run sim_ctl clock '{"now":1764000020000}'
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | json_get now)" -ge 1764000020000 ]
+	for f in sdk-go-describe sdk-python-run doc-style-offers; do
+		run replay $f.http
+		[ -z "$(echo "$output" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Response"].get("Error", ""))')" ] ||
+			{ echo "$f: $output"; false; }
+	done
+	[ "$(replay tampered-body.http | json_get Response.Error.Code)" = AuthFailure.SignatureFailure ]
+	[ "$(replay tampered-signed-action.http | json_get Response.Error.Code)" = AuthFailure.SignatureFailure ]
+	[ "$(replay wrong-secret.http | json_get Response.Error.Code)" = AuthFailure.SignatureFailure ]
+	[ "$(replay unknown-secretid.http | json_get Response.Error.Code)" = AuthFailure.SecretIdNotFound ]
+	# 301 s after signing the window has closed
+	sim_ctl clock '{"now":1764000301000}' >/dev/null
+	[ "$(replay sdk-go-describe.http | json_get Response.Error.Code)" = AuthFailure.SignatureExpire ]
+	run sim_ctl clock '{"offsetMs":0}'
+	[ "$(echo "$output" | json_get offsetMs)" = 0 ]
+	run sim_api DescribeInstances '{}'
+	[ "$status" -eq 0 ]
 }
 
 @test "missing headers, wrong version and non-POST requests get the real codes" {
