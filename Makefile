@@ -112,7 +112,7 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(FUZZ_SRCS))
 FUZZ_FLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(PKG_CFLAGS)
 fuzz_mod = $(word 2,$(subst _, ,$(notdir $(1))))
-build-fuzz/%: tests/fuzz/%.c $(wildcard util/*.c provider/*.c specs/*.c planner/*.c) $(wildcard util/*.h provider/*.h specs/*.h planner/*.h)
+build-fuzz/%: tests/fuzz/%.c $(wildcard util/*.c provider/*.c specs/*.c planner/*.c sim/*.c) $(wildcard util/*.h provider/*.h specs/*.h planner/*.h sim/*.h)
 	@mkdir -p build-fuzz
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(foreach m,$(LIBS_$(call fuzz_mod,$@)),$(wildcard $(m)/*.c)) $(LDLIBS)
 fuzz: $(FUZZ_BINS)

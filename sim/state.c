@@ -63,7 +63,7 @@ int sim_faults_apply_json(struct sim_faults *f, const cJSON *obj, struct err *e)
 	if (!cJSON_IsObject(obj))
 		return err_set(e, ERR_INVALID, "faults must be a JSON object");
 	cJSON_ArrayForEach(v, obj) {
-		const char *k = v->string;
+		const char *k = v->string ? v->string : "";
 
 		if (!strcmp(k, "latencyMs"))
 			error = get_ms(v, k, &n.latency_ms, e);
@@ -88,15 +88,13 @@ int sim_faults_apply_json(struct sim_faults *f, const cJSON *obj, struct err *e)
 			const cJSON *r;
 
 			if (!cJSON_IsObject(v))
-				error = err_set(e, ERR_INVALID, "'rates' must be an object");
+				return err_set(e, ERR_INVALID, "'rates' must be an object");
 			cJSON_ArrayForEach(r, v) {
 				int a;
 
 				for (a = 0; a < SIM_ACT_COUNT; a++)
 					if (!strcmp(r->string, sim_action_names[a]))
 						break;
-				if (error)
-					break;
 				if (a == SIM_ACT_COUNT)
 					error = err_set(e, ERR_INVALID, "unknown action '%s' in 'rates'",
 							r->string);
@@ -107,6 +105,8 @@ int sim_faults_apply_json(struct sim_faults *f, const cJSON *obj, struct err *e)
 							r->string);
 				else
 					n.rate[a] = (int)r->valuedouble;
+				if (error)
+					return error;
 			}
 		} else {
 			error = err_set(e, ERR_INVALID, "unknown fault '%s'", k);
@@ -310,7 +310,7 @@ int sim_state_load_json(struct sim *s, const cJSON *root, struct err *e)
 		tags = cJSON_GetObjectItemCaseSensitive(v, "tags");
 		in->tags = xcalloc((size_t)cJSON_GetArraySize(tags) + 1, sizeof(*in->tags));
 		cJSON_ArrayForEach(t, tags) {
-			if (!cJSON_IsString(t))
+			if (!cJSON_IsObject(tags) || !t->string || !cJSON_IsString(t))
 				continue;
 			in->tags[in->ntags].key = xstrdup(t->string);
 			in->tags[in->ntags].value = xstrdup(t->valuestring);

@@ -3,7 +3,8 @@
  *
  * The first byte picks what the rest is: the JSON body of one of the four
  * CVM actions (run directly, past authentication), of a control request
- * (faults, pool, reclaim), or a state document to load into a fresh world.
+ * (faults, pool, reclaim, clock), or a state document to load into a fresh
+ * world.
  * Errors are expected; crashes, leaks and sanitizer reports are bugs, and
  * a failed action must name an error code.
  */
@@ -96,9 +97,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	body = (const char *)data + 1;
 	len = size - 1;
 	fake_ms += 7;
-	switch (data[0] % 8) {
+	switch (data[0] % 9) {
 	case 0: case 1: case 2: case 3:
-		run_action(data[0] % 8, body, len);
+		run_action(data[0] % 9, body, len);
 		break;
 	case 4:
 		run_control("/_sim/faults", body, len);
@@ -108,6 +109,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case 6:
 		run_control("/_sim/reclaim", body, len);
+		break;
+	case 8:
+		run_control("/_sim/clock", body, len);
+		fake_ms += 1; /* and back to the fake clock alone */
+		pthread_mutex_lock(&world->mu);
+		world->clock_offset_ms = 0;
+		pthread_mutex_unlock(&world->mu);
 		break;
 	default: {
 		struct sim *s = new_world();
