@@ -220,7 +220,7 @@ static int cmd_sim_ctl(int argc, char **argv)
 	double d;
 	int ret;
 
-	ret = cmd_parse("sim ctl", ctl_usage, "Talk to a running 'spotenv sim'.", opts, argc, argv,
+	ret = cmd_parse("sim", ctl_usage, "Talk to a running 'spotenv sim'.", opts, argc, argv,
 			&args);
 	if (ret) {
 		ret = ret < 0 ? CMD_EXIT_OK : ret;
