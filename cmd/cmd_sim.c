@@ -19,7 +19,7 @@ static const char sim_usage[] =
 	"sim [--listen 127.0.0.1:8787] [--port-file FILE] [--config world.yaml] [--state FILE]\n"
 	"           [--seed N] [--latency-ms N] [--pending-ms N] [--terminating-ms N]\n"
 	"           [--tag-lag-ms N] [--internal-error-rate R] [--drop-after-commit-rate R]\n"
-	"           [--reclaim-per-minute N] [--no-rate-limits]\n"
+	"           [--reclaim-per-minute N] [--launch-fail-rate R] [--no-rate-limits]\n"
 	"   or: spotenv sim ctl [--endpoint URL] reclaim|pool|faults|stats|state|reset|clock ...";
 
 static const char sim_about[] =
@@ -68,7 +68,7 @@ static int cmd_sim_ctl(int argc, char **argv);
 int cmd_sim(int argc, char **argv)
 {
 	const char *listen = "127.0.0.1:8787", *port_file = NULL, *seed = NULL;
-	const char *ierr = NULL, *drop = NULL, *reclaim = NULL;
+	const char *ierr = NULL, *drop = NULL, *reclaim = NULL, *lfail = NULL;
 	int latency = -1, pending = -1, terminating = -1, tag_lag = -1;
 	bool no_rate_limits = false;
 	struct sim_opts o = SIM_OPTS_INIT;
@@ -85,6 +85,7 @@ int cmd_sim(int argc, char **argv)
 		{ CMD_OPT_STR, "internal-error-rate", 0, &ierr, "R", "answer InternalError to this share of requests (0..1)", 0, 0 },
 		{ CMD_OPT_STR, "drop-after-commit-rate", 0, &drop, "R", "drop the connection after this share of launches (0..1)", 0, 0 },
 		{ CMD_OPT_STR, "reclaim-per-minute", 0, &reclaim, "N", "reclaim N random instances a minute", 0, 0 },
+		{ CMD_OPT_STR, "launch-fail-rate", 0, &lfail, "R", "this share of new instances ends LAUNCH_FAILED (0..1)", 0, 0 },
 		{ CMD_OPT_BOOL, "no-rate-limits", 0, &no_rate_limits, NULL, "turn off the per-action rate limits", 0, 0 },
 		{ CMD_OPT_END, NULL, 0, NULL, NULL, NULL, 0, 0 },
 	};
@@ -122,7 +123,8 @@ int cmd_sim(int argc, char **argv)
 	o.no_rate_limits = no_rate_limits;
 	if ((ret = parse_rate("internal-error-rate", ierr, 1, &o.internal_error_rate)) ||
 	    (ret = parse_rate("drop-after-commit-rate", drop, 1, &o.drop_after_commit_rate)) ||
-	    (ret = parse_rate("reclaim-per-minute", reclaim, 1e6, &o.reclaim_per_minute)))
+	    (ret = parse_rate("reclaim-per-minute", reclaim, 1e6, &o.reclaim_per_minute)) ||
+	    (ret = parse_rate("launch-fail-rate", lfail, 1, &o.launch_fail_rate)))
 		goto done;
 
 	if (sim_new(&s, &o, &e) < 0) {
@@ -189,6 +191,7 @@ static int cmd_sim_ctl(int argc, char **argv)
 {
 	const char *endpoint = NULL, *env = NULL, *zone = NULL, *type = NULL, *region = NULL;
 	const char *price = NULL, *ierr = NULL, *drop = NULL, *reclaim = NULL, *rl = NULL;
+	const char *lfail = NULL;
 	int count = -1, stock = -1, latency = -1, pending = -1, terminating = -1, tag_lag = -1;
 	const struct cmd_opt opts[] = {
 		{ CMD_OPT_STR, "endpoint", 0, &endpoint, "URL", "emulator address (default: SPOTENV_ENDPOINT)", 0, 0 },
@@ -206,6 +209,7 @@ static int cmd_sim_ctl(int argc, char **argv)
 		{ CMD_OPT_STR, "internal-error-rate", 0, &ierr, "R", "faults: InternalError share", 0, 0 },
 		{ CMD_OPT_STR, "drop-after-commit-rate", 0, &drop, "R", "faults: dropped launches share", 0, 0 },
 		{ CMD_OPT_STR, "reclaim-per-minute", 0, &reclaim, "N", "faults: reclaim rate", 0, 0 },
+		{ CMD_OPT_STR, "launch-fail-rate", 0, &lfail, "R", "faults: LAUNCH_FAILED share", 0, 0 },
 		{ CMD_OPT_STR, "rate-limits", 0, &rl, "on|off", "faults: per-action rate limits", 0, 0 },
 		{ CMD_OPT_END, NULL, 0, NULL, NULL, NULL, 0, 0 },
 	};
@@ -267,6 +271,10 @@ static int cmd_sim_ctl(int argc, char **argv)
 			goto done;
 		if (reclaim)
 			cJSON_AddNumberToObject(doc, "reclaimPerMinute", d);
+		if ((ret = parse_rate("launch-fail-rate", lfail, 1, &d)))
+			goto done;
+		if (lfail)
+			cJSON_AddNumberToObject(doc, "launchFailRate", d);
 		if (rl && strcmp(rl, "on") && strcmp(rl, "off")) {
 			ret = cmd_usagef("sim", "option '--rate-limits' expects on or off, got '%s'", rl);
 			goto done;

@@ -346,9 +346,14 @@ static cJSON *instance_json(struct sim_call *c, const struct sim_instance *in)
 	cJSON_AddStringToObject(o, "LatestOperation",
 				leaving ? "TerminateInstances" : "RunInstances");
 	cJSON_AddStringToObject(o, "LatestOperationState",
-				pending || leaving ? "OPERATING" : "SUCCESS");
+				pending || leaving ? "OPERATING" :
+				!strcmp(state, "LAUNCH_FAILED") ? "FAILED" : "SUCCESS");
 	cJSON_AddStringToObject(o, "LatestOperationRequestId", in->request_id);
-	cJSON_AddNullToObject(o, "LatestOperationErrorMsg");
+	if (!strcmp(state, "LAUNCH_FAILED"))
+		cJSON_AddStringToObject(o, "LatestOperationErrorMsg",
+					"launch failed (injected by spotenv sim)");
+	else
+		cJSON_AddNullToObject(o, "LatestOperationErrorMsg");
 	cJSON_AddStringToObject(o, "IsolatedSource", "NOTISOLATED");
 	cJSON_AddBoolToObject(o, "DisableApiTermination", false);
 	cJSON_AddStringToObject(o, "DefaultLoginUser", "root");
@@ -850,6 +855,8 @@ int sim_action_run_instances(struct sim_call *c)
 		in->created_ms = c->now;
 		in->running_ms = c->now + c->s->faults.pending_ms;
 		in->tags_ms = c->now + c->s->faults.tag_lag_ms;
+		in->launch_failed = c->s->faults.launch_fail_rate > 0 &&
+				    sim_rand01(c->s) < c->s->faults.launch_fail_rate;
 		in->vpc_id = sim_strdup_or_null(a.vpc);
 		in->subnet_id = sim_strdup_or_null(a.subnet);
 		in->sgs = dup_strs(a.sgs, a.nsgs);

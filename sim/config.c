@@ -16,7 +16,7 @@
  *	             DescribeInstances: 40, DescribeZoneInstanceConfigInfos: 40}
  *	faults: {latencyMs: 0, pendingMs: 2000, terminatingMs: 1000, tagLagMs: 0,
  *	         internalErrorRate: 0, dropAfterCommitRate: 0,
- *	         reclaimPerMinute: 0, rateLimits: true}
+ *	         reclaimPerMinute: 0, launchFailRate: 0, rateLimits: true}
  */
 #include "../util/setup.h"
 #include "../util/decimal.h"

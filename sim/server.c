@@ -522,6 +522,8 @@ static void apply_flags(struct sim_faults *f, const struct sim_opts *o)
 		f->drop_after_commit_rate = o->drop_after_commit_rate;
 	if (o->reclaim_per_minute >= 0)
 		f->reclaim_per_minute = o->reclaim_per_minute;
+	if (o->launch_fail_rate >= 0)
+		f->launch_fail_rate = o->launch_fail_rate;
 	if (o->no_rate_limits)
 		f->rate_limits = false;
 }

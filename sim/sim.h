@@ -28,8 +28,9 @@
  * Time: the world runs on the wall clock in milliseconds (opts.clock can
  * replace it in tests).  State transitions are computed lazily from
  * timestamps on each request: an instance is PENDING until created +
- * pendingMs, then RUNNING; a terminated or reclaimed one is TERMINATING
- * (reclaimed: SHUTDOWN) for terminatingMs and is then removed.
+ * pendingMs, then RUNNING (or LAUNCH_FAILED, at launchFailRate); a
+ * terminated or reclaimed one is TERMINATING (reclaimed: SHUTDOWN) for
+ * terminatingMs and is then removed.
  */
 #ifndef SPOTENV_SIM_H
 #define SPOTENV_SIM_H
@@ -69,6 +70,7 @@ struct sim_opts {
 	double internal_error_rate;     /* 0..1 of CVM API requests */
 	double drop_after_commit_rate;  /* 0..1 of successful RunInstances */
 	double reclaim_per_minute;      /* random reclaims of active instances */
+	double launch_fail_rate;        /* 0..1 of new instances end LAUNCH_FAILED */
 	bool no_rate_limits;       /* disable the per-action rate limits */
 	/* Wall clock in ms since the epoch; NULL = the real clock. */
 	int64_t (*clock)(void *ctx);
@@ -76,7 +78,7 @@ struct sim_opts {
 };
 
 #define SIM_OPTS_INIT                                                        \
-	{ NULL, NULL, 1, -1, -1, -1, -1, -1.0, -1.0, -1.0, false, NULL, NULL }
+	{ NULL, NULL, 1, -1, -1, -1, -1, -1.0, -1.0, -1.0, -1.0, false, NULL, NULL }
 
 /*
  * Create an emulator: the built-in world or opts->config_path, then the

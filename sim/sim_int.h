@@ -69,6 +69,7 @@ struct sim_faults {
 	double internal_error_rate;
 	double drop_after_commit_rate;
 	double reclaim_per_minute;
+	double launch_fail_rate;
 	bool rate_limits;
 	int rate[SIM_ACT_COUNT]; /* requests per second per action */
 };
@@ -92,6 +93,7 @@ struct sim_instance {
 	int64_t leave_ms;        /* 0, or when it started leaving */
 	int64_t gone_ms;         /* when a leaving instance vanishes */
 	bool reclaimed;          /* leaving because of a reclaim (SHUTDOWN) */
+	bool launch_failed;      /* ends LAUNCH_FAILED instead of RUNNING */
 	char *vpc_id, *subnet_id;
 	char **sgs;
 	size_t nsgs;

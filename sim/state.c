@@ -8,7 +8,7 @@
  *	 "faults":{...},
  *	 "instances":[{"id","name","region","zone","instanceType","state","image",
  *	               "chargeType","tags":{K:V},"createdMs","runningMs","tagsMs",
- *	               "leaveMs","goneMs","reclaimed","vpcId","subnetId",
+ *	               "leaveMs","goneMs","reclaimed","launchFailed","vpcId","subnetId",
  *	               "securityGroupIds","keyIds","diskType","diskSize",
  *	               "bandwidth","privateIp","uuid","requestId"}],
  *	 "stats":{...}}
@@ -30,6 +30,7 @@ cJSON *sim_faults_json(const struct sim_faults *f)
 	cJSON_AddNumberToObject(j, "internalErrorRate", f->internal_error_rate);
 	cJSON_AddNumberToObject(j, "dropAfterCommitRate", f->drop_after_commit_rate);
 	cJSON_AddNumberToObject(j, "reclaimPerMinute", f->reclaim_per_minute);
+	cJSON_AddNumberToObject(j, "launchFailRate", f->launch_fail_rate);
 	cJSON_AddBoolToObject(j, "rateLimits", f->rate_limits);
 	r = cJSON_AddObjectToObject(j, "rates");
 	for (int a = 0; a < SIM_ACT_COUNT; a++)
@@ -77,6 +78,8 @@ int sim_faults_apply_json(struct sim_faults *f, const cJSON *obj, struct err *e)
 			error = get_rate(v, k, 1, &n.internal_error_rate, e);
 		else if (!strcmp(k, "dropAfterCommitRate"))
 			error = get_rate(v, k, 1, &n.drop_after_commit_rate, e);
+		else if (!strcmp(k, "launchFailRate"))
+			error = get_rate(v, k, 1, &n.launch_fail_rate, e);
 		else if (!strcmp(k, "reclaimPerMinute"))
 			error = get_rate(v, k, 1e6, &n.reclaim_per_minute, e);
 		else if (!strcmp(k, "rateLimits")) {
@@ -214,6 +217,7 @@ cJSON *sim_state_json(struct sim *s, int64_t now)
 		cJSON_AddNumberToObject(o, "leaveMs", (double)in->leave_ms);
 		cJSON_AddNumberToObject(o, "goneMs", (double)in->gone_ms);
 		cJSON_AddBoolToObject(o, "reclaimed", in->reclaimed);
+		cJSON_AddBoolToObject(o, "launchFailed", in->launch_failed);
 		add_str(o, "vpcId", in->vpc_id);
 		add_str(o, "subnetId", in->subnet_id);
 		cJSON_AddItemToObject(o, "securityGroupIds", str_array(in->sgs, in->nsgs));
@@ -319,6 +323,7 @@ int sim_state_load_json(struct sim *s, const cJSON *root, struct err *e)
 		in->created_ms = jnum(v, "createdMs");
 		in->running_ms = jnum(v, "runningMs");
 		in->tags_ms = jnum(v, "tagsMs");
+		in->launch_failed = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "launchFailed"));
 		in->vpc_id = sim_strdup_or_null(jstr(v, "vpcId"));
 		in->subnet_id = sim_strdup_or_null(jstr(v, "subnetId"));
 		in->sgs = jstrs(v, "securityGroupIds", &in->nsgs);

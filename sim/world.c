@@ -314,7 +314,9 @@ const char *sim_instance_state(const struct sim_instance *in, int64_t now)
 {
 	if (in->leave_ms)
 		return in->reclaimed ? "SHUTDOWN" : "TERMINATING";
-	return now < in->running_ms ? "PENDING" : "RUNNING";
+	if (now < in->running_ms)
+		return "PENDING";
+	return in->launch_failed ? "LAUNCH_FAILED" : "RUNNING";
 }
 
 bool sim_instance_active(const struct sim_instance *in)

@@ -122,6 +122,17 @@ run_body() { # zone count [extra]
 	[ "$n" -le 40 ]
 }
 
+@test "--launch-fail-rate turns new instances LAUNCH_FAILED after pending" {
+	sim_start --launch-fail-rate 1 --pending-ms 0 --no-rate-limits
+	id=$(sim_api RunInstances "$(run_body ap-guangzhou-3 1)" | json_get InstanceIdSet.0)
+	run sim_api DescribeInstances "{\"InstanceIds\":[\"$id\"]}"
+	[ "$(echo "$output" | json_get InstanceSet.0.InstanceState)" = LAUNCH_FAILED ]
+	[ "$(echo "$output" | json_get InstanceSet.0.LatestOperationState)" = FAILED ]
+	sim_ctl faults --launch-fail-rate 0 >/dev/null
+	id=$(sim_api RunInstances "$(run_body ap-guangzhou-3 1)" | json_get InstanceIdSet.0)
+	[ "$(sim_api DescribeInstances "{\"InstanceIds\":[\"$id\"]}" | json_get InstanceSet.0.InstanceState)" = RUNNING ]
+}
+
 @test "--latency-ms delays every answer" {
 	sim_start --latency-ms 400 --no-rate-limits
 	start=$(date +%s%N)

@@ -232,6 +232,37 @@ static void test_life_cycle(void **state)
 	sim_free(s);
 }
 
+static void test_launch_failed(void **state)
+{
+	struct sim_opts o = SIM_OPTS_INIT;
+	struct sim *s;
+	cJSON *r = NULL, *in;
+	char id[16], body[64];
+
+	UNUSED(state);
+	fake_ms = T0;
+	o.pending_ms = 100;
+	o.launch_fail_rate = 1;
+	s = new_sim(&o);
+	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "1", "1", ""), &r), "ok");
+	snprintf(id, sizeof(id), "%s",
+		 cJSON_GetStringValue(cJSON_GetArrayItem(cJSON_GetObjectItem(r, "InstanceIdSet"), 0)));
+	cJSON_Delete(r);
+	assert_string_equal(state_of(s, id), "PENDING");
+	fake_ms = T0 + 100;
+	snprintf(body, sizeof(body), "{\"InstanceIds\":[\"%s\"]}", id);
+	assert_string_equal(call(s, "DescribeInstances", body, &r), "ok");
+	in = cJSON_GetArrayItem(cJSON_GetObjectItem(r, "InstanceSet"), 0);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(in, "InstanceState")), "LAUNCH_FAILED");
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(in, "LatestOperationState")), "FAILED");
+	assert_true(cJSON_IsString(cJSON_GetObjectItem(in, "LatestOperationErrorMsg")));
+	cJSON_Delete(r);
+	/* a failed launch is released like any other */
+	assert_string_equal(call(s, "TerminateInstances", body, NULL), "ok");
+	assert_string_equal(state_of(s, id), "TERMINATING");
+	sim_free(s);
+}
+
 static void test_tag_lag(void **state)
 {
 	struct sim_opts o = SIM_OPTS_INIT;
@@ -802,6 +833,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_builtin_world),
 		cmocka_unit_test(test_life_cycle),
+		cmocka_unit_test(test_launch_failed),
 		cmocka_unit_test(test_tag_lag),
 		cmocka_unit_test(test_rate_window),
 		cmocka_unit_test(test_auth),
