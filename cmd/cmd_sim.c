@@ -19,7 +19,7 @@ static const char sim_usage[] =
 	"sim [--listen 127.0.0.1:8787] [--port-file FILE] [--config world.yaml] [--state FILE]\n"
 	"           [--seed N] [--latency-ms N] [--pending-ms N] [--terminating-ms N]\n"
 	"           [--tag-lag-ms N] [--internal-error-rate R] [--drop-after-commit-rate R]\n"
-	"           [--reclaim-per-minute N] [--launch-fail-rate R] [--no-rate-limits]\n"
+	"           [--reclaim-per-minute N] [--launch-fail-rate R] [--no-rate-limits] [-v]\n"
 	"   or: spotenv sim ctl [--endpoint URL] reclaim|pool|faults|stats|state|reset|clock ...";
 
 static const char sim_about[] =
@@ -65,12 +65,20 @@ static int write_port_file(const char *path, int port)
 
 static int cmd_sim_ctl(int argc, char **argv);
 
+/* -v: one line per request on stderr. */
+static void sim_log(void *ctx, const char *line)
+{
+	UNUSED(ctx);
+	cmd_notef("sim: %s", line);
+}
+
 int cmd_sim(int argc, char **argv)
 {
 	const char *listen = "127.0.0.1:8787", *port_file = NULL, *seed = NULL;
 	const char *ierr = NULL, *drop = NULL, *reclaim = NULL, *lfail = NULL;
 	int latency = -1, pending = -1, terminating = -1, tag_lag = -1;
 	bool no_rate_limits = false;
+	int verbose = 0;
 	struct sim_opts o = SIM_OPTS_INIT;
 	const struct cmd_opt opts[] = {
 		{ CMD_OPT_STR, "listen", 0, &listen, "HOST:PORT", "loopback address (port 0 picks a free port)", 0, 0 },
@@ -87,6 +95,7 @@ int cmd_sim(int argc, char **argv)
 		{ CMD_OPT_STR, "reclaim-per-minute", 0, &reclaim, "N", "reclaim N random instances a minute", 0, 0 },
 		{ CMD_OPT_STR, "launch-fail-rate", 0, &lfail, "R", "this share of new instances ends LAUNCH_FAILED (0..1)", 0, 0 },
 		{ CMD_OPT_BOOL, "no-rate-limits", 0, &no_rate_limits, NULL, "turn off the per-action rate limits", 0, 0 },
+		{ CMD_OPT_COUNT, "verbose", 'v', &verbose, NULL, "log every request on stderr", 0, 0 },
 		{ CMD_OPT_END, NULL, 0, NULL, NULL, NULL, 0, 0 },
 	};
 	struct cmd_strlist args = { NULL, 0, 0 };
@@ -121,6 +130,8 @@ int cmd_sim(int argc, char **argv)
 	o.terminating_ms = terminating;
 	o.tag_lag_ms = tag_lag;
 	o.no_rate_limits = no_rate_limits;
+	if (verbose)
+		o.log = sim_log;
 	if ((ret = parse_rate("internal-error-rate", ierr, 1, &o.internal_error_rate)) ||
 	    (ret = parse_rate("drop-after-commit-rate", drop, 1, &o.drop_after_commit_rate)) ||
 	    (ret = parse_rate("reclaim-per-minute", reclaim, 1e6, &o.reclaim_per_minute)) ||

@@ -464,6 +464,39 @@ static void handle_control(struct sim *s, const struct sim_request *req,
 	cJSON_Delete(body);
 }
 
+/* A header value fit for a log line: printable ASCII, at most 64 characters. */
+static void log_value(char *dst, size_t size, const char *v)
+{
+	size_t k = 0;
+
+	for (; v && *v && k + 1 < size && k < 64; v++)
+		dst[k++] = (*v >= 0x20 && *v < 0x7f) ? *v : '?';
+	dst[k] = '\0';
+	if (!k)
+		snprintf(dst, size, "-");
+}
+
+static void log_request(struct sim *s, const struct sim_request *req,
+			const struct sim_response *out, int64_t now)
+{
+	char action[80], region[80], path[80], *line;
+
+	if (strcmp(req->path, "/")) {
+		log_value(path, sizeof(path), req->path);
+		log_value(action, sizeof(action), req->method);
+		line = xasprintf("control %s %s -> %d", action, path, out->status);
+	} else {
+		log_value(action, sizeof(action), find_header(req, "x-tc-action"));
+		log_value(region, sizeof(region), find_header(req, "x-tc-region"));
+		line = xasprintf("%s %s -> %s%s (%" PRId64 " instances)", action, region,
+				 out->error_code ? out->error_code : "ok",
+				 out->drop ? ", connection dropped" : "", (int64_t)s->ninstances);
+	}
+	UNUSED(now);
+	s->opts.log(s->opts.log_ctx, line);
+	free(line);
+}
+
 void sim_handle(struct sim *s, const struct sim_request *req, struct sim_response *out)
 {
 	int64_t now;
@@ -481,6 +514,8 @@ void sim_handle(struct sim *s, const struct sim_request *req, struct sim_respons
 		handle_api(s, req, out, now);
 	else
 		ctl_error(out, 404, "not found: the CVM API is at '/', the control API under '/_sim/'");
+	if (s->opts.log)
+		log_request(s, req, out, now);
 	pthread_mutex_unlock(&s->mu);
 }
 

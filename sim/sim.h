@@ -75,10 +75,16 @@ struct sim_opts {
 	/* Wall clock in ms since the epoch; NULL = the real clock. */
 	int64_t (*clock)(void *ctx);
 	void *clock_ctx;
+	/*
+	 * Request log: one line per request (no newline, printable ASCII,
+	 * never a secret), called with the world lock held; NULL = quiet.
+	 */
+	void (*log)(void *ctx, const char *line);
+	void *log_ctx;
 };
 
 #define SIM_OPTS_INIT                                                        \
-	{ NULL, NULL, 1, -1, -1, -1, -1, -1.0, -1.0, -1.0, -1.0, false, NULL, NULL }
+	{ NULL, NULL, 1, -1, -1, -1, -1, -1.0, -1.0, -1.0, -1.0, false, NULL, NULL, NULL, NULL }
 
 /*
  * Create an emulator: the built-in world or opts->config_path, then the

@@ -18,6 +18,19 @@ teardown() {
 	[ "$(echo "$output" | json_get TotalCount)" = 0 ]
 }
 
+@test "sim -v logs one line per request on stderr, without secrets" {
+	sim_start -v
+	sim_api DescribeInstances '{}' >/dev/null
+	TENCENTCLOUD_SECRET_KEY=wrong sim_api DescribeInstances '{}' >/dev/null 2>&1 || true
+	sim_ctl stats >/dev/null
+	run cat "$SIM_DIR/sim.err"
+	[[ "$output" == *"sim: DescribeInstances ap-guangzhou -> ok (0 instances)"* ]]
+	[[ "$output" == *"sim: DescribeInstances ap-guangzhou -> AuthFailure.SignatureFailure"* ]]
+	[[ "$output" == *"sim: control GET /_sim/stats -> 200"* ]]
+	[[ "$output" != *"not-a-secret"* ]]
+	[[ "$output" != *"Signature="* ]]
+}
+
 @test "sim stops cleanly on SIGTERM and on SIGINT" {
 	sim_start
 	pid=$SIM_PID
