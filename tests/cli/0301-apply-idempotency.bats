@@ -49,9 +49,9 @@ setup() {
 }
 
 @test "idempotency: a second apply right after a killed one ends at capacity" {
-	# new instances stay PENDING for 3 s and invisible by tag for 2 s, so
+	# new instances stay PENDING for 1.5 s and invisible by tag for 1.2 s, so
 	# the second apply's observation misses what the first launched
-	sim_ctl faults --pending-ms 3000 --tag-lag-ms 2000 >/dev/null
+	sim_ctl faults --pending-ms 1500 --tag-lag-ms 1200 >/dev/null
 	"$SPOTENV" apply --auto-approve -q --poll-interval 100ms "$FX/web.yaml" \
 		>"$BATS_TEST_TMPDIR/first.out" 2>&1 3>&- &
 	pid=$!

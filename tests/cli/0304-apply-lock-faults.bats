@@ -106,7 +106,7 @@ setup() {
 }
 
 @test "lock: a second apply exits 1 naming the holder" {
-	sim_ctl faults --pending-ms 3000 >/dev/null
+	sim_ctl faults --pending-ms 2000 >/dev/null
 	"$SPOTENV" apply --auto-approve -q --poll-interval 100ms "$FX/web.yaml" \
 		>"$BATS_TEST_TMPDIR/first.out" 2>&1 3>&- &
 	first=$!
