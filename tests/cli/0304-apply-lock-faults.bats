@@ -55,6 +55,45 @@ setup() {
 	[ "$(live_count)" -eq 7 ]
 }
 
+@test "faults: launches ending LAUNCH_FAILED exit 3; the next apply releases and replaces them" {
+	sim_ctl faults --launch-fail-rate 1 >/dev/null
+	run --separate-stderr "$SPOTENV" apply --auto-approve -q --poll-interval 100ms "$FX/web.yaml" \
+		--metrics-file "$BATS_TEST_TMPDIR/m.prom"
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"web: not converged (3 short of 3)"* ]]
+	[[ "$output" == *"3 launched instances ended LAUNCH_FAILED"* ]]
+	[ "${lines[-1]}" = "Apply finished: 3 launched, 0 released. 0/1 environments converged." ]
+	grep -qx 'spotenv_failed_instances{env="web",scope="default"} 3' "$BATS_TEST_TMPDIR/m.prom"
+	grep -qx 'spotenv_active_instances{env="web",scope="default"} 0' "$BATS_TEST_TMPDIR/m.prom"
+	failed=$(live_ids web)
+	sim_ctl faults --launch-fail-rate 0 >/dev/null
+	run --separate-stderr "$SPOTENV" plan "$FX/web.yaml"
+	[[ "$output" == *"3 desired, 0 active, 3 failed"* ]]
+	for id in $failed; do
+		[[ "$output" == *"- release $id "*"failed: state LAUNCH_FAILED"* ]]
+	done
+	run --separate-stderr "$SPOTENV" apply --auto-approve -q --poll-interval 100ms "$FX/web.yaml"
+	[ "$status" -eq 0 ]
+	[ "$output" = "Apply complete: 3 launched, 3 released. 1/1 environments converged." ]
+	[ -z "$(comm -12 <(echo "$failed") <(live_ids web))" ]
+	[ "$(live_count web)" -eq 3 ]
+}
+
+@test "faults: --until-converged replaces failed launches in later rounds" {
+	sim_ctl faults --launch-fail-rate 1 >/dev/null
+	(
+		sleep 0.5
+		sim_ctl faults --launch-fail-rate 0 >/dev/null
+	) 3>&- &
+	run --separate-stderr "$SPOTENV" apply --auto-approve -q --poll-interval 100ms "$FX/web.yaml" \
+		--until-converged 30s
+	wait
+	[ "$status" -eq 0 ]
+	[ "$output" = "Apply complete: 6 launched, 3 released. 1/1 environments converged." ]
+	[ "$(live_count web)" -eq 3 ]
+	[ "$(sim_stat launched)" -eq 6 ]
+}
+
 @test "faults: --no-wait returns at once and a later apply sees the instances" {
 	sim_ctl faults --pending-ms 5000 >/dev/null
 	SECONDS=0
