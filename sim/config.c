@@ -108,6 +108,7 @@ struct ycfg {
 	yaml_document_t doc;
 	const char *path;
 	struct err *e;
+	long budget; /* nodes yjson may still build: aliases cannot blow it up */
 };
 
 static int yfail(struct ycfg *c, const yaml_node_t *n, const char *fmt, ...)
@@ -160,7 +161,7 @@ static cJSON *yjson(struct ycfg *c, const yaml_node_t *n, int depth)
 {
 	cJSON *j;
 
-	if (!n || depth > 16)
+	if (!n || depth > 16 || --c->budget < 0)
 		return cJSON_CreateNull();
 	switch (n->type) {
 	case YAML_SCALAR_NODE: {
@@ -375,24 +376,49 @@ static int load_rates(struct ycfg *c, const yaml_node_t *rn)
 
 int sim_world_load(struct sim *s, const char *path, struct err *e)
 {
-	static const char *const keys[] = { "credentials", "regions", "rateLimits", "faults", NULL };
-	struct ycfg c = { .s = s, .path = path, .e = e };
-	yaml_parser_t parser;
-	yaml_node_t *root, *n;
+	struct buf b = BUF_INIT;
+	char chunk[65536];
+	size_t n;
 	FILE *f;
-	int error = 0;
-	bool have_doc = false;
+	int error;
 
 	if (!(f = fopen(path, "rb")))
 		return err_set(e, errno == ENOENT ? ERR_NOTFOUND : ERR_GENERIC,
 			       "cannot open world file '%s': %s", path, strerror(errno));
-	if (!yaml_parser_initialize(&parser)) {
+	buf_init(&b, SIM_MAX_WORLD_FILE);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		if (buf_put(&b, chunk, n) < 0) {
+			fclose(f);
+			buf_free(&b);
+			return err_set(e, ERR_TOOBIG, "world file '%s' is larger than %u bytes", path,
+				       SIM_MAX_WORLD_FILE);
+		}
+	if (ferror(f)) {
 		fclose(f);
-		return err_set(e, ERR_GENERIC, "cannot initialize the YAML parser");
+		buf_free(&b);
+		return err_set(e, ERR_GENERIC, "cannot read world file '%s'", path);
 	}
-	yaml_parser_set_input_file(&parser, f);
+	fclose(f);
+	error = sim_world_load_buffer(s, path, buf_str(&b), b.len, e);
+	buf_free(&b);
+	return error;
+}
+
+int sim_world_load_buffer(struct sim *s, const char *name, const char *text, size_t len,
+			  struct err *e)
+{
+	static const char *const keys[] = { "credentials", "regions", "rateLimits", "faults", NULL };
+	struct ycfg c = { .s = s, .path = name, .e = e, .budget = 100000 };
+	yaml_parser_t parser;
+	yaml_node_t *root, *n;
+	int error = 0;
+	bool have_doc = false;
+
+	if (!yaml_parser_initialize(&parser))
+		return err_set(e, ERR_GENERIC, "cannot initialize the YAML parser");
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
 	if (!yaml_parser_load(&parser, &c.doc)) {
-		error = err_set_at(e, ERR_INVALID, path, (int)parser.problem_mark.line + 1,
+		error = err_set_at(e, ERR_INVALID, name, (int)parser.problem_mark.line + 1,
 				   (int)parser.problem_mark.column + 1, NULL, "%s",
 				   parser.problem ? parser.problem : "invalid YAML");
 		goto done;
@@ -422,6 +448,8 @@ int sim_world_load(struct sim *s, const char *path, struct err *e)
 
 		if (n->type != YAML_MAPPING_NODE)
 			error = yfail(&c, n, "'faults' must be a mapping");
+		else if (c.budget < 0)
+			error = yfail(&c, n, "'faults' is too large (aliases?)");
 		else if (sim_faults_apply_json(&s->faults, j, &fe) < 0)
 			error = yfail(&c, n, "%s", fe.msg);
 		err_clear(&fe);
@@ -431,6 +459,5 @@ done:
 	if (have_doc)
 		yaml_document_delete(&c.doc);
 	yaml_parser_delete(&parser);
-	fclose(f);
 	return error;
 }

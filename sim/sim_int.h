@@ -219,6 +219,10 @@ char *sim_strdup_or_null(const char *s);
 /* config.c */
 int sim_world_builtin(struct sim *s, struct err *e);
 int sim_world_load(struct sim *s, const char *path, struct err *e);
+/* The same from text in memory (name is used in error locations). */
+int sim_world_load_buffer(struct sim *s, const char *name, const char *text, size_t len,
+			  struct err *e);
+#define SIM_MAX_WORLD_FILE (4u << 20)
 
 /* state.c */
 cJSON *sim_state_json(struct sim *s, int64_t now);

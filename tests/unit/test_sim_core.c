@@ -713,6 +713,11 @@ static void test_config_file(void **state)
 		{ "faults: {latencyMs: -5}\n", "latencyMs" },
 		{ "rateLimits: {RunInstances: lots}\n", "whole number" },
 		{ "regions: [\n", "" },
+		/* an alias bomb stays cheap */
+		{ "faults: {a: &a [1,1,1,1,1,1,1,1], b: &b [*a,*a,*a,*a,*a,*a,*a,*a],"
+		  " c: &c [*b,*b,*b,*b,*b,*b,*b,*b], d: &d [*c,*c,*c,*c,*c,*c,*c,*c],"
+		  " e: &e [*d,*d,*d,*d,*d,*d,*d,*d], f: &f [*e,*e,*e,*e,*e,*e,*e,*e],"
+		  " g: [*f,*f,*f,*f,*f,*f,*f,*f]}\n", "too large" },
 	};
 	char path[] = "/tmp/spotenv-sim-test-XXXXXX";
 	struct sim_opts o = SIM_OPTS_INIT;
