@@ -296,11 +296,15 @@ static bool retryable(const struct apply_result *r)
 	return true;
 }
 
-/* Every environment left is only waiting for the next step of a rollout. */
+/*
+ * Every environment left is only waiting for the next step of a rollout,
+ * and this round made a step (so going on at once cannot spin).
+ */
 static bool rollout_only(const struct apply_result *r)
 {
 	for (size_t i = 0; i < r->nenvs; i++)
-		if (!r->envs[i].converged && (r->envs[i].short_by || !r->envs[i].drift_left))
+		if (!r->envs[i].converged && (r->envs[i].short_by || !r->envs[i].drift_left ||
+					      !r->envs[i].released))
 			return false;
 	return true;
 }

@@ -1025,11 +1025,18 @@ int apply_run(struct apply_result *res, struct tc_client *c, const struct plan *
 			env_reason(er, "%d drifted instance%s kept until replacements run",
 				   planned_drift - released_drift,
 				   planned_drift - released_drift == 1 ? "" : "s");
-		if (er->drift_left && !er->error)
+		if (er->drift_left && !er->error && planned_drift) {
 			env_reason(er, "%d drifted instance%s left for later applies "
 				       "(maxSurge %d + maxUnavailable %d at a time)",
 				   er->drift_left, er->drift_left == 1 ? "" : "s", env->max_surge,
 				   env->max_unavailable);
+		} else if (er->drift_left && !er->error) {
+			/* nothing could be replaced: the plan's warnings say why */
+			env_reason(er, "%d drifted instance%s not replaced", er->drift_left,
+				   er->drift_left == 1 ? "" : "s");
+			for (size_t k = 0; k < env->nwarnings; k++)
+				env_reason(er, "%s", env->warnings[k]);
+		}
 		if (er->converged)
 			res->converged++;
 	}

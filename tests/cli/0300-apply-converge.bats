@@ -339,6 +339,24 @@ for i in json.load(sys.stdin)["instances"]:
 	[ "$(low_live web "$t0")" -eq 2 ]
 }
 
+@test "apply: drift that cannot be replaced (no usable pool) is not converged and says why" {
+	fx_apply "$FX/web.yaml"
+	sed 's/img-aaaaaaaa/img-a2a2a2a2/' "$FX/web.yaml" >"$BATS_TEST_TMPDIR/d.yaml"
+	sim_ctl pool --zone ap-guangzhou-3 --type S5.MEDIUM4 --stock 0 >/dev/null
+	sim_ctl pool --zone ap-guangzhou-4 --type S5.MEDIUM4 --stock 0 >/dev/null
+	SECONDS=0
+	run --separate-stderr "$SPOTENV" apply --auto-approve -q --poll-interval 100ms \
+		"$BATS_TEST_TMPDIR/d.yaml" --until-converged 3s
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"web: not converged"* ]]
+	[[ "$output" == *"3 drifted instances not replaced"* ]]
+	[[ "$output" == *"pool 1 (ap-guangzhou-3 S5.MEDIUM4) is sold out"* ]]
+	# kept, and retried with backoff rather than in a tight loop
+	[ "$(live_count web)" -eq 3 ]
+	[ "$(sim_stat requests.DescribeInstances)" -lt 10 ]
+	[ "$(sim_stat requests.TerminateInstances)" -eq 0 ]
+}
+
 @test "apply: maxPrice and tags changes do not replace anything" {
 	spec=$(fx_spec web.yaml)
 	fx_apply "$spec"
