@@ -762,6 +762,8 @@ static bool settled(const struct launched *l)
  * seen, or after a few polls (a new id can take a moment to be listed).
  */
 #define WAIT_MISSING_POLLS 3
+/* Failed polls in a row (each after the provider's retries) before giving up. */
+#define WAIT_FAILED_POLLS 5
 
 /* Poll launched ids until RUNNING/LAUNCH_FAILED and tagged, or timeout. */
 static int wait_phase(struct run *run, struct err *e)
@@ -771,7 +773,7 @@ static int wait_phase(struct run *run, struct err *e)
 	int64_t poll = run->o && run->o->poll_ms ? run->o->poll_ms : 2000;
 	int64_t deadline = time_now_ms() + timeout;
 	const struct plan *p = run->p;
-	int error = 0;
+	int error = 0, failed_polls = 0;
 
 	for (;;) {
 		bool all_settled = true, all_tagged = true;
@@ -813,7 +815,7 @@ static int wait_phase(struct run *run, struct err *e)
 				error = tc_describe_instances(run->c, regions[r], NULL, 0,
 							      ids + off, m, &got, e);
 			}
-			if (error && poll_error_passes(e)) {
+			if (error && poll_error_passes(e) && ++failed_polls < WAIT_FAILED_POLLS) {
 				/* throttled or a blip: the next poll asks again */
 				err_clear(e);
 				error = 0;
@@ -821,6 +823,8 @@ static int wait_phase(struct run *run, struct err *e)
 				free(ids);
 				continue;
 			}
+			if (!error)
+				failed_polls = 0;
 			for (size_t i = 0; !error && i < n; i++) {
 				struct launched *l = find_launched(run, ids[i]);
 				bool listed = false;
@@ -864,7 +868,8 @@ static int wait_phase(struct run *run, struct err *e)
 				f.nvalues = 1;
 				error = tc_describe_instances(run->c, regions[r], &f, 1, NULL, 0,
 							      &got, e);
-				if (error && poll_error_passes(e)) {
+				if (error && poll_error_passes(e) &&
+				    ++failed_polls < WAIT_FAILED_POLLS) {
 					err_clear(e);
 					error = 0;
 				}
