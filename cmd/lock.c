@@ -58,7 +58,8 @@ int cmd_lock_acquire(struct cmd_lock *l, const char *path, int64_t timeout_ms,
 	if (fstat(l->fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1) {
 		close(l->fd);
 		l->fd = -1;
-		return cmd_errorf("lock file '%s' is not a plain file with one name; remove it or pass --lock-file",
+		return cmd_errorf("lock file '%s' is not a plain file with one name; "
+				  "remove it or pass --lock-file",
 				  l->path);
 	}
 	while (flock(l->fd, LOCK_EX | LOCK_NB) < 0) {

@@ -467,8 +467,8 @@ static int release_phase(struct run *run, unsigned want, const int *limit, struc
 			for (size_t j = 0; j < env->nreleases; j++) {
 				const struct plan_release *rel = &env->releases[j];
 
-				if (!(want & (1u << rel->reason)) || strcmp(rel->region, regions[r]) ||
-				    run->gone[i][j])
+				if (!(want & (1u << rel->reason)) || run->gone[i][j] ||
+				    strcmp(rel->region, regions[r]))
 					continue;
 				if (limit && limit[i] >= 0 && taken >= limit[i])
 					continue;
@@ -986,7 +986,8 @@ int apply_run(struct apply_result *res, struct tc_client *c, const struct plan *
 			if (er->launch_gone) {
 				er->short_by += er->launch_gone;
 				env_reason(er, "%d launched instance%s reclaimed before running",
-					   er->launch_gone, er->launch_gone == 1 ? " was" : "s were");
+					   er->launch_gone,
+					   er->launch_gone == 1 ? " was" : "s were");
 			}
 			if (er->launch_failed) {
 				er->short_by += er->launch_failed;
