@@ -238,6 +238,7 @@ int tc_client_new(struct tc_client **out, const struct tc_cred *cred,
 	TC_DEFAULT(max_attempts, 5);
 	TC_DEFAULT(backoff_base_ms, 200);
 	TC_DEFAULT(backoff_cap_ms, 5000);
+	TC_DEFAULT(throttle_wait_ms, 1000);
 	TC_DEFAULT(rate_run, 10);
 	TC_DEFAULT(rate_terminate, 10);
 	TC_DEFAULT(rate_describe, 40);
@@ -562,9 +563,11 @@ static bool tc_finish(struct tc_client *c, struct tc_pending *p, CURLcode rc)
 				c->stats.throttled++;
 		}
 	}
-	if (retry && call->attempts < c->o.max_attempts)
+	if (retry && call->attempts < c->o.max_attempts) {
 		wait_ms = tc_backoff_ms(c, call->attempts);
-	else
+		if (ae.cls == ERR_CLASS_THROTTLED)
+			wait_ms += c->o.throttle_wait_ms;
+	} else
 		retry = false;
 
 	if (c->o.log) {

@@ -187,6 +187,9 @@ struct tc_client_opts {
 	int max_attempts;         /* 0 = 5 */
 	long backoff_base_ms;     /* 0 = 200 */
 	long backoff_cap_ms;      /* 0 = 5000 */
+	long throttle_wait_ms;    /* 0 = 1000: least wait after RequestLimitExceeded
+				     (the limits count per second, so a shorter
+				     wait mostly meets the same window) */
 	int rate_run;             /* per second; 0 = 10 (RunInstances) */
 	int rate_terminate;       /* 0 = 10 */
 	int rate_describe;        /* 0 = 40 (DescribeInstances) */

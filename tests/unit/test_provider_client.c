@@ -398,6 +398,8 @@ static struct tc_client *client(struct srv *s, struct tc_client_opts *o, bool to
 		o->backoff_cap_ms = 20;
 	if (!o->timeout_ms)
 		o->timeout_ms = 3000;
+	if (!o->throttle_wait_ms)
+		o->throttle_wait_ms = 10;
 	assert_int_equal(tc_client_new(&c, &cred, o, &e), 0);
 	return c;
 }
@@ -749,13 +751,20 @@ static void h_throttle_once(struct srv *s, const struct rq *r, int n, struct rep
 static void test_throttled_then_ok(void **state)
 {
 	struct srv *s = srv_start(h_throttle_once, NULL);
-	struct tc_client *c = client(s, NULL, false);
+	struct tc_client_opts o;
+	struct tc_client *c;
 	struct tc_client_stats st;
 	struct tc_call call;
+	int64_t t0;
 
 	(void)state;
+	memset(&o, 0, sizeof(o));
+	o.throttle_wait_ms = 300; /* a throttled call waits out the window */
+	c = client(s, &o, false);
 	call_init(&call, "DescribeInstances", "ap-guangzhou", "{}");
+	t0 = now_ms();
 	assert_int_equal(tc_call_one(c, &call), 0);
+	assert_true(now_ms() - t0 >= 300);
 	assert_int_equal(call.attempts, 2);
 	assert_false(err_isset(&call.err));
 	tc_client_stats(c, &st);
