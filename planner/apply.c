@@ -16,6 +16,8 @@
 #include <openssl/evp.h>
 
 #define TAG_KEY_FILTER "tag-key"
+/* Rounds of relaunching for tokens that returned gone instances. */
+#define APPLY_STALE_HOPS 3
 
 /* ------------------------------------------------------------------ */
 /* Observation */
@@ -259,6 +261,22 @@ int apply_check_launches(struct plan *p, struct tc_client *c, struct err *e)
 	return error;
 }
 
+/* "sr-" and 40 hex digits of SHA-256 over in; out may be in's source. */
+static void apply_stale_token(char *out, const char *in)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	static const char hex[] = "0123456789abcdef";
+
+	EVP_Digest(in, strlen(in), md, &mdlen, EVP_sha256(), NULL);
+	memcpy(out, "sr-", 3);
+	for (int i = 0; i < 20; i++) {
+		out[3 + 2 * i] = hex[md[i] >> 4];
+		out[3 + 2 * i + 1] = hex[md[i] & 15];
+	}
+	out[43] = '\0';
+}
+
 void apply_fallback_token(char *out, const char *token, int pool, int hop)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
@@ -291,6 +309,7 @@ struct task {
 	int hop;          /* 0 = as planned, n = n-th fallback */
 	int tries;        /* calls made for this task (throttled, transient) */
 	char token[TC_MAX_CLIENT_TOKEN + 1];
+	char stale[TC_MAX_CLIENT_TOKEN + 1]; /* relaunch: the token it replaces */
 	struct tc_tag *tags; /* owned */
 	size_t ntags;
 };
@@ -298,6 +317,8 @@ struct task {
 struct launched {
 	char *id;
 	size_t env;
+	int pool;    /* pool index it was launched in */
+	char token[TC_MAX_CLIENT_TOKEN + 1]; /* the ClientToken that returned it */
 	bool replace;
 	char *state; /* last seen; "GONE" once it vanished */
 	bool tagged; /* seen through the tag filter */
@@ -565,9 +586,13 @@ static void record_ids(struct run *run, const struct task *t, const cJSON *resp)
 		ALLOC_GROW(run->l, run->nl + 1, run->lalloc);
 		run->l[run->nl].id = xstrdup(id->valuestring);
 		run->l[run->nl].env = t->env;
+		run->l[run->nl].pool = t->pool;
+		snprintf(run->l[run->nl].token, sizeof(run->l[run->nl].token), "%s", t->token);
 		run->l[run->nl].replace = t->replace;
 		run->l[run->nl].state = xstrdup("PENDING");
 		run->l[run->nl].tagged = false;
+		run->l[run->nl].seen = false;
+		run->l[run->nl].missing = 0;
 		run->nl++;
 		ALLOC_GROW(run->res->launched_ids, run->res->nlaunched_ids + 1,
 			   run->res->launched_ids_alloc);
@@ -585,12 +610,14 @@ static void record_ids(struct run *run, const struct task *t, const cJSON *resp)
 	}
 }
 
+static int run_tasks(struct run *run, struct task *tasks, size_t ntasks, struct err *e);
+
+/* The plan's launches, as tasks. */
 static int launch_phase(struct run *run, struct err *e)
 {
 	const struct plan *p = run->p;
 	struct task *tasks = NULL;
 	size_t ntasks = 0, talloc = 0;
-	int error = 0;
 
 	for (size_t i = 0; i < p->nenvs; i++) {
 		const struct plan_env *env = &p->envs[i];
@@ -611,6 +638,18 @@ static int launch_phase(struct run *run, struct err *e)
 			t->ntags = l->ntags;
 		}
 	}
+	return run_tasks(run, tasks, ntasks, e);
+}
+
+/*
+ * Make the RunInstances calls of tasks (owned; freed here), all at once
+ * within the parallelism bound, moving capacity failures to the next pool
+ * and trying passing failures again after a pause, until none is left.
+ */
+static int run_tasks(struct run *run, struct task *tasks, size_t ntasks, struct err *e)
+{
+	const struct plan *p = run->p;
+	int error = 0;
 
 	while (ntasks && !error) {
 		struct tc_call *calls = xcalloc(ntasks, sizeof(*calls));
@@ -705,7 +744,6 @@ static int launch_phase(struct run *run, struct err *e)
 		free(tasks);
 		tasks = next;
 		ntasks = nnext;
-		talloc = nalloc;
 		report(run, "launching");
 		if (pause && ntasks)
 			sleep_ms(APPLY_CALL_PAUSE_MS);
@@ -717,12 +755,19 @@ static int launch_phase(struct run *run, struct err *e)
 }
 
 
+static int launched_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct launched *)a)->id, ((const struct launched *)b)->id);
+}
+
+/* run->l is sorted by id while waiting (10,000 launches stay cheap). */
 static struct launched *find_launched(struct run *run, const char *id)
 {
-	for (size_t i = 0; i < run->nl; i++)
-		if (!strcmp(run->l[i].id, id))
-			return &run->l[i];
-	return NULL;
+	struct launched key;
+
+	memset(&key, 0, sizeof(key));
+	key.id = (char *)id;
+	return bsearch(&key, run->l, run->nl, sizeof(*run->l), launched_cmp);
 }
 
 /* Reclaimed or terminated before it ran: leaving, or no longer listed. */
@@ -775,6 +820,7 @@ static int wait_phase(struct run *run, struct err *e)
 	const struct plan *p = run->p;
 	int error = 0, failed_polls = 0;
 
+	qsort(run->l, run->nl, sizeof(*run->l), launched_cmp);
 	for (;;) {
 		bool all_settled = true, all_tagged = true;
 		char **regions = NULL;
@@ -892,6 +938,75 @@ static int wait_phase(struct run *run, struct err *e)
 	return error;
 }
 
+/*
+ * A ClientToken the API remembers from an earlier launch returns that
+ * launch's instances even when they are long gone: a world can come back
+ * to an earlier basis (an environment of one whose instance was reclaimed
+ * and vanished has the empty basis of its first launch), and the plan's
+ * token is then the first launch's token.  Such ids were never listed by
+ * a describe by id.  Launch their count again with a token derived from
+ * the stale token and the ids it returned: deterministic, so a crashed or
+ * concurrent apply derives the same one, and different every time the
+ * world comes back, because the ids differ.  Returns how many were
+ * relaunched.
+ */
+static size_t relaunch_stale(struct run *run, struct err *e, int *error)
+{
+	const struct plan *p = run->p;
+	struct task *tasks = NULL;
+	size_t ntasks = 0, talloc = 0, total = 0, keep = 0;
+
+	for (size_t i = 0; i < run->nl; i++) {
+		struct launched *l = &run->l[i];
+		const struct plan_env *env = &p->envs[l->env];
+		const struct plan_pool *pool = env_pool(env, l->pool);
+		const struct plan_launch *pl = NULL;
+		struct task *t = NULL;
+
+		if (l->seen || strcmp(l->state, "GONE") || !pool) {
+			run->l[keep++] = *l;
+			continue;
+		}
+		for (size_t k = 0; k < ntasks && !t; k++)
+			if (tasks[k].env == l->env && !strcmp(tasks[k].stale, l->token))
+				t = &tasks[k];
+		for (size_t k = 0; k < env->nlaunches && !pl; k++)
+			pl = &env->launches[k];
+		if (!t && pl) {
+			ALLOC_GROW(tasks, ntasks + 1, talloc);
+			t = &tasks[ntasks++];
+			memset(t, 0, sizeof(*t));
+			t->env = l->env;
+			t->pool = l->pool;
+			t->replace = l->replace;
+			snprintf(t->stale, sizeof(t->stale), "%s", l->token);
+			snprintf(t->token, sizeof(t->token), "%s", l->token);
+			t->tags = tags_with_template(pl->tags, pl->ntags, pool->template);
+			t->ntags = pl->ntags;
+		}
+		if (t) {
+			/* chain the ids (sorted: run->l is) into the new token */
+			char buf[TC_MAX_CLIENT_TOKEN + 128];
+
+			snprintf(buf, sizeof(buf), "%s/%s", t->token, l->id);
+			apply_stale_token(t->token, buf);
+			t->count++;
+		}
+		run->res->envs[l->env].launched--;
+		run->res->launched--;
+		run->prog[l->env].launched--;
+		total++;
+		free(l->id);
+		free(l->state);
+	}
+	run->nl = keep;
+	if (ntasks)
+		*error = run_tasks(run, tasks, ntasks, e);
+	else
+		free(tasks);
+	return total;
+}
+
 int apply_run(struct apply_result *res, struct tc_client *c, const struct plan *p,
 	      const struct apply_opts *opts, struct err *e)
 {
@@ -952,6 +1067,16 @@ int apply_run(struct apply_result *res, struct tc_client *c, const struct plan *
 	/* 3. wait for RUNNING and for tags */
 	if (!error && wait && run.nl)
 		error = wait_phase(&run, e);
+	/* ... launching again for tokens that returned long-gone instances */
+	for (int hop = 0; !error && wait && hop < APPLY_STALE_HOPS; hop++) {
+		size_t n = relaunch_stale(&run, e, &error);
+
+		recount(&run);
+		if (!n || error)
+			break;
+		if (run.nl)
+			error = wait_phase(&run, e);
+	}
 	/*
 	 * 4. the other drifted instances, one for each replacement running,
 	 * then excess instances

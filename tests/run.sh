@@ -12,14 +12,15 @@ filter=${TESTS_FILTER:-}
 passed=0
 failed=0
 failed_names=""
-mkdir -p tests/out
+out=tests/out/$(basename "$B")
+mkdir -p "$out"
 
 for t in "$B"/tests/test_*; do
 	[ -x "$t" ] || continue
 	case "$t" in *.d|*.o) continue ;; esac
 	name=$(basename "$t")
 	[ -n "$filter" ] && case "$name" in *"$filter"*) ;; *) continue ;; esac
-	log="tests/out/$name.log"
+	log="$out/$name.log"
 	"$t" >"$log" 2>&1
 	rc=$?
 	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
@@ -36,7 +37,7 @@ for t in "$B"/tests/test_*; do
 	failed=$((failed + f))
 	if [ "$f" -ne 0 ]; then
 		echo "FAIL unit $name ($p passed, $f failed; see $log)"
-		sed -n '/FAILED\|ERROR\|Assertion\|ERROR: AddressSanitizer\|runtime error/p' "$log" | head -n 20
+		grep -a 'FAILED\|ERROR\|Assertion\|runtime error' "$log" | head -n 20
 		failed_names="$failed_names $name"
 	else
 		echo "ok   unit $name ($p passed)"
@@ -48,11 +49,11 @@ if [ -n "$filter" ]; then
 	bats_files=$(echo "$bats_files" | grep -- "$filter")
 fi
 if [ -n "$bats_files" ]; then
-	log=tests/out/bats.tap
+	log=$out/bats.tap
 	# shellcheck disable=SC2086
 	bats --tap $bats_files >"$log" 2>&1
-	p=$(grep -c '^ok ' "$log")
-	f=$(grep -c '^not ok ' "$log")
+	p=$(grep -a -c '^ok ' "$log")
+	f=$(grep -a -c '^not ok ' "$log")
 	total=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$log" | head -n 1)
 	if [ -n "$total" ] && [ $((p + f)) -lt "$total" ]; then
 		f=$((total - p)) # bats stopped early
@@ -62,7 +63,7 @@ if [ -n "$bats_files" ]; then
 	failed=$((failed + f))
 	if [ "$f" -ne 0 ]; then
 		echo "FAIL cli bats ($p passed, $f failed; see $log)"
-		grep -A 15 '^not ok ' "$log" | head -n 80
+		grep -a -A 15 '^not ok ' "$log" | head -n 80
 		failed_names="$failed_names bats"
 	else
 		echo "ok   cli bats ($p passed)"
