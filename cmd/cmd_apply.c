@@ -563,87 +563,72 @@ done:
 	return ret;
 }
 
+/* Parse apply's or destroy's options (opts point into a) and run. */
+static int apply_cmd(struct apply_cli *a, const char *name, const char *usage,
+		     const char *about, const struct cmd_opt *opts, int argc, char **argv)
+{
+	struct cmd_strlist args = { NULL, 0, 0 };
+	int ret = cmd_parse(name, usage, about, opts, argc, argv, &args);
+
+	if (ret < 0)
+		ret = cmd_finish_stdout(CMD_EXIT_OK);
+	else if (!ret && !args.n)
+		ret = cmd_usagef(name, a->destroy
+					       ? "no specs given; e.g. 'spotenv destroy specs/ --env NAME'"
+					       : "no specs or plan file given; e.g. 'spotenv apply specs/'");
+	else if (!ret)
+		ret = apply_main(a, &args);
+	cmd_strlist_free(&args);
+	cmd_common_free(&a->c);
+	return ret;
+}
+
+static void apply_cli_init(struct apply_cli *a, bool destroy)
+{
+	memset(a, 0, sizeof(*a));
+	a->c = (struct cmd_common)CMD_COMMON_INIT;
+	a->max_release = -1;
+	a->destroy = destroy;
+}
+
 int cmd_apply(int argc, char **argv)
 {
 	struct apply_cli a;
-	struct cmd_strlist args = { NULL, 0, 0 };
-	int ret;
 
-	memset(&a, 0, sizeof(a));
-	a.c = (struct cmd_common)CMD_COMMON_INIT;
-	a.max_release = -1;
-	{
-		const struct cmd_opt opts[] = {
-			{ CMD_OPT_BOOL, "auto-approve", 0, &a.auto_approve, NULL, "do not ask for confirmation", 0, 0 },
-			{ CMD_OPT_BOOL, "no-wait", 0, &a.no_wait, NULL, "do not wait for launched instances to run", 0, 0 },
-			{ CMD_OPT_DURATION, "wait-timeout", 0, &a.wait_timeout_ms, "D", "how long to wait for RUNNING (default 10m)", 0, 0 },
-			{ CMD_OPT_DURATION, "until-converged", 0, &a.until_ms, "D", "re-plan and retry short pools until converged or D passed", 0, 0 },
-			{ CMD_OPT_INT, "max-release", 0, &a.max_release, "N", "refuse to release more than N per environment", 0, 1000000 },
-			{ CMD_OPT_BOOL, "prune", 0, &a.prune, NULL, "release instances of environments no longer in the specs", 0, 0 },
-			{ CMD_OPT_STR, "metrics-file", 0, &a.metrics_file, "FILE", "write Prometheus textfile metrics", 0, 0 },
-			{ CMD_OPT_STR, "lock-file", 0, &a.lock_file, "FILE", "the local lock (default $SPOTENV_LOCK_FILE or a runtime dir)", 0, 0 },
-			{ CMD_OPT_DURATION, "lock-timeout", 0, &a.lock_timeout_ms, "D", "wait up to D for the lock (default: fail at once)", 0, 0 },
-			{ CMD_OPT_DURATION, "poll-interval", 0, &a.poll_ms, "D", "how often to poll while waiting (default 2s)", 0, 0 },
-			CMD_COMMON_API_OPTS(a.c),
-			{ CMD_OPT_END, NULL, 0, NULL, NULL, NULL, 0, 0 },
-		};
+	apply_cli_init(&a, false);
+	const struct cmd_opt opts[] = {
+		{ CMD_OPT_BOOL, "auto-approve", 0, &a.auto_approve, NULL, "do not ask for confirmation", 0, 0 },
+		{ CMD_OPT_BOOL, "no-wait", 0, &a.no_wait, NULL, "do not wait for launched instances to run", 0, 0 },
+		{ CMD_OPT_DURATION, "wait-timeout", 0, &a.wait_timeout_ms, "D", "how long to wait for RUNNING (default 10m)", 0, 0 },
+		{ CMD_OPT_DURATION, "until-converged", 0, &a.until_ms, "D", "re-plan and retry short pools until converged or D passed", 0, 0 },
+		{ CMD_OPT_INT, "max-release", 0, &a.max_release, "N", "refuse to release more than N per environment", 0, 1000000 },
+		{ CMD_OPT_BOOL, "prune", 0, &a.prune, NULL, "release instances of environments no longer in the specs", 0, 0 },
+		{ CMD_OPT_STR, "metrics-file", 0, &a.metrics_file, "FILE", "write Prometheus textfile metrics", 0, 0 },
+		{ CMD_OPT_STR, "lock-file", 0, &a.lock_file, "FILE", "the local lock (default $SPOTENV_LOCK_FILE or a runtime dir)", 0, 0 },
+		{ CMD_OPT_DURATION, "lock-timeout", 0, &a.lock_timeout_ms, "D", "wait up to D for the lock (default: fail at once)", 0, 0 },
+		{ CMD_OPT_DURATION, "poll-interval", 0, &a.poll_ms, "D", "how often to poll while waiting (default 2s)", 0, 0 },
+		CMD_COMMON_API_OPTS(a.c),
+		{ CMD_OPT_END, NULL, 0, NULL, NULL, NULL, 0, 0 },
+	};
 
-		ret = cmd_parse("apply", apply_usage, apply_about, opts, argc, argv, &args);
-	}
-	if (ret < 0) {
-		ret = cmd_finish_stdout(CMD_EXIT_OK);
-		goto done;
-	}
-	if (ret)
-		goto done;
-	if (!args.n) {
-		ret = cmd_usagef("apply", "no specs or plan file given; e.g. 'spotenv apply specs/'");
-		goto done;
-	}
-	ret = apply_main(&a, &args);
-done:
-	cmd_strlist_free(&args);
-	cmd_common_free(&a.c);
-	return ret;
+	return apply_cmd(&a, "apply", apply_usage, apply_about, opts, argc, argv);
 }
 
 int cmd_destroy(int argc, char **argv)
 {
 	struct apply_cli a;
-	struct cmd_strlist args = { NULL, 0, 0 };
-	int ret;
 
-	memset(&a, 0, sizeof(a));
-	a.c = (struct cmd_common)CMD_COMMON_INIT;
-	a.max_release = -1;
-	a.destroy = true;
-	{
-		const struct cmd_opt opts[] = {
-			{ CMD_OPT_BOOL, "auto-approve", 0, &a.auto_approve, NULL, "do not ask for confirmation", 0, 0 },
-			{ CMD_OPT_BOOL, "no-wait", 0, &a.no_wait, NULL, "do not wait", 0, 0 },
-			{ CMD_OPT_INT, "max-release", 0, &a.max_release, "N", "refuse to release more than N per environment", 0, 1000000 },
-			{ CMD_OPT_STR, "metrics-file", 0, &a.metrics_file, "FILE", "write Prometheus textfile metrics", 0, 0 },
-			{ CMD_OPT_STR, "lock-file", 0, &a.lock_file, "FILE", "the local lock", 0, 0 },
-			{ CMD_OPT_DURATION, "lock-timeout", 0, &a.lock_timeout_ms, "D", "wait up to D for the lock", 0, 0 },
-			CMD_COMMON_API_OPTS(a.c),
-			{ CMD_OPT_END, NULL, 0, NULL, NULL, NULL, 0, 0 },
-		};
+	apply_cli_init(&a, true);
+	const struct cmd_opt opts[] = {
+		{ CMD_OPT_BOOL, "auto-approve", 0, &a.auto_approve, NULL, "do not ask for confirmation", 0, 0 },
+		{ CMD_OPT_BOOL, "no-wait", 0, &a.no_wait, NULL, "do not wait", 0, 0 },
+		{ CMD_OPT_INT, "max-release", 0, &a.max_release, "N", "refuse to release more than N per environment", 0, 1000000 },
+		{ CMD_OPT_STR, "metrics-file", 0, &a.metrics_file, "FILE", "write Prometheus textfile metrics", 0, 0 },
+		{ CMD_OPT_STR, "lock-file", 0, &a.lock_file, "FILE", "the local lock", 0, 0 },
+		{ CMD_OPT_DURATION, "lock-timeout", 0, &a.lock_timeout_ms, "D", "wait up to D for the lock", 0, 0 },
+		CMD_COMMON_API_OPTS(a.c),
+		{ CMD_OPT_END, NULL, 0, NULL, NULL, NULL, 0, 0 },
+	};
 
-		ret = cmd_parse("destroy", destroy_usage, destroy_about, opts, argc, argv, &args);
-	}
-	if (ret < 0) {
-		ret = cmd_finish_stdout(CMD_EXIT_OK);
-		goto done;
-	}
-	if (ret)
-		goto done;
-	if (!args.n) {
-		ret = cmd_usagef("destroy", "no specs given; e.g. 'spotenv destroy specs/ --env NAME'");
-		goto done;
-	}
-	ret = apply_main(&a, &args);
-done:
-	cmd_strlist_free(&args);
-	cmd_common_free(&a.c);
-	return ret;
+	return apply_cmd(&a, "destroy", destroy_usage, destroy_about, opts, argc, argv);
 }
