@@ -1,5 +1,6 @@
 #!/bin/sh
-# Run each libFuzzer binary for FUZZ_SECONDS on its seed corpus
+# Run each libFuzzer binary for FUZZ_SECONDS (or the number in
+# tests/fuzz/<name>.seconds, when present) on its seed corpus
 # (tests/fuzz/corpus/<name>/ plus any seed directories listed in
 # tests/fuzz/<name>.seeds).  Counts one pass or failure per target.
 set -u
@@ -19,9 +20,13 @@ for bin in "$@"; do
 			[ -e "$d" ] && seeds="$seeds $d"
 		done
 	fi
+	t=$secs
+	if [ -z "${FUZZ_SECONDS_ALL:-}" ] && [ -f "tests/fuzz/$name.seconds" ]; then
+		t=$(cat "tests/fuzz/$name.seconds")
+	fi
 	log=tests/out/$name.log
 	# shellcheck disable=SC2086
-	if ASAN_OPTIONS=detect_leaks=1 "$bin" -max_total_time="$secs" -rss_limit_mb=2048 \
+	if ASAN_OPTIONS=detect_leaks=1 "$bin" -max_total_time="$t" -rss_limit_mb=2048 \
 		-max_len=65536 -timeout=10 -artifact_prefix=tests/out/ "$work" $seeds >"$log" 2>&1; then
 		runs=$(grep -o 'Done [0-9]* runs' "$log" | tail -n 1)
 		echo "ok   fuzz $name (${runs:-ran})"
