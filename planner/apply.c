@@ -58,78 +58,114 @@ static void now_rfc3339(char out[32])
 		out[0] = '\0';
 }
 
+/* Zones and types of one region's pools (strings borrowed from specs). */
+struct region_pools {
+	const char **zones, **types;
+	size_t nzones, ntypes, zalloc, talloc;
+};
+
+static void add_borrowed(const char ***v, size_t *n, size_t *alloc, const char *s)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (!strcmp((*v)[i], s))
+			return;
+	ALLOC_GROW(*v, *n + 1, *alloc);
+	(*v)[(*n)++] = s;
+}
+
+/*
+ * Describe regions all at once (tc_observe_regions) with one filter, and
+ * the offers of pools[r] when pools is not NULL; move the results into out.
+ */
+static int observe_regions(struct plan_observed *out, struct tc_client *c, char **regions,
+			   size_t nregions, const struct tc_filter *filter,
+			   const struct region_pools *pools, struct err *e)
+{
+	struct tc_region_obs *r = xcalloc(nregions ? nregions : 1, sizeof(*r));
+	struct tc_instance_list *inst = xcalloc(nregions ? nregions : 1, sizeof(*inst));
+	struct tc_offer_list *offers = xcalloc(nregions ? nregions : 1, sizeof(*offers));
+	char ts[32];
+	int error;
+
+	for (size_t i = 0; i < nregions; i++) {
+		r[i].region = regions[i];
+		r[i].filters = filter;
+		r[i].nfilters = 1;
+		r[i].instances = &inst[i];
+		if (pools) {
+			r[i].zones = pools[i].zones;
+			r[i].nzones = pools[i].nzones;
+			r[i].types = pools[i].types;
+			r[i].ntypes = pools[i].ntypes;
+			r[i].offers = &offers[i];
+		}
+	}
+	error = tc_observe_regions(c, r, nregions, e);
+	for (size_t i = 0; i < nregions; i++) {
+		if (!error) {
+			plan_observed_add_region(out, regions[i]);
+			plan_observed_add_instances(out, &inst[i]);
+			if (pools)
+				plan_observed_add_offers(out, regions[i], &offers[i]);
+		}
+		tc_instance_list_clear(&inst[i]);
+		tc_offer_list_clear(&offers[i]);
+	}
+	if (!error) {
+		now_rfc3339(ts);
+		plan_observed_set_time(out, ts);
+	}
+	free(r);
+	free(inst);
+	free(offers);
+	return error;
+}
+
 int apply_observe(struct plan_observed *out, struct tc_client *c,
 		  const struct spec_set *specs, const char *const *envs, size_t nenvs,
 		  bool offers, struct err *e)
 {
 	char **regions = NULL;
 	size_t nregions = 0, regions_alloc = 0;
-	char ts[32];
-	int error = 0;
+	struct region_pools *pools;
+	const char *key = PLAN_TAG_ENV;
+	struct tc_filter filter = { TAG_KEY_FILTER, &key, 1 };
+	int error;
 
 	for (size_t i = 0; i < specs->nenvs; i++)
 		if (env_selected(specs->envs[i].name, envs, nenvs))
 			strlist_add_unique(&regions, &nregions, &regions_alloc,
 					   specs->envs[i].region);
+	pools = xcalloc(nregions ? nregions : 1, sizeof(*pools));
+	for (size_t r = 0; r < nregions; r++)
+		for (size_t i = 0; i < specs->nenvs; i++) {
+			const struct spec_env *env = &specs->envs[i];
 
-	for (size_t r = 0; r < nregions && !error; r++) {
-		struct tc_instance_list list = { 0 };
-		struct tc_filter filter;
-		const char *key = PLAN_TAG_ENV;
-		const char *const *names = &key;
-		size_t nnames = 1;
-
-		/*
-		 * With a short --env list the API does the filtering
-		 * (tag:spotenv:env = names, at most 5 values a filter);
-		 * otherwise every instance carrying spotenv:env.
-		 */
-		if (envs && nenvs && nenvs <= 5) {
-			filter.name = "tag:" PLAN_TAG_ENV;
-			names = envs;
-			nnames = nenvs;
-		} else {
-			filter.name = TAG_KEY_FILTER;
-		}
-		filter.values = names;
-		filter.nvalues = nnames;
-		error = tc_describe_instances(c, regions[r], &filter, 1, NULL, 0, &list, e);
-		if (!error) {
-			plan_observed_add_region(out, regions[r]);
-			plan_observed_add_instances(out, &list);
-		}
-		tc_instance_list_clear(&list);
-
-		if (!error && offers) {
-			char **zones = NULL, **types = NULL;
-			size_t nz = 0, nt = 0, za = 0, ta = 0;
-			struct tc_offer_list ol = { 0 };
-
-			for (size_t i = 0; i < specs->nenvs; i++) {
-				const struct spec_env *env = &specs->envs[i];
-
-				if (strcmp(env->region, regions[r]) ||
-				    !env_selected(env->name, envs, nenvs))
-					continue;
-				for (size_t p = 0; p < env->npools; p++) {
-					strlist_add_unique(&zones, &nz, &za, env->pools[p].zone);
-					strlist_add_unique(&types, &nt, &ta,
-							   env->pools[p].instance_type);
-				}
+			if (strcmp(env->region, regions[r]) || !env_selected(env->name, envs, nenvs))
+				continue;
+			for (size_t p = 0; p < env->npools; p++) {
+				add_borrowed(&pools[r].zones, &pools[r].nzones, &pools[r].zalloc,
+					     env->pools[p].zone);
+				add_borrowed(&pools[r].types, &pools[r].ntypes, &pools[r].talloc,
+					     env->pools[p].instance_type);
 			}
-			error = tc_describe_offers(c, regions[r], (const char *const *)zones, nz,
-						   (const char *const *)types, nt, &ol, e);
-			if (!error)
-				plan_observed_add_offers(out, regions[r], &ol);
-			tc_offer_list_clear(&ol);
-			strlist_free(zones, nz);
-			strlist_free(types, nt);
 		}
+	/*
+	 * With a short --env list the API does the filtering
+	 * (tag:spotenv:env = names, at most 5 values a filter); otherwise
+	 * every instance carrying spotenv:env.
+	 */
+	if (envs && nenvs && nenvs <= 5) {
+		filter.name = "tag:" PLAN_TAG_ENV;
+		filter.values = envs;
+		filter.nvalues = nenvs;
 	}
-	if (!error) {
-		now_rfc3339(ts);
-		plan_observed_set_time(out, ts);
+	error = observe_regions(out, c, regions, nregions, &filter, offers ? pools : NULL, e);
+	for (size_t r = 0; r < nregions; r++) {
+		free(pools[r].zones);
+		free(pools[r].types);
 	}
+	free(pools);
 	strlist_free(regions, nregions);
 	return error;
 }
@@ -139,28 +175,14 @@ int apply_observe_plan(struct plan_observed *out, struct tc_client *c, const str
 {
 	char **regions = NULL;
 	size_t nregions = 0, ralloc = 0;
-	int error = 0;
-	char ts[32];
+	const char *key = PLAN_TAG_ENV;
+	struct tc_filter filter = { TAG_KEY_FILTER, &key, 1 };
+	int error;
 
 	for (size_t i = 0; i < p->nenvs; i++)
 		if (p->envs[i].region)
 			strlist_add_unique(&regions, &nregions, &ralloc, p->envs[i].region);
-	for (size_t r = 0; r < nregions && !error; r++) {
-		struct tc_instance_list list = { 0 };
-		const char *key = PLAN_TAG_ENV;
-		struct tc_filter f = { TAG_KEY_FILTER, &key, 1 };
-
-		error = tc_describe_instances(c, regions[r], &f, 1, NULL, 0, &list, e);
-		if (!error) {
-			plan_observed_add_region(out, regions[r]);
-			plan_observed_add_instances(out, &list);
-		}
-		tc_instance_list_clear(&list);
-	}
-	if (!error) {
-		now_rfc3339(ts);
-		plan_observed_set_time(out, ts);
-	}
+	error = observe_regions(out, c, regions, nregions, &filter, NULL, e);
 	strlist_free(regions, nregions);
 	return error;
 }

@@ -16,6 +16,11 @@
 #define TC_MAX_OFFER_VALUES 100
 #define TC_MAX_PAGES 100000
 
+static void tc_offer_calls(struct tc_call **calls, size_t *ncalls, const char *region,
+			   const char *const *zones, size_t nzones,
+			   const char *const *types, size_t ntypes);
+static void tc_offers_truncate(struct tc_offer_list *out, size_t first);
+
 static void tc_calls_clear(struct tc_call *calls, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -161,19 +166,10 @@ int tc_describe_instances(struct tc_client *c, const char *region,
 	struct tc_idset seen = { NULL, 0, 0 };
 	struct tc_call *calls = NULL;
 	size_t ncalls = 0;
-	int64_t total = 0, next;
 	int error = 0;
 
 	if (nids && nfilters)
 		return err_set(e, ERR_INVALID, "DescribeInstances takes instance ids or filters, not both");
-	if (nfilters > TC_MAX_FILTERS)
-		return err_set(e, ERR_INVALID, "at most %d filters per DescribeInstances call",
-			       TC_MAX_FILTERS);
-	for (size_t i = 0; i < nfilters; i++)
-		if (!filters[i].name || !filters[i].nvalues ||
-		    filters[i].nvalues > TC_MAX_FILTER_VALUES)
-			return err_set(e, ERR_INVALID, "filter '%s' needs 1 to %d values",
-				       filters[i].name ? filters[i].name : "", TC_MAX_FILTER_VALUES);
 
 	if (nids) {
 		/* ids: chunks of 100, concurrently, one page each */
@@ -197,52 +193,16 @@ int tc_describe_instances(struct tc_client *c, const char *region,
 		goto done;
 	}
 
-	/* the first page tells TotalCount; then every other page at once */
-	calls = xcalloc(1, sizeof(*calls));
-	ncalls = 1;
-	calls[0].action = "DescribeInstances";
-	calls[0].region = region;
-	calls[0].body = tc_describe_body(filters, nfilters, NULL, 0, 0);
-	if (tc_call_one(c, &calls[0]) < 0) {
-		error = tc_first_failure(calls, 1, e);
-		goto done;
-	}
-	if ((error = tc_take_instances(out, &seen, &total, calls[0].response, region, e)) < 0)
-		goto done;
-	next = TC_MAX_PAGE;
-	while (next < total) {
-		size_t npages;
-		int64_t grown = total;
+	/* filters: the paging of tc_observe_regions, for one region */
+	{
+		struct tc_region_obs one;
 
-		if (total / TC_MAX_PAGE > TC_MAX_PAGES) {
-			error = err_set(e, ERR_API, "unexpected API response: 'TotalCount' %" PRId64
-					" is too large", total);
-			goto done;
-		}
-		tc_calls_clear(calls, ncalls);
-		npages = (size_t)((total - next + TC_MAX_PAGE - 1) / TC_MAX_PAGE);
-		calls = xcalloc(npages, sizeof(*calls));
-		ncalls = npages;
-		for (size_t i = 0; i < npages; i++) {
-			calls[i].action = "DescribeInstances";
-			calls[i].region = region;
-			calls[i].body = tc_describe_body(filters, nfilters, NULL, 0,
-							 next + (int64_t)i * TC_MAX_PAGE);
-		}
-		if (tc_call_many(c, calls, ncalls) < 0) {
-			error = tc_first_failure(calls, ncalls, e);
-			goto done;
-		}
-		next += (int64_t)npages * TC_MAX_PAGE;
-		for (size_t i = 0; i < npages; i++) {
-			int64_t t = 0;
-
-			if ((error = tc_take_instances(out, &seen, &t, calls[i].response, region, e)) < 0)
-				goto done;
-			if (t > grown)
-				grown = t; /* more appeared meanwhile: fetch those too */
-		}
-		total = grown;
+		memset(&one, 0, sizeof(one));
+		one.region = region;
+		one.filters = filters;
+		one.nfilters = nfilters;
+		one.instances = out;
+		error = tc_observe_regions(c, &one, 1, e);
 	}
 done:
 	if (error) {
@@ -251,6 +211,141 @@ done:
 	}
 	tc_calls_clear(calls, ncalls);
 	free(seen.slot);
+	return error;
+}
+
+/*
+ * Pages asked for in one concurrent round: enough to keep any sensible
+ * --parallelism busy, few enough that the parsed pages held at once stay
+ * small (10,000 instances in one round would hold every page's JSON).
+ */
+#define TC_PAGE_BATCH 32
+
+/* Per region paging state of tc_observe_regions. */
+struct tc_pager {
+	struct tc_idset seen;
+	int64_t total; /* TotalCount, grown when pages report more */
+	int64_t next;  /* offset of the next page to fetch */
+	size_t first_instance, first_offer;
+};
+
+int tc_observe_regions(struct tc_client *c, struct tc_region_obs *r, size_t n, struct err *e)
+{
+	struct tc_pager *pg = xcalloc(n ? n : 1, sizeof(*pg));
+	struct tc_call *calls = NULL;
+	size_t ncalls = 0, *owner = NULL;
+	int error = 0;
+
+	for (size_t i = 0; i < n && !error; i++) {
+		if (r[i].nfilters > TC_MAX_FILTERS)
+			error = err_set(e, ERR_INVALID, "at most %d filters per DescribeInstances call",
+					TC_MAX_FILTERS);
+		for (size_t k = 0; !error && k < r[i].nfilters; k++)
+			if (!r[i].filters[k].name || !r[i].filters[k].nvalues ||
+			    r[i].filters[k].nvalues > TC_MAX_FILTER_VALUES)
+				error = err_set(e, ERR_INVALID, "filter '%s' needs 1 to %d values",
+						r[i].filters[k].name ? r[i].filters[k].name : "",
+						TC_MAX_FILTER_VALUES);
+		pg[i].first_instance = r[i].instances->n;
+		pg[i].first_offer = r[i].offers ? r[i].offers->n : 0;
+	}
+	if (error)
+		goto done;
+
+	/*
+	 * Round one: every region's first page (it tells TotalCount) and its
+	 * offers, all at once; then the remaining pages of every region, up to
+	 * TC_PAGE_BATCH at a time, until the pages stop reporting more.
+	 */
+	for (size_t i = 0; i < n; i++) {
+		calls = xreallocarray(calls, ncalls + 1, sizeof(*calls));
+		owner = xreallocarray(owner, ncalls + 1, sizeof(*owner));
+		memset(&calls[ncalls], 0, sizeof(*calls));
+		calls[ncalls].action = "DescribeInstances";
+		calls[ncalls].region = r[i].region;
+		calls[ncalls].body = tc_describe_body(r[i].filters, r[i].nfilters, NULL, 0, 0);
+		owner[ncalls++] = i;
+		if (r[i].offers) {
+			size_t before = ncalls;
+
+			tc_offer_calls(&calls, &ncalls, r[i].region, r[i].zones, r[i].nzones,
+				       r[i].types, r[i].ntypes);
+			owner = xreallocarray(owner, ncalls, sizeof(*owner));
+			for (size_t k = before; k < ncalls; k++)
+				owner[k] = i;
+		}
+		pg[i].next = TC_MAX_PAGE;
+	}
+	for (;;) {
+		bool more = false;
+
+		if (tc_call_many(c, calls, ncalls) < 0) {
+			error = tc_first_failure(calls, ncalls, e);
+			goto done;
+		}
+		for (size_t k = 0; k < ncalls && !error; k++) {
+			struct tc_pager *p = &pg[owner[k]];
+			int64_t t = 0;
+
+			if (strcmp(calls[k].action, "DescribeInstances")) {
+				error = tc_parse_offers(r[owner[k]].offers, calls[k].response, e);
+				continue;
+			}
+			error = tc_take_instances(r[owner[k]].instances, &p->seen, &t,
+						  calls[k].response, r[owner[k]].region, e);
+			if (t > p->total)
+				p->total = t; /* more appeared meanwhile: fetch those too */
+		}
+		if (error)
+			goto done;
+		tc_calls_clear(calls, ncalls);
+		calls = NULL;
+		ncalls = 0;
+		for (size_t i = 0; i < n; i++) {
+			struct tc_pager *p = &pg[i];
+			size_t npages;
+
+			if (p->next >= p->total)
+				continue;
+			if (p->total / TC_MAX_PAGE > TC_MAX_PAGES) {
+				error = err_set(e, ERR_API, "unexpected API response: 'TotalCount' %"
+						PRId64 " is too large", p->total);
+				goto done;
+			}
+			npages = (size_t)((p->total - p->next + TC_MAX_PAGE - 1) / TC_MAX_PAGE);
+			if (npages > TC_PAGE_BATCH - ncalls)
+				npages = TC_PAGE_BATCH - ncalls;
+			if (!npages)
+				break;
+			calls = xreallocarray(calls, ncalls + npages, sizeof(*calls));
+			owner = xreallocarray(owner, ncalls + npages, sizeof(*owner));
+			memset(calls + ncalls, 0, npages * sizeof(*calls));
+			for (size_t k = 0; k < npages; k++) {
+				calls[ncalls].action = "DescribeInstances";
+				calls[ncalls].region = r[i].region;
+				calls[ncalls].body = tc_describe_body(r[i].filters, r[i].nfilters,
+								      NULL, 0, p->next);
+				owner[ncalls++] = i;
+				p->next += TC_MAX_PAGE;
+			}
+			more = true;
+		}
+		if (!more)
+			break;
+	}
+done:
+	for (size_t i = 0; i < n; i++) {
+		if (error) {
+			while (r[i].instances->n > pg[i].first_instance)
+				tc_instance_clear(&r[i].instances->v[--r[i].instances->n]);
+			if (r[i].offers)
+				tc_offers_truncate(r[i].offers, pg[i].first_offer);
+		}
+		free(pg[i].seen.slot);
+	}
+	tc_calls_clear(calls, ncalls);
+	free(owner);
+	free(pg);
 	return error;
 }
 
@@ -494,17 +589,20 @@ static char *tc_offers_body(const char *const *zones, size_t nzones,
 	return s;
 }
 
-int tc_describe_offers(struct tc_client *c, const char *region,
-		       const char *const *zones, size_t nzones,
-		       const char *const *types, size_t ntypes,
-		       struct tc_offer_list *out, struct err *e)
+/*
+ * The DescribeZoneInstanceConfigInfos calls for region: one per chunk of
+ * at most 100 zones and 100 types.  Appends to *calls (grown).
+ */
+static void tc_offer_calls(struct tc_call **calls, size_t *ncalls, const char *region,
+			   const char *const *zones, size_t nzones,
+			   const char *const *types, size_t ntypes)
 {
 	size_t zchunks = nzones ? (nzones + TC_MAX_OFFER_VALUES - 1) / TC_MAX_OFFER_VALUES : 1;
 	size_t tchunks = ntypes ? (ntypes + TC_MAX_OFFER_VALUES - 1) / TC_MAX_OFFER_VALUES : 1;
-	size_t ncalls = zchunks * tchunks, first = out->n, k = 0;
-	struct tc_call *calls = xcalloc(ncalls, sizeof(*calls));
-	int error = 0;
+	size_t k = *ncalls;
 
+	*calls = xreallocarray(*calls, *ncalls + zchunks * tchunks, sizeof(**calls));
+	memset(*calls + *ncalls, 0, zchunks * tchunks * sizeof(**calls));
 	for (size_t zi = 0; zi < zchunks; zi++)
 		for (size_t ti = 0; ti < tchunks; ti++) {
 			size_t zoff = zi * TC_MAX_OFFER_VALUES, toff = ti * TC_MAX_OFFER_VALUES;
@@ -513,12 +611,37 @@ int tc_describe_offers(struct tc_client *c, const char *region,
 			size_t tn = ntypes ? (ntypes - toff < TC_MAX_OFFER_VALUES
 						      ? ntypes - toff : TC_MAX_OFFER_VALUES) : 0;
 
-			calls[k].action = "DescribeZoneInstanceConfigInfos";
-			calls[k].region = region;
-			calls[k].body = tc_offers_body(zn ? zones + zoff : NULL, zn,
-						       tn ? types + toff : NULL, tn);
+			(*calls)[k].action = "DescribeZoneInstanceConfigInfos";
+			(*calls)[k].region = region;
+			(*calls)[k].body = tc_offers_body(zn ? zones + zoff : NULL, zn,
+							  tn ? types + toff : NULL, tn);
 			k++;
 		}
+	*ncalls = k;
+}
+
+/* Drop the offers appended to out after first. */
+static void tc_offers_truncate(struct tc_offer_list *out, size_t first)
+{
+	for (size_t i = first; i < out->n; i++) {
+		free(out->v[i].zone);
+		free(out->v[i].type);
+		free(out->v[i].status);
+		free(out->v[i].price);
+	}
+	out->n = first;
+}
+
+int tc_describe_offers(struct tc_client *c, const char *region,
+		       const char *const *zones, size_t nzones,
+		       const char *const *types, size_t ntypes,
+		       struct tc_offer_list *out, struct err *e)
+{
+	struct tc_call *calls = NULL;
+	size_t ncalls = 0, first = out->n;
+	int error = 0;
+
+	tc_offer_calls(&calls, &ncalls, region, zones, nzones, types, ntypes);
 	if (tc_call_many(c, calls, ncalls) < 0) {
 		error = tc_first_failure(calls, ncalls, e);
 		goto done;
@@ -526,18 +649,8 @@ int tc_describe_offers(struct tc_client *c, const char *region,
 	for (size_t i = 0; i < ncalls && !error; i++)
 		error = tc_parse_offers(out, calls[i].response, e);
 done:
-	if (error) {
-		struct tc_offer_list tail = { out->v + first, out->n - first, 0 };
-
-		/* drop what this call appended */
-		for (size_t i = 0; i < tail.n; i++) {
-			free(tail.v[i].zone);
-			free(tail.v[i].type);
-			free(tail.v[i].status);
-			free(tail.v[i].price);
-		}
-		out->n = first;
-	}
+	if (error)
+		tc_offers_truncate(out, first);
 	tc_calls_clear(calls, ncalls);
 	return error;
 }

@@ -263,6 +263,32 @@ int tc_describe_instances(struct tc_client *c, const char *region,
 			  const char *const *ids, size_t nids,
 			  struct tc_instance_list *out, struct err *e);
 
+/*
+ * One region's share of tc_observe_regions: instances matching filters
+ * (appended to *instances, de-duplicated, region filled) and, when offers
+ * is not NULL, the SPOTPAID offers of zones x types (appended to *offers).
+ */
+struct tc_region_obs {
+	const char *region;
+	const struct tc_filter *filters;
+	size_t nfilters;
+	const char *const *zones;
+	size_t nzones;
+	const char *const *types;
+	size_t ntypes;
+	struct tc_instance_list *instances; /* out */
+	struct tc_offer_list *offers;       /* out; NULL = no offers */
+};
+
+/*
+ * Observe several regions at once: every region's first DescribeInstances
+ * page and its offers in one concurrent round, then the remaining pages of
+ * every region in rounds of up to 32 (more only if TotalCount grew).  The
+ * calls made are the minimum: one per 100 instances per region, plus the
+ * offers.  On error nothing is appended to any output.
+ */
+int tc_observe_regions(struct tc_client *c, struct tc_region_obs *r, size_t n, struct err *e);
+
 /* One spot launch (InstanceCount <= 100). */
 struct tc_run_request {
 	const char *region;

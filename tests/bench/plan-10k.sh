@@ -107,10 +107,10 @@ desc, offers = int(sys.argv[8]), int(sys.argv[9])
 per_region = [total // 2, total - total // 2]
 pages = sum(math.ceil(n / 100) for n in per_region)
 min_calls = pages + 2  # + one offers query per region
-# first page alone (TotalCount), then the rest in waves of `par`, per region;
-# then one offers call per region; the DescribeInstances rate limit (40/s,
-# burst 40) is a second floor.
-lat_floor = sum((1 + math.ceil((math.ceil(n / 100) - 1) / par)) * lat for n in per_region) + 2 * lat
+# every region's first page (TotalCount) and offers together, then the
+# remaining pages of both regions in waves of `par`; the DescribeInstances
+# rate limit (40/s, burst 40) is a second floor.
+lat_floor = (math.ceil(4 / par) + math.ceil((pages - 2) / par)) * lat
 rate_floor = max(0, (pages - 40) / 40) * 1000
 floor = max(lat_floor, rate_floor)
 launch = sum(len(e.get("launches", [])) for e in plan["environments"])

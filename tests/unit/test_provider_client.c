@@ -590,6 +590,96 @@ static void test_paging_concurrent(void **state)
 	srv_stop(s);
 }
 
+/* Two regions at once: 250 instances in Guangzhou, 120 in Shanghai, offers. */
+static void h_regions(struct srv *s, const struct rq *r, int n, struct reply *out)
+{
+	cJSON *req = cJSON_Parse(r->body);
+	struct buf b = BUF_INIT;
+	bool gz = r->region && !strcmp(r->region, "ap-guangzhou");
+
+	(void)s;
+	if (!strcmp(r->action, "DescribeZoneInstanceConfigInfos")) {
+		buf_printf(&b, "{\"Response\":{\"InstanceTypeQuotaSet\":[{\"Zone\":\"%s-3\","
+			       "\"InstanceType\":\"S5.MEDIUM4\",\"InstanceChargeType\":\"SPOTPAID\","
+			       "\"Status\":\"SELL\",\"Price\":{\"UnitPriceDiscount\":%s}}],"
+			       "\"RequestId\":\"req-%d\"}}",
+			   r->region, gz ? "0.11" : "0.13", n);
+		out->delay_ms = 100;
+	} else {
+		int total = gz ? 250 : 120;
+		int off = cJSON_GetObjectItem(req, "Offset")->valueint;
+
+		buf_printf(&b, "{\"Response\":{\"TotalCount\":%d,\"InstanceSet\":[", total);
+		for (int i = off; i < off + 100 && i < total; i++)
+			buf_printf(&b, "%s{\"InstanceId\":\"ins-%s%d\",\"InstanceState\":\"RUNNING\"}",
+				   i > off ? "," : "", gz ? "g" : "s", i);
+		buf_printf(&b, "],\"RequestId\":\"req-%d\"}}", n);
+		if (off == 0)
+			out->delay_ms = 100; /* the first round overlaps */
+	}
+	out->body = buf_detach(&b, NULL);
+	cJSON_Delete(req);
+}
+
+static void test_observe_regions(void **state)
+{
+	struct srv *s = srv_start(h_regions, NULL);
+	struct tc_client *c = client(s, NULL, false);
+	struct tc_instance_list gz = { NULL, 0, 0 }, sh = { NULL, 0, 0 };
+	struct tc_offer_list ogz = { NULL, 0, 0 }, osh = { NULL, 0, 0 };
+	const char *key = "spotenv:env", *zones[] = { "ap-guangzhou-3" }, *types[] = { "S5.MEDIUM4" };
+	struct tc_filter f = { "tag-key", &key, 1 };
+	struct tc_region_obs r[2];
+	struct err e = ERR_INIT;
+	int first_round = 0;
+
+	(void)state;
+	memset(r, 0, sizeof(r));
+	r[0].region = "ap-guangzhou";
+	r[1].region = "ap-shanghai";
+	for (int i = 0; i < 2; i++) {
+		r[i].filters = &f;
+		r[i].nfilters = 1;
+		r[i].zones = zones;
+		r[i].nzones = 1;
+		r[i].types = types;
+		r[i].ntypes = 1;
+	}
+	r[0].instances = &gz;
+	r[0].offers = &ogz;
+	r[1].instances = &sh;
+	r[1].offers = &osh;
+	assert_int_equal(tc_observe_regions(c, r, 2, &e), 0);
+	/* the minimum: 3 + 2 pages and one offers call per region */
+	assert_int_equal(s->nreqs, 7);
+	assert_int_equal(gz.n, 250);
+	assert_int_equal(sh.n, 120);
+	assert_string_equal(gz.v[0].region, "ap-guangzhou");
+	assert_string_equal(sh.v[0].region, "ap-shanghai");
+	assert_int_equal(ogz.n, 1);
+	assert_int_equal(osh.n, 1);
+	assert_string_equal(ogz.v[0].price, "0.11");
+	assert_string_equal(osh.v[0].price, "0.13");
+	/* round one: both first pages and both offers, together */
+	assert_true(s->max_inflight >= 4);
+	for (int i = 0; i < 4; i++) {
+		cJSON *b = cJSON_Parse(s->reqs[i].body);
+		const cJSON *off = cJSON_GetObjectItem(b, "Offset");
+
+		if (!strcmp(s->reqs[i].action, "DescribeZoneInstanceConfigInfos") ||
+		    (off && off->valueint == 0))
+			first_round++;
+		cJSON_Delete(b);
+	}
+	assert_int_equal(first_round, 4);
+	tc_instance_list_clear(&gz);
+	tc_instance_list_clear(&sh);
+	tc_offer_list_clear(&ogz);
+	tc_offer_list_clear(&osh);
+	tc_client_free(c);
+	srv_stop(s);
+}
+
 /* Instance ids: chunks of 100, no filters. */
 static void h_ids(struct srv *s, const struct rq *r, int n, struct reply *out)
 {
@@ -1257,6 +1347,7 @@ int main(void)
 		cmocka_unit_test(test_run_retry_same_token),
 		cmocka_unit_test(test_run_dry_run_and_checks),
 		cmocka_unit_test(test_throttled_then_ok),
+		cmocka_unit_test(test_observe_regions),
 		cmocka_unit_test(test_5xx_then_ok),
 		cmocka_unit_test(test_5xx_bounded),
 		cmocka_unit_test(test_malformed_json),
