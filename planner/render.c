@@ -29,8 +29,11 @@ static void plan_put_text(struct buf *b, const char *s)
 		buf_putc(b, (unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s);
 }
 
-/* Markdown inline text: also escape what would format or open HTML. */
-static void plan_put_md(struct buf *b, const char *s)
+/*
+ * Text for Markdown or HTML: control characters shown as '?', the HTML
+ * specials as entities, and with markdown also what would format.
+ */
+static void plan_put_escaped(struct buf *b, const char *s, bool markdown)
 {
 	for (; s && *s; s++) {
 		unsigned char c = (unsigned char)*s;
@@ -43,30 +46,23 @@ static void plan_put_md(struct buf *b, const char *s)
 			buf_puts(b, "&gt;");
 		else if (c == '&')
 			buf_puts(b, "&amp;");
-		else if (strchr("\\`*_[]|#!~", c))
+		else if (markdown && strchr("\\`*_[]|#!~", c))
 			buf_printf(b, "\\%c", c);
 		else
 			buf_putc(b, (char)c);
 	}
 }
 
+/* Markdown inline text: also escape what would format or open HTML. */
+static void plan_put_md(struct buf *b, const char *s)
+{
+	plan_put_escaped(b, s, true);
+}
+
 /* Text inside HTML (the <summary> line): entities only. */
 static void plan_put_html(struct buf *b, const char *s)
 {
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c < 0x20 || c == 0x7f)
-			buf_putc(b, '?');
-		else if (c == '<')
-			buf_puts(b, "&lt;");
-		else if (c == '>')
-			buf_puts(b, "&gt;");
-		else if (c == '&')
-			buf_puts(b, "&amp;");
-		else
-			buf_putc(b, (char)c);
-	}
+	plan_put_escaped(b, s, false);
 }
 
 /* A name as `code` when it is plain, else as escaped text. */
