@@ -476,22 +476,9 @@ static int apply_main(struct apply_cli *a, struct cmd_strlist *args)
 				goto done;
 			}
 			free(scopes);
-		} else {
-			struct plan_input in;
-
-			if ((ret = cmd_observe(&obs, client, &set, &a->c, true)) != 0)
-				goto done;
-			memset(&in, 0, sizeof(in));
-			in.specs = &set;
-			in.observed = &obs;
-			in.prune = a->prune;
-			in.max_release = a->max_release;
-			in.envs = a->c.envs.v;
-			in.nenvs = a->c.envs.n;
-			if (plan_make(&p, &in, &e) < 0) {
-				ret = cmd_error_err(&e);
-				goto done;
-			}
+		} else if ((ret = cmd_observe_and_plan(&p, &obs, client, &set, &a->c, a->prune,
+						       a->max_release)) != 0) {
+			goto done;
 		}
 
 		if (plan_has_errors(p)) {

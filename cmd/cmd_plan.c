@@ -62,7 +62,6 @@ int cmd_plan(int argc, char **argv)
 	struct cmd_strlist args = { NULL, 0, 0 };
 	struct spec_set set = SPEC_SET_INIT;
 	struct plan_observed obs = PLAN_OBSERVED_INIT;
-	struct plan_input in;
 	struct plan *p = NULL;
 	struct tc_client *client = NULL;
 	struct buf out = BUF_INIT, doc = BUF_INIT;
@@ -84,20 +83,8 @@ int cmd_plan(int argc, char **argv)
 		goto done;
 	if ((!c.observed || check) && (ret = cmd_open_client(&client, &c)) != 0)
 		goto done;
-	if ((ret = cmd_observe(&obs, client, &set, &c, true)) != 0)
+	if ((ret = cmd_observe_and_plan(&p, &obs, client, &set, &c, prune, max_release)) != 0)
 		goto done;
-
-	memset(&in, 0, sizeof(in));
-	in.specs = &set;
-	in.observed = &obs;
-	in.prune = prune;
-	in.max_release = max_release;
-	in.envs = c.envs.v;
-	in.nenvs = c.envs.n;
-	if (plan_make(&p, &in, &e) < 0) {
-		ret = cmd_error_err(&e);
-		goto done;
-	}
 	if (check && apply_check_launches(p, client, &e) < 0) {
 		ret = cmd_error_err(&e);
 		goto done;

@@ -88,11 +88,9 @@ int cmd_status(int argc, char **argv)
 	struct cmd_strlist args = { NULL, 0, 0 };
 	struct spec_set set = SPEC_SET_INIT;
 	struct plan_observed obs = PLAN_OBSERVED_INIT;
-	struct plan_input in;
 	struct plan *p = NULL;
 	struct tc_client *client = NULL;
 	struct buf out = BUF_INIT;
-	struct err e = ERR_INIT;
 	cJSON *root = NULL;
 	int ret;
 
@@ -111,18 +109,8 @@ int cmd_status(int argc, char **argv)
 		goto done;
 	if (!c.observed && (ret = cmd_open_client(&client, &c)) != 0)
 		goto done;
-	if ((ret = cmd_observe(&obs, client, &set, &c, true)) != 0)
+	if ((ret = cmd_observe_and_plan(&p, &obs, client, &set, &c, false, -1)) != 0)
 		goto done;
-	memset(&in, 0, sizeof(in));
-	in.specs = &set;
-	in.observed = &obs;
-	in.max_release = -1;
-	in.envs = c.envs.v;
-	in.nenvs = c.envs.n;
-	if (plan_make(&p, &in, &e) < 0) {
-		ret = cmd_error_err(&e);
-		goto done;
-	}
 
 	if (!strcmp(format, "json")) {
 		cJSON *envs;
@@ -210,7 +198,6 @@ done:
 	spec_set_free(&set);
 	tc_client_free(client);
 	buf_free(&out);
-	err_clear(&e);
 	cmd_strlist_free(&args);
 	cmd_common_free(&c);
 	return ret;

@@ -101,6 +101,29 @@ int cmd_observe(struct plan_observed *out, struct tc_client *client,
 	return ret;
 }
 
+int cmd_observe_and_plan(struct plan **out, struct plan_observed *obs,
+			 struct tc_client *client, const struct spec_set *specs,
+			 const struct cmd_common *c, bool prune, int max_release)
+{
+	struct plan_input in;
+	struct err e = ERR_INIT;
+	int ret;
+
+	if ((ret = cmd_observe(obs, client, specs, c, true)) != 0)
+		return ret;
+	memset(&in, 0, sizeof(in));
+	in.specs = specs;
+	in.observed = obs;
+	in.prune = prune;
+	in.max_release = max_release;
+	in.envs = c->envs.v;
+	in.nenvs = c->envs.n;
+	if (plan_make(out, &in, &e) < 0)
+		ret = cmd_error_err(&e);
+	err_clear(&e);
+	return ret;
+}
+
 int cmd_read_file(const char *path, char **data, size_t *len)
 {
 	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;

@@ -62,6 +62,15 @@ int cmd_open_client(struct tc_client **out, const struct cmd_common *c);
 int cmd_observe(struct plan_observed *out, struct tc_client *client,
 		const struct spec_set *specs, const struct cmd_common *c, bool offers);
 
+/*
+ * Observe (as cmd_observe, with offers) into obs and plan the specs into
+ * *out (prune, max_release as plan_input; --env from c).  0 or an exit
+ * code, the error printed.
+ */
+int cmd_observe_and_plan(struct plan **out, struct plan_observed *obs,
+			 struct tc_client *client, const struct spec_set *specs,
+			 const struct cmd_common *c, bool prune, int max_release);
+
 /* Read a whole file; 0 or an exit code (message printed). Caller frees. */
 int cmd_read_file(const char *path, char **data, size_t *len);
 /* Write data to path atomically (temp file + rename); 0 or an exit code. */
