@@ -1164,10 +1164,14 @@ int apply_run(struct apply_result *res, struct tc_client *c, const struct plan *
 			er->drift_left = env->drifted - planned_drift - excess;
 		if (er->drift_left < 0)
 			er->drift_left = 0;
-		if (env->status == PLAN_STATUS_SHORT && !er->short_by) {
+		/*
+		 * Short at plan time: capacity the pools could not take (the
+		 * plan's warnings say why).  A plan short only of drift that no
+		 * pool can replace is reported with drift_left below.
+		 */
+		if (env->status == PLAN_STATUS_SHORT && !er->short_by &&
+		    env->desired - env->active - env->to_launch > 0) {
 			er->short_by = env->desired - env->active - env->to_launch;
-			if (er->short_by <= 0)
-				er->short_by = 1;
 			er->capacity_short = true;
 			for (size_t k = 0; k < env->nwarnings; k++)
 				env_reason(er, "%s", env->warnings[k]);
@@ -1184,9 +1188,10 @@ int apply_run(struct apply_result *res, struct tc_client *c, const struct plan *
 				   er->drift_left, er->drift_left == 1 ? "" : "s", env->max_surge,
 				   env->max_unavailable);
 		} else if (er->drift_left && !er->error) {
-			/* nothing could be replaced: the plan's warnings say why */
-			env_reason(er, "%d drifted instance%s not replaced", er->drift_left,
-				   er->drift_left == 1 ? "" : "s");
+			/*
+			 * nothing could be replaced: the plan's warnings say
+			 * why ("N drifted instances not replaced: ...")
+			 */
 			for (size_t k = 0; k < env->nwarnings; k++)
 				env_reason(er, "%s", env->warnings[k]);
 		}

@@ -718,6 +718,7 @@ struct plan_envwork {
 	size_t ndrifted;
 	bool *released;            /* per instance of v */
 	int active;                /* active, non-drifted */
+	bool stuck;                /* drifted instances no pool can replace */
 };
 
 /* Release an instance of ew and note it. */
@@ -831,6 +832,7 @@ static void plan_env_replace(struct plan_envwork *ew)
 		/* nothing can replace them: keep them running */
 		plan_warn(pe, "%zu drifted instance%s not replaced: no pool is usable", nd,
 			  nd == 1 ? "" : "s");
+		ew->stuck = true;
 		return;
 	}
 	plan_allocate(pe, ew->env->allocation, ew->w, repl, true);
@@ -915,7 +917,11 @@ static void plan_env_make(struct plan_env *pe, const struct spec_env *env,
 	}
 	plan_cost(pe, c, v, n, ew.released);
 	plan_release_limit(pe, c->max_release >= 0);
-	plan_set_status(pe, short_);
+	/*
+	 * Drift that no pool can replace leaves the environment short of its
+	 * desired shape (apply says the same and exits 3).
+	 */
+	plan_set_status(pe, short_ || ew.stuck);
 
 	for (size_t p = 0; p < pe->npools; p++)
 		free(ew.w[p].inst);
