@@ -5,6 +5,7 @@
  * typo can never turn into a destructive verb.
  */
 #include "../util/setup.h"
+#include "../util/suggest.h"
 #include "cmd.h"
 
 /* Sorted by name; only implemented commands are listed. */
@@ -31,6 +32,21 @@ const struct cmd *cmd_lookup(const char *name)
 	return NULL;
 }
 
+/* "unknown command 'aply' (did you mean 'apply'?)"; exit 64. */
+static int cmd_unknown_command(const char *name)
+{
+	const char *names[ARRAY_SIZE(cmd_table)];
+	const char *best;
+	size_t n = 0;
+
+	for (const struct cmd *c = cmd_table; c->name; c++)
+		names[n++] = c->name;
+	best = suggest_closest(name, names, n);
+	if (best)
+		return cmd_usagef(NULL, "unknown command '%s' (did you mean '%s'?)", name, best);
+	return cmd_usagef(NULL, "unknown command '%s'", name);
+}
+
 static void print_main_help(FILE *f)
 {
 	fprintf(f, "usage: spotenv COMMAND [OPTIONS] [ARGS]\n\n"
@@ -55,7 +71,7 @@ int cmd_help(int argc, char **argv)
 	if (argc > 2)
 		return cmd_usagef("help", "too many arguments");
 	if (!(c = cmd_lookup(argv[1])))
-		return cmd_usagef(NULL, "unknown command '%s'", argv[1]);
+		return cmd_unknown_command(argv[1]);
 	if (c->run == cmd_help) {
 		print_main_help(stdout);
 		return cmd_finish_stdout(CMD_EXIT_OK);
@@ -88,6 +104,6 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "--version"))
 		return cmd_version(1, argv);
 	if (!(c = cmd_lookup(argv[1])))
-		return cmd_usagef(NULL, "unknown command '%s'", argv[1]);
+		return cmd_unknown_command(argv[1]);
 	return c->run(argc - 1, argv + 1);
 }

@@ -3,6 +3,7 @@
  */
 #include "../util/setup.h"
 #include "../util/duration.h"
+#include "../util/suggest.h"
 #include "cmd.h"
 
 static void vmsg(const char *prefix, const char *fmt, va_list ap)
@@ -163,6 +164,29 @@ static const struct cmd_opt *find_short(const struct cmd_opt *opts, char c)
 	return NULL;
 }
 
+/* "unknown option '--auto-aprove' (did you mean '--auto-approve'?)" */
+static int unknown_option(const char *cmdname, const struct cmd_opt *opts, const char *shown)
+{
+	const char **names = NULL;
+	const char *best;
+	size_t n = 0;
+	int ret;
+
+	for (const struct cmd_opt *o = opts; o && o->kind != CMD_OPT_END; o++)
+		n++;
+	names = xcalloc(n + 1, sizeof(*names));
+	n = 0;
+	for (const struct cmd_opt *o = opts; o && o->kind != CMD_OPT_END; o++)
+		names[n++] = o->lng;
+	best = suggest_closest(shown + 2, names, n);
+	if (best)
+		ret = cmd_usagef(cmdname, "unknown option '%s' (did you mean '--%s'?)", shown, best);
+	else
+		ret = cmd_usagef(cmdname, "unknown option '%s'", shown);
+	free(names);
+	return ret;
+}
+
 static bool takes_arg(const struct cmd_opt *o)
 {
 	return o->kind != CMD_OPT_BOOL && o->kind != CMD_OPT_COUNT;
@@ -250,7 +274,7 @@ int cmd_parse(const char *cmdname, const char *usage, const char *about,
 			o = find_long(opts, name, len);
 			snprintf(shown, sizeof(shown), "--%.*s", (int)(len > 60 ? 60 : len), name);
 			if (!o)
-				return cmd_usagef(cmdname, "unknown option '%s'", shown);
+				return unknown_option(cmdname, opts, shown);
 			if (eq) {
 				if (!takes_arg(o))
 					return cmd_usagef(cmdname, "option '%s' takes no value", shown);

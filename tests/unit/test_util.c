@@ -6,6 +6,7 @@
 #include "../../util/buf.h"
 #include "../../util/decimal.h"
 #include "../../util/duration.h"
+#include "../../util/suggest.h"
 
 static void test_err_first_wins(void **state)
 {
@@ -116,6 +117,23 @@ static void test_duration(void **state)
 	assert_string_equal(duration_format(s, sizeof(s), 90000), "1m30s");
 }
 
+static void test_suggest(void **state)
+{
+	const char *keys[] = { "capacity", "maxPrice", "image", "pools", "region" };
+	const char *cmds[] = { "apply", "plan", "status", "show" };
+
+	(void)state;
+	assert_string_equal(suggest_closest("capcity", keys, 5), "capacity");
+	assert_string_equal(suggest_closest("max_price", keys, 5), "maxPrice");
+	assert_string_equal(suggest_closest("MAXPRICE", keys, 5), "maxPrice");
+	assert_string_equal(suggest_closest("imgae", keys, 5), "image");
+	assert_null(suggest_closest("zone", keys, 5));
+	assert_string_equal(suggest_closest("aply", cmds, 4), "apply");
+	assert_string_equal(suggest_closest("stauts", cmds, 4), "status");
+	assert_null(suggest_closest("destroy", cmds, 4));
+	assert_null(suggest_closest("", cmds, 0));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -125,6 +143,7 @@ int main(void)
 		cmocka_unit_test(test_buf_bounded),
 		cmocka_unit_test(test_decimal),
 		cmocka_unit_test(test_duration),
+		cmocka_unit_test(test_suggest),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
