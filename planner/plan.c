@@ -971,8 +971,8 @@ static void plan_env_orphan(struct plan_env *pe, const struct plan_ctx *c,
 				plan_add_release(pe, &v[i], reason,
 						 "environment '%s' is not in the specs", pe->name);
 			else
-				plan_add_release(pe, &v[i], reason, "state %s",
-						 v[i].in->state ? v[i].in->state : "?");
+				plan_add_release(pe, &v[i], reason, "environment '%s' is destroyed",
+						 pe->name);
 		}
 	}
 	if (pe->nreleases > 1)

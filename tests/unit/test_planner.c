@@ -528,7 +528,8 @@ static void test_destroy(void **state)
 	assert_int_equal(pe->nreleases, 0);
 	assert_int_equal(pe->status, PLAN_STATUS_CONVERGED);
 	plan_render_text(&b, p, false);
-	assert_non_null(strstr(b.ptr, "- release ins-1 (S5.MEDIUM4 ap-guangzhou-3, RUNNING): destroy"));
+	assert_non_null(strstr(b.ptr, "- release ins-1 (S5.MEDIUM4 ap-guangzhou-3, RUNNING): destroy: "
+				     "environment 'web' is destroyed"));
 	assert_non_null(strstr(b.ptr, "Plan: 0 to launch, 2 to release, 0 to replace."));
 	assert_false(plan_has_errors(p));
 	buf_reset(&b);
