@@ -364,6 +364,97 @@ static int run_plan(struct apply_cli *a, struct tc_client *client, struct plan *
 	return error;
 }
 
+/* Read and check a saved plan (plan -o FILE); 0 or an exit code. */
+static int load_saved_plan(const struct apply_cli *a, const char *path, struct plan **out)
+{
+	struct err e = ERR_INIT;
+	char *data = NULL;
+	size_t len = 0;
+	int ret;
+
+	if ((ret = cmd_read_file(path, &data, &len)) != 0)
+		return ret;
+	if (plan_from_json(out, data, len, &e) < 0)
+		ret = cmd_errorf("'%s' is not a spotenv plan: %s", path, e.msg ? e.msg : "invalid");
+	else if (plan_has_errors(*out))
+		ret = cmd_errorf("the saved plan has errors; make a new one");
+	else
+		ret = check_max_release(a, *out);
+	free(data);
+	err_clear(&e);
+	return ret;
+}
+
+/*
+ * Observe what the saved plan was made from and refuse it, naming what
+ * changed, when its basis moved; 0 or an exit code.
+ */
+static int check_saved_plan(struct tc_client *client, const struct plan *saved,
+			    struct plan_observed *obs)
+{
+	struct buf why = BUF_INIT;
+	struct err e = ERR_INIT;
+	int ret = 0;
+
+	if (apply_observe_plan(obs, client, saved, &e) < 0) {
+		ret = cmd_error_err(&e);
+	} else if (plan_basis_check(saved, obs, &why) < 0) {
+		ret = cmd_errorf("plan is stale: the instances it was made from changed; "
+				 "run 'spotenv plan' again");
+		fputs(buf_str(&why), stderr);
+	}
+	buf_free(&why);
+	err_clear(&e);
+	return ret;
+}
+
+/*
+ * The destroy plan: every owned instance of the --env environments, in the
+ * scopes those environments have in the specs; 0 or an exit code.
+ */
+static int destroy_plan(const struct apply_cli *a, const struct spec_set *set,
+			struct tc_client *client, struct plan_observed *obs, struct plan **out)
+{
+	const char **scopes = xcalloc(set->nenvs + 1, sizeof(*scopes));
+	size_t nscopes = 0;
+	struct err e = ERR_INIT;
+	int ret = 0;
+
+	for (size_t i = 0; i < set->nenvs; i++) {
+		bool named = false, seen = false;
+
+		for (size_t k = 0; k < a->c.envs.n; k++)
+			if (!strcmp(a->c.envs.v[k], set->envs[i].name))
+				named = true;
+		for (size_t k = 0; k < nscopes; k++)
+			if (!strcmp(scopes[k], set->envs[i].scope))
+				seen = true;
+		if (named && !seen)
+			scopes[nscopes++] = set->envs[i].scope;
+	}
+	if (!nscopes)
+		ret = cmd_errorf("no environment named %s'%s' in the specs",
+				 a->c.envs.n > 1 ? "by --env, such as " : "", a->c.envs.v[0]);
+	else if ((ret = cmd_observe(obs, client, set, &a->c, false)) == 0 &&
+		 plan_destroy(out, obs, a->c.envs.v, a->c.envs.n, scopes, nscopes, a->max_release,
+			      &e) < 0)
+		ret = cmd_error_err(&e);
+	free(scopes);
+	err_clear(&e);
+	return ret;
+}
+
+/* The plan as text on stdout. */
+static void show_plan(const struct apply_cli *a, const struct plan *p)
+{
+	struct buf out = BUF_INIT;
+
+	cmd_render_plan(&out, p, "text", cmd_use_color(stdout, a->c.no_color));
+	cmd_put_stdout(&out);
+	fflush(stdout);
+	buf_free(&out);
+}
+
 static int apply_main(struct apply_cli *a, struct cmd_strlist *args)
 {
 	struct spec_set set = SPEC_SET_INIT;
@@ -372,8 +463,6 @@ static int apply_main(struct apply_cli *a, struct cmd_strlist *args)
 	struct tc_client *client = NULL;
 	struct apply_result res;
 	struct cmd_lock lock = CMD_LOCK_INIT;
-	struct buf out = BUF_INIT;
-	struct err e = ERR_INIT;
 	const char *verb = a->destroy ? "destroy" : "apply";
 	int64_t start = time_now_ms(), deadline = 0, backoff = 2000;
 	bool plan_file = false, have_result = false;
@@ -392,29 +481,12 @@ static int apply_main(struct apply_cli *a, struct cmd_strlist *args)
 		goto done;
 	}
 
-	if (plan_file) {
-		char *data = NULL;
-		size_t len = 0;
-
-		if ((ret = cmd_read_file(args->v[0], &data, &len)) != 0)
-			goto done;
-		if (plan_from_json(&saved, data, len, &e) < 0) {
-			free(data);
-			ret = cmd_errorf("'%s' is not a spotenv plan: %s", args->v[0],
-					 e.msg ? e.msg : "invalid");
-			goto done;
-		}
-		free(data);
-		if (plan_has_errors(saved)) {
-			ret = cmd_errorf("the saved plan has errors; make a new one");
-			goto done;
-		}
-		if ((ret = check_max_release(a, saved)) != 0)
-			goto done;
-	} else {
-		if ((ret = cmd_load_specs(&set, verb, args, &a->c, a->destroy)) != 0)
-			goto done;
-	}
+	if (plan_file)
+		ret = load_saved_plan(a, args->v[0], &saved);
+	else
+		ret = cmd_load_specs(&set, verb, args, &a->c, a->destroy);
+	if (ret)
+		goto done;
 	if ((ret = cmd_open_client(&client, &a->c)) != 0)
 		goto done;
 	if ((ret = cmd_lock_acquire(&lock, a->lock_file, a->lock_timeout_ms, verb)) != 0)
@@ -428,72 +500,25 @@ static int apply_main(struct apply_cli *a, struct cmd_strlist *args)
 		plan_free(p);
 		p = NULL;
 		if (plan_file) {
-			if (apply_observe_plan(&obs, client, saved, &e) < 0) {
-				ret = cmd_error_err(&e);
+			if ((ret = check_saved_plan(client, saved, &obs)) != 0)
 				goto done;
-			}
-			buf_reset(&out);
-			if (plan_basis_check(saved, &obs, &out) < 0) {
-				cmd_errorf("plan is stale: the instances it was made from changed; "
-					   "run 'spotenv plan' again");
-				fputs(out.len ? buf_str(&out) : "", stderr);
-				ret = CMD_EXIT_ERROR;
-				goto done;
-			}
 			p = saved;
 			saved = NULL;
 		} else if (a->destroy) {
-			const char **scopes = xcalloc(set.nenvs + 1, sizeof(*scopes));
-			size_t nscopes = 0;
-
-			for (size_t i = 0; i < set.nenvs; i++) {
-				bool named = false, seen = false;
-
-				for (size_t k = 0; k < a->c.envs.n; k++)
-					if (!strcmp(a->c.envs.v[k], set.envs[i].name))
-						named = true;
-				for (size_t k = 0; k < nscopes; k++)
-					if (!strcmp(scopes[k], set.envs[i].scope))
-						seen = true;
-				if (named && !seen)
-					scopes[nscopes++] = set.envs[i].scope;
-			}
-			if (!nscopes) {
-				free(scopes);
-				ret = cmd_errorf("no environment named %s'%s' in the specs",
-						 a->c.envs.n > 1 ? "by --env, such as " : "",
-						 a->c.envs.v[0]);
+			if ((ret = destroy_plan(a, &set, client, &obs, &p)) != 0)
 				goto done;
-			}
-			if ((ret = cmd_observe(&obs, client, &set, &a->c, false)) != 0) {
-				free(scopes);
-				goto done;
-			}
-			if (plan_destroy(&p, &obs, a->c.envs.v, a->c.envs.n, scopes, nscopes,
-					 a->max_release, &e) < 0) {
-				free(scopes);
-				ret = cmd_error_err(&e);
-				goto done;
-			}
-			free(scopes);
 		} else if ((ret = cmd_observe_and_plan(&p, &obs, client, &set, &a->c, a->prune,
 						       a->max_release)) != 0) {
 			goto done;
 		}
 
 		if (plan_has_errors(p)) {
-			buf_reset(&out);
-			cmd_render_plan(&out, p, "text", cmd_use_color(stdout, a->c.no_color));
-			cmd_put_stdout(&out);
+			show_plan(a, p);
 			ret = cmd_errorf("the plan has errors; nothing was done");
 			goto done;
 		}
-		if (round == 1 && !a->c.quiet && (!plan_file || !a->auto_approve)) {
-			buf_reset(&out);
-			cmd_render_plan(&out, p, "text", cmd_use_color(stdout, a->c.no_color));
-			cmd_put_stdout(&out);
-			fflush(stdout);
-		}
+		if (round == 1 && !a->c.quiet && (!plan_file || !a->auto_approve))
+			show_plan(a, p);
 		if (round == 1 && !plan_file && plan_has_changes(p) &&
 		    (ret = confirm(a, verb)) != 0)
 			goto done;
@@ -545,8 +570,6 @@ done:
 	plan_observed_clear(&obs);
 	spec_set_free(&set);
 	tc_client_free(client);
-	buf_free(&out);
-	err_clear(&e);
 	return ret;
 }
 
