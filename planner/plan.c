@@ -10,8 +10,9 @@
 #include "../util/setup.h"
 #include "plan.h"
 #include "plan_internal.h"
+#include "../util/hash.h"
+#include "token.h"
 
-enum plan_class { PLAN_CLASS_ACTIVE, PLAN_CLASS_FAILED, PLAN_CLASS_LEAVING };
 
 /* An observed instance in play, with its ownership tags looked up once. */
 struct plan_inst {
@@ -54,25 +55,27 @@ const char *plan_status_name(enum plan_status s)
 	return "unknown";
 }
 
-/* Design section 4; unknown states are active (and reported). */
-static enum plan_class plan_classify(const char *state, bool *unusual)
+enum plan_state_class plan_state_class(const char *state, bool *unusual)
 {
 	static const char *const active[] = { "PENDING", "STARTING", "RUNNING", "REBOOTING" };
 	static const char *const failed[] = { "LAUNCH_FAILED", "STOPPED", "STOPPING" };
 	static const char *const leaving[] = { "SHUTDOWN", "TERMINATING" };
+	bool dummy;
 
+	if (!unusual)
+		unusual = &dummy;
 	*unusual = false;
 	for (size_t i = 0; i < ARRAY_SIZE(active); i++)
 		if (!plan_strcmp0(state, active[i]))
-			return PLAN_CLASS_ACTIVE;
+			return PLAN_STATE_ACTIVE;
 	for (size_t i = 0; i < ARRAY_SIZE(failed); i++)
 		if (!plan_strcmp0(state, failed[i]))
-			return PLAN_CLASS_FAILED;
+			return PLAN_STATE_FAILED;
 	for (size_t i = 0; i < ARRAY_SIZE(leaving); i++)
 		if (!plan_strcmp0(state, leaving[i]))
-			return PLAN_CLASS_LEAVING;
+			return PLAN_STATE_LEAVING;
 	*unusual = true;
-	return PLAN_CLASS_ACTIVE;
+	return PLAN_STATE_ACTIVE;
 }
 
 /* ---------------------------------------------------------------------
@@ -111,7 +114,7 @@ void plan_template_hash(char out[PLAN_TEMPLATE_HEX + 1], const struct spec_env *
 	buf_printf(&b, "keep_image_login=%d\n", env->login.keep_image_login ? 1 : 0);
 	plan_canon_str(&b, "user_data", env->user_data_b64);
 	plan_canon_str(&b, "instance_name", env->instance_name);
-	plan_sha256_hex(hex, b.ptr, b.len);
+	xsha256_hex(hex, b.ptr, b.len);
 	memcpy(out, hex, PLAN_TEMPLATE_HEX);
 	out[PLAN_TEMPLATE_HEX] = '\0';
 	buf_free(&b);
@@ -209,7 +212,7 @@ static void plan_set_basis(struct plan *p, const struct plan_inst *inst, size_t 
 		buf_printf(&b, "%s\t%s\t%s\n", p->observed[i].id,
 			   p->observed[i].state ? p->observed[i].state : "-",
 			   p->observed[i].template ? p->observed[i].template : "-");
-	plan_sha256_hex(hex, b.ptr, b.len);
+	xsha256_hex(hex, b.ptr, b.len);
 	p->basis = xstrdup(hex);
 	buf_free(&b);
 }
@@ -385,24 +388,6 @@ static struct plan_template *plan_template_of(const struct spec_env *env)
 	return t;
 }
 
-/*
- * The ClientToken of a launch chunk.  seed is the basis (see
- * plan_token_seed): a retry, a re-run after a crash while tags lag, or two
- * identical applies at once get the same tokens, however much time passed.
- */
-static void plan_client_token(char out[TC_MAX_CLIENT_TOKEN + 1], const char *env,
-			      const char *scope, const char *seed, int pool, int chunk)
-{
-	struct buf b = BUF_INIT;
-	char hex[65];
-
-	buf_printf(&b, "spotenv-token-v1\n%s\n%s\n%s\n%d\n%d\n", env, scope, seed, pool, chunk);
-	plan_sha256_hex(hex, b.ptr, b.len);
-	buf_free(&b);
-	/* "se-" and 40 hex digits: 43 ASCII characters, under the 64 limit. */
-	snprintf(out, TC_MAX_CLIENT_TOKEN + 1, "se-%.40s", hex);
-}
-
 /* Append launches of count instances to pool pp, in chunks of PLAN_CHUNK. */
 static void plan_add_launches(struct plan_env *pe, const struct spec_env *env,
 			      const struct plan_pool *pp, int count, bool replace,
@@ -429,7 +414,7 @@ static void plan_add_launches(struct plan_env *pe, const struct spec_env *env,
 		l->template = xstrdup(pp->template);
 		l->bid = xstrdup(pp->bid);
 		l->price = plan_strdup0(pp->price);
-		plan_client_token(token, env->name, env->scope, seed, pp->index, *chunk);
+		plan_token_launch(token, env->name, env->scope, seed, pp->index, *chunk);
 		l->client_token = xstrdup(token);
 		l->ntags = env->ntags + SPEC_OWN_TAGS;
 		l->tags = xcalloc(l->ntags, sizeof(*l->tags));
@@ -592,7 +577,7 @@ static void plan_cost(struct plan_env *pe, const struct plan_ctx *c, const struc
 		bool unusual;
 		const char *price;
 
-		if (released[i] || plan_classify(v[i].in->state, &unusual) != PLAN_CLASS_ACTIVE)
+		if (released[i] || plan_state_class(v[i].in->state, &unusual) != PLAN_STATE_ACTIVE)
 			continue;
 		price = plan_offer_price(c, v[i].in);
 		if (!price || dec_parse(price, &x)) {
@@ -737,15 +722,15 @@ static void plan_env_classify(struct plan_envwork *ew)
 	for (size_t i = 0; i < ew->n; i++) {
 		const struct plan_inst *pi = &ew->v[i];
 		bool unusual;
-		enum plan_class cls = plan_classify(pi->in->state, &unusual);
+		enum plan_state_class cls = plan_state_class(pi->in->state, &unusual);
 		char *why;
 		int p;
 
-		if (cls == PLAN_CLASS_LEAVING) {
+		if (cls == PLAN_STATE_LEAVING) {
 			pe->leaving++;
 			continue;
 		}
-		if (cls == PLAN_CLASS_FAILED) {
+		if (cls == PLAN_STATE_FAILED) {
 			pe->failed++;
 			why = xasprintf("state %s", pi->in->state);
 			plan_ew_release(ew, pi, PLAN_REASON_FAILED, why);
@@ -947,13 +932,13 @@ static void plan_env_orphan(struct plan_env *pe, const struct plan_ctx *c,
 	pe->max_surge = pe->max_unavailable = 0;
 	for (size_t i = 0; i < n; i++) {
 		bool unusual;
-		enum plan_class cls = plan_classify(v[i].in->state, &unusual);
+		enum plan_state_class cls = plan_state_class(v[i].in->state, &unusual);
 
-		if (cls == PLAN_CLASS_LEAVING) {
+		if (cls == PLAN_STATE_LEAVING) {
 			pe->leaving++;
 			continue;
 		}
-		if (cls == PLAN_CLASS_FAILED) {
+		if (cls == PLAN_STATE_FAILED) {
 			pe->failed++;
 		} else {
 			const char *price = c ? plan_offer_price(c, v[i].in) : NULL;

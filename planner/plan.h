@@ -128,6 +128,17 @@ enum plan_status {
 /* "converged", "changes", "short", "error". */
 const char *plan_status_name(enum plan_status s);
 
+/*
+ * Instance states as design section 4 classes them: active (counts toward
+ * capacity: PENDING, STARTING, RUNNING, REBOOTING), failed (released and
+ * replaced: LAUNCH_FAILED, STOPPED, STOPPING), leaving (neither counted nor
+ * touched: SHUTDOWN, TERMINATING).  Any other state (or NULL) is active and
+ * *unusual is set (unusual may be NULL).  The one classifier: the planner,
+ * the applier and status all use it.
+ */
+enum plan_state_class { PLAN_STATE_ACTIVE, PLAN_STATE_FAILED, PLAN_STATE_LEAVING };
+enum plan_state_class plan_state_class(const char *state, bool *unusual);
+
 /* One RunInstances call (at most PLAN_CHUNK instances). */
 struct plan_launch {
 	char *env;

@@ -29,9 +29,6 @@ int plan_json_get_str(char **out, const struct cJSON *o, const char *key, bool r
 /* Print root (formatted, stable) and a newline into out. */
 int plan_json_emit(struct buf *out, const struct cJSON *root);
 
-/* Hex SHA-256 of data (64 digits and a NUL). */
-void plan_sha256_hex(char out[65], const void *data, size_t len);
-
 /* "2026-01-02T03:04:05Z" to Unix seconds; 0 when unparsable. */
 int64_t plan_parse_time(const char *s);
 

@@ -4,7 +4,6 @@
  */
 #include "../util/setup.h"
 #include <cjson/cJSON.h>
-#include <openssl/evp.h>
 #include "plan_internal.h"
 
 int plan_strcmp0(const char *a, const char *b)
@@ -130,23 +129,6 @@ int plan_json_emit(struct buf *out, const struct cJSON *root)
 		out->ptr[len] = '\0';
 	}
 	return error;
-}
-
-void plan_sha256_hex(char out[65], const void *data, size_t len)
-{
-	static const char hex[] = "0123456789abcdef";
-	unsigned char md[32];
-	unsigned int mdlen = 0;
-
-	if (!EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) || mdlen != 32) {
-		fputs("spotenv: sha-256 failed\n", stderr);
-		abort();
-	}
-	for (int i = 0; i < 32; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 15];
-	}
-	out[64] = '\0';
 }
 
 void plan_strv_addf(char ***v, size_t *n, size_t *alloc, const char *fmt, ...)

@@ -13,6 +13,7 @@
  * attempt, HTTP status, duration, RequestId and error code only.
  */
 #include "../util/setup.h"
+#include "../util/retry.h"
 #include "tc.h"
 
 #include <arpa/inet.h>
@@ -53,6 +54,7 @@ struct tc_client {
 	struct tc_bucket buckets[TC_BUCKET_N];
 	struct tc_client_stats stats;
 	uint64_t rng;
+	struct retry retry; /* for calls that failed in a way that passes */
 };
 
 /* One call in flight or waiting (tc_call_many). */
@@ -244,6 +246,19 @@ int tc_client_new(struct tc_client **out, const struct tc_cred *cred,
 	TC_DEFAULT(rate_describe, 40);
 	TC_DEFAULT(rate_offers, 40);
 #undef TC_DEFAULT
+	/*
+	 * A failure that passes (throttling, InternalError, 5xx, timeouts,
+	 * refused connections) is tried again up to max_attempts times in
+	 * all, after capped exponential backoff with full jitter (200 ms
+	 * doubling to 5 s by default), so that many clients failing at once
+	 * do not retry in step.  A throttled call waits throttle_wait_ms on
+	 * top (the limits count per second).  No deadline: the HTTP timeouts
+	 * bound each try.
+	 */
+	c->retry.attempts = c->o.max_attempts;
+	c->retry.base_ms = c->o.backoff_base_ms;
+	c->retry.cap_ms = c->o.backoff_cap_ms;
+	c->retry.jitter = true;
 	tc_bucket_init(&c->buckets[TC_BUCKET_RUN], c->o.rate_run);
 	tc_bucket_init(&c->buckets[TC_BUCKET_TERMINATE], c->o.rate_terminate);
 	tc_bucket_init(&c->buckets[TC_BUCKET_DESCRIBE], c->o.rate_describe);
@@ -468,27 +483,6 @@ static bool tc_curl_retryable(CURLcode rc)
 	}
 }
 
-static uint64_t tc_rand(struct tc_client *c)
-{
-	/* xorshift64*: jitter only, not security */
-	c->rng ^= c->rng >> 12;
-	c->rng ^= c->rng << 25;
-	c->rng ^= c->rng >> 27;
-	return c->rng * 0x2545F4914F6CDD1DULL;
-}
-
-/* Full jitter: uniform in [0, min(cap, base * 2^(attempt-1))] ms. */
-static int64_t tc_backoff_ms(struct tc_client *c, int attempt)
-{
-	int64_t ceiling = c->o.backoff_base_ms;
-
-	for (int i = 1; i < attempt && ceiling < c->o.backoff_cap_ms; i++)
-		ceiling *= 2;
-	if (ceiling > c->o.backoff_cap_ms)
-		ceiling = c->o.backoff_cap_ms;
-	return (int64_t)(tc_rand(c) % (uint64_t)(ceiling + 1));
-}
-
 static void tc_log(struct tc_client *c, const char *fmt, ...) SPOTENV_PRINTF(2, 3);
 static void tc_log(struct tc_client *c, const char *fmt, ...)
 {
@@ -563,8 +557,7 @@ static bool tc_finish(struct tc_client *c, struct tc_pending *p, CURLcode rc)
 				c->stats.throttled++;
 		}
 	}
-	if (retry && call->attempts < c->o.max_attempts) {
-		wait_ms = tc_backoff_ms(c, call->attempts);
+	if (retry && retry_again(&c->retry, call->attempts, 0, &wait_ms, &c->rng)) {
 		if (ae.cls == ERR_CLASS_THROTTLED)
 			wait_ms += c->o.throttle_wait_ms;
 	} else

@@ -12,6 +12,7 @@
  * are wiped as soon as they are no longer needed.
  */
 #include "../util/setup.h"
+#include "../util/hash.h"
 #include "tc.h"
 
 #include <openssl/crypto.h>
@@ -21,28 +22,6 @@
 #define TC_ALGORITHM "TC3-HMAC-SHA256"
 #define TC_SIGN_MAX_HEADERS 32
 #define TC_SIGN_MAX_BUF (1u << 20)
-
-static void tc_hex(char *out, const unsigned char *in, size_t n)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[in[i] >> 4];
-		out[2 * i + 1] = digits[in[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
-static int tc_sha256_hex(char out[65], const void *data, size_t len)
-{
-	unsigned char md[32];
-	unsigned int mdlen = 0;
-
-	if (!EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) || mdlen != 32)
-		return ERR_GENERIC;
-	tc_hex(out, md, 32);
-	return 0;
-}
 
 /* HMAC-SHA256 with an explicit key length; out receives 32 bytes. */
 static int tc_hmac(unsigned char out[32], const void *key, size_t keylen,
@@ -180,7 +159,7 @@ int tc_sign(struct tc_sign_output *out, const struct tc_sign_input *in, struct e
 		return err_set(e, ERR_INVALID, "payload missing");
 
 	/* 1. canonical request */
-	if (tc_sha256_hex(out->payload_hash, in->payload_len ? in->payload : "",
+	if (sha256_hex(out->payload_hash, in->payload_len ? in->payload : "",
 			  in->payload_len))
 		error = err_set(e, ERR_GENERIC, "sha-256 failed");
 	if (!error)
@@ -191,7 +170,7 @@ int tc_sign(struct tc_sign_output *out, const struct tc_sign_input *in, struct e
 		       in->query ? in->query : "", buf_str(&headers),
 		       out->signed_headers, out->payload_hash))
 		error = err_set(e, ERR_TOOBIG, "canonical request too long");
-	if (!error && tc_sha256_hex(out->canonical_hash, out->canonical_request.ptr,
+	if (!error && sha256_hex(out->canonical_hash, out->canonical_request.ptr,
 				    out->canonical_request.len))
 		error = err_set(e, ERR_GENERIC, "sha-256 failed");
 
@@ -220,7 +199,7 @@ int tc_sign(struct tc_sign_output *out, const struct tc_sign_input *in, struct e
 			    out->string_to_sign.len))
 			error = err_set(e, ERR_GENERIC, "hmac-sha256 failed");
 		else
-			tc_hex(out->signature, sig, 32);
+			hex_encode(out->signature, sig, 32);
 	}
 
 	/* 4. Authorization */
