@@ -41,14 +41,16 @@ ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recov
 LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 
-MODULES := util provider specs planner sim
-# Link order (dependents first) for each module's archive set.
+MODULES := util provider specs planner applier sim
+# Link order (dependents first) for each module's archive set: each module
+# links exactly what it uses (specs -> planner (pure) -> applier -> provider).
 LIBS_util := util
 LIBS_provider := provider util
 LIBS_specs := specs util
-LIBS_planner := planner specs provider util
+LIBS_planner := planner specs util
+LIBS_applier := applier planner specs provider util
 LIBS_sim := sim provider specs util
-LIBS_all := planner sim specs provider util
+LIBS_all := applier planner sim specs provider util
 
 define module_rules
 SRCS_$(1) := $$(wildcard $(1)/*.c)
@@ -112,7 +114,7 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(FUZZ_SRCS))
 FUZZ_FLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(PKG_CFLAGS)
 fuzz_mod = $(word 2,$(subst _, ,$(notdir $(1))))
-build-fuzz/%: tests/fuzz/%.c $(wildcard util/*.c provider/*.c specs/*.c planner/*.c sim/*.c) $(wildcard util/*.h provider/*.h specs/*.h planner/*.h sim/*.h)
+build-fuzz/%: tests/fuzz/%.c $(wildcard util/*.c provider/*.c specs/*.c planner/*.c applier/*.c sim/*.c) $(wildcard util/*.h provider/*.h specs/*.h planner/*.h applier/*.h sim/*.h)
 	@mkdir -p build-fuzz
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(foreach m,$(LIBS_$(call fuzz_mod,$@)),$(wildcard $(m)/*.c)) $(LDLIBS)
 fuzz: $(FUZZ_BINS)

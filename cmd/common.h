@@ -12,7 +12,7 @@
 #include "../specs/spec.h"
 #include "../provider/tc.h"
 #include "../planner/plan.h"
-#include "../planner/apply.h"
+#include "../applier/apply.h"
 #include "cmd.h"
 
 struct cmd_common {

@@ -37,7 +37,7 @@
 #include "../util/err.h"
 #include "../util/buf.h"
 #include "../specs/spec.h"
-#include "../provider/tc.h"
+#include "../provider/model.h"
 
 #define PLAN_FORMAT_VERSION "1"
 #define PLAN_OBSERVED_FORMAT_VERSION "1"

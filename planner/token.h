@@ -27,7 +27,7 @@
 #define SPOTENV_TOKEN_H
 
 #include "../util/setup.h"
-#include "../provider/tc.h"
+#include "../provider/model.h"
 
 #define PLAN_TOKEN_LEN 43 /* prefix + 40 hex digits */
 

@@ -434,77 +434,6 @@ static int tc_get_object(const cJSON **dst, const cJSON *obj, const char *key,
  * Instances.
  */
 
-const char *tc_instance_tag(const struct tc_instance *in, const char *key)
-{
-	for (size_t i = 0; i < in->ntags; i++)
-		if (in->tags[i].key && !strcmp(in->tags[i].key, key))
-			return in->tags[i].value ? in->tags[i].value : "";
-	return NULL;
-}
-
-void tc_instance_clear(struct tc_instance *in)
-{
-	if (!in)
-		return;
-	free(in->id);
-	free(in->name);
-	free(in->type);
-	free(in->state);
-	free(in->charge_type);
-	free(in->region);
-	free(in->zone);
-	free(in->image);
-	free(in->vpc_id);
-	free(in->subnet_id);
-	free(in->created);
-	for (size_t i = 0; i < in->ntags; i++) {
-		free(in->tags[i].key);
-		free(in->tags[i].value);
-	}
-	free(in->tags);
-	memset(in, 0, sizeof(*in));
-}
-
-static char *tc_dup(const char *s)
-{
-	return s ? xstrdup(s) : NULL;
-}
-
-void tc_instance_copy(struct tc_instance *dst, const struct tc_instance *src)
-{
-	memset(dst, 0, sizeof(*dst));
-	dst->id = tc_dup(src->id);
-	dst->name = tc_dup(src->name);
-	dst->type = tc_dup(src->type);
-	dst->state = tc_dup(src->state);
-	dst->charge_type = tc_dup(src->charge_type);
-	dst->region = tc_dup(src->region);
-	dst->zone = tc_dup(src->zone);
-	dst->image = tc_dup(src->image);
-	dst->vpc_id = tc_dup(src->vpc_id);
-	dst->subnet_id = tc_dup(src->subnet_id);
-	dst->created = tc_dup(src->created);
-	dst->created_unix = src->created_unix;
-	if (src->ntags) {
-		dst->tags = xcalloc(src->ntags, sizeof(*dst->tags));
-		for (size_t i = 0; i < src->ntags; i++) {
-			dst->tags[i].key = tc_dup(src->tags[i].key);
-			dst->tags[i].value = tc_dup(src->tags[i].value);
-		}
-		dst->ntags = src->ntags;
-	}
-}
-
-void tc_instance_list_clear(struct tc_instance_list *l)
-{
-	if (!l)
-		return;
-	for (size_t i = 0; i < l->n; i++)
-		tc_instance_clear(&l->v[i]);
-	free(l->v);
-	memset(l, 0, sizeof(*l));
-}
-
 /* "2020-09-22T00:00:00Z" or "...+08:00" / "...+0000"; 0 when unparsable. */
 int64_t tc_parse_time(const char *s)
 {
@@ -644,25 +573,6 @@ int tc_parse_instances(struct tc_instance_list *out, int64_t *total_count,
 /* ---------------------------------------------------------------------
  * Offers.
  */
-
-static void tc_offer_clear(struct tc_offer *o)
-{
-	free(o->zone);
-	free(o->type);
-	free(o->status);
-	free(o->price);
-	memset(o, 0, sizeof(*o));
-}
-
-void tc_offer_list_clear(struct tc_offer_list *l)
-{
-	if (!l)
-		return;
-	for (size_t i = 0; i < l->n; i++)
-		tc_offer_clear(&l->v[i]);
-	free(l->v);
-	memset(l, 0, sizeof(*l));
-}
 
 static int tc_parse_one_offer(struct tc_offer *of, bool *keep, const cJSON *o, size_t idx,
 			      struct err *e)

@@ -16,6 +16,7 @@
 #include "../util/setup.h"
 #include "../util/err.h"
 #include "../util/buf.h"
+#include "model.h"
 
 #define TC_SERVICE "cvm"
 #define TC_VERSION "2017-03-12"
@@ -23,7 +24,6 @@
 #define TC_TIME_WINDOW_SECONDS 300
 #define TC_MAX_PAGE 100      /* DescribeInstances Limit, ids per call */
 #define TC_MAX_RUN_COUNT 100 /* InstanceCount per RunInstances */
-#define TC_MAX_CLIENT_TOKEN 64
 
 /* ---------------------------------------------------------------------
  * Signing (TC3-HMAC-SHA256), shared by the client and the emulator.
@@ -121,58 +121,7 @@ int tc_cred_load(struct tc_cred *out, const char *profile, struct err *e);
 /* Wipe and free. */
 void tc_cred_clear(struct tc_cred *cred);
 
-/* ---------------------------------------------------------------------
- * Observed data.
- */
-struct tc_tag {
-	char *key;
-	char *value;
-};
-
-struct tc_instance {
-	char *id;           /* ins-... */
-	char *name;
-	char *type;         /* InstanceType */
-	char *state;        /* InstanceState */
-	char *charge_type;  /* SPOTPAID, ... */
-	char *region;       /* filled by the caller that asked (not in the API object) */
-	char *zone;         /* Placement.Zone */
-	char *image;        /* ImageId */
-	char *vpc_id;       /* VirtualPrivateCloud.VpcId or NULL */
-	char *subnet_id;    /* VirtualPrivateCloud.SubnetId or NULL */
-	char *created;      /* CreatedTime as given */
-	int64_t created_unix; /* parsed; 0 when absent or unparsable */
-	struct tc_tag *tags;
-	size_t ntags;
-};
-
-struct tc_instance_list {
-	struct tc_instance *v;
-	size_t n, alloc;
-};
-
-/* Borrowed value of a tag, or NULL. */
-const char *tc_instance_tag(const struct tc_instance *in, const char *key);
-void tc_instance_clear(struct tc_instance *in);
-void tc_instance_copy(struct tc_instance *dst, const struct tc_instance *src);
-void tc_instance_list_clear(struct tc_instance_list *l);
-
-/* One SPOTPAID row of DescribeZoneInstanceConfigInfos. */
-struct tc_offer {
-	char *zone;
-	char *type;
-	char *status; /* SELL or SOLD_OUT */
-	char *price;  /* decimal string, Price.UnitPriceDiscount as given */
-	int cpu;
-	int memory_gb;
-};
-
-struct tc_offer_list {
-	struct tc_offer *v;
-	size_t n, alloc;
-};
-
-void tc_offer_list_clear(struct tc_offer_list *l);
+/* The observed data model (struct tc_instance, tc_offer): model.h. */
 
 /* ---------------------------------------------------------------------
  * The client.

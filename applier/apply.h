@@ -29,7 +29,7 @@
 #include "../util/err.h"
 #include "../provider/tc.h"
 #include "../specs/spec.h"
-#include "plan.h"
+#include "../planner/plan.h"
 
 /*
  * Observe the regions of the selected environments (envs NULL/0 = all):
@@ -122,12 +122,5 @@ struct apply_result {
 int apply_run(struct apply_result *res, struct tc_client *c, const struct plan *p,
 	      const struct apply_opts *opts, struct err *e);
 void apply_result_clear(struct apply_result *res);
-
-/*
- * The ClientToken of a fallback launch: derived from the original token,
- * the fallback pool and the hop, so a re-run of the same plan falls back
- * with the same tokens.  out must hold TC_MAX_CLIENT_TOKEN + 1 bytes.
- */
-void apply_fallback_token(char *out, const char *token, int pool, int hop);
 
 #endif

@@ -10,10 +10,10 @@
 #include "../util/setup.h"
 #include "../util/buf.h"
 #include "../util/duration.h"
+#include "../planner/token.h"
 #include "apply.h"
 
 #include <cjson/cJSON.h>
-#include <openssl/evp.h>
 
 #define TAG_KEY_FILTER "tag-key"
 /* Rounds of relaunching for tokens that returned gone instances. */
@@ -281,42 +281,6 @@ int apply_check_launches(struct plan *p, struct tc_client *c, struct err *e)
 	free(calls);
 	free(which);
 	return error;
-}
-
-/* "sr-" and 40 hex digits of SHA-256 over in; out may be in's source. */
-static void apply_stale_token(char *out, const char *in)
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	static const char hex[] = "0123456789abcdef";
-
-	EVP_Digest(in, strlen(in), md, &mdlen, EVP_sha256(), NULL);
-	memcpy(out, "sr-", 3);
-	for (int i = 0; i < 20; i++) {
-		out[3 + 2 * i] = hex[md[i] >> 4];
-		out[3 + 2 * i + 1] = hex[md[i] & 15];
-	}
-	out[43] = '\0';
-}
-
-void apply_fallback_token(char *out, const char *token, int pool, int hop)
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	char in[256];
-	int n = snprintf(in, sizeof(in), "%s/fallback/%d/%d", token, pool, hop);
-	static const char hex[] = "0123456789abcdef";
-
-	if (n < 0 || (size_t)n >= sizeof(in))
-		n = (int)sizeof(in) - 1;
-	EVP_Digest(in, (size_t)n, md, &mdlen, EVP_sha256(), NULL);
-	/* "sf-" + 40 hex digits: 43 ASCII characters, under the 64 limit */
-	memcpy(out, "sf-", 3);
-	for (int i = 0; i < 20; i++) {
-		out[3 + 2 * i] = hex[md[i] >> 4];
-		out[3 + 2 * i + 1] = hex[md[i] & 15];
-	}
-	out[43] = '\0';
 }
 
 /* ------------------------------------------------------------------ */
@@ -719,7 +683,7 @@ static int run_tasks(struct run *run, struct task *tasks, size_t ntasks, struct 
 					*nt = *t;
 					nt->pool = np;
 					nt->hop = t->hop + 1;
-					apply_fallback_token(nt->token, t->token, np, nt->hop);
+					plan_token_fallback(nt->token, t->token, np, nt->hop);
 					nt->tags = tags_with_template(t->tags, t->ntags,
 								      npool ? npool->template : NULL);
 				} else {
@@ -1008,10 +972,7 @@ static size_t relaunch_stale(struct run *run, struct err *e, int *error)
 		}
 		if (t) {
 			/* chain the ids (sorted: run->l is) into the new token */
-			char buf[TC_MAX_CLIENT_TOKEN + 128];
-
-			snprintf(buf, sizeof(buf), "%s/%s", t->token, l->id);
-			apply_stale_token(t->token, buf);
+			plan_token_relaunch(t->token, t->token, l->id);
 			t->count++;
 		}
 		run->res->envs[l->env].launched--;
