@@ -9,279 +9,38 @@
  */
 #include "../util/setup.h"
 #include "../util/buf.h"
-#include "../util/duration.h"
+#include "../util/retry.h"
 #include "../planner/token.h"
-#include "apply.h"
+#include "apply_int.h"
 
 #include <cjson/cJSON.h>
 
-#define TAG_KEY_FILTER "tag-key"
-/* Rounds of relaunching for tokens that returned gone instances. */
-#define APPLY_STALE_HOPS 3
-
-/* ------------------------------------------------------------------ */
-/* Observation */
-
-static bool env_selected(const char *name, const char *const *envs, size_t nenvs)
-{
-	if (!envs || !nenvs)
-		return true;
-	for (size_t i = 0; i < nenvs; i++)
-		if (!strcmp(envs[i], name))
-			return true;
-	return false;
-}
-
-static void strlist_add_unique(char ***v, size_t *n, size_t *alloc, const char *s)
-{
-	for (size_t i = 0; i < *n; i++)
-		if (!strcmp((*v)[i], s))
-			return;
-	ALLOC_GROW(*v, *n + 1, *alloc);
-	(*v)[(*n)++] = xstrdup(s);
-}
-
-static void strlist_free(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
-static void now_rfc3339(char out[32])
-{
-	time_t t = time(NULL);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	if (!strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm))
-		out[0] = '\0';
-}
-
-/* Zones and types of one region's pools (strings borrowed from specs). */
-struct region_pools {
-	const char **zones, **types;
-	size_t nzones, ntypes, zalloc, talloc;
-};
-
-static void add_borrowed(const char ***v, size_t *n, size_t *alloc, const char *s)
-{
-	for (size_t i = 0; i < *n; i++)
-		if (!strcmp((*v)[i], s))
-			return;
-	ALLOC_GROW(*v, *n + 1, *alloc);
-	(*v)[(*n)++] = s;
-}
-
+#define TAG_KEY_FILTER APPLY_TAG_KEY_FILTER
 /*
- * Describe regions all at once (tc_observe_regions) with one filter, and
- * the offers of pools[r] when pools is not NULL; move the results into out.
+ * The applier's retry policies (util/retry.h).
+ *
+ * A launch or release call that still fails in a way that passes after the
+ * provider's own retries (throttling, InternalError, the network) is made
+ * again up to 4 times in all, 1 s apart: the API's rate limits count per
+ * second, and a launch repeats its ClientToken, so it never pays twice.
  */
-static int observe_regions(struct plan_observed *out, struct tc_client *c, char **regions,
-			   size_t nregions, const struct tc_filter *filter,
-			   const struct region_pools *pools, struct err *e)
-{
-	struct tc_region_obs *r = xcalloc(nregions ? nregions : 1, sizeof(*r));
-	struct tc_instance_list *inst = xcalloc(nregions ? nregions : 1, sizeof(*inst));
-	struct tc_offer_list *offers = xcalloc(nregions ? nregions : 1, sizeof(*offers));
-	char ts[32];
-	int error;
-
-	for (size_t i = 0; i < nregions; i++) {
-		r[i].region = regions[i];
-		r[i].filters = filter;
-		r[i].nfilters = 1;
-		r[i].instances = &inst[i];
-		if (pools) {
-			r[i].zones = pools[i].zones;
-			r[i].nzones = pools[i].nzones;
-			r[i].types = pools[i].types;
-			r[i].ntypes = pools[i].ntypes;
-			r[i].offers = &offers[i];
-		}
-	}
-	error = tc_observe_regions(c, r, nregions, e);
-	for (size_t i = 0; i < nregions; i++) {
-		if (!error) {
-			plan_observed_add_region(out, regions[i]);
-			plan_observed_add_instances(out, &inst[i]);
-			if (pools)
-				plan_observed_add_offers(out, regions[i], &offers[i]);
-		}
-		tc_instance_list_clear(&inst[i]);
-		tc_offer_list_clear(&offers[i]);
-	}
-	if (!error) {
-		now_rfc3339(ts);
-		plan_observed_set_time(out, ts);
-	}
-	free(r);
-	free(inst);
-	free(offers);
-	return error;
-}
-
-int apply_observe(struct plan_observed *out, struct tc_client *c,
-		  const struct spec_set *specs, const char *const *envs, size_t nenvs,
-		  bool offers, struct err *e)
-{
-	char **regions = NULL;
-	size_t nregions = 0, regions_alloc = 0;
-	struct region_pools *pools;
-	const char *key = PLAN_TAG_ENV;
-	struct tc_filter filter = { TAG_KEY_FILTER, &key, 1 };
-	int error;
-
-	for (size_t i = 0; i < specs->nenvs; i++)
-		if (env_selected(specs->envs[i].name, envs, nenvs))
-			strlist_add_unique(&regions, &nregions, &regions_alloc,
-					   specs->envs[i].region);
-	pools = xcalloc(nregions ? nregions : 1, sizeof(*pools));
-	for (size_t r = 0; r < nregions; r++)
-		for (size_t i = 0; i < specs->nenvs; i++) {
-			const struct spec_env *env = &specs->envs[i];
-
-			if (strcmp(env->region, regions[r]) || !env_selected(env->name, envs, nenvs))
-				continue;
-			for (size_t p = 0; p < env->npools; p++) {
-				add_borrowed(&pools[r].zones, &pools[r].nzones, &pools[r].zalloc,
-					     env->pools[p].zone);
-				add_borrowed(&pools[r].types, &pools[r].ntypes, &pools[r].talloc,
-					     env->pools[p].instance_type);
-			}
-		}
-	/*
-	 * With a short --env list the API does the filtering
-	 * (tag:spotenv:env = names, at most 5 values a filter); otherwise
-	 * every instance carrying spotenv:env.
-	 */
-	if (envs && nenvs && nenvs <= 5) {
-		filter.name = "tag:" PLAN_TAG_ENV;
-		filter.values = envs;
-		filter.nvalues = nenvs;
-	}
-	error = observe_regions(out, c, regions, nregions, &filter, offers ? pools : NULL, e);
-	for (size_t r = 0; r < nregions; r++) {
-		free(pools[r].zones);
-		free(pools[r].types);
-	}
-	free(pools);
-	strlist_free(regions, nregions);
-	return error;
-}
-
-int apply_observe_plan(struct plan_observed *out, struct tc_client *c, const struct plan *p,
-		       struct err *e)
-{
-	char **regions = NULL;
-	size_t nregions = 0, ralloc = 0;
-	const char *key = PLAN_TAG_ENV;
-	struct tc_filter filter = { TAG_KEY_FILTER, &key, 1 };
-	int error;
-
-	for (size_t i = 0; i < p->nenvs; i++)
-		if (p->envs[i].region)
-			strlist_add_unique(&regions, &nregions, &ralloc, p->envs[i].region);
-	error = observe_regions(out, c, regions, nregions, &filter, NULL, e);
-	strlist_free(regions, nregions);
-	return error;
-}
-
-/* ------------------------------------------------------------------ */
-/* Launch requests */
-
-static const struct plan_pool *env_pool(const struct plan_env *env, int index)
-{
-	for (size_t i = 0; i < env->npools; i++)
-		if (env->pools[i].index == index)
-			return &env->pools[i];
-	return NULL;
-}
-
-/* Fill req from the environment's template and a pool; tags borrowed. */
-static void fill_request(struct tc_run_request *req, const struct plan_env *env,
-			 const struct plan_pool *pool, int count, const char *token,
-			 const struct tc_tag *tags, size_t ntags, bool dry_run)
-{
-	const struct plan_template *t = env->template;
-
-	memset(req, 0, sizeof(*req));
-	req->region = env->region;
-	req->zone = pool->zone;
-	req->instance_type = pool->type;
-	req->image = t->image;
-	req->count = count;
-	req->max_price = pool->bid;
-	req->client_token = token;
-	req->instance_name = t->instance_name;
-	req->tags = tags;
-	req->ntags = ntags;
-	req->vpc_id = t->vpc_id;
-	req->subnet_id = pool->subnet_id;
-	req->security_group_ids = (const char *const *)t->security_group_ids;
-	req->nsecurity_groups = t->nsecurity_groups;
-	req->public_ip_bandwidth_mbps = t->public_ip_bandwidth_mbps;
-	req->key_ids = (const char *const *)t->key_ids;
-	req->nkey_ids = t->nkey_ids;
-	req->keep_image_login = t->keep_image_login;
-	req->system_disk_type = t->system_disk_type;
-	req->system_disk_size_gb = t->system_disk_size_gb;
-	req->user_data_b64 = t->user_data_b64;
-	req->dry_run = dry_run;
-}
-
-int apply_check_launches(struct plan *p, struct tc_client *c, struct err *e)
-{
-	struct tc_call *calls = NULL;
-	struct plan_launch **which = NULL;
-	size_t n = 0, alloc = 0, walloc = 0;
-	int error = 0;
-
-	for (size_t i = 0; i < p->nenvs; i++) {
-		struct plan_env *env = &p->envs[i];
-
-		for (size_t j = 0; j < env->nlaunches; j++) {
-			struct plan_launch *l = &env->launches[j];
-			const struct plan_pool *pool = env_pool(env, l->pool);
-			struct tc_run_request req;
-
-			if (!pool || !env->template)
-				continue;
-			fill_request(&req, env, pool, l->count, l->client_token, l->tags,
-				     l->ntags, true);
-			ALLOC_GROW(calls, n + 1, alloc);
-			ALLOC_GROW(which, n + 1, walloc);
-			memset(&calls[n], 0, sizeof(calls[n]));
-			calls[n].action = "RunInstances";
-			calls[n].region = env->region;
-			calls[n].body = tc_run_request_json(&req);
-			which[n++] = l;
-		}
-	}
-	if (n)
-		tc_call_many(c, calls, n);
-	for (size_t i = 0; i < n; i++) {
-		struct err *ce = &calls[i].err;
-
-		if (!err_isset(ce) || (ce->api_code && !strcmp(ce->api_code, "DryRunOperation"))) {
-			plan_launch_set_check(which[i], true, NULL, NULL);
-		} else if (ce->api_code &&
-			   (ce->cls == ERR_CLASS_CAPACITY || ce->cls == ERR_CLASS_INVALID ||
-			    ce->cls == ERR_CLASS_OTHER)) {
-			plan_launch_set_check(which[i], false, ce->api_code, ce->api_message);
-		} else if (!error) {
-			/* auth, throttling or transport: not about this launch */
-			err_copy(e, ce);
-			error = e->code ? e->code : ERR_GENERIC;
-		}
-		err_clear(ce);
-		cJSON_Delete(calls[i].response);
-		free(calls[i].body);
-	}
-	free(calls);
-	free(which);
-	return error;
-}
+static const struct retry apply_call_retry = { 4, 1000, 0, false, 0 };
+/*
+ * A capacity error is an answer, not a failure: the remainder moves to the
+ * next usable pool at once, one try per pool (at most the 20 pools a spec
+ * may list), never twice to the same pool.
+ */
+static const struct retry apply_fallback_retry = { 20, 0, 0, false, 0 };
+/*
+ * Waiting polls every poll interval; 5 failed polls in a row (each after
+ * the provider's retries) mean the API is gone, and waiting stops.
+ */
+static const struct retry apply_poll_retry = { 5, 0, 0, false, 0 };
+/*
+ * Relaunching for tokens that returned long-gone instances: at most 3
+ * rounds in one run, each after the wait of the previous one.
+ */
+static const struct retry apply_relaunch_retry = { 3, 0, 0, false, 0 };
 
 /* ------------------------------------------------------------------ */
 /* Execution state */
@@ -296,6 +55,7 @@ struct task {
 	int tries;        /* calls made for this task (throttled, transient) */
 	char token[TC_MAX_CLIENT_TOKEN + 1];
 	char stale[TC_MAX_CLIENT_TOKEN + 1]; /* relaunch: the token it replaces */
+	const char *bid;  /* SpotOptions.MaxPrice as the plan shows it (borrowed) */
 	struct tc_tag *tags; /* owned */
 	size_t ntags;
 };
@@ -305,6 +65,7 @@ struct launched {
 	size_t env;
 	int pool;    /* pool index it was launched in */
 	char token[TC_MAX_CLIENT_TOKEN + 1]; /* the ClientToken that returned it */
+	const char *bid; /* the bid it was launched with (borrowed from the plan) */
 	bool replace;
 	char *state; /* last seen; "GONE" once it vanished */
 	bool tagged; /* seen through the tag filter */
@@ -314,7 +75,7 @@ struct launched {
 
 struct run {
 	const struct plan *p;
-	struct tc_client *c;
+	const struct apply_cloud *cloud;
 	const struct apply_opts *o;
 	struct apply_result *res;
 	struct apply_progress_env *prog;
@@ -327,12 +88,14 @@ struct run {
 	int64_t start;
 };
 
-static void sleep_ms(int64_t ms)
+static int64_t now_ms(const struct run *run)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	return run->cloud->ops->now_ms(run->cloud->ctx);
+}
 
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
+static void sleep_ms(const struct run *run, int64_t ms)
+{
+	run->cloud->ops->sleep_ms(run->cloud->ctx, ms);
 }
 
 /*
@@ -347,19 +110,6 @@ static bool poll_error_passes(const struct err *e)
 	       e->code == ERR_NET;
 }
 
-#define APPLY_CALL_ROUNDS 4    /* tries of one launch or release call */
-#define APPLY_CALL_PAUSE_MS 1000 /* between them: the API's rate window */
-
-static void env_reason(struct apply_env_result *r, const char *fmt, ...) SPOTENV_PRINTF(2, 3);
-static void env_reason(struct apply_env_result *r, const char *fmt, ...)
-{
-	va_list ap;
-
-	ALLOC_GROW(r->reasons, r->nreasons + 1, r->reasons_alloc);
-	va_start(ap, fmt);
-	r->reasons[r->nreasons++] = xvasprintf(fmt, ap);
-	va_end(ap);
-}
 
 static void report(struct run *run, const char *phase)
 {
@@ -368,7 +118,7 @@ static void report(struct run *run, const char *phase)
 	if (!run->o || !run->o->progress)
 		return;
 	pr.phase = phase;
-	pr.elapsed_ms = time_now_ms() - run->start;
+	pr.elapsed_ms = now_ms(run) - run->start;
 	pr.envs = run->prog;
 	pr.nenvs = run->p->nenvs;
 	run->o->progress(run->o->progress_ctx, &pr);
@@ -405,7 +155,7 @@ static int terminate_region(struct run *run, const char *region, const char **id
 	*done = 0;
 	if (!n)
 		return 0;
-	error = tc_terminate_instances(run->c, region, ids, n, &te);
+	error = run->cloud->ops->terminate(run->cloud->ctx, region, ids, n, &te);
 	if (error && te.api_code && !strcmp(te.api_code, "InvalidInstanceId.NotFound")) {
 		struct tc_instance_list still = { 0 };
 		const char **keep = xcalloc(n, sizeof(*keep));
@@ -417,7 +167,7 @@ static int terminate_region(struct run *run, const char *region, const char **id
 		for (size_t off = 0; off < n && !error; off += TC_MAX_PAGE) {
 			size_t m = n - off < TC_MAX_PAGE ? n - off : TC_MAX_PAGE;
 
-			error = tc_describe_instances(run->c, region, NULL, 0, ids + off, m,
+			error = run->cloud->ops->describe(run->cloud->ctx, region, NULL, 0, ids + off, m,
 						      &still, &de);
 		}
 		for (size_t i = 0; i < still.n; i++)
@@ -425,7 +175,7 @@ static int terminate_region(struct run *run, const char *region, const char **id
 			    strcmp(still.v[i].state, "SHUTDOWN"))
 				keep[nkeep++] = still.v[i].id;
 		if (!error && nkeep)
-			error = tc_terminate_instances(run->c, region, keep, nkeep, &te);
+			error = run->cloud->ops->terminate(run->cloud->ctx, region, keep, nkeep, &te);
 		if (error && !err_isset(&te))
 			err_move(&te, &de);
 		err_clear(&de);
@@ -457,13 +207,14 @@ static int release_phase(struct run *run, unsigned want, const int *limit, struc
 
 	for (size_t i = 0; i < p->nenvs; i++)
 		for (size_t j = 0; j < p->envs[i].nreleases; j++)
-			strlist_add_unique(&regions, &nregions, &ralloc,
+			apply_strlist_add_unique(&regions, &nregions, &ralloc,
 					   p->envs[i].releases[j].region);
 
 	for (size_t r = 0; r < nregions && !error; r++) {
 		const char **ids = NULL;
 		size_t *owner = NULL, *which = NULL;
 		size_t n = 0, alloc = 0, oalloc = 0, walloc = 0, done = 0;
+		int64_t pause = 0;
 
 		for (size_t i = 0; i < p->nenvs; i++) {
 			const struct plan_env *env = &p->envs[i];
@@ -489,9 +240,11 @@ static int release_phase(struct run *run, unsigned want, const int *limit, struc
 			}
 		}
 		error = terminate_region(run, regions[r], ids, n, &done, e);
-		for (int t = 1; error && poll_error_passes(e) && t < APPLY_CALL_ROUNDS; t++) {
+		for (int t = 1; error && poll_error_passes(e) &&
+				retry_again(&apply_call_retry, t, now_ms(run), &pause, NULL);
+		     t++) {
 			err_clear(e);
-			sleep_ms(APPLY_CALL_PAUSE_MS);
+			sleep_ms(run, pause);
 			error = terminate_region(run, regions[r], ids, n, &done, e);
 		}
 		if (!error) {
@@ -506,7 +259,7 @@ static int release_phase(struct run *run, unsigned want, const int *limit, struc
 		free(owner);
 		free(which);
 	}
-	strlist_free(regions, nregions);
+	apply_strlist_free(regions, nregions);
 	return error;
 }
 
@@ -575,6 +328,7 @@ static void record_ids(struct run *run, const struct task *t, const cJSON *resp)
 		run->l[run->nl].pool = t->pool;
 		snprintf(run->l[run->nl].token, sizeof(run->l[run->nl].token), "%s", t->token);
 		run->l[run->nl].replace = t->replace;
+		run->l[run->nl].bid = t->bid;
 		run->l[run->nl].state = xstrdup("PENDING");
 		run->l[run->nl].tagged = false;
 		run->l[run->nl].seen = false;
@@ -591,7 +345,7 @@ static void record_ids(struct run *run, const struct task *t, const cJSON *resp)
 	run->prog[t->env].pending += got;
 	if (got < t->count) {
 		run->res->envs[t->env].short_by += t->count - got;
-		env_reason(&run->res->envs[t->env], "RunInstances returned %d of %d instances",
+		apply_env_reason(&run->res->envs[t->env], "RunInstances returned %d of %d instances",
 			   got, t->count);
 	}
 }
@@ -619,6 +373,7 @@ static int launch_phase(struct run *run, struct err *e)
 			t->pool = l->pool;
 			t->count = l->count;
 			t->replace = l->replace;
+			t->bid = l->bid; /* exactly the bid the plan shows */
 			snprintf(t->token, sizeof(t->token), "%s", l->client_token);
 			t->tags = tags_with_template(l->tags, l->ntags, NULL);
 			t->ntags = l->ntags;
@@ -641,27 +396,27 @@ static int run_tasks(struct run *run, struct task *tasks, size_t ntasks, struct 
 		struct tc_call *calls = xcalloc(ntasks, sizeof(*calls));
 		struct task *next = NULL;
 		size_t nnext = 0, nalloc = 0;
-		bool pause = false;
+		int64_t pause = -1;
 
 		for (size_t k = 0; k < ntasks; k++) {
 			const struct plan_env *env = &p->envs[tasks[k].env];
-			const struct plan_pool *pool = env_pool(env, tasks[k].pool);
+			const struct plan_pool *pool = apply_env_pool(env, tasks[k].pool);
 			struct tc_run_request req;
 
 			mark_tried(run, tasks[k].env, tasks[k].pool);
-			fill_request(&req, env, pool, tasks[k].count, tasks[k].token,
-				     tasks[k].tags, tasks[k].ntags, false);
+			apply_fill_request(&req, env, pool, tasks[k].count, tasks[k].token,
+					   tasks[k].bid, tasks[k].tags, tasks[k].ntags, false);
 			calls[k].action = "RunInstances";
 			calls[k].region = env->region;
 			calls[k].body = tc_run_request_json(&req);
 		}
-		tc_call_many(run->c, calls, ntasks);
+		run->cloud->ops->run(run->cloud->ctx, calls, ntasks);
 
 		for (size_t k = 0; k < ntasks; k++) {
 			struct task *t = &tasks[k];
 			struct err *ce = &calls[k].err;
 			const struct plan_env *env = &p->envs[t->env];
-			const struct plan_pool *pool = env_pool(env, t->pool);
+			const struct plan_pool *pool = apply_env_pool(env, t->pool);
 			struct apply_env_result *er = &run->res->envs[t->env];
 
 			if (!err_isset(ce)) {
@@ -669,13 +424,14 @@ static int run_tasks(struct run *run, struct task *tasks, size_t ntasks, struct 
 			} else if (ce->cls == ERR_CLASS_CAPACITY) {
 				int np = next_pool(run, t->env);
 
-				env_reason(er, "%s/%s: %s%s%s%s", pool->zone, pool->type,
+				apply_env_reason(er, "%s/%s: %s%s%s%s", pool->zone, pool->type,
 					   ce->api_code ? ce->api_code : "capacity",
 					   ce->request_id ? " (RequestId " : "",
 					   ce->request_id ? ce->request_id : "",
 					   ce->request_id ? ")" : "");
-				if (np >= 0 && !run->stopped[t->env]) {
-					const struct plan_pool *npool = env_pool(env, np);
+				if (np >= 0 && !run->stopped[t->env] &&
+				    retry_again(&apply_fallback_retry, t->hop + 1, 0, NULL, NULL)) {
+					const struct plan_pool *npool = apply_env_pool(env, np);
 					struct task *nt;
 
 					ALLOC_GROW(next, nnext + 1, nalloc);
@@ -683,6 +439,8 @@ static int run_tasks(struct run *run, struct task *tasks, size_t ntasks, struct 
 					*nt = *t;
 					nt->pool = np;
 					nt->hop = t->hop + 1;
+					/* the plan's bid for that pool (its fallback list) */
+					nt->bid = npool ? npool->bid : t->bid;
 					plan_token_fallback(nt->token, t->token, np, nt->hop);
 					nt->tags = tags_with_template(t->tags, t->ntags,
 								      npool ? npool->template : NULL);
@@ -690,7 +448,9 @@ static int run_tasks(struct run *run, struct task *tasks, size_t ntasks, struct 
 					er->short_by += t->count;
 					er->capacity_short = true;
 				}
-			} else if (poll_error_passes(ce) && t->tries + 1 < APPLY_CALL_ROUNDS &&
+			} else if (poll_error_passes(ce) &&
+				   retry_again(&apply_call_retry, t->tries + 1, now_ms(run), &pause,
+					       NULL) &&
 				   !run->stopped[t->env]) {
 				/* the same call again after a pause, same ClientToken */
 				struct task *nt;
@@ -700,7 +460,6 @@ static int run_tasks(struct run *run, struct task *tasks, size_t ntasks, struct 
 				*nt = *t;
 				nt->tries = t->tries + 1;
 				nt->tags = tags_with_template(t->tags, t->ntags, NULL);
-				pause = true;
 			} else if (ce->cls == ERR_CLASS_AUTH) {
 				if (!error) {
 					err_copy(e, ce);
@@ -710,7 +469,7 @@ static int run_tasks(struct run *run, struct task *tasks, size_t ntasks, struct 
 				run->stopped[t->env] = true;
 			} else {
 				/* other errors stop the environment, with the API's words */
-				env_reason(er, "%s/%s: %s%s%s%s%s%s", pool->zone, pool->type,
+				apply_env_reason(er, "%s/%s: %s%s%s%s%s%s", pool->zone, pool->type,
 					   ce->api_code ? ce->api_code : (ce->msg ? ce->msg : "error"),
 					   ce->api_message ? ": " : "",
 					   ce->api_message ? ce->api_message : "",
@@ -731,8 +490,8 @@ static int run_tasks(struct run *run, struct task *tasks, size_t ntasks, struct 
 		tasks = next;
 		ntasks = nnext;
 		report(run, "launching");
-		if (pause && ntasks)
-			sleep_ms(APPLY_CALL_PAUSE_MS);
+		if (pause >= 0 && ntasks)
+			sleep_ms(run, pause);
 	}
 	for (size_t k = 0; k < ntasks; k++)
 		tags_free(tasks[k].tags, tasks[k].ntags);
@@ -793,8 +552,6 @@ static bool settled(const struct launched *l)
  * seen, or after a few polls (a new id can take a moment to be listed).
  */
 #define WAIT_MISSING_POLLS 3
-/* Failed polls in a row (each after the provider's retries) before giving up. */
-#define WAIT_FAILED_POLLS 5
 
 /* Poll launched ids until RUNNING/LAUNCH_FAILED and tagged, or timeout. */
 static int wait_phase(struct run *run, struct err *e)
@@ -802,7 +559,7 @@ static int wait_phase(struct run *run, struct err *e)
 	int64_t timeout = run->o && run->o->wait_timeout_ms ? run->o->wait_timeout_ms
 							     : 10 * 60 * 1000;
 	int64_t poll = run->o && run->o->poll_ms ? run->o->poll_ms : 2000;
-	int64_t deadline = time_now_ms() + timeout;
+	int64_t deadline = now_ms(run) + timeout;
 	const struct plan *p = run->p;
 	int error = 0, failed_polls = 0;
 
@@ -821,12 +578,12 @@ static int wait_phase(struct run *run, struct err *e)
 		}
 		if (all_settled && all_tagged)
 			break;
-		if (time_now_ms() >= deadline)
+		if (now_ms(run) >= deadline)
 			break;
-		sleep_ms(poll);
+		sleep_ms(run, poll);
 
 		for (size_t i = 0; i < run->nl; i++)
-			strlist_add_unique(&regions, &nregions, &ralloc,
+			apply_strlist_add_unique(&regions, &nregions, &ralloc,
 					   p->envs[run->l[i].env].region);
 		for (size_t r = 0; r < nregions && !error; r++) {
 			const char **ids = NULL;
@@ -844,10 +601,11 @@ static int wait_phase(struct run *run, struct err *e)
 			for (size_t off = 0; off < n && !error; off += TC_MAX_PAGE) {
 				size_t m = n - off < TC_MAX_PAGE ? n - off : TC_MAX_PAGE;
 
-				error = tc_describe_instances(run->c, regions[r], NULL, 0,
+				error = run->cloud->ops->describe(run->cloud->ctx, regions[r], NULL, 0,
 							      ids + off, m, &got, e);
 			}
-			if (error && poll_error_passes(e) && ++failed_polls < WAIT_FAILED_POLLS) {
+			if (error && poll_error_passes(e) &&
+			    retry_again(&apply_poll_retry, ++failed_polls, 0, NULL, NULL)) {
 				/* throttled or a blip: the next poll asks again */
 				err_clear(e);
 				error = 0;
@@ -898,10 +656,10 @@ static int wait_phase(struct run *run, struct err *e)
 				f.name = TAG_KEY_FILTER;
 				f.values = &key;
 				f.nvalues = 1;
-				error = tc_describe_instances(run->c, regions[r], &f, 1, NULL, 0,
+				error = run->cloud->ops->describe(run->cloud->ctx, regions[r], &f, 1, NULL, 0,
 							      &got, e);
 				if (error && poll_error_passes(e) &&
-				    ++failed_polls < WAIT_FAILED_POLLS) {
+				    retry_again(&apply_poll_retry, ++failed_polls, 0, NULL, NULL)) {
 					err_clear(e);
 					error = 0;
 				}
@@ -914,7 +672,7 @@ static int wait_phase(struct run *run, struct err *e)
 				tc_instance_list_clear(&got);
 			}
 		}
-		strlist_free(regions, nregions);
+		apply_strlist_free(regions, nregions);
 		if (error)
 			break;
 		recount(run);
@@ -945,7 +703,7 @@ static size_t relaunch_stale(struct run *run, struct err *e, int *error)
 	for (size_t i = 0; i < run->nl; i++) {
 		struct launched *l = &run->l[i];
 		const struct plan_env *env = &p->envs[l->env];
-		const struct plan_pool *pool = env_pool(env, l->pool);
+		const struct plan_pool *pool = apply_env_pool(env, l->pool);
 		const struct plan_launch *pl = NULL;
 		struct task *t = NULL;
 
@@ -965,6 +723,7 @@ static size_t relaunch_stale(struct run *run, struct err *e, int *error)
 			t->env = l->env;
 			t->pool = l->pool;
 			t->replace = l->replace;
+			t->bid = l->bid;
 			snprintf(t->stale, sizeof(t->stale), "%s", l->token);
 			snprintf(t->token, sizeof(t->token), "%s", l->token);
 			t->tags = tags_with_template(pl->tags, pl->ntags, pool->template);
@@ -990,7 +749,7 @@ static size_t relaunch_stale(struct run *run, struct err *e, int *error)
 	return total;
 }
 
-int apply_run(struct apply_result *res, struct tc_client *c, const struct plan *p,
+int apply_run(struct apply_result *res, const struct apply_cloud *cloud, const struct plan *p,
 	      const struct apply_opts *opts, struct err *e)
 {
 	struct run run;
@@ -1001,10 +760,10 @@ int apply_run(struct apply_result *res, struct tc_client *c, const struct plan *
 	memset(res, 0, sizeof(*res));
 	memset(&run, 0, sizeof(run));
 	run.p = p;
-	run.c = c;
+	run.cloud = cloud;
 	run.o = opts;
 	run.res = res;
-	run.start = time_now_ms();
+	run.start = now_ms(&run);
 	res->nenvs = p->nenvs;
 	res->envs = xcalloc(p->nenvs ? p->nenvs : 1, sizeof(*res->envs));
 	run.prog = xcalloc(p->nenvs ? p->nenvs : 1, sizeof(*run.prog));
@@ -1026,7 +785,7 @@ int apply_run(struct apply_result *res, struct tc_client *c, const struct plan *
 			run.stopped[i] = true;
 			res->envs[i].error = true;
 			for (size_t k = 0; k < p->envs[i].nerrors; k++)
-				env_reason(&res->envs[i], "%s", p->envs[i].errors[k]);
+				apply_env_reason(&res->envs[i], "%s", p->envs[i].errors[k]);
 		}
 	}
 
@@ -1051,7 +810,8 @@ int apply_run(struct apply_result *res, struct tc_client *c, const struct plan *
 	if (!error && wait && run.nl)
 		error = wait_phase(&run, e);
 	/* ... launching again for tokens that returned long-gone instances */
-	for (int hop = 0; !error && wait && hop < APPLY_STALE_HOPS; hop++) {
+	for (int hop = 0; !error && wait && retry_again(&apply_relaunch_retry, hop, 0, NULL, NULL);
+	     hop++) {
 		size_t n = relaunch_stale(&run, e, &error);
 
 		recount(&run);
@@ -1081,82 +841,19 @@ int apply_run(struct apply_result *res, struct tc_client *c, const struct plan *
 
 	/* the outcome per environment */
 	for (size_t i = 0; i < p->nenvs; i++) {
-		struct apply_env_result *er = &res->envs[i];
-		const struct plan_env *env = &p->envs[i];
-		int planned_drift = 0, released_drift = 0, excess = 0;
+		struct apply_env_facts f;
 
-		er->running = run.prog[i].running;
-		er->launch_failed = run.prog[i].failed;
-		er->launch_gone = run.prog[i].gone;
-		if (wait) {
-			int pending = run.prog[i].pending;
-
-			if (er->launch_gone) {
-				er->short_by += er->launch_gone;
-				env_reason(er, "%d launched instance%s reclaimed before running",
-					   er->launch_gone,
-					   er->launch_gone == 1 ? " was" : "s were");
-			}
-			if (er->launch_failed) {
-				er->short_by += er->launch_failed;
-				env_reason(er, "%d launched instance%s ended LAUNCH_FAILED",
-					   er->launch_failed, er->launch_failed == 1 ? "" : "s");
-			}
-			if (pending) {
-				er->short_by += pending;
-				env_reason(er, "%d instance%s still pending when the wait timed out",
-					   pending, pending == 1 ? "" : "s");
-			}
-		}
-		for (size_t k = 0; k < env->nreleases; k++) {
-			if (env->releases[k].reason == PLAN_REASON_DRIFT) {
-				planned_drift++;
-				released_drift += run.gone[i][k];
-			}
-			if (env->releases[k].reason == PLAN_REASON_EXCESS)
-				excess++;
-		}
-		/*
-		 * Drifted instances the plan leaves for later applies (excess
-		 * releases take drifted instances first): the environment is
-		 * not at its desired shape yet.
-		 */
-		if (!p->destroy && !env->orphan && env->status != PLAN_STATUS_ERROR)
-			er->drift_left = env->drifted - planned_drift - excess;
-		if (er->drift_left < 0)
-			er->drift_left = 0;
-		/*
-		 * Short at plan time: capacity the pools could not take (the
-		 * plan's warnings say why).  A plan short only of drift that no
-		 * pool can replace is reported with drift_left below.
-		 */
-		if (env->status == PLAN_STATUS_SHORT && !er->short_by &&
-		    env->desired - env->active - env->to_launch > 0) {
-			er->short_by = env->desired - env->active - env->to_launch;
-			er->capacity_short = true;
-			for (size_t k = 0; k < env->nwarnings; k++)
-				env_reason(er, "%s", env->warnings[k]);
-		}
-		er->converged = !error && !er->error && !run.stopped[i] && er->short_by == 0 &&
-				released_drift >= planned_drift && !er->drift_left;
-		if (planned_drift > released_drift && !er->error)
-			env_reason(er, "%d drifted instance%s kept until replacements run",
-				   planned_drift - released_drift,
-				   planned_drift - released_drift == 1 ? "" : "s");
-		if (er->drift_left && !er->error && planned_drift) {
-			env_reason(er, "%d drifted instance%s left for later applies "
-				       "(maxSurge %d + maxUnavailable %d at a time)",
-				   er->drift_left, er->drift_left == 1 ? "" : "s", env->max_surge,
-				   env->max_unavailable);
-		} else if (er->drift_left && !er->error) {
-			/*
-			 * nothing could be replaced: the plan's warnings say
-			 * why ("N drifted instances not replaced: ...")
-			 */
-			for (size_t k = 0; k < env->nwarnings; k++)
-				env_reason(er, "%s", env->warnings[k]);
-		}
-		if (er->converged)
+		f.running = run.prog[i].running;
+		f.pending = run.prog[i].pending;
+		f.failed = run.prog[i].failed;
+		f.gone = run.prog[i].gone;
+		f.waited = wait;
+		f.stopped = run.stopped[i];
+		f.run_failed = error != 0;
+		f.destroy = p->destroy;
+		f.released = run.gone[i];
+		apply_outcome(&res->envs[i], &p->envs[i], &f);
+		if (res->envs[i].converged)
 			res->converged++;
 	}
 	report(&run, "done");
@@ -1185,9 +882,9 @@ void apply_result_clear(struct apply_result *res)
 		return;
 	for (size_t i = 0; i < res->nenvs; i++) {
 		free(res->envs[i].env);
-		strlist_free(res->envs[i].reasons, res->envs[i].nreasons);
+		apply_strlist_free(res->envs[i].reasons, res->envs[i].nreasons);
 	}
 	free(res->envs);
-	strlist_free(res->launched_ids, res->nlaunched_ids);
+	apply_strlist_free(res->launched_ids, res->nlaunched_ids);
 	memset(res, 0, sizeof(*res));
 }

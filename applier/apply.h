@@ -1,14 +1,17 @@
 /*
- * apply.h - observing the cloud and carrying out a plan.
+ * apply.h - the applier: observing the cloud and carrying out a plan.
  *
- * This is the I/O half of planner/: plan.h is pure, these functions talk
- * to the CVM API through provider/.  They never print: progress goes
- * through a callback, outcomes into struct apply_result.
+ * The third stage after specs/ (parse) and planner/ (pure diff): these
+ * functions talk to the CVM API through the seam in cloud.h (tc_client in
+ * production, the emulator's in-process handler in unit tests).  They never
+ * print: progress goes through a callback, outcomes into struct
+ * apply_result.
  *
  *	struct plan_observed obs = PLAN_OBSERVED_INIT;
- *	apply_observe(&obs, client, &specs, envs, nenvs, true, &e);
+ *	const struct apply_cloud *cloud = APPLY_CLOUD_TC(client);
+ *	apply_observe(&obs, cloud, &specs, envs, nenvs, true, &e);
  *	plan_make(&plan, &in, &e);
- *	apply_run(&res, client, plan, &opts, &e);
+ *	apply_run(&res, cloud, plan, &opts, &e);
  *	... report res ...
  *	apply_result_clear(&res);
  *
@@ -30,6 +33,7 @@
 #include "../provider/tc.h"
 #include "../specs/spec.h"
 #include "../planner/plan.h"
+#include "cloud.h"
 
 /*
  * Observe the regions of the selected environments (envs NULL/0 = all):
@@ -38,7 +42,7 @@
  * offers is true the SPOTPAID offers of every pool's zone and type.
  * Appends to out (regions recorded, observed_at set).
  */
-int apply_observe(struct plan_observed *out, struct tc_client *c,
+int apply_observe(struct plan_observed *out, const struct apply_cloud *cloud,
 		  const struct spec_set *specs, const char *const *envs, size_t nenvs,
 		  bool offers, struct err *e);
 
@@ -46,7 +50,7 @@ int apply_observe(struct plan_observed *out, struct tc_client *c,
  * Observe what a saved plan was made from: the regions of its
  * environments, instances only (no offers), for the stale check.
  */
-int apply_observe_plan(struct plan_observed *out, struct tc_client *c, const struct plan *p,
+int apply_observe_plan(struct plan_observed *out, const struct apply_cloud *cloud, const struct plan *p,
 		       struct err *e);
 
 /*
@@ -54,7 +58,7 @@ int apply_observe_plan(struct plan_observed *out, struct tc_client *c, const str
  * outcome on each launch (plan_launch_set_check).  Fails only on errors
  * that are not about the launch itself (auth, network).
  */
-int apply_check_launches(struct plan *p, struct tc_client *c, struct err *e);
+int apply_check_launches(struct plan *p, const struct apply_cloud *cloud, struct err *e);
 
 /* Live counts of one environment while apply waits. */
 struct apply_progress_env {
@@ -119,8 +123,106 @@ struct apply_result {
  * (auth failure, network failure after retries); res is filled as far as
  * apply got either way and must be cleared.
  */
-int apply_run(struct apply_result *res, struct tc_client *c, const struct plan *p,
+int apply_run(struct apply_result *res, const struct apply_cloud *cloud, const struct plan *p,
 	      const struct apply_opts *opts, struct err *e);
 void apply_result_clear(struct apply_result *res);
+
+/* What apply_run saw of one environment when it stopped (apply_outcome). */
+struct apply_env_facts {
+	int running, pending, failed, gone; /* launched instances by last state */
+	bool waited;          /* apply waited for its launches */
+	bool stopped;         /* a non-capacity error stopped the environment */
+	bool run_failed;      /* apply as a whole stopped with an error */
+	bool destroy;         /* the plan is a destroy plan */
+	const bool *released; /* per release of env: terminated by this run; NULL = none */
+};
+
+/*
+ * Fill in er's outcome from env (its plan) and f: the launch counts, why it
+ * is short (launches reclaimed before running, LAUNCH_FAILED, still pending
+ * at the wait timeout, capacity the plan could not place), drifted
+ * instances kept or left for later applies, and er->converged.  Pure: no
+ * I/O; er->short_by, error and reasons may already hold what the launch
+ * phase found, and are added to.
+ */
+void apply_outcome(struct apply_env_result *er, const struct plan_env *env,
+		   const struct apply_env_facts *f);
+
+/* ---------------------------------------------------------------------
+ * Converging: rounds of plan and apply (--until-converged).
+ */
+
+/* Only capacity shortness (and failed launches) is worth another round. */
+bool apply_result_retryable(const struct apply_result *r);
+/*
+ * Every environment left is only waiting for the next step of a rollout,
+ * and this round made a step (so going on at once cannot spin).
+ */
+bool apply_result_rollout_only(const struct apply_result *r);
+
+enum apply_next {
+	APPLY_NEXT_STOP,    /* converged, not worth another round, or out of time */
+	APPLY_NEXT_ROLLOUT, /* the next rollout step, at once */
+	APPLY_NEXT_BACKOFF, /* capacity short: again after *pause_ms */
+};
+
+/*
+ * What follows a round that ended with r: with until false, always STOP;
+ * backoffs is the number of BACKOFF pauses so far (the pause doubles from
+ * 2 s to 30 s); a round never starts past deadline_ms.  Pure.
+ */
+enum apply_next apply_next_round(const struct apply_result *r, bool until, int backoffs,
+				 int64_t now_ms, int64_t deadline_ms, int64_t *pause_ms);
+
+/* Launched and released over every round, per environment. */
+struct apply_total {
+	char *env;
+	int launched, released;
+};
+
+struct apply_converge_opts {
+	int64_t until_ms;       /* keep going this long; 0 = one round */
+	struct apply_opts apply; /* each round's apply_run options */
+	/*
+	 * Make round n's plan (n from 1) into *out (owned by the loop
+	 * afterwards): observe and plan, or a saved plan checked against the
+	 * world.  Nonzero stops the loop and is returned as is.
+	 */
+	int (*plan)(void *ctx, int round, struct plan **out);
+	/*
+	 * Before acting on round n's plan (show it, ask for approval, refuse
+	 * a plan with errors); nonzero stops the loop and is returned.  May be
+	 * NULL.
+	 */
+	int (*approve)(void *ctx, int round, const struct plan *p);
+	/* Between rounds: what comes next and its pause; may be NULL. */
+	void (*between)(void *ctx, enum apply_next next, const struct apply_result *r,
+			int64_t pause_ms);
+	void *ctx;
+};
+
+struct apply_converge_result {
+	struct plan *plan;      /* the last round's plan, or NULL */
+	struct apply_result res; /* the last round's result (when have_result) */
+	bool have_result;
+	int rounds;
+	int launched, released; /* over every round */
+	struct apply_total *totals;
+	size_t ntotals, totals_alloc;
+};
+
+/*
+ * Plan and apply in rounds until converged, not worth another round, or
+ * past o->until_ms (one round when it is 0), sleeping on cloud's clock
+ * between rounds.  Returns 0 when the last round ran (cv->res says how it
+ * went), a callback's nonzero value, or apply_run's negative error (e
+ * set).  Clear cv with apply_converge_result_clear either way.
+ */
+int apply_converge(struct apply_converge_result *cv, const struct apply_cloud *cloud,
+		   const struct apply_converge_opts *o, struct err *e);
+/* The totals of env over every round, or NULL. */
+const struct apply_total *apply_converge_total(const struct apply_converge_result *cv,
+					       const char *env);
+void apply_converge_result_clear(struct apply_converge_result *cv);
 
 #endif

@@ -48,44 +48,13 @@ struct apply_cli {
 	int drawn;            /* lines drawn last time (tty) */
 	int64_t last_line_ms; /* plain mode */
 	const char *last_phase;
-	/* launched and released per environment over every round */
-	struct apply_total {
-		char *env;
-		int launched, released;
-	} *totals;
-	size_t ntotals, totals_alloc;
+	/* the round's inputs, for the converge callbacks */
+	struct tc_client *client;
+	const struct spec_set *set;
+	struct plan *saved;        /* a saved plan, until round 1 takes it */
+	struct plan_observed *obs; /* what the round's plan was made from */
+	bool plan_file;
 };
-
-static struct apply_total *total_for(struct apply_cli *a, const char *env)
-{
-	for (size_t i = 0; i < a->ntotals; i++)
-		if (!strcmp(a->totals[i].env, env))
-			return &a->totals[i];
-	ALLOC_GROW(a->totals, a->ntotals + 1, a->totals_alloc);
-	a->totals[a->ntotals].env = xstrdup(env);
-	a->totals[a->ntotals].launched = 0;
-	a->totals[a->ntotals].released = 0;
-	return &a->totals[a->ntotals++];
-}
-
-static void add_totals(struct apply_cli *a, const struct apply_result *r)
-{
-	for (size_t i = 0; i < r->nenvs; i++) {
-		struct apply_total *t = total_for(a, r->envs[i].env);
-
-		t->launched += r->envs[i].launched;
-		t->released += r->envs[i].released;
-	}
-}
-
-static void totals_free(struct apply_cli *a)
-{
-	for (size_t i = 0; i < a->ntotals; i++)
-		free(a->totals[i].env);
-	free(a->totals);
-	a->totals = NULL;
-	a->ntotals = a->totals_alloc = 0;
-}
 
 /* ------------------------------------------------------------------ */
 /* Progress on stderr */
@@ -180,9 +149,11 @@ static long long previous_success(const char *path)
 	return v;
 }
 
-static int write_metrics(struct apply_cli *a, const struct plan *p,
-			 const struct apply_result *r, int64_t duration_ms, bool success)
+static int write_metrics(struct apply_cli *a, const struct apply_converge_result *cv,
+			 int64_t duration_ms, bool success)
 {
+	const struct plan *p = cv->plan;
+	const struct apply_result *r = cv->have_result ? &cv->res : NULL;
 	struct buf b = BUF_INIT;
 	long long last = success ? (long long)time(NULL) : previous_success(a->metrics_file);
 	int ret;
@@ -219,8 +190,8 @@ static int write_metrics(struct apply_cli *a, const struct plan *p,
 					v = 0;
 				break;
 			}
-			case 2: v = total_for(a, er->env)->launched; break;
-			case 3: v = total_for(a, er->env)->released; break;
+			case 2: v = apply_converge_total(cv, er->env)->launched; break;
+			case 3: v = apply_converge_total(cv, er->env)->released; break;
 			case 4: v = er->launch_failed; break;
 			case 5: v = er->converged; break;
 			}
@@ -245,17 +216,13 @@ static int write_metrics(struct apply_cli *a, const struct plan *p,
 /* ------------------------------------------------------------------ */
 /* Reporting */
 
-static void report_result(const struct apply_cli *a, const struct plan *p,
-			  const struct apply_result *r)
+static void report_result(const struct apply_cli *a, const struct apply_converge_result *cv)
 {
+	const struct plan *p = cv->plan;
+	const struct apply_result *r = &cv->res;
 	size_t nenvs;
-	int launched = 0, released = 0, converged = 0;
-
 	/* every round of --until-converged counts */
-	for (size_t i = 0; i < a->ntotals; i++) {
-		launched += a->totals[i].launched;
-		released += a->totals[i].released;
-	}
+	int launched = cv->launched, released = cv->released, converged = 0;
 
 	for (size_t i = 0; i < r->nenvs; i++) {
 		const struct apply_env_result *er = &r->envs[i];
@@ -285,28 +252,6 @@ static void report_result(const struct apply_cli *a, const struct plan *p,
 	else
 		printf("%s finished: %d launched, %d released. %d/%zu environments converged.\n",
 		       a->destroy ? "Destroy" : "Apply", launched, released, converged, nenvs);
-}
-
-/* Only capacity shortness (and failed launches) is worth another round. */
-static bool retryable(const struct apply_result *r)
-{
-	for (size_t i = 0; i < r->nenvs; i++)
-		if (!r->envs[i].converged && r->envs[i].error)
-			return false;
-	return true;
-}
-
-/*
- * Every environment left is only waiting for the next step of a rollout,
- * and this round made a step (so going on at once cannot spin).
- */
-static bool rollout_only(const struct apply_result *r)
-{
-	for (size_t i = 0; i < r->nenvs; i++)
-		if (!r->envs[i].converged && (r->envs[i].short_by || !r->envs[i].drift_left ||
-					      !r->envs[i].released))
-			return false;
-	return true;
 }
 
 static int check_max_release(const struct apply_cli *a, const struct plan *p)
@@ -340,30 +285,6 @@ static bool looks_like_plan_file(const char *path)
 
 /* ------------------------------------------------------------------ */
 
-static int run_plan(struct apply_cli *a, struct tc_client *client, struct plan *p,
-		    struct apply_result *res, int *ret)
-{
-	struct apply_opts o;
-	struct err e = ERR_INIT;
-	int error;
-
-	memset(&o, 0, sizeof(o));
-	o.wait = !a->no_wait;
-	o.wait_timeout_ms = a->wait_timeout_ms;
-	o.poll_ms = a->poll_ms;
-	o.progress = progress;
-	o.progress_ctx = a;
-	a->drawn = 0;
-	a->last_phase = NULL;
-	error = apply_run(res, client, p, &o, &e);
-	if (error) {
-		cmd_error_err(&e);
-		*ret = CMD_EXIT_ERROR;
-	}
-	err_clear(&e);
-	return error;
-}
-
 /* Read and check a saved plan (plan -o FILE); 0 or an exit code. */
 static int load_saved_plan(const struct apply_cli *a, const char *path, struct plan **out)
 {
@@ -396,7 +317,7 @@ static int check_saved_plan(struct tc_client *client, const struct plan *saved,
 	struct err e = ERR_INIT;
 	int ret = 0;
 
-	if (apply_observe_plan(obs, client, saved, &e) < 0) {
+	if (apply_observe_plan(obs, APPLY_CLOUD_TC(client), saved, &e) < 0) {
 		ret = cmd_error_err(&e);
 	} else if (plan_basis_check(saved, obs, &why) < 0) {
 		ret = cmd_errorf("plan is stale: the instances it was made from changed; "
@@ -455,24 +376,80 @@ static void show_plan(const struct apply_cli *a, const struct plan *p)
 	buf_free(&out);
 }
 
+/* apply_converge's plan callback: the saved plan, the destroy plan or a fresh one. */
+static int round_plan(void *ctx, int round, struct plan **out)
+{
+	struct apply_cli *a = ctx;
+
+	UNUSED(round);
+	plan_observed_clear(a->obs);
+	if (a->plan_file) {
+		int ret = check_saved_plan(a->client, a->saved, a->obs);
+
+		if (!ret) {
+			*out = a->saved;
+			a->saved = NULL;
+		}
+		return ret;
+	}
+	if (a->destroy)
+		return destroy_plan(a, a->set, a->client, a->obs, out);
+	return cmd_observe_and_plan(out, a->obs, a->client, a->set, &a->c, a->prune,
+				    a->max_release);
+}
+
+/* apply_converge's approve callback: show the plan once, ask once. */
+static int round_approve(void *ctx, int round, const struct plan *p)
+{
+	struct apply_cli *a = ctx;
+	int ret = 0;
+
+	if (plan_has_errors(p)) {
+		show_plan(a, p);
+		return cmd_errorf("the plan has errors; nothing was done");
+	}
+	if (round == 1 && !a->c.quiet && (!a->plan_file || !a->auto_approve))
+		show_plan(a, p);
+	if (round == 1 && !a->plan_file && plan_has_changes(p))
+		ret = confirm(a, a->destroy ? "destroy" : "apply");
+	a->drawn = 0;
+	a->last_phase = NULL;
+	return ret;
+}
+
+/* apply_converge's between callback: say what comes next. */
+static void round_between(void *ctx, enum apply_next next, const struct apply_result *r,
+			  int64_t pause_ms)
+{
+	struct apply_cli *a = ctx;
+
+	if (a->c.quiet)
+		return;
+	if (next == APPLY_NEXT_ROLLOUT)
+		cmd_notef("replacing the next drifted instances");
+	else
+		cmd_notef("%zu of %zu environments short; trying again in %llds",
+			  r->nenvs - (size_t)r->converged, r->nenvs, (long long)pause_ms / 1000);
+}
+
 static int apply_main(struct apply_cli *a, struct cmd_strlist *args)
 {
 	struct spec_set set = SPEC_SET_INIT;
 	struct plan_observed obs = PLAN_OBSERVED_INIT;
-	struct plan *p = NULL, *saved = NULL;
 	struct tc_client *client = NULL;
-	struct apply_result res;
+	struct apply_converge_result cv;
+	struct apply_converge_opts o;
 	struct cmd_lock lock = CMD_LOCK_INIT;
+	struct err e = ERR_INIT;
 	const char *verb = a->destroy ? "destroy" : "apply";
-	int64_t start = time_now_ms(), deadline = 0, backoff = 2000;
-	bool plan_file = false, have_result = false;
-	int ret = 0, round = 0, error;
+	int64_t start = time_now_ms();
+	int ret = 0;
 
-	memset(&res, 0, sizeof(res));
+	memset(&cv, 0, sizeof(cv));
 	a->tty = isatty(STDERR_FILENO) == 1 && !getenv("NO_COLOR") && !a->c.no_color;
 	if (!a->destroy && args->n == 1 && looks_like_plan_file(args->v[0]))
-		plan_file = true;
-	if (plan_file && a->until_ms) {
+		a->plan_file = true;
+	if (a->plan_file && a->until_ms) {
 		ret = cmd_usagef(verb, "--until-converged re-plans, so it needs specs, not a saved plan");
 		goto done;
 	}
@@ -481,8 +458,8 @@ static int apply_main(struct apply_cli *a, struct cmd_strlist *args)
 		goto done;
 	}
 
-	if (plan_file)
-		ret = load_saved_plan(a, args->v[0], &saved);
+	if (a->plan_file)
+		ret = load_saved_plan(a, args->v[0], &a->saved);
 	else
 		ret = cmd_load_specs(&set, verb, args, &a->c, a->destroy);
 	if (ret)
@@ -491,85 +468,47 @@ static int apply_main(struct apply_cli *a, struct cmd_strlist *args)
 		goto done;
 	if ((ret = cmd_lock_acquire(&lock, a->lock_file, a->lock_timeout_ms, verb)) != 0)
 		goto done;
-	if (a->until_ms)
-		deadline = start + a->until_ms;
 
-	for (;;) {
-		round++;
-		plan_observed_clear(&obs);
-		plan_free(p);
-		p = NULL;
-		if (plan_file) {
-			if ((ret = check_saved_plan(client, saved, &obs)) != 0)
-				goto done;
-			p = saved;
-			saved = NULL;
-		} else if (a->destroy) {
-			if ((ret = destroy_plan(a, &set, client, &obs, &p)) != 0)
-				goto done;
-		} else if ((ret = cmd_observe_and_plan(&p, &obs, client, &set, &a->c, a->prune,
-						       a->max_release)) != 0) {
-			goto done;
-		}
-
-		if (plan_has_errors(p)) {
-			show_plan(a, p);
-			ret = cmd_errorf("the plan has errors; nothing was done");
-			goto done;
-		}
-		if (round == 1 && !a->c.quiet && (!plan_file || !a->auto_approve))
-			show_plan(a, p);
-		if (round == 1 && !plan_file && plan_has_changes(p) &&
-		    (ret = confirm(a, verb)) != 0)
-			goto done;
-
-		apply_result_clear(&res);
-		have_result = true;
-		error = run_plan(a, client, p, &res, &ret);
-		add_totals(a, &res);
-		if (error < 0)
-			goto done;
-
-		if ((size_t)res.converged == res.nenvs || !a->until_ms || plan_file ||
-		    !retryable(&res))
-			break;
-		if (rollout_only(&res)) {
-			/* the next replacements can start at once */
-			if (time_now_ms() > deadline)
-				break;
-			if (!a->c.quiet)
-				cmd_notef("replacing the next drifted instances");
-			continue;
-		}
-		if (time_now_ms() + backoff > deadline)
-			break;
-		if (!a->c.quiet)
-			cmd_notef("%zu of %zu environments short; trying again in %llds",
-				  res.nenvs - (size_t)res.converged, res.nenvs,
-				  (long long)backoff / 1000);
-		usleep((useconds_t)backoff * 1000);
-		backoff = backoff * 2 > 30000 ? 30000 : backoff * 2;
+	a->client = client;
+	a->set = &set;
+	a->obs = &obs;
+	memset(&o, 0, sizeof(o));
+	o.until_ms = a->until_ms;
+	o.apply.wait = !a->no_wait;
+	o.apply.wait_timeout_ms = a->wait_timeout_ms;
+	o.apply.poll_ms = a->poll_ms;
+	o.apply.progress = progress;
+	o.apply.progress_ctx = a;
+	o.plan = round_plan;
+	o.approve = round_approve;
+	o.between = round_between;
+	o.ctx = a;
+	ret = apply_converge(&cv, APPLY_CLOUD_TC(client), &o, &e);
+	if (ret < 0) {
+		ret = cmd_error_err(&e);
+		goto done;
 	}
-
-	report_result(a, p, &res);
-	ret = (size_t)res.converged == res.nenvs ? CMD_EXIT_OK : CMD_EXIT_SHORT;
+	if (ret)
+		goto done;
+	report_result(a, &cv);
+	ret = (size_t)cv.res.converged == cv.res.nenvs ? CMD_EXIT_OK : CMD_EXIT_SHORT;
 	ret = cmd_finish_stdout(ret);
 done:
 	if (a->metrics_file) {
-		int mret = write_metrics(a, p, have_result ? &res : NULL, time_now_ms() - start,
-					 ret == CMD_EXIT_OK && have_result);
+		int mret = write_metrics(a, &cv, time_now_ms() - start,
+					 ret == CMD_EXIT_OK && cv.have_result);
 
 		if (mret && !ret)
 			ret = mret;
 	}
 	cmd_lock_release(&lock);
-	apply_result_clear(&res);
-	totals_free(a);
-	plan_free(p);
-	plan_free(saved);
+	apply_converge_result_clear(&cv);
+	plan_free(a->saved);
+	a->saved = NULL;
 	plan_observed_clear(&obs);
 	spec_set_free(&set);
 	tc_client_free(client);
+	err_clear(&e);
 	return ret;
 }
 

@@ -85,7 +85,7 @@ int cmd_plan(int argc, char **argv)
 		goto done;
 	if ((ret = cmd_observe_and_plan(&p, &obs, client, &set, &c, prune, max_release)) != 0)
 		goto done;
-	if (check && apply_check_launches(p, client, &e) < 0) {
+	if (check && apply_check_launches(p, APPLY_CLOUD_TC(client), &e) < 0) {
 		ret = cmd_error_err(&e);
 		goto done;
 	}

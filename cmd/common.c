@@ -95,7 +95,7 @@ int cmd_observe(struct plan_observed *out, struct tc_client *client,
 		err_clear(&e);
 		return ret;
 	}
-	if (apply_observe(out, client, specs, c->envs.v, c->envs.n, offers, &e) < 0)
+	if (apply_observe(out, APPLY_CLOUD_TC(client), specs, c->envs.v, c->envs.n, offers, &e) < 0)
 		ret = cmd_error_err(&e);
 	err_clear(&e);
 	return ret;

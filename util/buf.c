@@ -105,6 +105,8 @@ char *buf_detach(struct buf *b, size_t *len)
 
 void buf_free(struct buf *b)
 {
+	if (!b)
+		return;
 	free(b->ptr);
 	b->ptr = NULL;
 	b->len = b->alloc = 0;
@@ -112,6 +114,8 @@ void buf_free(struct buf *b)
 
 void buf_free_secret(struct buf *b)
 {
+	if (!b)
+		return;
 	secure_wipe(b->ptr, b->alloc);
 	buf_free(b);
 }

@@ -2,9 +2,10 @@
  * buf.h - a bounded growable byte buffer.
  *
  * Used for canonical requests, HTTP bodies and rendered output.  Invariants
- * (as git's strbuf): `ptr` is always NUL-terminated once anything was added
- * (or after buf_init with a non-zero hint), `len` excludes the NUL, and
- * `len <= max` when max is not 0.  An append that would pass `max` fails
+ * (as git's strbuf): `ptr` is NULL until the first append and
+ * NUL-terminated from then on (buf_str gives "" before), `len` excludes the
+ * NUL, and `len <= max` when the cap `max` is not 0 (buf_init sets the cap;
+ * it is a limit, not a size hint, and allocates nothing).  An append that would pass `max` fails
  * with ERR_TOOBIG and leaves the buffer as it was (curl's dynbuf "toobig").
  *
  *	struct buf b = BUF_INIT;     (unbounded)
