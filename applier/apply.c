@@ -171,8 +171,7 @@ static int terminate_region(struct run *run, const char *region, const char **id
 						      &still, &de);
 		}
 		for (size_t i = 0; i < still.n; i++)
-			if (strcmp(still.v[i].state, "TERMINATING") &&
-			    strcmp(still.v[i].state, "SHUTDOWN"))
+			if (plan_state_class(still.v[i].state, NULL) != PLAN_STATE_LEAVING)
 				keep[nkeep++] = still.v[i].id;
 		if (!error && nkeep)
 			error = run->cloud->ops->terminate(run->cloud->ctx, region, keep, nkeep, &te);
@@ -518,8 +517,7 @@ static struct launched *find_launched(struct run *run, const char *id)
 /* Reclaimed or terminated before it ran: leaving, or no longer listed. */
 static bool gone(const struct launched *l)
 {
-	return !strcmp(l->state, "GONE") || !strcmp(l->state, "SHUTDOWN") ||
-	       !strcmp(l->state, "TERMINATING");
+	return !strcmp(l->state, "GONE") || plan_state_class(l->state, NULL) == PLAN_STATE_LEAVING;
 }
 
 static void recount(struct run *run)

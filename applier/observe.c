@@ -76,6 +76,8 @@ static int observe_regions(struct plan_observed *out, const struct apply_cloud *
 	for (size_t i = 0; i < nregions; i++) {
 		if (!error) {
 			plan_observed_add_region(out, regions[i]);
+			if (r[i].inconsistent)
+				plan_observed_mark_incomplete(out, regions[i]);
 			plan_observed_add_instances(out, &inst[i]);
 			if (pools)
 				plan_observed_add_offers(out, regions[i], &offers[i]);

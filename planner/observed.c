@@ -25,6 +25,9 @@ void plan_observed_clear(struct plan_observed *obs)
 	for (size_t i = 0; i < obs->nregions; i++)
 		free(obs->regions[i]);
 	free(obs->regions);
+	for (size_t i = 0; i < obs->nincomplete; i++)
+		free(obs->incomplete[i]);
+	free(obs->incomplete);
 	tc_instance_list_clear(&obs->instances);
 	for (size_t i = 0; i < obs->noffers; i++)
 		plan_offer_clear(&obs->offers[i]);
@@ -39,6 +42,22 @@ void plan_observed_add_region(struct plan_observed *obs, const char *region)
 			return;
 	ALLOC_GROW(obs->regions, obs->nregions + 1, obs->regions_alloc);
 	obs->regions[obs->nregions++] = xstrdup(region);
+}
+
+void plan_observed_mark_incomplete(struct plan_observed *obs, const char *region)
+{
+	if (plan_observed_is_incomplete(obs, region))
+		return;
+	ALLOC_GROW(obs->incomplete, obs->nincomplete + 1, obs->incomplete_alloc);
+	obs->incomplete[obs->nincomplete++] = xstrdup(region);
+}
+
+bool plan_observed_is_incomplete(const struct plan_observed *obs, const char *region)
+{
+	for (size_t i = 0; region && i < obs->nincomplete; i++)
+		if (!strcmp(obs->incomplete[i], region))
+			return true;
+	return false;
 }
 
 void plan_observed_add_instances(struct plan_observed *obs, struct tc_instance_list *list)
@@ -144,6 +163,12 @@ int plan_observed_to_json(struct buf *out, const struct plan_observed *obs)
 	arr = cJSON_AddArrayToObject(root, "regions");
 	for (size_t i = 0; i < obs->nregions; i++)
 		cJSON_AddItemToArray(arr, cJSON_CreateString(regions[i]));
+	if (obs->nincomplete) {
+		/* only when there are any: older snapshots stay byte-identical */
+		arr = cJSON_AddArrayToObject(root, "incomplete_regions");
+		for (size_t i = 0; i < obs->nincomplete; i++)
+			cJSON_AddItemToArray(arr, cJSON_CreateString(obs->incomplete[i]));
+	}
 
 	ins = xcalloc(obs->instances.n + 1, sizeof(*ins));
 	for (size_t i = 0; i < obs->instances.n; i++)
@@ -325,6 +350,18 @@ int plan_observed_from_json(struct plan_observed *out, const char *data, size_t 
 			goto done;
 		}
 		plan_observed_add_region(out, it->valuestring);
+	}
+	arr = cJSON_GetObjectItemCaseSensitive(root, "incomplete_regions");
+	if (arr && !cJSON_IsArray(arr)) {
+		error = err_set(e, ERR_INVALID, "'incomplete_regions': expected an array");
+		goto done;
+	}
+	cJSON_ArrayForEach(it, arr) {
+		if (!cJSON_IsString(it)) {
+			error = err_set(e, ERR_INVALID, "'incomplete_regions': expected strings");
+			goto done;
+		}
+		plan_observed_mark_incomplete(out, it->valuestring);
 	}
 
 	arr = cJSON_GetObjectItemCaseSensitive(root, "instances");

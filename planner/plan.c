@@ -30,6 +30,7 @@ struct plan_ctx {
 	size_t ninst;
 	int max_release;
 	bool prune;
+	const struct plan_observed *obs;
 };
 
 const char *plan_reason_name(enum plan_reason r)
@@ -879,7 +880,27 @@ static void plan_env_make(struct plan_env *pe, const struct spec_env *env,
 
 	plan_env_classify(&ew);
 	unplaced = plan_allocate(pe, env->allocation, ew.w, plan_env_excess(&ew), false);
-	plan_env_replace(&ew);
+	if (plan_observed_is_incomplete(c->obs, env->region)) {
+		/*
+		 * The listing may have missed instances: launching now could
+		 * pay twice, so nothing is launched (or replaced) this run.
+		 */
+		int missing = unplaced;
+
+		for (size_t p = 0; p < pe->npools; p++) {
+			missing += ew.w[p].launch;
+			ew.w[p].launch = 0;
+		}
+		unplaced = 0;
+		if (missing > 0) {
+			plan_warn(pe, "%d instance%s not launched: the listing of %s changed while "
+				  "it was read, so it may have missed instances; the next run "
+				  "launches them", missing, missing == 1 ? "" : "s", env->region);
+			short_ = true;
+		}
+	} else {
+		plan_env_replace(&ew);
+	}
 	plan_env_launches(&ew, seed);
 	if (unplaced > 0) {
 		if (plan_any_overbid(pe)) {
@@ -1063,6 +1084,7 @@ int plan_make(struct plan **out, const struct plan_input *in, struct err *e)
 	plan_ctx_offers(&c, in->observed);
 	c.max_release = p->max_release;
 	c.prune = p->prune;
+	c.obs = in->observed;
 
 	/* Spec environments (sorted by name), each with its run of instances. */
 	p->envs = xcalloc(in->specs->nenvs + c.ninst + 1, sizeof(*p->envs));

@@ -68,6 +68,13 @@ struct plan_observed {
 	struct tc_instance_list instances; /* region filled in each */
 	struct plan_offer *offers;
 	size_t noffers, offers_alloc;
+	/*
+	 * Regions whose listing never settled (instances came or went while it
+	 * was read, every re-read): instances may be missing, so the planner
+	 * launches nothing for their environments this run.
+	 */
+	char **incomplete;
+	size_t nincomplete, incomplete_alloc;
 };
 
 #define PLAN_OBSERVED_INIT { 0 }
@@ -84,6 +91,9 @@ void plan_observed_add_instances(struct plan_observed *obs, struct tc_instance_l
 /* Move every offer of list into obs, tagged with region (list is left empty). */
 void plan_observed_add_offers(struct plan_observed *obs, const char *region,
 			      struct tc_offer_list *list);
+/* Record that region's listing may be missing instances (see incomplete). */
+void plan_observed_mark_incomplete(struct plan_observed *obs, const char *region);
+bool plan_observed_is_incomplete(const struct plan_observed *obs, const char *region);
 /* Set observed_at (copied; NULL clears). */
 void plan_observed_set_time(struct plan_observed *obs, const char *rfc3339);
 

@@ -135,6 +135,14 @@ static bool tc_idset_add(struct tc_idset *set, const char *id)
 	return true;
 }
 
+/* Rows of a DescribeInstances page (InstanceSet), whatever they hold. */
+static size_t tc_page_rows(const void *response)
+{
+	const cJSON *set = cJSON_GetObjectItemCaseSensitive(response, "InstanceSet");
+
+	return cJSON_IsArray(set) ? (size_t)cJSON_GetArraySize(set) : 0;
+}
+
 /* Append the instances of a response to out, skipping ids already seen. */
 static int tc_take_instances(struct tc_instance_list *out, struct tc_idset *seen,
 			     int64_t *total, const void *response, const char *region,
@@ -220,20 +228,186 @@ done:
  * small (10,000 instances in one round would hold every page's JSON).
  */
 #define TC_PAGE_BATCH 32
+/*
+ * Listings read again when one looked inconsistent: offset paging skips
+ * instances when earlier ones vanish meanwhile, so a listing whose
+ * TotalCount moved, whose pages came back short, or that holds fewer
+ * unique ids than TotalCount is read again (3 reads in all).
+ */
+#define TC_OBSERVE_READS 3
 
-/* Per region paging state of tc_observe_regions. */
+/* Per region paging state of one listing. */
 struct tc_pager {
 	struct tc_idset seen;
-	int64_t total; /* TotalCount, grown when pages report more */
-	int64_t next;  /* offset of the next page to fetch */
+	int64_t total;     /* TotalCount of the first page; never chased upwards */
+	int64_t next;      /* offset of the next page to fetch */
+	bool ended;        /* a short or empty page: no page after it is asked for */
+	bool inconsistent; /* see TC_OBSERVE_READS */
 	size_t first_instance, first_offer;
 };
+
+static void tc_add_page_call(struct tc_call **calls, size_t **owner, int64_t **offset,
+			     size_t *ncalls, const struct tc_region_obs *r, size_t i, int64_t off)
+{
+	*calls = xreallocarray(*calls, *ncalls + 1, sizeof(**calls));
+	*owner = xreallocarray(*owner, *ncalls + 1, sizeof(**owner));
+	*offset = xreallocarray(*offset, *ncalls + 1, sizeof(**offset));
+	memset(&(*calls)[*ncalls], 0, sizeof(**calls));
+	(*calls)[*ncalls].action = "DescribeInstances";
+	(*calls)[*ncalls].region = r->region;
+	(*calls)[*ncalls].body = tc_describe_body(r->filters, r->nfilters, NULL, 0, off);
+	(*owner)[*ncalls] = i;
+	(*offset)[*ncalls] = off;
+	(*ncalls)++;
+}
+
+/*
+ * One listing of the regions with want[i] set (and their offers when
+ * offers is true): every first page at once, then the remaining pages up
+ * to TC_PAGE_BATCH at a time.  Sets pg[i].inconsistent.  On error the
+ * caller drops what was appended.
+ */
+static int tc_list_regions(struct tc_client *c, struct tc_region_obs *r, size_t n,
+			   const bool *want, bool offers, struct tc_pager *pg, struct err *e)
+{
+	struct tc_call *calls = NULL;
+	size_t ncalls = 0, *owner = NULL;
+	int64_t *offset = NULL;
+	int error = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!want[i])
+			continue;
+		tc_add_page_call(&calls, &owner, &offset, &ncalls, &r[i], i, 0);
+		if (offers && r[i].offers) {
+			size_t before = ncalls;
+
+			tc_offer_calls(&calls, &ncalls, r[i].region, r[i].zones, r[i].nzones,
+				       r[i].types, r[i].ntypes);
+			owner = xreallocarray(owner, ncalls, sizeof(*owner));
+			offset = xreallocarray(offset, ncalls, sizeof(*offset));
+			for (size_t k = before; k < ncalls; k++) {
+				owner[k] = i;
+				offset[k] = -1;
+			}
+		}
+		pg[i].total = -1;
+		pg[i].next = TC_MAX_PAGE;
+		pg[i].ended = false;
+		pg[i].inconsistent = false;
+	}
+	for (;;) {
+		bool more = false;
+
+		if (tc_call_many(c, calls, ncalls) < 0) {
+			error = tc_first_failure(calls, ncalls, e);
+			goto done;
+		}
+		for (size_t k = 0; k < ncalls && !error; k++) {
+			struct tc_pager *p = &pg[owner[k]];
+			size_t before = r[owner[k]].instances->n, rows;
+			int64_t t = 0, expect;
+
+			if (offset[k] < 0) {
+				error = tc_parse_offers(r[owner[k]].offers, calls[k].response, e);
+				continue;
+			}
+			error = tc_take_instances(r[owner[k]].instances, &p->seen, &t,
+						  calls[k].response, r[owner[k]].region, e);
+			if (error)
+				break;
+			rows = tc_page_rows(calls[k].response);
+			if (p->total < 0)
+				p->total = t;
+			else if (t != p->total)
+				p->inconsistent = true; /* instances came or went meanwhile */
+			expect = p->total - offset[k];
+			if (expect > TC_MAX_PAGE)
+				expect = TC_MAX_PAGE;
+			if (rows == 0 || (int64_t)rows < expect) {
+				/* an empty or short page ends the listing */
+				if (expect > 0)
+					p->inconsistent = true;
+				p->ended = true;
+			}
+			UNUSED(before);
+		}
+		if (error)
+			goto done;
+		tc_calls_clear(calls, ncalls);
+		calls = NULL;
+		ncalls = 0;
+		for (size_t i = 0; i < n; i++) {
+			struct tc_pager *p = &pg[i];
+			size_t npages;
+
+			if (!want[i] || p->ended || p->next >= p->total)
+				continue;
+			if (p->total / TC_MAX_PAGE > TC_MAX_PAGES) {
+				error = err_set(e, ERR_API, "unexpected API response: 'TotalCount' %"
+						PRId64 " is too large", p->total);
+				goto done;
+			}
+			npages = (size_t)((p->total - p->next + TC_MAX_PAGE - 1) / TC_MAX_PAGE);
+			if (npages > TC_PAGE_BATCH - ncalls)
+				npages = TC_PAGE_BATCH - ncalls;
+			if (!npages)
+				break;
+			for (size_t k = 0; k < npages; k++) {
+				tc_add_page_call(&calls, &owner, &offset, &ncalls, &r[i], i, p->next);
+				p->next += TC_MAX_PAGE;
+			}
+			more = true;
+		}
+		if (!more)
+			break;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (want[i] && (int64_t)pg[i].seen.n < pg[i].total)
+			pg[i].inconsistent = true; /* fewer unique ids than TotalCount */
+done:
+	tc_calls_clear(calls, ncalls);
+	free(owner);
+	free(offset);
+	return error;
+}
+
+/*
+ * Merge a re-read listing (fresh, consumed) into out: an id in both takes
+ * the fresh record (the later state); an id only in the earlier listing is
+ * kept, so a listing that skipped it never makes an instance disappear
+ * (spotenv would launch to replace it and pay twice); one that vanished for
+ * real is gone from the next observation.
+ */
+static void tc_merge_listing(struct tc_instance_list *out, size_t first,
+			     struct tc_instance_list *fresh)
+{
+	struct tc_idset index = { NULL, 0, 0 };
+
+	for (size_t i = 0; i < fresh->n; i++)
+		tc_idset_add(&index, fresh->v[i].id);
+	for (size_t i = first; i < out->n; i++)
+		if (tc_idset_add(&index, out->v[i].id)) {
+			/* only in the earlier listing: keep it */
+			ALLOC_GROW(fresh->v, fresh->n + 1, fresh->alloc);
+			fresh->v[fresh->n++] = out->v[i];
+			memset(&out->v[i], 0, sizeof(out->v[i]));
+		}
+	free(index.slot);
+	while (out->n > first)
+		tc_instance_clear(&out->v[--out->n]);
+	for (size_t i = 0; i < fresh->n; i++) {
+		ALLOC_GROW(out->v, out->n + 1, out->alloc);
+		out->v[out->n++] = fresh->v[i];
+	}
+	free(fresh->v);
+	memset(fresh, 0, sizeof(*fresh));
+}
 
 int tc_observe_regions(struct tc_client *c, struct tc_region_obs *r, size_t n, struct err *e)
 {
 	struct tc_pager *pg = xcalloc(n ? n : 1, sizeof(*pg));
-	struct tc_call *calls = NULL;
-	size_t ncalls = 0, *owner = NULL;
+	bool *want = xcalloc(n ? n : 1, sizeof(*want));
 	int error = 0;
 
 	for (size_t i = 0; i < n && !error; i++) {
@@ -248,103 +422,58 @@ int tc_observe_regions(struct tc_client *c, struct tc_region_obs *r, size_t n, s
 						TC_MAX_FILTER_VALUES);
 		pg[i].first_instance = r[i].instances->n;
 		pg[i].first_offer = r[i].offers ? r[i].offers->n : 0;
+		r[i].inconsistent = false;
+		r[i].reads = 1;
+		want[i] = true;
 	}
-	if (error)
-		goto done;
+	if (!error)
+		error = tc_list_regions(c, r, n, want, true, pg, e);
+	for (int read = 1; !error && read < TC_OBSERVE_READS; read++) {
+		struct tc_instance_list *saved = xcalloc(n ? n : 1, sizeof(*saved));
+		bool again = false;
 
-	/*
-	 * Round one: every region's first page (it tells TotalCount) and its
-	 * offers, all at once; then the remaining pages of every region, up to
-	 * TC_PAGE_BATCH at a time, until the pages stop reporting more.
-	 */
-	for (size_t i = 0; i < n; i++) {
-		calls = xreallocarray(calls, ncalls + 1, sizeof(*calls));
-		owner = xreallocarray(owner, ncalls + 1, sizeof(*owner));
-		memset(&calls[ncalls], 0, sizeof(*calls));
-		calls[ncalls].action = "DescribeInstances";
-		calls[ncalls].region = r[i].region;
-		calls[ncalls].body = tc_describe_body(r[i].filters, r[i].nfilters, NULL, 0, 0);
-		owner[ncalls++] = i;
-		if (r[i].offers) {
-			size_t before = ncalls;
-
-			tc_offer_calls(&calls, &ncalls, r[i].region, r[i].zones, r[i].nzones,
-				       r[i].types, r[i].ntypes);
-			owner = xreallocarray(owner, ncalls, sizeof(*owner));
-			for (size_t k = before; k < ncalls; k++)
-				owner[k] = i;
-		}
-		pg[i].next = TC_MAX_PAGE;
-	}
-	for (;;) {
-		bool more = false;
-
-		if (tc_call_many(c, calls, ncalls) < 0) {
-			error = tc_first_failure(calls, ncalls, e);
-			goto done;
-		}
-		for (size_t k = 0; k < ncalls && !error; k++) {
-			struct tc_pager *p = &pg[owner[k]];
-			int64_t t = 0;
-
-			if (strcmp(calls[k].action, "DescribeInstances")) {
-				error = tc_parse_offers(r[owner[k]].offers, calls[k].response, e);
-				continue;
-			}
-			error = tc_take_instances(r[owner[k]].instances, &p->seen, &t,
-						  calls[k].response, r[owner[k]].region, e);
-			if (t > p->total)
-				p->total = t; /* more appeared meanwhile: fetch those too */
-		}
-		if (error)
-			goto done;
-		tc_calls_clear(calls, ncalls);
-		calls = NULL;
-		ncalls = 0;
 		for (size_t i = 0; i < n; i++) {
-			struct tc_pager *p = &pg[i];
-			size_t npages;
-
-			if (p->next >= p->total)
+			want[i] = pg[i].inconsistent;
+			if (!want[i])
 				continue;
-			if (p->total / TC_MAX_PAGE > TC_MAX_PAGES) {
-				error = err_set(e, ERR_API, "unexpected API response: 'TotalCount' %"
-						PRId64 " is too large", p->total);
-				goto done;
-			}
-			npages = (size_t)((p->total - p->next + TC_MAX_PAGE - 1) / TC_MAX_PAGE);
-			if (npages > TC_PAGE_BATCH - ncalls)
-				npages = TC_PAGE_BATCH - ncalls;
-			if (!npages)
-				break;
-			calls = xreallocarray(calls, ncalls + npages, sizeof(*calls));
-			owner = xreallocarray(owner, ncalls + npages, sizeof(*owner));
-			memset(calls + ncalls, 0, npages * sizeof(*calls));
-			for (size_t k = 0; k < npages; k++) {
-				calls[ncalls].action = "DescribeInstances";
-				calls[ncalls].region = r[i].region;
-				calls[ncalls].body = tc_describe_body(r[i].filters, r[i].nfilters,
-								      NULL, 0, p->next);
-				owner[ncalls++] = i;
-				p->next += TC_MAX_PAGE;
-			}
-			more = true;
+			r[i].reads++;
+			again = true;
+			/* read into a fresh tail, then merge */
+			saved[i] = *r[i].instances;
+			memset(r[i].instances, 0, sizeof(*r[i].instances));
+			free(pg[i].seen.slot);
+			memset(&pg[i].seen, 0, sizeof(pg[i].seen));
 		}
-		if (!more)
+		if (again)
+			error = tc_list_regions(c, r, n, want, false, pg, e);
+		for (size_t i = 0; i < n; i++) {
+			struct tc_instance_list fresh;
+
+			if (!want[i])
+				continue;
+			fresh = *r[i].instances;
+			*r[i].instances = saved[i];
+			if (error)
+				tc_instance_list_clear(&fresh);
+			else
+				tc_merge_listing(r[i].instances, pg[i].first_instance, &fresh);
+		}
+		free(saved);
+		if (!again)
 			break;
 	}
-done:
 	for (size_t i = 0; i < n; i++) {
 		if (error) {
 			while (r[i].instances->n > pg[i].first_instance)
 				tc_instance_clear(&r[i].instances->v[--r[i].instances->n]);
 			if (r[i].offers)
 				tc_offers_truncate(r[i].offers, pg[i].first_offer);
+		} else {
+			r[i].inconsistent = pg[i].inconsistent;
 		}
 		free(pg[i].seen.slot);
 	}
-	tc_calls_clear(calls, ncalls);
-	free(owner);
+	free(want);
 	free(pg);
 	return error;
 }

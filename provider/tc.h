@@ -227,14 +227,25 @@ struct tc_region_obs {
 	size_t ntypes;
 	struct tc_instance_list *instances; /* out */
 	struct tc_offer_list *offers;       /* out; NULL = no offers */
+	/*
+	 * out: the listing still looked inconsistent after every re-read
+	 * (TotalCount moved between pages, a page came back short, fewer
+	 * unique ids than TotalCount): instances may be missing from it.
+	 */
+	bool inconsistent;
+	int reads; /* out: listings made (1 when the first was consistent) */
 };
 
 /*
  * Observe several regions at once: every region's first DescribeInstances
  * page and its offers in one concurrent round, then the remaining pages of
- * every region in rounds of up to 32 (more only if TotalCount grew).  The
- * calls made are the minimum: one per 100 instances per region, plus the
- * offers.  On error nothing is appended to any output.
+ * every region in rounds of up to 32, up to the first page's TotalCount
+ * (never chasing a TotalCount that grows, and stopping at an empty or
+ * short page).  The calls made are the minimum: one per 100 instances per
+ * region, plus the offers.  A listing that looks inconsistent is read
+ * again, up to 3 reads, and merged (an id seen in any read stays, with its
+ * latest state); r[i].inconsistent says when it never settled.  On error
+ * nothing is appended to any output.
  */
 int tc_observe_regions(struct tc_client *c, struct tc_region_obs *r, size_t n, struct err *e);
 

@@ -562,7 +562,11 @@ static void test_paging_concurrent(void **state)
 
 	(void)state;
 	assert_int_equal(tc_describe_instances(c, "ap-guangzhou", &f, 1, NULL, 0, &l, &e), 0);
-	assert_int_equal(s->nreqs, 3);
+	/*
+	 * 249 unique ids for a TotalCount of 250: the listing may have missed
+	 * one, so it is read again, 3 reads in all (it never settles here)
+	 */
+	assert_int_equal(s->nreqs, 9);
 	assert_int_equal(l.n, 249); /* de-duplicated */
 	for (size_t i = 0; i < l.n; i++) {
 		assert_string_equal(l.v[i].region, "ap-guangzhou");
@@ -581,10 +585,109 @@ static void test_paging_concurrent(void **state)
 			cJSON_GetObjectItem(b, "Filters"), 0), "Name")->valuestring, "tag:spotenv:env");
 		cJSON_Delete(b);
 	}
-	assert_int_equal(offsets, 0 + 100 + 200);
+	assert_int_equal(offsets, 3 * (0 + 100 + 200));
 	tc_client_stats(c, &st);
-	assert_int_equal(st.calls, 3);
+	assert_int_equal(st.calls, 9);
 	assert_int_equal(st.retries, 0);
+	tc_instance_list_clear(&l);
+	tc_client_free(c);
+	srv_stop(s);
+}
+
+/*
+ * 250 instances, and the 20 oldest vanish after the first page was read:
+ * the later pages shift by 20 (offset paging), so a single read misses 20
+ * that exist.  The second read is whole; the merge keeps every id.
+ */
+static void h_vanish(struct srv *s, const struct rq *r, int n, struct reply *out)
+{
+	cJSON *req = cJSON_Parse(r->body);
+	int off = cJSON_GetObjectItem(req, "Offset")->valueint;
+	/* requests 1-3 are the first read: 250 then 230 */
+	int gone = n > 1 ? 20 : 0, total = 250 - gone;
+	struct buf b = BUF_INIT;
+
+	(void)s;
+	buf_printf(&b, "{\"Response\":{\"TotalCount\":%d,\"InstanceSet\":[", total);
+	for (int i = off; i < off + 100 && i < total; i++)
+		buf_printf(&b, "%s{\"InstanceId\":\"ins-%03d\",\"InstanceState\":\"RUNNING\"}",
+			   i > off ? "," : "", i + gone);
+	buf_printf(&b, "],\"RequestId\":\"req-%d\"}}", n);
+	out->body = buf_detach(&b, NULL);
+	cJSON_Delete(req);
+}
+
+static void test_paging_vanishing(void **state)
+{
+	struct srv *s = srv_start(h_vanish, NULL);
+	struct tc_client *c = client(s, NULL, false);
+	struct tc_instance_list l = { NULL, 0, 0 };
+	const char *key = "spotenv:env";
+	struct tc_filter f = { "tag-key", &key, 1 };
+	struct tc_region_obs r;
+	struct err e = ERR_INIT;
+	bool seen[250] = { false };
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	r.region = "ap-guangzhou";
+	r.filters = &f;
+	r.nfilters = 1;
+	r.instances = &l;
+	assert_int_equal(tc_observe_regions(c, &r, 1, &e), 0);
+	/* the first read's TotalCount moved: read again; the second is whole */
+	assert_int_equal(r.reads, 2);
+	assert_false(r.inconsistent);
+	assert_int_equal(s->nreqs, 3 + 3);
+	/* nothing that exists is missing: 20..249, and the 20 seen earlier kept */
+	for (size_t i = 0; i < l.n; i++)
+		seen[strtol(l.v[i].id + 4, NULL, 10)] = true;
+	for (int i = 20; i < 250; i++)
+		assert_true(seen[i]);
+	assert_int_equal(l.n, 250);
+	tc_instance_list_clear(&l);
+	tc_client_free(c);
+	srv_stop(s);
+}
+
+/* A TotalCount of 5,000,000 over empty pages: paging stops at once. */
+static void h_lying_total(struct srv *s, const struct rq *r, int n, struct reply *out)
+{
+	cJSON *req = cJSON_Parse(r->body);
+	int off = cJSON_GetObjectItem(req, "Offset")->valueint;
+
+	(void)s;
+	if (off == 0)
+		reply_json(out, "{\"Response\":{\"TotalCount\":5000000,\"InstanceSet\":["
+				"{\"InstanceId\":\"ins-00000001\",\"InstanceState\":\"RUNNING\"}],"
+				"\"RequestId\":\"req-%d\"}}", n);
+	else
+		reply_json(out, "{\"Response\":{\"TotalCount\":5000000,\"InstanceSet\":[],"
+				"\"RequestId\":\"req-%d\"}}", n);
+	cJSON_Delete(req);
+}
+
+static void test_paging_lying_total(void **state)
+{
+	struct srv *s = srv_start(h_lying_total, NULL);
+	struct tc_client *c = client(s, NULL, false);
+	struct tc_instance_list l = { NULL, 0, 0 };
+	const char *key = "spotenv:env";
+	struct tc_filter f = { "tag-key", &key, 1 };
+	struct tc_region_obs r;
+	struct err e = ERR_INIT;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	r.region = "ap-guangzhou";
+	r.filters = &f;
+	r.nfilters = 1;
+	r.instances = &l;
+	assert_int_equal(tc_observe_regions(c, &r, 1, &e), 0);
+	/* a short first page ends each read: 3 reads of one request each */
+	assert_int_equal(s->nreqs, 3);
+	assert_true(r.inconsistent);
+	assert_int_equal(l.n, 1);
 	tc_instance_list_clear(&l);
 	tc_client_free(c);
 	srv_stop(s);
@@ -1343,6 +1446,8 @@ int main(void)
 		cmocka_unit_test(test_headers_and_signature),
 		cmocka_unit_test(test_endpoints),
 		cmocka_unit_test(test_paging_concurrent),
+		cmocka_unit_test(test_paging_vanishing),
+		cmocka_unit_test(test_paging_lying_total),
 		cmocka_unit_test(test_describe_ids),
 		cmocka_unit_test(test_run_retry_same_token),
 		cmocka_unit_test(test_run_dry_run_and_checks),
