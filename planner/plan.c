@@ -219,15 +219,24 @@ static void plan_set_basis(struct plan *p, const struct plan_inst *inst, size_t 
 }
 
 /*
- * The seed of client tokens: the basis alone, so tokens depend only on
- * what was observed, never on when.  A world that returns to an earlier
- * basis (every instance of a launch reclaimed and gone) gets the earlier
- * tokens back; the applier notices that the instances a token returns are
- * gone and launches again with a derived token (apply_run).
+ * The basis of one environment: a hash of its own observed instances (id,
+ * state, template; v is sorted by id).  It seeds the environment's launch
+ * tokens (planner/token.h), so one environment's changes never move
+ * another's tokens, and what was observed, never when, decides them.
  */
-static char *plan_token_seed(const struct plan *p)
+static char *plan_env_basis(const char *env, const char *scope, const struct plan_inst *v,
+			    size_t n)
 {
-	return xstrdup(p->basis);
+	struct buf b = BUF_INIT;
+	char hex[SHA256_HEX_LEN + 1];
+
+	buf_printf(&b, "spotenv-env-basis-v1\n%s\n%s\n", env, scope ? scope : "");
+	for (size_t i = 0; i < n; i++)
+		buf_printf(&b, "%s\t%s\t%s\n", v[i].in->id, v[i].in->state ? v[i].in->state : "-",
+			   v[i].tmpl ? v[i].tmpl : "-");
+	xsha256_hex(hex, b.ptr, b.len);
+	buf_free(&b);
+	return xstrdup(hex);
 }
 
 static int plan_cmp_offer_key(const char *region, const char *zone, const char *type,
@@ -852,9 +861,9 @@ static void plan_env_launches(struct plan_envwork *ew, const char *seed)
 
 /* Plan one spec environment against its instances v[0..n). */
 static void plan_env_make(struct plan_env *pe, const struct spec_env *env,
-			  const struct plan_ctx *c, const struct plan_inst *v, size_t n,
-			  const char *seed)
+			  const struct plan_ctx *c, const struct plan_inst *v, size_t n)
 {
+	const char *seed;
 	struct plan_envwork ew = { .pe = pe, .env = env, .v = v, .n = n };
 	bool short_ = false;
 	int unplaced;
@@ -862,6 +871,8 @@ static void plan_env_make(struct plan_env *pe, const struct spec_env *env,
 	pe->name = xstrdup(env->name);
 	pe->scope = xstrdup(env->scope);
 	pe->region = xstrdup(env->region);
+	pe->basis = plan_env_basis(env->name, env->scope, v, n);
+	seed = pe->basis;
 	pe->allocation = xstrdup(spec_alloc_name(env->allocation));
 	pe->desired = env->capacity;
 	pe->max_hourly_cost = plan_strdup0(env->limits.max_hourly_cost);
@@ -948,6 +959,7 @@ static void plan_env_orphan(struct plan_env *pe, const struct plan_ctx *c,
 	pe->name = xstrdup(v[0].env);
 	pe->scope = xstrdup(v[0].scope);
 	pe->region = plan_strdup0(v[0].in->region);
+	pe->basis = plan_env_basis(pe->name, pe->scope, v, n);
 	pe->orphan = reason == PLAN_REASON_ORPHAN;
 	pe->max_release = max_release;
 	pe->max_surge = pe->max_unavailable = 0;
@@ -1040,7 +1052,6 @@ int plan_make(struct plan **out, const struct plan_input *in, struct err *e)
 	struct plan *p = NULL;
 	const char **scopes = NULL;
 	size_t i, j;
-	char *seed = NULL;
 	int error = 0;
 
 	assert(in && in->specs && in->observed);
@@ -1080,7 +1091,6 @@ int plan_make(struct plan **out, const struct plan_input *in, struct err *e)
 		}
 	}
 	plan_set_basis(p, c.inst, c.ninst);
-	seed = plan_token_seed(p);
 	plan_ctx_offers(&c, in->observed);
 	c.max_release = p->max_release;
 	c.prune = p->prune;
@@ -1111,7 +1121,7 @@ int plan_make(struct plan **out, const struct plan_input *in, struct err *e)
 		for (end = lo; end < c.ninst && !strcmp(c.inst[end].env, key.env) &&
 			       !strcmp(c.inst[end].scope, key.scope); end++)
 			;
-		plan_env_make(&p->envs[p->nenvs++], env, &c, c.inst + lo, end - lo, seed);
+		plan_env_make(&p->envs[p->nenvs++], env, &c, c.inst + lo, end - lo);
 	}
 	/* Orphans: runs of instances whose (env, scope) is not a spec env. */
 	for (i = 0; i < c.ninst; i = j) {
@@ -1127,7 +1137,6 @@ int plan_make(struct plan **out, const struct plan_input *in, struct err *e)
 	}
 
 done:
-	free(seed);
 	free(scopes);
 	free(c.inst);
 	free(c.offers);
@@ -1260,6 +1269,7 @@ static void plan_env_release(struct plan_env *pe)
 	free(pe->name);
 	free(pe->scope);
 	free(pe->region);
+	free(pe->basis);
 	free(pe->allocation);
 	free(pe->hourly_cost);
 	free(pe->max_hourly_cost);

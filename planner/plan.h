@@ -222,6 +222,8 @@ struct plan_env {
 	char *name;
 	char *scope;
 	char *region;          /* spec region; for orphans the first seen */
+	char *basis;           /* hex SHA-256 of this environment's observed instances:
+				  seeds its launch tokens; NULL in older plan files */
 	bool orphan;           /* not in the specs (no template, no pools) */
 	char *allocation;      /* "priority", "spread", "lowest-price"; NULL for orphans */
 	enum plan_status status;
@@ -394,5 +396,34 @@ int plan_render_text(struct buf *out, const struct plan *p, bool color);
 int plan_render_markdown(struct buf *out, const struct plan *p);
 /* The closing line alone (no newline), e.g. for --quiet. */
 int plan_render_closing(struct buf *out, const struct plan *p);
+
+/* ---------------------------------------------------------------------
+ * Status (`spotenv status`): what is observed now, per environment and pool.
+ */
+
+/* Observed instances of an environment, or of one of its pools, by state. */
+struct plan_status_counts {
+	int running; /* RUNNING */
+	int pending; /* the other active states: PENDING, STARTING, REBOOTING, unusual */
+	int failed;  /* LAUNCH_FAILED, STOPPED, STOPPING */
+	int leaving; /* SHUTDOWN, TERMINATING */
+};
+
+/*
+ * Count the instances of obs that belong to env (by its spotenv:env and
+ * spotenv:scope tags), classed by plan_state_class() with RUNNING counted
+ * apart from the other active states.  With pool (NULL = the whole
+ * environment), only those in the pool's zone and instance type.  Pure;
+ * *out is overwritten.
+ */
+void plan_status_counts(struct plan_status_counts *out, const struct plan_observed *obs,
+			const struct plan_env *env, const struct plan_pool *pool);
+
+/*
+ * One word for where env stands in its plan: "converged", "error", else by
+ * capacity "short" (fewer active than desired), "over" (more) or "drifted"
+ * (as many, but some to replace).  A static string.
+ */
+const char *plan_env_state(const struct plan_env *env);
 
 #endif

@@ -114,6 +114,7 @@ static cJSON *plan_env_json(const struct plan_env *pe)
 	plan_json_str(o, "name", pe->name);
 	plan_json_str(o, "scope", pe->scope);
 	plan_json_str(o, "region", pe->region);
+	plan_json_str(o, "basis", pe->basis);
 	cJSON_AddBoolToObject(o, "orphan", pe->orphan);
 	plan_json_str(o, "allocation", pe->allocation);
 	plan_json_str(o, "status", plan_status_name(pe->status));
@@ -461,6 +462,7 @@ static void plan_rd_env(struct plan_reader *rd, struct plan_env *pe, const cJSON
 	pe->name = plan_rd_str(rd, o, "name", false);
 	pe->scope = plan_rd_str(rd, o, "scope", true);
 	pe->region = plan_rd_str(rd, o, "region", true);
+	pe->basis = plan_rd_str(rd, o, "basis", true);
 	pe->orphan = plan_rd_bool(rd, o, "orphan");
 	pe->allocation = plan_rd_str(rd, o, "allocation", true);
 	pe->status = (enum plan_status)plan_rd_enum(rd, o, "status", plan_status_name_i,

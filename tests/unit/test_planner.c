@@ -600,6 +600,44 @@ static void test_client_tokens(void **state)
 	free(spec);
 }
 
+/*
+ * Tokens come from each environment's own basis: instances of another
+ * environment appearing (tags of a crashed apply becoming visible, say)
+ * never move this environment's tokens.
+ */
+static void test_tokens_per_environment(void **state)
+{
+	struct world w;
+	char *two = xasprintf("%s---\n%s", base_spec, base_spec);
+	char *spec = subst(two, "name: web\n", "name: api\n");
+	char api[TC_MAX_CLIENT_TOKEN + 1], web[TC_MAX_CLIENT_TOKEN + 1];
+	char api_basis[80];
+
+	(void)state;
+	world_init(&w, spec);
+	world_plan(&w, false, -1);
+	assert_int_equal(w.p->nenvs, 2);
+	assert_string_equal(w.p->envs[0].name, "api");
+	snprintf(api, sizeof(api), "%s", w.p->envs[0].launches[0].client_token);
+	snprintf(web, sizeof(web), "%s", w.p->envs[1].launches[0].client_token);
+	snprintf(api_basis, sizeof(api_basis), "%s", w.p->envs[0].basis);
+	assert_string_not_equal(api, web);
+	/* web's launches become visible: web's basis and tokens move, api's do not */
+	add_instance(&w.obs, "ins-w1", "web", "default", w.tmpl, "PENDING", 10);
+	world_plan(&w, false, -1);
+	assert_string_equal(api, w.p->envs[0].launches[0].client_token);
+	assert_string_equal(api_basis, w.p->envs[0].basis);
+	assert_string_not_equal(web, w.p->envs[1].launches[0].client_token);
+	/* an orphan or an untagged instance moves nothing either */
+	add_instance(&w.obs, "ins-o1", "gone", "default", w.tmpl, "RUNNING", 10);
+	add_instance(&w.obs, "ins-u1", NULL, NULL, NULL, "RUNNING", 10);
+	world_plan(&w, false, -1);
+	assert_string_equal(api, w.p->envs[0].launches[0].client_token);
+	world_free(&w);
+	free(spec);
+	free(two);
+}
+
 static void test_plan_make_errors(void **state)
 {
 	struct world w;
@@ -767,6 +805,7 @@ int main(void)
 		cmocka_unit_test(test_basis_diff),
 		cmocka_unit_test(test_destroy),
 		cmocka_unit_test(test_client_tokens),
+		cmocka_unit_test(test_tokens_per_environment),
 		cmocka_unit_test(test_plan_make_errors),
 		cmocka_unit_test(test_order_independent),
 		cmocka_unit_test(test_speed),
