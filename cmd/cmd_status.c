@@ -14,67 +14,6 @@ static const char about[] =
 	"Show, per environment and pool, the desired capacity and the active,\n"
 	"pending, failed and leaving instances observed now.";
 
-struct counts {
-	int pending, running, failed, leaving;
-};
-
-static bool is_state(const char *s, const char *const *set, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(s, set[i]))
-			return true;
-	return false;
-}
-
-static void count_instance(struct counts *c, const char *state)
-{
-	static const char *const failed[] = { "LAUNCH_FAILED", "STOPPED", "STOPPING" };
-	static const char *const leaving[] = { "SHUTDOWN", "TERMINATING" };
-
-	if (!strcmp(state, "RUNNING"))
-		c->running++;
-	else if (is_state(state, failed, ARRAY_SIZE(failed)))
-		c->failed++;
-	else if (is_state(state, leaving, ARRAY_SIZE(leaving)))
-		c->leaving++;
-	else
-		c->pending++; /* PENDING, STARTING, REBOOTING, unusual */
-}
-
-/* Counts for env (and zone/type when given) from the observation. */
-static struct counts count_env(const struct plan_observed *obs, const struct plan_env *env,
-			       const char *zone, const char *type)
-{
-	struct counts c = { 0, 0, 0, 0 };
-
-	for (size_t i = 0; i < obs->instances.n; i++) {
-		const struct tc_instance *in = &obs->instances.v[i];
-		const char *e = tc_instance_tag(in, PLAN_TAG_ENV);
-		const char *s = tc_instance_tag(in, PLAN_TAG_SCOPE);
-
-		if (!e || strcmp(e, env->name) || !s || strcmp(s, env->scope))
-			continue;
-		if (zone && (!in->zone || strcmp(in->zone, zone) || !in->type ||
-			     strcmp(in->type, type)))
-			continue;
-		count_instance(&c, in->state ? in->state : "");
-	}
-	return c;
-}
-
-static const char *env_state(const struct plan_env *env)
-{
-	if (env->status == PLAN_STATUS_CONVERGED)
-		return "converged";
-	if (env->status == PLAN_STATUS_ERROR)
-		return "error";
-	if (env->active < env->desired)
-		return "short";
-	if (env->active > env->desired)
-		return "over";
-	return "drifted";
-}
-
 int cmd_status(int argc, char **argv)
 {
 	struct cmd_common c = CMD_COMMON_INIT;
@@ -120,12 +59,12 @@ int cmd_status(int argc, char **argv)
 		envs = cJSON_AddArrayToObject(root, "environments");
 		for (size_t i = 0; i < p->nenvs; i++) {
 			const struct plan_env *env = &p->envs[i];
-			struct counts k;
+			struct plan_status_counts k;
 			cJSON *o, *pools;
 
 			if (env->orphan)
 				continue;
-			k = count_env(&obs, env, NULL, NULL);
+			plan_status_counts(&k, &obs, env, NULL);
 			o = cJSON_CreateObject();
 			cJSON_AddStringToObject(o, "name", env->name);
 			cJSON_AddStringToObject(o, "region", env->region);
@@ -136,13 +75,14 @@ int cmd_status(int argc, char **argv)
 			cJSON_AddNumberToObject(o, "failed", k.failed);
 			cJSON_AddNumberToObject(o, "leaving", k.leaving);
 			cJSON_AddNumberToObject(o, "drifted", env->drifted);
-			cJSON_AddStringToObject(o, "status", env_state(env));
+			cJSON_AddStringToObject(o, "status", plan_env_state(env));
 			pools = cJSON_AddArrayToObject(o, "pools");
 			for (size_t j = 0; j < env->npools; j++) {
 				const struct plan_pool *pl = &env->pools[j];
-				struct counts pk = count_env(&obs, env, pl->zone, pl->type);
+				struct plan_status_counts pk;
 				cJSON *po = cJSON_CreateObject();
 
+				plan_status_counts(&pk, &obs, env, pl);
 				cJSON_AddStringToObject(po, "zone", pl->zone);
 				cJSON_AddStringToObject(po, "instance_type", pl->type);
 				cJSON_AddNumberToObject(po, "active", pl->active);
@@ -169,19 +109,20 @@ int cmd_status(int argc, char **argv)
 			   "DESIRED", "ACTIVE", "RUNNING", "PENDING", "FAILED", "LEAVING", "STATUS");
 		for (size_t i = 0; i < p->nenvs; i++) {
 			const struct plan_env *env = &p->envs[i];
-			struct counts k;
+			struct plan_status_counts k;
 
 			if (env->orphan)
 				continue;
-			k = count_env(&obs, env, NULL, NULL);
+			plan_status_counts(&k, &obs, env, NULL);
 			buf_printf(&out, "%-28s %7d %6d %7d %7d %6d %7d  %s\n", env->name, env->desired,
 				   env->active, k.running, k.pending, k.failed, k.leaving,
-				   env_state(env));
+				   plan_env_state(env));
 			for (size_t j = 0; j < env->npools; j++) {
 				const struct plan_pool *pl = &env->pools[j];
-				struct counts pk = count_env(&obs, env, pl->zone, pl->type);
+				struct plan_status_counts pk;
 				char name[64];
 
+				plan_status_counts(&pk, &obs, env, pl);
 				snprintf(name, sizeof(name), "  %s/%s", pl->zone, pl->type);
 				buf_printf(&out, "%-28s %7s %6d %7d %7d %6d %7d  %s%s%s\n", name, "",
 					   pl->active, pk.running, pk.pending, pk.failed, pk.leaving,
