@@ -5,6 +5,8 @@
 
 bats_require_minimum_version 1.5.0
 
+load sim_helpers # (wait_until)
+
 setup() {
 	SPOTENV=${SPOTENV:-$BATS_TEST_DIRNAME/../../spotenv}
 	command -v python3 >/dev/null || { echo "python3 is needed for the responder (make deps installs it)" >&2; return 1; }
@@ -55,10 +57,7 @@ teardown() {
 start_responder() {
 	python3 "$D/responder.py" "$D" 3>&- &
 	RPID=$!
-	for _ in $(seq 100); do
-		[ -s "$D/port" ] && break
-		sleep 0.05
-	done
+	wait_until 30 '[ -s "$D/port" ]'
 	URL="http://127.0.0.1:$(cat "$D/port")"
 }
 

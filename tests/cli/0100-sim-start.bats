@@ -35,16 +35,14 @@ teardown() {
 	sim_start
 	pid=$SIM_PID
 	kill -TERM "$pid"
-	for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
-	! kill -0 "$pid" 2>/dev/null
+	wait_until 10 '! kill -0 "$pid" 2>/dev/null'
 	wait "$pid" || { echo "exit status $?"; false; }
 	SIM_PID=
 	sim_start
 	pid=$SIM_PID
 	kill -INT "$pid"
-	for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
-	! kill -0 "$pid" 2>/dev/null
-	wait "$pid"
+	wait_until 10 '! kill -0 "$pid" 2>/dev/null'
+	wait "$pid" || { echo "exit status $?"; false; }
 	SIM_PID=
 }
 

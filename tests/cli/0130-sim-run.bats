@@ -9,7 +9,10 @@ run_body() {
 }
 
 setup() {
-	sim_start --pending-ms 1500 --no-rate-limits
+	# PENDING for a minute of the emulator's clock: tests move the clock on
+	# (sim_clock_advance) rather than sleep, so a slow machine cannot
+	# see an instance RUNNING early
+	sim_start --pending-ms 60000 --no-rate-limits
 }
 
 teardown() {
@@ -23,7 +26,7 @@ teardown() {
 	id=$(echo "$output" | json_get InstanceIdSet.0)
 	[[ "$id" =~ ^ins-[a-z0-9]{8}$ ]]
 	[ "$(sim_api DescribeInstances "{\"InstanceIds\":[\"$id\"]}" | json_get InstanceSet.0.InstanceState)" = PENDING ]
-	sleep 1.6
+	sim_clock_advance 60000
 	[ "$(sim_api DescribeInstances "{\"InstanceIds\":[\"$id\"]}" | json_get InstanceSet.0.InstanceState)" = RUNNING ]
 	[ "$(sim_ctl pool | python3 -c 'import json,sys; print([p["stock"] for p in json.load(sys.stdin) if p["zone"]=="ap-guangzhou-3" and p["instanceType"]=="S5.MEDIUM4"][0])')" = 197 ]
 	[ "$(sim_stat launched)" = 3 ]

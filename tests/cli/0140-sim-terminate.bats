@@ -4,7 +4,9 @@
 load sim_helpers
 
 setup() {
-	sim_start --pending-ms 0 --terminating-ms 2000 --no-rate-limits
+	# TERMINATING for a minute of the emulator's clock (moved on by the
+	# tests, never waited for)
+	sim_start --pending-ms 0 --terminating-ms 60000 --no-rate-limits
 }
 
 teardown() {
@@ -29,7 +31,9 @@ stock() {
 	run sim_api DescribeInstances "{\"InstanceIds\":$ids}" --region ap-shanghai
 	[ "$(echo "$output" | json_get TotalCount)" = 3 ]
 	[ "$(echo "$output" | json_get InstanceSet.0.InstanceState)" = TERMINATING ]
-	sleep 2.1
+	# still there (and the stock still taken) until terminatingMs is over
+	[ "$(stock)" = 197 ]
+	sim_clock_advance 60000
 	[ "$(sim_api DescribeInstances "{\"InstanceIds\":$ids}" --region ap-shanghai | json_get TotalCount)" = 0 ]
 	[ "$(stock)" = 200 ]
 	run sim_ctl stats

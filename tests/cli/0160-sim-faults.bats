@@ -79,19 +79,21 @@ run_body() { # zone count [extra]
 }
 
 @test "--tag-lag-ms hides new instances from tag filters for a while" {
-	sim_start --tag-lag-ms 3000 --no-rate-limits
+	# a minute of the emulator's clock, moved on below rather than waited for
+	sim_start --tag-lag-ms 60000 --no-rate-limits
 	id=$(sim_api RunInstances "$(run_body ap-guangzhou-6 2)" | json_get InstanceIdSet.0)
 	[ "$(sim_api DescribeInstances '{"Filters":[{"Name":"tag:spotenv:env","Values":["web"]}]}' | json_get TotalCount)" = 0 ]
 	[ "$(sim_api DescribeInstances '{"Filters":[{"Name":"tag-key","Values":["spotenv:env"]}]}' | json_get TotalCount)" = 0 ]
 	run sim_api DescribeInstances "{\"InstanceIds\":[\"$id\"]}"
 	[ "$(echo "$output" | json_get TotalCount)" = 1 ]
 	[ "$(echo "$output" | json_get InstanceSet.0.Tags)" = "[]" ]
-	sleep 3.1
+	sim_clock_advance 60000
 	[ "$(sim_api DescribeInstances '{"Filters":[{"Name":"tag:spotenv:env","Values":["web"]}]}' | json_get TotalCount)" = 2 ]
+	[ "$(sim_api DescribeInstances '{"Filters":[{"Name":"tag-key","Values":["spotenv:env"]}]}' | json_get TotalCount)" = 2 ]
 }
 
 @test "reclaim on command: by environment and by id; reclaimed instances are SHUTDOWN, then gone" {
-	sim_start --no-rate-limits --pending-ms 0 --terminating-ms 2500
+	sim_start --no-rate-limits --pending-ms 0 --terminating-ms 60000
 	sim_api RunInstances "$(run_body ap-guangzhou-3 5)" >/dev/null
 	other=$(sim_api RunInstances "$(run_body ap-guangzhou-3 2 | sed 's/"Value":"web"/"Value":"db"/')" | json_get InstanceIdSet.0)
 	run sim_ctl reclaim --count 2 --env web
@@ -103,7 +105,9 @@ run_body() { # zone count [extra]
 	[ "$(echo "$output" | json_get reclaimed.0)" = "$other" ]
 	[ "$(sim_ctl stats | json_get reclaimed)" = 3 ]
 	[ "$(sim_api DescribeInstances '{"Filters":[{"Name":"instance-state","Values":["RUNNING"]}]}' | json_get TotalCount)" = 4 ]
-	sleep 2.6
+	# SHUTDOWN until terminatingMs of the emulator's clock is over, then gone
+	[ "$(sim_api DescribeInstances '{}' | json_get TotalCount)" = 7 ]
+	sim_clock_advance 60000
 	[ "$(sim_api DescribeInstances '{}' | json_get TotalCount)" = 4 ]
 	run sim_ctl reclaim ins-00000000
 	[ "$status" -eq 1 ]
@@ -111,14 +115,15 @@ run_body() { # zone count [extra]
 }
 
 @test "--reclaim-per-minute reclaims instances over time" {
-	sim_start --no-rate-limits --pending-ms 0 --reclaim-per-minute 600
+	# 6 a minute over two minutes of the emulator's clock: 12, and one more
+	# for every 10 s that the machine itself takes (no more than 40 unless
+	# it is slower than 4 minutes)
+	sim_start --no-rate-limits --pending-ms 0 --reclaim-per-minute 6
 	sim_api RunInstances "$(run_body ap-guangzhou-7 50)" >/dev/null
-	sleep 1.2
-	run sim_ctl stats
-	# stats do not advance the world; a describe does
+	sim_clock_advance 120000
 	sim_api DescribeInstances '{}' >/dev/null
 	n=$(sim_ctl stats | json_get reclaimed)
-	[ "$n" -ge 8 ]
+	[ "$n" -ge 12 ]
 	[ "$n" -le 40 ]
 }
 
@@ -134,15 +139,17 @@ run_body() { # zone count [extra]
 }
 
 @test "--latency-ms delays every answer" {
-	sim_start --latency-ms 400 --no-rate-limits
+	# long enough that a busy machine's own delays cannot make the control
+	# call look delayed
+	sim_start --latency-ms 1500 --no-rate-limits
 	start=$(date +%s%N)
 	sim_api DescribeInstances '{}' >/dev/null
 	elapsed=$((($(date +%s%N) - start) / 1000000))
-	[ "$elapsed" -ge 400 ]
+	[ "$elapsed" -ge 1500 ]
 	# the control API is not delayed
 	start=$(date +%s%N)
 	sim_ctl stats >/dev/null
-	[ $((($(date +%s%N) - start) / 1000000)) -lt 400 ]
+	[ $((($(date +%s%N) - start) / 1000000)) -lt 1500 ]
 }
 
 @test "the same --seed gives the same instance ids" {

@@ -96,7 +96,8 @@ setup() {
 	[ "$status" -eq 0 ]
 	warn=$(grep -n 'sold out' <<<"$output" | head -n 1 | cut -d: -f1)
 	table=$(grep -n '| Environment |' <<<"$output" | head -n 1 | cut -d: -f1)
-	[ -n "$warn" ] && [ -n "$table" ]
+	[ -n "$warn" ]
+	[ -n "$table" ]
 	[ "$warn" -lt "$table" ]
 }
 

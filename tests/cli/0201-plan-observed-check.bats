@@ -151,8 +151,13 @@ print(json.dumps(d, indent=1, sort_keys=True))
 @test "plan: saved plans and snapshots carry no secret" {
 	"$SPOTENV" plan -q "$FX/two.yaml" -o "$BATS_TEST_TMPDIR/p.json"
 	"$SPOTENV" observe -q "$FX/two.yaml" -o "$BATS_TEST_TMPDIR/s.json"
-	! grep -q "$TENCENTCLOUD_SECRET_KEY" "$BATS_TEST_TMPDIR/p.json" "$BATS_TEST_TMPDIR/s.json"
-	! grep -q "$TENCENTCLOUD_SECRET_ID" "$BATS_TEST_TMPDIR/p.json" "$BATS_TEST_TMPDIR/s.json"
+	[ -s "$BATS_TEST_TMPDIR/p.json" ]
+	[ -s "$BATS_TEST_TMPDIR/s.json" ]
+	# grep exits 1 for "read both, found nothing" (2 would be an error)
+	run grep -q -- "$TENCENTCLOUD_SECRET_KEY" "$BATS_TEST_TMPDIR/p.json" "$BATS_TEST_TMPDIR/s.json"
+	[ "$status" -eq 1 ]
+	run grep -q -- "$TENCENTCLOUD_SECRET_ID" "$BATS_TEST_TMPDIR/p.json" "$BATS_TEST_TMPDIR/s.json"
+	[ "$status" -eq 1 ]
 }
 
 @test "plan --observed: a failed instance in a snapshot is released and replaced" {

@@ -9,9 +9,10 @@ load sim_helpers
 load fixtures/helpers
 
 setup_file() {
-	# released instances stay TERMINATING (visible in the state) long
-	# enough for peak_live to see the whole history of a test
-	sim_start --pending-ms 150 --terminating-ms 4000
+	# released instances stay TERMINATING (visible in the state) for the
+	# rest of a test, however slow the machine, so that peak_live and
+	# low_live see its whole history (fx_reset clears them between tests)
+	sim_start --pending-ms 150 --terminating-ms 3600000
 }
 
 teardown_file() {
@@ -209,7 +210,7 @@ for i in json.load(sys.stdin)["instances"]:
 	fx_apply "$spec"
 	old=$(live_ids web)
 	# CreatedTime has whole seconds: make the second batch visibly newer
-	sleep 1.1
+	sim_clock_advance 2000
 	sed -i 's/capacity: 3/capacity: 5/' "$spec"
 	fx_apply "$spec"
 	[ "$(live_count web)" -eq 5 ]
@@ -233,7 +234,7 @@ for i in json.load(sys.stdin)["instances"]:
 	fx_apply "$spec"
 	older=$(live_ids_in web ap-guangzhou-4)
 	[ "$(wc -l <<<"$older")" -eq 2 ]
-	sleep 1.1
+	sim_clock_advance 2000
 	# ... the next two in pool 1, once it has stock again
 	sim_ctl pool --zone ap-guangzhou-3 --type S5.MEDIUM4 --stock 200 >/dev/null
 	sed -i 's/capacity: 2/capacity: 4/' "$spec"
@@ -389,7 +390,8 @@ for i in json.load(sys.stdin)["instances"]:
 	grep -q '^spotenv_apply_duration_seconds [0-9]*\.[0-9][0-9][0-9]$' "$m"
 	ts=$(sed -n 's/^spotenv_apply_last_success_timestamp_seconds \([0-9]*\)$/\1/p' "$m")
 	now=$(date +%s)
-	[ "$ts" -le "$now" ] && [ "$ts" -gt $((now - 60)) ]
+	[ "$ts" -le "$now" ]
+	[ "$ts" -gt $((now - 60)) ]
 	# every metric has HELP and TYPE
 	for name in spotenv_desired_instances spotenv_active_instances spotenv_launched_instances \
 		spotenv_released_instances spotenv_failed_instances spotenv_converged \
@@ -419,7 +421,8 @@ for i in json.load(sys.stdin)["instances"]:
 	sim_ctl reclaim --count 1 --env web >/dev/null
 	sim_ctl pool --zone ap-guangzhou-3 --type S5.MEDIUM4 --stock 0 >/dev/null
 	sim_ctl pool --zone ap-guangzhou-4 --type S5.MEDIUM4 --stock 0 >/dev/null
-	sleep 1
+	# a new second on the local clock, so that a wrongly updated time shows
+	wait_until 5 '[ "$(date +%s)" -gt "$ts" ]'
 	run --separate-stderr "$SPOTENV" apply --auto-approve -q --poll-interval 100ms "$FX/web.yaml" \
 		--metrics-file "$m"
 	[ "$status" -eq 3 ]

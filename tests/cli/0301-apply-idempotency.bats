@@ -49,25 +49,34 @@ setup() {
 }
 
 @test "idempotency: a second apply right after a killed one ends at capacity" {
-	# new instances stay PENDING for 1.5 s and invisible by tag for 1.2 s, so
-	# the second apply's observation misses what the first launched
-	sim_ctl faults --pending-ms 1500 --tag-lag-ms 1200 >/dev/null
-	"$SPOTENV" apply --auto-approve -q --poll-interval 100ms "$FX/web.yaml" \
+	# new instances stay PENDING and invisible by tag until the test moves
+	# the emulator's clock on: the first apply is still waiting when it is
+	# killed, and the second apply's observation misses what it launched
+	sim_ctl faults --pending-ms 120000 --tag-lag-ms 120000 >/dev/null
+	"$SPOTENV" apply --auto-approve -q --poll-interval 100ms --wait-timeout 10m "$FX/web.yaml" \
 		>"$BATS_TEST_TMPDIR/first.out" 2>&1 3>&- &
 	pid=$!
-	for ((i = 0; i < 100; i++)); do
-		[ "$(sim_stat launched)" -ge 3 ] && break
-		sleep 0.05
-	done
+	wait_until 30 '[ "$(sim_stat launched)" -ge 3 ]'
 	[ "$(sim_stat launched)" -eq 3 ]
-	kill -9 "$pid"
-	wait "$pid" || true
-	[ ! -s "$BATS_TEST_TMPDIR/first.out" ] || ! grep -q 'Apply complete' "$BATS_TEST_TMPDIR/first.out"
-	run --separate-stderr "$SPOTENV" apply --auto-approve -q --poll-interval 100ms "$FX/web.yaml"
-	[ "$status" -eq 0 ]
-	# "3 launched": the same ClientToken gave the killed run's instances
-	# back (or, on a slow machine, they were visible already: 0 launched)
-	[[ "${lines[-1]}" =~ ^"Apply complete: "[03]" launched, 0 released. 1/1 environments converged."$ ]]
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" && st=0 || st=$?
+	cat "$BATS_TEST_TMPDIR/first.out"
+	# killed while it waited (SIGKILL: 128 + 9), never finished
+	[ "$st" -eq 137 ]
+	run grep -c 'Apply complete' "$BATS_TEST_TMPDIR/first.out"
+	[ "$output" = 0 ]
+	# the second apply: its RunInstances (the same ClientToken) gives the
+	# killed run's instances back; once it waits for them, the clock moves
+	# past pendingMs and the tag lag
+	"$SPOTENV" apply --auto-approve -q --poll-interval 100ms --wait-timeout 10m "$FX/web.yaml" \
+		>"$BATS_TEST_TMPDIR/second.out" 2>"$BATS_TEST_TMPDIR/second.err" 3>&- &
+	pid=$!
+	wait_until 30 '[ "$(sim_stat requests.RunInstances)" -ge 2 ]'
+	sim_clock_advance 120000
+	wait "$pid" && st=0 || st=$?
+	cat "$BATS_TEST_TMPDIR/second.out" "$BATS_TEST_TMPDIR/second.err"
+	[ "$st" -eq 0 ]
+	[ "$(cat "$BATS_TEST_TMPDIR/second.out")" = "Apply complete: 3 launched, 0 released. 1/1 environments converged." ]
 	[ "$(sim_stat launched)" -eq 3 ]
 	[ "$(live_count web)" -eq 3 ]
 	run --separate-stderr "$SPOTENV" plan "$FX/web.yaml"
@@ -75,7 +84,8 @@ setup() {
 }
 
 @test "idempotency: with tag lag, a second --no-wait apply launches nothing extra" {
-	sim_ctl faults --tag-lag-ms 3000 >/dev/null
+	# invisible by tag until the clock moves on (it does not in this test)
+	sim_ctl faults --tag-lag-ms 600000 >/dev/null
 	run --separate-stderr "$SPOTENV" apply --auto-approve -q --no-wait "$FX/web.yaml"
 	[ "$status" -eq 0 ]
 	[ "$output" = "Apply complete: 3 launched, 0 released. 1/1 environments converged." ]

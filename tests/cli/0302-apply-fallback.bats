@@ -136,18 +136,18 @@ gz_pool() {
 @test "fallback: --until-converged succeeds once stock returns" {
 	gz_pool ap-guangzhou-3 --stock 0
 	gz_pool ap-guangzhou-4 --stock 0
-	(
-		sleep 1
-		gz_pool ap-guangzhou-4 --stock 200
-	) 3>&- &
-	restorer=$!
 	SECONDS=0
-	run --separate-stderr "$SPOTENV" apply --auto-approve --poll-interval 100ms "$FX/web.yaml" \
-		--until-converged 20s
-	wait "$restorer"
-	[ "$status" -eq 0 ]
-	[ "${lines[-1]}" = "Apply complete: 3 launched, 0 released. 1/1 environments converged." ]
-	[[ "$stderr" == *"1 of 1 environments short; trying again in 2s"* ]]
+	"$SPOTENV" apply --auto-approve --poll-interval 100ms "$FX/web.yaml" --until-converged 20s \
+		>"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	pid=$!
+	# the stock returns once the first round has come back short
+	wait_until 15 'grep -q "trying again in" "$BATS_TEST_TMPDIR/err"'
+	gz_pool ap-guangzhou-4 --stock 200
+	wait "$pid" && st=0 || st=$?
+	cat "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/err"
+	[ "$st" -eq 0 ]
+	[ "$(tail -n 1 "$BATS_TEST_TMPDIR/out")" = "Apply complete: 3 launched, 0 released. 1/1 environments converged." ]
+	grep -q "1 of 1 environments short; trying again in 2s" "$BATS_TEST_TMPDIR/err"
 	[ "$(live_pools web)" = "ap-guangzhou-4/S5.MEDIUM4 3" ]
 	[ "$SECONDS" -lt 15 ]
 }

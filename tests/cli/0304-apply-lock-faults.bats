@@ -21,6 +21,21 @@ setup() {
 	fx_reset
 }
 
+# hold_lock FILE: flock(1) holds FILE (in the background, $holder) until
+# release_lock; returns once it holds it
+hold_lock() {
+	: >"$BATS_TEST_TMPDIR/hold"
+	flock -n "$1" sh -c ': >"$1.held"; while [ -e "$1" ]; do sleep 0.05; done' sh \
+		"$BATS_TEST_TMPDIR/hold" 3>&- &
+	holder=$!
+	wait_until 30 '[ -e "$BATS_TEST_TMPDIR/hold.held" ]'
+}
+
+release_lock() {
+	rm -f "$BATS_TEST_TMPDIR/hold"
+	wait "$holder"
+}
+
 @test "faults: random InternalError (20%) is retried and apply converges" {
 	sim_ctl faults --internal-error-rate 0.2 >/dev/null
 	for i in 1 2; do
@@ -80,22 +95,26 @@ setup() {
 }
 
 @test "faults: --until-converged replaces failed launches in later rounds" {
-	sim_ctl faults --launch-fail-rate 1 >/dev/null
-	(
-		sleep 0.5
-		sim_ctl faults --launch-fail-rate 0 >/dev/null
-	) 3>&- &
-	run --separate-stderr "$SPOTENV" apply --auto-approve -q --poll-interval 100ms "$FX/web.yaml" \
-		--until-converged 30s
-	wait
-	[ "$status" -eq 0 ]
-	[ "$output" = "Apply complete: 6 launched, 3 released. 1/1 environments converged." ]
+	# the first round's launches fail, and stay PENDING until the clock
+	# moves on, after the failures are switched off: only they fail
+	sim_ctl faults --launch-fail-rate 1 --pending-ms 120000 >/dev/null
+	"$SPOTENV" apply --auto-approve -q --poll-interval 100ms "$FX/web.yaml" --until-converged 30s \
+		>"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	pid=$!
+	wait_until 30 '[ "$(sim_stat launched)" -ge 3 ]'
+	sim_ctl faults --launch-fail-rate 0 --pending-ms 150 >/dev/null
+	sim_clock_advance 120000
+	wait "$pid" && st=0 || st=$?
+	cat "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/err"
+	[ "$st" -eq 0 ]
+	[ "$(cat "$BATS_TEST_TMPDIR/out")" = "Apply complete: 6 launched, 3 released. 1/1 environments converged." ]
 	[ "$(live_count web)" -eq 3 ]
 	[ "$(sim_stat launched)" -eq 6 ]
 }
 
 @test "faults: --no-wait returns at once and a later apply sees the instances" {
-	sim_ctl faults --pending-ms 5000 >/dev/null
+	# PENDING until the clock moves on (it does not in this test)
+	sim_ctl faults --pending-ms 600000 >/dev/null
 	SECONDS=0
 	run --separate-stderr "$SPOTENV" apply --auto-approve -q --no-wait "$FX/web.yaml"
 	[ "$status" -eq 0 ]
@@ -120,15 +139,15 @@ setup() {
 }
 
 @test "faults: an instance reclaimed while apply waits for it ends the wait, short" {
-	sim_ctl faults --pending-ms 1500 >/dev/null
+	# PENDING (and, once reclaimed, SHUTDOWN) until the clock moves on
+	sim_ctl faults --pending-ms 60000 --terminating-ms 120000 >/dev/null
 	"$SPOTENV" apply --auto-approve -q --poll-interval 100ms --wait-timeout 60s "$FX/web.yaml" \
 		>"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
 	pid=$!
-	for ((i = 0; i < 100; i++)); do
-		[ "$(sim_stat launched)" -ge 3 ] && break
-		sleep 0.05
-	done
+	wait_until 30 '[ "$(sim_stat launched)" -ge 3 ]'
 	sim_ctl reclaim --count 1 --env web >/dev/null
+	# the other two run
+	sim_clock_advance 60000
 	SECONDS=0
 	wait "$pid" && status=0 || status=$?
 	cat "$BATS_TEST_TMPDIR/out"
@@ -138,6 +157,8 @@ setup() {
 	grep -q 'web: not converged (1 short of 3)' "$BATS_TEST_TMPDIR/out"
 	grep -q '1 launched instance was reclaimed before running' "$BATS_TEST_TMPDIR/out"
 	sim_ctl faults --pending-ms 150 >/dev/null
+	# the reclaimed one goes
+	sim_clock_advance 120000
 	sim_settle
 	run --separate-stderr "$SPOTENV" apply --auto-approve -q --poll-interval 100ms "$FX/web.yaml"
 	[ "$status" -eq 0 ]
@@ -145,20 +166,19 @@ setup() {
 }
 
 @test "lock: a second apply exits 1 naming the holder" {
-	sim_ctl faults --pending-ms 2000 >/dev/null
+	# the first apply waits (holding the lock) until the clock moves on
+	sim_ctl faults --pending-ms 120000 >/dev/null
 	"$SPOTENV" apply --auto-approve -q --poll-interval 100ms "$FX/web.yaml" \
 		>"$BATS_TEST_TMPDIR/first.out" 2>&1 3>&- &
 	first=$!
-	for ((i = 0; i < 100; i++)); do
-		[ -s "$SPOTENV_LOCK_FILE" ] && break
-		sleep 0.05
-	done
+	wait_until 30 '[ -s "$SPOTENV_LOCK_FILE" ]'
 	run --separate-stderr "$SPOTENV" apply --auto-approve -q "$FX/web.yaml"
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == *"another spotenv apply holds the lock '$SPOTENV_LOCK_FILE' (pid $first on $(hostname) since "*"Z (apply)); wait for it, or pass --lock-timeout"* ]]
 	run --separate-stderr "$SPOTENV" destroy "$FX/web.yaml" --env web --auto-approve
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == *"holds the lock"*"pid $first"* ]]
+	sim_clock_advance 120000
 	wait "$first"
 	grep -q 'Apply complete: 3 launched' "$BATS_TEST_TMPDIR/first.out"
 	[ "$(sim_stat launched)" -eq 3 ]
@@ -171,20 +191,27 @@ setup() {
 	command -v flock >/dev/null || skip "flock(1) is not installed"
 	lock=$BATS_TEST_TMPDIR/other.lock
 	echo "pid 4242 on buildhost since 2026-01-01T00:00:00Z (apply)" >"$lock"
-	flock -n "$lock" sleep 2 3>&- &
-	holder=$!
-	sleep 0.3
+	hold_lock "$lock"
 	run --separate-stderr "$SPOTENV" apply --auto-approve -q --lock-file "$lock" "$FX/web.yaml"
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == *"'$lock' (pid 4242 on buildhost since 2026-01-01T00:00:00Z (apply))"* ]]
 	[ "$(sim_stat totalRequests)" -eq 0 ]
 	SECONDS=0
-	run --separate-stderr "$SPOTENV" apply --auto-approve -q --poll-interval 100ms \
-		--lock-file "$lock" --lock-timeout 20s "$FX/web.yaml"
-	[ "$status" -eq 0 ]
-	[ "$output" = "Apply complete: 3 launched, 0 released. 1/1 environments converged." ]
+	"$SPOTENV" apply --auto-approve -q --poll-interval 100ms --lock-file "$lock" \
+		--lock-timeout 20s "$FX/web.yaml" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	pid=$!
+	# it has the lock file open, and waits: the holder keeps it a second
+	# more, and the apply is still there, without a request made
+	wait_until 30 'readlink /proc/$pid/fd/* 2>/dev/null | grep -qxF "$lock"'
+	sleep 1
+	kill -0 "$pid"
+	[ "$(sim_stat totalRequests)" -eq 0 ]
+	release_lock
+	wait "$pid" && st=0 || st=$?
+	cat "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/err"
+	[ "$st" -eq 0 ]
+	[ "$(cat "$BATS_TEST_TMPDIR/out")" = "Apply complete: 3 launched, 0 released. 1/1 environments converged." ]
 	[ "$SECONDS" -ge 1 ]
-	wait "$holder"
 	# the lock file names nobody once released
 	[ ! -s "$lock" ]
 }
@@ -192,17 +219,16 @@ setup() {
 @test "lock: a too short --lock-timeout gives up" {
 	lock=$BATS_TEST_TMPDIR/other.lock
 	: >"$lock"
-	flock -n "$lock" sleep 3 3>&- &
-	holder=$!
-	sleep 0.3
+	hold_lock "$lock"
 	SECONDS=0
 	run --separate-stderr "$SPOTENV" apply --auto-approve -q --lock-file "$lock" \
 		--lock-timeout 500ms "$FX/web.yaml"
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == *"holds the lock"*"(unknown holder)"* ]]
 	[ "$SECONDS" -lt 3 ]
-	kill "$holder" 2>/dev/null || true
-	wait "$holder" || true
+	# it gave up while the lock was still held
+	kill -0 "$holder"
+	release_lock
 }
 
 @test "apply -v: logs RunInstances without the secret; progress on a terminal redraws" {

@@ -20,10 +20,7 @@ teardown() {
 	"$SPOTENV" apply --auto-approve -q --poll-interval 100ms --wait-timeout 10m "$FX/web.yaml" \
 		>"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
 	pid=$!
-	for ((i = 0; i < 100; i++)); do
-		[ "$(sim_stat launched)" -ge 3 ] && break
-		sleep 0.05
-	done
+	wait_until 30 '[ "$(sim_stat launched)" -ge 3 ]'
 	[ "$(sim_stat launched)" -eq 3 ]
 	sim_stop
 	SECONDS=0

@@ -38,9 +38,11 @@ setup() {
 }
 
 @test "destroy: several --env, pending instances too" {
-	sim_ctl faults --pending-ms 5000 >/dev/null
+	# PENDING until the clock moves on (it does not in this test)
+	sim_ctl faults --pending-ms 600000 >/dev/null
 	fx_apply --no-wait "$FX/two.yaml"
 	[ "$(live_count)" -eq 7 ]
+	[ "$(sim_api DescribeInstances '{"Filters":[{"Name":"instance-state","Values":["PENDING"]}]}' | json_get TotalCount)" -eq 3 ]
 	run --separate-stderr "$SPOTENV" destroy -q "$FX/two.yaml" --env web --env jobs --auto-approve
 	[ "$status" -eq 0 ]
 	[ "$output" = "Destroy complete: 0 launched, 7 released. 2/2 environments converged." ]

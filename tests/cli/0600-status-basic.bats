@@ -8,8 +8,9 @@ load sim_helpers
 load fixtures/helpers
 
 setup_file() {
-	# reclaimed instances stay in a leaving state for a while
-	sim_start --pending-ms 150 --terminating-ms 3000
+	# reclaimed instances stay in a leaving state until the emulator's
+	# clock moves on (it does not in these tests; fx_reset clears them)
+	sim_start --pending-ms 150 --terminating-ms 3600000
 }
 
 teardown_file() {
@@ -35,7 +36,7 @@ setup() {
 @test "status: table and JSON counts match the emulator" {
 	fx_apply "$FX/two.yaml"
 	sim_ctl reclaim --count 1 --env web >/dev/null
-	sim_ctl faults --pending-ms 10000 >/dev/null
+	sim_ctl faults --pending-ms 600000 >/dev/null
 	fx_apply --no-wait "$FX/two.yaml" >/dev/null
 	# web: 2 running, 1 pending replacement, 1 leaving; jobs: 4 running
 	run --separate-stderr "$SPOTENV" status "$FX/two.yaml"

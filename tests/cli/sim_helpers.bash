@@ -30,6 +30,25 @@
 #                            e.g. sim_stat launched, sim_stat requests.RunInstances,
 #                            sim_stat errors RequestLimitExceeded (0 when absent)
 # sim_rss_kb                 VmRSS of the emulator in kB
+# sim_clock_advance MS       move the emulator's clock MS milliseconds on
+#                            (POST /_sim/clock with the offset so far + MS):
+#                            PENDING, TERMINATING, tag lag and reclaim rates
+#                            move with it.  Use it instead of sleeping for
+#                            the emulator's sake: a sleep proves nothing on a
+#                            slow machine and wastes time on a fast one.
+#                            Keep a test's total offset under 5 minutes
+#                            while a client runs: requests are signed with
+#                            the real clock, and the emulator refuses
+#                            signatures more than 5 minutes from its own
+#                            (AuthFailure.SignatureExpire).
+# sim_clock_offset           the clock's offset so far (ms)
+# wait_until SECONDS CMD...  run CMD every 0.1 s until it succeeds; fails
+#                            (naming CMD) after SECONDS.  With one argument,
+#                            CMD is eval'ed, so that $(...) is re-evaluated
+#                            on every try: wait_until 30 '[ "$(sim_stat
+#                            launched)" -ge 3 ]'
+# kill_gone PID              SIGKILL PID if it still runs (a process that
+#                            ended already is no error), then reap it
 
 : "${SPOTENV:=$BATS_TEST_DIRNAME/../../spotenv}"
 export SPOTENV
@@ -89,8 +108,8 @@ sim_stop() {
 		sleep 0.05
 	done
 	if kill -0 "$pid" 2>/dev/null; then
-		kill -KILL "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
+		kill -KILL "$pid" 2>/dev/null || true # (it may have ended meanwhile)
+		wait "$pid" 2>/dev/null || true
 		echo "sim_stop: spotenv sim did not stop within 10 s of SIGTERM" >&2
 		return 1
 	fi
@@ -135,4 +154,43 @@ sim_stat() {
 
 sim_rss_kb() {
 	awk '/^VmRSS:/ {print $2}' "/proc/${1:-$SIM_PID}/status"
+}
+
+sim_clock_offset() {
+	sim_ctl clock | json_get offsetMs
+}
+
+sim_clock_advance() {
+	local off
+	off=$(sim_clock_offset) || return 1
+	sim_ctl clock "{\"offsetMs\":$((off + $1))}" >/dev/null
+}
+
+# now in ms (bash's EPOCHREALTIME, without its decimal point)
+_now_ms() {
+	local t=${EPOCHREALTIME//[!0-9]/}
+	echo $((10#$t / 1000))
+}
+
+wait_until() {
+	local timeout=$1 deadline
+	shift
+	deadline=$(($(_now_ms) + timeout * 1000))
+	while :; do
+		if [ $# -eq 1 ]; then
+			eval "$1" && return 0
+		else
+			"$@" && return 0
+		fi
+		if [ "$(_now_ms)" -ge "$deadline" ]; then
+			echo "wait_until: still false after ${timeout}s: $*" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+kill_gone() {
+	kill -KILL "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
 }
