@@ -20,6 +20,7 @@
 
 #include "../util/setup.h"
 #include "../util/err.h"
+#include "../util/buf.h"
 
 /* Exit codes (design section 2). */
 enum cmd_exit {
@@ -124,6 +125,9 @@ int cmd_error_err(const struct err *e);
 
 /* Whether to colour output on f: a terminal, no NO_COLOR, no --no-color. */
 bool cmd_use_color(FILE *f, bool no_color);
+
+/* Print b on stdout; 0 or an exit code (message printed). */
+int cmd_put_stdout(const struct buf *b);
 
 /* Flush and check stdout; returns CMD_EXIT_ERROR (with a message) on failure. */
 int cmd_finish_stdout(int ret);

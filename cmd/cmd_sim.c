@@ -10,8 +10,6 @@
 #include "../util/buf.h"
 #include "../sim/sim.h"
 #include "cmd.h"
-#include <curl/curl.h>
-#include <cjson/cJSON.h>
 #include <signal.h>
 #include <pthread.h>
 
@@ -173,13 +171,6 @@ done:
 /* ------------------------------------------------------------------ */
 /* spotenv sim ctl */
 
-static size_t ctl_write(char *ptr, size_t size, size_t n, void *ud)
-{
-	struct buf *b = ud;
-
-	return buf_put(b, ptr, size * n) < 0 ? 0 : size * n;
-}
-
 static const char ctl_usage[] =
 	"sim ctl [--endpoint URL] VERB [OPTIONS] [JSON]\n\n"
 	"Verbs:\n"
@@ -192,10 +183,27 @@ static const char ctl_usage[] =
 	"  clock ['{\"now\":MS}' | '{\"offsetMs\":N}']         show or move the clock\n"
 	"A JSON object argument is sent as the request body as it is.";
 
-static void add_num(cJSON *o, const char *k, int v)
+/* The fault options as sim_ctl_faults wants them; 0 or an exit code. */
+static int ctl_faults_opts(struct sim_ctl_faults *f, int latency, int pending, int terminating,
+			   int tag_lag, const char *ierr, const char *drop, const char *reclaim,
+			   const char *lfail, const char *rl)
 {
-	if (v >= 0)
-		cJSON_AddNumberToObject(o, k, v);
+	int ret;
+
+	f->latency_ms = latency;
+	f->pending_ms = pending;
+	f->terminating_ms = terminating;
+	f->tag_lag_ms = tag_lag;
+	if ((ret = parse_rate("internal-error-rate", ierr, 1, &f->internal_error_rate)) ||
+	    (ret = parse_rate("drop-after-commit-rate", drop, 1, &f->drop_after_commit_rate)) ||
+	    (ret = parse_rate("reclaim-per-minute", reclaim, 1e6, &f->reclaim_per_minute)) ||
+	    (ret = parse_rate("launch-fail-rate", lfail, 1, &f->launch_fail_rate)))
+		return ret;
+	if (rl && strcmp(rl, "on") && strcmp(rl, "off"))
+		return cmd_usagef("sim", "option '--rate-limits' expects on or off, got '%s'", rl);
+	if (rl)
+		f->rate_limits = !strcmp(rl, "on");
+	return 0;
 }
 
 static int cmd_sim_ctl(int argc, char **argv)
@@ -225,15 +233,10 @@ static int cmd_sim_ctl(int argc, char **argv)
 		{ CMD_OPT_END, NULL, 0, NULL, NULL, NULL, 0, 0 },
 	};
 	struct cmd_strlist args = { NULL, 0, 0 };
-	struct buf reply = BUF_INIT;
-	const char *verb, *method = "GET", *json_arg = NULL;
-	char *url = NULL, *body = NULL;
-	cJSON *doc = NULL;
-	CURL *curl = NULL;
-	struct curl_slist *hdrs = NULL;
-	long status = 0;
-	double d;
-	int ret;
+	struct buf out = BUF_INIT;
+	struct err e = ERR_INIT;
+	const char *verb, *json = NULL;
+	int ret, error;
 
 	ret = cmd_parse("sim", ctl_usage, "Talk to a running 'spotenv sim'.", opts, argc, argv,
 			&args);
@@ -253,123 +256,47 @@ static int cmd_sim_ctl(int argc, char **argv)
 	}
 	verb = args.v[0];
 	if (args.n > 1 && args.v[args.n - 1][0] == '{')
-		json_arg = args.v[args.n - 1];
-	doc = cJSON_CreateObject();
+		json = args.v[args.n - 1];
 	if (!strcmp(verb, "stats") || !strcmp(verb, "state")) {
 		if (args.n > 1) {
 			ret = cmd_usagef("sim", "'sim ctl %s' takes no arguments", verb);
 			goto done;
 		}
+		error = !strcmp(verb, "stats") ? sim_ctl_stats(&out, endpoint, &e)
+					       : sim_ctl_state(&out, endpoint, &e);
 	} else if (!strcmp(verb, "reset")) {
-		method = "POST";
+		error = sim_ctl_reset(&out, endpoint, json, &e);
 	} else if (!strcmp(verb, "clock")) {
-		if (json_arg)
-			method = "POST";
+		error = sim_ctl_clock(&out, endpoint, json, &e);
 	} else if (!strcmp(verb, "faults")) {
-		add_num(doc, "latencyMs", latency);
-		add_num(doc, "pendingMs", pending);
-		add_num(doc, "terminatingMs", terminating);
-		add_num(doc, "tagLagMs", tag_lag);
-		if ((ret = parse_rate("internal-error-rate", ierr, 1, &d)))
-			goto done;
-		if (ierr)
-			cJSON_AddNumberToObject(doc, "internalErrorRate", d);
-		if ((ret = parse_rate("drop-after-commit-rate", drop, 1, &d)))
-			goto done;
-		if (drop)
-			cJSON_AddNumberToObject(doc, "dropAfterCommitRate", d);
-		if ((ret = parse_rate("reclaim-per-minute", reclaim, 1e6, &d)))
-			goto done;
-		if (reclaim)
-			cJSON_AddNumberToObject(doc, "reclaimPerMinute", d);
-		if ((ret = parse_rate("launch-fail-rate", lfail, 1, &d)))
-			goto done;
-		if (lfail)
-			cJSON_AddNumberToObject(doc, "launchFailRate", d);
-		if (rl && strcmp(rl, "on") && strcmp(rl, "off")) {
-			ret = cmd_usagef("sim", "option '--rate-limits' expects on or off, got '%s'", rl);
-			goto done;
-		}
-		if (rl)
-			cJSON_AddBoolToObject(doc, "rateLimits", !strcmp(rl, "on"));
-		if (cJSON_GetArraySize(doc) > 0 || json_arg)
-			method = "POST";
-	} else if (!strcmp(verb, "pool")) {
-		if (zone || type || json_arg) {
-			method = "POST";
-			if (region)
-				cJSON_AddStringToObject(doc, "region", region);
-			if (zone)
-				cJSON_AddStringToObject(doc, "zone", zone);
-			if (type)
-				cJSON_AddStringToObject(doc, "instanceType", type);
-			add_num(doc, "stock", stock);
-			if (price)
-				cJSON_AddStringToObject(doc, "price", price);
-		}
-	} else if (!strcmp(verb, "reclaim")) {
-		method = "POST";
-		if (args.n > 1 && !json_arg) {
-			cJSON *ids = cJSON_AddArrayToObject(doc, "instanceIds");
+		struct sim_ctl_faults f = SIM_CTL_FAULTS_INIT;
 
-			for (size_t i = 1; i < args.n; i++)
-				cJSON_AddItemToArray(ids, cJSON_CreateString(args.v[i]));
-		} else {
-			cJSON_AddNumberToObject(doc, "count", count >= 0 ? count : 1);
-			if (env)
-				cJSON_AddStringToObject(doc, "env", env);
-		}
+		if ((ret = ctl_faults_opts(&f, latency, pending, terminating, tag_lag, ierr, drop,
+					   reclaim, lfail, rl)))
+			goto done;
+		error = sim_ctl_faults(&out, endpoint, &f, json, &e);
+	} else if (!strcmp(verb, "pool")) {
+		struct sim_ctl_pool p = { region, zone, type, stock, price };
+
+		error = sim_ctl_pool(&out, endpoint, &p, json, &e);
+	} else if (!strcmp(verb, "reclaim")) {
+		struct sim_ctl_reclaim r = { args.v + 1, json ? 0 : args.n - 1, count, env };
+
+		error = sim_ctl_reclaim(&out, endpoint, &r, json, &e);
 	} else {
 		ret = cmd_usagef("sim", "unknown 'sim ctl' verb '%s'", verb);
 		goto done;
 	}
-	body = json_arg ? xstrdup(json_arg) : cJSON_PrintUnformatted(doc);
-	url = xasprintf("%s%s_sim/%s", endpoint,
-			endpoint[strlen(endpoint) - 1] == '/' ? "" : "/", verb);
-
-	if (!(curl = curl_easy_init())) {
-		ret = cmd_errorf("cannot initialize libcurl");
+	if (error) {
+		ret = cmd_error_err(&e);
 		goto done;
 	}
-	hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
-	curl_easy_setopt(curl, CURLOPT_URL, url);
-	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, ctl_write);
-	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &reply);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
-	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	if (!strcmp(method, "POST"))
-		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
-	{
-		CURLcode rc = curl_easy_perform(curl);
-
-		if (rc != CURLE_OK) {
-			ret = cmd_errorf("cannot reach the emulator at '%s': %s", endpoint,
-					 curl_easy_strerror(rc));
-			goto done;
-		}
-	}
-	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-	if (status >= 400) {
-		cJSON *r = cJSON_Parse(buf_str(&reply));
-		const char *msg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "error"));
-
-		ret = cmd_errorf("%s", msg ? msg : buf_str(&reply));
-		cJSON_Delete(r);
-		goto done;
-	}
-	fwrite(buf_str(&reply), 1, reply.len, stdout);
-	if (!reply.len || buf_str(&reply)[reply.len - 1] != '\n')
-		putchar('\n');
-	ret = cmd_finish_stdout(CMD_EXIT_OK);
+	if (!out.len || buf_str(&out)[out.len - 1] != '\n')
+		buf_putc(&out, '\n');
+	ret = cmd_finish_stdout(cmd_put_stdout(&out));
 done:
-	curl_slist_free_all(hdrs);
-	if (curl)
-		curl_easy_cleanup(curl);
-	cJSON_Delete(doc);
-	free(body);
-	free(url);
-	buf_free(&reply);
+	buf_free(&out);
+	err_clear(&e);
 	cmd_strlist_free(&args);
 	return ret;
 }

@@ -193,10 +193,3 @@ done:
 	free(tmp);
 	return ret;
 }
-
-int cmd_put_stdout(const struct buf *b)
-{
-	if (b->len && fwrite(b->ptr, 1, b->len, stdout) != b->len)
-		return cmd_errorf("cannot write to standard output: %s", strerror(errno));
-	return 0;
-}

@@ -76,7 +76,4 @@ int cmd_read_file(const char *path, char **data, size_t *len);
 /* Write data to path atomically (temp file + rename); 0 or an exit code. */
 int cmd_write_file(const char *path, const char *data, size_t len);
 
-/* Print b on stdout. */
-int cmd_put_stdout(const struct buf *b);
-
 #endif

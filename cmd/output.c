@@ -107,6 +107,13 @@ int cmd_finish_stdout(int ret)
 	return ret;
 }
 
+int cmd_put_stdout(const struct buf *b)
+{
+	if (b->len && fwrite(b->ptr, 1, b->len, stdout) != b->len)
+		return cmd_errorf("cannot write to standard output: %s", strerror(errno));
+	return 0;
+}
+
 void cmd_strlist_add(struct cmd_strlist *l, const char *s)
 {
 	ALLOC_GROW(l->v, l->n + 1, l->alloc);

@@ -141,4 +141,81 @@ void sim_response_clear(struct sim_response *r);
 /* Number of instances currently in the world (any state), for tests. */
 size_t sim_instance_count(struct sim *s);
 
+/* ---------------------------------------------------------------------
+ * sim ctl: a client of a running emulator's control API (sim/ctl.c).
+ *
+ * One function per control verb.  Each sends its HTTP request to
+ * ENDPOINT/_sim/VERB (endpoint as "http://127.0.0.1:8787", a trailing
+ * slash is fine) and, on an answer below 400, appends its body (JSON
+ * text, as received) to *out.  An answer of 400 or more fails with the
+ * emulator's "error" message (ERR_INVALID); no answer at all with
+ * ERR_NET naming the endpoint.  They never print.
+ *
+ * Where a verb takes `json`, a non-NULL json is sent as the request body
+ * exactly as given (a POST), and the structured arguments are ignored.
+ *
+ *	struct buf out = BUF_INIT;
+ *	if (sim_ctl_stats(&out, "http://127.0.0.1:8787", &e) < 0)
+ *		...
+ *	fputs(buf_str(&out), stdout);
+ *	buf_free(&out);
+ */
+
+/* Largest answer accepted from the control API. */
+#define SIM_CTL_MAX_ANSWER (256u << 20)
+
+/* GET /_sim/stats: request, error and instance counters. */
+int sim_ctl_stats(struct buf *out, const char *endpoint, struct err *e);
+/* GET /_sim/state: the whole world. */
+int sim_ctl_state(struct buf *out, const char *endpoint, struct err *e);
+/* POST /_sim/reset: back to the start-up world. */
+int sim_ctl_reset(struct buf *out, const char *endpoint, const char *json, struct err *e);
+/* The clock: GET shows it; a json ('{"now":MS}' or '{"offsetMs":N}') moves it. */
+int sim_ctl_clock(struct buf *out, const char *endpoint, const char *json, struct err *e);
+
+/* Fault changes; each field left at its SIM_CTL_FAULTS_INIT value is unchanged. */
+struct sim_ctl_faults {
+	int latency_ms, pending_ms, terminating_ms, tag_lag_ms; /* < 0: unchanged */
+	double internal_error_rate;    /* < 0: unchanged */
+	double drop_after_commit_rate; /* < 0: unchanged */
+	double reclaim_per_minute;     /* < 0: unchanged */
+	double launch_fail_rate;       /* < 0: unchanged */
+	int rate_limits;               /* 1 on, 0 off, < 0: unchanged */
+};
+
+#define SIM_CTL_FAULTS_INIT { -1, -1, -1, -1, -1.0, -1.0, -1.0, -1.0, -1 }
+
+/* The faults: GET shows them; a change (or json) POSTs it and shows the result. */
+int sim_ctl_faults(struct buf *out, const char *endpoint, const struct sim_ctl_faults *f,
+		   const char *json, struct err *e);
+
+/* A pool change: zone and type pick the pool (added when new). */
+struct sim_ctl_pool {
+	const char *region; /* checked against the zone; NULL: not sent */
+	const char *zone;   /* NULL with type NULL: list the pools */
+	const char *type;
+	int stock;          /* < 0: unchanged */
+	const char *price;  /* decimal; NULL: unchanged */
+};
+
+#define SIM_CTL_POOL_INIT { NULL, NULL, NULL, -1, NULL }
+
+/* The pools: GET lists them; a zone or type (or json) POSTs the change. */
+int sim_ctl_pool(struct buf *out, const char *endpoint, const struct sim_ctl_pool *p,
+		 const char *json, struct err *e);
+
+/* What to reclaim: the instances named, else count random active ones. */
+struct sim_ctl_reclaim {
+	const char *const *ids; /* borrowed */
+	size_t nids;
+	int count;              /* when nids is 0; < 0: 1 */
+	const char *env;        /* only instances of this environment; NULL: any */
+};
+
+#define SIM_CTL_RECLAIM_INIT { NULL, 0, -1, NULL }
+
+/* POST /_sim/reclaim. */
+int sim_ctl_reclaim(struct buf *out, const char *endpoint, const struct sim_ctl_reclaim *r,
+		    const char *json, struct err *e);
+
 #endif

@@ -1,0 +1,208 @@
+/*
+ * ctl.c - `spotenv sim ctl`'s side of the control API: one function per
+ * verb, each one HTTP request to a running emulator's /_sim/ endpoints.
+ *
+ * Why in sim/: the control API is the emulator's own protocol (server.c
+ * answers it); its client belongs next to it, as library code that builds
+ * the request, sends it and hands back the answer, so cmd/ only parses
+ * options and prints.  Plain HTTP on loopback, no signature, no retries:
+ * a test that drives the emulator wants to see a failure at once.
+ */
+#include "../util/setup.h"
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include "sim.h"
+
+/* The answer as it arrives, and whether it outgrew SIM_CTL_MAX_ANSWER. */
+struct sim_ctl_answer {
+	struct buf body;
+	bool toobig;
+};
+
+static size_t sim_ctl_write(char *ptr, size_t size, size_t n, void *ud)
+{
+	struct sim_ctl_answer *a = ud;
+
+	if (buf_put(&a->body, ptr, size * n) < 0) {
+		a->toobig = true;
+		return 0;
+	}
+	return size * n;
+}
+
+/* The "error" of an error answer, else the answer itself. */
+static int sim_ctl_answer_error(const struct buf *answer, struct err *e)
+{
+	cJSON *r = cJSON_ParseWithLength(buf_str(answer), answer->len);
+	const char *msg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "error"));
+	int error = err_set(e, ERR_INVALID, "%s", msg ? msg : buf_str(answer));
+
+	cJSON_Delete(r);
+	return error;
+}
+
+/*
+ * Send one request to endpoint/_sim/verb: a POST of body when post, else a
+ * GET.  Appends a 2xx answer's body to out.
+ */
+static int sim_ctl_send(struct buf *out, const char *endpoint, const char *verb, bool post,
+			const char *body, struct err *e)
+{
+	struct sim_ctl_answer answer = { BUF_INIT, false };
+	struct curl_slist *hdrs = NULL;
+	CURL *curl = NULL;
+	char *url = NULL;
+	long status = 0;
+	CURLcode rc;
+	int error = 0;
+
+	if (!endpoint || !*endpoint)
+		return err_set(e, ERR_INVALID, "no emulator endpoint given");
+	buf_init(&answer.body, SIM_CTL_MAX_ANSWER);
+	url = xasprintf("%s%s_sim/%s", endpoint,
+			endpoint[strlen(endpoint) - 1] == '/' ? "" : "/", verb);
+	if (!(curl = curl_easy_init())) {
+		error = err_set(e, ERR_GENERIC, "cannot initialize libcurl");
+		goto done;
+	}
+	hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, sim_ctl_write);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &answer);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	if (post)
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body ? body : "{}");
+	rc = curl_easy_perform(curl);
+	if (answer.toobig) {
+		error = err_set(e, ERR_TOOBIG, "the emulator's answer is larger than %u MiB",
+				SIM_CTL_MAX_ANSWER >> 20);
+		goto done;
+	}
+	if (rc != CURLE_OK) {
+		error = err_set(e, ERR_NET, "cannot reach the emulator at '%s': %s", endpoint,
+				curl_easy_strerror(rc));
+		goto done;
+	}
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+	if (status >= 400)
+		error = sim_ctl_answer_error(&answer.body, e);
+	else if (buf_put(out, buf_str(&answer.body), answer.body.len) < 0)
+		error = err_set(e, ERR_TOOBIG, "the emulator's answer is too large");
+done:
+	curl_slist_free_all(hdrs);
+	if (curl)
+		curl_easy_cleanup(curl);
+	free(url);
+	buf_free(&answer.body);
+	return error;
+}
+
+/* POST doc (or json, when given); doc is freed. */
+static int sim_ctl_post(struct buf *out, const char *endpoint, const char *verb, cJSON *doc,
+			const char *json, struct err *e)
+{
+	char *body = json ? NULL : cJSON_PrintUnformatted(doc);
+	int error;
+
+	if (!json && !body)
+		error = err_set(e, ERR_GENERIC, "cannot render the request body");
+	else
+		error = sim_ctl_send(out, endpoint, verb, true, json ? json : body, e);
+	free(body);
+	cJSON_Delete(doc);
+	return error;
+}
+
+int sim_ctl_stats(struct buf *out, const char *endpoint, struct err *e)
+{
+	return sim_ctl_send(out, endpoint, "stats", false, NULL, e);
+}
+
+int sim_ctl_state(struct buf *out, const char *endpoint, struct err *e)
+{
+	return sim_ctl_send(out, endpoint, "state", false, NULL, e);
+}
+
+int sim_ctl_reset(struct buf *out, const char *endpoint, const char *json, struct err *e)
+{
+	return sim_ctl_send(out, endpoint, "reset", true, json ? json : "{}", e);
+}
+
+int sim_ctl_clock(struct buf *out, const char *endpoint, const char *json, struct err *e)
+{
+	return sim_ctl_send(out, endpoint, "clock", json != NULL, json, e);
+}
+
+static void sim_ctl_add_int(cJSON *o, const char *key, int v)
+{
+	if (v >= 0)
+		cJSON_AddNumberToObject(o, key, v);
+}
+
+static void sim_ctl_add_rate(cJSON *o, const char *key, double v)
+{
+	if (v >= 0)
+		cJSON_AddNumberToObject(o, key, v);
+}
+
+int sim_ctl_faults(struct buf *out, const char *endpoint, const struct sim_ctl_faults *f,
+		   const char *json, struct err *e)
+{
+	cJSON *doc = cJSON_CreateObject();
+
+	sim_ctl_add_int(doc, "latencyMs", f->latency_ms);
+	sim_ctl_add_int(doc, "pendingMs", f->pending_ms);
+	sim_ctl_add_int(doc, "terminatingMs", f->terminating_ms);
+	sim_ctl_add_int(doc, "tagLagMs", f->tag_lag_ms);
+	sim_ctl_add_rate(doc, "internalErrorRate", f->internal_error_rate);
+	sim_ctl_add_rate(doc, "dropAfterCommitRate", f->drop_after_commit_rate);
+	sim_ctl_add_rate(doc, "reclaimPerMinute", f->reclaim_per_minute);
+	sim_ctl_add_rate(doc, "launchFailRate", f->launch_fail_rate);
+	if (f->rate_limits >= 0)
+		cJSON_AddBoolToObject(doc, "rateLimits", f->rate_limits > 0);
+	if (!json && cJSON_GetArraySize(doc) == 0) {
+		cJSON_Delete(doc);
+		return sim_ctl_send(out, endpoint, "faults", false, NULL, e);
+	}
+	return sim_ctl_post(out, endpoint, "faults", doc, json, e);
+}
+
+int sim_ctl_pool(struct buf *out, const char *endpoint, const struct sim_ctl_pool *p,
+		 const char *json, struct err *e)
+{
+	cJSON *doc;
+
+	if (!json && !p->zone && !p->type)
+		return sim_ctl_send(out, endpoint, "pool", false, NULL, e);
+	doc = cJSON_CreateObject();
+	if (p->region)
+		cJSON_AddStringToObject(doc, "region", p->region);
+	if (p->zone)
+		cJSON_AddStringToObject(doc, "zone", p->zone);
+	if (p->type)
+		cJSON_AddStringToObject(doc, "instanceType", p->type);
+	sim_ctl_add_int(doc, "stock", p->stock);
+	if (p->price)
+		cJSON_AddStringToObject(doc, "price", p->price);
+	return sim_ctl_post(out, endpoint, "pool", doc, json, e);
+}
+
+int sim_ctl_reclaim(struct buf *out, const char *endpoint, const struct sim_ctl_reclaim *r,
+		    const char *json, struct err *e)
+{
+	cJSON *doc = cJSON_CreateObject();
+
+	if (r->nids) {
+		cJSON *ids = cJSON_AddArrayToObject(doc, "instanceIds");
+
+		for (size_t i = 0; i < r->nids; i++)
+			cJSON_AddItemToArray(ids, cJSON_CreateString(r->ids[i]));
+	} else {
+		cJSON_AddNumberToObject(doc, "count", r->count >= 0 ? r->count : 1);
+		if (r->env)
+			cJSON_AddStringToObject(doc, "env", r->env);
+	}
+	return sim_ctl_post(out, endpoint, "reclaim", doc, json, e);
+}
