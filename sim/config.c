@@ -17,11 +17,16 @@
  *	faults: {latencyMs: 0, pendingMs: 2000, terminatingMs: 1000, tagLagMs: 0,
  *	         internalErrorRate: 0, dropAfterCommitRate: 0,
  *	         reclaimPerMinute: 0, launchFailRate: 0, rateLimits: true}
+ *
+ * The file is read with util/ytree, the reader of specs: anchors, aliases
+ * and `<<` merge keys work, errors carry ytree's line and column, and
+ * ytree's limits (expanded size, nesting) are the only ones besides the
+ * file size.  Only the first document of the file is the world.
  */
 #include "../util/setup.h"
 #include "../util/decimal.h"
+#include "../util/ytree.h"
 #include "sim_int.h"
-#include <yaml.h>
 
 static const struct {
 	const char *region;
@@ -101,20 +106,21 @@ int sim_world_builtin(struct sim *s, struct err *e)
 }
 
 /* ------------------------------------------------------------------ */
-/* YAML */
+/* YAML, read through util/ytree (the same reader, limits and positions as specs) */
 
 struct ycfg {
 	struct sim *s;
-	yaml_document_t doc;
 	const char *path;
 	struct err *e;
-	long budget; /* nodes yjson may still build: aliases cannot blow it up */
+	const struct errlist *errs; /* what ytree found so far */
+	size_t ndocs;		    /* documents seen; only the first is the world */
+	int error;		    /* of the world document */
 };
 
-static int yfail(struct ycfg *c, const yaml_node_t *n, const char *fmt, ...)
-	SPOTENV_PRINTF(3, 4);
+static int yfail(struct ycfg *c, const struct ynode *n, const char *fmt, ...)
+    SPOTENV_PRINTF(3, 4);
 
-static int yfail(struct ycfg *c, const yaml_node_t *n, const char *fmt, ...)
+static int yfail(struct ycfg *c, const struct ynode *n, const char *fmt, ...)
 {
 	va_list ap;
 	char *msg;
@@ -122,23 +128,19 @@ static int yfail(struct ycfg *c, const yaml_node_t *n, const char *fmt, ...)
 	va_start(ap, fmt);
 	msg = xvasprintf(fmt, ap);
 	va_end(ap);
-	err_set_at(c->e, ERR_INVALID, c->path, n ? (int)n->start_mark.line + 1 : 0,
-		   n ? (int)n->start_mark.column + 1 : 0, NULL, "%s", msg);
+	err_set_at(c->e, ERR_INVALID, c->path, n ? n->line : 0, n ? n->col : 0, NULL,
+		   "%s", msg);
 	free(msg);
 	return ERR_INVALID;
 }
 
-static yaml_node_t *ynode(struct ycfg *c, int id)
+/* A scalar's text (borrowed), or NULL for a list or a mapping. */
+static const char *yscalar(const struct ynode *n)
 {
-	return yaml_document_get_node(&c->doc, id);
+	return n && n->kind == YNODE_SCALAR ? n->str : NULL;
 }
 
-static const char *yscalar(const yaml_node_t *n)
-{
-	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
-}
-
-static int yint(struct ycfg *c, const yaml_node_t *n, const char *what, int64_t min,
+static int yint(struct ycfg *c, const struct ynode *n, const char *what, int64_t min,
 		int64_t max, int64_t *out)
 {
 	const char *v = yscalar(n);
@@ -150,66 +152,69 @@ static int yint(struct ycfg *c, const yaml_node_t *n, const char *what, int64_t 
 	errno = 0;
 	x = strtoll(v, &end, 10);
 	if (errno || *end || x < min || x > max)
-		return yfail(c, n, "'%s' must be a whole number from %" PRId64 " to %" PRId64,
+		return yfail(c, n,
+			     "'%s' must be a whole number from %" PRId64 " to %" PRId64,
 			     what, min, max);
 	*out = x;
 	return 0;
 }
 
-/* Convert a YAML node to cJSON (plain scalars that look like numbers or booleans are typed). */
-static cJSON *yjson(struct ycfg *c, const yaml_node_t *n, int depth)
+/*
+ * A YAML node as cJSON (plain scalars that look like numbers or booleans
+ * are typed); the caller owns the result.  Nodes deeper than 16 levels
+ * become null: aliases can nest a tree deeper than ytree's nesting limit,
+ * and faults are flat anyway.  The size is bounded by ytree's expansion
+ * limit (YTREE_MAX_NODES).
+ */
+static cJSON *yjson(const struct ynode *n, int depth)
 {
 	cJSON *j;
 
-	if (!n || depth > 16 || --c->budget < 0)
+	if (!n || depth > 16)
 		return cJSON_CreateNull();
-	switch (n->type) {
-	case YAML_SCALAR_NODE: {
-		const char *v = (const char *)n->data.scalar.value;
+	switch (n->kind) {
+	case YNODE_SCALAR: {
 		char *end;
 		double d;
 
-		if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-			return cJSON_CreateString(v);
-		if (!strcmp(v, "true"))
+		if (!n->plain)
+			return cJSON_CreateString(n->str);
+		if (!strcmp(n->str, "true"))
 			return cJSON_CreateTrue();
-		if (!strcmp(v, "false"))
+		if (!strcmp(n->str, "false"))
 			return cJSON_CreateFalse();
-		d = strtod(v, &end);
-		if (*v && !*end)
+		d = strtod(n->str, &end);
+		if (*n->str && !*end)
 			return cJSON_CreateNumber(d);
-		return cJSON_CreateString(v);
+		return cJSON_CreateString(n->str);
 	}
-	case YAML_SEQUENCE_NODE:
+	case YNODE_SEQ:
 		j = cJSON_CreateArray();
-		for (yaml_node_item_t *it = n->data.sequence.items.start;
-		     it < n->data.sequence.items.top; it++)
-			cJSON_AddItemToArray(j, yjson(c, ynode(c, *it), depth + 1));
+		for (size_t i = 0; i < n->nkids; i++)
+			cJSON_AddItemToArray(j, yjson(n->kids[i], depth + 1));
 		return j;
-	case YAML_MAPPING_NODE:
+	case YNODE_MAP:
 		j = cJSON_CreateObject();
-		for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
-		     p < n->data.mapping.pairs.top; p++) {
-			const char *k = yscalar(ynode(c, p->key));
+		for (size_t i = 0; i + 1 < n->nkids; i += 2) {
+			const char *k = yscalar(n->kids[i]);
 
 			if (k)
-				cJSON_AddItemToObject(j, k, yjson(c, ynode(c, p->value), depth + 1));
+				cJSON_AddItemToObject(j, k,
+						      yjson(n->kids[i + 1], depth + 1));
 		}
 		return j;
-	default:
-		return cJSON_CreateNull();
 	}
+	return cJSON_CreateNull();
 }
 
 /* Check that every key of mapping n is in allowed (NULL-terminated). */
-static int ykeys(struct ycfg *c, const yaml_node_t *n, const char *what,
+static int ykeys(struct ycfg *c, const struct ynode *n, const char *what,
 		 const char *const *allowed)
 {
-	if (!n || n->type != YAML_MAPPING_NODE)
+	if (!n || n->kind != YNODE_MAP)
 		return yfail(c, n, "%s must be a mapping", what);
-	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
-	     p++) {
-		const yaml_node_t *kn = ynode(c, p->key);
+	for (size_t i = 0; i + 1 < n->nkids; i += 2) {
+		const struct ynode *kn = n->kids[i];
 		const char *k = yscalar(kn);
 		bool ok = false;
 
@@ -221,52 +226,41 @@ static int ykeys(struct ycfg *c, const yaml_node_t *n, const char *what,
 	return 0;
 }
 
-static yaml_node_t *yget(struct ycfg *c, const yaml_node_t *map, const char *key)
+static int load_pool(struct ycfg *c, int zone, const struct ynode *pn)
 {
-	if (!map || map->type != YAML_MAPPING_NODE)
-		return NULL;
-	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
-	     p++) {
-		const char *k = yscalar(ynode(c, p->key));
-
-		if (k && !strcmp(k, key))
-			return ynode(c, p->value);
-	}
-	return NULL;
-}
-
-#define YSEQ_EACH(c, n, it, item)                                              \
-	for (yaml_node_item_t *it = (n)->data.sequence.items.start;             \
-	     it < (n)->data.sequence.items.top && ((item) = ynode((c), *it)); it++)
-
-static int load_pool(struct ycfg *c, int zone, const yaml_node_t *pn)
-{
-	static const char *const keys[] = { "instanceType", "stock", "price", "cpu", "memory", NULL };
+	static const char *const keys[] = {"instanceType", "stock",  "price",
+					   "cpu",	   "memory", NULL};
 	const char *type, *price;
 	int64_t stock = 0, cpu = 0, mem = 0;
 	int dcpu = 0, dmem = 0;
-	yaml_node_t *n;
+	const struct ynode *n;
 	int error;
 
 	if ((error = ykeys(c, pn, "a pool", keys)))
 		return error;
-	if (!(type = yscalar(yget(c, pn, "instanceType"))) || !*type)
+	if (!(type = yscalar(ynode_get(pn, "instanceType"))) || !*type)
 		return yfail(c, pn, "a pool needs 'instanceType'");
-	if (!(price = yscalar(yget(c, pn, "price"))) || !dec_valid(price))
-		return yfail(c, yget(c, pn, "price") ? yget(c, pn, "price") : pn,
-			     "pool '%s' needs 'price' as a decimal such as \"0.12\"", type);
-	if ((n = yget(c, pn, "stock")) && (error = yint(c, n, "stock", 0, 100000000, &stock)))
+	n = ynode_get(pn, "price");
+	if (!(price = yscalar(n)) || !dec_valid(price))
+		return yfail(c, n ? n : pn,
+			     "pool '%s' needs 'price' as a decimal such as \"0.12\"",
+			     type);
+	if ((n = ynode_get(pn, "stock")) &&
+	    (error = yint(c, n, "stock", 0, 100000000, &stock)))
 		return error;
 	sim_type_shape(type, &dcpu, &dmem);
 	cpu = dcpu;
 	mem = dmem;
-	if ((n = yget(c, pn, "cpu")) && (error = yint(c, n, "cpu", 1, 1024, &cpu)))
+	if ((n = ynode_get(pn, "cpu")) && (error = yint(c, n, "cpu", 1, 1024, &cpu)))
 		return error;
-	if ((n = yget(c, pn, "memory")) && (error = yint(c, n, "memory", 1, 65536, &mem)))
+	if ((n = ynode_get(pn, "memory")) &&
+	    (error = yint(c, n, "memory", 1, 65536, &mem)))
 		return error;
 	if (!cpu || !mem)
-		return yfail(c, pn, "pool '%s' needs 'cpu' and 'memory' (not derivable from the name)",
-			     type);
+		return yfail(
+		    c, pn,
+		    "pool '%s' needs 'cpu' and 'memory' (not derivable from the name)",
+		    type);
 	if (sim_add_pool(c->s, zone, type, (int)cpu, (int)mem, stock, price, c->e) < 0) {
 		err_clear(c->e);
 		return yfail(c, pn, "pool '%s' is listed twice in zone '%s'", type,
@@ -275,89 +269,94 @@ static int load_pool(struct ycfg *c, int zone, const yaml_node_t *pn)
 	return 0;
 }
 
-static int load_regions(struct ycfg *c, const yaml_node_t *rs)
+static int load_zone(struct ycfg *c, int region, const struct ynode *zn)
 {
-	static const char *const rkeys[] = { "name", "zones", NULL };
-	static const char *const zkeys[] = { "name", "pools", NULL };
-	yaml_node_t *rn, *zn, *pn;
+	static const char *const keys[] = {"name", "pools", NULL};
+	const char *rname = c->s->regions[region].name, *name;
+	const struct ynode *ps;
+	int error, zi;
+
+	if ((error = ykeys(c, zn, "a zone", keys)))
+		return error;
+	if (!(name = yscalar(ynode_get(zn, "name"))) || !*name)
+		return yfail(c, zn, "a zone needs 'name'");
+	if (strncmp(name, rname, strlen(rname)) || name[strlen(rname)] != '-')
+		return yfail(c, zn, "zone '%s' does not belong to region '%s'", name,
+			     rname);
+	if (sim_find_zone(c->s, name) >= 0)
+		return yfail(c, zn, "zone '%s' is listed twice", name);
+	zi = add_zone(c->s, name, region);
+	if (!(ps = ynode_get(zn, "pools")))
+		return 0;
+	if (ps->kind != YNODE_SEQ)
+		return yfail(c, ps, "'pools' must be a list");
+	for (size_t i = 0; i < ps->nkids; i++)
+		if ((error = load_pool(c, zi, ps->kids[i])))
+			return error;
+	return 0;
+}
+
+static int load_regions(struct ycfg *c, const struct ynode *rs)
+{
+	static const char *const keys[] = {"name", "zones", NULL};
 	int error;
 
-	if (rs->type != YAML_SEQUENCE_NODE)
+	if (rs->kind != YNODE_SEQ)
 		return yfail(c, rs, "'regions' must be a list");
-	YSEQ_EACH(c, rs, rit, rn) {
+	for (size_t i = 0; i < rs->nkids; i++) {
+		const struct ynode *rn = rs->kids[i], *zs;
 		const char *name;
-		yaml_node_t *zs;
 		int ri;
 
-		if ((error = ykeys(c, rn, "a region", rkeys)))
+		if ((error = ykeys(c, rn, "a region", keys)))
 			return error;
-		if (!(name = yscalar(yget(c, rn, "name"))) || !*name)
+		if (!(name = yscalar(ynode_get(rn, "name"))) || !*name)
 			return yfail(c, rn, "a region needs 'name'");
 		if (sim_find_region(c->s, name) >= 0)
 			return yfail(c, rn, "region '%s' is listed twice", name);
 		ri = add_region(c->s, name);
-		if (!(zs = yget(c, rn, "zones")))
+		if (!(zs = ynode_get(rn, "zones")))
 			continue;
-		if (zs->type != YAML_SEQUENCE_NODE)
+		if (zs->kind != YNODE_SEQ)
 			return yfail(c, zs, "'zones' must be a list");
-		YSEQ_EACH(c, zs, zit, zn) {
-			const char *zname;
-			yaml_node_t *ps;
-			int zi;
-
-			if ((error = ykeys(c, zn, "a zone", zkeys)))
+		for (size_t j = 0; j < zs->nkids; j++)
+			if ((error = load_zone(c, ri, zs->kids[j])))
 				return error;
-			if (!(zname = yscalar(yget(c, zn, "name"))) || !*zname)
-				return yfail(c, zn, "a zone needs 'name'");
-			if (strncmp(zname, name, strlen(name)) || zname[strlen(name)] != '-')
-				return yfail(c, zn, "zone '%s' does not belong to region '%s'", zname,
-					     name);
-			if (sim_find_zone(c->s, zname) >= 0)
-				return yfail(c, zn, "zone '%s' is listed twice", zname);
-			zi = add_zone(c->s, zname, ri);
-			if (!(ps = yget(c, zn, "pools")))
-				continue;
-			if (ps->type != YAML_SEQUENCE_NODE)
-				return yfail(c, ps, "'pools' must be a list");
-			YSEQ_EACH(c, ps, pit, pn)
-				if ((error = load_pool(c, zi, pn)))
-					return error;
-		}
 	}
 	return 0;
 }
 
-static int load_creds(struct ycfg *c, const yaml_node_t *cs)
+static int load_creds(struct ycfg *c, const struct ynode *cs)
 {
-	static const char *const keys[] = { "secretId", "secretKey", NULL };
-	yaml_node_t *cn;
+	static const char *const keys[] = {"secretId", "secretKey", NULL};
 	int error;
 
-	if (cs->type != YAML_SEQUENCE_NODE)
+	if (cs->kind != YNODE_SEQ)
 		return yfail(c, cs, "'credentials' must be a list");
-	YSEQ_EACH(c, cs, cit, cn) {
+	for (size_t i = 0; i < cs->nkids; i++) {
+		const struct ynode *cn = cs->kids[i];
 		const char *id, *key;
 
 		if ((error = ykeys(c, cn, "a credential", keys)))
 			return error;
-		id = yscalar(yget(c, cn, "secretId"));
-		key = yscalar(yget(c, cn, "secretKey"));
+		id = yscalar(ynode_get(cn, "secretId"));
+		key = yscalar(ynode_get(cn, "secretKey"));
 		if (!id || !*id || !key || !*key)
-			return yfail(c, cn, "a credential needs 'secretId' and 'secretKey'");
+			return yfail(c, cn,
+				     "a credential needs 'secretId' and 'secretKey'");
 		add_cred(c->s, id, key);
 	}
 	return 0;
 }
 
-static int load_rates(struct ycfg *c, const yaml_node_t *rn)
+static int load_rates(struct ycfg *c, const struct ynode *rn)
 {
 	int error;
 
-	if (!rn || rn->type != YAML_MAPPING_NODE)
+	if (rn->kind != YNODE_MAP)
 		return yfail(c, rn, "'rateLimits' must be a mapping");
-	for (yaml_node_pair_t *p = rn->data.mapping.pairs.start; p < rn->data.mapping.pairs.top;
-	     p++) {
-		const yaml_node_t *kn = ynode(c, p->key);
+	for (size_t i = 0; i + 1 < rn->nkids; i += 2) {
+		const struct ynode *kn = rn->kids[i];
 		const char *k = yscalar(kn);
 		int a;
 		int64_t v;
@@ -366,12 +365,67 @@ static int load_rates(struct ycfg *c, const yaml_node_t *rn)
 			if (k && !strcmp(k, sim_action_names[a]))
 				break;
 		if (a == SIM_ACT_COUNT)
-			return yfail(c, kn, "unknown action '%s' in 'rateLimits'", k ? k : "?");
-		if ((error = yint(c, ynode(c, p->value), k, 0, 1000000, &v)))
+			return yfail(c, kn, "unknown action '%s' in 'rateLimits'",
+				     k ? k : "?");
+		if ((error = yint(c, rn->kids[i + 1], k, 0, 1000000, &v)))
 			return error;
 		c->s->faults.rate[a] = (int)v;
 	}
 	return 0;
+}
+
+static int load_faults(struct ycfg *c, const struct ynode *n)
+{
+	struct err fe = ERR_INIT;
+	cJSON *j;
+	int error = 0;
+
+	if (n->kind != YNODE_MAP)
+		return yfail(c, n, "'faults' must be a mapping");
+	j = yjson(n, 0);
+	if (sim_faults_apply_json(&c->s->faults, j, &fe) < 0)
+		error = yfail(c, n, "%s", fe.msg);
+	err_clear(&fe);
+	cJSON_Delete(j);
+	return error;
+}
+
+/* The world document (the root is not null). */
+static int load_world(struct ycfg *c, const struct ynode *root)
+{
+	static const char *const keys[] = {"credentials", "regions", "rateLimits",
+					   "faults", NULL};
+	const struct ynode *n;
+	int error;
+
+	if ((error = ykeys(c, root, "the world file", keys)))
+		return error;
+	if ((n = ynode_get(root, "credentials")) && (error = load_creds(c, n)))
+		return error;
+	if ((n = ynode_get(root, "regions")))
+		error = load_regions(c, n);
+	else
+		error = builtin_pools(c->s, c->e);
+	if (error)
+		return error;
+	if ((n = ynode_get(root, "rateLimits")) && (error = load_rates(c, n)))
+		return error;
+	if ((n = ynode_get(root, "faults")) && (error = load_faults(c, n)))
+		return error;
+	return 0;
+}
+
+/*
+ * ytree callback: the first document is the world, unless ytree already
+ * found a problem in it (that error comes first).  Later documents are
+ * read for syntax and limits but otherwise ignored, as before.
+ */
+static void world_doc(void *arg, const struct ynode *root)
+{
+	struct ycfg *c = arg;
+
+	if (c->ndocs++ == 0 && c->errs->n == 0)
+		c->error = load_world(c, root);
 }
 
 int sim_world_load(struct sim *s, const char *path, struct err *e)
@@ -390,7 +444,8 @@ int sim_world_load(struct sim *s, const char *path, struct err *e)
 		if (buf_put(&b, chunk, n) < 0) {
 			fclose(f);
 			buf_free(&b);
-			return err_set(e, ERR_TOOBIG, "world file '%s' is larger than %u bytes", path,
+			return err_set(e, ERR_TOOBIG,
+				       "world file '%s' is larger than %u bytes", path,
 				       SIM_MAX_WORLD_FILE);
 		}
 	if (ferror(f)) {
@@ -404,60 +459,37 @@ int sim_world_load(struct sim *s, const char *path, struct err *e)
 	return error;
 }
 
+/*
+ * The first problem ytree found, as the world's error.  When it is the
+ * limit that stopped the reading (the only error then), say that the file
+ * is too large, as the size cap does.
+ */
+static int world_ytree_error(struct err *e, const struct errlist *errs, int ret)
+{
+	const struct err *first = &errs->v[0];
+	bool limit = ret == ERR_TOOBIG && errs->n == 1;
+
+	return err_set_at(e, limit ? ERR_TOOBIG : ERR_INVALID, first->file, first->line,
+			  first->col, NULL, "%s%s",
+			  limit ? "world file is too large: " : "", first->msg);
+}
+
 int sim_world_load_buffer(struct sim *s, const char *name, const char *text, size_t len,
 			  struct err *e)
 {
-	static const char *const keys[] = { "credentials", "regions", "rateLimits", "faults", NULL };
-	struct ycfg c = { .s = s, .path = name, .e = e, .budget = 100000 };
-	yaml_parser_t parser;
-	yaml_node_t *root, *n;
-	int error = 0;
-	bool have_doc = false;
+	struct errlist errs = ERRLIST_INIT;
+	struct ycfg c = {.s = s, .path = name, .e = e, .errs = &errs};
+	size_t ndocs = 0;
+	int ret, error = 0;
 
-	if (!yaml_parser_initialize(&parser))
-		return err_set(e, ERR_GENERIC, "cannot initialize the YAML parser");
-	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-	if (!yaml_parser_load(&parser, &c.doc)) {
-		error = err_set_at(e, ERR_INVALID, name, (int)parser.problem_mark.line + 1,
-				   (int)parser.problem_mark.column + 1, NULL, "%s",
-				   parser.problem ? parser.problem : "invalid YAML");
-		goto done;
-	}
-	have_doc = true;
 	add_cred(s, SIM_DEFAULT_SECRET_ID, SIM_DEFAULT_SECRET_KEY);
-	root = yaml_document_get_root_node(&c.doc);
-	if (!root) { /* empty file: the built-in world */
+	ret = ytree_parse(name, text, len, &errs, world_doc, &c, &ndocs);
+	if (c.error) /* the world is only read when ytree found nothing before */
+		error = c.error;
+	else if (errs.n > 0)
+		error = world_ytree_error(e, &errs, ret);
+	else if (ndocs == 0) /* nothing but comments: the built-in world */
 		error = builtin_pools(s, e);
-		goto done;
-	}
-	if ((error = ykeys(&c, root, "the world file", keys)))
-		goto done;
-	if ((n = yget(&c, root, "credentials")) && (error = load_creds(&c, n)))
-		goto done;
-	if ((n = yget(&c, root, "regions")))
-		error = load_regions(&c, n);
-	else
-		error = builtin_pools(s, e);
-	if (error)
-		goto done;
-	if ((n = yget(&c, root, "rateLimits")) && (error = load_rates(&c, n)))
-		goto done;
-	if ((n = yget(&c, root, "faults"))) {
-		cJSON *j = yjson(&c, n, 0);
-		struct err fe = ERR_INIT;
-
-		if (n->type != YAML_MAPPING_NODE)
-			error = yfail(&c, n, "'faults' must be a mapping");
-		else if (c.budget < 0)
-			error = yfail(&c, n, "'faults' is too large (aliases?)");
-		else if (sim_faults_apply_json(&s->faults, j, &fe) < 0)
-			error = yfail(&c, n, "%s", fe.msg);
-		err_clear(&fe);
-		cJSON_Delete(j);
-	}
-done:
-	if (have_doc)
-		yaml_document_delete(&c.doc);
-	yaml_parser_delete(&parser);
+	errlist_clear(&errs);
 	return error;
 }

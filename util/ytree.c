@@ -5,7 +5,7 @@
  * but it gives no hook to count the expanded size while loading and no
  * place to resolve merge keys, and we need both.
  */
-#include "../util/setup.h"
+#include "setup.h"
 
 #include <yaml.h>
 
@@ -29,7 +29,7 @@ struct ybuild {
 	struct ynode *root;
 
 	size_t expanded; /* nodes of the document with aliases expanded */
-	bool fatal;	 /* stop reading this stream */
+	bool fatal;	 /* a limit was reached: stop reading this stream */
 };
 
 static void yerr(struct ybuild *b, int line, int col, const char *fmt, ...)
@@ -533,7 +533,7 @@ int ytree_parse(const char *file, const char *data, size_t len, struct errlist *
 		yaml_event_delete(&ev);
 	}
 	if (b.fatal)
-		error = ERR_INVALID;
+		error = ERR_TOOBIG;
 	yaml_parser_delete(&p);
 	ybuild_free(&b);
 	return error;

@@ -1,5 +1,9 @@
 /*
- * ytree.h - YAML documents as node trees (internal to specs/).
+ * ytree.h - YAML documents as node trees.
+ *
+ * The one YAML reader of spotenv: the spec loader (specs/) and the
+ * emulator's world files (sim/config.c) both read through it, so both get
+ * the same limits and the same error positions.
  *
  * libyaml's event parser drives a small tree builder that understands
  * anchors, aliases and `<<` merge keys (a mapping or a list of mappings;
@@ -17,8 +21,8 @@
 #ifndef SPOTENV_YTREE_H
 #define SPOTENV_YTREE_H
 
-#include "../util/setup.h"
-#include "../util/err.h"
+#include "setup.h"
+#include "err.h"
 
 #define YTREE_MAX_NODES 1000000
 #define YTREE_MAX_DEPTH 64
@@ -56,7 +60,10 @@ typedef void (*ytree_doc_fn)(void *arg, const struct ynode *root);
  * Parse a YAML stream of len bytes (need not be NUL-terminated).  Problems
  * (syntax, unknown anchors, cycles, bad merges, limits) are appended to
  * errs located in `file`.  *ndocs counts the documents handed to fn.
- * Returns 0, or ERR_INVALID when the stream could not be read to its end.
+ * Returns 0, ERR_TOOBIG when a limit (YTREE_MAX_NODES, YTREE_MAX_DEPTH)
+ * stopped the reading, or ERR_INVALID when the stream could not be read to
+ * its end for another reason.  The errors appended to errs are ERR_INVALID
+ * either way; the return only tells callers which it was.
  */
 int ytree_parse(const char *file, const char *data, size_t len, struct errlist *errs,
 		ytree_doc_fn fn, void *arg, size_t *ndocs);

@@ -1,6 +1,8 @@
 /*
  * fuzz_sim_world.c - the emulator's YAML world file loader on arbitrary
- * bytes (seeded from tests/sim_data).
+ * bytes (seeded from tests/sim_data).  It reads through util/ytree, the
+ * spec loader's reader, so this also fuzzes ytree with the emulator's
+ * callback.
  *
  * Errors are expected and must be located in the input; a world that loads
  * must be usable (every pool in a known zone with a valid price).  Alias
