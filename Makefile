@@ -98,11 +98,38 @@ tests-build: $(BIN) $(UNIT_BINS)
 test: tests-build
 	@B=$(B) SPOTENV=$(abspath $(BIN)) sh tests/run.sh
 
+# deps: what building and running needs (make demo); deps-test: that and
+# what the tests need (bats, cmocka, clang, shellcheck, GNU parallel, ...).
 deps:
-	@PKG_CONFIG=$(PKG_CONFIG) sh util/deps.sh
+	@PKG_CONFIG=$(PKG_CONFIG) sh util/deps.sh build
 
-check: deps
+deps-test:
+	@PKG_CONFIG=$(PKG_CONFIG) sh util/deps.sh test
+.PHONY: deps-test
+
+check: deps-test
 	@sh tests/check.sh
+
+# make lint: every check in LINT_CHECKS; fails on any finding.
+#   lint-shell   shellcheck over the test scripts, bats files included
+# >>> a clang-format check goes here, as a target of its own:
+# >>>   LINT_CHECKS += lint-format
+# >>>   lint-format: ; clang-format --dry-run -Werror <files>
+LINT_CHECKS := lint-shell
+LINT_SH = $(wildcard tests/*.sh tests/bench/*.sh tests/fuzz/run.sh tests/soak/*.sh \
+	tests/cli/*.bash tests/cli/fixtures/*.bash util/deps.sh .ci/run)
+LINT_BATS = $(wildcard tests/cli/*.bats)
+lint: $(LINT_CHECKS)
+lint-shell:
+	@shellcheck $(LINT_SH)
+	@shellcheck --shell=bats $(LINT_BATS)
+.PHONY: lint lint-shell
+
+# make soak: the long versions of the trial runs (tests/soak/run.sh: the
+# bats files that mention `make soak`, with SOAK=1); not run by make check.
+soak: all
+	@SPOTENV=$(abspath $(BIN)) sh tests/soak/run.sh
+.PHONY: soak
 
 demo: deps
 	@$(MAKE) --no-print-directory all >/dev/null

@@ -1,6 +1,8 @@
 #!/bin/sh
-# make check: build and test normally, then under ASan+UBSan, then fuzz
-# briefly.  Ends with one line "N passed, N failed" over all of it.
+# make check: lint, build and test normally, then under ASan+UBSan, then
+# fuzz briefly.  Ends with one line "N passed, N failed" over all of it
+# (lint counts as one).  JOBS: parallel make jobs (default 2); bats files
+# run JOBS at once when JOBS is set, else one per CPU (tests/run.sh).
 set -u
 JOBS=${JOBS:-2}
 totals=$(mktemp)
@@ -8,6 +10,16 @@ status=0
 export TEST_TOTALS="$totals"
 
 step() { printf '\n== %s ==\n' "$*"; }
+
+step "lint"
+if make -s lint; then
+	echo "ok   lint"
+	echo "1 0" >>"$totals"
+else
+	echo "FAIL lint"
+	echo "0 1" >>"$totals"
+	status=1
+fi
 
 step "build (-Wall -Wextra -Werror)"
 if make -s -j"$JOBS" all tests-build; then

@@ -1,7 +1,9 @@
 #!/bin/sh
 # Run every test against one build: cmocka unit tests, then the bats CLI
 # tests.  Environment: B (object dir, default build), SPOTENV (binary),
-# TESTS_FILTER (optional substring to pick test files).
+# TESTS_FILTER (optional substring to pick test files), JOBS (bats files
+# run at once, default the number of CPUs but at least 2; they need GNU
+# parallel, else they run one at a time).
 # Prints each suite's outcome and ends with "N passed, N failed".
 # Appends "passed failed" to $TEST_TOTALS when set.
 set -u
@@ -9,6 +11,9 @@ B=${B:-build}
 SPOTENV=${SPOTENV:-$(pwd)/spotenv}
 export SPOTENV
 filter=${TESTS_FILTER:-}
+JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
+case $JOBS in '' | *[!0-9]*) JOBS=2 ;; esac
+[ "$JOBS" -lt 2 ] && JOBS=2
 passed=0
 failed=0
 failed_names=""
@@ -50,8 +55,16 @@ if [ -n "$filter" ]; then
 fi
 if [ -n "$bats_files" ]; then
 	log=$out/bats.tap
-	# shellcheck disable=SC2086
-	bats --tap $bats_files >"$log" 2>&1
+	# Files in parallel, the tests of a file in order: each file has its
+	# own emulator (port 0), temporary directories and lock files.
+	par=""
+	if parallel --version 2>/dev/null | grep -q 'GNU parallel'; then
+		par="--jobs $JOBS --no-parallelize-within-files"
+	else
+		echo "note: no GNU parallel (make deps-test installs it): bats files run one at a time"
+	fi
+	# shellcheck disable=SC2086 # word lists: options and file names without spaces
+	bats --tap $par $bats_files >"$log" 2>&1
 	p=$(grep -a -c '^ok ' "$log")
 	f=$(grep -a -c '^not ok ' "$log")
 	total=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$log" | head -n 1)

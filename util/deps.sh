@@ -1,9 +1,22 @@
 #!/bin/sh
 # Install the Debian packages spotenv needs, but only those that are missing.
-# Used by `make deps` (and so by `make demo` and `make check`).
+#
+#   sh util/deps.sh [build]   build and run spotenv (and `spotenv sim`):
+#                             `make deps`, and so `make demo`
+#   sh util/deps.sh test      the above, and what the tests use:
+#                             `make deps-test`, and so `make check`
 set -u
 PKG_CONFIG=${PKG_CONFIG:-pkg-config}
+what=${1:-build}
 missing=""
+
+case $what in
+build | test) ;;
+*)
+	echo "usage: sh util/deps.sh [build|test]" >&2
+	exit 64
+	;;
+esac
 
 need_pc() {	# pkg-config module, Debian package
 	if ! command -v "$PKG_CONFIG" >/dev/null 2>&1 || ! "$PKG_CONFIG" --exists "$1" 2>/dev/null; then
@@ -14,6 +27,7 @@ need_cmd() {	# command, Debian package
 	command -v "$1" >/dev/null 2>&1 || missing="$missing $2"
 }
 
+# build and run
 need_cmd cc gcc
 need_cmd make make
 need_cmd "$PKG_CONFIG" pkg-config
@@ -22,12 +36,19 @@ need_pc libcurl libcurl4-openssl-dev
 need_pc libcrypto libssl-dev
 need_pc libcjson libcjson-dev
 need_pc libmicrohttpd libmicrohttpd-dev
-need_pc cmocka libcmocka-dev
-need_cmd bats bats
-need_cmd clang clang
-need_cmd curl curl
-need_cmd python3 python3
-[ -x /usr/bin/time ] || missing="$missing time"
+
+if [ "$what" = test ]; then
+	need_pc cmocka libcmocka-dev     # unit tests
+	need_cmd bats bats               # CLI tests
+	need_cmd python3 python3         # CLI tests: JSON checks, a scripted responder
+	need_cmd curl curl               # CLI tests: the emulator's control API by hand
+	need_cmd clang clang             # fuzzers (libFuzzer)
+	need_cmd shellcheck shellcheck   # make lint
+	need_cmd etcd etcd-server        # the distributed lock's tests
+	[ -x /usr/bin/time ] || missing="$missing time" # benchmarks: peak memory
+	# bats --jobs needs GNU parallel (moreutils has a parallel of its own)
+	parallel --version 2>/dev/null | grep -q 'GNU parallel' || missing="$missing parallel"
+fi
 
 [ -z "$missing" ] && exit 0
 
@@ -48,7 +69,7 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 # Lists may be stale or absent on a fresh machine; one update is cheap.
 $SUDO apt-get update -qq >/dev/null 2>&1 || $SUDO apt-get update
-# shellcheck disable=SC2086
+# shellcheck disable=SC2086 # $missing is a list of package names
 if ! $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null; then
 	echo "deps: apt-get install failed for:$missing" >&2
 	exit 1

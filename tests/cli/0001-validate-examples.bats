@@ -7,7 +7,7 @@ bats_require_minimum_version 1.5.0
 setup() {
 	SPOTENV=${SPOTENV:-$BATS_TEST_DIRNAME/../../spotenv}
 	ROOT=$BATS_TEST_DIRNAME/../..
-	cd "$ROOT"
+	cd "$ROOT" || return 1
 }
 
 @test "validate: examples directory is valid and summarised on one line" {

@@ -2,11 +2,12 @@
 # spotenv validate: every error on stderr as FILE:LINE:COL: error: PATH: MSG,
 # sorted, followed by a count line; exit 1.
 
+# shellcheck disable=SC2154 # $stderr and $stderr_lines come from bats (run --separate-stderr)
 bats_require_minimum_version 1.5.0
 
 setup() {
 	SPOTENV=${SPOTENV:-$BATS_TEST_DIRNAME/../../spotenv}
-	cd "$BATS_TEST_TMPDIR"
+	cd "$BATS_TEST_TMPDIR" || return 1
 	cat >good.yaml <<'YAML'
 apiVersion: spotenv/v1
 kind: SpotEnvironment

@@ -5,7 +5,7 @@ bats_require_minimum_version 1.5.0
 
 setup() {
 	SPOTENV=${SPOTENV:-$BATS_TEST_DIRNAME/../../spotenv}
-	cd "$BATS_TEST_DIRNAME/../.."
+	cd "$BATS_TEST_DIRNAME/../.." || return 1
 }
 
 @test "validate --format json: parses, sorted by name, defaults filled in" {

@@ -1,11 +1,12 @@
 #!/usr/bin/env bats
 # spotenv validate: usage errors exit 64 with a hint.
 
+# shellcheck disable=SC2154 # $stderr and $stderr_lines come from bats (run --separate-stderr)
 bats_require_minimum_version 1.5.0
 
 setup() {
 	SPOTENV=${SPOTENV:-$BATS_TEST_DIRNAME/../../spotenv}
-	cd "$BATS_TEST_DIRNAME/../.."
+	cd "$BATS_TEST_DIRNAME/../.." || return 1
 }
 
 @test "validate: no PATH is a usage error with a hint" {
@@ -36,7 +37,7 @@ setup() {
 
 @test "validate: -- ends options, so a file may start with a dash" {
 	cp specs/examples/guangzhou-single.yaml "$BATS_TEST_TMPDIR/-odd.yaml"
-	cd "$BATS_TEST_TMPDIR"
+	cd "$BATS_TEST_TMPDIR" || return 1
 	run --separate-stderr "$SPOTENV" validate -- -odd.yaml
 	[ "$status" -eq 0 ]
 	[ "$output" = "1 environment in 1 file is valid" ]

@@ -2,6 +2,7 @@
 # The command line itself: help, version, unknown commands and options with
 # a "did you mean", exit code 64 for usage errors.
 
+# shellcheck disable=SC2154 # $stderr and $stderr_lines come from bats (run --separate-stderr)
 bats_require_minimum_version 1.5.0
 
 setup() {

@@ -64,6 +64,7 @@ setup() {
 }
 
 @test "api: plain http is refused for a non-loopback endpoint" {
+	# shellcheck disable=SC2030 # each @test runs in a process of its own: meant for this test only
 	export TENCENTCLOUD_SECRET_ID=AKIDx TENCENTCLOUD_SECRET_KEY=sk-not-shown
 	run --separate-stderr "$SPOTENV" api DescribeInstances --endpoint http://cvm.tencentcloudapi.com
 	[ "$status" -eq 1 ]
@@ -74,6 +75,7 @@ setup() {
 }
 
 @test "api: connection refused is retried, logged with -v, and never shows secrets" {
+	# shellcheck disable=SC2031 # each @test runs in a process of its own: this export is its own
 	export TENCENTCLOUD_SECRET_ID=AKIDx TENCENTCLOUD_SECRET_KEY=sk-must-not-appear
 	export TENCENTCLOUD_TOKEN=token-must-not-appear
 	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

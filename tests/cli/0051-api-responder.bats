@@ -57,7 +57,7 @@ teardown() {
 start_responder() {
 	python3 "$D/responder.py" "$D" 3>&- &
 	RPID=$!
-	wait_until 30 '[ -s "$D/port" ]'
+	wait_until 30 test -s "$D/port"
 	URL="http://127.0.0.1:$(cat "$D/port")"
 }
 

@@ -35,13 +35,13 @@ teardown() {
 	sim_start
 	pid=$SIM_PID
 	kill -TERM "$pid"
-	wait_until 10 '! kill -0 "$pid" 2>/dev/null'
+	wait_until 10 pid_gone "$pid"
 	wait "$pid" || { echo "exit status $?"; false; }
 	SIM_PID=
 	sim_start
 	pid=$SIM_PID
 	kill -INT "$pid"
-	wait_until 10 '! kill -0 "$pid" 2>/dev/null'
+	wait_until 10 pid_gone "$pid"
 	wait "$pid" || { echo "exit status $?"; false; }
 	SIM_PID=
 }

@@ -73,8 +73,8 @@ count() {
 			python3 -c 'import json,sys; print(" ".join(i["InstanceId"] for i in json.load(sys.stdin)["InstanceSet"]))')
 		all="$all $page"
 	done
-	[ "$(echo $all | wc -w)" = 47 ]
-	[ "$(echo $all | tr ' ' '\n' | sort -u | wc -l)" = 47 ]
+	[ "$(wc -w <<<"$all")" = 47 ]
+	[ "$(xargs -n 1 <<<"$all" | sort -u | wc -l)" = 47 ]
 	[ "$(sim_api DescribeInstances '{"Offset":100}' | json_get InstanceSet)" = "[]" ]
 }
 

@@ -21,7 +21,7 @@ run_body() { # zone count [extra]
 	sim_ctl faults '{"rates":{"RunInstances":2}}' >/dev/null
 	# 24 clients at once, each with its own client-side bucket: the server's window trips
 	pids=()
-	for i in $(seq 24); do
+	for _ in $(seq 24); do
 		sim_api RunInstances "$(run_body ap-guangzhou-3 1 '"DryRun":true')" >/dev/null 2>&1 &
 		pids+=($!)
 	done
@@ -41,7 +41,7 @@ run_body() { # zone count [extra]
 	run sim_ctl faults '{"rates":{"DescribeInstances":2}}'
 	[ "$(echo "$output" | json_get rates.DescribeInstances)" = 2 ]
 	pids=()
-	for i in $(seq 8); do
+	for _ in $(seq 8); do
 		sim_api DescribeInstances '{}' >/dev/null 2>&1 &
 		pids+=($!)
 	done

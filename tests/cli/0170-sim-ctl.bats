@@ -23,7 +23,7 @@ run_body() { # zone count
 	first2=$(echo "$ids" | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)[:2]))')
 	sim_api TerminateInstances "{\"InstanceIds\":$first2}" >/dev/null
 	sim_api TerminateInstances '{"InstanceIds":["ins-zzzzzzzz"]}' >/dev/null 2>&1 || true
-	for i in 1 2 3; do sim_api DescribeInstances '{}' >/dev/null; done
+	for _ in 1 2 3; do sim_api DescribeInstances '{}' >/dev/null; done
 	sim_api DescribeZoneInstanceConfigInfos '{}' >/dev/null
 	sim_ctl reclaim --count 3 --env c >/dev/null
 	# past terminatingMs (200) on the emulator's clock: the 5 leaving are gone

@@ -84,6 +84,7 @@ setup() {
 	[[ "$output" == *"**Plan: 7 to launch, 0 to release, 0 to replace.**"* ]]
 	[[ "$output" == *"| Environment |"* ]]
 	[[ "$output" == *"|---|"* ]]
+	# shellcheck disable=SC2016 # Markdown code spans, not a command substitution
 	[[ "$output" == *'| `web` | default | ap-guangzhou | 3 | 0 |'* ]]
 	[[ "$output" == *"<details>"* ]]
 	[[ "$output" == *"</details>"* ]]

@@ -86,6 +86,11 @@ sim_now() {
 	sim_ctl state | json_get now
 }
 
+# the local clock (whole seconds) is past SECONDS
+later_than() {
+	[ "$(date +%s)" -gt "$1" ]
+}
+
 # ids of ENV's live instances in ZONE
 live_ids_in() {
 	sim_ctl state | python3 -c '
@@ -188,8 +193,8 @@ for i in json.load(sys.stdin)["instances"]:
 
 @test "apply: reclaim two, then re-apply restores capacity" {
 	fx_apply "$FX/two.yaml"
-	before=$(live_ids)
 	sim_ctl reclaim --count 2 --env jobs >/dev/null
+	survivors=$(live_ids)
 	[ "$(live_count jobs)" -eq 2 ]
 	run --separate-stderr "$SPOTENV" apply --auto-approve --poll-interval 100ms "$FX/two.yaml"
 	[ "$status" -eq 0 ]
@@ -199,6 +204,7 @@ for i in json.load(sys.stdin)["instances"]:
 	[ "$(sim_stat launched)" -eq 9 ]
 	# the survivors are untouched
 	[ "$(sim_stat terminated)" -eq 0 ]
+	[ -z "$(comm -23 <(echo "$survivors") <(live_ids))" ]
 	# spread keeps the pools balanced
 	[ "$(live_pools jobs)" = "$(printf 'ap-shanghai-2/S5.MEDIUM4 2\nap-shanghai-4/SA2.MEDIUM4 2')" ]
 	run --separate-stderr "$SPOTENV" plan "$FX/two.yaml"
@@ -422,7 +428,7 @@ for i in json.load(sys.stdin)["instances"]:
 	sim_ctl pool --zone ap-guangzhou-3 --type S5.MEDIUM4 --stock 0 >/dev/null
 	sim_ctl pool --zone ap-guangzhou-4 --type S5.MEDIUM4 --stock 0 >/dev/null
 	# a new second on the local clock, so that a wrongly updated time shows
-	wait_until 5 '[ "$(date +%s)" -gt "$ts" ]'
+	wait_until 5 later_than "$ts"
 	run --separate-stderr "$SPOTENV" apply --auto-approve -q --poll-interval 100ms "$FX/web.yaml" \
 		--metrics-file "$m"
 	[ "$status" -eq 3 ]

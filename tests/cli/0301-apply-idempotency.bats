@@ -38,7 +38,7 @@ setup() {
 
 @test "idempotency: a high drop rate over several applies never exceeds capacity" {
 	sim_ctl faults --drop-after-commit-rate 0.7 >/dev/null
-	for i in 1 2 3; do
+	for _ in 1 2 3; do
 		"$SPOTENV" apply --auto-approve -q --poll-interval 100ms "$FX/two.yaml" >/dev/null
 		[ "$(live_count web)" -eq 3 ]
 		[ "$(live_count jobs)" -eq 4 ]
@@ -56,7 +56,7 @@ setup() {
 	"$SPOTENV" apply --auto-approve -q --poll-interval 100ms --wait-timeout 10m "$FX/web.yaml" \
 		>"$BATS_TEST_TMPDIR/first.out" 2>&1 3>&- &
 	pid=$!
-	wait_until 30 '[ "$(sim_stat launched)" -ge 3 ]'
+	wait_until 30 stat_ge launched 3
 	[ "$(sim_stat launched)" -eq 3 ]
 	kill -KILL "$pid" 2>/dev/null || true
 	wait "$pid" && st=0 || st=$?
@@ -71,7 +71,7 @@ setup() {
 	"$SPOTENV" apply --auto-approve -q --poll-interval 100ms --wait-timeout 10m "$FX/web.yaml" \
 		>"$BATS_TEST_TMPDIR/second.out" 2>"$BATS_TEST_TMPDIR/second.err" 3>&- &
 	pid=$!
-	wait_until 30 '[ "$(sim_stat requests.RunInstances)" -ge 2 ]'
+	wait_until 30 stat_ge requests.RunInstances 2
 	sim_clock_advance 120000
 	wait "$pid" && st=0 || st=$?
 	cat "$BATS_TEST_TMPDIR/second.out" "$BATS_TEST_TMPDIR/second.err"

@@ -4,6 +4,7 @@
 # next pool, all pools short exits 3 with the reasons, --until-converged
 # keeps trying until stock returns.
 
+# shellcheck disable=SC2154 # $stderr and $stderr_lines come from bats (run --separate-stderr)
 bats_require_minimum_version 1.5.0
 
 load sim_helpers
@@ -141,7 +142,7 @@ gz_pool() {
 		>"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
 	pid=$!
 	# the stock returns once the first round has come back short
-	wait_until 15 'grep -q "trying again in" "$BATS_TEST_TMPDIR/err"'
+	wait_until 15 grep -q "trying again in" "$BATS_TEST_TMPDIR/err"
 	gz_pool ap-guangzhou-4 --stock 200
 	wait "$pid" && st=0 || st=$?
 	cat "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/err"

@@ -4,6 +4,7 @@
 # oversized release before any call; a stale saved plan is refused; apply
 # without --auto-approve needs a terminal and a literal "yes".
 
+# shellcheck disable=SC2154 # $stderr and $stderr_lines come from bats (run --separate-stderr)
 bats_require_minimum_version 1.5.0
 
 load sim_helpers

@@ -3,6 +3,7 @@
 # converges; the local lock keeps two applies apart and names its holder;
 # progress and the -v call log.
 
+# shellcheck disable=SC2154 # $stderr and $stderr_lines come from bats (run --separate-stderr)
 bats_require_minimum_version 1.5.0
 
 load sim_helpers
@@ -25,10 +26,11 @@ setup() {
 # release_lock; returns once it holds it
 hold_lock() {
 	: >"$BATS_TEST_TMPDIR/hold"
+	# shellcheck disable=SC2016 # the script is expanded by sh -c, with $1 its argument
 	flock -n "$1" sh -c ': >"$1.held"; while [ -e "$1" ]; do sleep 0.05; done' sh \
 		"$BATS_TEST_TMPDIR/hold" 3>&- &
 	holder=$!
-	wait_until 30 '[ -e "$BATS_TEST_TMPDIR/hold.held" ]'
+	wait_until 30 test -e "$BATS_TEST_TMPDIR/hold.held"
 }
 
 release_lock() {
@@ -101,7 +103,7 @@ release_lock() {
 	"$SPOTENV" apply --auto-approve -q --poll-interval 100ms "$FX/web.yaml" --until-converged 30s \
 		>"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
 	pid=$!
-	wait_until 30 '[ "$(sim_stat launched)" -ge 3 ]'
+	wait_until 30 stat_ge launched 3
 	sim_ctl faults --launch-fail-rate 0 --pending-ms 150 >/dev/null
 	sim_clock_advance 120000
 	wait "$pid" && st=0 || st=$?
@@ -144,7 +146,7 @@ release_lock() {
 	"$SPOTENV" apply --auto-approve -q --poll-interval 100ms --wait-timeout 60s "$FX/web.yaml" \
 		>"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
 	pid=$!
-	wait_until 30 '[ "$(sim_stat launched)" -ge 3 ]'
+	wait_until 30 stat_ge launched 3
 	sim_ctl reclaim --count 1 --env web >/dev/null
 	# the other two run
 	sim_clock_advance 60000
@@ -171,7 +173,7 @@ release_lock() {
 	"$SPOTENV" apply --auto-approve -q --poll-interval 100ms "$FX/web.yaml" \
 		>"$BATS_TEST_TMPDIR/first.out" 2>&1 3>&- &
 	first=$!
-	wait_until 30 '[ -s "$SPOTENV_LOCK_FILE" ]'
+	wait_until 30 test -s "$SPOTENV_LOCK_FILE"
 	run --separate-stderr "$SPOTENV" apply --auto-approve -q "$FX/web.yaml"
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == *"another spotenv apply holds the lock '$SPOTENV_LOCK_FILE' (pid $first on $(hostname) since "*"Z (apply)); wait for it, or pass --lock-timeout"* ]]
@@ -202,7 +204,7 @@ release_lock() {
 	pid=$!
 	# it has the lock file open, and waits: the holder keeps it a second
 	# more, and the apply is still there, without a request made
-	wait_until 30 'readlink /proc/$pid/fd/* 2>/dev/null | grep -qxF "$lock"'
+	wait_until 30 has_open "$pid" "$lock"
 	sleep 1
 	kill -0 "$pid"
 	[ "$(sim_stat totalRequests)" -eq 0 ]

@@ -20,7 +20,7 @@ teardown() {
 	"$SPOTENV" apply --auto-approve -q --poll-interval 100ms --wait-timeout 10m "$FX/web.yaml" \
 		>"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
 	pid=$!
-	wait_until 30 '[ "$(sim_stat launched)" -ge 3 ]'
+	wait_until 30 stat_ge launched 3
 	[ "$(sim_stat launched)" -eq 3 ]
 	sim_stop
 	SECONDS=0

@@ -2,6 +2,7 @@
 # spotenv destroy: releases every instance of the named environments and
 # nothing else; usage and confirmation rules.
 
+# shellcheck disable=SC2154 # $stderr and $stderr_lines come from bats (run --separate-stderr)
 bats_require_minimum_version 1.5.0
 
 load sim_helpers

@@ -42,10 +42,10 @@ setup() {
 	run --separate-stderr "$SPOTENV" status "$FX/two.yaml"
 	[ "$status" -eq 0 ]
 	line=$(grep '^web ' <<<"$output")
-	read -r name desired active running pending failed leaving st <<<"$line"
+	read -r _ desired active running pending failed leaving st <<<"$line"
 	[ "$desired $active $running $pending $failed $leaving $st" = "3 3 2 1 0 1 converged" ]
 	line=$(grep '^jobs ' <<<"$output")
-	read -r name desired active running pending failed leaving st <<<"$line"
+	read -r _ desired active running pending failed leaving st <<<"$line"
 	[ "$desired $active $running $pending $failed $leaving $st" = "4 4 4 0 0 0 converged" ]
 
 	run --separate-stderr "$SPOTENV" status "$FX/two.yaml" --format json

@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # spotenv show PLANFILE: a saved plan rendered again, offline, in any format.
 
+# shellcheck disable=SC2154 # $stderr and $stderr_lines come from bats (run --separate-stderr)
 bats_require_minimum_version 1.5.0
 
 load sim_helpers
@@ -42,6 +43,7 @@ saved_plan() {
 	run --separate-stderr "$SPOTENV" show "$BATS_TEST_TMPDIR/p.json" --format markdown
 	[ "$status" -eq 0 ]
 	# the same comment, apart from when it was observed
+	# shellcheck disable=SC2001 # a regular expression: ${var//x/y} has globs only
 	diff <(sed 's/observed [0-9TZ:-]*/observed X/' <<<"$output") \
 		<(sed 's/observed [0-9TZ:-]*/observed X/' "$BATS_TEST_TMPDIR/plan.md")
 	[[ "$output" == *"sold out"* ]]

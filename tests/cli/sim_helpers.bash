@@ -42,11 +42,16 @@
 #                            signatures more than 5 minutes from its own
 #                            (AuthFailure.SignatureExpire).
 # sim_clock_offset           the clock's offset so far (ms)
-# wait_until SECONDS CMD...  run CMD every 0.1 s until it succeeds; fails
-#                            (naming CMD) after SECONDS.  With one argument,
-#                            CMD is eval'ed, so that $(...) is re-evaluated
-#                            on every try: wait_until 30 '[ "$(sim_stat
-#                            launched)" -ge 3 ]'
+# wait_until SECONDS CMD [ARGS...]   run CMD every 0.1 s until it
+#                            succeeds; fails (naming CMD) after SECONDS.
+#                            CMD is a command or a function, such as:
+# stat_ge NAME N             sim_stat NAME is at least N
+# stat_eq NAME N             sim_stat NAME is N
+# pid_gone PID               process PID has ended
+# has_open PID FILE          process PID has FILE open
+#	wait_until 30 stat_ge launched 3
+#	wait_until 30 test -s "$file"
+#	wait_until 30 grep -q "trying again" "$err"
 # kill_gone PID              SIGKILL PID if it still runs (a process that
 #                            ended already is no error), then reap it
 
@@ -177,17 +182,33 @@ wait_until() {
 	shift
 	deadline=$(($(_now_ms) + timeout * 1000))
 	while :; do
-		if [ $# -eq 1 ]; then
-			eval "$1" && return 0
-		else
-			"$@" && return 0
-		fi
+		"$@" && return 0
 		if [ "$(_now_ms)" -ge "$deadline" ]; then
 			echo "wait_until: still false after ${timeout}s: $*" >&2
 			return 1
 		fi
 		sleep 0.1
 	done
+}
+
+stat_ge() {
+	[ "$(sim_stat "$1")" -ge "$2" ]
+}
+
+stat_eq() {
+	[ "$(sim_stat "$1")" -eq "$2" ]
+}
+
+pid_gone() {
+	! kill -0 "$1" 2>/dev/null
+}
+
+has_open() {
+	local fd
+	for fd in /proc/"$1"/fd/*; do
+		[ "$(readlink "$fd" 2>/dev/null)" = "$2" ] && return 0
+	done
+	return 1
 }
 
 kill_gone() {

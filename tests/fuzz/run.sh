@@ -16,6 +16,7 @@ for bin in "$@"; do
 	seeds=""
 	[ -d "tests/fuzz/corpus/$name" ] && seeds="tests/fuzz/corpus/$name"
 	if [ -f "tests/fuzz/$name.seeds" ]; then
+		# shellcheck disable=SC2013 # words, not lines: the file lists directories, space or newline apart
 		for d in $(cat "tests/fuzz/$name.seeds"); do
 			[ -e "$d" ] && seeds="$seeds $d"
 		done
