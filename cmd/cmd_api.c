@@ -12,15 +12,28 @@
 #include "../provider/tc.h"
 #include "cmd.h"
 
-static const char usage[] =
-	"api ACTION [JSON] [--region REGION] [--endpoint URL] [--profile NAME] [-v]";
-static const char about[] =
-	"Send one signed Tencent Cloud CVM API call (version 2017-03-12) and print\n"
-	"its Response object as JSON.  JSON is the request body (default '{}';\n"
-	"'-' reads it from stdin); it is sent byte for byte.  API errors are\n"
-	"reported with their code and RequestId and exit 1.  -v logs each HTTP\n"
-	"attempt on stderr (never secrets).  The endpoint defaults to\n"
-	"$SPOTENV_ENDPOINT, then https://cvm.tencentcloudapi.com.";
+static const char *region, *endpoint, *profile;
+static int verbose;
+
+static const struct cmd_opt opts[] = {
+	{ CMD_OPT_STR, "region", 'r', &region, "REGION", "the region (X-TC-Region), e.g. ap-guangzhou", 0, 0 },
+	{ CMD_OPT_STR, "endpoint", 0, &endpoint, "URL", "API endpoint (http only for loopback)", 0, 0 },
+	{ CMD_OPT_STR, "profile", 0, &profile, "NAME", "credentials profile", 0, 0 },
+	{ CMD_OPT_COUNT, "verbose", 'v', &verbose, NULL, "log each HTTP attempt on stderr", 0, 0 },
+	{ CMD_OPT_END, NULL, 0, NULL, NULL, NULL, 0, 0 },
+};
+
+const struct cmd_syntax cmd_api_syntax = {
+	.usage = "api ACTION [JSON] [--region REGION] [--endpoint URL] [--profile NAME] [-v]",
+	.about = "Send one signed Tencent Cloud CVM API call (version 2017-03-12) and print\n"
+		 "its Response object as JSON.  JSON is the request body (default '{}';\n"
+		 "'-' reads it from stdin); it is sent byte for byte.  API errors are\n"
+		 "reported with their code and RequestId and exit 1.  -v logs each HTTP\n"
+		 "attempt on stderr (never secrets).  The endpoint defaults to\n"
+		 "$SPOTENV_ENDPOINT, then https://cvm.tencentcloudapi.com.",
+	.opts = opts,
+	.needs_args = "no action given, e.g. 'spotenv api DescribeInstances'",
+};
 
 static void api_log(void *ctx, const char *line)
 {
@@ -57,18 +70,9 @@ static char *api_read_stdin(void)
 	return buf_detach(&b, NULL);
 }
 
-int cmd_api(int argc, char **argv)
+int cmd_api(const struct cmd_ctx *ctx)
 {
-	const char *region = NULL, *endpoint = NULL, *profile = NULL;
-	int verbose = 0;
-	const struct cmd_opt opts[] = {
-		{ CMD_OPT_STR, "region", 'r', &region, "REGION", "the region (X-TC-Region), e.g. ap-guangzhou", 0, 0 },
-		{ CMD_OPT_STR, "endpoint", 0, &endpoint, "URL", "API endpoint (http only for loopback)", 0, 0 },
-		{ CMD_OPT_STR, "profile", 0, &profile, "NAME", "credentials profile", 0, 0 },
-		{ CMD_OPT_COUNT, "verbose", 'v', &verbose, NULL, "log each HTTP attempt on stderr", 0, 0 },
-		{ CMD_OPT_END, NULL, 0, NULL, NULL, NULL, 0, 0 },
-	};
-	struct cmd_strlist args = { NULL, 0, 0 };
+	const struct cmd_strlist *args = &ctx->args;
 	struct tc_cred cred = { NULL, NULL, NULL, NULL };
 	struct tc_client *client = NULL;
 	struct tc_client_opts copts;
@@ -76,29 +80,21 @@ int cmd_api(int argc, char **argv)
 	struct err e = ERR_INIT;
 	cJSON *check = NULL;
 	char *body = NULL, *text = NULL;
-	int ret;
+	int ret = CMD_EXIT_OK;
 
 	memset(&call, 0, sizeof(call));
 	memset(&copts, 0, sizeof(copts));
-	ret = cmd_parse("api", usage, about, opts, argc, argv, &args);
-	if (ret < 0) {
-		ret = cmd_finish_stdout(CMD_EXIT_OK);
+	if (args->n > 2) {
+		ret = cmd_usagef("api", "too many arguments");
 		goto done;
 	}
-	if (ret)
-		goto done;
-	if (args.n < 1 || args.n > 2) {
-		ret = cmd_usagef("api", args.n ? "too many arguments"
-					       : "no action given, e.g. 'spotenv api DescribeInstances'");
-		goto done;
-	}
-	if (args.n == 2 && !strcmp(args.v[1], "-")) {
+	if (args->n == 2 && !strcmp(args->v[1], "-")) {
 		if (!(body = api_read_stdin())) {
 			ret = cmd_errorf("cannot read the request body from stdin");
 			goto done;
 		}
 	} else {
-		body = xstrdup(args.n == 2 ? args.v[1] : "{}");
+		body = xstrdup(args->n == 2 ? args->v[1] : "{}");
 	}
 	check = cJSON_Parse(body);
 	if (!cJSON_IsObject(check)) {
@@ -121,7 +117,7 @@ int cmd_api(int argc, char **argv)
 	}
 	tc_cred_clear(&cred);
 
-	call.action = args.v[0];
+	call.action = args->v[0];
 	call.region = region;
 	call.body = body;
 	if (tc_call_one(client, &call) < 0) {
@@ -134,8 +130,6 @@ int cmd_api(int argc, char **argv)
 		goto done;
 	}
 	printf("%s\n", text);
-	ret = cmd_finish_stdout(CMD_EXIT_OK);
-
 done:
 	free(text);
 	cJSON_Delete(call.response);
@@ -145,6 +139,5 @@ done:
 	tc_client_free(client);
 	tc_cred_clear(&cred);
 	err_clear(&e);
-	cmd_strlist_free(&args);
 	return ret;
 }

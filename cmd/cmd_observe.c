@@ -8,35 +8,32 @@
 #include "../util/setup.h"
 #include "common.h"
 
-static const char usage[] = "observe PATH... [-o FILE] [--env NAME]";
-static const char about[] =
-	"Describe the instances spotenv owns and the spot offers of the specs' pools,\n"
-	"and print the snapshot (JSON, docs/observed-format.md) for 'plan --observed'.";
+static struct cmd_common c = CMD_COMMON_INIT;
+static const char *out_file;
 
-int cmd_observe_cmd(int argc, char **argv)
+static const struct cmd_opt opts[] = {
+	{ CMD_OPT_STR, "out", 'o', &out_file, "FILE", "write the snapshot to FILE instead of stdout", 0, 0 },
+	CMD_COMMON_API_OPTS(c),
+	{ CMD_OPT_END, NULL, 0, NULL, NULL, NULL, 0, 0 },
+};
+
+const struct cmd_syntax cmd_observe_syntax = {
+	.usage = "observe PATH... [-o FILE] [--env NAME]",
+	.about = "Describe the instances spotenv owns and the spot offers of the specs' pools,\n"
+		 "and print the snapshot (JSON, docs/observed-format.md) for 'plan --observed'.",
+	.opts = opts,
+	.needs_args = CMD_NO_SPECS("observe"),
+};
+
+int cmd_observe_cmd(const struct cmd_ctx *ctx)
 {
-	struct cmd_common c = CMD_COMMON_INIT;
-	const char *out_file = NULL;
-	const struct cmd_opt opts[] = {
-		{ CMD_OPT_STR, "out", 'o', &out_file, "FILE", "write the snapshot to FILE instead of stdout", 0, 0 },
-		CMD_COMMON_API_OPTS(c),
-		{ CMD_OPT_END, NULL, 0, NULL, NULL, NULL, 0, 0 },
-	};
-	struct cmd_strlist args = { NULL, 0, 0 };
 	struct spec_set set = SPEC_SET_INIT;
 	struct plan_observed obs = PLAN_OBSERVED_INIT;
 	struct tc_client *client = NULL;
 	struct buf out = BUF_INIT;
 	int ret;
 
-	ret = cmd_parse("observe", usage, about, opts, argc, argv, &args);
-	if (ret < 0) {
-		ret = cmd_finish_stdout(CMD_EXIT_OK);
-		goto done;
-	}
-	if (ret)
-		goto done;
-	if ((ret = cmd_load_specs(&set, "observe", &args, &c, false)) != 0)
+	if ((ret = cmd_load_specs(&set, "observe", &ctx->args, &c, false)) != 0)
 		goto done;
 	if ((ret = cmd_open_client(&client, &c)) != 0)
 		goto done;
@@ -46,21 +43,19 @@ int cmd_observe_cmd(int argc, char **argv)
 		ret = cmd_errorf("snapshot too large");
 		goto done;
 	}
-	if (out_file) {
-		ret = cmd_write_file(out_file, out.ptr, out.len);
-		if (!ret && !c.quiet)
-			cmd_notef("observed %zu instance%s in %zu region%s; wrote '%s'",
-				  obs.instances.n, obs.instances.n == 1 ? "" : "s", obs.nregions,
-				  obs.nregions == 1 ? "" : "s", out_file);
-	} else {
-		ret = cmd_finish_stdout(cmd_put_stdout(&out));
+	if (!out_file) {
+		ret = cmd_put_stdout(&out);
+		goto done;
 	}
+	ret = cmd_write_file(out_file, out.ptr, out.len);
+	if (!ret && !c.quiet)
+		cmd_notef("observed %zu instance%s in %zu region%s; wrote '%s'", obs.instances.n,
+			  obs.instances.n == 1 ? "" : "s", obs.nregions, obs.nregions == 1 ? "" : "s",
+			  out_file);
 done:
 	plan_observed_clear(&obs);
 	spec_set_free(&set);
 	tc_client_free(client);
 	buf_free(&out);
-	cmd_strlist_free(&args);
-	cmd_common_free(&c);
 	return ret;
 }

@@ -9,57 +9,36 @@
 #include "../util/setup.h"
 #include "common.h"
 
-static const char usage[] =
-	"plan PATH... [--format text|json|markdown] [-o FILE] [--detailed-exitcode]\n"
-	"                    [--check] [--prune] [--env NAME] [--observed FILE] [--max-release N]";
-static const char about[] =
-	"Observe the instances spotenv owns, diff them against the specs and print\n"
-	"the plan: '+' launch, '-' release, '~' replace, with a reason for each.\n"
-	"Exit 0 on success (with --detailed-exitcode: 0 no changes, 2 changes),\n"
-	"1 on errors, including a plan that trips a guardrail.";
+static struct cmd_common c = CMD_COMMON_INIT;
+static const char *format = "text", *out_file;
+static bool detailed, check, prune;
+static int max_release = -1;
 
-/* Render p in format into out; 0 or an exit code. */
-int cmd_render_plan(struct buf *out, const struct plan *p, const char *format, bool color)
+static const struct cmd_opt opts[] = {
+	{ CMD_OPT_STR, "format", 0, &format, "FORMAT", "text (default), json or markdown", 0, 0 },
+	{ CMD_OPT_STR, "out", 'o', &out_file, "FILE", "save the plan (JSON) for 'spotenv apply FILE'", 0, 0 },
+	{ CMD_OPT_BOOL, "detailed-exitcode", 0, &detailed, NULL, "exit 2 when the plan has changes", 0, 0 },
+	{ CMD_OPT_BOOL, "check", 0, &check, NULL, "dry-run every launch (RunInstances DryRun)", 0, 0 },
+	{ CMD_OPT_BOOL, "prune", 0, &prune, NULL, "release instances of environments no longer in the specs", 0, 0 },
+	{ CMD_OPT_STR, "observed", 0, &c.observed, "FILE", "plan against a snapshot from 'spotenv observe'", 0, 0 },
+	{ CMD_OPT_INT, "max-release", 0, &max_release, "N", "refuse plans releasing more than N per environment", 0, 1000000 },
+	CMD_COMMON_API_OPTS(c),
+	{ CMD_OPT_END, NULL, 0, NULL, NULL, NULL, 0, 0 },
+};
+
+const struct cmd_syntax cmd_plan_syntax = {
+	.usage = "plan PATH... [--format text|json|markdown] [-o FILE] [--detailed-exitcode]\n"
+		 "                    [--check] [--prune] [--env NAME] [--observed FILE] [--max-release N]",
+	.about = "Observe the instances spotenv owns, diff them against the specs and print\n"
+		 "the plan: '+' launch, '-' release, '~' replace, with a reason for each.\n"
+		 "Exit 0 on success (with --detailed-exitcode: 0 no changes, 2 changes),\n"
+		 "1 on errors, including a plan that trips a guardrail.",
+	.opts = opts,
+	.needs_args = CMD_NO_SPECS("plan"),
+};
+
+int cmd_plan(const struct cmd_ctx *ctx)
 {
-	int error;
-
-	if (!strcmp(format, "text"))
-		error = plan_render_text(out, p, color);
-	else if (!strcmp(format, "json"))
-		error = plan_to_json(out, p);
-	else if (!strcmp(format, "markdown"))
-		error = plan_render_markdown(out, p);
-	else
-		return cmd_usagef(NULL, "unknown format '%s' (expected text, json or markdown)",
-				  format);
-	if (error)
-		return cmd_errorf("plan too large to render");
-	return 0;
-}
-
-bool cmd_format_valid(const char *format)
-{
-	return !strcmp(format, "text") || !strcmp(format, "json") || !strcmp(format, "markdown");
-}
-
-int cmd_plan(int argc, char **argv)
-{
-	struct cmd_common c = CMD_COMMON_INIT;
-	const char *format = "text", *out_file = NULL;
-	bool detailed = false, check = false, prune = false;
-	int max_release = -1;
-	const struct cmd_opt opts[] = {
-		{ CMD_OPT_STR, "format", 0, &format, "FORMAT", "text (default), json or markdown", 0, 0 },
-		{ CMD_OPT_STR, "out", 'o', &out_file, "FILE", "save the plan (JSON) for 'spotenv apply FILE'", 0, 0 },
-		{ CMD_OPT_BOOL, "detailed-exitcode", 0, &detailed, NULL, "exit 2 when the plan has changes", 0, 0 },
-		{ CMD_OPT_BOOL, "check", 0, &check, NULL, "dry-run every launch (RunInstances DryRun)", 0, 0 },
-		{ CMD_OPT_BOOL, "prune", 0, &prune, NULL, "release instances of environments no longer in the specs", 0, 0 },
-		{ CMD_OPT_STR, "observed", 0, &c.observed, "FILE", "plan against a snapshot from 'spotenv observe'", 0, 0 },
-		{ CMD_OPT_INT, "max-release", 0, &max_release, "N", "refuse plans releasing more than N per environment", 0, 1000000 },
-		CMD_COMMON_API_OPTS(c),
-		{ CMD_OPT_END, NULL, 0, NULL, NULL, NULL, 0, 0 },
-	};
-	struct cmd_strlist args = { NULL, 0, 0 };
 	struct spec_set set = SPEC_SET_INIT;
 	struct plan_observed obs = PLAN_OBSERVED_INIT;
 	struct plan *p = NULL;
@@ -68,18 +47,11 @@ int cmd_plan(int argc, char **argv)
 	struct err e = ERR_INIT;
 	int ret;
 
-	ret = cmd_parse("plan", usage, about, opts, argc, argv, &args);
-	if (ret < 0) {
-		ret = cmd_finish_stdout(CMD_EXIT_OK);
-		goto done;
-	}
-	if (ret)
-		goto done;
 	if (!cmd_format_valid(format)) {
 		ret = cmd_usagef("plan", "unknown format '%s' (expected text, json or markdown)", format);
 		goto done;
 	}
-	if ((ret = cmd_load_specs(&set, "plan", &args, &c, true)) != 0)
+	if ((ret = cmd_load_specs(&set, "plan", &ctx->args, &c, true)) != 0)
 		goto done;
 	if ((!c.observed || check) && (ret = cmd_open_client(&client, &c)) != 0)
 		goto done;
@@ -111,7 +83,6 @@ int cmd_plan(int argc, char **argv)
 				  out_file, out_file);
 	}
 	ret = detailed && plan_has_changes(p) ? CMD_EXIT_CHANGES : CMD_EXIT_OK;
-	ret = cmd_finish_stdout(ret);
 done:
 	plan_free(p);
 	plan_observed_clear(&obs);
@@ -120,7 +91,5 @@ done:
 	buf_free(&out);
 	buf_free(&doc);
 	err_clear(&e);
-	cmd_strlist_free(&args);
-	cmd_common_free(&c);
 	return ret;
 }

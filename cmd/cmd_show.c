@@ -7,22 +7,25 @@
 #include "../util/setup.h"
 #include "common.h"
 
-static const char usage[] = "show PLANFILE [--format text|json|markdown] [--no-color]";
-static const char about[] = "Render a plan saved with 'spotenv plan -o FILE'.";
+static const char *format = "text";
+static bool no_color;
 
-int cmd_render_plan(struct buf *out, const struct plan *p, const char *format, bool color);
-bool cmd_format_valid(const char *format);
+static const struct cmd_opt opts[] = {
+	{ CMD_OPT_STR, "format", 0, &format, "FORMAT", "text (default), json or markdown", 0, 0 },
+	{ CMD_OPT_BOOL, "no-color", 0, &no_color, NULL, "never colour output", 0, 0 },
+	{ CMD_OPT_END, NULL, 0, NULL, NULL, NULL, 0, 0 },
+};
 
-int cmd_show(int argc, char **argv)
+const struct cmd_syntax cmd_show_syntax = {
+	.usage = "show PLANFILE [--format text|json|markdown] [--no-color]",
+	.about = "Render a plan saved with 'spotenv plan -o FILE'.",
+	.opts = opts,
+	.needs_args = "no plan file given",
+};
+
+int cmd_show(const struct cmd_ctx *ctx)
 {
-	const char *format = "text";
-	bool no_color = false;
-	const struct cmd_opt opts[] = {
-		{ CMD_OPT_STR, "format", 0, &format, "FORMAT", "text (default), json or markdown", 0, 0 },
-		{ CMD_OPT_BOOL, "no-color", 0, &no_color, NULL, "never colour output", 0, 0 },
-		{ CMD_OPT_END, NULL, 0, NULL, NULL, NULL, 0, 0 },
-	};
-	struct cmd_strlist args = { NULL, 0, 0 };
+	const char *path = ctx->args.v[0];
 	struct plan *p = NULL;
 	struct buf out = BUF_INIT;
 	struct err e = ERR_INIT;
@@ -30,36 +33,26 @@ int cmd_show(int argc, char **argv)
 	size_t len = 0;
 	int ret;
 
-	ret = cmd_parse("show", usage, about, opts, argc, argv, &args);
-	if (ret < 0) {
-		ret = cmd_finish_stdout(CMD_EXIT_OK);
-		goto done;
-	}
-	if (ret)
-		goto done;
-	if (args.n != 1) {
-		ret = cmd_usagef("show", args.n ? "too many arguments" : "no plan file given");
+	if (ctx->args.n > 1) {
+		ret = cmd_usagef("show", "too many arguments");
 		goto done;
 	}
 	if (!cmd_format_valid(format)) {
 		ret = cmd_usagef("show", "unknown format '%s' (expected text, json or markdown)", format);
 		goto done;
 	}
-	if ((ret = cmd_read_file(args.v[0], &data, &len)) != 0)
+	if ((ret = cmd_read_file(path, &data, &len)) != 0)
 		goto done;
 	if (plan_from_json(&p, data, len, &e) < 0) {
-		ret = cmd_errorf("'%s' is not a spotenv plan: %s", args.v[0],
-				 e.msg ? e.msg : "invalid");
+		ret = cmd_errorf("'%s' is not a spotenv plan: %s", path, e.msg ? e.msg : "invalid");
 		goto done;
 	}
-	if ((ret = cmd_render_plan(&out, p, format, cmd_use_color(stdout, no_color))) != 0)
-		goto done;
-	ret = cmd_finish_stdout(cmd_put_stdout(&out));
+	if ((ret = cmd_render_plan(&out, p, format, cmd_use_color(stdout, no_color))) == 0)
+		ret = cmd_put_stdout(&out);
 done:
 	free(data);
 	plan_free(p);
 	buf_free(&out);
 	err_clear(&e);
-	cmd_strlist_free(&args);
 	return ret;
 }

@@ -13,19 +13,98 @@
 #include <signal.h>
 #include <pthread.h>
 
-static const char sim_usage[] =
-	"sim [--listen 127.0.0.1:8787] [--port-file FILE] [--config world.yaml] [--state FILE]\n"
-	"           [--seed N] [--latency-ms N] [--pending-ms N] [--terminating-ms N]\n"
-	"           [--tag-lag-ms N] [--internal-error-rate R] [--drop-after-commit-rate R]\n"
-	"           [--reclaim-per-minute N] [--launch-fail-rate R] [--no-rate-limits] [-v]\n"
-	"   or: spotenv sim ctl [--endpoint URL] reclaim|pool|faults|stats|state|reset|clock ...";
+/* sim's options (start-up knobs; the control API changes them later). */
+static const char *listen_at = "127.0.0.1:8787", *port_file, *seed;
+static const char *ierr, *drop, *reclaim, *lfail;
+static int latency = -1, pending = -1, terminating = -1, tag_lag = -1;
+static bool no_rate_limits;
+static int verbose;
+static struct sim_opts sim_o = SIM_OPTS_INIT;
 
-static const char sim_about[] =
-	"Run a local emulator of the Tencent Cloud CVM API on loopback, with a world of\n"
-	"regions, zones, instance types, stock and spot prices, and faults on demand.\n"
-	"It prints its address and the test credential, and runs until interrupted.\n"
-	"See docs/sim.md for the world file, the control API and fault semantics.";
+static const struct cmd_opt sim_opts[] = {
+	{ CMD_OPT_STR, "listen", 0, &listen_at, "HOST:PORT", "loopback address (port 0 picks a free port)", 0, 0 },
+	{ CMD_OPT_STR, "port-file", 0, &port_file, "FILE", "write the port to FILE once listening", 0, 0 },
+	{ CMD_OPT_STR, "config", 0, &sim_o.config_path, "FILE", "world file (YAML); default: the built-in world", 0, 0 },
+	{ CMD_OPT_STR, "state", 0, &sim_o.state_path, "FILE", "load the world from FILE if it exists; save it on exit", 0, 0 },
+	{ CMD_OPT_STR, "seed", 0, &seed, "N", "random seed for ids and faults (default 1)", 0, 0 },
+	{ CMD_OPT_INT, "latency-ms", 0, &latency, "N", "add N ms to every API answer", 0, INT_MAX },
+	{ CMD_OPT_INT, "pending-ms", 0, &pending, "N", "PENDING lasts N ms (default 2000)", 0, INT_MAX },
+	{ CMD_OPT_INT, "terminating-ms", 0, &terminating, "N", "TERMINATING lasts N ms (default 1000)", 0, INT_MAX },
+	{ CMD_OPT_INT, "tag-lag-ms", 0, &tag_lag, "N", "new instances invisible to tag filters for N ms", 0, INT_MAX },
+	{ CMD_OPT_STR, "internal-error-rate", 0, &ierr, "R", "answer InternalError to this share of requests (0..1)", 0, 0 },
+	{ CMD_OPT_STR, "drop-after-commit-rate", 0, &drop, "R", "drop the connection after this share of launches (0..1)", 0, 0 },
+	{ CMD_OPT_STR, "reclaim-per-minute", 0, &reclaim, "N", "reclaim N random instances a minute", 0, 0 },
+	{ CMD_OPT_STR, "launch-fail-rate", 0, &lfail, "R", "this share of new instances ends LAUNCH_FAILED (0..1)", 0, 0 },
+	{ CMD_OPT_BOOL, "no-rate-limits", 0, &no_rate_limits, NULL, "turn off the per-action rate limits", 0, 0 },
+	{ CMD_OPT_COUNT, "verbose", 'v', &verbose, NULL, "log every request on stderr", 0, 0 },
+	{ CMD_OPT_END, NULL, 0, NULL, NULL, NULL, 0, 0 },
+};
 
+/* `sim ctl`'s options: one table for every verb, each option names its verb. */
+static const char *c_endpoint, *c_env, *c_zone, *c_type, *c_region, *c_price;
+static const char *c_ierr, *c_drop, *c_reclaim, *c_lfail, *c_rate_limits;
+static int c_count = -1, c_stock = -1, c_latency = -1, c_pending = -1, c_terminating = -1;
+static int c_tag_lag = -1;
+
+static const struct cmd_opt ctl_opts[] = {
+	{ CMD_OPT_STR, "endpoint", 0, &c_endpoint, "URL", "emulator address (default: SPOTENV_ENDPOINT)", 0, 0 },
+	{ CMD_OPT_INT, "count", 0, &c_count, "N", "reclaim: how many instances", 0, INT_MAX },
+	{ CMD_OPT_STR, "env", 0, &c_env, "NAME", "reclaim: only instances of this environment", 0, 0 },
+	{ CMD_OPT_STR, "region", 0, &c_region, "REGION", "pool: region (checked)", 0, 0 },
+	{ CMD_OPT_STR, "zone", 0, &c_zone, "ZONE", "pool: zone", 0, 0 },
+	{ CMD_OPT_STR, "type", 0, &c_type, "TYPE", "pool: instance type", 0, 0 },
+	{ CMD_OPT_INT, "stock", 0, &c_stock, "N", "pool: new stock", 0, INT_MAX },
+	{ CMD_OPT_STR, "price", 0, &c_price, "PRICE", "pool: new spot price (decimal)", 0, 0 },
+	{ CMD_OPT_INT, "latency-ms", 0, &c_latency, "N", "faults: added latency", 0, INT_MAX },
+	{ CMD_OPT_INT, "pending-ms", 0, &c_pending, "N", "faults: PENDING duration", 0, INT_MAX },
+	{ CMD_OPT_INT, "terminating-ms", 0, &c_terminating, "N", "faults: TERMINATING duration", 0, INT_MAX },
+	{ CMD_OPT_INT, "tag-lag-ms", 0, &c_tag_lag, "N", "faults: tag lag", 0, INT_MAX },
+	{ CMD_OPT_STR, "internal-error-rate", 0, &c_ierr, "R", "faults: InternalError share", 0, 0 },
+	{ CMD_OPT_STR, "drop-after-commit-rate", 0, &c_drop, "R", "faults: dropped launches share", 0, 0 },
+	{ CMD_OPT_STR, "reclaim-per-minute", 0, &c_reclaim, "N", "faults: reclaim rate", 0, 0 },
+	{ CMD_OPT_STR, "launch-fail-rate", 0, &c_lfail, "R", "faults: LAUNCH_FAILED share", 0, 0 },
+	{ CMD_OPT_STR, "rate-limits", 0, &c_rate_limits, "on|off", "faults: per-action rate limits", 0, 0 },
+	{ CMD_OPT_END, NULL, 0, NULL, NULL, NULL, 0, 0 },
+};
+
+static int sim_ctl(const struct cmd_ctx *ctx);
+
+static const struct cmd_syntax ctl_syntax = {
+	.usage = "sim ctl [--endpoint URL] VERB [OPTIONS] [JSON]\n\n"
+		 "Verbs:\n"
+		 "  stats                         request, error and instance counters\n"
+		 "  state                         the whole world as JSON\n"
+		 "  reset                         back to the start-up world\n"
+		 "  faults [--latency-ms N ...]   show or change faults\n"
+		 "  pool [--zone Z --type T [--stock N] [--price P]]   show or change pools\n"
+		 "  reclaim [--count N] [--env NAME] [ID...]           reclaim instances\n"
+		 "  clock ['{\"now\":MS}' | '{\"offsetMs\":N}']         show or move the clock\n"
+		 "A JSON object argument is sent as the request body as it is.",
+	.about = "Talk to a running 'spotenv sim'.",
+	.opts = ctl_opts,
+	.needs_args = "'sim ctl' needs a verb: reclaim, pool, faults, stats, state, reset or clock",
+};
+
+static const struct cmd sim_subs[] = {
+	{ "ctl", "talk to a running emulator", 0, &ctl_syntax, sim_ctl },
+	{ NULL, NULL, 0, NULL, NULL },
+};
+
+const struct cmd_syntax cmd_sim_syntax = {
+	.usage = "sim [--listen 127.0.0.1:8787] [--port-file FILE] [--config world.yaml] [--state FILE]\n"
+		 "           [--seed N] [--latency-ms N] [--pending-ms N] [--terminating-ms N]\n"
+		 "           [--tag-lag-ms N] [--internal-error-rate R] [--drop-after-commit-rate R]\n"
+		 "           [--reclaim-per-minute N] [--launch-fail-rate R] [--no-rate-limits] [-v]\n"
+		 "   or: spotenv sim ctl [--endpoint URL] reclaim|pool|faults|stats|state|reset|clock ...",
+	.about = "Run a local emulator of the Tencent Cloud CVM API on loopback, with a world of\n"
+		 "regions, zones, instance types, stock and spot prices, and faults on demand.\n"
+		 "It prints its address and the test credential, and runs until interrupted.\n"
+		 "See docs/sim.md for the world file, the control API and fault semantics.",
+	.opts = sim_opts,
+	.subs = sim_subs,
+};
+
+/* A rate option (NULL: not given, *out unchanged); 0 or an exit code. */
 static int parse_rate(const char *name, const char *s, double max, double *out)
 {
 	char *end;
@@ -48,9 +127,9 @@ static int write_port_file(const char *path, int port)
 	FILE *f = fopen(tmp, "w");
 	int ret = 0;
 
-	if (!f || fprintf(f, "%d\n", port) < 0 || fclose(f) != 0) {
-		if (f)
-			fclose(f);
+	if (!f) {
+		ret = cmd_errorf("cannot write port file '%s': %s", tmp, strerror(errno));
+	} else if ((fprintf(f, "%d\n", port) < 0) | (fclose(f) != 0)) {
 		ret = cmd_errorf("cannot write port file '%s': %s", tmp, strerror(errno));
 	} else if (rename(tmp, path)) {
 		ret = cmd_errorf("cannot write port file '%s': %s", path, strerror(errno));
@@ -61,8 +140,6 @@ static int write_port_file(const char *path, int port)
 	return ret;
 }
 
-static int cmd_sim_ctl(int argc, char **argv);
-
 /* -v: one line per request on stderr. */
 static void sim_log(void *ctx, const char *line)
 {
@@ -70,73 +147,47 @@ static void sim_log(void *ctx, const char *line)
 	cmd_notef("sim: %s", line);
 }
 
-int cmd_sim(int argc, char **argv)
+/* The start-up knobs into sim_o; 0 or an exit code. */
+static int sim_knobs(void)
 {
-	const char *listen = "127.0.0.1:8787", *port_file = NULL, *seed = NULL;
-	const char *ierr = NULL, *drop = NULL, *reclaim = NULL, *lfail = NULL;
-	int latency = -1, pending = -1, terminating = -1, tag_lag = -1;
-	bool no_rate_limits = false;
-	int verbose = 0;
-	struct sim_opts o = SIM_OPTS_INIT;
-	const struct cmd_opt opts[] = {
-		{ CMD_OPT_STR, "listen", 0, &listen, "HOST:PORT", "loopback address (port 0 picks a free port)", 0, 0 },
-		{ CMD_OPT_STR, "port-file", 0, &port_file, "FILE", "write the port to FILE once listening", 0, 0 },
-		{ CMD_OPT_STR, "config", 0, &o.config_path, "FILE", "world file (YAML); default: the built-in world", 0, 0 },
-		{ CMD_OPT_STR, "state", 0, &o.state_path, "FILE", "load the world from FILE if it exists; save it on exit", 0, 0 },
-		{ CMD_OPT_STR, "seed", 0, &seed, "N", "random seed for ids and faults (default 1)", 0, 0 },
-		{ CMD_OPT_INT, "latency-ms", 0, &latency, "N", "add N ms to every API answer", 0, INT_MAX },
-		{ CMD_OPT_INT, "pending-ms", 0, &pending, "N", "PENDING lasts N ms (default 2000)", 0, INT_MAX },
-		{ CMD_OPT_INT, "terminating-ms", 0, &terminating, "N", "TERMINATING lasts N ms (default 1000)", 0, INT_MAX },
-		{ CMD_OPT_INT, "tag-lag-ms", 0, &tag_lag, "N", "new instances invisible to tag filters for N ms", 0, INT_MAX },
-		{ CMD_OPT_STR, "internal-error-rate", 0, &ierr, "R", "answer InternalError to this share of requests (0..1)", 0, 0 },
-		{ CMD_OPT_STR, "drop-after-commit-rate", 0, &drop, "R", "drop the connection after this share of launches (0..1)", 0, 0 },
-		{ CMD_OPT_STR, "reclaim-per-minute", 0, &reclaim, "N", "reclaim N random instances a minute", 0, 0 },
-		{ CMD_OPT_STR, "launch-fail-rate", 0, &lfail, "R", "this share of new instances ends LAUNCH_FAILED (0..1)", 0, 0 },
-		{ CMD_OPT_BOOL, "no-rate-limits", 0, &no_rate_limits, NULL, "turn off the per-action rate limits", 0, 0 },
-		{ CMD_OPT_COUNT, "verbose", 'v', &verbose, NULL, "log every request on stderr", 0, 0 },
-		{ CMD_OPT_END, NULL, 0, NULL, NULL, NULL, 0, 0 },
-	};
-	struct cmd_strlist args = { NULL, 0, 0 };
-	struct err e = ERR_INIT;
-	struct sim *s = NULL;
-	sigset_t set;
-	int ret = CMD_EXIT_OK, sig = 0;
+	int ret;
 
-	if (argc > 1 && !strcmp(argv[1], "ctl"))
-		return cmd_sim_ctl(argc - 1, argv + 1);
-	ret = cmd_parse("sim", sim_usage, sim_about, opts, argc, argv, &args);
-	if (ret) {
-		ret = ret < 0 ? CMD_EXIT_OK : ret;
-		goto done;
-	}
-	if (args.n) {
-		ret = cmd_usagef("sim", "unexpected argument '%s'", args.v[0]);
-		goto done;
-	}
 	if (seed) {
 		char *end;
 
 		errno = 0;
-		o.seed = strtoull(seed, &end, 10);
-		if (errno || !*seed || *end || *seed == '-') {
-			ret = cmd_usagef("sim", "option '--seed' expects a whole number, got '%s'", seed);
-			goto done;
-		}
+		sim_o.seed = strtoull(seed, &end, 10);
+		if (errno || !*seed || *end || *seed == '-')
+			return cmd_usagef("sim", "option '--seed' expects a whole number, got '%s'", seed);
 	}
-	o.latency_ms = latency;
-	o.pending_ms = pending;
-	o.terminating_ms = terminating;
-	o.tag_lag_ms = tag_lag;
-	o.no_rate_limits = no_rate_limits;
+	sim_o.latency_ms = latency;
+	sim_o.pending_ms = pending;
+	sim_o.terminating_ms = terminating;
+	sim_o.tag_lag_ms = tag_lag;
+	sim_o.no_rate_limits = no_rate_limits;
 	if (verbose)
-		o.log = sim_log;
-	if ((ret = parse_rate("internal-error-rate", ierr, 1, &o.internal_error_rate)) ||
-	    (ret = parse_rate("drop-after-commit-rate", drop, 1, &o.drop_after_commit_rate)) ||
-	    (ret = parse_rate("reclaim-per-minute", reclaim, 1e6, &o.reclaim_per_minute)) ||
-	    (ret = parse_rate("launch-fail-rate", lfail, 1, &o.launch_fail_rate)))
-		goto done;
+		sim_o.log = sim_log;
+	if ((ret = parse_rate("internal-error-rate", ierr, 1, &sim_o.internal_error_rate)) ||
+	    (ret = parse_rate("drop-after-commit-rate", drop, 1, &sim_o.drop_after_commit_rate)) ||
+	    (ret = parse_rate("reclaim-per-minute", reclaim, 1e6, &sim_o.reclaim_per_minute)))
+		return ret;
+	return parse_rate("launch-fail-rate", lfail, 1, &sim_o.launch_fail_rate);
+}
 
-	if (sim_new(&s, &o, &e) < 0) {
+int cmd_sim(const struct cmd_ctx *ctx)
+{
+	struct err e = ERR_INIT;
+	struct sim *s = NULL;
+	sigset_t set;
+	int ret, sig = 0;
+
+	if (ctx->args.n) {
+		ret = cmd_usagef("sim", "unexpected argument '%s'", ctx->args.v[0]);
+		goto done;
+	}
+	if ((ret = sim_knobs()) != 0)
+		goto done;
+	if (sim_new(&s, &sim_o, &e) < 0) {
 		ret = cmd_error_err(&e);
 		goto done;
 	}
@@ -146,119 +197,71 @@ int cmd_sim(int argc, char **argv)
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (sim_listen(s, listen, &e) < 0) {
+	if (sim_listen(s, listen_at, &e) < 0) {
 		ret = cmd_error_err(&e);
 		goto done;
 	}
 	printf("listening on %s\n", sim_url(s));
 	printf("SecretId: %s  SecretKey: %s\n", SIM_DEFAULT_SECRET_ID, SIM_DEFAULT_SECRET_KEY);
-	if ((ret = cmd_finish_stdout(CMD_EXIT_OK)))
+	/* whoever started us reads these lines now, not at exit */
+	if ((ret = cmd_flush_stdout()) != 0)
 		goto done;
-	if (port_file && (ret = write_port_file(port_file, sim_port(s))))
+	if (port_file && (ret = write_port_file(port_file, sim_port(s))) != 0)
 		goto done;
 	sigwait(&set, &sig);
 	sim_stop(s);
 	if (sim_save_state(s, &e) < 0)
 		ret = cmd_error_err(&e);
-
 done:
 	sim_free(s);
 	err_clear(&e);
-	cmd_strlist_free(&args);
 	return ret;
 }
 
 /* ------------------------------------------------------------------ */
 /* spotenv sim ctl */
 
-static const char ctl_usage[] =
-	"sim ctl [--endpoint URL] VERB [OPTIONS] [JSON]\n\n"
-	"Verbs:\n"
-	"  stats                         request, error and instance counters\n"
-	"  state                         the whole world as JSON\n"
-	"  reset                         back to the start-up world\n"
-	"  faults [--latency-ms N ...]   show or change faults\n"
-	"  pool [--zone Z --type T [--stock N] [--price P]]   show or change pools\n"
-	"  reclaim [--count N] [--env NAME] [ID...]           reclaim instances\n"
-	"  clock ['{\"now\":MS}' | '{\"offsetMs\":N}']         show or move the clock\n"
-	"A JSON object argument is sent as the request body as it is.";
-
-/* The fault options as sim_ctl_faults wants them; 0 or an exit code. */
-static int ctl_faults_opts(struct sim_ctl_faults *f, int latency, int pending, int terminating,
-			   int tag_lag, const char *ierr, const char *drop, const char *reclaim,
-			   const char *lfail, const char *rl)
+/* The fault options as sim_ctl_faults() takes them; 0 or an exit code. */
+static int ctl_faults(struct sim_ctl_faults *f)
 {
 	int ret;
 
-	f->latency_ms = latency;
-	f->pending_ms = pending;
-	f->terminating_ms = terminating;
-	f->tag_lag_ms = tag_lag;
-	if ((ret = parse_rate("internal-error-rate", ierr, 1, &f->internal_error_rate)) ||
-	    (ret = parse_rate("drop-after-commit-rate", drop, 1, &f->drop_after_commit_rate)) ||
-	    (ret = parse_rate("reclaim-per-minute", reclaim, 1e6, &f->reclaim_per_minute)) ||
-	    (ret = parse_rate("launch-fail-rate", lfail, 1, &f->launch_fail_rate)))
+	f->latency_ms = c_latency;
+	f->pending_ms = c_pending;
+	f->terminating_ms = c_terminating;
+	f->tag_lag_ms = c_tag_lag;
+	if ((ret = parse_rate("internal-error-rate", c_ierr, 1, &f->internal_error_rate)) ||
+	    (ret = parse_rate("drop-after-commit-rate", c_drop, 1, &f->drop_after_commit_rate)) ||
+	    (ret = parse_rate("reclaim-per-minute", c_reclaim, 1e6, &f->reclaim_per_minute)) ||
+	    (ret = parse_rate("launch-fail-rate", c_lfail, 1, &f->launch_fail_rate)))
 		return ret;
-	if (rl && strcmp(rl, "on") && strcmp(rl, "off"))
-		return cmd_usagef("sim", "option '--rate-limits' expects on or off, got '%s'", rl);
-	if (rl)
-		f->rate_limits = !strcmp(rl, "on");
+	if (c_rate_limits && strcmp(c_rate_limits, "on") && strcmp(c_rate_limits, "off"))
+		return cmd_usagef("sim", "option '--rate-limits' expects on or off, got '%s'",
+				  c_rate_limits);
+	if (c_rate_limits)
+		f->rate_limits = !strcmp(c_rate_limits, "on");
 	return 0;
 }
 
-static int cmd_sim_ctl(int argc, char **argv)
+static int sim_ctl(const struct cmd_ctx *ctx)
 {
-	const char *endpoint = NULL, *env = NULL, *zone = NULL, *type = NULL, *region = NULL;
-	const char *price = NULL, *ierr = NULL, *drop = NULL, *reclaim = NULL, *rl = NULL;
-	const char *lfail = NULL;
-	int count = -1, stock = -1, latency = -1, pending = -1, terminating = -1, tag_lag = -1;
-	const struct cmd_opt opts[] = {
-		{ CMD_OPT_STR, "endpoint", 0, &endpoint, "URL", "emulator address (default: SPOTENV_ENDPOINT)", 0, 0 },
-		{ CMD_OPT_INT, "count", 0, &count, "N", "reclaim: how many instances", 0, INT_MAX },
-		{ CMD_OPT_STR, "env", 0, &env, "NAME", "reclaim: only instances of this environment", 0, 0 },
-		{ CMD_OPT_STR, "region", 0, &region, "REGION", "pool: region (checked)", 0, 0 },
-		{ CMD_OPT_STR, "zone", 0, &zone, "ZONE", "pool: zone", 0, 0 },
-		{ CMD_OPT_STR, "type", 0, &type, "TYPE", "pool: instance type", 0, 0 },
-		{ CMD_OPT_INT, "stock", 0, &stock, "N", "pool: new stock", 0, INT_MAX },
-		{ CMD_OPT_STR, "price", 0, &price, "PRICE", "pool: new spot price (decimal)", 0, 0 },
-		{ CMD_OPT_INT, "latency-ms", 0, &latency, "N", "faults: added latency", 0, INT_MAX },
-		{ CMD_OPT_INT, "pending-ms", 0, &pending, "N", "faults: PENDING duration", 0, INT_MAX },
-		{ CMD_OPT_INT, "terminating-ms", 0, &terminating, "N", "faults: TERMINATING duration", 0, INT_MAX },
-		{ CMD_OPT_INT, "tag-lag-ms", 0, &tag_lag, "N", "faults: tag lag", 0, INT_MAX },
-		{ CMD_OPT_STR, "internal-error-rate", 0, &ierr, "R", "faults: InternalError share", 0, 0 },
-		{ CMD_OPT_STR, "drop-after-commit-rate", 0, &drop, "R", "faults: dropped launches share", 0, 0 },
-		{ CMD_OPT_STR, "reclaim-per-minute", 0, &reclaim, "N", "faults: reclaim rate", 0, 0 },
-		{ CMD_OPT_STR, "launch-fail-rate", 0, &lfail, "R", "faults: LAUNCH_FAILED share", 0, 0 },
-		{ CMD_OPT_STR, "rate-limits", 0, &rl, "on|off", "faults: per-action rate limits", 0, 0 },
-		{ CMD_OPT_END, NULL, 0, NULL, NULL, NULL, 0, 0 },
-	};
-	struct cmd_strlist args = { NULL, 0, 0 };
+	const struct cmd_strlist *args = &ctx->args;
+	const char *verb = args->v[0], *endpoint = c_endpoint, *json = NULL;
 	struct buf out = BUF_INIT;
 	struct err e = ERR_INIT;
-	const char *verb, *json = NULL;
-	int ret, error;
+	int ret = 0, error;
 
-	ret = cmd_parse("sim", ctl_usage, "Talk to a running 'spotenv sim'.", opts, argc, argv,
-			&args);
-	if (ret) {
-		ret = ret < 0 ? CMD_EXIT_OK : ret;
-		goto done;
-	}
-	if (!args.n) {
-		ret = cmd_usagef("sim", "'sim ctl' needs a verb: reclaim, pool, faults, stats, state, reset or clock");
-		goto done;
-	}
 	if (!endpoint)
 		endpoint = getenv("SPOTENV_ENDPOINT");
 	if (!endpoint || !*endpoint) {
 		ret = cmd_usagef("sim", "'sim ctl' needs --endpoint URL or SPOTENV_ENDPOINT");
 		goto done;
 	}
-	verb = args.v[0];
-	if (args.n > 1 && args.v[args.n - 1][0] == '{')
-		json = args.v[args.n - 1];
+	/* a last argument that is a JSON object is the request body */
+	if (args->n > 1 && args->v[args->n - 1][0] == '{')
+		json = args->v[args->n - 1];
 	if (!strcmp(verb, "stats") || !strcmp(verb, "state")) {
-		if (args.n > 1) {
+		if (args->n > 1) {
 			ret = cmd_usagef("sim", "'sim ctl %s' takes no arguments", verb);
 			goto done;
 		}
@@ -271,16 +274,15 @@ static int cmd_sim_ctl(int argc, char **argv)
 	} else if (!strcmp(verb, "faults")) {
 		struct sim_ctl_faults f = SIM_CTL_FAULTS_INIT;
 
-		if ((ret = ctl_faults_opts(&f, latency, pending, terminating, tag_lag, ierr, drop,
-					   reclaim, lfail, rl)))
+		if ((ret = ctl_faults(&f)) != 0)
 			goto done;
 		error = sim_ctl_faults(&out, endpoint, &f, json, &e);
 	} else if (!strcmp(verb, "pool")) {
-		struct sim_ctl_pool p = { region, zone, type, stock, price };
+		struct sim_ctl_pool p = { c_region, c_zone, c_type, c_stock, c_price };
 
 		error = sim_ctl_pool(&out, endpoint, &p, json, &e);
 	} else if (!strcmp(verb, "reclaim")) {
-		struct sim_ctl_reclaim r = { args.v + 1, json ? 0 : args.n - 1, count, env };
+		struct sim_ctl_reclaim r = { args->v + 1, json ? 0 : args->n - 1, c_count, c_env };
 
 		error = sim_ctl_reclaim(&out, endpoint, &r, json, &e);
 	} else {
@@ -293,10 +295,9 @@ static int cmd_sim_ctl(int argc, char **argv)
 	}
 	if (!out.len || buf_str(&out)[out.len - 1] != '\n')
 		buf_putc(&out, '\n');
-	ret = cmd_finish_stdout(cmd_put_stdout(&out));
+	ret = cmd_put_stdout(&out);
 done:
 	buf_free(&out);
 	err_clear(&e);
-	cmd_strlist_free(&args);
 	return ret;
 }

@@ -9,137 +9,138 @@
 #include <cjson/cJSON.h>
 #include "common.h"
 
-static const char usage[] = "status PATH... [--format text|json] [--env NAME] [--observed FILE]";
-static const char about[] =
-	"Show, per environment and pool, the desired capacity and the active,\n"
-	"pending, failed and leaving instances observed now.";
+static struct cmd_common c = CMD_COMMON_INIT;
+static const char *format = "text";
 
-int cmd_status(int argc, char **argv)
+static const struct cmd_opt opts[] = {
+	{ CMD_OPT_STR, "format", 0, &format, "FORMAT", "text (default) or json", 0, 0 },
+	{ CMD_OPT_STR, "observed", 0, &c.observed, "FILE", "use a snapshot from 'spotenv observe'", 0, 0 },
+	CMD_COMMON_API_OPTS(c),
+	{ CMD_OPT_END, NULL, 0, NULL, NULL, NULL, 0, 0 },
+};
+
+const struct cmd_syntax cmd_status_syntax = {
+	.usage = "status PATH... [--format text|json] [--env NAME] [--observed FILE]",
+	.about = "Show, per environment and pool, the desired capacity and the active,\n"
+		 "pending, failed and leaving instances observed now.",
+	.opts = opts,
+	.needs_args = CMD_NO_SPECS("status"),
+};
+
+/* The JSON document: {"environments": [...]} with the pools of each. */
+static void status_json(struct buf *out, const struct plan *p, const struct plan_observed *obs)
 {
-	struct cmd_common c = CMD_COMMON_INIT;
-	const char *format = "text";
-	const struct cmd_opt opts[] = {
-		{ CMD_OPT_STR, "format", 0, &format, "FORMAT", "text (default) or json", 0, 0 },
-		{ CMD_OPT_STR, "observed", 0, &c.observed, "FILE", "use a snapshot from 'spotenv observe'", 0, 0 },
-		CMD_COMMON_API_OPTS(c),
-		{ CMD_OPT_END, NULL, 0, NULL, NULL, NULL, 0, 0 },
-	};
-	struct cmd_strlist args = { NULL, 0, 0 };
+	cJSON *root = cJSON_CreateObject();
+	cJSON *envs = cJSON_AddArrayToObject(root, "environments");
+	char *text;
+
+	for (size_t i = 0; i < p->nenvs; i++) {
+		const struct plan_env *env = &p->envs[i];
+		struct plan_status_counts k;
+		cJSON *o, *pools;
+
+		if (env->orphan)
+			continue;
+		plan_status_counts(&k, obs, env, NULL);
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "name", env->name);
+		cJSON_AddStringToObject(o, "region", env->region);
+		cJSON_AddNumberToObject(o, "desired", env->desired);
+		cJSON_AddNumberToObject(o, "active", env->active);
+		cJSON_AddNumberToObject(o, "running", k.running);
+		cJSON_AddNumberToObject(o, "pending", k.pending);
+		cJSON_AddNumberToObject(o, "failed", k.failed);
+		cJSON_AddNumberToObject(o, "leaving", k.leaving);
+		cJSON_AddNumberToObject(o, "drifted", env->drifted);
+		cJSON_AddStringToObject(o, "status", plan_env_state(env));
+		pools = cJSON_AddArrayToObject(o, "pools");
+		for (size_t j = 0; j < env->npools; j++) {
+			const struct plan_pool *pl = &env->pools[j];
+			cJSON *po = cJSON_CreateObject();
+
+			plan_status_counts(&k, obs, env, pl);
+			cJSON_AddStringToObject(po, "zone", pl->zone);
+			cJSON_AddStringToObject(po, "instance_type", pl->type);
+			cJSON_AddNumberToObject(po, "active", pl->active);
+			cJSON_AddNumberToObject(po, "running", k.running);
+			cJSON_AddNumberToObject(po, "pending", k.pending);
+			cJSON_AddNumberToObject(po, "failed", k.failed);
+			/* a decimal string, as in plan documents (never a float) */
+			if (pl->price)
+				cJSON_AddStringToObject(po, "price", pl->price);
+			else
+				cJSON_AddNullToObject(po, "price");
+			cJSON_AddStringToObject(po, "offer_status",
+						pl->offer_status ? pl->offer_status : "unknown");
+			cJSON_AddItemToArray(pools, po);
+		}
+		cJSON_AddItemToArray(envs, o);
+	}
+	if ((text = cJSON_Print(root)) != NULL)
+		buf_puts(out, text);
+	buf_putc(out, '\n');
+	free(text);
+	cJSON_Delete(root);
+}
+
+/* The table: a line per environment, then one per pool. */
+static void status_text(struct buf *out, const struct plan *p, const struct plan_observed *obs)
+{
+	buf_printf(out, "%-28s %7s %6s %7s %7s %6s %7s  %s\n", "ENVIRONMENT / POOL", "DESIRED",
+		   "ACTIVE", "RUNNING", "PENDING", "FAILED", "LEAVING", "STATUS");
+	for (size_t i = 0; i < p->nenvs; i++) {
+		const struct plan_env *env = &p->envs[i];
+		struct plan_status_counts k;
+
+		if (env->orphan)
+			continue;
+		plan_status_counts(&k, obs, env, NULL);
+		buf_printf(out, "%-28s %7d %6d %7d %7d %6d %7d  %s\n", env->name, env->desired,
+			   env->active, k.running, k.pending, k.failed, k.leaving,
+			   plan_env_state(env));
+		for (size_t j = 0; j < env->npools; j++) {
+			const struct plan_pool *pl = &env->pools[j];
+			char name[64];
+
+			plan_status_counts(&k, obs, env, pl);
+			snprintf(name, sizeof(name), "  %s/%s", pl->zone, pl->type);
+			buf_printf(out, "%-28s %7s %6d %7d %7d %6d %7d  %s%s%s\n", name, "",
+				   pl->active, k.running, k.pending, k.failed, k.leaving,
+				   pl->offer_status ? pl->offer_status : "no offer",
+				   pl->price ? " at " : "", pl->price ? pl->price : "");
+		}
+	}
+}
+
+int cmd_status(const struct cmd_ctx *ctx)
+{
 	struct spec_set set = SPEC_SET_INIT;
 	struct plan_observed obs = PLAN_OBSERVED_INIT;
 	struct plan *p = NULL;
 	struct tc_client *client = NULL;
 	struct buf out = BUF_INIT;
-	cJSON *root = NULL;
 	int ret;
 
-	ret = cmd_parse("status", usage, about, opts, argc, argv, &args);
-	if (ret < 0) {
-		ret = cmd_finish_stdout(CMD_EXIT_OK);
-		goto done;
-	}
-	if (ret)
-		goto done;
 	if (strcmp(format, "text") && strcmp(format, "json")) {
 		ret = cmd_usagef("status", "unknown format '%s' (expected text or json)", format);
 		goto done;
 	}
-	if ((ret = cmd_load_specs(&set, "status", &args, &c, false)) != 0)
+	if ((ret = cmd_load_specs(&set, "status", &ctx->args, &c, false)) != 0)
 		goto done;
 	if (!c.observed && (ret = cmd_open_client(&client, &c)) != 0)
 		goto done;
 	if ((ret = cmd_observe_and_plan(&p, &obs, client, &set, &c, false, -1)) != 0)
 		goto done;
-
-	if (!strcmp(format, "json")) {
-		cJSON *envs;
-		char *text;
-
-		root = cJSON_CreateObject();
-		envs = cJSON_AddArrayToObject(root, "environments");
-		for (size_t i = 0; i < p->nenvs; i++) {
-			const struct plan_env *env = &p->envs[i];
-			struct plan_status_counts k;
-			cJSON *o, *pools;
-
-			if (env->orphan)
-				continue;
-			plan_status_counts(&k, &obs, env, NULL);
-			o = cJSON_CreateObject();
-			cJSON_AddStringToObject(o, "name", env->name);
-			cJSON_AddStringToObject(o, "region", env->region);
-			cJSON_AddNumberToObject(o, "desired", env->desired);
-			cJSON_AddNumberToObject(o, "active", env->active);
-			cJSON_AddNumberToObject(o, "running", k.running);
-			cJSON_AddNumberToObject(o, "pending", k.pending);
-			cJSON_AddNumberToObject(o, "failed", k.failed);
-			cJSON_AddNumberToObject(o, "leaving", k.leaving);
-			cJSON_AddNumberToObject(o, "drifted", env->drifted);
-			cJSON_AddStringToObject(o, "status", plan_env_state(env));
-			pools = cJSON_AddArrayToObject(o, "pools");
-			for (size_t j = 0; j < env->npools; j++) {
-				const struct plan_pool *pl = &env->pools[j];
-				struct plan_status_counts pk;
-				cJSON *po = cJSON_CreateObject();
-
-				plan_status_counts(&pk, &obs, env, pl);
-				cJSON_AddStringToObject(po, "zone", pl->zone);
-				cJSON_AddStringToObject(po, "instance_type", pl->type);
-				cJSON_AddNumberToObject(po, "active", pl->active);
-				cJSON_AddNumberToObject(po, "running", pk.running);
-				cJSON_AddNumberToObject(po, "pending", pk.pending);
-				cJSON_AddNumberToObject(po, "failed", pk.failed);
-				/* a decimal string, as in plan documents (never a float) */
-				if (pl->price)
-					cJSON_AddStringToObject(po, "price", pl->price);
-				else
-					cJSON_AddNullToObject(po, "price");
-				cJSON_AddStringToObject(po, "offer_status",
-							pl->offer_status ? pl->offer_status : "unknown");
-				cJSON_AddItemToArray(pools, po);
-			}
-			cJSON_AddItemToArray(envs, o);
-		}
-		text = cJSON_Print(root);
-		buf_puts(&out, text);
-		buf_putc(&out, '\n');
-		free(text);
-	} else {
-		buf_printf(&out, "%-28s %7s %6s %7s %7s %6s %7s  %s\n", "ENVIRONMENT / POOL",
-			   "DESIRED", "ACTIVE", "RUNNING", "PENDING", "FAILED", "LEAVING", "STATUS");
-		for (size_t i = 0; i < p->nenvs; i++) {
-			const struct plan_env *env = &p->envs[i];
-			struct plan_status_counts k;
-
-			if (env->orphan)
-				continue;
-			plan_status_counts(&k, &obs, env, NULL);
-			buf_printf(&out, "%-28s %7d %6d %7d %7d %6d %7d  %s\n", env->name, env->desired,
-				   env->active, k.running, k.pending, k.failed, k.leaving,
-				   plan_env_state(env));
-			for (size_t j = 0; j < env->npools; j++) {
-				const struct plan_pool *pl = &env->pools[j];
-				struct plan_status_counts pk;
-				char name[64];
-
-				plan_status_counts(&pk, &obs, env, pl);
-				snprintf(name, sizeof(name), "  %s/%s", pl->zone, pl->type);
-				buf_printf(&out, "%-28s %7s %6d %7d %7d %6d %7d  %s%s%s\n", name, "",
-					   pl->active, pk.running, pk.pending, pk.failed, pk.leaving,
-					   pl->offer_status ? pl->offer_status : "no offer",
-					   pl->price ? " at " : "", pl->price ? pl->price : "");
-			}
-		}
-	}
-	ret = cmd_finish_stdout(cmd_put_stdout(&out));
+	if (!strcmp(format, "json"))
+		status_json(&out, p, &obs);
+	else
+		status_text(&out, p, &obs);
+	ret = cmd_put_stdout(&out);
 done:
-	cJSON_Delete(root);
 	plan_free(p);
 	plan_observed_clear(&obs);
 	spec_set_free(&set);
 	tc_client_free(client);
 	buf_free(&out);
-	cmd_strlist_free(&args);
-	cmd_common_free(&c);
 	return ret;
 }

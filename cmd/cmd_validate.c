@@ -14,12 +14,24 @@
 #include "../specs/spec.h"
 #include "cmd.h"
 
-static const char usage[] = "validate PATH... [--format text|json] [-q]";
-static const char about[] =
-    "Check environment specs (files, or directories read recursively for *.yaml\n"
-    "and *.yml) without contacting the cloud.  Every problem is printed as\n"
-    "FILE:LINE:COL: error: KEY PATH: MESSAGE.  With --format json the normalized\n"
-    "environments (defaults filled in) are printed on stdout.";
+static const char *format = "text";
+static bool quiet;
+
+static const struct cmd_opt opts[] = {
+	{ CMD_OPT_STR, "format", 0, &format, "FORMAT", "output: text (default) or json", 0, 0 },
+	{ CMD_OPT_BOOL, "quiet", 'q', &quiet, NULL, "print nothing on success", 0, 0 },
+	{ CMD_OPT_END, NULL, 0, NULL, NULL, NULL, 0, 0 },
+};
+
+const struct cmd_syntax cmd_validate_syntax = {
+	.usage = "validate PATH... [--format text|json] [-q]",
+	.about = "Check environment specs (files, or directories read recursively for *.yaml\n"
+		 "and *.yml) without contacting the cloud.  Every problem is printed as\n"
+		 "FILE:LINE:COL: error: KEY PATH: MESSAGE.  With --format json the normalized\n"
+		 "environments (defaults filled in) are printed on stdout.",
+	.opts = opts,
+	.needs_args = CMD_NO_SPECS("validate"),
+};
 
 static const char *plural(size_t n, const char *one, const char *many)
 {
@@ -42,46 +54,20 @@ static size_t files_with_errors(const struct errlist *errs)
 	return n;
 }
 
-int cmd_validate(int argc, char **argv)
+int cmd_validate(const struct cmd_ctx *ctx)
 {
-	const char *format = "text";
-	bool quiet = false;
-	const struct cmd_opt opts[] = {
-	    {CMD_OPT_STR, "format", 0, &format, "FORMAT",
-	     "output: text (default) or json", 0, 0},
-	    {CMD_OPT_BOOL, "quiet", 'q', &quiet, NULL, "print nothing on success", 0, 0},
-	    {CMD_OPT_END, NULL, 0, NULL, NULL, NULL, 0, 0},
-	};
-	struct cmd_strlist args = {NULL, 0, 0};
 	struct spec_set set = SPEC_SET_INIT;
 	struct errlist errs = ERRLIST_INIT;
 	cJSON *json = NULL;
 	char *text = NULL;
-	bool as_json;
-	int ret;
+	int ret = CMD_EXIT_OK;
 
-	ret = cmd_parse("validate", usage, about, opts, argc, argv, &args);
-	if (ret < 0) {
-		ret = cmd_finish_stdout(CMD_EXIT_OK);
-		goto done;
-	}
-	if (ret)
-		goto done;
 	if (strcmp(format, "text") && strcmp(format, "json")) {
-		ret =
-		    cmd_usagef("validate",
-			       "unknown format '%s' (expected 'text' or 'json')", format);
+		ret = cmd_usagef("validate", "unknown format '%s' (expected 'text' or 'json')",
+				 format);
 		goto done;
 	}
-	as_json = !strcmp(format, "json");
-	if (args.n == 0) {
-		ret = cmd_usagef("validate",
-				 "no specs given; name files or directories, e.g. "
-				 "'spotenv validate specs/'");
-		goto done;
-	}
-
-	spec_load_paths(&set, args.v, args.n, &errs);
+	spec_load_paths(&set, ctx->args.v, ctx->args.n, &errs);
 	if (errs.n) {
 		errlist_sort(&errs);
 		for (size_t i = 0; i < errs.n; i++)
@@ -92,27 +78,22 @@ int cmd_validate(int argc, char **argv)
 		ret = CMD_EXIT_ERROR;
 		goto done;
 	}
-	if (as_json) {
+	if (!strcmp(format, "json")) {
 		json = spec_set_to_json(&set);
-		text = cJSON_Print(json);
-		if (!text) {
+		if (!(text = cJSON_Print(json))) {
 			ret = cmd_errorf("out of memory while rendering JSON");
 			goto done;
 		}
-		fputs(text, stdout);
-		fputc('\n', stdout);
+		printf("%s\n", text);
 	} else if (!quiet) {
 		printf("%zu %s in %zu %s %s valid\n", set.nenvs,
 		       plural(set.nenvs, "environment", "environments"), set.nfiles,
-		       plural(set.nfiles, "file", "files"),
-		       set.nenvs == 1 ? "is" : "are");
+		       plural(set.nfiles, "file", "files"), set.nenvs == 1 ? "is" : "are");
 	}
-	ret = cmd_finish_stdout(CMD_EXIT_OK);
 done:
 	free(text);
 	cJSON_Delete(json);
 	errlist_clear(&errs);
 	spec_set_free(&set);
-	cmd_strlist_free(&args);
 	return ret;
 }

@@ -124,6 +124,29 @@ int cmd_observe_and_plan(struct plan **out, struct plan_observed *obs,
 	return ret;
 }
 
+int cmd_render_plan(struct buf *out, const struct plan *p, const char *format, bool color)
+{
+	int error;
+
+	if (!strcmp(format, "text"))
+		error = plan_render_text(out, p, color);
+	else if (!strcmp(format, "json"))
+		error = plan_to_json(out, p);
+	else if (!strcmp(format, "markdown"))
+		error = plan_render_markdown(out, p);
+	else
+		return cmd_usagef(NULL, "unknown format '%s' (expected text, json or markdown)",
+				  format);
+	if (error)
+		return cmd_errorf("plan too large to render");
+	return 0;
+}
+
+bool cmd_format_valid(const char *format)
+{
+	return !strcmp(format, "text") || !strcmp(format, "json") || !strcmp(format, "markdown");
+}
+
 int cmd_read_file(const char *path, char **data, size_t *len)
 {
 	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;

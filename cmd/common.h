@@ -2,7 +2,7 @@
  * common.h - setup shared by the commands that read specs and talk to the
  * API (plan, apply, status, observe, destroy): the common options, loading
  * specs with every error printed, credentials and the client, observation,
- * files written atomically.
+ * rendering plans (also for show), files written atomically.
  */
 #ifndef SPOTENV_CMD_COMMON_H
 #define SPOTENV_CMD_COMMON_H
@@ -70,6 +70,14 @@ int cmd_observe(struct plan_observed *out, struct tc_client *client,
 int cmd_observe_and_plan(struct plan **out, struct plan_observed *obs,
 			 struct tc_client *client, const struct spec_set *specs,
 			 const struct cmd_common *c, bool prune, int max_release);
+
+/*
+ * Render p in format ("text", "json" or "markdown") into out, colouring
+ * text when color; 0 or an exit code (message printed).
+ */
+int cmd_render_plan(struct buf *out, const struct plan *p, const char *format, bool color);
+/* Whether format is one cmd_render_plan() knows. */
+bool cmd_format_valid(const char *format);
 
 /* Read a whole file; 0 or an exit code (message printed). Caller frees. */
 int cmd_read_file(const char *path, char **data, size_t *len);

@@ -1,35 +1,85 @@
 /*
- * main.c - spotenv's entry point and command table.
+ * main.c - spotenv's entry point, command table and dispatcher.
  *
  * Commands are looked up by their exact name only: no abbreviations, so a
- * typo can never turn into a destructive verb.
+ * typo can never turn into a destructive verb.  What every command shares
+ * (options, help, a missing argument, the check that stdout went out) is
+ * done here once, as git's run_builtin does.
  */
 #include "../util/setup.h"
 #include "../util/suggest.h"
 #include "cmd.h"
 
+/* apply and destroy still parse their own arguments. */
+static int apply_raw(const struct cmd_ctx *ctx)
+{
+	return cmd_apply(ctx->argc, ctx->argv);
+}
+
+static int destroy_raw(const struct cmd_ctx *ctx)
+{
+	return cmd_destroy(ctx->argc, ctx->argv);
+}
+
 /* Sorted by name; only implemented commands are listed. */
 const struct cmd cmd_table[] = {
-	{ "api", "send one signed CVM API call and print the response", cmd_api },
-	{ "apply", "converge environments to their specs", cmd_apply },
-	{ "destroy", "release every instance of an environment", cmd_destroy },
-	{ "help", "show help for spotenv or one command", cmd_help },
-	{ "observe", "capture observed state for offline plans", cmd_observe_cmd },
-	{ "plan", "observe and diff; print what apply would do", cmd_plan },
-	{ "show", "render a saved plan", cmd_show },
-	{ "sim", "run the local CVM API emulator", cmd_sim },
-	{ "status", "desired against observed, per environment and pool", cmd_status },
-	{ "validate", "check environment specs (no network)", cmd_validate },
-	{ "version", "print the version", cmd_version },
-	{ NULL, NULL, NULL },
+	{ "api", "send one signed CVM API call and print the response", 0, &cmd_api_syntax, cmd_api },
+	{ "apply", "converge environments to their specs", CMD_RAW_ARGS, NULL, apply_raw },
+	{ "destroy", "release every instance of an environment", CMD_RAW_ARGS, NULL, destroy_raw },
+	{ "help", "show help for spotenv or one command", CMD_RAW_ARGS, NULL, cmd_help },
+	{ "observe", "capture observed state for offline plans", 0, &cmd_observe_syntax, cmd_observe_cmd },
+	{ "plan", "observe and diff; print what apply would do", 0, &cmd_plan_syntax, cmd_plan },
+	{ "show", "render a saved plan", 0, &cmd_show_syntax, cmd_show },
+	{ "sim", "run the local CVM API emulator", 0, &cmd_sim_syntax, cmd_sim },
+	{ "status", "desired against observed, per environment and pool", 0, &cmd_status_syntax, cmd_status },
+	{ "validate", "check environment specs (no network)", 0, &cmd_validate_syntax, cmd_validate },
+	{ "version", "print the version", CMD_RAW_ARGS, NULL, cmd_version },
+	{ NULL, NULL, 0, NULL, NULL },
 };
 
-const struct cmd *cmd_lookup(const char *name)
+static const struct cmd *cmd_find(const struct cmd *table, const char *name)
 {
-	for (const struct cmd *c = cmd_table; c->name; c++)
+	for (const struct cmd *c = table; c->name; c++)
 		if (!strcmp(c->name, name))
 			return c;
 	return NULL;
+}
+
+const struct cmd *cmd_lookup(const char *name)
+{
+	return cmd_find(cmd_table, name);
+}
+
+/* Free the values parsing allocated (repeatable options). */
+static void cmd_opts_release(const struct cmd_opt *opts)
+{
+	for (const struct cmd_opt *o = opts; o && o->kind != CMD_OPT_END; o++)
+		if (o->kind == CMD_OPT_STRLIST)
+			cmd_strlist_free(o->dest);
+}
+
+int cmd_dispatch(const struct cmd *c, const char *hint, int argc, char **argv)
+{
+	const struct cmd_syntax *syn = c->syntax;
+	const struct cmd *sub;
+	struct cmd_ctx ctx = { hint ? hint : c->name, argc, argv, { NULL, 0, 0 } };
+	int ret;
+
+	if (c->flags & CMD_RAW_ARGS)
+		return c->run(&ctx);
+	assert(syn);
+	if (syn->subs && argc > 1 && (sub = cmd_find(syn->subs, argv[1])))
+		return cmd_dispatch(sub, ctx.name, argc - 1, argv + 1);
+	ret = cmd_parse(ctx.name, syn->usage, syn->about, syn->opts, argc, argv, &ctx.args);
+	if (ret < 0)
+		ret = CMD_EXIT_OK; /* -h/--help: the help is printed */
+	else if (!ret && !ctx.args.n && syn->needs_args)
+		ret = cmd_usagef(ctx.name, "%s", syn->needs_args);
+	else if (!ret)
+		ret = c->run(&ctx);
+	cmd_opts_release(syn->opts);
+	cmd_strlist_free(&ctx.args);
+	return ret;
 }
 
 /* "unknown command 'aply' (did you mean 'apply'?)"; exit 64. */
@@ -59,36 +109,55 @@ static void print_main_help(FILE *f)
 		   "Run 'spotenv help COMMAND' for a command's options.\n");
 }
 
-int cmd_help(int argc, char **argv)
+/* `spotenv help [COMMAND]`: what `COMMAND --help` prints. */
+int cmd_help(const struct cmd_ctx *ctx)
 {
 	const struct cmd *c;
 	char *sub[3];
 
-	if (argc < 2) {
+	if (ctx->argc < 2) {
 		print_main_help(stdout);
-		return cmd_finish_stdout(CMD_EXIT_OK);
+		return CMD_EXIT_OK;
 	}
-	if (argc > 2)
+	if (ctx->argc > 2)
 		return cmd_usagef("help", "too many arguments");
-	if (!(c = cmd_lookup(argv[1])))
-		return cmd_unknown_command(argv[1]);
+	if (!(c = cmd_lookup(ctx->argv[1])))
+		return cmd_unknown_command(ctx->argv[1]);
 	if (c->run == cmd_help) {
 		print_main_help(stdout);
-		return cmd_finish_stdout(CMD_EXIT_OK);
+		return CMD_EXIT_OK;
 	}
-	sub[0] = argv[1];
+	sub[0] = ctx->argv[1];
 	sub[1] = (char *)"--help";
 	sub[2] = NULL;
-	return c->run(2, sub);
+	return cmd_dispatch(c, NULL, 2, sub);
 }
 
-int cmd_version(int argc, char **argv)
+/* `spotenv version`; `version --help` prints the version too. */
+int cmd_version(const struct cmd_ctx *ctx)
 {
-	UNUSED(argv);
-	if (argc > 1 && strcmp(argv[1], "--help") && strcmp(argv[1], "-h"))
+	const char *a = ctx->argc > 1 ? ctx->argv[1] : NULL;
+
+	if (a && strcmp(a, "--help") && strcmp(a, "-h"))
 		return cmd_usagef("version", "'version' takes no arguments");
 	printf("spotenv %s\n", SPOTENV_VERSION);
-	return cmd_finish_stdout(CMD_EXIT_OK);
+	return CMD_EXIT_OK;
+}
+
+/*
+ * After a command that succeeded (exit 0, 2 or 3): make sure what it
+ * printed reached stdout, or fail with exit 1 (git's run_builtin).
+ */
+static int cmd_close_stdout(int ret)
+{
+	if (ret == CMD_EXIT_ERROR || ret == CMD_EXIT_USAGE)
+		return ret;
+	if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {
+		fprintf(stderr, "spotenv: error: cannot write to standard output: %s\n",
+			strerror(errno));
+		return CMD_EXIT_ERROR;
+	}
+	return ret;
 }
 
 int main(int argc, char **argv)
@@ -100,10 +169,10 @@ int main(int argc, char **argv)
 		return CMD_EXIT_USAGE;
 	}
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))
-		return cmd_help(1, argv);
+		return cmd_close_stdout(cmd_dispatch(cmd_lookup("help"), NULL, 1, argv + 1));
 	if (!strcmp(argv[1], "--version"))
-		return cmd_version(1, argv);
+		return cmd_close_stdout(cmd_dispatch(cmd_lookup("version"), NULL, 1, argv + 1));
 	if (!(c = cmd_lookup(argv[1])))
 		return cmd_unknown_command(argv[1]);
-	return c->run(argc - 1, argv + 1);
+	return cmd_close_stdout(cmd_dispatch(c, NULL, argc - 1, argv + 1));
 }

@@ -97,14 +97,16 @@ bool cmd_use_color(FILE *f, bool no_color)
 	return isatty(fileno(f)) == 1;
 }
 
+int cmd_flush_stdout(void)
+{
+	if (fflush(stdout) != 0 || ferror(stdout))
+		return cmd_errorf("cannot write to standard output: %s", strerror(errno));
+	return 0;
+}
+
 int cmd_finish_stdout(int ret)
 {
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		fprintf(stderr, "spotenv: error: cannot write to standard output: %s\n",
-			strerror(errno));
-		return CMD_EXIT_ERROR;
-	}
-	return ret;
+	return cmd_flush_stdout() ? CMD_EXIT_ERROR : ret;
 }
 
 int cmd_put_stdout(const struct buf *b)
