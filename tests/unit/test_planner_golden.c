@@ -8,6 +8,12 @@
  *   expected.md     optional: the Markdown rendering (only where present)
  *   expected-error.txt  instead of expected.json: plan_make must fail with
  *                   this message
+ *   spec-before.yaml  optional: the spec the observed instances were
+ *                   launched from.  observed.json names its template hashes
+ *                   with placeholders, replaced before it is read:
+ *                     %TEMPLATE(ENV)%    ENV's first pool in spec-before.yaml
+ *                     %TEMPLATE(ENV,N)%  its pool N (1 is the first)
+ *                   A case with spec-before.yaml must use them.
  *
  * Every case is also planned twice (determinism) and round-tripped through
  * plan_from_json (the document and the text rendering must not change).
@@ -95,6 +101,79 @@ static void expect_same(const char *what, const char *path, const char *expected
 	fail();
 }
 
+/* The spec of one case file (spec.yaml, spec-before.yaml); fails the test. */
+static void load_spec(struct spec_set *set, const char *path)
+{
+	const char *paths[] = { path };
+	struct errlist errs = ERRLIST_INIT;
+
+	if (spec_load_paths(set, paths, 1, &errs) < 0) {
+		for (size_t i = 0; i < errs.n; i++)
+			print_error("%s:%d:%d: %s\n", errs.v[i].file ? errs.v[i].file : "?",
+				    errs.v[i].line, errs.v[i].col, errs.v[i].msg);
+		errlist_clear(&errs);
+		fail_msg("%s: spec does not load", path);
+	}
+	errlist_clear(&errs);
+}
+
+/*
+ * observed.json with every %TEMPLATE(ENV[,N])% replaced by the template
+ * hash of pool N (default 1) of environment ENV in before (NULL: the case
+ * has no spec-before.yaml, and a placeholder is an error).  *used tells
+ * whether there was one.
+ */
+static char *subst_templates(const char *path, const char *data, const struct spec_set *before,
+			     bool *used)
+{
+	static const char opener[] = "%TEMPLATE(";
+	struct buf out = BUF_INIT;
+	const char *p = data, *q;
+
+	*used = false;
+	while ((q = strstr(p, opener))) {
+		const char *args = q + strlen(opener), *end = strstr(args, ")%");
+		const struct spec_env *env = NULL;
+		char *arg, *comma, hash[PLAN_TEMPLATE_HEX + 1];
+		long pool = 1;
+		size_t nenv = 0;
+
+		if (!end)
+			fail_msg("%s: %%TEMPLATE( without its closing )%%", path);
+		arg = xasprintf("%.*s", (int)(end - args), args);
+		if ((comma = strchr(arg, ','))) {
+			char *e;
+
+			*comma = '\0';
+			pool = strtol(comma + 1, &e, 10);
+			if (e == comma + 1 || *e)
+				fail_msg("%s: %%TEMPLATE(%s,%s)%%: the pool is a number from 1", path, arg,
+					 comma + 1);
+		}
+		if (!before)
+			fail_msg("%s: %%TEMPLATE(%s)%% needs a spec-before.yaml beside it", path, arg);
+		for (size_t i = 0; i < before->nenvs; i++)
+			if (!strcmp(before->envs[i].name, arg)) {
+				env = &before->envs[i];
+				nenv++;
+			}
+		if (nenv != 1)
+			fail_msg("%s: %%TEMPLATE(%s)%%: %s environment of that name in spec-before.yaml",
+				 path, arg, nenv ? "more than one" : "no");
+		if (pool < 1 || (size_t)pool > env->npools)
+			fail_msg("%s: %%TEMPLATE(%s,%ld)%%: environment '%s' has %zu pools in spec-before.yaml",
+				 path, arg, pool, arg, env->npools);
+		plan_template_hash(hash, env, &env->pools[pool - 1]);
+		buf_put(&out, p, (size_t)(q - p));
+		buf_puts(&out, hash);
+		p = end + 2;
+		*used = true;
+		free(arg);
+	}
+	buf_puts(&out, p);
+	return buf_detach(&out, NULL);
+}
+
 static void load_options(struct plan_input *in, const char *dir, char ***envs)
 {
 	char *path = xasprintf("%s/options.json", dir), *data;
@@ -131,31 +210,34 @@ static void run_case(void **state)
 	char *txt_path = xasprintf("%s/expected.txt", dir);
 	char *err_path = xasprintf("%s/expected-error.txt", dir);
 	char *md_path = xasprintf("%s/expected.md", dir);
-	const char *paths[] = { spec_path };
-	struct spec_set set = SPEC_SET_INIT;
-	struct errlist errs = ERRLIST_INIT;
+	char *before_path = xasprintf("%s/spec-before.yaml", dir);
+	struct spec_set set = SPEC_SET_INIT, before = SPEC_SET_INIT;
+	struct stat st;
+	bool have_before, used;
 	struct plan_observed obs = PLAN_OBSERVED_INIT;
 	struct plan_input in = { 0 };
 	struct plan *p = NULL, *p2 = NULL, *back = NULL;
 	struct buf j1 = BUF_INIT, j2 = BUF_INIT, j3 = BUF_INIT, t1 = BUF_INIT, t2 = BUF_INIT;
 	struct buf md = BUF_INIT;
 	struct err e = ERR_INIT;
-	char **envs = NULL, *data, *expected;
-	size_t len;
+	char **envs = NULL, *data, *obs_text, *expected;
 	bool update = getenv("UPDATE_GOLDEN") && *getenv("UPDATE_GOLDEN") == '1';
 	int rc;
 
-	if (spec_load_paths(&set, paths, 1, &errs) < 0) {
-		for (size_t i = 0; i < errs.n; i++)
-			print_error("%s:%d:%d: %s\n", errs.v[i].file ? errs.v[i].file : "?",
-				    errs.v[i].line, errs.v[i].col, errs.v[i].msg);
-		fail_msg("%s: spec does not load", dir);
-	}
-	data = read_file(obs_path, &len);
+	load_spec(&set, spec_path);
+	have_before = stat(before_path, &st) == 0;
+	if (have_before)
+		load_spec(&before, before_path);
+	data = read_file(obs_path, NULL);
 	assert_non_null(data);
-	if (plan_observed_from_json(&obs, data, len, &e) < 0)
-		fail_msg("%s: observed.json: %s", dir, e.msg);
+	obs_text = subst_templates(obs_path, data, have_before ? &before : NULL, &used);
 	free(data);
+	if (have_before && !used)
+		fail_msg("%s: spec-before.yaml is read by nothing: name its template hashes in "
+			 "observed.json with %%TEMPLATE(ENV[,N])%%", dir);
+	if (plan_observed_from_json(&obs, obs_text, strlen(obs_text), &e) < 0)
+		fail_msg("%s: observed.json: %s", dir, e.msg);
+	free(obs_text);
 	load_options(&in, dir, &envs);
 	in.specs = &set;
 	in.observed = &obs;
@@ -232,8 +314,8 @@ done:
 		free(envs[i]);
 	free(envs);
 	err_clear(&e);
-	errlist_clear(&errs);
 	spec_set_free(&set);
+	spec_set_free(&before);
 	plan_observed_clear(&obs);
 	free(spec_path);
 	free(obs_path);
@@ -241,6 +323,7 @@ done:
 	free(txt_path);
 	free(err_path);
 	free(md_path);
+	free(before_path);
 }
 
 static int cmp_name(const void *a, const void *b)
