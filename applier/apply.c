@@ -37,10 +37,12 @@ static const struct retry apply_fallback_retry = { 20, 0, 0, false, 0 };
  */
 static const struct retry apply_poll_retry = { 5, 0, 0, false, 0 };
 /*
- * Relaunching for tokens that returned long-gone instances: at most 3
- * rounds in one run, each after the wait of the previous one.
+ * Relaunching for tokens that returned long-gone instances: as many steps
+ * of the token chain as it takes (a returning basis must never strand an
+ * environment), each after the wait of the previous one, until the wait's
+ * deadline (--wait-timeout from the start of waiting).
  */
-static const struct retry apply_relaunch_retry = { 3, 0, 0, false, 0 };
+static const struct retry apply_relaunch_retry = { 0, 0, 0, false, 0 };
 
 /* ------------------------------------------------------------------ */
 /* Execution state */
@@ -55,6 +57,7 @@ struct task {
 	int tries;        /* calls made for this task (throttled, transient) */
 	char token[TC_MAX_CLIENT_TOKEN + 1];
 	char stale[TC_MAX_CLIENT_TOKEN + 1]; /* relaunch: the token it replaces */
+	char origin[TC_MAX_CLIENT_TOKEN + 1]; /* the token its chain started from */
 	const char *bid;  /* SpotOptions.MaxPrice as the plan shows it (borrowed) */
 	struct tc_tag *tags; /* owned */
 	size_t ntags;
@@ -65,6 +68,7 @@ struct launched {
 	size_t env;
 	int pool;    /* pool index it was launched in */
 	char token[TC_MAX_CLIENT_TOKEN + 1]; /* the ClientToken that returned it */
+	char origin[TC_MAX_CLIENT_TOKEN + 1]; /* the token its chain started from */
 	const char *bid; /* the bid it was launched with (borrowed from the plan) */
 	bool replace;
 	char *state; /* last seen; "GONE" once it vanished */
@@ -86,6 +90,7 @@ struct run {
 	struct launched *l;
 	size_t nl, lalloc;
 	int64_t start;
+	int64_t wait_deadline; /* set by the first wait */
 };
 
 static int64_t now_ms(const struct run *run)
@@ -326,6 +331,7 @@ static void record_ids(struct run *run, const struct task *t, const cJSON *resp)
 		run->l[run->nl].env = t->env;
 		run->l[run->nl].pool = t->pool;
 		snprintf(run->l[run->nl].token, sizeof(run->l[run->nl].token), "%s", t->token);
+		snprintf(run->l[run->nl].origin, sizeof(run->l[run->nl].origin), "%s", t->origin);
 		run->l[run->nl].replace = t->replace;
 		run->l[run->nl].bid = t->bid;
 		run->l[run->nl].state = xstrdup("PENDING");
@@ -351,6 +357,94 @@ static void record_ids(struct run *run, const struct task *t, const cJSON *resp)
 
 static int run_tasks(struct run *run, struct task *tasks, size_t ntasks, struct err *e);
 
+/*
+ * Start each launch where its token chain ended on the last run here (the
+ * memo), instead of walking the chain from the plan's token: when the ids
+ * that step returned are all gone (a describe by id lists none of them),
+ * take the next step of the chain at once, as relaunch_stale would after
+ * its polls; when some are listed, replay that step's token.  Without a
+ * memo, or when the describe fails, tasks keep the plan's tokens (slower,
+ * never wrong).
+ */
+static void memo_jump(struct run *run, struct task *tasks, size_t ntasks)
+{
+	const struct apply_memo *m = run->o ? run->o->memo : NULL;
+	const struct apply_memo_entry **hit;
+	bool any = false;
+
+	if (!m || !ntasks)
+		return;
+	hit = xcalloc(ntasks, sizeof(*hit));
+	for (size_t k = 0; k < ntasks; k++)
+		any |= (hit[k] = apply_memo_find(m, tasks[k].token)) != NULL;
+	for (size_t k = 0; any && k < ntasks; k++) {
+		const struct plan_env *env = &run->p->envs[tasks[k].env];
+		struct tc_instance_list got = { 0 };
+		struct err de = ERR_INIT;
+		bool listed = false;
+
+		if (!hit[k])
+			continue;
+		if (run->cloud->ops->describe(run->cloud->ctx, env->region, NULL, 0,
+					      (const char *const *)hit[k]->ids, hit[k]->nids, &got,
+					      &de) < 0) {
+			err_clear(&de);
+			continue; /* walk the chain instead */
+		}
+		listed = got.n > 0;
+		tc_instance_list_clear(&got);
+		snprintf(tasks[k].token, sizeof(tasks[k].token), "%s", hit[k]->token);
+		if (!listed) {
+			/* every id of that step is gone: the chain's next step */
+			for (size_t i = 0; i < hit[k]->nids; i++)
+				plan_token_relaunch(tasks[k].token, tasks[k].token, hit[k]->ids[i]);
+		}
+		run->res->memo_jumps++;
+	}
+	free(hit);
+}
+
+/*
+ * Remember where each chain ended: the token of every launch whose
+ * instances were all seen alive, under the token its chain started from.
+ */
+static int memo_cmp_token(const void *a, const void *b)
+{
+	const struct launched *x = *(const struct launched *const *)a;
+	const struct launched *y = *(const struct launched *const *)b;
+
+	return strcmp(x->token, y->token);
+}
+
+static void memo_record(struct run *run)
+{
+	struct apply_memo *m = run->o ? run->o->memo : NULL;
+	int64_t now_s = (int64_t)time(NULL);
+	const struct launched **v;
+	const char **ids;
+
+	if (!m || !run->nl)
+		return;
+	v = xcalloc(run->nl, sizeof(*v));
+	ids = xcalloc(run->nl, sizeof(*ids));
+	for (size_t i = 0; i < run->nl; i++)
+		v[i] = &run->l[i];
+	qsort(v, run->nl, sizeof(*v), memo_cmp_token);
+	for (size_t i = 0, j; i < run->nl; i = j) {
+		bool all_seen = true;
+		size_t n = 0;
+
+		for (j = i; j < run->nl && !strcmp(v[j]->token, v[i]->token); j++) {
+			ids[n++] = v[j]->id;
+			all_seen &= v[j]->seen;
+		}
+		if (all_seen)
+			apply_memo_put(m, v[i]->origin, v[i]->token, ids, n, now_s);
+	}
+	free(ids);
+	free(v);
+}
+
 /* The plan's launches, as tasks. */
 static int launch_phase(struct run *run, struct err *e)
 {
@@ -374,10 +468,12 @@ static int launch_phase(struct run *run, struct err *e)
 			t->replace = l->replace;
 			t->bid = l->bid; /* exactly the bid the plan shows */
 			snprintf(t->token, sizeof(t->token), "%s", l->client_token);
+			snprintf(t->origin, sizeof(t->origin), "%s", l->client_token);
 			t->tags = tags_with_template(l->tags, l->ntags, NULL);
 			t->ntags = l->ntags;
 		}
 	}
+	memo_jump(run, tasks, ntasks);
 	return run_tasks(run, tasks, ntasks, e);
 }
 
@@ -441,6 +537,7 @@ static int run_tasks(struct run *run, struct task *tasks, size_t ntasks, struct 
 					/* the plan's bid for that pool (its fallback list) */
 					nt->bid = npool ? npool->bid : t->bid;
 					plan_token_fallback(nt->token, t->token, np, nt->hop);
+					snprintf(nt->origin, sizeof(nt->origin), "%s", nt->token);
 					nt->tags = tags_with_template(t->tags, t->ntags,
 								      npool ? npool->template : NULL);
 				} else {
@@ -557,9 +654,14 @@ static int wait_phase(struct run *run, struct err *e)
 	int64_t timeout = run->o && run->o->wait_timeout_ms ? run->o->wait_timeout_ms
 							     : 10 * 60 * 1000;
 	int64_t poll = run->o && run->o->poll_ms ? run->o->poll_ms : 2000;
-	int64_t deadline = now_ms(run) + timeout;
+	int64_t deadline;
 	const struct plan *p = run->p;
 	int error = 0, failed_polls = 0;
+
+	/* one deadline for every wait of the run, relaunches included */
+	if (!run->wait_deadline)
+		run->wait_deadline = now_ms(run) + timeout;
+	deadline = run->wait_deadline;
 
 	qsort(run->l, run->nl, sizeof(*run->l), launched_cmp);
 	for (;;) {
@@ -723,6 +825,7 @@ static size_t relaunch_stale(struct run *run, struct err *e, int *error)
 			t->replace = l->replace;
 			t->bid = l->bid;
 			snprintf(t->stale, sizeof(t->stale), "%s", l->token);
+			snprintf(t->origin, sizeof(t->origin), "%s", l->origin);
 			snprintf(t->token, sizeof(t->token), "%s", l->token);
 			t->tags = tags_with_template(pl->tags, pl->ntags, pool->template);
 			t->ntags = pl->ntags;
@@ -808,16 +911,22 @@ int apply_run(struct apply_result *res, const struct apply_cloud *cloud, const s
 	if (!error && wait && run.nl)
 		error = wait_phase(&run, e);
 	/* ... launching again for tokens that returned long-gone instances */
-	for (int hop = 0; !error && wait && retry_again(&apply_relaunch_retry, hop, 0, NULL, NULL);
+	for (int hop = 0; !error && wait &&
+			  retry_again(&apply_relaunch_retry, hop, now_ms(&run), NULL, NULL) &&
+			  (!run.wait_deadline || now_ms(&run) < run.wait_deadline);
 	     hop++) {
 		size_t n = relaunch_stale(&run, e, &error);
 
 		recount(&run);
 		if (!n || error)
 			break;
+		res->relaunched += (int)n;
+		res->chain_steps++;
 		if (run.nl)
 			error = wait_phase(&run, e);
 	}
+	if (!error && wait)
+		memo_record(&run);
 	/*
 	 * 4. the other drifted instances, one for each replacement running,
 	 * then excess instances

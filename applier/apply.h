@@ -79,8 +79,15 @@ struct apply_progress {
 	size_t nenvs;
 };
 
+struct apply_memo;
+
 struct apply_opts {
 	bool wait;               /* wait for RUNNING and tags (default true) */
+	/*
+	 * Where token chains ended on this machine (memo.c), read and updated
+	 * by apply_run; NULL = none (chains are walked from their start).
+	 */
+	struct apply_memo *memo;
 	int64_t wait_timeout_ms; /* 0 = 10 minutes */
 	int64_t poll_ms;         /* 0 = 2000 */
 	/* Called after every phase and every poll; may be NULL. */
@@ -113,6 +120,9 @@ struct apply_result {
 	size_t nenvs;
 	int launched, released;
 	int converged; /* environments converged */
+	int chain_steps;     /* relaunch rounds for tokens that returned gone instances */
+	int relaunched;      /* instances launched again in those rounds */
+	int memo_jumps;      /* launches that started where the memo said */
 	char **launched_ids; /* every id launched, for callers and tests */
 	size_t nlaunched_ids, launched_ids_alloc;
 };
@@ -147,6 +157,32 @@ struct apply_env_facts {
  */
 void apply_outcome(struct apply_env_result *er, const struct plan_env *env,
 		   const struct apply_env_facts *f);
+
+/* ---------------------------------------------------------------------
+ * The token-chain memo (memo.c, docs/idempotency.md): a cache of where each
+ * launch token's chain ended, so that a basis that keeps returning costs
+ * one step, not one per past return.  Losing it costs time, never money.
+ */
+struct apply_memo_entry {
+	char origin[TC_MAX_CLIENT_TOKEN + 1]; /* the plan's (or fallback) token */
+	char token[TC_MAX_CLIENT_TOKEN + 1];  /* the chain's last token */
+	char **ids;                           /* what that token returned, sorted */
+	size_t nids;
+	int64_t at;                           /* Unix seconds when recorded */
+};
+
+/*
+ * Read the memo at path (a missing file is an empty memo; entries that do
+ * not check out, or are older than a week, are dropped).  *out is set
+ * even on error; free it with apply_memo_free.
+ */
+int apply_memo_load(struct apply_memo **out, const char *path, int64_t now_s, struct err *e);
+const struct apply_memo_entry *apply_memo_find(const struct apply_memo *m, const char *origin);
+void apply_memo_put(struct apply_memo *m, const char *origin, const char *token,
+		    const char *const *ids, size_t nids, int64_t now_s);
+/* Write it back (0600, atomically) when it changed. */
+int apply_memo_save(struct apply_memo *m, const char *path, struct err *e);
+void apply_memo_free(struct apply_memo *m);
 
 /* ---------------------------------------------------------------------
  * Converging: rounds of plan and apply (--until-converged).
@@ -224,5 +260,18 @@ int apply_converge(struct apply_converge_result *cv, const struct apply_cloud *c
 const struct apply_total *apply_converge_total(const struct apply_converge_result *cv,
 					       const char *env);
 void apply_converge_result_clear(struct apply_converge_result *cv);
+
+/* ---------------------------------------------------------------------
+ * Metrics (metrics.c): figures about an apply for gauges.  Pure.
+ */
+
+/*
+ * Active instances of env once apply is done with it: the plan's active
+ * count, plus the launches that are RUNNING (waited) or every launch
+ * (--no-wait: waited false), less the releases other than of failed
+ * instances (those were never active).  Never negative.
+ */
+int apply_active_after(const struct plan_env *env, const struct apply_env_result *er,
+		       bool waited);
 
 #endif

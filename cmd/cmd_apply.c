@@ -376,6 +376,41 @@ static void show_plan(const struct apply_cli *a, const struct plan *p)
 	buf_free(&out);
 }
 
+/*
+ * The token-chain memo (docs/idempotency.md): $SPOTENV_STATE_DIR, else
+ * $XDG_STATE_HOME/spotenv, else ~/.local/state/spotenv, file tokens.json.
+ * A cache: when the directory cannot be made, apply goes on without it.
+ */
+static char *memo_path(void)
+{
+	const char *dir = getenv("SPOTENV_STATE_DIR"), *xdg = getenv("XDG_STATE_HOME");
+	const char *home = getenv("HOME");
+	char *d, *path;
+
+	if (dir && *dir)
+		d = xstrdup(dir);
+	else if (xdg && *xdg == '/')
+		d = xasprintf("%s/spotenv", xdg);
+	else if (home && *home == '/')
+		d = xasprintf("%s/.local/state/spotenv", home);
+	else
+		return NULL;
+	if (mkdir(d, 0700) < 0 && errno != EEXIST) {
+		/* ~/.local/state may not exist yet */
+		char *parent = xstrdup(d), *slash = strrchr(parent, '/');
+
+		if (slash && slash != parent) {
+			*slash = '\0';
+			if (!mkdir(parent, 0700) || errno == EEXIST)
+				mkdir(d, 0700);
+		}
+		free(parent);
+	}
+	path = xasprintf("%s/tokens.json", d);
+	free(d);
+	return path;
+}
+
 /* apply_converge's plan callback: the saved plan, the destroy plan or a fresh one. */
 static int round_plan(void *ctx, int round, struct plan **out)
 {
@@ -443,6 +478,8 @@ static int apply_main(struct apply_cli *a, struct cmd_strlist *args)
 	struct err e = ERR_INIT;
 	const char *verb = a->destroy ? "destroy" : "apply";
 	int64_t start = time_now_ms();
+	struct apply_memo *memo = NULL;
+	char *memo_file = NULL;
 	int ret = 0;
 
 	memset(&cv, 0, sizeof(cv));
@@ -472,7 +509,14 @@ static int apply_main(struct apply_cli *a, struct cmd_strlist *args)
 	a->client = client;
 	a->set = &set;
 	a->obs = &obs;
+	if ((memo_file = memo_path()) != NULL &&
+	    apply_memo_load(&memo, memo_file, (int64_t)time(NULL), &e) < 0) {
+		if (a->c.verbose)
+			cmd_warnf("%s; going on without it", e.msg);
+		err_clear(&e);
+	}
 	memset(&o, 0, sizeof(o));
+	o.apply.memo = memo;
 	o.until_ms = a->until_ms;
 	o.apply.wait = !a->no_wait;
 	o.apply.wait_timeout_ms = a->wait_timeout_ms;
@@ -501,6 +545,13 @@ done:
 		if (mret && !ret)
 			ret = mret;
 	}
+	if (memo && memo_file && apply_memo_save(memo, memo_file, &e) < 0) {
+		if (a->c.verbose)
+			cmd_warnf("%s", e.msg);
+		err_clear(&e);
+	}
+	apply_memo_free(memo);
+	free(memo_file);
 	cmd_lock_release(&lock);
 	apply_converge_result_clear(&cv);
 	plan_free(a->saved);

@@ -4,7 +4,10 @@
 # instance was reclaimed and has vanished has the empty basis of its first
 # launch, and the API answers that launch's token with the long-gone
 # instances.  apply notices (the ids are never listed) and launches again
-# with a token derived from the stale one and the ids it returned.
+# with a token derived from the stale one and the ids it returned.  These
+# tests walk that chain from its start, as a runner on another machine
+# would (no token memo: a fresh SPOTENV_STATE_DIR for every apply);
+# 0307 covers the memo.
 
 bats_require_minimum_version 1.5.0
 
@@ -31,9 +34,14 @@ p = json.load(sys.stdin)
 print([l["client_token"] for e in p["environments"] for l in e.get("launches", [])][0])'
 }
 
+no_memo() { # a fresh state directory: this apply has no memo
+	export SPOTENV_STATE_DIR=$BATS_TEST_TMPDIR/state-$RANDOM$RANDOM
+}
+
 @test "stale token: an environment reclaimed to nothing comes back, twice" {
 	spec=$(fx_spec web.yaml)
 	first=$(token_of "$spec")
+	no_memo
 	fx_apply "$spec"
 	[ "$(live_count web)" -eq 3 ]
 	gen1=$(live_ids web)
@@ -44,6 +52,7 @@ print([l["client_token"] for e in p["environments"] for l in e.get("launches", [
 	[ "$(live_count web)" -eq 0 ]
 	[ "$(token_of "$spec")" = "$first" ]
 
+	no_memo
 	run --separate-stderr "$SPOTENV" apply --auto-approve -q --poll-interval 100ms "$spec"
 	[ "$status" -eq 0 ]
 	[ "$output" = "Apply complete: 3 launched, 0 released. 1/1 environments converged." ]
@@ -58,6 +67,7 @@ print([l["client_token"] for e in p["environments"] for l in e.get("launches", [
 	# generation 2, both gone; the chain goes one step further
 	sim_ctl reclaim --count 3 --env web >/dev/null
 	sim_settle
+	no_memo
 	fx_apply "$spec"
 	[ "$(live_count web)" -eq 3 ]
 	gen3=$(live_ids web)
