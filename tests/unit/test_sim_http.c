@@ -126,7 +126,7 @@ static size_t collect(char *p, size_t size, size_t n, void *ud)
 static const char *send_raw(const char *url, const struct captured *c, cJSON **resp,
 			    CURLcode *rc_out)
 {
-	static char code[128];
+	static _Thread_local char code[128]; /* the workers call it at once */
 	struct curl_slist *h = NULL;
 	struct buf out = BUF_INIT;
 	CURL *curl = curl_easy_init();
