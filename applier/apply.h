@@ -113,6 +113,7 @@ struct apply_env_result {
 	size_t nreasons, reasons_alloc;
 	bool capacity_short; /* short only because of capacity (retryable) */
 	int drift_left;      /* drifted instances the plan left for later applies */
+	int excess_left;     /* excess instances not terminable yet (PENDING, ...) */
 };
 
 struct apply_result {

@@ -51,6 +51,14 @@ void apply_outcome(struct apply_env_result *er, const struct plan_env *env,
 	if (er->drift_left < 0)
 		er->drift_left = 0;
 	/*
+	 * Over capacity after the planned releases: excess instances the API
+	 * could not terminate yet (PENDING, STARTING); a later apply does.
+	 */
+	if (!f->destroy && !env->orphan && env->status != PLAN_STATUS_ERROR)
+		er->excess_left = env->active - excess - planned_drift - env->desired;
+	if (er->excess_left < 0 || er->drift_left)
+		er->excess_left = 0;
+	/*
 	 * Short at plan time: capacity the pools could not take (the
 	 * plan's warnings say why).  A plan short only of drift that no
 	 * pool can replace is reported with drift_left below.
@@ -62,8 +70,12 @@ void apply_outcome(struct apply_env_result *er, const struct plan_env *env,
 		for (size_t k = 0; k < env->nwarnings; k++)
 			apply_env_reason(er, "%s", env->warnings[k]);
 	}
-	er->converged = !f->run_failed && !er->error && !f->stopped && er->short_by == 0 &&
+	er->converged = !f->run_failed && !er->error && !f->stopped && !er->excess_left && er->short_by == 0 &&
 			released_drift >= planned_drift && !er->drift_left;
+	if (er->excess_left && !er->error)
+		apply_env_reason(er, "%d excess instance%s not released yet (not running: the API "
+				 "cannot terminate %s now)", er->excess_left,
+				 er->excess_left == 1 ? "" : "s", er->excess_left == 1 ? "it" : "them");
 	if (planned_drift > released_drift && !er->error)
 		apply_env_reason(er, "%d drifted instance%s kept until replacements run",
 			   planned_drift - released_drift,

@@ -333,11 +333,25 @@ static void plan_add_release(struct plan_env *pe, const struct plan_inst *pi,
 }
 
 /* Newest first: created_unix descending, then id descending. */
+bool plan_state_terminable(const char *state)
+{
+	return state && (!strcmp(state, "RUNNING") || !strcmp(state, "STOPPED"));
+}
+
+/*
+ * The order instances are released in: those TerminateInstances accepts
+ * (RUNNING) first, then the newest first.  A PENDING or STARTING instance
+ * is refused by the API (UnsupportedOperation.InstanceState*), so it is
+ * never picked; see plan_env_excess.
+ */
 static int plan_cmp_newest(const void *a, const void *b)
 {
 	const struct plan_inst *x = *(const struct plan_inst *const *)a;
 	const struct plan_inst *y = *(const struct plan_inst *const *)b;
+	bool tx = plan_state_terminable(x->in->state), ty = plan_state_terminable(y->in->state);
 
+	if (tx != ty)
+		return tx ? -1 : 1;
 	if (x->in->created_unix != y->in->created_unix)
 		return x->in->created_unix > y->in->created_unix ? -1 : 1;
 	return -plan_strcmp0(x->in->id, y->in->id);
@@ -527,7 +541,7 @@ static int plan_allocate(struct plan_env *pe, enum spec_alloc alloc,
 }
 
 /* Release k active non-drifted instances: most over share, then newest. */
-static void plan_release_excess(struct plan_env *pe, struct plan_poolwork *w, int k)
+static int plan_release_excess(struct plan_env *pe, struct plan_poolwork *w, int k)
 {
 	for (int r = 0; r < k; r++) {
 		int best = -1;
@@ -536,7 +550,8 @@ static void plan_release_excess(struct plan_env *pe, struct plan_poolwork *w, in
 		for (size_t p = 0; p < pe->npools; p++) {
 			long over;
 
-			if (w[p].next >= w[p].n)
+			if (w[p].next >= w[p].n ||
+			    !plan_state_terminable(w[p].inst[w[p].next]->in->state))
 				continue;
 			over = (long)(w[p].n - w[p].next) - w[p].share;
 			if (best < 0 || over > bestover ||
@@ -547,12 +562,14 @@ static void plan_release_excess(struct plan_env *pe, struct plan_poolwork *w, in
 				bestover = over;
 			}
 		}
-		assert(best >= 0);
+		if (best < 0)
+			return k - r; /* the rest cannot be terminated yet */
 		plan_add_release(pe, w[best].inst[w[best].next], PLAN_REASON_EXCESS,
 				 "over capacity %d; pool %d has %zu active, its share is %d",
 				 pe->desired, best + 1, w[best].n, w[best].share);
 		w[best].next++;
 	}
+	return 0;
 }
 
 /* Set the share of each pool: what its part of capacity would be. */
@@ -714,6 +731,7 @@ struct plan_envwork {
 	bool *released;            /* per instance of v */
 	int active;                /* active, non-drifted */
 	bool stuck;                /* drifted instances no pool can replace */
+	int unreleasable;          /* failed instances the API cannot terminate */
 };
 
 /* Release an instance of ew and note it. */
@@ -742,6 +760,11 @@ static void plan_env_classify(struct plan_envwork *ew)
 		}
 		if (cls == PLAN_STATE_FAILED) {
 			pe->failed++;
+			if (!plan_state_terminable(pi->in->state)) {
+				/* LAUNCH_FAILED, STOPPING: the API refuses them */
+				ew->unreleasable++;
+				continue;
+			}
 			why = xasprintf("state %s", pi->in->state);
 			plan_ew_release(ew, pi, PLAN_REASON_FAILED, why);
 			free(why);
@@ -763,6 +786,11 @@ static void plan_env_classify(struct plan_envwork *ew)
 		pe->pools[p].active++;
 		ew->active++;
 	}
+	if (ew->unreleasable)
+		plan_warn(pe, "%d failed instance%s (LAUNCH_FAILED or STOPPING) not counted and not "
+			  "released: the API cannot terminate %s (LAUNCH_FAILED ones are removed by "
+			  "the cloud, STOPPING ones are released once STOPPED)", ew->unreleasable,
+			  ew->unreleasable == 1 ? "" : "s", ew->unreleasable == 1 ? "it" : "them");
 	pe->drifted = (int)ew->ndrifted;
 	for (size_t p = 0; p < pe->npools; p++)
 		qsort(ew->w[p].inst, ew->w[p].n, sizeof(*ew->w[p].inst), plan_cmp_newest);
@@ -790,7 +818,11 @@ static int plan_env_excess(struct plan_envwork *ew)
 
 	if (excess <= 0)
 		return -excess;
-	k = (size_t)excess < ew->ndrifted ? (size_t)excess : ew->ndrifted;
+	/* drifted ones first, as far as the API can terminate them now */
+	for (k = 0; k < ew->ndrifted && k < (size_t)excess &&
+		    plan_state_terminable(ew->drifted[k]->in->state);
+	     k++)
+		;
 	for (size_t i = 0; i < k; i++) {
 		char *why = plan_ew_drift_detail(ew, ew->drifted[i]);
 		char *detail = xasprintf("over capacity %d, drifted: %s", pe->desired, why);
@@ -803,11 +835,25 @@ static int plan_env_excess(struct plan_envwork *ew)
 	ew->ndrifted -= k;
 	excess -= (int)k;
 	if (excess > 0) {
+		int left;
+
 		plan_shares(pe, ew->env->allocation, ew->w);
-		plan_release_excess(pe, ew->w, excess);
+		left = plan_release_excess(pe, ew->w, excess);
 		for (size_t p = 0; p < pe->npools; p++)
 			for (size_t i = 0; i < ew->w[p].next; i++)
 				ew->released[ew->w[p].inst[i] - ew->v] = true;
+		if (left > 0) {
+			/*
+			 * PENDING or STARTING: TerminateInstances refuses them
+			 * (UnsupportedOperation.InstanceState*); the next run
+			 * releases them once they run.
+			 */
+			plan_warn(pe, "%d excess instance%s not released yet: not running, so the API "
+				  "cannot terminate %s; a later apply releases %s", left,
+				  left == 1 ? "" : "s", left == 1 ? "it" : "them",
+				  left == 1 ? "it" : "them");
+			ew->stuck = true;
+		}
 	}
 	return 0;
 }
@@ -817,8 +863,19 @@ static void plan_env_replace(struct plan_envwork *ew)
 {
 	struct plan_env *pe = ew->pe;
 	int batch = pe->max_surge + pe->max_unavailable;
-	size_t nd = ew->ndrifted;
+	size_t nd = ew->ndrifted, nt = 0;
 	int repl = (int)nd < batch ? (int)nd : batch;
+
+	/* only drifted instances the API can terminate now are replaced */
+	while (nt < nd && plan_state_terminable(ew->drifted[nt]->in->state))
+		nt++;
+	if ((size_t)repl > nt) {
+		if (batch > 0)
+			plan_warn(pe, "%zu drifted instance%s not replaced yet: not running, so the "
+				  "API cannot terminate %s", nd - nt, nd - nt == 1 ? "" : "s",
+				  nd - nt == 1 ? "it" : "them");
+		repl = (int)nt;
+	}
 
 	if (nd && batch <= 0)
 		plan_warn(pe, "%zu drifted instance%s not replaced: maxSurge + maxUnavailable "
@@ -953,7 +1010,7 @@ static void plan_env_orphan(struct plan_env *pe, const struct plan_ctx *c,
 			    enum plan_reason reason, int max_release)
 {
 	dec_t cost = 0, x;
-	int priced = 0, unpriced = 0;
+	int priced = 0, unpriced = 0, waiting = 0;
 	char tmp[64];
 
 	pe->name = xstrdup(v[0].env);
@@ -984,7 +1041,9 @@ static void plan_env_orphan(struct plan_env *pe, const struct plan_ctx *c,
 				unpriced++;
 			}
 		}
-		if (release) {
+		if (release && !plan_state_terminable(v[i].in->state)) {
+			waiting++; /* PENDING, LAUNCH_FAILED, ...: the API refuses them */
+		} else if (release) {
 			if (reason == PLAN_REASON_ORPHAN)
 				plan_add_release(pe, &v[i], reason,
 						 "environment '%s' is not in the specs", pe->name);
@@ -996,6 +1055,10 @@ static void plan_env_orphan(struct plan_env *pe, const struct plan_ctx *c,
 	if (pe->nreleases > 1)
 		qsort(pe->releases, pe->nreleases, sizeof(*pe->releases), plan_cmp_release);
 	pe->to_release = (int)pe->nreleases;
+	if (waiting)
+		plan_warn(pe, "%d instance%s not released yet: not running or stopped, so the API "
+			  "cannot terminate %s; run again once %s", waiting, waiting == 1 ? "" : "s",
+			  waiting == 1 ? "it" : "them", waiting == 1 ? "it runs" : "they run");
 	/* What the instances left running cost; unknown when no price was seen. */
 	if (!unpriced || priced)
 		pe->hourly_cost = xstrdup(dec_format(tmp, sizeof(tmp), cost, 2));

@@ -148,6 +148,13 @@ const char *plan_status_name(enum plan_status s);
  */
 enum plan_state_class { PLAN_STATE_ACTIVE, PLAN_STATE_FAILED, PLAN_STATE_LEAVING };
 enum plan_state_class plan_state_class(const char *state, bool *unusual);
+/*
+ * Whether TerminateInstances accepts an instance in state: RUNNING and
+ * STOPPED.  PENDING, STARTING, STOPPING, REBOOTING, LAUNCH_FAILED and the
+ * leaving states are refused (UnsupportedOperation.InstanceState*,
+ * tencent-api.md section 12), so spotenv never asks.
+ */
+bool plan_state_terminable(const char *state);
 
 /* One RunInstances call (at most PLAN_CHUNK instances). */
 struct plan_launch {

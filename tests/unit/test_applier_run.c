@@ -579,13 +579,18 @@ static void test_release_order(void **state)
 	fake_free(f);
 }
 
-static void test_failed_released_first(void **state)
+/*
+ * LAUNCH_FAILED instances are replaced but never sent to TerminateInstances
+ * (the API refuses them): the plan releases nothing, apply makes no
+ * TerminateInstances call.
+ */
+static void test_launch_failed_not_terminated(void **state)
 {
 	struct fake *f = fake_new(0, 1.0); /* every launch ends LAUNCH_FAILED */
 	struct spec_set set = SPEC_SET_INIT;
 	struct apply_result res;
 	struct plan *p;
-	size_t t = SIZE_MAX, r = SIZE_MAX;
+	const struct plan_env *pe;
 
 	(void)state;
 	load_specs(&set, spec_web);
@@ -599,16 +604,15 @@ static void test_failed_released_first(void **state)
 	plan_free(p);
 	fake_control(f, "/_sim/faults", "{\"launchFailRate\":0}");
 	p = observe_and_plan(f, &set);
-	assert_int_equal(plan_find_env(p, "web")->nreleases, 3);
+	pe = plan_find_env(p, "web");
+	assert_int_equal(pe->failed, 3);
+	assert_int_equal(pe->nreleases, 0);
+	assert_int_equal(pe->active, 0);
+	assert_non_null(strstr(pe->warnings[0], "LAUNCH_FAILED"));
 	fake_forget_ops(f);
 	assert_int_equal(run_once(f, p, &res), 0);
-	for (size_t i = 0; i < f->nops; i++) {
-		if (f->ops[i].kind == 'T' && t == SIZE_MAX)
-			t = i;
-		if (f->ops[i].kind == 'R' && r == SIZE_MAX)
-			r = i;
-	}
-	assert_true(t < r); /* failed instances are released before launching */
+	assert_int_equal(count_ops(f, 'T'), 0);
+	assert_int_equal(count_ops(f, 'R'), 1);
 	assert_true(res.envs[0].converged);
 	apply_result_clear(&res);
 	plan_free(p);
@@ -928,6 +932,25 @@ static void test_outcome_capacity_and_drift(void **state)
 	assert_string_equal(er.reasons[0], "1 drifted instance kept until replacements run");
 	free(er.reasons[0]);
 	free(er.reasons);
+
+	/* 5 active for 1 wanted, 2 excess released: 2 PENDING ones are left */
+	memset(&er, 0, sizeof(er));
+	memset(&env, 0, sizeof(env));
+	env.desired = 1;
+	env.active = 5;
+	env.status = PLAN_STATUS_SHORT;
+	rel[0].reason = PLAN_REASON_EXCESS;
+	rel[1].reason = PLAN_REASON_EXCESS;
+	env.releases = rel;
+	env.nreleases = 2;
+	released[1] = true;
+	apply_outcome(&er, &env, &f);
+	assert_int_equal(er.excess_left, 2);
+	assert_false(er.converged);
+	assert_string_equal(er.reasons[0], "2 excess instances not released yet (not running: the "
+					   "API cannot terminate them now)");
+	free(er.reasons[0]);
+	free(er.reasons);
 }
 
 int main(void)
@@ -938,7 +961,7 @@ int main(void)
 		cmocka_unit_test(test_fallback_to_next_pool),
 		cmocka_unit_test(test_all_pools_sold_out_is_short),
 		cmocka_unit_test(test_release_order),
-		cmocka_unit_test(test_failed_released_first),
+		cmocka_unit_test(test_launch_failed_not_terminated),
 		cmocka_unit_test(test_waits_for_tags),
 		cmocka_unit_test(test_reclaimed_while_waiting),
 		cmocka_unit_test(test_until_converged),

@@ -309,19 +309,19 @@ static void test_render_hostile_strings(void **state)
 
 	(void)state;
 	world_init(&w, base_spec);
-	add_instance(&w.obs, "ins-1", "evil|<b>x</b>\033[2J`y`", "default", "t", "RUN\nNING", 1);
+	add_instance(&w.obs, "ins-1\033[2J", "evil|<b>x</b>\033[2J`y`", "default", "t", "RUNNING", 1);
 	world_plan(&w, true, -1);
 	plan_render_text(&t, w.p, false);
 	assert_null(strchr(t.ptr, '\033'));
 	assert_non_null(strstr(t.ptr, "env evil|<b>x</b>?[2J`y` (orphan,"));
-	assert_non_null(strstr(t.ptr, "(S5.MEDIUM4 ap-guangzhou-3, RUN?NING): orphan"));
+	assert_non_null(strstr(t.ptr, "release ins-1?[2J (S5.MEDIUM4 ap-guangzhou-3, RUNNING): orphan"));
 	plan_render_markdown(&m, w.p);
 	assert_null(strchr(m.ptr, '\033'));
 	/* "<b>" appears only inside the ``` block, where it is literal text */
 	assert_true(strstr(m.ptr, "<b>") > strstr(m.ptr, "```diff"));
 	assert_non_null(strstr(m.ptr, "| evil\\|&lt;b&gt;x&lt;/b&gt;?\\[2J\\`y\\` (orphan) |"));
 	assert_non_null(strstr(m.ptr, "<summary><code>evil|&lt;b&gt;x&lt;/b&gt;?[2J`y`</code>"));
-	assert_non_null(strstr(m.ptr, "- release ins-1 (S5.MEDIUM4 ap-guangzhou-3, RUN?NING): orphan: "
+	assert_non_null(strstr(m.ptr, "- release ins-1?[2J (S5.MEDIUM4 ap-guangzhou-3, RUNNING): orphan: "
 				      "environment 'evil|<b>x</b>?[2J'y'' is not in the specs\n"));
 	buf_free(&t);
 	buf_free(&m);
