@@ -58,6 +58,9 @@ struct task {
 	char token[TC_MAX_CLIENT_TOKEN + 1];
 	char stale[TC_MAX_CLIENT_TOKEN + 1]; /* relaunch: the token it replaces */
 	char origin[TC_MAX_CLIENT_TOKEN + 1]; /* the token its chain started from */
+	char base[TC_MAX_CLIENT_TOKEN + 1];   /* its token when it reached this pool */
+	int rest;         /* more to place in this pool after this call (partial stock) */
+	int step;         /* smaller tries made in this pool so far */
 	const char *bid;  /* SpotOptions.MaxPrice as the plan shows it (borrowed) */
 	struct tc_tag *tags; /* owned */
 	size_t ntags;
@@ -91,6 +94,8 @@ struct run {
 	size_t nl, lalloc;
 	int64_t start;
 	int64_t wait_deadline; /* set by the first wait */
+	const char **quota_full; /* zones whose spot quota is used up (borrowed) */
+	size_t nquota_full, quota_full_alloc;
 };
 
 static int64_t now_ms(const struct run *run)
@@ -129,70 +134,107 @@ static void report(struct run *run, const char *phase)
 	run->o->progress(run->o->progress_ctx, &pr);
 }
 
-static bool benign_terminate_error(const struct err *e)
-{
-	static const char *const codes[] = {
-		"UnsupportedOperation.InstanceStateTerminating",
-		"UnsupportedOperation.InstanceStateTerminated",
-		"InvalidInstanceState.Terminating",
-	};
+/* What became of one id sent to TerminateInstances. */
+enum term_status {
+	TERM_PENDING = 0, /* not settled yet */
+	TERM_RELEASED,    /* the API accepted it */
+	TERM_GONE,        /* already terminating or gone: nothing to do */
+	TERM_REFUSED,     /* the API refused it (protected, wrong state, ...) */
+};
 
-	if (!e->api_code)
-		return false;
-	for (size_t i = 0; i < ARRAY_SIZE(codes); i++)
-		if (!strcmp(e->api_code, codes[i]))
-			return true;
-	return false;
+/* Refusals that name instances already on their way out. */
+static bool term_code_gone(const char *code)
+{
+	return code && (!strcmp(code, "InvalidInstanceId.NotFound") ||
+			!strcmp(code, "UnsupportedOperation.InstanceStateTerminating") ||
+			!strcmp(code, "UnsupportedOperation.InstanceStateTerminated") ||
+			!strcmp(code, "InvalidInstanceState.Terminating"));
+}
+
+/* Refusals about particular ids of a batch (the rest of it may be fine). */
+static bool term_code_per_id(const char *code)
+{
+	return term_code_gone(code) ||
+	       (code && (!strncmp(code, "UnsupportedOperation.InstanceState", 34) ||
+			 !strcmp(code, "UnsupportedOperation.InstancesProtected") ||
+			 !strcmp(code, "UnsupportedOperation.InstanceMixedPricingModel")));
+}
+
+struct term_batch {
+	const char **ids;
+	enum term_status *st;
+	char **why; /* TERM_REFUSED: "CODE (RequestId R)" */
+};
+
+static void term_settle(struct term_batch *b, size_t i, const struct err *ce)
+{
+	if (term_code_gone(ce->api_code)) {
+		b->st[i] = TERM_GONE;
+		return;
+	}
+	b->st[i] = TERM_REFUSED;
+	free(b->why[i]);
+	b->why[i] = xasprintf("%s%s%s%s", ce->api_code ? ce->api_code : (ce->msg ? ce->msg : "refused"),
+			      ce->request_id ? " (RequestId " : "",
+			      ce->request_id ? ce->request_id : "", ce->request_id ? ")" : "");
 }
 
 /*
- * Terminate the ids of one region.  An id that vanished meanwhile
- * (reclaimed) makes the API refuse the whole call with
- * InvalidInstanceId.NotFound: look the ids up again and retry with the
- * ones that still exist.
+ * Terminate ids[lo..hi) of the batch.  A call refused because of some of
+ * its ids (a state the API will not terminate, protection, gone) is not
+ * lost: the ids the message names are settled and the others sent again;
+ * when the message names none of them, the batch is halved until each
+ * refused id stands alone.  Only ids the API accepted count as released.
+ * Errors about the call itself (throttling, the network, auth) return.
  */
-static int terminate_region(struct run *run, const char *region, const char **ids, size_t n,
-			    size_t *done, struct err *e)
+static int terminate_split(struct run *run, const char *region, struct term_batch *b,
+			   size_t lo, size_t hi, struct err *e)
 {
+	const char **ids = xcalloc(hi - lo + 1, sizeof(*ids));
+	size_t n = 0, named = 0;
 	struct err te = ERR_INIT;
 	int error;
 
-	*done = 0;
-	if (!n)
+	for (size_t i = lo; i < hi; i++)
+		if (b->st[i] == TERM_PENDING)
+			ids[n++] = b->ids[i];
+	if (!n) {
+		free(ids);
 		return 0;
-	error = run->cloud->ops->terminate(run->cloud->ctx, region, ids, n, &te);
-	if (error && te.api_code && !strcmp(te.api_code, "InvalidInstanceId.NotFound")) {
-		struct tc_instance_list still = { 0 };
-		const char **keep = xcalloc(n, sizeof(*keep));
-		size_t nkeep = 0;
-		struct err de = ERR_INIT;
-
-		err_clear(&te);
-		error = 0;
-		for (size_t off = 0; off < n && !error; off += TC_MAX_PAGE) {
-			size_t m = n - off < TC_MAX_PAGE ? n - off : TC_MAX_PAGE;
-
-			error = run->cloud->ops->describe(run->cloud->ctx, region, NULL, 0, ids + off, m,
-						      &still, &de);
-		}
-		for (size_t i = 0; i < still.n; i++)
-			if (plan_state_class(still.v[i].state, NULL) != PLAN_STATE_LEAVING)
-				keep[nkeep++] = still.v[i].id;
-		if (!error && nkeep)
-			error = run->cloud->ops->terminate(run->cloud->ctx, region, keep, nkeep, &te);
-		if (error && !err_isset(&te))
-			err_move(&te, &de);
-		err_clear(&de);
-		if (!error)
-			*done = n; /* the rest were gone already */
-		tc_instance_list_clear(&still);
-		free(keep);
-	} else if (!error || benign_terminate_error(&te)) {
-		*done = n;
-		error = 0;
 	}
-	if (error)
+	error = run->cloud->ops->terminate(run->cloud->ctx, region, ids, n, &te);
+	free(ids);
+	if (!error) {
+		for (size_t i = lo; i < hi; i++)
+			if (b->st[i] == TERM_PENDING)
+				b->st[i] = TERM_RELEASED;
+		return 0;
+	}
+	if (!term_code_per_id(te.api_code)) {
 		err_move(e, &te);
+		return error;
+	}
+	/* the ids the API names (the message quotes them) */
+	for (size_t i = lo; i < hi; i++)
+		if (b->st[i] == TERM_PENDING && te.api_message &&
+		    strstr(te.api_message, b->ids[i])) {
+			term_settle(b, i, &te);
+			named++;
+		}
+	if (!named && hi - lo == 1) {
+		term_settle(b, lo, &te);
+		named++;
+	}
+	error = 0;
+	if (named) {
+		error = terminate_split(run, region, b, lo, hi, e);
+	} else {
+		size_t mid = lo + (hi - lo) / 2;
+
+		error = terminate_split(run, region, b, lo, mid, e);
+		if (!error)
+			error = terminate_split(run, region, b, mid, hi, e);
+	}
 	err_clear(&te);
 	return error;
 }
@@ -217,8 +259,9 @@ static int release_phase(struct run *run, unsigned want, const int *limit, struc
 	for (size_t r = 0; r < nregions && !error; r++) {
 		const char **ids = NULL;
 		size_t *owner = NULL, *which = NULL;
-		size_t n = 0, alloc = 0, oalloc = 0, walloc = 0, done = 0;
+		size_t n = 0, alloc = 0, oalloc = 0, walloc = 0;
 		int64_t pause = 0;
+		struct term_batch b;
 
 		for (size_t i = 0; i < p->nenvs; i++) {
 			const struct plan_env *env = &p->envs[i];
@@ -243,22 +286,45 @@ static int release_phase(struct run *run, unsigned want, const int *limit, struc
 				owner[n++] = i;
 			}
 		}
-		error = terminate_region(run, regions[r], ids, n, &done, e);
-		for (int t = 1; error && poll_error_passes(e) &&
-				retry_again(&apply_call_retry, t, now_ms(run), &pause, NULL);
-		     t++) {
-			err_clear(e);
-			sleep_ms(run, pause);
-			error = terminate_region(run, regions[r], ids, n, &done, e);
-		}
-		if (!error) {
-			for (size_t k = 0; k < n; k++) {
-				run->gone[owner[k]][which[k]] = true;
-				run->res->envs[owner[k]].released++;
-				run->prog[owner[k]].released++;
+		b.ids = ids;
+		b.st = xcalloc(n + 1, sizeof(*b.st));
+		b.why = xcalloc(n + 1, sizeof(*b.why));
+		for (size_t off = 0; off < n && !error; off += TC_MAX_PAGE) {
+			size_t end = n - off < TC_MAX_PAGE ? n : off + TC_MAX_PAGE;
+
+			error = terminate_split(run, regions[r], &b, off, end, e);
+			for (int t = 1; error && poll_error_passes(e) &&
+					retry_again(&apply_call_retry, t, now_ms(run), &pause, NULL);
+			     t++) {
+				err_clear(e);
+				sleep_ms(run, pause);
+				error = terminate_split(run, regions[r], &b, off, end, e);
 			}
-			run->res->released += (int)n;
 		}
+		for (size_t k = 0; k < n; k++) {
+			struct apply_env_result *er = &run->res->envs[owner[k]];
+
+			switch (b.st[k]) {
+			case TERM_RELEASED:
+				run->gone[owner[k]][which[k]] = true;
+				er->released++;
+				run->prog[owner[k]].released++;
+				run->res->released++;
+				break;
+			case TERM_GONE:
+				run->gone[owner[k]][which[k]] = true;
+				break;
+			case TERM_REFUSED:
+				er->refused++;
+				apply_env_reason(er, "%s: not released: %s", ids[k], b.why[k]);
+				break;
+			case TERM_PENDING:
+				break;
+			}
+			free(b.why[k]);
+		}
+		free(b.st);
+		free(b.why);
 		free(ids);
 		free(owner);
 		free(which);
@@ -306,14 +372,38 @@ static void mark_tried(struct run *run, size_t env, int pool)
 	run->tried[env][run->ntried[env]++] = pool;
 }
 
-/* The next usable pool of env after the ones tried; -1 when none. */
+/* A zone whose spot quota is used up (per account: for every environment). */
+static void mark_quota_full(struct run *run, const char *zone)
+{
+	for (size_t i = 0; i < run->nquota_full; i++)
+		if (!strcmp(run->quota_full[i], zone))
+			return;
+	ALLOC_GROW(run->quota_full, run->nquota_full + 1, run->quota_full_alloc);
+	run->quota_full[run->nquota_full++] = zone;
+}
+
+static bool quota_full(const struct run *run, const char *zone)
+{
+	for (size_t i = 0; i < run->nquota_full; i++)
+		if (!strcmp(run->quota_full[i], zone))
+			return true;
+	return false;
+}
+
+/*
+ * The next usable pool of env after the ones tried, skipping zones whose
+ * spot quota is used up (their other pools share it); -1 when none.
+ */
 static int next_pool(const struct run *run, size_t envi)
 {
 	const struct plan_env *env = &run->p->envs[envi];
 
-	for (size_t i = 0; i < env->nfallback; i++)
-		if (!pool_tried(run, envi, env->fallback[i]))
+	for (size_t i = 0; i < env->nfallback; i++) {
+		const struct plan_pool *pp = apply_env_pool(env, env->fallback[i]);
+
+		if (!pool_tried(run, envi, env->fallback[i]) && pp && !quota_full(run, pp->zone))
 			return env->fallback[i];
+	}
 	return -1;
 }
 
@@ -499,6 +589,8 @@ static int run_tasks(struct run *run, struct task *tasks, size_t ntasks, struct 
 			struct tc_run_request req;
 
 			mark_tried(run, tasks[k].env, tasks[k].pool);
+			if (!tasks[k].base[0])
+				snprintf(tasks[k].base, sizeof(tasks[k].base), "%s", tasks[k].token);
 			apply_fill_request(&req, env, pool, tasks[k].count, tasks[k].token,
 					   tasks[k].bid, tasks[k].tags, tasks[k].ntags, false);
 			calls[k].action = "RunInstances";
@@ -516,8 +608,52 @@ static int run_tasks(struct run *run, struct task *tasks, size_t ntasks, struct 
 
 			if (!err_isset(ce)) {
 				record_ids(run, t, calls[k].response);
-			} else if (ce->cls == ERR_CLASS_CAPACITY) {
-				int np = next_pool(run, t->env);
+				if (t->rest > 0) {
+					/* partial stock: now the rest, in the same pool */
+					struct task *nt;
+
+					ALLOC_GROW(next, nnext + 1, nalloc);
+					nt = &next[nnext++];
+					*nt = *t;
+					nt->count = t->rest;
+					nt->rest = 0;
+					nt->step = t->step + 1;
+					plan_token_partial(nt->token, t->base, nt->step, nt->count);
+					snprintf(nt->origin, sizeof(nt->origin), "%s", nt->token);
+					nt->tags = tags_with_template(t->tags, t->ntags, NULL);
+				}
+			} else if ((ce->cls == ERR_CLASS_CAPACITY || apply_quota_error(ce)) &&
+				   t->count > 1 && apply_capacity_splits(ce) &&
+				   !run->stopped[t->env]) {
+				/*
+				 * RunInstances is all or nothing: a pool short of
+				 * stock (or a zone short of quota) may still take
+				 * fewer.  Try half, with a derived token; the rest
+				 * follows in the same pool, then falls back.
+				 */
+				struct task *nt;
+
+				ALLOC_GROW(next, nnext + 1, nalloc);
+				nt = &next[nnext++];
+				*nt = *t;
+				nt->rest = t->rest + (t->count - t->count / 2);
+				nt->count = t->count / 2;
+				nt->step = t->step + 1;
+				plan_token_partial(nt->token, t->base, nt->step, nt->count);
+				snprintf(nt->origin, sizeof(nt->origin), "%s", nt->token);
+				nt->tags = tags_with_template(t->tags, t->ntags, NULL);
+			} else if (ce->cls == ERR_CLASS_CAPACITY || apply_quota_error(ce)) {
+				int np;
+
+				if (apply_quota_error(ce) && !quota_full(run, pool->zone)) {
+					mark_quota_full(run, pool->zone);
+					apply_env_reason(er, "spot quota of zone %s reached (%s); the "
+							 "zone's other pools are skipped; ask Tencent "
+							 "Cloud to raise the spot quota (CVM console, "
+							 "Quotas)", pool->zone,
+							 ce->api_code ? ce->api_code : "quota");
+				}
+				np = next_pool(run, t->env);
 
 				apply_env_reason(er, "%s/%s: %s%s%s%s", pool->zone, pool->type,
 					   ce->api_code ? ce->api_code : "capacity",
@@ -534,14 +670,18 @@ static int run_tasks(struct run *run, struct task *tasks, size_t ntasks, struct 
 					*nt = *t;
 					nt->pool = np;
 					nt->hop = t->hop + 1;
+					nt->count = t->count + t->rest;
+					nt->rest = 0;
+					nt->step = 0;
+					nt->base[0] = '\0';
 					/* the plan's bid for that pool (its fallback list) */
 					nt->bid = npool ? npool->bid : t->bid;
-					plan_token_fallback(nt->token, t->token, np, nt->hop);
+					plan_token_fallback(nt->token, t->base, np, nt->hop);
 					snprintf(nt->origin, sizeof(nt->origin), "%s", nt->token);
 					nt->tags = tags_with_template(t->tags, t->ntags,
 								      npool ? npool->template : NULL);
 				} else {
-					er->short_by += t->count;
+					er->short_by += t->count + t->rest;
 					er->capacity_short = true;
 				}
 			} else if (poll_error_passes(ce) &&
@@ -572,7 +712,7 @@ static int run_tasks(struct run *run, struct task *tasks, size_t ntasks, struct 
 					   ce->request_id ? " (RequestId " : "",
 					   ce->request_id ? ce->request_id : "",
 					   ce->request_id ? ")" : "");
-				er->short_by += t->count;
+				er->short_by += t->count + t->rest;
 				er->error = true;
 				run->stopped[t->env] = true;
 			}
@@ -976,6 +1116,7 @@ int apply_run(struct apply_result *res, const struct apply_cloud *cloud, const s
 	}
 	free(run.tried);
 	free(run.gone);
+	free(run.quota_full);
 	free(run.ntried);
 	free(run.prog);
 	free(run.stopped);

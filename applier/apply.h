@@ -103,7 +103,8 @@ struct apply_env_result {
 	int running;        /* of those, RUNNING when apply stopped waiting */
 	int launch_failed;  /* of those, LAUNCH_FAILED */
 	int launch_gone;    /* of those, reclaimed or terminated before RUNNING */
-	int released;
+	int released;       /* instances the API accepted to terminate */
+	int refused;        /* releases the API refused (protected, state): see reasons */
 	int short_by;       /* instances still missing (capacity, failures) */
 	bool converged;
 	bool error;         /* stopped by a non-capacity error */

@@ -27,4 +27,13 @@ void apply_fill_request(struct tc_run_request *req, const struct plan_env *env,
 /* Add a reason (printf-style) to an environment's result. */
 void apply_env_reason(struct apply_env_result *r, const char *fmt, ...) SPOTENV_PRINTF(2, 3);
 
+/* The zone's spot quota is used up (LimitExceeded.SpotQuota, ...). */
+bool apply_quota_error(const struct err *e);
+/*
+ * A capacity error that a smaller count may get past: stock (a pool short
+ * of it takes fewer) or quota (a zone near its limit takes what fits).  A
+ * bid below market or a type not sold as spot does not split.
+ */
+bool apply_capacity_splits(const struct err *e);
+
 #endif

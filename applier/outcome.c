@@ -70,7 +70,7 @@ void apply_outcome(struct apply_env_result *er, const struct plan_env *env,
 		for (size_t k = 0; k < env->nwarnings; k++)
 			apply_env_reason(er, "%s", env->warnings[k]);
 	}
-	er->converged = !f->run_failed && !er->error && !f->stopped && !er->excess_left && er->short_by == 0 &&
+	er->converged = !f->run_failed && !er->error && !f->stopped && !er->excess_left && !er->refused && er->short_by == 0 &&
 			released_drift >= planned_drift && !er->drift_left;
 	if (er->excess_left && !er->error)
 		apply_env_reason(er, "%d excess instance%s not released yet (not running: the API "

@@ -69,3 +69,18 @@ void apply_env_reason(struct apply_env_result *r, const char *fmt, ...)
 	r->reasons[r->nreasons++] = xvasprintf(fmt, ap);
 	va_end(ap);
 }
+
+bool apply_quota_error(const struct err *e)
+{
+	return e->cls == ERR_CLASS_QUOTA ||
+	       (e->api_code && (!strcmp(e->api_code, "LimitExceeded.SpotQuota") ||
+				!strcmp(e->api_code, "LimitExceeded.UserSpotQuota")));
+}
+
+bool apply_capacity_splits(const struct err *e)
+{
+	const char *c = e->api_code;
+
+	/* sold out (ResourcesSoldOut.*) takes nothing: no smaller try */
+	return apply_quota_error(e) || (c && !strncmp(c, "ResourceInsufficient.", 21));
+}

@@ -44,3 +44,13 @@ void plan_token_relaunch(char out[TC_MAX_CLIENT_TOKEN + 1], const char *prev, co
 	plan_token_make(out, "sr-", b.ptr, b.len);
 	buf_free(&b);
 }
+
+void plan_token_partial(char out[TC_MAX_CLIENT_TOKEN + 1], const char *base, int step,
+			int count)
+{
+	struct buf b = BUF_INIT;
+
+	buf_printf(&b, "%s/partial/%d/%d", base, step, count);
+	plan_token_make(out, "sp-", b.ptr, b.len);
+	buf_free(&b);
+}

@@ -14,6 +14,9 @@
  *  - fallback tokens ("sf-") hash a launch's token, the pool the remainder
  *    moves to and the hop, so a re-run falls back with the same tokens:
  *    plan_token_fallback(), called by the applier;
+ *  - partial tokens ("sp-") hash the token a launch had when it reached a
+ *    pool, the step and the count, when a pool could not take the whole
+ *    count and the applier tries smaller ones (plan_token_partial);
  *  - relaunch tokens ("sr-") chain a token that returned long-gone
  *    instances (the world came back to an earlier basis) with those ids,
  *    so the relaunch is deterministic and differs each time the world comes
@@ -37,6 +40,9 @@ void plan_token_launch(char out[TC_MAX_CLIENT_TOKEN + 1], const char *env, const
 /* The token of the hop-th fallback of token to pool index `pool`. */
 void plan_token_fallback(char out[TC_MAX_CLIENT_TOKEN + 1], const char *token, int pool,
 			 int hop);
+/* The token of the step-th smaller try (count instances) of base in its pool. */
+void plan_token_partial(char out[TC_MAX_CLIENT_TOKEN + 1], const char *base, int step,
+			int count);
 /*
  * Chain one more stale instance id into a relaunch token: out =
  * "sr-" + SHA-256(prev "/" id).  out may be prev (in-place chaining).

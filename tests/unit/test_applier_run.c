@@ -32,6 +32,8 @@ struct fake {
 	int64_t slept;
 	struct op *ops;
 	size_t nops, opsalloc;
+	/* TerminateInstances refuses calls holding this id, naming no id; may be NULL */
+	const char *refuse_id;
 	/* called after every sleep (to change the world mid-apply); may be NULL */
 	void (*on_sleep)(struct fake *f);
 	int sleeps;
@@ -242,6 +244,15 @@ static int fake_terminate(void *ctx, const char *region, const char *const *ids,
 	}
 	fake_record(f, 'T', xstrdup(buf_str(&what)));
 	buf_free(&what);
+	for (size_t i = 0; f->refuse_id && i < n; i++)
+		if (!strcmp(ids[i], f->refuse_id)) {
+			cJSON_Delete(j);
+			err_set(e, ERR_API, "refused");
+			err_set_api(e, "UnsupportedOperation.InstancesProtected",
+				    "termination protection is on for an instance", "req-1",
+				    tc_classify("UnsupportedOperation.InstancesProtected", 200));
+			return ERR_API;
+		}
 	text = cJSON_PrintUnformatted(j);
 	error = fake_call(f, "TerminateInstances", region, text, &resp, e);
 	free(text);
@@ -517,6 +528,43 @@ static void test_all_pools_sold_out_is_short(void **state)
 }
 
 /*
+ * RunInstances is all or nothing: with 1 + 1 left in the two pools and 3
+ * wanted, apply takes the 1 each pool has (smaller counts, derived
+ * tokens) and is 1 short, instead of launching nothing.
+ */
+static void test_partial_stock(void **state)
+{
+	struct fake *f = fake_new(0, 0);
+	struct spec_set set = SPEC_SET_INIT;
+	struct apply_result res;
+	struct plan *p;
+
+	(void)state;
+	load_specs(&set, spec_web);
+	p = observe_and_plan(f, &set);
+	fake_control(f, "/_sim/pool",
+		     "{\"region\":\"ap-guangzhou\",\"zone\":\"ap-guangzhou-3\","
+		     "\"instanceType\":\"S5.MEDIUM4\",\"stock\":1}");
+	fake_control(f, "/_sim/pool",
+		     "{\"region\":\"ap-guangzhou\",\"zone\":\"ap-guangzhou-4\","
+		     "\"instanceType\":\"S5.MEDIUM4\",\"stock\":1}");
+	assert_int_equal(run_once(f, p, &res), 0);
+	assert_int_equal(res.launched, 2);
+	assert_int_equal(res.envs[0].short_by, 1);
+	assert_true(res.envs[0].capacity_short);
+	assert_false(res.envs[0].converged);
+	/* partial tries carry derived tokens, never the plan's for another count */
+	for (size_t i = 1; i < f->nops; i++)
+		if (f->ops[i].kind == 'R')
+			assert_null(strstr(f->ops[i].what, p->envs[0].launches[0].client_token));
+	assert_int_equal(active_of(f, &set, "web"), 2);
+	apply_result_clear(&res);
+	plan_free(p);
+	spec_set_free(&set);
+	fake_free(f);
+}
+
+/*
  * Release order: failed instances go before any launch; drifted ones only
  * after their replacements run (maxUnavailable 0); excess ones last.
  */
@@ -617,6 +665,53 @@ static void test_launch_failed_not_terminated(void **state)
 	apply_result_clear(&res);
 	plan_free(p);
 	spec_set_free(&set);
+	fake_free(f);
+}
+
+/*
+ * A TerminateInstances batch refused because of one instance (protected)
+ * is split: the others are released, the refused one is reported, and
+ * only what the API accepted counts as released.
+ */
+static void test_refused_release_split(void **state)
+{
+	struct fake *f = fake_new(0, 0);
+	struct spec_set set = SPEC_SET_INIT, none = SPEC_SET_INIT;
+	struct apply_result res;
+	struct plan *p;
+	char *spec0;
+	const struct plan_env *pe;
+
+	(void)state;
+	load_specs(&set, spec_web);
+	p = observe_and_plan(f, &set);
+	assert_int_equal(run_once(f, p, &res), 0);
+	apply_result_clear(&res);
+	plan_free(p);
+	/* capacity 0: three excess releases in one call */
+	spec0 = xstrdup(spec_web);
+	memcpy(strstr(spec0, "capacity: 3"), "capacity: 0", 11);
+	load_specs(&none, spec0);
+	p = observe_and_plan(f, &none);
+	pe = plan_find_env(p, "web");
+	assert_int_equal(pe->nreleases, 3);
+	f->refuse_id = pe->releases[1].id;
+	fake_forget_ops(f);
+	assert_int_equal(run_once(f, p, &res), 0);
+	assert_int_equal(res.released, 2);
+	assert_int_equal(res.envs[0].released, 2);
+	assert_int_equal(res.envs[0].refused, 1);
+	assert_false(res.envs[0].converged);
+	assert_non_null(strstr(res.envs[0].reasons[0], pe->releases[1].id));
+	assert_non_null(strstr(res.envs[0].reasons[0], "InstancesProtected"));
+	/* the whole batch, then halves until the refused one stood alone */
+	assert_true(count_ops(f, 'T') >= 3);
+	assert_int_equal(active_of(f, &none, "web"), 1);
+	apply_result_clear(&res);
+	plan_free(p);
+	free(spec0);
+	spec_set_free(&set);
+	spec_set_free(&none);
 	fake_free(f);
 }
 
@@ -960,8 +1055,10 @@ int main(void)
 		cmocka_unit_test(test_sends_the_plans_bid),
 		cmocka_unit_test(test_fallback_to_next_pool),
 		cmocka_unit_test(test_all_pools_sold_out_is_short),
+		cmocka_unit_test(test_partial_stock),
 		cmocka_unit_test(test_release_order),
 		cmocka_unit_test(test_launch_failed_not_terminated),
+		cmocka_unit_test(test_refused_release_split),
 		cmocka_unit_test(test_waits_for_tags),
 		cmocka_unit_test(test_reclaimed_while_waiting),
 		cmocka_unit_test(test_until_converged),

@@ -69,12 +69,28 @@ static void test_relaunch_token_chains_in_place(void **state)
 	assert_token_shape(t, "sr-");
 }
 
+static void test_partial_token(void **state)
+{
+	char a[TC_MAX_CLIENT_TOKEN + 1], b[TC_MAX_CLIENT_TOKEN + 1];
+	const char *base = "se-0123456789abcdef0123456789abcdef01234567";
+
+	(void)state;
+	plan_token_partial(a, base, 1, 2);
+	assert_string_equal(a, "sp-36c781535227472be33347f76918367a9b19d11c");
+	assert_token_shape(a, "sp-");
+	plan_token_partial(b, base, 2, 2); /* another step */
+	assert_string_not_equal(a, b);
+	plan_token_partial(b, base, 1, 1); /* another count */
+	assert_string_not_equal(a, b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_launch_token_pinned),
 		cmocka_unit_test(test_fallback_token_deterministic),
 		cmocka_unit_test(test_relaunch_token_chains_in_place),
+		cmocka_unit_test(test_partial_token),
 	};
 	return cmocka_run_group_tests_name("token", tests, NULL, NULL);
 }
