@@ -178,8 +178,13 @@ int apply_check_launches(struct plan *p, const struct apply_cloud *cloud, struct
 
 			if (!pool || !env->template)
 				continue;
-			apply_fill_request(&req, env, pool, l->count, l->client_token, l->bid,
-					   l->tags, l->ntags, true);
+			/*
+			 * never the launch's ClientToken: whether a DryRun
+			 * registers its token is not documented, and the real
+			 * launch must not be answered by a dry run's memory
+			 */
+			apply_fill_request(&req, env, pool, l->count, NULL, l->bid, l->tags,
+					   l->ntags, true);
 			ALLOC_GROW(calls, n + 1, alloc);
 			ALLOC_GROW(which, n + 1, walloc);
 			memset(&calls[n], 0, sizeof(calls[n]));

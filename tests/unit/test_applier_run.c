@@ -213,7 +213,11 @@ static void fake_run(void *ctx, struct tc_call *calls, size_t n)
 		cJSON *so = cJSON_GetObjectItem(mo, "SpotOptions");
 		cJSON *dry = cJSON_GetObjectItem(body, "DryRun");
 
-		if (!cJSON_IsTrue(dry))
+		if (cJSON_IsTrue(dry))
+			fake_record(f, 'D', xstrdup(cJSON_GetObjectItem(body, "ClientToken")
+							    ? "token"
+							    : "none"));
+		else
 			fake_record(f, 'R',
 				    xasprintf("%s/%s %s %s",
 					      cJSON_GetStringValue(cJSON_GetObjectItem(pl, "Zone")),
@@ -715,6 +719,32 @@ static void test_refused_release_split(void **state)
 	fake_free(f);
 }
 
+/* plan --check: a dry run never carries the launch's ClientToken */
+static void test_check_sends_no_token(void **state)
+{
+	struct fake *f = fake_new(0, 0);
+	struct spec_set set = SPEC_SET_INIT;
+	const struct apply_cloud cloud = { &fake_ops, f };
+	struct plan *p;
+	struct apply_result res;
+	struct err e = ERR_INIT;
+
+	(void)state;
+	load_specs(&set, spec_web);
+	p = observe_and_plan(f, &set);
+	assert_int_equal(apply_check_launches(p, &cloud, &e), 0);
+	assert_int_equal(count_ops(f, 'D'), 1);
+	assert_string_equal(f->ops[0].what, "none");
+	assert_string_equal(p->envs[0].launches[0].check, "ok");
+	/* and the real launch after it launches */
+	assert_int_equal(run_once(f, p, &res), 0);
+	assert_int_equal(res.launched, 3);
+	apply_result_clear(&res);
+	plan_free(p);
+	spec_set_free(&set);
+	fake_free(f);
+}
+
 /* Tags lag 30 s behind the launch: apply waits until the filter shows them. */
 static void test_waits_for_tags(void **state)
 {
@@ -1059,6 +1089,7 @@ int main(void)
 		cmocka_unit_test(test_release_order),
 		cmocka_unit_test(test_launch_failed_not_terminated),
 		cmocka_unit_test(test_refused_release_split),
+		cmocka_unit_test(test_check_sends_no_token),
 		cmocka_unit_test(test_waits_for_tags),
 		cmocka_unit_test(test_reclaimed_while_waiting),
 		cmocka_unit_test(test_until_converged),
