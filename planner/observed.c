@@ -190,6 +190,8 @@ int plan_observed_to_json(struct buf *out, const struct plan_observed *obs)
 		plan_json_str(o, "zone", off[i]->offer.zone);
 		plan_json_str(o, "type", off[i]->offer.type);
 		plan_json_str(o, "status", off[i]->offer.status);
+		if (off[i]->offer.status_category) /* absent = unknown (older snapshots) */
+			plan_json_str(o, "stock", off[i]->offer.status_category);
 		plan_json_str(o, "price", off[i]->offer.price);
 		cJSON_AddNumberToObject(o, "cpu", off[i]->offer.cpu);
 		cJSON_AddNumberToObject(o, "memory_gb", off[i]->offer.memory_gb);
@@ -304,6 +306,11 @@ static int plan_read_offer(struct plan_offer *po, const cJSON *o, size_t idx, st
 	    (po->offer.price && !dec_valid(po->offer.price))) {
 		err_clear(e);
 		return err_set(e, ERR_INVALID, "offers[%zu].price: expected a decimal string", idx);
+	}
+	if (plan_json_get_str(&po->offer.status_category, o, "stock", false, e) ||
+	    (po->offer.status_category && strlen(po->offer.status_category) > 32)) {
+		err_clear(e);
+		return err_set(e, ERR_INVALID, "offers[%zu].stock: expected a short string", idx);
 	}
 	if ((n = cJSON_GetObjectItemCaseSensitive(o, "cpu")) && cJSON_IsNumber(n))
 		po->offer.cpu = n->valueint;

@@ -473,6 +473,25 @@ static int plan_price_rank_cmp(const struct plan_pool *a, const struct plan_pool
 	return c ? c : a->index - b->index;
 }
 
+/* Most stock first; a row without StatusCategory is "unknown", after UnderStock. */
+static int plan_stock_rank(const char *category)
+{
+	static const char *const order[] = { "EnoughStock", "NormalStock", "UnderStock" };
+
+	for (int i = 0; i < (int)ARRAY_SIZE(order); i++)
+		if (!plan_strcmp0(category, order[i]))
+			return i;
+	return (int)ARRAY_SIZE(order);
+}
+
+/* capacity-optimized: most stock first, then price, then spec order. */
+static int plan_stock_rank_cmp(const struct plan_pool *a, const struct plan_pool *b)
+{
+	int c = plan_stock_rank(a->stock) - plan_stock_rank(b->stock);
+
+	return c ? c : plan_price_rank_cmp(a, b);
+}
+
 /* Order pool indices by launch preference (usable pools only). */
 static void plan_fallback_order(struct plan_env *pe, enum spec_alloc alloc)
 {
@@ -481,15 +500,18 @@ static void plan_fallback_order(struct plan_env *pe, enum spec_alloc alloc)
 	for (size_t i = 0; i < pe->npools; i++)
 		if (pe->pools[i].usable)
 			pe->fallback[pe->nfallback++] = (int)i;
-	if (alloc != SPEC_ALLOC_LOWEST_PRICE)
+	if (alloc != SPEC_ALLOC_LOWEST_PRICE && alloc != SPEC_ALLOC_CAPACITY_OPTIMIZED)
 		return;
 	/* insertion sort: at most SPEC_MAX_POOLS entries */
 	for (size_t i = 1; i < pe->nfallback; i++) {
 		int v = pe->fallback[i];
 		size_t j = i;
 
-		while (j > 0 && plan_price_rank_cmp(&pe->pools[pe->fallback[j - 1]],
-						    &pe->pools[v]) > 0) {
+		while (j > 0 && (alloc == SPEC_ALLOC_LOWEST_PRICE
+					 ? plan_price_rank_cmp(&pe->pools[pe->fallback[j - 1]],
+							       &pe->pools[v])
+					 : plan_stock_rank_cmp(&pe->pools[pe->fallback[j - 1]],
+							       &pe->pools[v])) > 0) {
 			pe->fallback[j] = pe->fallback[j - 1];
 			j--;
 		}
@@ -674,6 +696,7 @@ static void plan_pools_of(struct plan_env *pe, const struct spec_env *env,
 		o = plan_find_offer(c, env->region, sp->zone, sp->instance_type);
 		if (o) {
 			pp->offer_status = plan_strdup0(o->offer.status);
+			pp->stock = plan_strdup0(o->offer.status_category);
 			if (o->offer.price && dec_valid(o->offer.price))
 				pp->price = xstrdup(o->offer.price);
 		}
@@ -683,6 +706,9 @@ static void plan_pools_of(struct plan_env *pe, const struct spec_env *env,
 		} else if (plan_strcmp0(o->offer.status, "SELL")) {
 			plan_warn(pe, "pool %zu (%s %s) is sold out; skipped", i + 1, sp->zone,
 				  sp->instance_type);
+		} else if (!plan_strcmp0(o->offer.status_category, "WithoutStock")) {
+			plan_warn(pe, "pool %zu (%s %s) has no stock (WithoutStock); skipped", i + 1,
+				  sp->zone, sp->instance_type);
 		} else if (!pp->price) {
 			plan_warn(pe, "pool %zu (%s %s) has no spot price; skipped", i + 1,
 				  sp->zone, sp->instance_type);
@@ -1346,6 +1372,7 @@ static void plan_env_release(struct plan_env *pe)
 		free(pp->bid);
 		free(pp->price);
 		free(pp->offer_status);
+		free(pp->stock);
 		free(pp->template);
 	}
 	free(pe->pools);

@@ -200,6 +200,8 @@ struct plan_pool {
 	char *bid;          /* effective bid (pool's or environment's) */
 	char *price;        /* current spot price; NULL = no offer seen */
 	char *offer_status; /* "SELL", "SOLD_OUT" or NULL (no offer seen) */
+	char *stock;        /* StatusCategory: EnoughStock, NormalStock, UnderStock,
+			       WithoutStock; NULL = not given (unknown) */
 	char *template;     /* template hash */
 	bool usable;        /* launches may go here */
 	int active;         /* active, non-drifted instances now */

@@ -99,6 +99,7 @@ static cJSON *plan_pool_json(const struct plan_pool *pp)
 	plan_json_str(o, "bid", pp->bid);
 	plan_json_str(o, "price", pp->price);
 	plan_json_str(o, "offer_status", pp->offer_status);
+	plan_json_str(o, "stock", pp->stock);
 	plan_json_str(o, "template", pp->template);
 	cJSON_AddBoolToObject(o, "usable", pp->usable);
 	cJSON_AddNumberToObject(o, "active", pp->active);
@@ -431,6 +432,7 @@ static void plan_rd_pool(struct plan_reader *rd, struct plan_pool *pp, const cJS
 	if (pp->price && !dec_valid(pp->price))
 		plan_rd_fail(rd, "price", "expected a decimal string");
 	pp->offer_status = plan_rd_str(rd, o, "offer_status", true);
+	pp->stock = plan_rd_str(rd, o, "stock", true);
 	pp->template = plan_rd_str(rd, o, "template", false);
 	pp->usable = plan_rd_bool(rd, o, "usable");
 	pp->active = plan_rd_int(rd, o, "active", 0, INT_MAX);

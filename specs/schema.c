@@ -20,7 +20,8 @@
 #define SPEC_MAX_DISK_GB 1024
 #define SPEC_MAX_BANDWIDTH 1000
 
-static const char *const alloc_names[] = {"priority", "spread", "lowest-price"};
+static const char *const alloc_names[] = {"priority", "spread", "lowest-price",
+					   "capacity-optimized"};
 
 static const char *const disk_types[] = {
     "LOCAL_BASIC",   "LOCAL_SSD",  "CLOUD_BASIC", "CLOUD_SSD",

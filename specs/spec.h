@@ -31,6 +31,7 @@ enum spec_alloc {
 	SPEC_ALLOC_PRIORITY = 0, /* fill pools in order (default) */
 	SPEC_ALLOC_SPREAD,       /* balance active instances across pools */
 	SPEC_ALLOC_LOWEST_PRICE, /* cheapest current spot price first */
+	SPEC_ALLOC_CAPACITY_OPTIMIZED, /* most stock (StatusCategory) first, then price */
 };
 
 /* A place where something was written in a spec file. */
