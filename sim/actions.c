@@ -296,6 +296,12 @@ static cJSON *instance_json(struct sim_call *c, const struct sim_instance *in)
 	cJSON *o = cJSON_CreateObject(), *x, *tags;
 	char created[32];
 	bool pending = !strcmp(state, "PENDING"), leaving = in->leave_ms != 0;
+	bool operating = !leaving && !pending && !in->launch_failed && in->op != SIM_OP_NONE &&
+			 c->now < in->op_until_ms;
+	static const char *const op_names[] = {
+		[SIM_OP_NONE] = "RunInstances", [SIM_OP_REBOOT] = "RebootInstances",
+		[SIM_OP_STOP] = "StopInstances", [SIM_OP_START] = "StartInstances",
+	};
 
 	created_time(created, in->created_ms);
 	x = cJSON_AddObjectToObject(o, "Placement");
@@ -344,9 +350,9 @@ static cJSON *instance_json(struct sim_call *c, const struct sim_instance *in)
 		}
 	cJSON_AddStringToObject(o, "StopChargingMode", "NOT_APPLICABLE");
 	cJSON_AddStringToObject(o, "LatestOperation",
-				leaving ? "TerminateInstances" : "RunInstances");
+				leaving ? "TerminateInstances" : op_names[in->op]);
 	cJSON_AddStringToObject(o, "LatestOperationState",
-				pending || leaving ? "OPERATING" :
+				pending || leaving || operating ? "OPERATING" :
 				!strcmp(state, "LAUNCH_FAILED") ? "FAILED" : "SUCCESS");
 	cJSON_AddStringToObject(o, "LatestOperationRequestId", in->request_id);
 	if (!strcmp(state, "LAUNCH_FAILED"))
@@ -355,7 +361,7 @@ static cJSON *instance_json(struct sim_call *c, const struct sim_instance *in)
 	else
 		cJSON_AddNullToObject(o, "LatestOperationErrorMsg");
 	cJSON_AddStringToObject(o, "IsolatedSource", "NOTISOLATED");
-	cJSON_AddBoolToObject(o, "DisableApiTermination", false);
+	cJSON_AddBoolToObject(o, "DisableApiTermination", in->protect);
 	cJSON_AddStringToObject(o, "DefaultLoginUser", "root");
 	cJSON_AddNumberToObject(o, "DefaultLoginPort", 22);
 	return o;
@@ -619,7 +625,7 @@ struct run_args {
 	const char **sgs, **keys;
 	size_t nsgs, nkeys;
 	int64_t count, disk_size, bandwidth;
-	bool dry_run;
+	bool dry_run, protect;
 	int zi, pool;
 	struct run_tags tags;
 };
@@ -780,6 +786,8 @@ static int parse_run(struct sim_call *c, struct run_args *a)
 			    &a->bandwidth) < 0)
 			return -1;
 	}
+	if (opt_bool(c, c->req, "DisableApiTermination", &a->protect) < 0)
+		return -1;
 	return opt_bool(c, c->req, "DryRun", &a->dry_run);
 }
 
@@ -790,6 +798,51 @@ static char **dup_strs(const char **v, size_t n)
 	for (size_t i = 0; i < n; i++)
 		out[i] = xstrdup(v[i]);
 	return out;
+}
+
+/*
+ * The checks of a launch after its parameters, in order: the account's
+ * balance, whether the type is sold as spot, the bid, the zone's spot
+ * quota, the stock.  Each refuses the whole call.
+ */
+static int run_admit(struct sim_call *c, const struct run_args *a)
+{
+	const struct sim_pool *p = &c->s->pools[a->pool];
+	bool spot = !strcmp(a->charge, "SPOTPAID");
+	int64_t quota = c->s->faults.spot_quota_vcpu;
+
+	if (c->s->faults.insufficient_balance)
+		return sim_call_fail(c, "InvalidAccount.InsufficientBalance",
+				     "The account balance is insufficient (injected by spotenv sim)");
+	if (spot && !p->spot)
+		return sim_call_fail(c, "UnsupportedOperation.NoInstanceTypeSupportSpot",
+				     "The instance type `%s` does not support spot instances in `%s`",
+				     a->type, a->zone);
+	if (spot && a->max_price && dec_cmp_str(a->max_price, p->price) < 0)
+		return sim_call_fail(c, "InvalidParameterValue.InsufficientPrice",
+				     "The bid price %s is below the current spot price of `%s` in `%s`",
+				     a->max_price, a->type, a->zone);
+	if (spot && quota > 0) {
+		int64_t used = sim_spot_vcpu_used(c->s, p->zone), want = a->count * p->cpu;
+
+		if (used + want > quota)
+			return sim_call_fail(c, "LimitExceeded.SpotQuota",
+					     "The spot quota of zone `%s` is %" PRId64
+					     " vCPU: %" PRId64 " in use, %" PRId64
+					     " remaining, %" PRId64 " requested",
+					     a->zone, quota, used, used < quota ? quota - used : 0,
+					     want);
+	}
+	if (p->stock < a->count) {
+		if (p->stock == 0)
+			return sim_call_fail(c, "ResourcesSoldOut.SpecifiedInstanceType",
+					     "The instance type `%s` is sold out in `%s`", a->type,
+					     a->zone);
+		return sim_call_fail(c, "ResourceInsufficient.SpecifiedInstanceType",
+				     "Only %" PRId64 " instances of `%s` are available in `%s`",
+				     p->stock, a->type, a->zone);
+	}
+	return 0;
 }
 
 int sim_action_run_instances(struct sim_call *c)
@@ -813,26 +866,13 @@ int sim_action_run_instances(struct sim_call *c)
 		error = 0;
 		goto done;
 	}
+	if (run_admit(c, &a) < 0)
+		goto done;
 	p = &c->s->pools[a.pool];
-	if (!strcmp(a.charge, "SPOTPAID") && a.max_price && dec_cmp_str(a.max_price, p->price) < 0) {
-		sim_call_fail(c, "InvalidParameterValue.InsufficientPrice",
-			      "The bid price %s is below the current spot price of `%s` in `%s`",
-			      a.max_price, a.type, a.zone);
-		goto done;
-	}
-	if (p->stock < a.count) {
-		if (p->stock == 0)
-			sim_call_fail(c, "ResourcesSoldOut.SpecifiedInstanceType",
-				      "The instance type `%s` is sold out in `%s`", a.type, a.zone);
-		else
-			sim_call_fail(c, "ResourceInsufficient.SpecifiedInstanceType",
-				      "Only %" PRId64 " instances of `%s` are available in `%s`",
-				      p->stock, a.type, a.zone);
-		goto done;
-	}
 	if (a.dry_run) {
-		sim_call_fail(c, "DryRunOperation",
-			      "The request would have succeeded, but DryRun was set");
+		/* success: just the RequestId; the ClientToken is not remembered */
+		c->resp = cJSON_CreateObject();
+		error = 0;
 		goto done;
 	}
 
@@ -855,8 +895,10 @@ int sim_action_run_instances(struct sim_call *c)
 		in->created_ms = c->now;
 		in->running_ms = c->now + c->s->faults.pending_ms;
 		in->tags_ms = c->now + c->s->faults.tag_lag_ms;
-		in->launch_failed = c->s->faults.launch_fail_rate > 0 &&
-				    sim_rand01(c->s) < c->s->faults.launch_fail_rate;
+		if (c->s->faults.launch_fail_rate > 0 &&
+		    sim_rand01(c->s) < c->s->faults.launch_fail_rate)
+			sim_instance_will_fail(c->s, in);
+		in->protect = a.protect;
 		in->vpc_id = sim_strdup_or_null(a.vpc);
 		in->subnet_id = sim_strdup_or_null(a.subnet);
 		in->sgs = dup_strs(a.sgs, a.nsgs);
@@ -886,14 +928,53 @@ done:
 /* ------------------------------------------------------------------ */
 /* TerminateInstances */
 
+/*
+ * Why an instance cannot be terminated now (an error code), or NULL.
+ * The state comes first, then termination protection.
+ */
+static const char *terminate_refusal(const struct sim_instance *in, int64_t now,
+				     const char **why)
+{
+	static const struct {
+		const char *state, *code, *why;
+	} refused[] = {
+		{ "PENDING", "UnsupportedOperation.InstanceStatePending", "PENDING" },
+		{ "LAUNCH_FAILED", "UnsupportedOperation.InstanceStateLaunchFailed",
+		  "LAUNCH_FAILED" },
+		{ "STARTING", "UnsupportedOperation.InstanceStateStarting", "STARTING" },
+		{ "STOPPING", "UnsupportedOperation.InstanceStateStopping", "STOPPING" },
+		{ "REBOOTING", "UnsupportedOperation.InstanceStateRebooting", "REBOOTING" },
+		{ "TERMINATING", "UnsupportedOperation.InstanceStateTerminating", "TERMINATING" },
+		{ "SHUTDOWN", "UnsupportedOperation.InstanceStateTerminating", "SHUTDOWN" },
+	};
+	const char *state = sim_instance_state(in, now);
+
+	for (size_t i = 0; i < ARRAY_SIZE(refused); i++)
+		if (!strcmp(state, refused[i].state)) {
+			*why = refused[i].why;
+			return refused[i].code;
+		}
+	if (in->protect) {
+		*why = "protected from termination";
+		return "UnsupportedOperation.InstancesProtected";
+	}
+	return NULL;
+}
+
+/*
+ * All or nothing: one id that is malformed, unknown, in a state that
+ * cannot be terminated or protected fails the whole call, and the message
+ * names every id refused for the same reason as the first refused one.
+ */
 int sim_action_terminate_instances(struct sim_call *c)
 {
 	static const char *const known[] = { "InstanceIds", "ReleaseAddress",
 					     "ReleasePrepaidDataDisks", NULL };
 	const char **ids = NULL;
-	size_t nids = 0;
-	bool b;
-	struct buf missing = BUF_INIT;
+	size_t nids = 0, nnamed = 0;
+	bool b, any_spot = false, any_paid = false;
+	struct buf named = BUF_INIT;
+	const char *code = NULL, *why = NULL;
 	int error = -1;
 
 	if (check_known(c, c->req, known) < 0 ||
@@ -915,19 +996,60 @@ int sim_action_terminate_instances(struct sim_call *c)
 			goto done;
 		}
 		in = sim_instance_find(c->s, ids[i]);
-		if (!in || !in_region(c, in))
-			buf_printf(&missing, "%s`%s`", missing.len ? ", " : "", ids[i]);
+		if (!in || !in_region(c, in)) {
+			buf_printf(&named, "%s`%s`", nnamed ? ", " : "", ids[i]);
+			nnamed++;
+		}
 	}
-	if (missing.len) {
-		sim_call_fail(c, "InvalidInstanceId.NotFound", "The instances %s do not exist",
-			      buf_str(&missing));
+	if (nnamed) {
+		sim_call_fail(c, "InvalidInstanceId.NotFound", "The instance%s %s %s not exist",
+			      nnamed > 1 ? "s" : "", buf_str(&named), nnamed > 1 ? "do" : "does");
+		goto done;
+	}
+	for (size_t i = 0; i < nids; i++) {
+		const struct sim_instance *in = sim_instance_find(c->s, ids[i]);
+		const char *w = NULL, *r = terminate_refusal(in, c->now, &w);
+		bool dup = false;
+
+		for (size_t j = 0; j < i && !dup; j++)
+			dup = !strcmp(ids[i], ids[j]);
+		if (!r || dup || (code && strcmp(r, code)))
+			continue;
+		code = r;
+		why = w;
+		buf_printf(&named, "%s`%s`", nnamed ? ", " : "", ids[i]);
+		nnamed++;
+	}
+	if (code) {
+		sim_call_fail(c, code, "The instance%s %s %s %s and cannot be terminated",
+			      nnamed > 1 ? "s" : "", buf_str(&named), nnamed > 1 ? "are" : "is",
+			      why);
+		goto done;
+	}
+	for (size_t i = 0; i < nids; i++) {
+		if (sim_instance_find(c->s, ids[i])->spot)
+			any_spot = true;
+		else
+			any_paid = true;
+	}
+	if (any_spot && any_paid) {
+		sim_call_fail(c, "UnsupportedOperation.InstanceMixedPricingModel",
+			      "The instances of one call must share a billing model "
+			      "(SPOTPAID and POSTPAID_BY_HOUR are mixed)");
+		goto done;
+	}
+	if (c->s->faults.operation_in_progress_rate > 0 &&
+	    sim_rand01(c->s) < c->s->faults.operation_in_progress_rate) {
+		sim_call_fail(c, "OperationDenied.InstanceOperationInProgress",
+			      "An operation is in progress on the instances, try again later "
+			      "(injected by spotenv sim)");
 		goto done;
 	}
 	for (size_t i = 0; i < nids; i++) {
 		struct sim_instance *in = sim_instance_find(c->s, ids[i]);
 
 		if (in->leave_ms)
-			continue; /* already leaving: accepted, nothing to do */
+			continue; /* the same id twice in the call */
 		sim_instance_leave(c->s, in, false, c->now);
 		c->s->stats.terminated++;
 	}
@@ -935,7 +1057,7 @@ int sim_action_terminate_instances(struct sim_call *c)
 	c->committed = true;
 	error = 0;
 done:
-	buf_free(&missing);
+	buf_free(&named);
 	free(ids);
 	return error;
 }
@@ -1092,9 +1214,13 @@ int sim_action_describe_zone_configs(struct sim_call *c)
 		    (families && !in_values(families, nf, p->family)) ||
 		    (types && !in_values(types, nt, p->type)))
 			continue;
-		for (size_t k = 0; k < ARRAY_SIZE(charges); k++)
+		for (size_t k = 0; k < ARRAY_SIZE(charges); k++) {
+			/* a type that is not sold as spot has no SPOTPAID row */
+			if (!p->spot && !strcmp(charges[k], "SPOTPAID"))
+				continue;
 			if (!chg || in_values(chg, nc, charges[k]))
 				cJSON_AddItemToArray(set, offer_row(c, p, charges[k]));
+		}
 	}
 	error = 0;
 done:
@@ -1103,5 +1229,139 @@ done:
 	free(types);
 	free(chg);
 	free(ign);
+	return error;
+}
+
+/* ------------------------------------------------------------------ */
+/* DescribeAccountQuota */
+
+static const char *const quota_sets[] = {
+	"PostPaidQuotaSet", "DisasterRecoverGroupQuotaSet", "PrePaidQuotaSet", "SpotPaidQuotaSet",
+};
+
+/*
+ * The account's quotas in the region (the published example's shape):
+ * AppId, and AccountQuotaOverview{Region, AccountQuota{...}} where
+ * SpotPaidQuotaSet has one row per zone of the region from the spot quota
+ * model; the other sets are empty.  Filters: zone, quota-type.
+ */
+int sim_action_describe_account_quota(struct sim_call *c)
+{
+	static const char *const known[] = { "Filters", NULL };
+	static const char *const fknown[] = { "Name", "Values", NULL };
+	const char **zones = NULL, **types = NULL;
+	size_t nz = 0, nt = 0;
+	const cJSON *fs, *f;
+	cJSON *ov, *aq;
+	int64_t quota = c->s->faults.spot_quota_vcpu;
+	int error = -1;
+
+	if (check_known(c, c->req, known) < 0)
+		goto done;
+	fs = field(c->req, "Filters");
+	if (fs && !cJSON_IsNull(fs) && !cJSON_IsArray(fs)) {
+		sim_call_fail(c, "InvalidParameter", "The parameter `Filters` must be an array");
+		goto done;
+	}
+	if (cJSON_GetArraySize(fs) > 10) {
+		sim_call_fail(c, "InvalidParameterValue.LimitExceeded",
+			      "At most 10 `Filters` may be given");
+		goto done;
+	}
+	cJSON_ArrayForEach(f, fs) {
+		const char *name, ***dst;
+		size_t *ndst;
+
+		if (!cJSON_IsObject(f)) {
+			sim_call_fail(c, "InvalidParameter", "The elements of `Filters` must be objects");
+			goto done;
+		}
+		if (check_known(c, f, fknown) < 0 ||
+		    req_str(c, f, "Name", "Filters.N.Name", &name) < 0)
+			goto done;
+		if (!strcmp(name, "zone"))
+			dst = &zones, ndst = &nz;
+		else if (!strcmp(name, "quota-type"))
+			dst = &types, ndst = &nt;
+		else {
+			sim_call_fail(c, "InvalidFilter", "The filter `%s` is not supported", name);
+			goto done;
+		}
+		if (*dst) {
+			sim_call_fail(c, "InvalidFilter", "The filter `%s` is given twice", name);
+			goto done;
+		}
+		if (!field(f, "Values")) {
+			sim_call_fail(c, "MissingParameter", "The parameter `Filters.N.Values` is missing");
+			goto done;
+		}
+		if (opt_strs(c, f, "Values", 100, "InvalidFilterValue.LimitExceeded", dst, ndst) < 0)
+			goto done;
+		if (*ndst == 0) {
+			sim_call_fail(c, "InvalidParameterValue",
+				      "The filter `%s` needs at least one value", name);
+			goto done;
+		}
+	}
+	for (size_t i = 0; i < nz; i++) {
+		int z = sim_find_zone(c->s, zones[i]);
+
+		if (z < 0 || strcmp(c->s->regions[c->s->zones[z].region].name, c->region)) {
+			sim_call_fail(c, "InvalidZone.MismatchRegion",
+				      "The zone `%s` does not exist in `%s`", zones[i], c->region);
+			goto done;
+		}
+	}
+	for (size_t i = 0; i < nt; i++)
+		if (!in_values(quota_sets, ARRAY_SIZE(quota_sets), types[i])) {
+			sim_call_fail(c, "InvalidParameterValue.Range",
+				      "The quota type `%s` is not one of PostPaidQuotaSet, "
+				      "DisasterRecoverGroupQuotaSet, PrePaidQuotaSet, SpotPaidQuotaSet",
+				      types[i]);
+			goto done;
+		}
+	if (c->s->faults.account_quota_unsupported) {
+		sim_call_fail(c, "UnsupportedOperation",
+			      "DescribeAccountQuota is not supported for this account "
+			      "(injected by spotenv sim)");
+		goto done;
+	}
+
+	c->resp = cJSON_CreateObject();
+	cJSON_AddNumberToObject(c->resp, "AppId", (double)c->s->app_id);
+	ov = cJSON_AddObjectToObject(c->resp, "AccountQuotaOverview");
+	cJSON_AddStringToObject(ov, "Region", c->region);
+	aq = cJSON_AddObjectToObject(ov, "AccountQuota");
+	for (size_t k = 0; k < ARRAY_SIZE(quota_sets); k++) {
+		cJSON *set;
+
+		if (types && !in_values(types, nt, quota_sets[k]))
+			continue;
+		set = cJSON_AddArrayToObject(aq, quota_sets[k]);
+		if (strcmp(quota_sets[k], "SpotPaidQuotaSet"))
+			continue;
+		for (size_t z = 0; z < c->s->nzones; z++) {
+			const char *zname = c->s->zones[z].name;
+			int64_t used, total;
+			cJSON *row;
+
+			if (strcmp(c->s->regions[c->s->zones[z].region].name, c->region) ||
+			    (zones && !in_values(zones, nz, zname)))
+				continue;
+			used = sim_spot_vcpu_used(c->s, (int)z);
+			total = quota > 0 ? quota : SIM_UNLIMITED_QUOTA_VCPU;
+			row = cJSON_CreateObject();
+			cJSON_AddNumberToObject(row, "UsedQuota", (double)used);
+			cJSON_AddNumberToObject(row, "RemainingQuota",
+						(double)(used < total ? total - used : 0));
+			cJSON_AddNumberToObject(row, "TotalQuota", (double)total);
+			cJSON_AddStringToObject(row, "Zone", zname);
+			cJSON_AddItemToArray(set, row);
+		}
+	}
+	error = 0;
+done:
+	free(zones);
+	free(types);
 	return error;
 }

@@ -5,18 +5,23 @@
  *
  *	credentials:                 # accepted in addition to the built-in one
  *	  - {secretId: AKID..., secretKey: ...}
+ *	account: {appId: 1250000000} # what DescribeAccountQuota answers
  *	regions:                     # replaces the built-in world when given
  *	  - name: ap-guangzhou       # required
  *	    zones:
  *	      - name: ap-guangzhou-3 # required; must start with the region name
  *	        pools:
  *	          - {instanceType: S5.MEDIUM4, stock: 200, price: "0.12"}
- *	            # cpu/memory optional: derived from the type name
+ *	            # cpu/memory optional: derived from the type name;
+ *	            # spot: false = not sold as spot (NoInstanceTypeSupportSpot)
  *	rateLimits: {RunInstances: 10, TerminateInstances: 10,
  *	             DescribeInstances: 40, DescribeZoneInstanceConfigInfos: 40}
  *	faults: {latencyMs: 0, pendingMs: 2000, terminatingMs: 1000, tagLagMs: 0,
  *	         internalErrorRate: 0, dropAfterCommitRate: 0,
- *	         reclaimPerMinute: 0, launchFailRate: 0, rateLimits: true}
+ *	         reclaimPerMinute: 0, launchFailRate: 0, launchFailedTtlMs: 60000,
+ *	         spotQuotaVcpu: 50, operationInProgressRate: 0,
+ *	         insufficientBalance: false, accountQuotaUnsupported: false,
+ *	         rateLimits: true}
  *
  * The file is read with util/ytree, the reader of specs: anchors, aliases
  * and `<<` merge keys work, errors carry ytree's line and column, and
@@ -229,8 +234,8 @@ static int ykeys(struct ycfg *c, const struct ynode *n, const char *what,
 static int load_pool(struct ycfg *c, int zone, const struct ynode *pn)
 {
 	static const char *const keys[] = {"instanceType", "stock",  "price",
-					   "cpu",	   "memory", NULL};
-	const char *type, *price;
+					   "cpu",	   "memory", "spot", NULL};
+	const char *type, *price, *spot = NULL;
 	int64_t stock = 0, cpu = 0, mem = 0;
 	int dcpu = 0, dmem = 0;
 	const struct ynode *n;
@@ -261,11 +266,17 @@ static int load_pool(struct ycfg *c, int zone, const struct ynode *pn)
 		    c, pn,
 		    "pool '%s' needs 'cpu' and 'memory' (not derivable from the name)",
 		    type);
+	if ((n = ynode_get(pn, "spot")) &&
+	    (!(spot = yscalar(n)) || (strcmp(spot, "true") && strcmp(spot, "false"))))
+		return yfail(c, n, "'spot' must be true or false");
 	if (sim_add_pool(c->s, zone, type, (int)cpu, (int)mem, stock, price, c->e) < 0) {
 		err_clear(c->e);
 		return yfail(c, pn, "pool '%s' is listed twice in zone '%s'", type,
 			     c->s->zones[zone].name);
 	}
+	if (spot && !strcmp(spot, "false"))
+		c->s->pools[c->s->npools - 1].spot = c->s->pools[c->s->npools - 1].initial_spot =
+			false;
 	return 0;
 }
 
@@ -349,6 +360,23 @@ static int load_creds(struct ycfg *c, const struct ynode *cs)
 	return 0;
 }
 
+static int load_account(struct ycfg *c, const struct ynode *an)
+{
+	static const char *const keys[] = {"appId", NULL};
+	const struct ynode *n;
+	int64_t id;
+	int error;
+
+	if ((error = ykeys(c, an, "'account'", keys)))
+		return error;
+	if ((n = ynode_get(an, "appId"))) {
+		if ((error = yint(c, n, "appId", 1, INT64_C(999999999999), &id)))
+			return error;
+		c->s->app_id = (uint64_t)id;
+	}
+	return 0;
+}
+
 static int load_rates(struct ycfg *c, const struct ynode *rn)
 {
 	int error;
@@ -393,14 +421,16 @@ static int load_faults(struct ycfg *c, const struct ynode *n)
 /* The world document (the root is not null). */
 static int load_world(struct ycfg *c, const struct ynode *root)
 {
-	static const char *const keys[] = {"credentials", "regions", "rateLimits",
-					   "faults", NULL};
+	static const char *const keys[] = {"credentials", "account", "regions",
+					   "rateLimits", "faults", NULL};
 	const struct ynode *n;
 	int error;
 
 	if ((error = ykeys(c, root, "the world file", keys)))
 		return error;
 	if ((n = ynode_get(root, "credentials")) && (error = load_creds(c, n)))
+		return error;
+	if ((n = ynode_get(root, "account")) && (error = load_account(c, n)))
 		return error;
 	if ((n = ynode_get(root, "regions")))
 		error = load_regions(c, n);

@@ -9,7 +9,8 @@
  *   4. action known                             InvalidAction
  *   5. X-TC-Region present and known            MissingParameter / UnsupportedRegion
  *   6. per-action rate limit                    RequestLimitExceeded
- *   7. InternalError fault                      InternalError
+ *   7. internal error fault                     InternalServerError (DescribeInstances,
+ *                                               TerminateInstances), else InternalError
  *   8. body is a JSON object                    InvalidParameter
  *   9. the action itself
  *  10. drop-after-commit fault (RunInstances that created instances)
@@ -184,7 +185,11 @@ static void handle_api(struct sim *s, const struct sim_request *req, struct sim_
 		return;
 	}
 	if (s->faults.internal_error_rate > 0 && sim_rand01(s) < s->faults.internal_error_rate) {
-		api_error(s, out, "InternalError", "An internal error occurred (injected)", rid);
+		/* the code each action documents for it */
+		bool server = act == SIM_ACT_DESCRIBE_INSTANCES || act == SIM_ACT_TERMINATE_INSTANCES;
+
+		api_error(s, out, server ? "InternalServerError" : "InternalError",
+			  "An internal error occurred (injected)", rid);
 		return;
 	}
 	c.req = cJSON_ParseWithLength(req->body ? req->body : "", req->body_len);
@@ -209,6 +214,9 @@ static void handle_api(struct sim *s, const struct sim_request *req, struct sim_
 		break;
 	case SIM_ACT_DESCRIBE_ZONE_CONFIGS:
 		sim_action_describe_zone_configs(&c);
+		break;
+	case SIM_ACT_DESCRIBE_ACCOUNT_QUOTA:
+		sim_action_describe_account_quota(&c);
 		break;
 	default:
 		break;
@@ -277,8 +285,8 @@ static void ctl_reclaim(struct sim *s, const cJSON *body, struct sim_response *o
 		cJSON_ArrayForEach(v, ids) {
 			struct sim_instance *in = sim_instance_find(s, v->valuestring);
 
-			if (in->leave_ms)
-				continue;
+			if (in->leave_ms || in->launch_failed)
+				continue; /* leaving already, or no running capacity to take */
 			sim_instance_leave(s, in, true, now);
 			s->stats.reclaimed++;
 			cJSON_AddItemToArray(done, cJSON_CreateString(in->id));
@@ -299,7 +307,7 @@ static void ctl_reclaim(struct sim *s, const cJSON *body, struct sim_response *o
 		cand = xcalloc(s->nlist + 1, sizeof(*cand));
 		for (size_t i = 0; i < s->nlist; i++) {
 			struct sim_instance *in = s->list[i];
-			bool ok = in && !in->leave_ms;
+			bool ok = in && !in->leave_ms && !in->launch_failed;
 
 			if (ok && env) {
 				ok = false;
@@ -333,6 +341,7 @@ static void ctl_pool(struct sim *s, const cJSON *body, struct sim_response *out)
 		cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(body, "instanceType"));
 	const cJSON *stock = cJSON_GetObjectItemCaseSensitive(body, "stock");
 	const cJSON *price = cJSON_GetObjectItemCaseSensitive(body, "price");
+	const cJSON *spot = cJSON_GetObjectItemCaseSensitive(body, "spot");
 	int zi, pi;
 	struct err e = ERR_INIT;
 
@@ -347,6 +356,8 @@ static void ctl_pool(struct sim *s, const cJSON *body, struct sim_response *out)
 		return ctl_error(out, 400, "'stock' must be a whole number >= 0");
 	if (price && (!cJSON_IsString(price) || !dec_valid(price->valuestring)))
 		return ctl_error(out, 400, "'price' must be a decimal string such as \"0.12\"");
+	if (spot && !cJSON_IsBool(spot))
+		return ctl_error(out, 400, "'spot' must be true or false");
 	if ((pi = sim_find_pool(s, zi, type)) < 0) {
 		int cpu = 0, mem = 0;
 
@@ -363,6 +374,8 @@ static void ctl_pool(struct sim *s, const cJSON *body, struct sim_response *out)
 	}
 	if (stock)
 		s->pools[pi].stock = (int64_t)stock->valuedouble;
+	if (spot)
+		s->pools[pi].spot = cJSON_IsTrue(spot);
 	if (price) {
 		char *norm = dec_normalize(price->valuestring);
 
@@ -372,12 +385,125 @@ static void ctl_pool(struct sim *s, const cJSON *body, struct sim_response *out)
 	render(out, 200, sim_pool_json(s, &s->pools[pi]));
 }
 
+/*
+ * The instances named by body's "instanceIds" (every one must exist, else
+ * 404 naming it); NULL after answering an error.  Caller frees the array.
+ */
+static struct sim_instance **ctl_instances(struct sim *s, const cJSON *body, size_t *n,
+					   struct sim_response *out)
+{
+	const cJSON *ids = cJSON_GetObjectItemCaseSensitive(body, "instanceIds"), *v;
+	struct sim_instance **found;
+
+	*n = 0;
+	if (!cJSON_IsArray(ids) || cJSON_GetArraySize(ids) == 0) {
+		ctl_error(out, 400, "give 'instanceIds', a non-empty array of strings");
+		return NULL;
+	}
+	found = xcalloc((size_t)cJSON_GetArraySize(ids), sizeof(*found));
+	cJSON_ArrayForEach(v, ids) {
+		if (!cJSON_IsString(v) || !(found[*n] = sim_instance_find(s, v->valuestring))) {
+			ctl_error(out, cJSON_IsString(v) ? 404 : 400, "instance '%s' not found",
+				  cJSON_IsString(v) ? v->valuestring : "?");
+			free(found);
+			*n = 0;
+			return NULL;
+		}
+		(*n)++;
+	}
+	return found;
+}
+
+/* POST /_sim/protect {"instanceIds":[...],"protected":BOOL}: termination protection. */
+static void ctl_protect(struct sim *s, const cJSON *body, struct sim_response *out)
+{
+	const cJSON *on = cJSON_GetObjectItemCaseSensitive(body, "protected");
+	struct sim_instance **ins;
+	cJSON *doc, *a;
+	size_t n;
+
+	if (!cJSON_IsBool(on))
+		return ctl_error(out, 400, "give 'protected': true or false");
+	if (!(ins = ctl_instances(s, body, &n, out)))
+		return;
+	doc = cJSON_CreateObject();
+	cJSON_AddBoolToObject(doc, "protected", cJSON_IsTrue(on));
+	a = cJSON_AddArrayToObject(doc, "instanceIds");
+	for (size_t i = 0; i < n; i++) {
+		ins[i]->protect = cJSON_IsTrue(on);
+		cJSON_AddItemToArray(a, cJSON_CreateString(ins[i]->id));
+	}
+	free(ins);
+	render(out, 200, doc);
+}
+
+/*
+ * POST /_sim/operate {"instanceIds":[...],"operation":"reboot|stop|start","ms":N}:
+ * an operation started on the instances from elsewhere (the console, another
+ * tool).  reboot: RUNNING -> REBOOTING for ms -> RUNNING; stop: RUNNING ->
+ * STOPPING -> STOPPED; start: STOPPED -> STARTING -> RUNNING.  An instance
+ * in another state fails the whole request (409).
+ */
+static void ctl_operate(struct sim *s, const cJSON *body, struct sim_response *out,
+			int64_t now)
+{
+	static const struct {
+		const char *name, *from;
+		enum sim_op op;
+	} ops[] = {
+		{ "reboot", "RUNNING", SIM_OP_REBOOT },
+		{ "stop", "RUNNING", SIM_OP_STOP },
+		{ "start", "STOPPED", SIM_OP_START },
+	};
+	const char *name =
+		cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(body, "operation"));
+	const cJSON *ms = cJSON_GetObjectItemCaseSensitive(body, "ms");
+	struct sim_instance **ins;
+	int64_t dur = 5000;
+	cJSON *doc, *a;
+	size_t n, k;
+
+	for (k = 0; name && k < ARRAY_SIZE(ops); k++)
+		if (!strcmp(name, ops[k].name))
+			break;
+	if (!name || k == ARRAY_SIZE(ops))
+		return ctl_error(out, 400, "give 'operation': reboot, stop or start");
+	if (ms && !(cJSON_IsNumber(ms) && ms->valuedouble >= 0 &&
+		    ms->valuedouble <= 86400000.0 * 365))
+		return ctl_error(out, 400, "'ms' must be a number of milliseconds >= 0");
+	if (ms)
+		dur = (int64_t)ms->valuedouble;
+	if (!(ins = ctl_instances(s, body, &n, out)))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		const char *st = sim_instance_state(ins[i], now);
+
+		if (strcmp(st, ops[k].from)) {
+			ctl_error(out, 409, "instance '%s' is %s: '%s' needs %s", ins[i]->id, st,
+				  ops[k].name, ops[k].from);
+			free(ins);
+			return;
+		}
+	}
+	doc = cJSON_CreateObject();
+	cJSON_AddStringToObject(doc, "operation", ops[k].name);
+	a = cJSON_AddArrayToObject(doc, "instanceIds");
+	for (size_t i = 0; i < n; i++) {
+		ins[i]->op = ops[k].op;
+		ins[i]->op_until_ms = now + dur;
+		cJSON_AddItemToArray(a, cJSON_CreateString(ins[i]->id));
+	}
+	free(ins);
+	render(out, 200, doc);
+}
+
 static void sim_reset(struct sim *s, int64_t now)
 {
 	sim_world_clear_instances(s);
 	for (size_t i = 0; i < s->npools; i++) {
 		s->pools[i].stock = s->pools[i].initial_stock;
 		memcpy(s->pools[i].price, s->pools[i].initial_price, sizeof(s->pools[i].price));
+		s->pools[i].spot = s->pools[i].initial_spot;
 	}
 	free(s->stats.errors);
 	memset(&s->stats, 0, sizeof(s->stats));
@@ -449,6 +575,10 @@ static void handle_control(struct sim *s, const struct sim_request *req,
 		ctl_pool(s, body, out);
 	} else if (!strcmp(what, "reclaim") && post) {
 		ctl_reclaim(s, body, out, now);
+	} else if (!strcmp(what, "protect") && post) {
+		ctl_protect(s, body, out);
+	} else if (!strcmp(what, "operate") && post) {
+		ctl_operate(s, body, out, now);
 	} else if (!strcmp(what, "reset") && post) {
 		cJSON *doc = cJSON_CreateObject();
 
@@ -456,7 +586,8 @@ static void handle_control(struct sim *s, const struct sim_request *req,
 		cJSON_AddBoolToObject(doc, "reset", true);
 		render(out, 200, doc);
 	} else if (!strcmp(what, "stats") || !strcmp(what, "state") || !strcmp(what, "pool") ||
-		   !strcmp(what, "reclaim") || !strcmp(what, "reset") || !strcmp(what, "clock")) {
+		   !strcmp(what, "reclaim") || !strcmp(what, "reset") || !strcmp(what, "clock") ||
+		   !strcmp(what, "protect") || !strcmp(what, "operate")) {
 		ctl_error(out, 405, "method %s is not allowed on '/_sim/%s'", req->method, what);
 	} else {
 		ctl_error(out, 404, "no control endpoint '/_sim/%s'", what);
@@ -559,6 +690,10 @@ static void apply_flags(struct sim_faults *f, const struct sim_opts *o)
 		f->reclaim_per_minute = o->reclaim_per_minute;
 	if (o->launch_fail_rate >= 0)
 		f->launch_fail_rate = o->launch_fail_rate;
+	if (o->launch_failed_ttl_ms >= 0)
+		f->launch_failed_ttl_ms = o->launch_failed_ttl_ms;
+	if (o->spot_quota_vcpu >= 0)
+		f->spot_quota_vcpu = o->spot_quota_vcpu;
 	if (o->no_rate_limits)
 		f->rate_limits = false;
 }
@@ -602,6 +737,7 @@ int sim_new(struct sim **out, const struct sim_opts *opts, struct err *e)
 	s->opts = opts ? *opts : defaults;
 	pthread_mutex_init(&s->mu, NULL);
 	s->rng = s->opts.seed * 0x2545f4914f6cdd1dULL + 0x1234567;
+	s->app_id = SIM_DEFAULT_APP_ID;
 	sim_faults_default(&s->faults);
 	error = s->opts.config_path ? sim_world_load(s, s->opts.config_path, e)
 				    : sim_world_builtin(s, e);

@@ -2,10 +2,13 @@
  * sim.h - `spotenv sim`, a local emulator of the CVM API (design section 9).
  *
  * The emulator holds a world model (regions, zones, pools of instance
- * types with stock and spot price, instances with a life cycle), answers
- * the four CVM actions spotenv uses with the real request shapes, limits,
- * envelope and error codes, verifies TC3 signatures with the provider's
- * tc_verify, and injects faults on demand, reproducibly from a seed.  A
+ * types with stock and spot price, instances with a life cycle, a spot
+ * vCPU quota per zone), answers the five CVM actions spotenv uses with the
+ * real request shapes, limits, envelope and error codes - as strictly as
+ * the documented API, taking the strictest reasonable reading where the
+ * documents are silent (docs/sim.md, "Strictness") - verifies TC3
+ * signatures with the provider's tc_verify, and injects faults on demand,
+ * reproducibly from a seed.  A
  * control API under /_sim/ (JSON, no signature) lets tests, demos and
  * benchmarks reclaim instances, change pools and faults, read counters and
  * dump or reset the world.
@@ -28,9 +31,9 @@
  * Time: the world runs on the wall clock in milliseconds (opts.clock can
  * replace it in tests).  State transitions are computed lazily from
  * timestamps on each request: an instance is PENDING until created +
- * pendingMs, then RUNNING (or LAUNCH_FAILED, at launchFailRate); a
- * terminated or reclaimed one is TERMINATING (reclaimed: SHUTDOWN) for
- * terminatingMs and is then removed.
+ * pendingMs, then RUNNING (or LAUNCH_FAILED, at launchFailRate, removed
+ * after launchFailedTtlMs); a terminated or reclaimed one is TERMINATING
+ * (reclaimed: SHUTDOWN) for terminatingMs and is then removed.
  */
 #ifndef SPOTENV_SIM_H
 #define SPOTENV_SIM_H
@@ -47,6 +50,14 @@
 /* Defaults of the knobs (overridable by config file, flags, control API). */
 #define SIM_DEFAULT_PENDING_MS 2000
 #define SIM_DEFAULT_TERMINATING_MS 1000
+/* A LAUNCH_FAILED instance cannot be terminated: the emulator removes it after this. */
+#define SIM_DEFAULT_LAUNCH_FAILED_TTL_MS 60000
+/* Spot quota per account and availability zone, in vCPUs (the documented default). */
+#define SIM_DEFAULT_SPOT_QUOTA_VCPU 50
+/* What DescribeAccountQuota reports as TotalQuota when the quota is unlimited (0). */
+#define SIM_UNLIMITED_QUOTA_VCPU 1000000
+/* The account's AppId unless the world file's `account: {appId: N}` says otherwise. */
+#define SIM_DEFAULT_APP_ID 1250000000ULL
 /* ClientToken memory: at most this many tokens, each for at most this long. */
 #define SIM_CLIENT_TOKEN_MAX 20000
 #define SIM_CLIENT_TOKEN_TTL_MS (6LL * 3600 * 1000)
@@ -71,6 +82,8 @@ struct sim_opts {
 	double drop_after_commit_rate;  /* 0..1 of successful RunInstances */
 	double reclaim_per_minute;      /* random reclaims of active instances */
 	double launch_fail_rate;        /* 0..1 of new instances end LAUNCH_FAILED */
+	int64_t launch_failed_ttl_ms;   /* LAUNCH_FAILED instances are removed after this */
+	int64_t spot_quota_vcpu;        /* spot vCPUs per zone; 0 = unlimited */
 	bool no_rate_limits;       /* disable the per-action rate limits */
 	/* Wall clock in ms since the epoch; NULL = the real clock. */
 	int64_t (*clock)(void *ctx);
@@ -83,8 +96,11 @@ struct sim_opts {
 	void *log_ctx;
 };
 
-#define SIM_OPTS_INIT                                                        \
-	{ NULL, NULL, 1, -1, -1, -1, -1, -1.0, -1.0, -1.0, -1.0, false, NULL, NULL, NULL, NULL }
+#define SIM_OPTS_INIT                                                              \
+	{ .seed = 1, .latency_ms = -1, .pending_ms = -1, .terminating_ms = -1,      \
+	  .tag_lag_ms = -1, .internal_error_rate = -1.0, .drop_after_commit_rate = -1.0, \
+	  .reclaim_per_minute = -1.0, .launch_fail_rate = -1.0,                     \
+	  .launch_failed_ttl_ms = -1, .spot_quota_vcpu = -1 }
 
 /*
  * Create an emulator: the built-in world or opts->config_path, then the

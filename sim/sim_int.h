@@ -39,8 +39,10 @@ struct sim_pool {
 	int cpu, memory;       /* cores, GB */
 	int64_t stock;         /* instances that can still be launched */
 	char price[SIM_PRICE_MAX];   /* spot price, decimal text as configured */
+	bool spot;             /* sold as SPOTPAID (world `spot: false` turns it off) */
 	int64_t initial_stock; /* for reset */
 	char initial_price[SIM_PRICE_MAX];
+	bool initial_spot;
 };
 
 struct sim_cred {
@@ -54,6 +56,7 @@ enum sim_action {
 	SIM_ACT_RUN_INSTANCES,
 	SIM_ACT_TERMINATE_INSTANCES,
 	SIM_ACT_DESCRIBE_ZONE_CONFIGS,
+	SIM_ACT_DESCRIBE_ACCOUNT_QUOTA,
 	SIM_ACT_COUNT,
 	SIM_ACT_OTHER = SIM_ACT_COUNT, /* unknown action (counted as "other") */
 };
@@ -70,8 +73,21 @@ struct sim_faults {
 	double drop_after_commit_rate;
 	double reclaim_per_minute;
 	double launch_fail_rate;
+	int64_t launch_failed_ttl_ms;   /* a LAUNCH_FAILED instance is removed after this */
+	int64_t spot_quota_vcpu;        /* per zone; 0 = unlimited */
+	double operation_in_progress_rate; /* 0..1 of TerminateInstances refused */
+	bool insufficient_balance;      /* RunInstances: InvalidAccount.InsufficientBalance */
+	bool account_quota_unsupported; /* DescribeAccountQuota: UnsupportedOperation */
 	bool rate_limits;
 	int rate[SIM_ACT_COUNT]; /* requests per second per action */
+};
+
+/* An operation in progress on an instance, started through POST /_sim/operate. */
+enum sim_op {
+	SIM_OP_NONE,
+	SIM_OP_REBOOT, /* REBOOTING, then RUNNING */
+	SIM_OP_STOP,   /* STOPPING, then STOPPED */
+	SIM_OP_START,  /* STARTING, then RUNNING */
 };
 
 struct sim_tag {
@@ -91,9 +107,12 @@ struct sim_instance {
 	int64_t running_ms;      /* PENDING until then */
 	int64_t tags_ms;         /* tags invisible until then */
 	int64_t leave_ms;        /* 0, or when it started leaving */
-	int64_t gone_ms;         /* when a leaving instance vanishes */
+	int64_t gone_ms;         /* when a leaving (or LAUNCH_FAILED) instance vanishes */
 	bool reclaimed;          /* leaving because of a reclaim (SHUTDOWN) */
 	bool launch_failed;      /* ends LAUNCH_FAILED instead of RUNNING */
+	bool protect;            /* termination protection (DisableApiTermination) */
+	enum sim_op op;          /* the last operation started on it */
+	int64_t op_until_ms;     /* op is in progress until then */
 	char *vpc_id, *subnet_id;
 	char **sgs;
 	size_t nsgs;
@@ -129,6 +148,7 @@ struct sim_stats {
 	struct sim_counter *errors;
 	size_t nerrors, aerrors;
 	uint64_t launched, terminated, reclaimed, dropped;
+	uint64_t failed_removed; /* LAUNCH_FAILED instances removed after their TTL */
 };
 
 struct sim_rate {
@@ -160,6 +180,9 @@ struct sim {
 	size_t hsize;
 	struct sim_instance **leaving; /* instances in TERMINATING/SHUTDOWN */
 	size_t nleaving, aleaving;
+	struct sim_instance **failed;  /* instances that end (or ended) LAUNCH_FAILED */
+	size_t nfailed, afailed;
+	uint64_t app_id;               /* the account's AppId (DescribeAccountQuota) */
 
 	/* ClientTokens */
 	struct sim_token **thash;
@@ -198,6 +221,10 @@ struct sim_instance *sim_instance_find(struct sim *s, const char *id);
 void sim_instance_leave(struct sim *s, struct sim_instance *in, bool reclaimed, int64_t now);
 const char *sim_instance_state(const struct sim_instance *in, int64_t now);
 bool sim_instance_active(const struct sim_instance *in);
+/* Mark an instance that will end LAUNCH_FAILED: removed at running_ms + launchFailedTtlMs. */
+void sim_instance_will_fail(struct sim *s, struct sim_instance *in);
+/* vCPUs of SPOTPAID instances in a zone (every state until they are removed). */
+int64_t sim_spot_vcpu_used(const struct sim *s, int zone);
 /* Reclaim up to n random active instances; returns how many. */
 size_t sim_reclaim_random(struct sim *s, size_t n, int64_t now);
 /* Remove vanished instances and apply the reclaim rate. */
@@ -251,6 +278,7 @@ int sim_action_describe_instances(struct sim_call *c);
 int sim_action_run_instances(struct sim_call *c);
 int sim_action_terminate_instances(struct sim_call *c);
 int sim_action_describe_zone_configs(struct sim_call *c);
+int sim_action_describe_account_quota(struct sim_call *c);
 /* Set an error on c; returns -1. */
 int sim_call_fail(struct sim_call *c, const char *code, const char *fmt, ...) SPOTENV_PRINTF(3, 4);
 

@@ -4,11 +4,12 @@
  *
  * State document:
  *	{"version":1,"now":MS,
- *	 "pools":[{"region","zone","instanceType","stock","price","cpu","memory"}],
+ *	 "pools":[{"region","zone","instanceType","stock","price","cpu","memory","spot"}],
  *	 "faults":{...},
  *	 "instances":[{"id","name","region","zone","instanceType","state","image",
  *	               "chargeType","tags":{K:V},"createdMs","runningMs","tagsMs",
- *	               "leaveMs","goneMs","reclaimed","launchFailed","vpcId","subnetId",
+ *	               "leaveMs","goneMs","reclaimed","launchFailed","protected",
+ *	               "operation","operationUntilMs","vpcId","subnetId",
  *	               "securityGroupIds","keyIds","diskType","diskSize",
  *	               "bandwidth","privateIp","uuid","requestId"}],
  *	 "stats":{...}}
@@ -31,6 +32,11 @@ cJSON *sim_faults_json(const struct sim_faults *f)
 	cJSON_AddNumberToObject(j, "dropAfterCommitRate", f->drop_after_commit_rate);
 	cJSON_AddNumberToObject(j, "reclaimPerMinute", f->reclaim_per_minute);
 	cJSON_AddNumberToObject(j, "launchFailRate", f->launch_fail_rate);
+	cJSON_AddNumberToObject(j, "launchFailedTtlMs", (double)f->launch_failed_ttl_ms);
+	cJSON_AddNumberToObject(j, "spotQuotaVcpu", (double)f->spot_quota_vcpu);
+	cJSON_AddNumberToObject(j, "operationInProgressRate", f->operation_in_progress_rate);
+	cJSON_AddBoolToObject(j, "insufficientBalance", f->insufficient_balance);
+	cJSON_AddBoolToObject(j, "accountQuotaUnsupported", f->account_quota_unsupported);
 	cJSON_AddBoolToObject(j, "rateLimits", f->rate_limits);
 	r = cJSON_AddObjectToObject(j, "rates");
 	for (int a = 0; a < SIM_ACT_COUNT; a++)
@@ -42,6 +48,24 @@ static int get_ms(const cJSON *v, const char *key, int64_t *out, struct err *e)
 {
 	if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 86400000.0 * 365)
 		return err_set(e, ERR_INVALID, "'%s' must be a number of milliseconds >= 0", key);
+	*out = (int64_t)v->valuedouble;
+	return 0;
+}
+
+static int get_bool(const cJSON *v, const char *key, bool *out, struct err *e)
+{
+	if (!cJSON_IsBool(v))
+		return err_set(e, ERR_INVALID, "'%s' must be true or false", key);
+	*out = cJSON_IsTrue(v);
+	return 0;
+}
+
+/* A whole number of vCPUs, 0 (unlimited) to 10,000,000. */
+static int get_vcpu(const cJSON *v, const char *key, int64_t *out, struct err *e)
+{
+	if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0 && v->valuedouble <= 1e7) ||
+	    v->valuedouble != (double)(int64_t)v->valuedouble)
+		return err_set(e, ERR_INVALID, "'%s' must be a whole number of vCPUs >= 0", key);
 	*out = (int64_t)v->valuedouble;
 	return 0;
 }
@@ -82,12 +106,19 @@ int sim_faults_apply_json(struct sim_faults *f, const cJSON *obj, struct err *e)
 			error = get_rate(v, k, 1, &n.launch_fail_rate, e);
 		else if (!strcmp(k, "reclaimPerMinute"))
 			error = get_rate(v, k, 1e6, &n.reclaim_per_minute, e);
-		else if (!strcmp(k, "rateLimits")) {
-			if (!cJSON_IsBool(v))
-				error = err_set(e, ERR_INVALID, "'rateLimits' must be true or false");
-			else
-				n.rate_limits = cJSON_IsTrue(v);
-		} else if (!strcmp(k, "rates")) {
+		else if (!strcmp(k, "launchFailedTtlMs"))
+			error = get_ms(v, k, &n.launch_failed_ttl_ms, e);
+		else if (!strcmp(k, "spotQuotaVcpu"))
+			error = get_vcpu(v, k, &n.spot_quota_vcpu, e);
+		else if (!strcmp(k, "operationInProgressRate"))
+			error = get_rate(v, k, 1, &n.operation_in_progress_rate, e);
+		else if (!strcmp(k, "insufficientBalance"))
+			error = get_bool(v, k, &n.insufficient_balance, e);
+		else if (!strcmp(k, "accountQuotaUnsupported"))
+			error = get_bool(v, k, &n.account_quota_unsupported, e);
+		else if (!strcmp(k, "rateLimits"))
+			error = get_bool(v, k, &n.rate_limits, e);
+		else if (!strcmp(k, "rates")) {
 			const cJSON *r;
 
 			if (!cJSON_IsObject(v))
@@ -132,6 +163,7 @@ cJSON *sim_pool_json(const struct sim *s, const struct sim_pool *p)
 	cJSON_AddStringToObject(j, "price", p->price);
 	cJSON_AddNumberToObject(j, "cpu", p->cpu);
 	cJSON_AddNumberToObject(j, "memory", p->memory);
+	cJSON_AddBoolToObject(j, "spot", p->spot);
 	return j;
 }
 
@@ -159,6 +191,7 @@ cJSON *sim_stats_json(struct sim *s)
 	cJSON_AddNumberToObject(j, "instances", (double)s->ninstances);
 	cJSON_AddNumberToObject(j, "leaving", (double)s->nleaving);
 	cJSON_AddNumberToObject(j, "dropped", (double)s->stats.dropped);
+	cJSON_AddNumberToObject(j, "launchFailedRemoved", (double)s->stats.failed_removed);
 	cJSON_AddNumberToObject(j, "totalRequests", (double)total);
 	cJSON_AddNumberToObject(j, "totalErrors", (double)errors);
 	cJSON_AddNumberToObject(j, "clientTokens", (double)s->ntokens);
@@ -218,6 +251,13 @@ cJSON *sim_state_json(struct sim *s, int64_t now)
 		cJSON_AddNumberToObject(o, "goneMs", (double)in->gone_ms);
 		cJSON_AddBoolToObject(o, "reclaimed", in->reclaimed);
 		cJSON_AddBoolToObject(o, "launchFailed", in->launch_failed);
+		cJSON_AddBoolToObject(o, "protected", in->protect);
+		if (in->op != SIM_OP_NONE) {
+			static const char *const ops[] = { "", "reboot", "stop", "start" };
+
+			cJSON_AddStringToObject(o, "operation", ops[in->op]);
+			cJSON_AddNumberToObject(o, "operationUntilMs", (double)in->op_until_ms);
+		}
 		add_str(o, "vpcId", in->vpc_id);
 		add_str(o, "subnetId", in->subnet_id);
 		cJSON_AddItemToObject(o, "securityGroupIds", str_array(in->sgs, in->nsgs));
@@ -284,6 +324,8 @@ int sim_state_load_json(struct sim *s, const cJSON *root, struct err *e)
 		if (zone < 0 || (p = sim_find_pool(s, zone, jstr(v, "instanceType"))) < 0)
 			continue; /* the world file changed: keep its pools */
 		s->pools[p].stock = jnum(v, "stock");
+		if (cJSON_IsBool(cJSON_GetObjectItemCaseSensitive(v, "spot")))
+			s->pools[p].spot = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "spot"));
 		if (price && dec_valid(price) && strlen(price) < SIM_PRICE_MAX)
 			copy_fixed(s->pools[p].price, sizeof(s->pools[p].price), price);
 	}
@@ -323,7 +365,15 @@ int sim_state_load_json(struct sim *s, const cJSON *root, struct err *e)
 		in->created_ms = jnum(v, "createdMs");
 		in->running_ms = jnum(v, "runningMs");
 		in->tags_ms = jnum(v, "tagsMs");
-		in->launch_failed = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "launchFailed"));
+		in->protect = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "protected"));
+		{
+			const char *op = jstr(v, "operation");
+
+			in->op = !op ? SIM_OP_NONE : !strcmp(op, "reboot") ? SIM_OP_REBOOT :
+				 !strcmp(op, "stop") ? SIM_OP_STOP :
+				 !strcmp(op, "start") ? SIM_OP_START : SIM_OP_NONE;
+			in->op_until_ms = jnum(v, "operationUntilMs");
+		}
 		in->vpc_id = sim_strdup_or_null(jstr(v, "vpcId"));
 		in->subnet_id = sim_strdup_or_null(jstr(v, "subnetId"));
 		in->sgs = jstrs(v, "securityGroupIds", &in->nsgs);
@@ -339,9 +389,15 @@ int sim_state_load_json(struct sim *s, const cJSON *root, struct err *e)
 			continue;
 		}
 		if (jnum(v, "leaveMs") > 0) {
+			in->launch_failed =
+				cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "launchFailed"));
 			sim_instance_leave(s, in, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "reclaimed")),
 					   jnum(v, "leaveMs"));
 			in->gone_ms = jnum(v, "goneMs");
+		} else if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "launchFailed"))) {
+			/* removed at goneMs (older state files: running + today's TTL) */
+			in->gone_ms = jnum(v, "goneMs");
+			sim_instance_will_fail(s, in);
 		}
 	}
 	return 0;

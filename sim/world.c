@@ -12,6 +12,7 @@ const char *const sim_action_names[SIM_ACT_COUNT] = {
 	"RunInstances",
 	"TerminateInstances",
 	"DescribeZoneInstanceConfigInfos",
+	"DescribeAccountQuota",
 };
 
 char *sim_strdup_or_null(const char *s)
@@ -150,6 +151,7 @@ int sim_add_pool(struct sim *s, int zone, const char *type, int cpu, int memory,
 	p->cpu = cpu;
 	p->memory = memory;
 	p->stock = p->initial_stock = stock;
+	p->spot = p->initial_spot = true;
 	snprintf(p->price, sizeof(p->price), "%s", norm);
 	snprintf(p->initial_price, sizeof(p->initial_price), "%s", norm);
 	free(norm);
@@ -316,7 +318,41 @@ const char *sim_instance_state(const struct sim_instance *in, int64_t now)
 		return in->reclaimed ? "SHUTDOWN" : "TERMINATING";
 	if (now < in->running_ms)
 		return "PENDING";
-	return in->launch_failed ? "LAUNCH_FAILED" : "RUNNING";
+	if (in->launch_failed)
+		return "LAUNCH_FAILED";
+	switch (in->op) {
+	case SIM_OP_REBOOT:
+		return now < in->op_until_ms ? "REBOOTING" : "RUNNING";
+	case SIM_OP_STOP:
+		return now < in->op_until_ms ? "STOPPING" : "STOPPED";
+	case SIM_OP_START:
+		return now < in->op_until_ms ? "STARTING" : "RUNNING";
+	case SIM_OP_NONE:
+		break;
+	}
+	return "RUNNING";
+}
+
+void sim_instance_will_fail(struct sim *s, struct sim_instance *in)
+{
+	in->launch_failed = true;
+	if (!in->gone_ms)
+		in->gone_ms = in->running_ms + s->faults.launch_failed_ttl_ms;
+	ALLOC_GROW(s->failed, s->nfailed + 1, s->afailed);
+	s->failed[s->nfailed++] = in;
+}
+
+int64_t sim_spot_vcpu_used(const struct sim *s, int zone)
+{
+	int64_t used = 0;
+
+	for (size_t i = 0; i < s->nlist; i++) {
+		const struct sim_instance *in = s->list[i];
+
+		if (in && in->spot && s->pools[in->pool].zone == zone)
+			used += s->pools[in->pool].cpu;
+	}
+	return used;
 }
 
 bool sim_instance_active(const struct sim_instance *in)
@@ -324,16 +360,22 @@ bool sim_instance_active(const struct sim_instance *in)
 	return !in->leave_ms;
 }
 
+/*
+ * LAUNCH_FAILED instances (and those that will fail) hold no running
+ * capacity and are never reclaimed.
+ */
 size_t sim_reclaim_random(struct sim *s, size_t n, int64_t now)
 {
 	size_t done = 0, tries = 0, active = s->ninstances - s->nleaving;
+
+	active = active > s->nfailed ? active - s->nfailed : 0;
 
 	while (done < n && active > 0 && tries < 64 * n + 64) {
 		struct sim_instance *in;
 
 		tries++;
 		in = s->list[sim_rand(s) % s->nlist];
-		if (!in || in->leave_ms)
+		if (!in || in->leave_ms || in->launch_failed)
 			continue;
 		sim_instance_leave(s, in, true, now);
 		s->stats.reclaimed++;
@@ -362,6 +404,25 @@ void sim_advance(struct sim *s, int64_t now)
 		s->reclaim_carry = 0;
 	s->reclaim_last_ms = now;
 
+	/*
+	 * LAUNCH_FAILED instances cannot be terminated: they vanish after their
+	 * TTL, giving their stock back.  (This pass runs before the leaving one,
+	 * so an instance that started leaving is dropped here before it is freed.)
+	 */
+	for (size_t i = 0; i < s->nfailed; i++) {
+		struct sim_instance *in = s->failed[i];
+
+		if (in->leave_ms)
+			continue; /* removed through the leaving list */
+		if (now >= in->running_ms && in->gone_ms <= now) {
+			s->stats.failed_removed++;
+			instance_remove(s, in);
+		} else {
+			s->failed[k++] = in;
+		}
+	}
+	s->nfailed = k;
+	k = 0;
 	for (size_t i = 0; i < s->nleaving; i++) {
 		struct sim_instance *in = s->leaving[i];
 
@@ -455,11 +516,14 @@ void sim_world_clear_instances(struct sim *s)
 	free(s->list);
 	free(s->hash);
 	free(s->leaving);
+	free(s->failed);
 	s->list = NULL;
 	s->hash = NULL;
 	s->leaving = NULL;
+	s->failed = NULL;
 	s->nlist = s->alist = s->nholes = s->ninstances = s->hsize = 0;
 	s->nleaving = s->aleaving = 0;
+	s->nfailed = s->afailed = 0;
 	while (s->toldest)
 		token_unlink(s, s->toldest);
 	free(s->thash);
@@ -488,11 +552,14 @@ void sim_faults_default(struct sim_faults *f)
 	memset(f, 0, sizeof(*f));
 	f->pending_ms = SIM_DEFAULT_PENDING_MS;
 	f->terminating_ms = SIM_DEFAULT_TERMINATING_MS;
+	f->launch_failed_ttl_ms = SIM_DEFAULT_LAUNCH_FAILED_TTL_MS;
+	f->spot_quota_vcpu = SIM_DEFAULT_SPOT_QUOTA_VCPU;
 	f->rate_limits = true;
 	f->rate[SIM_ACT_DESCRIBE_INSTANCES] = 40;
 	f->rate[SIM_ACT_RUN_INSTANCES] = 10;
 	f->rate[SIM_ACT_TERMINATE_INSTANCES] = 10;
 	f->rate[SIM_ACT_DESCRIBE_ZONE_CONFIGS] = 40;
+	f->rate[SIM_ACT_DESCRIBE_ACCOUNT_QUOTA] = 20; /* undocumented: an assumption */
 }
 
 /* (Re)size the sliding windows to the configured rates. */

@@ -1,10 +1,10 @@
 /*
  * fuzz_sim_actions.c - the emulator's request handling on arbitrary bytes.
  *
- * The first byte picks what the rest is: the JSON body of one of the four
+ * The first byte picks what the rest is: the JSON body of one of the five
  * CVM actions (run directly, past authentication), of a control request
- * (faults, pool, reclaim, clock), or a state document to load into a fresh
- * world.
+ * (faults, pool, reclaim, protect, operate, clock), or a state document to
+ * load into a fresh world.
  * Errors are expected; crashes, leaks and sanitizer reports are bugs, and
  * a failed action must name an error code.
  */
@@ -41,6 +41,7 @@ static void run_action(int which, const char *body, size_t len)
 	static int (*const actions[])(struct sim_call *) = {
 		sim_action_describe_instances, sim_action_run_instances,
 		sim_action_terminate_instances, sim_action_describe_zone_configs,
+		sim_action_describe_account_quota,
 	};
 	struct sim_call c;
 	int ret;
@@ -97,9 +98,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	body = (const char *)data + 1;
 	len = size - 1;
 	fake_ms += 7;
-	switch (data[0] % 9) {
+	switch (data[0] % 12) {
 	case 0: case 1: case 2: case 3:
-		run_action(data[0] % 9, body, len);
+		run_action(data[0] % 12, body, len);
+		break;
+	case 9:
+		run_action(4, body, len); /* DescribeAccountQuota */
 		break;
 	case 4:
 		run_control("/_sim/faults", body, len);
@@ -109,6 +113,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case 6:
 		run_control("/_sim/reclaim", body, len);
+		break;
+	case 10:
+		run_control("/_sim/protect", body, len);
+		break;
+	case 11:
+		run_control("/_sim/operate", body, len);
 		break;
 	case 8:
 		run_control("/_sim/clock", body, len);

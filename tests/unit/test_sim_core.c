@@ -217,8 +217,9 @@ static void test_life_cycle(void **state)
 		snprintf(body, sizeof(body), "{\"InstanceIds\":[\"%s\"]}", id);
 		assert_string_equal(call(s, "TerminateInstances", body, NULL), "ok");
 		assert_string_equal(state_of(s, id), "TERMINATING");
-		/* terminating again is accepted and changes nothing */
-		assert_string_equal(call(s, "TerminateInstances", body, NULL), "ok");
+		/* terminating again is refused and changes nothing */
+		assert_string_equal(call(s, "TerminateInstances", body, NULL),
+				    "UnsupportedOperation.InstanceStateTerminating");
 	}
 	assert_int_equal(pool_stock(s, "ap-guangzhou-3", "S5.MEDIUM4"), 198);
 	fake_ms = T0 + 1499;
@@ -257,9 +258,18 @@ static void test_launch_failed(void **state)
 	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(in, "LatestOperationState")), "FAILED");
 	assert_true(cJSON_IsString(cJSON_GetObjectItem(in, "LatestOperationErrorMsg")));
 	cJSON_Delete(r);
-	/* a failed launch is released like any other */
-	assert_string_equal(call(s, "TerminateInstances", body, NULL), "ok");
-	assert_string_equal(state_of(s, id), "TERMINATING");
+	/* a failed launch cannot be terminated: the emulator removes it after its TTL */
+	assert_string_equal(call(s, "TerminateInstances", body, NULL),
+			    "UnsupportedOperation.InstanceStateLaunchFailed");
+	assert_string_equal(state_of(s, id), "LAUNCH_FAILED");
+	assert_int_equal(pool_stock(s, "ap-guangzhou-3", "S5.MEDIUM4"), 199);
+	fake_ms = T0 + 100 + SIM_DEFAULT_LAUNCH_FAILED_TTL_MS - 1;
+	assert_string_equal(state_of(s, id), "LAUNCH_FAILED");
+	fake_ms = T0 + 100 + SIM_DEFAULT_LAUNCH_FAILED_TTL_MS;
+	assert_string_equal(state_of(s, id), "gone");
+	assert_int_equal(pool_stock(s, "ap-guangzhou-3", "S5.MEDIUM4"), 200);
+	assert_int_equal(s->stats.failed_removed, 1);
+	assert_int_equal(sim_instance_count(s), 0);
 	sim_free(s);
 }
 
@@ -313,14 +323,14 @@ static void test_rate_window(void **state)
 	fake_ms = T0;
 	s = default_sim();
 	for (int i = 0; i < 10; i++)
-		assert_string_equal(call(s, "RunInstances", dry, NULL), "DryRunOperation");
+		assert_string_equal(call(s, "RunInstances", dry, NULL), "ok");
 	assert_string_equal(call(s, "RunInstances", dry, NULL), "RequestLimitExceeded");
 	/* other actions have their own windows */
 	assert_string_equal(call(s, "DescribeInstances", "{}", NULL), "ok");
 	fake_ms = T0 + 999;
 	assert_string_equal(call(s, "RunInstances", dry, NULL), "RequestLimitExceeded");
 	fake_ms = T0 + 1000;
-	assert_string_equal(call(s, "RunInstances", dry, NULL), "DryRunOperation");
+	assert_string_equal(call(s, "RunInstances", dry, NULL), "ok");
 	/* DescribeInstances: 40 a second */
 	fake_ms = T0 + 5000;
 	for (int i = 0; i < 40; i++)
@@ -489,7 +499,7 @@ static void test_stock_and_tokens(void **state)
 	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-6", "SA2.MEDIUM4", "1", "0.124", ""), NULL),
 			    "InvalidParameterValue.InsufficientPrice");
 	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-6", "SA2.MEDIUM4", "1", "0.125", ",\"DryRun\":true"), NULL),
-			    "DryRunOperation");
+			    "ok");
 	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-6", "SA2.MEDIUM4", "3", "0.125", ""), NULL), "ok");
 	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-6", "SA2.MEDIUM4", "1", "1", ""), NULL),
 			    "ResourcesSoldOut.SpecifiedInstanceType");
@@ -574,7 +584,14 @@ static void test_reclaim_control(void **state)
 	assert_int_equal(status, 400);
 	control(s, "POST", "/_sim/faults", "{\"internalErrorRate\":1}", &status);
 	assert_int_equal(status, 200);
-	assert_string_equal(call(s, "DescribeInstances", "{}", NULL), "InternalError");
+	/* each action's documented code: InternalServerError for describe and terminate */
+	assert_string_equal(call(s, "DescribeInstances", "{}", NULL), "InternalServerError");
+	assert_string_equal(call(s, "TerminateInstances", "{\"InstanceIds\":[\"ins-aaaaaaaa\"]}", NULL),
+			    "InternalServerError");
+	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "1", "1", ""), NULL),
+			    "InternalError");
+	assert_string_equal(call(s, "DescribeZoneInstanceConfigInfos", "{}", NULL), "InternalError");
+	assert_string_equal(call(s, "DescribeAccountQuota", "{}", NULL), "InternalError");
 	sim_free(s);
 }
 
@@ -631,6 +648,7 @@ static void test_paging(void **state)
 	fake_ms = T0;
 	s = default_sim();
 	s->faults.rate_limits = false;
+	s->faults.spot_quota_vcpu = 0; /* 300 in one zone: an account with a raised quota */
 	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-7", "S2.MEDIUM4", "100", "1", PTAG), NULL), "ok");
 	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-7", "S5.MEDIUM4", "100", "1", PTAG), NULL), "ok");
 	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-7", "SA2.MEDIUM4", "100", "1", PTAG), NULL), "ok");
@@ -703,6 +721,564 @@ static void test_offers(void **state)
 	sim_free(s);
 }
 
+
+/* ------------------------------------------------------------------ */
+/* Strictness (docs/sim.md, "Strictness") */
+
+/* Launch and copy the ids into ids[] (at most 8); returns the call's code. */
+static const char *launch(struct sim *s, const char *body, char ids[][16], size_t *n)
+{
+	static char code[128];
+	cJSON *r = NULL, *v;
+
+	snprintf(code, sizeof(code), "%s", call(s, "RunInstances", body, &r));
+	*n = 0;
+	cJSON_ArrayForEach(v, cJSON_GetObjectItem(r, "InstanceIdSet"))
+		if (*n < 8)
+			snprintf(ids[(*n)++], 16, "%s", cJSON_GetStringValue(v));
+	cJSON_Delete(r);
+	return code;
+}
+
+/* TerminateInstances of the given ids; the code, and the message in msg (static). */
+static const char *terminate(struct sim *s, const char *const *ids, size_t n, const char **msg)
+{
+	static char m[512];
+	char body[1024];
+	size_t k;
+	cJSON *r = NULL, *er;
+	const char *code;
+
+	k = (size_t)snprintf(body, sizeof(body), "{\"InstanceIds\":[");
+	for (size_t i = 0; i < n; i++)
+		k += (size_t)snprintf(body + k, sizeof(body) - k, "%s\"%s\"", i ? "," : "", ids[i]);
+	snprintf(body + k, sizeof(body) - k, "]}");
+	code = call(s, "TerminateInstances", body, &r);
+	er = cJSON_GetObjectItem(r, "Error");
+	snprintf(m, sizeof(m), "%s", er ? cJSON_GetStringValue(cJSON_GetObjectItem(er, "Message")) : "");
+	if (msg)
+		*msg = m;
+	cJSON_Delete(r);
+	return code;
+}
+
+static void test_terminate_states(void **state)
+{
+	struct sim *s;
+	char a[8][16], b[8][16], p[8][16], f[8][16];
+	size_t na, nb, np, nf;
+	const char *msg;
+	int status;
+	char body[256];
+	cJSON *r = NULL;
+
+	UNUSED(state);
+	fake_ms = T0;
+	s = default_sim(); /* pending 1000 ms, terminating 500 ms */
+	s->faults.rate_limits = false;
+	assert_string_equal(launch(s, RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "3", "1", ""), a, &na), "ok");
+	fake_ms = T0 + 1000; /* a[] RUNNING */
+	assert_string_equal(launch(s, RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "2", "1", ""), p, &np), "ok");
+	/* PENDING: refused, and one bad id fails the whole call */
+	{
+		const char *ids[] = { a[0], p[0], a[1], p[1] };
+
+		assert_string_equal(terminate(s, ids, 4, &msg), "UnsupportedOperation.InstanceStatePending");
+		/* the message names every PENDING id, and only those */
+		assert_non_null(strstr(msg, p[0]));
+		assert_non_null(strstr(msg, p[1]));
+		assert_null(strstr(msg, a[0]));
+		assert_string_equal(state_of(s, a[0]), "RUNNING");
+		assert_string_equal(state_of(s, a[1]), "RUNNING");
+		assert_int_equal(s->stats.terminated, 0);
+	}
+	/* unknown ids come first, whatever else is wrong */
+	{
+		const char *ids[] = { p[0], "ins-zzzzzzzz" };
+
+		assert_string_equal(terminate(s, ids, 2, &msg), "InvalidInstanceId.NotFound");
+		assert_non_null(strstr(msg, "ins-zzzzzzzz"));
+		assert_null(strstr(msg, p[0]));
+	}
+	/* TERMINATING (and again SHUTDOWN, for a reclaimed one) */
+	{
+		const char *one[] = { a[0] }, *two[] = { a[0], a[1] };
+
+		assert_string_equal(terminate(s, one, 1, NULL), "ok");
+		assert_string_equal(terminate(s, two, 2, &msg), "UnsupportedOperation.InstanceStateTerminating");
+		assert_non_null(strstr(msg, a[0]));
+		assert_null(strstr(msg, a[1]));
+		assert_string_equal(state_of(s, a[1]), "RUNNING");
+		snprintf(body, sizeof(body), "{\"instanceIds\":[\"%s\"]}", a[1]);
+		control(s, "POST", "/_sim/reclaim", body, &status);
+		assert_int_equal(status, 200);
+		one[0] = a[1];
+		assert_string_equal(terminate(s, one, 1, NULL), "UnsupportedOperation.InstanceStateTerminating");
+	}
+	/* reboot, stop and start from the control API */
+	{
+		const char *one[] = { a[2] };
+
+		snprintf(body, sizeof(body), "{\"instanceIds\":[\"%s\"],\"operation\":\"reboot\",\"ms\":300}", a[2]);
+		control(s, "POST", "/_sim/operate", body, &status);
+		assert_int_equal(status, 200);
+		assert_string_equal(state_of(s, a[2]), "REBOOTING");
+		assert_string_equal(terminate(s, one, 1, NULL), "UnsupportedOperation.InstanceStateRebooting");
+		/* an operation needs the right state: not while rebooting */
+		control(s, "POST", "/_sim/operate", body, &status);
+		assert_int_equal(status, 409);
+		fake_ms += 300;
+		assert_string_equal(state_of(s, a[2]), "RUNNING");
+		snprintf(body, sizeof(body), "{\"instanceIds\":[\"%s\"],\"operation\":\"stop\",\"ms\":300}", a[2]);
+		control(s, "POST", "/_sim/operate", body, &status);
+		assert_string_equal(state_of(s, a[2]), "STOPPING");
+		assert_string_equal(terminate(s, one, 1, NULL), "UnsupportedOperation.InstanceStateStopping");
+		fake_ms += 300;
+		assert_string_equal(state_of(s, a[2]), "STOPPED");
+		snprintf(body, sizeof(body), "{\"instanceIds\":[\"%s\"],\"operation\":\"start\",\"ms\":300}", a[2]);
+		control(s, "POST", "/_sim/operate", body, &status);
+		assert_int_equal(status, 200);
+		assert_string_equal(state_of(s, a[2]), "STARTING");
+		assert_string_equal(terminate(s, one, 1, NULL), "UnsupportedOperation.InstanceStateStarting");
+		control(s, "POST", "/_sim/operate", "{\"instanceIds\":[\"ins-00000000\"],\"operation\":\"stop\"}", &status);
+		assert_int_equal(status, 404);
+		control(s, "POST", "/_sim/operate", body, &status);
+		assert_int_equal(status, 409);
+		fake_ms += 300;
+		/* a STOPPED instance can be terminated */
+		snprintf(body, sizeof(body), "{\"instanceIds\":[\"%s\"],\"operation\":\"stop\",\"ms\":0}", a[2]);
+		control(s, "POST", "/_sim/operate", body, &status);
+		assert_string_equal(state_of(s, a[2]), "STOPPED");
+		assert_string_equal(terminate(s, one, 1, NULL), "ok");
+	}
+	/* termination protection: from the launch or from the control API */
+	assert_string_equal(launch(s, RUN_BODY("ap-guangzhou-4", "S5.MEDIUM4", "1", "1", ",\"DisableApiTermination\":true"), b, &nb), "ok");
+	fake_ms += 1000;
+	assert_string_equal(launch(s, RUN_BODY("ap-guangzhou-4", "S5.MEDIUM4", "1", "1", ""), f, &nf), "ok");
+	fake_ms += 1000;
+	{
+		const char *ids[] = { f[0], b[0] }, *one[] = { f[0] };
+
+		snprintf(body, sizeof(body), "{\"InstanceIds\":[\"%s\"]}", b[0]);
+		assert_string_equal(call(s, "DescribeInstances", body, &r), "ok");
+		assert_true(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(r, "InstanceSet"), 0),
+							     "DisableApiTermination")));
+		cJSON_Delete(r);
+		assert_string_equal(terminate(s, ids, 2, &msg), "UnsupportedOperation.InstancesProtected");
+		assert_non_null(strstr(msg, b[0]));
+		assert_null(strstr(msg, f[0]));
+		assert_string_equal(state_of(s, f[0]), "RUNNING");
+		snprintf(body, sizeof(body), "{\"instanceIds\":[\"%s\"],\"protected\":true}", f[0]);
+		control(s, "POST", "/_sim/protect", body, &status);
+		assert_int_equal(status, 200);
+		assert_string_equal(terminate(s, one, 1, NULL), "UnsupportedOperation.InstancesProtected");
+		snprintf(body, sizeof(body), "{\"instanceIds\":[\"%s\",\"%s\"],\"protected\":false}", f[0], b[0]);
+		control(s, "POST", "/_sim/protect", body, &status);
+		assert_int_equal(status, 200);
+		control(s, "POST", "/_sim/protect", "{\"instanceIds\":[\"ins-00000000\"],\"protected\":true}", &status);
+		assert_int_equal(status, 404);
+		control(s, "POST", "/_sim/protect", "{\"instanceIds\":[]}", &status);
+		assert_int_equal(status, 400);
+		assert_string_equal(terminate(s, ids, 2, NULL), "ok");
+	}
+	/* one call may not mix SPOTPAID and POSTPAID_BY_HOUR */
+	{
+		char q[8][16];
+		size_t nq;
+		const char *ids[2];
+
+		assert_string_equal(launch(s, "{\"Placement\":{\"Zone\":\"ap-guangzhou-6\"},\"ImageId\":\"img-pmqg1cw7\","
+					   "\"InstanceType\":\"S5.MEDIUM4\"}", q, &nq), "ok");
+		fake_ms += 1000;
+		ids[0] = p[0];
+		ids[1] = q[0];
+		assert_string_equal(terminate(s, ids, 2, NULL), "UnsupportedOperation.InstanceMixedPricingModel");
+		assert_string_equal(terminate(s, ids, 1, NULL), "ok");
+		assert_string_equal(terminate(s, ids + 1, 1, NULL), "ok");
+	}
+	sim_free(s);
+}
+
+static void test_launch_failed_ttl(void **state)
+{
+	struct sim_opts o = SIM_OPTS_INIT;
+	struct sim *s;
+	char ids[8][16], ok[8][16];
+	size_t n, nok;
+	int status;
+	const char *out;
+	cJSON *j;
+
+	UNUSED(state);
+	fake_ms = T0;
+	o.pending_ms = 100;
+	o.launch_fail_rate = 1;
+	o.launch_failed_ttl_ms = 5000;
+	o.no_rate_limits = true;
+	s = new_sim(&o);
+	assert_int_equal(s->faults.launch_failed_ttl_ms, 5000);
+	assert_string_equal(launch(s, RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "4", "1", ""), ids, &n), "ok");
+	control(s, "POST", "/_sim/faults", "{\"launchFailRate\":0}", &status);
+	assert_string_equal(launch(s, RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "1", "1", ""), ok, &nok), "ok");
+	fake_ms = T0 + 100;
+	assert_string_equal(state_of(s, ids[0]), "LAUNCH_FAILED");
+	/* failed instances hold their quota and stock until removed, and are never reclaimed */
+	out = control(s, "POST", "/_sim/reclaim", "{\"count\":10}", &status);
+	j = cJSON_Parse(out);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(j, "reclaimed")), 1);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "reclaimed"), 0)), ok[0]);
+	cJSON_Delete(j);
+	assert_int_equal(pool_stock(s, "ap-guangzhou-3", "S5.MEDIUM4"), 195);
+	assert_int_equal(sim_spot_vcpu_used(s, sim_find_zone(s, "ap-guangzhou-3")), 10);
+	/* a TTL changed later applies to instances launched later */
+	control(s, "POST", "/_sim/faults", "{\"launchFailedTtlMs\":1}", &status);
+	assert_int_equal(status, 200);
+	fake_ms = T0 + 100 + 4999;
+	assert_string_equal(state_of(s, ids[3]), "LAUNCH_FAILED");
+	fake_ms = T0 + 100 + 5000;
+	assert_string_equal(state_of(s, ids[3]), "gone");
+	assert_int_equal(sim_instance_count(s), 0);
+	assert_int_equal(pool_stock(s, "ap-guangzhou-3", "S5.MEDIUM4"), 199); /* reclaimed one not returned */
+	out = control(s, "GET", "/_sim/stats", NULL, &status);
+	j = cJSON_Parse(out);
+	assert_int_equal(cJSON_GetObjectItem(j, "launchFailedRemoved")->valueint, 4);
+	cJSON_Delete(j);
+	sim_free(s);
+}
+
+static int64_t quota_row(struct sim *s, const char *zone, const char *key)
+{
+	char body[160];
+	cJSON *r = NULL, *row;
+	int64_t v;
+
+	snprintf(body, sizeof(body), "{\"Filters\":[{\"Name\":\"zone\",\"Values\":[\"%s\"]}]}", zone);
+	assert_string_equal(call(s, "DescribeAccountQuota", body, &r), "ok");
+	row = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(
+								 r, "AccountQuotaOverview"), "AccountQuota"),
+						 "SpotPaidQuotaSet"), 0);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(row, "Zone")), zone);
+	v = (int64_t)cJSON_GetObjectItem(row, key)->valuedouble;
+	cJSON_Delete(r);
+	return v;
+}
+
+static void test_spot_quota(void **state)
+{
+	struct sim *s;
+	char ids[8][16];
+	size_t n;
+	int status;
+	const char *msg;
+
+	UNUSED(state);
+	fake_ms = T0;
+	s = default_sim();
+	s->faults.rate_limits = false;
+	assert_int_equal(s->faults.spot_quota_vcpu, 50);
+	/* 20 + 6 MEDIUM4 = 52 vCPU: the second call fails whole */
+	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "20", "1", ""), NULL), "ok");
+	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-3", "SA2.MEDIUM4", "6", "1", ""), NULL),
+			    "LimitExceeded.SpotQuota");
+	assert_int_equal(s->stats.launched, 20);
+	assert_int_equal(pool_stock(s, "ap-guangzhou-3", "SA2.MEDIUM4"), 200);
+	/* a DryRun checks the quota too */
+	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-3", "SA2.MEDIUM4", "6", "1", ",\"DryRun\":true"), NULL),
+			    "LimitExceeded.SpotQuota");
+	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-3", "SA2.MEDIUM4", "5", "1", ",\"DryRun\":true"), NULL),
+			    "ok");
+	/* a LARGE8 is 4 vCPU: 40 + 8 fits, 40 + 12 does not */
+	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-3", "S5.LARGE8", "3", "1", ""), NULL),
+			    "LimitExceeded.SpotQuota");
+	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-3", "S5.LARGE8", "2", "1", ""), NULL), "ok");
+	assert_int_equal(quota_row(s, "ap-guangzhou-3", "UsedQuota"), 48);
+	assert_int_equal(quota_row(s, "ap-guangzhou-3", "RemainingQuota"), 2);
+	assert_int_equal(quota_row(s, "ap-guangzhou-3", "TotalQuota"), 50);
+	assert_string_equal(launch(s, RUN_BODY("ap-guangzhou-3", "S2.MEDIUM4", "1", "1", ""), ids, &n), "ok");
+	/* full; other zones have their own quota; pay-as-you-go does not count */
+	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "1", "1", ""), NULL),
+			    "LimitExceeded.SpotQuota");
+	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-4", "S5.MEDIUM4", "25", "1", ""), NULL), "ok");
+	assert_string_equal(call(s, "RunInstances", "{\"Placement\":{\"Zone\":\"ap-guangzhou-3\"},\"ImageId\":\"img-pmqg1cw7\","
+				 "\"InstanceType\":\"S5.MEDIUM4\",\"InstanceCount\":3}", NULL), "ok");
+	assert_int_equal(quota_row(s, "ap-guangzhou-3", "UsedQuota"), 50);
+	/* a leaving instance counts until it is gone */
+	fake_ms = T0 + 1000;
+	{
+		const char *one[] = { ids[0] };
+
+		assert_string_equal(terminate(s, one, 1, NULL), "ok");
+	}
+	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "1", "1", ""), NULL),
+			    "LimitExceeded.SpotQuota");
+	fake_ms = T0 + 1500;
+	assert_int_equal(quota_row(s, "ap-guangzhou-3", "RemainingQuota"), 2);
+	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "1", "1", ""), NULL), "ok");
+	/* the message says how much is left */
+	{
+		cJSON *r = NULL;
+
+		assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-4", "S5.LARGE8", "1", "1", ""), &r),
+				    "LimitExceeded.SpotQuota");
+		msg = cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(r, "Error"), "Message"));
+		assert_non_null(strstr(msg, "ap-guangzhou-4"));
+		assert_non_null(strstr(msg, "0 remaining"));
+		cJSON_Delete(r);
+	}
+	/* raised through the control API; 0 is unlimited */
+	control(s, "POST", "/_sim/faults", "{\"spotQuotaVcpu\":0}", &status);
+	assert_int_equal(status, 200);
+	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "100", "1", ""), NULL), "ok");
+	assert_int_equal(quota_row(s, "ap-guangzhou-3", "TotalQuota"), SIM_UNLIMITED_QUOTA_VCPU);
+	assert_int_equal(quota_row(s, "ap-guangzhou-3", "RemainingQuota"), SIM_UNLIMITED_QUOTA_VCPU - 250);
+	control(s, "POST", "/_sim/faults", "{\"spotQuotaVcpu\":-1}", &status);
+	assert_int_equal(status, 400);
+	control(s, "POST", "/_sim/faults", "{\"spotQuotaVcpu\":2.5}", &status);
+	assert_int_equal(status, 400);
+	/* and back: over the quota now, so nothing more launches */
+	control(s, "POST", "/_sim/faults", "{\"spotQuotaVcpu\":50}", &status);
+	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "1", "1", ""), NULL),
+			    "LimitExceeded.SpotQuota");
+	assert_int_equal(quota_row(s, "ap-guangzhou-3", "RemainingQuota"), 0);
+	sim_free(s);
+
+	/* the flag */
+	{
+		struct sim_opts o = SIM_OPTS_INIT;
+
+		o.spot_quota_vcpu = 4;
+		s = new_sim(&o);
+		assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "3", "1", ""), NULL),
+				    "LimitExceeded.SpotQuota");
+		assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "2", "1", ""), NULL), "ok");
+		sim_free(s);
+	}
+}
+
+static void test_account_quota(void **state)
+{
+	struct sim *s;
+	cJSON *r = NULL, *ov, *aq, *set;
+	int status;
+
+	UNUSED(state);
+	fake_ms = T0;
+	s = default_sim();
+	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-6", "S5.LARGE8", "3", "1", ""), NULL), "ok");
+	assert_string_equal(call(s, "DescribeAccountQuota", "{}", &r), "ok");
+	/* the published example's shape: AppId next to AccountQuotaOverview */
+	assert_int_equal((int64_t)cJSON_GetObjectItem(r, "AppId")->valuedouble, (int64_t)SIM_DEFAULT_APP_ID);
+	ov = cJSON_GetObjectItem(r, "AccountQuotaOverview");
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(ov, "Region")), "ap-guangzhou");
+	aq = cJSON_GetObjectItem(ov, "AccountQuota");
+	assert_true(cJSON_IsArray(cJSON_GetObjectItem(aq, "PostPaidQuotaSet")));
+	assert_true(cJSON_IsArray(cJSON_GetObjectItem(aq, "PrePaidQuotaSet")));
+	set = cJSON_GetObjectItem(aq, "SpotPaidQuotaSet");
+	assert_int_equal(cJSON_GetArraySize(set), 4); /* every zone of the region */
+	{
+		cJSON *row;
+		int seen = 0;
+
+		cJSON_ArrayForEach(row, set) {
+			const char *z = cJSON_GetStringValue(cJSON_GetObjectItem(row, "Zone"));
+			int used = cJSON_GetObjectItem(row, "UsedQuota")->valueint;
+
+			assert_int_equal(cJSON_GetObjectItem(row, "TotalQuota")->valueint, 50);
+			assert_int_equal(cJSON_GetObjectItem(row, "RemainingQuota")->valueint, 50 - used);
+			assert_int_equal(used, !strcmp(z, "ap-guangzhou-6") ? 12 : 0);
+			seen++;
+		}
+		assert_int_equal(seen, 4);
+	}
+	cJSON_Delete(r);
+	/* quota-type picks the sets */
+	assert_string_equal(call(s, "DescribeAccountQuota",
+				 "{\"Filters\":[{\"Name\":\"quota-type\",\"Values\":[\"SpotPaidQuotaSet\"]}]}", &r), "ok");
+	aq = cJSON_GetObjectItem(cJSON_GetObjectItem(r, "AccountQuotaOverview"), "AccountQuota");
+	assert_int_equal(cJSON_GetArraySize(aq), 1);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(aq, "SpotPaidQuotaSet")), 4);
+	cJSON_Delete(r);
+	/* region-scoped */
+	assert_string_equal(call_full(s, "DescribeAccountQuota", "ap-beijing", "{}", fake_ms / 1000, NULL, &r), "ok");
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(
+				 r, "AccountQuotaOverview"), "AccountQuota"), "SpotPaidQuotaSet")), 3);
+	cJSON_Delete(r);
+	assert_string_equal(call(s, "DescribeAccountQuota", "{\"Filters\":[{\"Name\":\"zone\",\"Values\":[\"ap-beijing-5\"]}]}", NULL),
+			    "InvalidZone.MismatchRegion");
+	assert_string_equal(call(s, "DescribeAccountQuota", "{\"Filters\":[{\"Name\":\"colour\",\"Values\":[\"x\"]}]}", NULL),
+			    "InvalidFilter");
+	assert_string_equal(call(s, "DescribeAccountQuota", "{\"Filters\":[{\"Name\":\"quota-type\",\"Values\":[\"Spot\"]}]}", NULL),
+			    "InvalidParameterValue.Range");
+	assert_string_equal(call(s, "DescribeAccountQuota", "{\"Zone\":\"ap-guangzhou-3\"}", NULL), "UnknownParameter");
+	control(s, "POST", "/_sim/faults", "{\"accountQuotaUnsupported\":true}", &status);
+	assert_int_equal(status, 200);
+	assert_string_equal(call(s, "DescribeAccountQuota", "{}", NULL), "UnsupportedOperation");
+	control(s, "POST", "/_sim/faults", "{\"accountQuotaUnsupported\":false}", &status);
+	/* rate limit: 20 a second */
+	fake_ms = T0 + 10000;
+	for (int i = 0; i < 20; i++)
+		assert_string_equal(call(s, "DescribeAccountQuota", "{}", NULL), "ok");
+	assert_string_equal(call(s, "DescribeAccountQuota", "{}", NULL), "RequestLimitExceeded");
+	sim_free(s);
+}
+
+static const char *category(struct sim *s, const char *zone, const char *type, int64_t stock)
+{
+	static char cat[32];
+	char body[256];
+	cJSON *r = NULL, *row;
+	int status;
+
+	snprintf(body, sizeof(body), "{\"zone\":\"%s\",\"instanceType\":\"%s\",\"stock\":%" PRId64 "}",
+		 zone, type, stock);
+	control(s, "POST", "/_sim/pool", body, &status);
+	assert_int_equal(status, 200);
+	snprintf(body, sizeof(body),
+		 "{\"Filters\":[{\"Name\":\"zone\",\"Values\":[\"%s\"]},{\"Name\":\"instance-type\",\"Values\":[\"%s\"]},"
+		 "{\"Name\":\"instance-charge-type\",\"Values\":[\"SPOTPAID\"]}]}", zone, type);
+	assert_string_equal(call(s, "DescribeZoneInstanceConfigInfos", body, &r), "ok");
+	row = cJSON_GetArrayItem(cJSON_GetObjectItem(r, "InstanceTypeQuotaSet"), 0);
+	snprintf(cat, sizeof(cat), "%s", cJSON_GetStringValue(cJSON_GetObjectItem(row, "StatusCategory")));
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(row, "Status")), stock ? "SELL" : "SOLD_OUT");
+	cJSON_Delete(r);
+	return cat;
+}
+
+static void test_stock_levels_and_spotless(void **state)
+{
+	struct sim *s;
+	cJSON *r = NULL;
+	int status;
+	const char *spot_filter = "{\"Filters\":[{\"Name\":\"zone\",\"Values\":[\"ap-guangzhou-7\"]},"
+				  "{\"Name\":\"instance-type\",\"Values\":[\"S2.MEDIUM4\"]}]}";
+
+	UNUSED(state);
+	fake_ms = T0;
+	s = default_sim();
+	s->faults.rate_limits = false;
+	assert_string_equal(category(s, "ap-guangzhou-3", "S5.MEDIUM4", 0), "WithoutStock");
+	assert_string_equal(category(s, "ap-guangzhou-3", "S5.MEDIUM4", 1), "UnderStock");
+	assert_string_equal(category(s, "ap-guangzhou-3", "S5.MEDIUM4", 9), "UnderStock");
+	assert_string_equal(category(s, "ap-guangzhou-3", "S5.MEDIUM4", 10), "NormalStock");
+	assert_string_equal(category(s, "ap-guangzhou-3", "S5.MEDIUM4", 49), "NormalStock");
+	assert_string_equal(category(s, "ap-guangzhou-3", "S5.MEDIUM4", 50), "EnoughStock");
+	/* a type that is not sold as spot: no SPOTPAID row, and a spot launch is refused */
+	control(s, "POST", "/_sim/pool", "{\"zone\":\"ap-guangzhou-7\",\"instanceType\":\"S2.MEDIUM4\",\"spot\":false}", &status);
+	assert_int_equal(status, 200);
+	control(s, "POST", "/_sim/pool", "{\"zone\":\"ap-guangzhou-7\",\"instanceType\":\"S2.MEDIUM4\",\"spot\":1}", &status);
+	assert_int_equal(status, 400);
+	assert_string_equal(call(s, "DescribeZoneInstanceConfigInfos", spot_filter, &r), "ok");
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r, "InstanceTypeQuotaSet")), 1);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(
+				    cJSON_GetObjectItem(r, "InstanceTypeQuotaSet"), 0), "InstanceChargeType")),
+			    "POSTPAID_BY_HOUR");
+	cJSON_Delete(r);
+	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-7", "S2.MEDIUM4", "1", "1", ""), NULL),
+			    "UnsupportedOperation.NoInstanceTypeSupportSpot");
+	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-7", "S2.MEDIUM4", "1", "1", ",\"DryRun\":true"), NULL),
+			    "UnsupportedOperation.NoInstanceTypeSupportSpot");
+	assert_string_equal(call(s, "RunInstances", "{\"Placement\":{\"Zone\":\"ap-guangzhou-7\"},\"ImageId\":\"img-pmqg1cw7\","
+				 "\"InstanceType\":\"S2.MEDIUM4\"}", NULL), "ok");
+	/* other zones still sell it as spot */
+	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-6", "S2.MEDIUM4", "1", "1", ""), NULL), "ok");
+	/* reset brings the world's setting back */
+	control(s, "POST", "/_sim/reset", "{}", &status);
+	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-7", "S2.MEDIUM4", "1", "1", ""), NULL), "ok");
+	sim_free(s);
+}
+
+static void test_dry_run_and_faults(void **state)
+{
+	struct sim *s;
+	cJSON *r = NULL;
+	char ids[8][16], again[8][16];
+	size_t n, n2;
+	int status;
+	const char *tok = ",\"ClientToken\":\"plan-check-1\"";
+
+	UNUSED(state);
+	fake_ms = T0;
+	s = default_sim();
+	s->faults.rate_limits = false;
+	/* DryRun success: a RequestId and nothing else */
+	assert_string_equal(call(s, "RunInstances",
+				 RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "2", "1", ",\"ClientToken\":\"plan-check-1\",\"DryRun\":true"),
+				 &r), "ok");
+	assert_int_equal(cJSON_GetArraySize(r), 1);
+	assert_non_null(cJSON_GetObjectItem(r, "RequestId"));
+	cJSON_Delete(r);
+	assert_int_equal(s->stats.launched, 0);
+	assert_int_equal(s->ntokens, 0);
+	/* ... and never registers its ClientToken: the real launch launches */
+	assert_string_equal(launch(s, RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "2", "1", ",\"ClientToken\":\"plan-check-1\""), ids, &n), "ok");
+	assert_int_equal(n, 2);
+	assert_int_equal(s->stats.launched, 2);
+	assert_string_equal(launch(s, RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "2", "1", ",\"ClientToken\":\"plan-check-1\""), again, &n2), "ok");
+	assert_string_equal(ids[1], again[1]);
+	assert_int_equal(s->stats.launched, 2);
+	UNUSED(tok);
+	/* insufficient balance: every launch, DryRun too, launches nothing */
+	control(s, "POST", "/_sim/faults", "{\"insufficientBalance\":true}", &status);
+	assert_int_equal(status, 200);
+	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "1", "1", ""), NULL),
+			    "InvalidAccount.InsufficientBalance");
+	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "1", "1", ",\"DryRun\":true"), NULL),
+			    "InvalidAccount.InsufficientBalance");
+	/* an earlier launch's token still answers */
+	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "2", "1", ",\"ClientToken\":\"plan-check-1\""), NULL), "ok");
+	control(s, "POST", "/_sim/faults", "{\"insufficientBalance\":1}", &status);
+	assert_int_equal(status, 400);
+	control(s, "POST", "/_sim/faults", "{\"insufficientBalance\":false}", &status);
+	assert_int_equal(s->stats.launched, 2);
+	/* an operation in progress refuses a termination, which changes nothing */
+	fake_ms = T0 + 1000;
+	control(s, "POST", "/_sim/faults", "{\"operationInProgressRate\":1}", &status);
+	assert_int_equal(status, 200);
+	{
+		const char *both[] = { ids[0], ids[1] };
+
+		assert_string_equal(terminate(s, both, 2, NULL), "OperationDenied.InstanceOperationInProgress");
+		assert_string_equal(state_of(s, ids[0]), "RUNNING");
+		/* (state rules come first) */
+		control(s, "POST", "/_sim/faults", "{\"operationInProgressRate\":0}", &status);
+		assert_string_equal(terminate(s, both, 2, NULL), "ok");
+	}
+	sim_free(s);
+}
+
+/* The new fault draws come from the seeded generator. */
+static void test_strict_faults_seeded(void **state)
+{
+	char runs[2][64];
+
+	UNUSED(state);
+	for (int k = 0; k < 2; k++) {
+		struct sim_opts o = SIM_OPTS_INIT;
+		struct sim *s;
+		char ids[8][16];
+		size_t n;
+		int status;
+
+		fake_ms = T0;
+		o.seed = 99;
+		o.pending_ms = 0;
+		o.no_rate_limits = true;
+		s = new_sim(&o);
+		control(s, "POST", "/_sim/faults", "{\"operationInProgressRate\":0.5}", &status);
+		assert_string_equal(launch(s, RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "8", "1", ""), ids, &n), "ok");
+		for (size_t i = 0; i < n && i < 63; i++) {
+			const char *one[] = { ids[i] };
+
+			runs[k][i] = !strcmp(terminate(s, one, 1, NULL), "ok") ? 'o' : 'x';
+			runs[k][i + 1] = '\0';
+		}
+		sim_free(s);
+	}
+	assert_string_equal(runs[0], runs[1]);
+	assert_non_null(strchr(runs[0], 'o'));
+	assert_non_null(strchr(runs[0], 'x'));
+}
+
 static void test_config_file(void **state)
 {
 	static const char *const bad[][2] = {
@@ -712,6 +1288,13 @@ static void test_config_file(void **state)
 		{ "colour: blue\n", "unknown key 'colour'" },
 		{ "faults: {latencyMs: -5}\n", "latencyMs" },
 		{ "rateLimits: {RunInstances: lots}\n", "whole number" },
+		{ "faults: {spotQuotaVcpu: -1}\n", "spotQuotaVcpu" },
+		{ "faults: {launchFailedTtlMs: soon}\n", "launchFailedTtlMs" },
+		{ "faults: {insufficientBalance: 1}\n", "insufficientBalance" },
+		{ "account: {appId: 0}\n", "appId" },
+		{ "account: {name: x}\n", "unknown key 'name'" },
+		{ "regions:\n  - name: ap-x\n    zones:\n      - name: ap-x-1\n        pools:\n          - {instanceType: S5.MEDIUM4, price: \"1\", spot: no}\n",
+		  "'spot' must be true or false" },
 		{ "regions: [\n", "" },
 		/* an alias bomb stays cheap */
 		{ "faults: {a: &a [1,1,1,1,1,1,1,1], b: &b [*a,*a,*a,*a,*a,*a,*a,*a],"
@@ -746,8 +1329,11 @@ static void test_config_file(void **state)
 	fputs("credentials: [{secretId: AKIDX, secretKey: k}]\n"
 	      "regions:\n  - name: ap-x\n    zones:\n      - name: ap-x-1\n        pools:\n"
 	      "          - {instanceType: Z9.MEDIUM4, stock: 3, price: \"0.5\"}\n"
-	      "          - {instanceType: GPU.BIG, stock: 1, price: \"2\", cpu: 8, memory: 32}\n"
-	      "rateLimits: {RunInstances: 2}\nfaults: {pendingMs: 10, tagLagMs: 20}\n", f);
+	      "          - {instanceType: GPU.BIG, stock: 1, price: \"2\", cpu: 8, memory: 32, spot: false}\n"
+	      "account: {appId: 1300000042}\n"
+	      "rateLimits: {RunInstances: 2, DescribeAccountQuota: 5}\n"
+	      "faults: {pendingMs: 10, tagLagMs: 20, spotQuotaVcpu: 0, launchFailedTtlMs: 7,\n"
+	      "         operationInProgressRate: 0.25, insufficientBalance: true}\n", f);
 	fclose(f);
 	fake_ms = T0;
 	o.clock = fake_clock;
@@ -759,6 +1345,28 @@ static void test_config_file(void **state)
 	assert_int_equal(s->faults.rate[SIM_ACT_RUN_INSTANCES], 2);
 	assert_int_equal(s->faults.pending_ms, 10);
 	assert_int_equal(s->faults.tag_lag_ms, 20);
+	assert_true(s->pools[0].spot);
+	assert_false(s->pools[1].spot);
+	assert_int_equal(s->app_id, 1300000042);
+	assert_int_equal(s->faults.rate[SIM_ACT_DESCRIBE_ACCOUNT_QUOTA], 5);
+	assert_int_equal(s->faults.spot_quota_vcpu, 0);
+	assert_int_equal(s->faults.launch_failed_ttl_ms, 7);
+	assert_true(s->faults.operation_in_progress_rate == 0.25);
+	assert_true(s->faults.insufficient_balance);
+	sim_free(s);
+	/* flags override the world file */
+	o.spot_quota_vcpu = 8;
+	o.launch_failed_ttl_ms = 1000;
+	assert_int_equal(sim_new(&s, &o, &e), 0);
+	assert_int_equal(s->faults.spot_quota_vcpu, 8);
+	assert_int_equal(s->faults.launch_failed_ttl_ms, 1000);
+	sim_free(s);
+	/* the built-in world: the documented default quota */
+	o.config_path = NULL;
+	o.spot_quota_vcpu = -1;
+	assert_int_equal(sim_new(&s, &o, &e), 0);
+	assert_int_equal(s->faults.spot_quota_vcpu, SIM_DEFAULT_SPOT_QUOTA_VCPU);
+	assert_int_equal(s->app_id, SIM_DEFAULT_APP_ID);
 	sim_free(s);
 	unlink(path);
 }
@@ -785,6 +1393,29 @@ static void test_state_roundtrip(void **state)
 			     &r), "ok");
 	cJSON_Delete(r);
 	control(s, "POST", "/_sim/pool", "{\"zone\":\"ap-beijing-7\",\"instanceType\":\"S5.MEDIUM4\",\"price\":\"0.3\"}", &status);
+	control(s, "POST", "/_sim/pool", "{\"zone\":\"ap-guangzhou-4\",\"instanceType\":\"S5.LARGE8\",\"spot\":false}", &status);
+	/* one protected, one rebooting, one that will fail and be removed at a set time */
+	fake_ms = T0 + 2000; /* RUNNING */
+	{
+		const char *ids[3];
+		char body[256];
+		cJSON *set;
+
+		assert_string_equal(call(s, "DescribeInstances", "{}", &r), "ok");
+		set = cJSON_GetObjectItem(r, "InstanceSet");
+		for (int i = 0; i < 3; i++)
+			ids[i] = cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(set, i), "InstanceId"));
+		snprintf(body, sizeof(body), "{\"instanceIds\":[\"%s\"],\"protected\":true}", ids[0]);
+		control(s, "POST", "/_sim/protect", body, &status);
+		assert_int_equal(status, 200);
+		snprintf(body, sizeof(body), "{\"instanceIds\":[\"%s\"],\"operation\":\"reboot\",\"ms\":60000}", ids[1]);
+		control(s, "POST", "/_sim/operate", body, &status);
+		assert_int_equal(status, 200);
+		cJSON_Delete(r);
+	}
+	control(s, "POST", "/_sim/faults", "{\"launchFailRate\":1,\"launchFailedTtlMs\":30000}", &status);
+	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "1", "1", ""), NULL), "ok");
+	control(s, "POST", "/_sim/faults", "{\"launchFailRate\":0,\"launchFailedTtlMs\":1}", &status);
 	assert_string_equal(call(s, "DescribeInstances", "{}", &r), "ok");
 	cJSON_DeleteItemFromObject(r, "RequestId");
 	before = cJSON_PrintUnformatted(r);
@@ -793,7 +1424,7 @@ static void test_state_roundtrip(void **state)
 	sim_free(s);
 
 	s = new_sim(&o);
-	assert_int_equal(sim_instance_count(s), 3);
+	assert_int_equal(sim_instance_count(s), 4);
 	assert_string_equal(call(s, "DescribeInstances", "{}", &r), "ok");
 	cJSON_DeleteItemFromObject(r, "RequestId");
 	{
@@ -804,9 +1435,15 @@ static void test_state_roundtrip(void **state)
 	}
 	cJSON_Delete(r);
 	free(before);
-	assert_int_equal(pool_stock(s, "ap-guangzhou-3", "S5.MEDIUM4"), 197);
+	assert_int_equal(pool_stock(s, "ap-guangzhou-3", "S5.MEDIUM4"), 196);
 	assert_string_equal(s->pools[sim_find_pool(s, sim_find_zone(s, "ap-beijing-7"), "S5.MEDIUM4")].price,
 			    "0.3");
+	assert_false(s->pools[sim_find_pool(s, sim_find_zone(s, "ap-guangzhou-4"), "S5.LARGE8")].spot);
+	/* the failed one keeps its removal time: 30 s after it failed */
+	fake_ms = T0 + 2000 + 2000 + 30000 - 1;
+	assert_int_equal(sim_instance_count(s), 4);
+	fake_ms += 1;
+	assert_int_equal(sim_instance_count(s), 3);
 	sim_free(s);
 	unlink(path);
 }
@@ -850,6 +1487,13 @@ int main(void)
 		cmocka_unit_test(test_seed_reproducible),
 		cmocka_unit_test(test_paging),
 		cmocka_unit_test(test_offers),
+		cmocka_unit_test(test_terminate_states),
+		cmocka_unit_test(test_launch_failed_ttl),
+		cmocka_unit_test(test_spot_quota),
+		cmocka_unit_test(test_account_quota),
+		cmocka_unit_test(test_stock_levels_and_spotless),
+		cmocka_unit_test(test_dry_run_and_faults),
+		cmocka_unit_test(test_strict_faults_seeded),
 		cmocka_unit_test(test_config_file),
 		cmocka_unit_test(test_state_roundtrip),
 		cmocka_unit_test(test_listen_refuses_non_loopback),
