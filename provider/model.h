@@ -50,9 +50,22 @@ struct tc_offer {
 	char *zone;
 	char *type;
 	char *status; /* SELL or SOLD_OUT */
-	char *price;  /* decimal string, Price.UnitPriceDiscount as given */
+	/*
+	 * The spot price per hour, a plain decimal string (dec_valid), or NULL
+	 * when unknown: Price.UnitPriceDiscount when above zero, else
+	 * Price.UnitPrice when above zero (a zero means "not given", never
+	 * "free"; see tc_offer_price in provider/parse.c).
+	 */
+	char *price;
 	int cpu;
 	int memory_gb;
+	/*
+	 * StatusCategory as given: EnoughStock, NormalStock, UnderStock or
+	 * WithoutStock.  NULL when the row has none (older answers): unknown,
+	 * not "without stock".  Any other text is kept as given; treat it as
+	 * unknown too.
+	 */
+	char *status_category;
 };
 
 struct tc_offer_list {
@@ -134,10 +147,13 @@ static inline void tc_instance_list_clear(struct tc_instance_list *l)
 
 static inline void tc_offer_clear(struct tc_offer *o)
 {
+	if (!o)
+		return;
 	free(o->zone);
 	free(o->type);
 	free(o->status);
 	free(o->price);
+	free(o->status_category);
 	memset(o, 0, sizeof(*o));
 }
 
@@ -149,6 +165,52 @@ static inline void tc_offer_list_clear(struct tc_offer_list *l)
 		tc_offer_clear(&l->v[i]);
 	free(l->v);
 	memset(l, 0, sizeof(*l));
+}
+
+/*
+ * One zone's row of DescribeAccountQuota's SpotPaidQuotaSet.  The counts
+ * are vCPU (an assumption: the API reference gives no unit; the spot
+ * product page states the quota in vCPU per account and zone).
+ */
+struct tc_spot_quota {
+	char *zone;
+	int64_t used;      /* UsedQuota; -1 when not given */
+	int64_t remaining; /* RemainingQuota; -1 when not given */
+	int64_t total;     /* TotalQuota; -1 when not given */
+};
+
+/* A region's spot quota, one row per zone (a zone not listed: unknown). */
+struct tc_spot_quota_list {
+	struct tc_spot_quota *v;
+	size_t n, alloc;
+};
+
+static inline void tc_spot_quota_clear(struct tc_spot_quota *q)
+{
+	if (!q)
+		return;
+	free(q->zone);
+	memset(q, 0, sizeof(*q));
+}
+
+static inline void tc_spot_quota_list_clear(struct tc_spot_quota_list *l)
+{
+	if (!l)
+		return;
+	for (size_t i = 0; i < l->n; i++)
+		tc_spot_quota_clear(&l->v[i]);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+/* The row of zone in l (borrowed), or NULL when the zone is not listed. */
+static inline const struct tc_spot_quota *tc_spot_quota_find(const struct tc_spot_quota_list *l,
+							     const char *zone)
+{
+	for (size_t i = 0; l && zone && i < l->n; i++)
+		if (l->v[i].zone && !strcmp(l->v[i].zone, zone))
+			return &l->v[i];
+	return NULL;
 }
 
 #endif
