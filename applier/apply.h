@@ -115,6 +115,7 @@ struct apply_env_result {
 	bool capacity_short; /* short only because of capacity (retryable) */
 	int drift_left;      /* drifted instances the plan left for later applies */
 	int excess_left;     /* excess instances not terminable yet (PENDING, ...) */
+	bool release_left;   /* destroy/prune: instances left until they can be terminated */
 };
 
 struct apply_result {

@@ -70,9 +70,18 @@ void apply_outcome(struct apply_env_result *er, const struct plan_env *env,
 		for (size_t k = 0; k < env->nwarnings; k++)
 			apply_env_reason(er, "%s", env->warnings[k]);
 	}
-	er->converged = !f->run_failed && !er->error && !f->stopped && !er->excess_left && !er->refused && er->short_by == 0 &&
+	/*
+	 * A destroy or prune that had to leave instances the API cannot
+	 * terminate yet (PENDING, ...): the plan's warnings say so.
+	 */
+	if ((f->destroy || env->orphan) && env->status == PLAN_STATUS_SHORT && !er->error) {
+		er->release_left = true;
+		for (size_t k = 0; k < env->nwarnings; k++)
+			apply_env_reason(er, "%s", env->warnings[k]);
+	}
+	er->converged = !f->run_failed && !er->error && !f->stopped && !er->excess_left && !er->release_left && !er->refused && er->short_by == 0 &&
 			released_drift >= planned_drift && !er->drift_left;
-	if (er->excess_left && !er->error)
+	if (er->excess_left && !er->error && !f->destroy && !env->orphan)
 		apply_env_reason(er, "%d excess instance%s not released yet (not running: the API "
 				 "cannot terminate %s now)", er->excess_left,
 				 er->excess_left == 1 ? "" : "s", er->excess_left == 1 ? "it" : "them");

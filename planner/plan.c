@@ -1093,7 +1093,8 @@ static void plan_env_orphan(struct plan_env *pe, const struct plan_ctx *c,
 			  "left running; use --prune to release them", pe->name, pe->scope,
 			  pe->active + pe->failed, pe->active + pe->failed == 1 ? "" : "s");
 	plan_release_limit(pe, true);
-	plan_set_status(pe, false);
+	/* instances left to release by a later run: not there yet */
+	plan_set_status(pe, waiting > 0);
 }
 
 /* ---------------------------------------------------------------------

@@ -56,12 +56,17 @@ gz_pool() {
 	[ "${lines[-1]}" = "No changes. 1 environment converged." ]
 }
 
-@test "fallback: a pool with too little stock moves the whole launch on" {
+@test "fallback: a pool with too little stock takes what it has, the rest moves on" {
 	gz_pool ap-guangzhou-3 --stock 2
 	run --separate-stderr "$SPOTENV" apply --auto-approve -q --poll-interval 100ms "$FX/web.yaml"
 	[ "$status" -eq 0 ]
-	[ "$(sim_stat errors.ResourceInsufficient.SpecifiedInstanceType)" -eq 1 ]
-	[ "$(live_pools web)" = "ap-guangzhou-4/S5.MEDIUM4 3" ]
+	# 3 refused, then 1 and 1 more (smaller counts, derived tokens), then
+	# the last one refused: it goes to pool 2
+	[ "$(sim_stat errors.ResourceInsufficient.SpecifiedInstanceType)" -ge 1 ]
+	[ "$(live_pools web)" = "ap-guangzhou-3/S5.MEDIUM4 2
+ap-guangzhou-4/S5.MEDIUM4 1" ]
+	run --separate-stderr "$SPOTENV" plan "$FX/web.yaml"
+	[ "${lines[-1]}" = "No changes. 1 environment converged." ]
 }
 
 @test "fallback: first pool priced above the bid, launches land in the next pool" {
@@ -82,17 +87,21 @@ gz_pool() {
 	[ "$(live_pools web)" = "ap-guangzhou-4/S5.MEDIUM4 3" ]
 }
 
-@test "fallback: all pools short at apply time exits 3 naming pool, code and RequestId" {
+@test "fallback: all pools short at apply time takes partial stock, exits 3 naming pool, code and RequestId" {
+	# 1 + 1 left and 3 wanted: RunInstances is all or nothing, so apply
+	# asks for fewer, takes the 2 there are, and is 1 short
 	gz_pool ap-guangzhou-3 --stock 1
-	gz_pool ap-guangzhou-4 --stock 2
+	gz_pool ap-guangzhou-4 --stock 1
 	run --separate-stderr "$SPOTENV" apply --auto-approve -q --poll-interval 100ms "$FX/web.yaml" \
 		--metrics-file "$BATS_TEST_TMPDIR/m.prom"
 	[ "$status" -eq 3 ]
-	[[ "$output" == *"web: not converged (3 short of 3)"* ]]
-	[[ "$output" == *"ap-guangzhou-3/S5.MEDIUM4: ResourceInsufficient.SpecifiedInstanceType (RequestId "* ]]
-	[[ "$output" == *"ap-guangzhou-4/S5.MEDIUM4: ResourceInsufficient.SpecifiedInstanceType (RequestId "* ]]
-	[ "${lines[-1]}" = "Apply finished: 0 launched, 0 released. 0/1 environments converged." ]
-	[ "$(live_count)" -eq 0 ]
+	[[ "$output" == *"web: not converged (1 short of 3)"* ]]
+	# each pool's last refusal (sold out once its one was taken)
+	[[ "$output" == *"ap-guangzhou-3/S5.MEDIUM4: ResourcesSoldOut.SpecifiedInstanceType (RequestId "* ]]
+	[[ "$output" == *"ap-guangzhou-4/S5.MEDIUM4: ResourcesSoldOut.SpecifiedInstanceType (RequestId "* ]]
+	[ "$(sim_stat errors.ResourceInsufficient.SpecifiedInstanceType)" -ge 2 ]
+	[ "${lines[-1]}" = "Apply finished: 2 launched, 0 released. 0/1 environments converged." ]
+	[ "$(live_count)" -eq 2 ]
 	grep -qx 'spotenv_converged{env="web",scope="default"} 0' "$BATS_TEST_TMPDIR/m.prom"
 	grep -qx 'spotenv_apply_success 0' "$BATS_TEST_TMPDIR/m.prom"
 }

@@ -38,12 +38,23 @@ setup() {
 	[ "${lines[-1]}" = "Plan: 3 to launch, 0 to release, 0 to replace." ]
 }
 
-@test "destroy: several --env, pending instances too" {
-	# PENDING until the clock moves on (it does not in this test)
-	sim_ctl faults --pending-ms 600000 >/dev/null
+@test "destroy: several --env; pending instances wait until they run" {
+	# PENDING until the clock moves on (by less than the 5 minutes a
+	# signature stays valid)
+	sim_ctl faults --pending-ms 200000 >/dev/null
 	fx_apply --no-wait "$FX/two.yaml"
 	[ "$(live_count)" -eq 7 ]
 	[ "$(sim_api DescribeInstances '{"Filters":[{"Name":"instance-state","Values":["PENDING"]}]}' | json_get TotalCount)" -eq 3 ]
+	# TerminateInstances refuses PENDING instances: destroy does not ask,
+	# says why and exits 3
+	run --separate-stderr "$SPOTENV" destroy -q "$FX/two.yaml" --env web --env jobs --auto-approve
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"not released yet: not running or stopped"* ]]
+	[ "${lines[-1]}" = "Destroy finished: 0 launched, 0 released. 0/2 environments converged." ]
+	[ "$(sim_stat requests.TerminateInstances)" -eq 0 ]
+	[ "$(live_count)" -eq 7 ]
+	# once they run, destroy releases them all
+	sim_clock_advance 200000
 	run --separate-stderr "$SPOTENV" destroy -q "$FX/two.yaml" --env web --env jobs --auto-approve
 	[ "$status" -eq 0 ]
 	[ "$output" = "Destroy complete: 0 launched, 7 released. 2/2 environments converged." ]
