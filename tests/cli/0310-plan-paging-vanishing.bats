@@ -12,7 +12,8 @@ load sim_helpers
 load fixtures/helpers
 
 setup_file() {
-	sim_start --pending-ms 100 --terminating-ms 100
+	# 250 MEDIUM4 in one zone: an account with a raised spot quota
+	sim_start --pending-ms 100 --terminating-ms 100 --spot-quota-vcpu 0
 }
 
 teardown_file() {
