@@ -104,8 +104,10 @@ int cmd_dispatch(const struct cmd *c, const char *hint, int argc, char **argv);
 /* Commands, with their syntax (in cmd/cmd_<verb>.c). */
 int cmd_api(const struct cmd_ctx *ctx);
 extern const struct cmd_syntax cmd_api_syntax;
-int cmd_apply(int argc, char **argv);
-int cmd_destroy(int argc, char **argv);
+int cmd_apply(const struct cmd_ctx *ctx);
+extern const struct cmd_syntax cmd_apply_syntax;
+int cmd_destroy(const struct cmd_ctx *ctx);
+extern const struct cmd_syntax cmd_destroy_syntax;
 int cmd_help(const struct cmd_ctx *ctx);
 int cmd_observe_cmd(const struct cmd_ctx *ctx);
 extern const struct cmd_syntax cmd_observe_syntax;
@@ -193,11 +195,9 @@ int cmd_put_stdout(const struct buf *b);
 
 /*
  * Flush stdout now (a command that goes on running after printing); 0 or
- * CMD_EXIT_ERROR with a message.  The dispatcher's caller does the final
- * check after every command.
+ * CMD_EXIT_ERROR with a message.  main() does the final check after every
+ * command.
  */
 int cmd_flush_stdout(void);
-/* cmd_flush_stdout(), keeping ret when it succeeds. */
-int cmd_finish_stdout(int ret);
 
 #endif

@@ -15,27 +15,6 @@
 
 #include <sys/stat.h>
 
-static const char apply_usage[] =
-	"apply (PATH... | PLANFILE) [--auto-approve] [--no-wait] [--wait-timeout D]\n"
-	"                     [--until-converged D] [--max-release N] [--prune] [--env NAME]\n"
-	"                     [--metrics-file F] [--lock-file F] [--lock-timeout D]";
-static const char apply_about[] =
-	"Converge environments: release failed instances, launch what is missing\n"
-	"(falling back across pools on capacity errors), wait until the new\n"
-	"instances run, then release drifted and excess ones.  Without\n"
-	"--auto-approve it shows the plan and asks for 'yes' (only on a terminal).\n"
-	"A saved plan (plan -o FILE) is the approval; it is refused if stale.\n"
-	"Exit 0 converged, 3 finished but short, 1 error.";
-
-static const char destroy_usage[] =
-	"destroy PATH... --env NAME [--auto-approve] [--no-wait] [--lock-file F]";
-static const char destroy_about[] =
-	"Release every instance of the named environments.  Only instances that\n"
-	"carry spotenv's tags for those environments, in the scopes of the specs,\n"
-	"are touched.";
-
-int cmd_render_plan(struct buf *out, const struct plan *p, const char *format, bool color);
-
 struct apply_cli {
 	struct cmd_common c;
 	bool auto_approve, no_wait, prune;
@@ -54,6 +33,59 @@ struct apply_cli {
 	struct plan *saved;        /* a saved plan, until round 1 takes it */
 	struct plan_observed *obs; /* what the round's plan was made from */
 	bool plan_file;
+};
+
+/* Option values (file statics: the dispatcher parses into them). */
+static struct apply_cli apply_cli = { .c = CMD_COMMON_INIT, .max_release = -1 };
+static struct apply_cli destroy_cli = { .c = CMD_COMMON_INIT, .max_release = -1, .destroy = true };
+
+static const struct cmd_opt apply_opts[] = {
+	{ CMD_OPT_BOOL, "auto-approve", 0, &apply_cli.auto_approve, NULL, "do not ask for confirmation", 0, 0 },
+	{ CMD_OPT_BOOL, "no-wait", 0, &apply_cli.no_wait, NULL, "do not wait for launched instances to run", 0, 0 },
+	{ CMD_OPT_DURATION, "wait-timeout", 0, &apply_cli.wait_timeout_ms, "D", "how long to wait for RUNNING (default 10m)", 0, 0 },
+	{ CMD_OPT_DURATION, "until-converged", 0, &apply_cli.until_ms, "D", "re-plan and retry short pools until converged or D passed", 0, 0 },
+	{ CMD_OPT_INT, "max-release", 0, &apply_cli.max_release, "N", "refuse to release more than N per environment", 0, 1000000 },
+	{ CMD_OPT_BOOL, "prune", 0, &apply_cli.prune, NULL, "release instances of environments no longer in the specs", 0, 0 },
+	{ CMD_OPT_STR, "metrics-file", 0, &apply_cli.metrics_file, "FILE", "write Prometheus textfile metrics", 0, 0 },
+	{ CMD_OPT_STR, "lock-file", 0, &apply_cli.lock_file, "FILE", "the local lock (default $SPOTENV_LOCK_FILE or a runtime dir)", 0, 0 },
+	{ CMD_OPT_DURATION, "lock-timeout", 0, &apply_cli.lock_timeout_ms, "D", "wait up to D for the lock (default: fail at once)", 0, 0 },
+	{ CMD_OPT_DURATION, "poll-interval", 0, &apply_cli.poll_ms, "D", "how often to poll while waiting (default 2s)", 0, 0 },
+	CMD_COMMON_API_OPTS(apply_cli.c),
+	{ CMD_OPT_END, NULL, 0, NULL, NULL, NULL, 0, 0 },
+};
+
+static const struct cmd_opt destroy_opts[] = {
+	{ CMD_OPT_BOOL, "auto-approve", 0, &destroy_cli.auto_approve, NULL, "do not ask for confirmation", 0, 0 },
+	{ CMD_OPT_BOOL, "no-wait", 0, &destroy_cli.no_wait, NULL, "do not wait", 0, 0 },
+	{ CMD_OPT_INT, "max-release", 0, &destroy_cli.max_release, "N", "refuse to release more than N per environment", 0, 1000000 },
+	{ CMD_OPT_STR, "metrics-file", 0, &destroy_cli.metrics_file, "FILE", "write Prometheus textfile metrics", 0, 0 },
+	{ CMD_OPT_STR, "lock-file", 0, &destroy_cli.lock_file, "FILE", "the local lock", 0, 0 },
+	{ CMD_OPT_DURATION, "lock-timeout", 0, &destroy_cli.lock_timeout_ms, "D", "wait up to D for the lock", 0, 0 },
+	CMD_COMMON_API_OPTS(destroy_cli.c),
+	{ CMD_OPT_END, NULL, 0, NULL, NULL, NULL, 0, 0 },
+};
+
+const struct cmd_syntax cmd_apply_syntax = {
+	.usage = "apply (PATH... | PLANFILE) [--auto-approve] [--no-wait] [--wait-timeout D]\n"
+		 "                     [--until-converged D] [--max-release N] [--prune] [--env NAME]\n"
+		 "                     [--metrics-file F] [--lock-file F] [--lock-timeout D]",
+	.about = "Converge environments: release failed instances, launch what is missing\n"
+		 "(falling back across pools on capacity errors), wait until the new\n"
+		 "instances run, then release drifted and excess ones.  Without\n"
+		 "--auto-approve it shows the plan and asks for 'yes' (only on a terminal).\n"
+		 "A saved plan (plan -o FILE) is the approval; it is refused if stale.\n"
+		 "Exit 0 converged, 3 finished but short, 1 error.",
+	.opts = apply_opts,
+	.needs_args = "no specs or plan file given; e.g. 'spotenv apply specs/'",
+};
+
+const struct cmd_syntax cmd_destroy_syntax = {
+	.usage = "destroy PATH... --env NAME [--auto-approve] [--no-wait] [--lock-file F]",
+	.about = "Release every instance of the named environments.  Only instances that\n"
+		 "carry spotenv's tags for those environments, in the scopes of the specs,\n"
+		 "are touched.",
+	.opts = destroy_opts,
+	.needs_args = "no specs given; e.g. 'spotenv destroy specs/ --env NAME'",
 };
 
 /* ------------------------------------------------------------------ */
@@ -132,7 +164,6 @@ static void metric_header(struct buf *b, const char *name, const char *type, con
 /* The last success timestamp of an earlier file, carried over on failure. */
 static long long previous_success(const char *path)
 {
-	char *data = NULL, *p;
 	long long v = 0;
 	FILE *f = fopen(path, "r");
 	char line[256];
@@ -140,12 +171,9 @@ static long long previous_success(const char *path)
 	if (!f)
 		return 0;
 	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "spotenv_apply_last_success_timestamp_seconds ", 45)) {
-			p = line + 45;
-			v = strtoll(p, NULL, 10);
-		}
+		if (!strncmp(line, "spotenv_apply_last_success_timestamp_seconds ", 45))
+			v = strtoll(line + 45, NULL, 10);
 	fclose(f);
-	free(data);
 	return v;
 }
 
@@ -174,24 +202,14 @@ static int write_metrics(struct apply_cli *a, const struct apply_converge_result
 		for (size_t i = 0; p && r && i < r->nenvs && i < p->nenvs; i++) {
 			const struct apply_env_result *er = &r->envs[i];
 			const struct plan_env *env = &p->envs[i];
+			const struct apply_total *total = apply_converge_total(cv, er->env);
 			long v = 0;
 
 			switch (gauges[g].which) {
 			case 0: v = er->desired; break;
-			case 1: {
-				int failed_rel = 0;
-
-				for (size_t k = 0; k < env->nreleases; k++)
-					if (env->releases[k].reason == PLAN_REASON_FAILED)
-						failed_rel++;
-				v = env->active + (a->no_wait ? er->launched : er->running) -
-				    (er->released > failed_rel ? er->released - failed_rel : 0);
-				if (v < 0)
-					v = 0;
-				break;
-			}
-			case 2: v = apply_converge_total(cv, er->env)->launched; break;
-			case 3: v = apply_converge_total(cv, er->env)->released; break;
+			case 1: v = apply_active_after(env, er, !a->no_wait); break;
+			case 2: v = total ? total->launched : 0; break;
+			case 3: v = total ? total->released : 0; break;
 			case 4: v = er->launch_failed; break;
 			case 5: v = er->converged; break;
 			}
@@ -467,7 +485,8 @@ static void round_between(void *ctx, enum apply_next next, const struct apply_re
 			  r->nenvs - (size_t)r->converged, r->nenvs, (long long)pause_ms / 1000);
 }
 
-static int apply_main(struct apply_cli *a, struct cmd_strlist *args)
+/* apply or destroy (a says which) on the parsed arguments; an exit code. */
+static int apply_main(struct apply_cli *a, const struct cmd_strlist *args)
 {
 	struct spec_set set = SPEC_SET_INIT;
 	struct plan_observed obs = PLAN_OBSERVED_INIT;
@@ -498,7 +517,7 @@ static int apply_main(struct apply_cli *a, struct cmd_strlist *args)
 	if (a->plan_file)
 		ret = load_saved_plan(a, args->v[0], &a->saved);
 	else
-		ret = cmd_load_specs(&set, verb, args, &a->c, a->destroy);
+		ret = cmd_load_specs(&set, args, &a->c, a->destroy);
 	if (ret)
 		goto done;
 	if ((ret = cmd_open_client(&client, &a->c)) != 0)
@@ -536,7 +555,6 @@ static int apply_main(struct apply_cli *a, struct cmd_strlist *args)
 		goto done;
 	report_result(a, &cv);
 	ret = (size_t)cv.res.converged == cv.res.nenvs ? CMD_EXIT_OK : CMD_EXIT_SHORT;
-	ret = cmd_finish_stdout(ret);
 done:
 	if (a->metrics_file) {
 		int mret = write_metrics(a, &cv, time_now_ms() - start,
@@ -563,72 +581,12 @@ done:
 	return ret;
 }
 
-/* Parse apply's or destroy's options (opts point into a) and run. */
-static int apply_cmd(struct apply_cli *a, const char *name, const char *usage,
-		     const char *about, const struct cmd_opt *opts, int argc, char **argv)
+int cmd_apply(const struct cmd_ctx *ctx)
 {
-	struct cmd_strlist args = { NULL, 0, 0 };
-	int ret = cmd_parse(name, usage, about, opts, argc, argv, &args);
-
-	if (ret < 0)
-		ret = cmd_finish_stdout(CMD_EXIT_OK);
-	else if (!ret && !args.n)
-		ret = cmd_usagef(name, a->destroy
-					       ? "no specs given; e.g. 'spotenv destroy specs/ --env NAME'"
-					       : "no specs or plan file given; e.g. 'spotenv apply specs/'");
-	else if (!ret)
-		ret = apply_main(a, &args);
-	cmd_strlist_free(&args);
-	cmd_common_free(&a->c);
-	return ret;
+	return apply_main(&apply_cli, &ctx->args);
 }
 
-static void apply_cli_init(struct apply_cli *a, bool destroy)
+int cmd_destroy(const struct cmd_ctx *ctx)
 {
-	memset(a, 0, sizeof(*a));
-	a->c = (struct cmd_common)CMD_COMMON_INIT;
-	a->max_release = -1;
-	a->destroy = destroy;
-}
-
-int cmd_apply(int argc, char **argv)
-{
-	struct apply_cli a;
-
-	apply_cli_init(&a, false);
-	const struct cmd_opt opts[] = {
-		{ CMD_OPT_BOOL, "auto-approve", 0, &a.auto_approve, NULL, "do not ask for confirmation", 0, 0 },
-		{ CMD_OPT_BOOL, "no-wait", 0, &a.no_wait, NULL, "do not wait for launched instances to run", 0, 0 },
-		{ CMD_OPT_DURATION, "wait-timeout", 0, &a.wait_timeout_ms, "D", "how long to wait for RUNNING (default 10m)", 0, 0 },
-		{ CMD_OPT_DURATION, "until-converged", 0, &a.until_ms, "D", "re-plan and retry short pools until converged or D passed", 0, 0 },
-		{ CMD_OPT_INT, "max-release", 0, &a.max_release, "N", "refuse to release more than N per environment", 0, 1000000 },
-		{ CMD_OPT_BOOL, "prune", 0, &a.prune, NULL, "release instances of environments no longer in the specs", 0, 0 },
-		{ CMD_OPT_STR, "metrics-file", 0, &a.metrics_file, "FILE", "write Prometheus textfile metrics", 0, 0 },
-		{ CMD_OPT_STR, "lock-file", 0, &a.lock_file, "FILE", "the local lock (default $SPOTENV_LOCK_FILE or a runtime dir)", 0, 0 },
-		{ CMD_OPT_DURATION, "lock-timeout", 0, &a.lock_timeout_ms, "D", "wait up to D for the lock (default: fail at once)", 0, 0 },
-		{ CMD_OPT_DURATION, "poll-interval", 0, &a.poll_ms, "D", "how often to poll while waiting (default 2s)", 0, 0 },
-		CMD_COMMON_API_OPTS(a.c),
-		{ CMD_OPT_END, NULL, 0, NULL, NULL, NULL, 0, 0 },
-	};
-
-	return apply_cmd(&a, "apply", apply_usage, apply_about, opts, argc, argv);
-}
-
-int cmd_destroy(int argc, char **argv)
-{
-	struct apply_cli a;
-
-	apply_cli_init(&a, true);
-	const struct cmd_opt opts[] = {
-		{ CMD_OPT_BOOL, "auto-approve", 0, &a.auto_approve, NULL, "do not ask for confirmation", 0, 0 },
-		{ CMD_OPT_BOOL, "no-wait", 0, &a.no_wait, NULL, "do not wait", 0, 0 },
-		{ CMD_OPT_INT, "max-release", 0, &a.max_release, "N", "refuse to release more than N per environment", 0, 1000000 },
-		{ CMD_OPT_STR, "metrics-file", 0, &a.metrics_file, "FILE", "write Prometheus textfile metrics", 0, 0 },
-		{ CMD_OPT_STR, "lock-file", 0, &a.lock_file, "FILE", "the local lock", 0, 0 },
-		{ CMD_OPT_DURATION, "lock-timeout", 0, &a.lock_timeout_ms, "D", "wait up to D for the lock", 0, 0 },
-		CMD_COMMON_API_OPTS(a.c),
-		{ CMD_OPT_END, NULL, 0, NULL, NULL, NULL, 0, 0 },
-	};
-
-	return apply_cmd(&a, "destroy", destroy_usage, destroy_about, opts, argc, argv);
+	return apply_main(&destroy_cli, &ctx->args);
 }

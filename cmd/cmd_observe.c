@@ -33,7 +33,7 @@ int cmd_observe_cmd(const struct cmd_ctx *ctx)
 	struct buf out = BUF_INIT;
 	int ret;
 
-	if ((ret = cmd_load_specs(&set, "observe", &ctx->args, &c, false)) != 0)
+	if ((ret = cmd_load_specs(&set, &ctx->args, &c, false)) != 0)
 		goto done;
 	if ((ret = cmd_open_client(&client, &c)) != 0)
 		goto done;

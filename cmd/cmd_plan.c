@@ -51,7 +51,7 @@ int cmd_plan(const struct cmd_ctx *ctx)
 		ret = cmd_usagef("plan", "unknown format '%s' (expected text, json or markdown)", format);
 		goto done;
 	}
-	if ((ret = cmd_load_specs(&set, "plan", &ctx->args, &c, true)) != 0)
+	if ((ret = cmd_load_specs(&set, &ctx->args, &c, true)) != 0)
 		goto done;
 	if ((!c.observed || check) && (ret = cmd_open_client(&client, &c)) != 0)
 		goto done;

@@ -125,7 +125,7 @@ int cmd_status(const struct cmd_ctx *ctx)
 		ret = cmd_usagef("status", "unknown format '%s' (expected text or json)", format);
 		goto done;
 	}
-	if ((ret = cmd_load_specs(&set, "status", &ctx->args, &c, false)) != 0)
+	if ((ret = cmd_load_specs(&set, &ctx->args, &c, false)) != 0)
 		goto done;
 	if (!c.observed && (ret = cmd_open_client(&client, &c)) != 0)
 		goto done;

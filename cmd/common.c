@@ -7,21 +7,13 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
-void cmd_common_free(struct cmd_common *c)
-{
-	cmd_strlist_free(&c->envs);
-}
-
-int cmd_load_specs(struct spec_set *out, const char *cmdname, const struct cmd_strlist *paths,
+int cmd_load_specs(struct spec_set *out, const struct cmd_strlist *paths,
 		   const struct cmd_common *c, bool allow_unknown_env)
 {
 	struct errlist errs = ERRLIST_INIT;
 	int ret = 0;
 
-	if (!paths->n)
-		return cmd_usagef(cmdname, "no specs given; name files or directories, e.g. "
-					   "'spotenv %s specs/'",
-				  cmdname);
+	assert(paths->n);
 	spec_load_paths(out, paths->v, paths->n, &errs);
 	if (errs.n) {
 		errlist_sort(&errs);

@@ -42,14 +42,13 @@ struct cmd_common {
 	{ CMD_OPT_COUNT, "verbose", 'v', &(c).verbose, NULL,                             \
 	  "log API calls on stderr (secrets redacted)", 0, 0 }
 
-void cmd_common_free(struct cmd_common *c);
-
 /*
- * Load specs from paths, printing every error (FILE:LINE:COL: error: ...).
- * Checks that each --env names an environment of the specs unless
- * allow_unknown_env.  Returns 0 or an exit code.
+ * Load specs from paths (at least one: the dispatcher checks), printing
+ * every error (FILE:LINE:COL: error: ...).  Checks that each --env names an
+ * environment of the specs unless allow_unknown_env.  Returns 0 or an exit
+ * code.
  */
-int cmd_load_specs(struct spec_set *out, const char *cmdname, const struct cmd_strlist *paths,
+int cmd_load_specs(struct spec_set *out, const struct cmd_strlist *paths,
 		   const struct cmd_common *c, bool allow_unknown_env);
 
 /* Credentials and a client, or an exit code (message printed). */

@@ -10,22 +10,11 @@
 #include "../util/suggest.h"
 #include "cmd.h"
 
-/* apply and destroy still parse their own arguments. */
-static int apply_raw(const struct cmd_ctx *ctx)
-{
-	return cmd_apply(ctx->argc, ctx->argv);
-}
-
-static int destroy_raw(const struct cmd_ctx *ctx)
-{
-	return cmd_destroy(ctx->argc, ctx->argv);
-}
-
 /* Sorted by name; only implemented commands are listed. */
 const struct cmd cmd_table[] = {
 	{ "api", "send one signed CVM API call and print the response", 0, &cmd_api_syntax, cmd_api },
-	{ "apply", "converge environments to their specs", CMD_RAW_ARGS, NULL, apply_raw },
-	{ "destroy", "release every instance of an environment", CMD_RAW_ARGS, NULL, destroy_raw },
+	{ "apply", "converge environments to their specs", 0, &cmd_apply_syntax, cmd_apply },
+	{ "destroy", "release every instance of an environment", 0, &cmd_destroy_syntax, cmd_destroy },
 	{ "help", "show help for spotenv or one command", CMD_RAW_ARGS, NULL, cmd_help },
 	{ "observe", "capture observed state for offline plans", 0, &cmd_observe_syntax, cmd_observe_cmd },
 	{ "plan", "observe and diff; print what apply would do", 0, &cmd_plan_syntax, cmd_plan },

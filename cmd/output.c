@@ -104,11 +104,6 @@ int cmd_flush_stdout(void)
 	return 0;
 }
 
-int cmd_finish_stdout(int ret)
-{
-	return cmd_flush_stdout() ? CMD_EXIT_ERROR : ret;
-}
-
 int cmd_put_stdout(const struct buf *b)
 {
 	if (b->len && fwrite(b->ptr, 1, b->len, stdout) != b->len)
