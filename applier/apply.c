@@ -407,12 +407,52 @@ static int next_pool(const struct run *run, size_t envi)
 	return -1;
 }
 
+/*
+ * An answer to RunInstances that cannot be right: more ids than asked
+ * for, or ids that are not instance ids.  Nothing in it is acted on.
+ */
+static bool answer_bad(const struct task *t, const cJSON *resp, const char **what)
+{
+	const cJSON *set = cJSON_GetObjectItemCaseSensitive(resp, "InstanceIdSet");
+	const cJSON *id;
+	int n = 0;
+
+	if (set && !cJSON_IsArray(set)) {
+		*what = "InstanceIdSet is not a list";
+		return true;
+	}
+	cJSON_ArrayForEach(id, set) {
+		if (!cJSON_IsString(id) || !plan_instance_id_ok(id->valuestring)) {
+			*what = "an id that is not an instance id";
+			return true;
+		}
+		if (++n > t->count) {
+			*what = "more ids than instances asked for";
+			return true;
+		}
+	}
+	return false;
+}
+
 static void record_ids(struct run *run, const struct task *t, const cJSON *resp)
 {
 	const cJSON *set = cJSON_GetObjectItemCaseSensitive(resp, "InstanceIdSet");
 	const cJSON *id;
+	const char *what = NULL;
 	int got = 0;
 
+	if (answer_bad(t, resp, &what)) {
+		struct apply_env_result *er = &run->res->envs[t->env];
+		const char *rid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(resp,
+											   "RequestId"));
+
+		apply_env_reason(er, "RunInstances answered %s (count %d, RequestId %.64s); "
+				 "nothing in it was used", what, t->count, rid ? rid : "-");
+		er->short_by += t->count;
+		er->error = true;
+		run->stopped[t->env] = true;
+		return;
+	}
 	cJSON_ArrayForEach(id, set) {
 		if (!cJSON_IsString(id))
 			continue;

@@ -60,6 +60,16 @@ int apply_observe_plan(struct plan_observed *out, const struct apply_cloud *clou
  */
 int apply_check_launches(struct plan *p, const struct apply_cloud *cloud, struct err *e);
 
+/*
+ * Hold a saved plan's releases to the live world obs (observed just now):
+ * each must be an instance carrying the spotenv:env and spotenv:scope tags
+ * of the environment that releases it, in a scope of the plan and in the
+ * release's region.  Returns 0, or ERR_INVALID with one line per violation
+ * in why (quoting names from the file: escape before printing).  Together
+ * with plan_check() this is what makes applying an edited plan safe.
+ */
+int apply_verify_plan(const struct plan *p, const struct plan_observed *obs, struct buf *why);
+
 /* Live counts of one environment while apply waits. */
 struct apply_progress_env {
 	const char *env;

@@ -355,6 +355,23 @@ void plan_template_hash(char out[PLAN_TEMPLATE_HEX + 1], const struct spec_env *
 			const struct spec_pool *pool);
 
 /*
+ * Is p one spotenv could have made?  A saved plan is untrusted input
+ * (planner/check.c): every launch must match its environment's pool (zone,
+ * type, subnet, bid, template), carry the environment's ownership tags
+ * exactly once, count 1..PLAN_CHUNK with a printable ClientToken, and the
+ * launches of an environment may not exceed its capacity plus its drifted
+ * instances; every release must name an instance id of that environment in
+ * its region; environments, ClientTokens and released ids are unique; an
+ * environment converged has no actions, one in error has errors.  Returns 0, or
+ * ERR_INVALID with one line per violation ("  ...\n", at most 20) in why
+ * (which may be NULL).  The lines quote names from the file: escape them
+ * before printing.
+ */
+int plan_check(const struct plan *p, struct buf *why);
+/* "ins-" and 1 to 28 letters and digits. */
+bool plan_instance_id_ok(const char *id);
+
+/*
  * Stale check.  Compares the basis of old (a saved plan) with fresh (a
  * plan made now from the same specs and options, or read back from a
  * file).  0 when they match;

@@ -32,6 +32,8 @@ struct fake {
 	int64_t slept;
 	struct op *ops;
 	size_t nops, opsalloc;
+	/* RunInstances answers carry this many made-up ids more (a lying API) */
+	int inflate;
 	/* TerminateInstances refuses calls holding this id, naming no id; may be NULL */
 	const char *refuse_id;
 	/* called after every sleep (to change the world mid-apply); may be NULL */
@@ -229,6 +231,13 @@ static void fake_run(void *ctx, struct tc_call *calls, size_t n)
 		calls[i].attempts = 1;
 		fake_call(f, calls[i].action, calls[i].region, calls[i].body,
 			  (cJSON **)&calls[i].response, &calls[i].err);
+		for (int k = 0; k < f->inflate && calls[i].response; k++) {
+			char id[16];
+
+			snprintf(id, sizeof(id), "ins-x%07d", k);
+			cJSON_AddItemToArray(cJSON_GetObjectItem(calls[i].response, "InstanceIdSet"),
+					     cJSON_CreateString(id));
+		}
 	}
 }
 
@@ -719,6 +728,84 @@ static void test_refused_release_split(void **state)
 	fake_free(f);
 }
 
+/*
+ * A saved plan's releases are held to the live world: an untagged instance
+ * written into a plan's releases is refused; the plan's own are fine.
+ */
+static void test_verify_plan_releases(void **state)
+{
+	struct fake *f = fake_new(0, 0);
+	struct spec_set set = SPEC_SET_INIT, none = SPEC_SET_INIT;
+	const struct apply_cloud cloud = { &fake_ops, f };
+	struct plan_observed obs = PLAN_OBSERVED_INIT;
+	struct apply_result res;
+	struct buf why = BUF_INIT;
+	struct err e = ERR_INIT;
+	struct plan *p;
+	cJSON *resp = NULL;
+	struct plan_release *r;
+	char *spec0;
+
+	(void)state;
+	load_specs(&set, spec_web);
+	p = observe_and_plan(f, &set);
+	assert_int_equal(run_once(f, p, &res), 0);
+	apply_result_clear(&res);
+	plan_free(p);
+	/* someone else's instance, no tags */
+	assert_int_equal(fake_call(f, "RunInstances", "ap-guangzhou",
+				   "{\"InstanceChargeType\":\"SPOTPAID\",\"Placement\":{\"Zone\":"
+				   "\"ap-guangzhou-3\"},\"ImageId\":\"img-pmqg1cw7\",\"InstanceType\":"
+				   "\"S5.MEDIUM4\",\"InstanceCount\":1,\"InstanceMarketOptions\":"
+				   "{\"MarketType\":\"spot\",\"SpotOptions\":{\"MaxPrice\":\"0.50\"}}}",
+				   &resp, &e), 0);
+	spec0 = xstrdup(spec_web);
+	memcpy(strstr(spec0, "capacity: 3"), "capacity: 2", 11);
+	load_specs(&none, spec0);
+	p = observe_and_plan(f, &none);
+	assert_int_equal(p->envs[0].nreleases, 1);
+	assert_int_equal(apply_observe_plan(&obs, &cloud, p, &e), 0);
+	assert_int_equal(apply_verify_plan(p, &obs, &why), 0); /* the plan as made */
+	/* edited: the release now names the untagged instance */
+	r = &p->envs[0].releases[0];
+	free(r->id);
+	r->id = xstrdup(cJSON_GetStringValue(
+		cJSON_GetArrayItem(cJSON_GetObjectItem(resp, "InstanceIdSet"), 0)));
+	assert_int_equal(apply_verify_plan(p, &obs, &why), ERR_INVALID);
+	assert_non_null(strstr(buf_str(&why), "is not an instance spotenv owns"));
+	plan_observed_clear(&obs);
+	buf_free(&why);
+	cJSON_Delete(resp);
+	plan_free(p);
+	free(spec0);
+	spec_set_free(&set);
+	spec_set_free(&none);
+	fake_free(f);
+}
+
+/* An answer with 5,002 ids for a count of 3 is not acted on. */
+static void test_lying_answer(void **state)
+{
+	struct fake *f = fake_new(0, 0);
+	struct spec_set set = SPEC_SET_INIT;
+	struct apply_result res;
+	struct plan *p;
+
+	(void)state;
+	load_specs(&set, spec_web);
+	p = observe_and_plan(f, &set);
+	f->inflate = 4999;
+	assert_int_equal(run_once(f, p, &res), 0);
+	assert_int_equal(res.launched, 0);
+	assert_true(res.envs[0].error);
+	assert_false(res.envs[0].converged);
+	assert_non_null(strstr(res.envs[0].reasons[0], "more ids than instances asked for"));
+	apply_result_clear(&res);
+	plan_free(p);
+	spec_set_free(&set);
+	fake_free(f);
+}
+
 /* plan --check: a dry run never carries the launch's ClientToken */
 static void test_check_sends_no_token(void **state)
 {
@@ -1090,6 +1177,8 @@ int main(void)
 		cmocka_unit_test(test_launch_failed_not_terminated),
 		cmocka_unit_test(test_refused_release_split),
 		cmocka_unit_test(test_check_sends_no_token),
+		cmocka_unit_test(test_verify_plan_releases),
+		cmocka_unit_test(test_lying_answer),
 		cmocka_unit_test(test_waits_for_tags),
 		cmocka_unit_test(test_reclaimed_while_waiting),
 		cmocka_unit_test(test_until_converged),

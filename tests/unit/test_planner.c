@@ -8,6 +8,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include "../../planner/plan.h"
+#include <dirent.h>
+#include <cjson/cJSON.h>
 
 #define SPEC_HEAD                                                    \
 	"apiVersion: spotenv/v1\nkind: SpotEnvironment\nmetadata:\n" \
@@ -325,6 +327,160 @@ static void test_render_hostile_strings(void **state)
 				      "environment 'evil|<b>x</b>?[2J'y'' is not in the specs\n"));
 	buf_free(&t);
 	buf_free(&m);
+	world_free(&w);
+}
+
+/* Every plan the planner made (the golden documents) passes plan_check. */
+static void test_plan_check_golden(void **state)
+{
+	DIR *d = opendir("tests/plan");
+	struct dirent *de;
+	int n = 0;
+
+	(void)state;
+	assert_non_null(d);
+	while ((de = readdir(d))) {
+		char *path = xasprintf("tests/plan/%s/expected.json", de->d_name);
+		FILE *f = fopen(path, "r");
+		struct buf doc = BUF_INIT, why = BUF_INIT;
+		struct plan *p = NULL;
+		struct err e = ERR_INIT;
+		char chunk[4096];
+		size_t r;
+
+		if (!f) {
+			free(path);
+			continue;
+		}
+		while ((r = fread(chunk, 1, sizeof(chunk), f)) > 0)
+			buf_put(&doc, chunk, r);
+		fclose(f);
+		if (plan_from_json(&p, doc.ptr, doc.len, &e) < 0)
+			fail_msg("%s: %s", path, e.msg);
+		if (plan_check(p, &why) != 0)
+			fail_msg("%s:\n%s", path, buf_str(&why));
+		n++;
+		plan_free(p);
+		buf_free(&doc);
+		buf_free(&why);
+		free(path);
+	}
+	closedir(d);
+	assert_true(n >= 40);
+}
+
+/* A plan edited by hand: each tampering is named, nothing passes. */
+static void expect_tampered(struct world *w, void (*edit)(struct plan *p), const char *what)
+{
+	struct buf doc = BUF_INIT, why = BUF_INIT;
+	struct plan *p = NULL;
+	struct err e = ERR_INIT;
+
+	world_plan(w, false, -1);
+	assert_int_equal(plan_to_json(&doc, w->p), 0);
+	assert_int_equal(plan_from_json(&p, doc.ptr, doc.len, &e), 0);
+	assert_int_equal(plan_check(p, NULL), 0);
+	edit(p);
+	if (plan_check(p, &why) == 0 || !strstr(buf_str(&why), what))
+		fail_msg("want '%s' in:\n%s", what, buf_str(&why));
+	plan_free(p);
+	buf_free(&doc);
+	buf_free(&why);
+}
+
+static void edit_bid(struct plan *p)
+{
+	free(p->envs[0].launches[0].bid);
+	p->envs[0].launches[0].bid = xstrdup("99999.99");
+}
+
+static void edit_zone(struct plan *p)
+{
+	free(p->envs[0].launches[0].zone);
+	p->envs[0].launches[0].zone = xstrdup("ap-guangzhou-7");
+}
+
+static void edit_untag(struct plan *p)
+{
+	struct plan_launch *l = &p->envs[0].launches[0];
+
+	for (size_t i = 0; i < l->ntags; i++)
+		if (!strcmp(l->tags[i].key, PLAN_TAG_SCOPE)) {
+			free(l->tags[i].value);
+			l->tags[i].value = xstrdup("other");
+		}
+}
+
+static void edit_count(struct plan *p)
+{
+	p->envs[0].launches[0].count = 200;
+}
+
+static void edit_release(struct plan *p)
+{
+	struct plan_env *pe = &p->envs[0];
+
+	pe->releases = xcalloc(1, sizeof(*pe->releases));
+	pe->nreleases = pe->releases_alloc = 1;
+	pe->releases[0].id = xstrdup("ins-someone1");
+	pe->releases[0].env = xstrdup("not-web");
+	pe->releases[0].region = xstrdup("ap-guangzhou");
+	pe->releases[0].reason = PLAN_REASON_EXCESS;
+}
+
+static void edit_error_status(struct plan *p)
+{
+	p->envs[0].status = PLAN_STATUS_ERROR;
+}
+
+static void test_plan_check_tampered(void **state)
+{
+	struct world w;
+
+	(void)state;
+	world_init(&w, base_spec);
+	expect_tampered(&w, edit_bid, "the bid is not pool 1's bid");
+	expect_tampered(&w, edit_zone, "zone, type or subnet differ from pool 1");
+	expect_tampered(&w, edit_untag, "tag 'spotenv:scope' must be 'default' once");
+	expect_tampered(&w, edit_count, "count 200 is not 1 to 100");
+	expect_tampered(&w, edit_release, "it names environment 'not-web'");
+	expect_tampered(&w, edit_error_status, "status error without errors");
+	world_free(&w);
+}
+
+/* 200 copies of one launch (made in the JSON): refused, once per reason. */
+static void test_plan_check_copies(void **state)
+{
+	struct world w;
+	struct buf doc = BUF_INIT, why = BUF_INIT;
+	struct plan *p = NULL;
+	struct err e = ERR_INIT;
+	cJSON *root, *launches;
+	char *text;
+
+	(void)state;
+	world_init(&w, base_spec);
+	world_plan(&w, false, -1);
+	assert_int_equal(plan_to_json(&doc, w.p), 0);
+	root = cJSON_Parse(doc.ptr);
+	launches = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(root, "environments"),
+							  0),
+				       "launches");
+	for (int i = 0; i < 199; i++)
+		cJSON_AddItemToArray(launches, cJSON_Duplicate(cJSON_GetArrayItem(launches, 0), 1));
+	text = cJSON_PrintUnformatted(root);
+	assert_int_equal(plan_from_json(&p, text, strlen(text), &e), 0);
+	assert_int_equal(plan_check(p, &why), ERR_INVALID);
+	assert_non_null(strstr(buf_str(&why), "launches 400 instances for a capacity of 2"));
+	assert_non_null(strstr(buf_str(&why), "appears more than once"));
+	/* listed once, not 199 times */
+	assert_null(strstr(strstr(buf_str(&why), "appears more than once") + 1,
+			   "appears more than once"));
+	plan_free(p);
+	free(text);
+	cJSON_Delete(root);
+	buf_free(&doc);
+	buf_free(&why);
 	world_free(&w);
 }
 
@@ -806,6 +962,9 @@ int main(void)
 		cmocka_unit_test(test_destroy),
 		cmocka_unit_test(test_client_tokens),
 		cmocka_unit_test(test_tokens_per_environment),
+		cmocka_unit_test(test_plan_check_golden),
+		cmocka_unit_test(test_plan_check_tampered),
+		cmocka_unit_test(test_plan_check_copies),
 		cmocka_unit_test(test_plan_make_errors),
 		cmocka_unit_test(test_order_independent),
 		cmocka_unit_test(test_speed),
