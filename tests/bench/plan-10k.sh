@@ -63,8 +63,9 @@ YAML
 done
 total=$((ENVS * CAPACITY))
 
+# thousands of instances in a zone: an account with a raised spot quota
 "$SPOTENV" sim --listen 127.0.0.1:0 --port-file "$dir/port" --config "$dir/world.yaml" \
-	--pending-ms 0 --no-rate-limits >"$dir/sim.out" 2>"$dir/sim.err" &
+	--pending-ms 0 --no-rate-limits --spot-quota-vcpu 0 >"$dir/sim.out" 2>"$dir/sim.err" &
 sim_pid=$!
 n=0
 while [ ! -s "$dir/port" ]; do
