@@ -11,6 +11,7 @@
 #   make clean
 #
 # Knobs: CC, CFLAGS, LDFLAGS, PKG_CONFIG, SANITIZE=address,undefined,
+#        DEVELOPER=1 (-Werror and stricter warnings; make check uses it),
 #        B (object directory), FUZZ_SECONDS.
 
 .DEFAULT_GOAL := all
@@ -30,7 +31,14 @@ PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 CMOCKA_CFLAGS = $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 
-WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wno-format-nonliteral
+# Users get -Wall -Wextra; DEVELOPER=1 (what make check builds with) adds
+# -Werror and stricter checks, in the manner of git's config.mak.dev.
+WARN := -Wall -Wextra
+ifneq ($(DEVELOPER),)
+WARN += -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral -Wformat-security -Wvla \
+	-Wmissing-prototypes -Wstrict-prototypes -Wold-style-definition \
+	-Wpointer-arith -Woverflow -Wunused -fno-common
+endif
 OPT ?= -O2 -g
 CFLAGS ?= $(OPT)
 ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP

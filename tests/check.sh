@@ -4,6 +4,9 @@
 # (lint counts as one).  JOBS: parallel make jobs (default 2); bats files
 # run JOBS at once when JOBS is set, else one per CPU (tests/run.sh).
 set -u
+# developer warnings (-Werror and more) for every build below
+DEVELOPER=1
+export DEVELOPER
 JOBS=${JOBS:-2}
 totals=$(mktemp)
 status=0
@@ -21,7 +24,7 @@ else
 	status=1
 fi
 
-step "build (-Wall -Wextra -Werror)"
+step "build (DEVELOPER=1: -Wall -Wextra -Werror and more)"
 if make -s -j"$JOBS" all tests-build; then
 	step "tests"
 	make -s test || status=1
