@@ -82,7 +82,6 @@ release_lock() {
 	[ "${lines[-1]}" = "Apply finished: 3 launched, 0 released. 0/1 environments converged." ]
 	grep -qx 'spotenv_failed_instances{env="web",scope="default"} 3' "$BATS_TEST_TMPDIR/m.prom"
 	grep -qx 'spotenv_active_instances{env="web",scope="default"} 0' "$BATS_TEST_TMPDIR/m.prom"
-	failed=$(live_ids web)
 	sim_ctl faults --launch-fail-rate 0 >/dev/null
 	# TerminateInstances refuses LAUNCH_FAILED instances: the plan says so
 	# instead of releasing them (the cloud removes them by itself)

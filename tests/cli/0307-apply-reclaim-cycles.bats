@@ -8,6 +8,8 @@
 # runner on another machine) it walks the chain and still gets there.
 # CYCLES sets the number of cycles (make soak runs 50).
 
+# shellcheck disable=SC2154 # $stderr and $stderr_lines come from bats (run --separate-stderr)
+# shellcheck disable=SC2030,SC2031 # each @test runs in a process of its own: its exports are its own
 bats_require_minimum_version 1.5.0
 
 load sim_helpers

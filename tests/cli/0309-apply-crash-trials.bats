@@ -6,6 +6,7 @@
 # nothing released.  TRIALS sets the number of random kill trials per mode
 # (4 in make check; make soak runs 30).
 
+# shellcheck disable=SC2154 # $stderr and $stderr_lines come from bats (run --separate-stderr)
 bats_require_minimum_version 1.5.0
 
 load sim_helpers

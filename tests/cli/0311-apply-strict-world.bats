@@ -5,6 +5,7 @@
 # never asks the API to terminate what it refuses, and counts as released
 # only what the API accepted.
 
+# shellcheck disable=SC2154 # $stderr and $stderr_lines come from bats (run --separate-stderr)
 bats_require_minimum_version 1.5.0
 
 load sim_helpers
