@@ -1,5 +1,5 @@
 /*
- * actions.c - the four CVM actions spotenv uses, on top of tc_call_many.
+ * actions.c - the CVM actions spotenv uses, on top of tc_call_many.
  *
  * Request bodies are built with cJSON in a fixed key order and printed
  * unformatted, so the same request always has the same bytes (a retried
@@ -610,6 +610,7 @@ int tc_run_instances(struct tc_client *c, const struct tc_run_request *req,
 	call.body = tc_run_request_json(req);
 	/* the same body (and ClientToken) for every attempt */
 	if (tc_call_one(c, &call) < 0) {
+		/* the common code DryRunOperation: dry-run success too */
 		if (req->dry_run && call.err.api_code &&
 		    !strcmp(call.err.api_code, "DryRunOperation")) {
 			error = 0;
@@ -619,10 +620,16 @@ int tc_run_instances(struct tc_client *c, const struct tc_run_request *req,
 		err_move(e, &call.err);
 		goto done;
 	}
+	/*
+	 * A dry run that passes answers with just a RequestId (the
+	 * RunInstances page); it launches nothing, so whatever else the
+	 * answer holds, it gives no ids.
+	 */
+	if (req->dry_run)
+		goto done;
 	set = cJSON_GetObjectItemCaseSensitive(call.response, "InstanceIdSet");
 	if (!set || cJSON_IsNull(set)) {
-		if (!req->dry_run)
-			error = err_set(e, ERR_API, "unexpected API response: RunInstances returned no 'InstanceIdSet'");
+		error = err_set(e, ERR_API, "unexpected API response: RunInstances returned no 'InstanceIdSet'");
 		goto done;
 	}
 	if (!cJSON_IsArray(set)) {
@@ -752,13 +759,8 @@ static void tc_offer_calls(struct tc_call **calls, size_t *ncalls, const char *r
 /* Drop the offers appended to out after first. */
 static void tc_offers_truncate(struct tc_offer_list *out, size_t first)
 {
-	for (size_t i = first; i < out->n; i++) {
-		free(out->v[i].zone);
-		free(out->v[i].type);
-		free(out->v[i].status);
-		free(out->v[i].price);
-	}
-	out->n = first;
+	while (out->n > first)
+		tc_offer_clear(&out->v[--out->n]);
 }
 
 int tc_describe_offers(struct tc_client *c, const char *region,
@@ -781,5 +783,35 @@ done:
 	if (error)
 		tc_offers_truncate(out, first);
 	tc_calls_clear(calls, ncalls);
+	return error;
+}
+
+/* ---------------------------------------------------------------------
+ * DescribeAccountQuota
+ */
+
+int tc_describe_spot_quota(struct tc_client *c, const char *region,
+			   struct tc_spot_quota_list *out, char **app_id_out, struct err *e)
+{
+	struct tc_call call;
+	int error;
+
+	if (app_id_out)
+		*app_id_out = NULL;
+	memset(&call, 0, sizeof(call));
+	call.action = "DescribeAccountQuota";
+	call.region = region;
+	/* no filter: the answer is a few rows per quota type, and {} is what every version takes */
+	call.body = xstrdup("{}");
+	if (tc_call_one(c, &call) < 0) {
+		error = call.err.code;
+		if (!err_isset(e)) /* the first error wins */
+			err_move(e, &call.err);
+	} else {
+		error = tc_parse_spot_quota(out, app_id_out, call.response, e);
+	}
+	free(call.body);
+	cJSON_Delete(call.response);
+	err_clear(&call.err);
 	return error;
 }

@@ -6,8 +6,10 @@
  * the very bytes handed to CURLOPT_POSTFIELDS.  tc_call_many drives any
  * number of calls with at most `parallelism` in flight, a token bucket per
  * action, and capped exponential backoff with full jitter for the failures
- * worth retrying (throttling, InternalError, HTTP 5xx, timeouts, refused or
- * reset connections, truncated bodies).  Everything else fails at once.
+ * worth retrying (ERR_CLASS_THROTTLED and ERR_CLASS_TRANSIENT: throttling,
+ * InternalError, InternalServerError, an operation in progress on the
+ * instance, HTTP 5xx, timeouts, refused or reset connections, truncated
+ * bodies).  Everything else fails at once.
  *
  * Nothing secret is logged: the log line names the action, region,
  * attempt, HTTP status, duration, RequestId and error code only.
@@ -247,13 +249,15 @@ int tc_client_new(struct tc_client **out, const struct tc_cred *cred,
 	TC_DEFAULT(rate_offers, 40);
 #undef TC_DEFAULT
 	/*
-	 * A failure that passes (throttling, InternalError, 5xx, timeouts,
-	 * refused connections) is tried again up to max_attempts times in
-	 * all, after capped exponential backoff with full jitter (200 ms
-	 * doubling to 5 s by default), so that many clients failing at once
-	 * do not retry in step.  A throttled call waits throttle_wait_ms on
-	 * top (the limits count per second).  No deadline: the HTTP timeouts
-	 * bound each try.
+	 * A failure that passes (the THROTTLED and TRANSIENT classes of
+	 * tc_classify: throttling, InternalError, InternalServerError,
+	 * OperationDenied.InstanceOperationInProgress,
+	 * MutexOperation.TaskRunning, 5xx, timeouts, refused connections) is
+	 * tried again up to max_attempts times in all, after capped
+	 * exponential backoff with full jitter (200 ms doubling to 5 s by
+	 * default), so that many clients failing at once do not retry in
+	 * step.  A throttled call waits throttle_wait_ms on top (the limits
+	 * count per second).  No deadline: the HTTP timeouts bound each try.
 	 */
 	c->retry.attempts = c->o.max_attempts;
 	c->retry.base_ms = c->o.backoff_base_ms;
@@ -423,6 +427,8 @@ static int tc_start(struct tc_client *c, CURLM *multi, struct tc_pending *p, str
 	h = tc_header_add(h, &ok, "X-TC-Timestamp: %" PRId64, ts);
 	if (c->cred.token)
 		h = tc_header_add(h, &ok, "X-TC-Token: %s", c->cred.token);
+	/* messages in English; not signed (neither do the SDKs sign it) */
+	h = tc_header_add(h, &ok, "X-TC-Language: %s", TC_LANGUAGE);
 	h = tc_header_add(h, &ok, "X-TC-RequestClient: spotenv/%s", SPOTENV_VERSION);
 	h = tc_header_add(h, &ok, "Expect:");
 	h = tc_header_add(h, &ok, "Accept:");

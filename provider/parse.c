@@ -209,7 +209,7 @@ int tc_parse_response(void **out_response, const char *body, size_t len, struct 
 		}
 		ret = err_set(e, ERR_API, "the API refused the request");
 		err_set_api(e, code->valuestring, cJSON_IsString(msg) ? msg->valuestring : NULL,
-			    request_id, tc_classify(code->valuestring, 200));
+			    request_id, tc_err_class(code->valuestring, 200));
 		cJSON_Delete(root);
 		return ret;
 	}
@@ -574,12 +574,46 @@ int tc_parse_instances(struct tc_instance_list *out, int64_t *total_count,
  * Offers.
  */
 
+/*
+ * The spot price of an offer row, from its Price (ItemPrice) object: the
+ * one place that decides which field it is.
+ *
+ * Which ItemPrice field carries the spot price on SPOTPAID rows is not
+ * documented.  UnitPriceDiscount is the best reading; but the published
+ * DescribeZoneInstanceConfigInfos example shows "UnitPriceDiscount": 0.0
+ * and "UnitPrice": 0.0 on a row whose real price sits in other fields, so
+ * a zero means "not given", never "free" (../shared/tencent-api.md, §12
+ * "Strictness"; docs/provider.md, "Where the documents are silent").
+ * Hence: UnitPriceDiscount when it is above zero, else UnitPrice when it
+ * is above zero, else unknown (*dst NULL: no cost estimate, never the
+ * cheapest pool).  Both fields are type-checked whatever their value.  A
+ * price that rounds to zero at DEC_SCALE_DIGITS decimals counts as zero.
+ */
+static int tc_offer_price(char **dst, const cJSON *price, const char *where, struct err *e)
+{
+	static const char *const fields[] = { "UnitPriceDiscount", "UnitPrice" };
+	char *v[ARRAY_SIZE(fields)] = { NULL };
+	int error = 0;
+
+	*dst = NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(fields) && !error; i++)
+		error = tc_get_decimal(&v[i], price, fields[i], where, e);
+	for (size_t i = 0; i < ARRAY_SIZE(fields) && !error && !*dst; i++)
+		if (v[i] && strpbrk(v[i], "123456789")) {
+			*dst = v[i];
+			v[i] = NULL;
+		}
+	for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
+		free(v[i]);
+	return error;
+}
+
 static int tc_parse_one_offer(struct tc_offer *of, bool *keep, const cJSON *o, size_t idx,
 			      struct err *e)
 {
 	char where[48];
 	char *charge = NULL;
-	const cJSON *price;
+	const cJSON *price, *stock;
 	int64_t cpu = 0, mem = 0;
 	int error;
 
@@ -599,7 +633,13 @@ static int tc_parse_one_offer(struct tc_offer *of, bool *keep, const cJSON *o, s
 	    (error = tc_get_int64(&mem, o, "Memory", where, e)) < 0 ||
 	    (error = tc_get_object(&price, o, "Price", where, e)) < 0)
 		return error;
-	if (price && (error = tc_get_decimal(&of->price, price, "UnitPriceDiscount", where, e)) < 0)
+	stock = cJSON_GetObjectItemCaseSensitive(o, "StatusCategory");
+	if (stock && !cJSON_IsNull(stock) && !cJSON_IsString(stock))
+		return tc_bad_response(e, "%s: 'StatusCategory' is not a string", where);
+	/* as given; absent, null or "": unknown (NULL) */
+	if (cJSON_IsString(stock) && *stock->valuestring)
+		of->status_category = xstrdup(stock->valuestring);
+	if (price && (error = tc_offer_price(&of->price, price, where, e)) < 0)
 		return error;
 	if (!of->zone || !of->type)
 		return tc_bad_response(e, "%s lacks 'Zone' or 'InstanceType'", where);
@@ -639,6 +679,136 @@ int tc_parse_offers(struct tc_offer_list *out, const void *response, struct err 
 }
 
 /* ---------------------------------------------------------------------
+ * Spot quota (DescribeAccountQuota).
+ */
+
+#define TC_MAX_QUOTA_ROWS 1000     /* zones of one region: a dozen in practice */
+#define TC_MAX_QUOTA 1000000000LL  /* vCPU; anything above is not a quota */
+
+/*
+ * Response.AppId (a JSON number in the published example; a string of
+ * digits is taken too) as its decimal text without leading zeros; NULL
+ * when absent or null.
+ */
+static int tc_get_app_id(char **dst, const cJSON *resp, struct err *e)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(resp, "AppId");
+	const char *s;
+	size_t n;
+
+	*dst = NULL;
+	if (!v || cJSON_IsNull(v))
+		return 0;
+	s = (cJSON_IsNumber(v) || cJSON_IsString(v)) ? v->valuestring : NULL;
+	n = s ? strlen(s) : 0;
+	if (!n || n > 20 || strspn(s, "0123456789") != n) {
+		int64_t id = -1;
+		struct err ie = ERR_INIT;
+
+		/* 2.51007416e8 and friends: an exactly integral number */
+		if (!s || tc_get_int64(&id, resp, "AppId", "Response", &ie) < 0 || id < 0) {
+			err_clear(&ie);
+			return tc_bad_response(e, "Response: 'AppId' is not a non-negative integer");
+		}
+		*dst = xasprintf("%" PRId64, id);
+		return 0;
+	}
+	while (s[0] == '0' && s[1])
+		s++;
+	*dst = xstrdup(s);
+	return 0;
+}
+
+/* A quota count: a non-negative integer up to TC_MAX_QUOTA, -1 when absent. */
+static int tc_get_quota(int64_t *dst, const cJSON *row, const char *key, const char *where,
+			struct err *e)
+{
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(row, key);
+	int64_t v = -1;
+	int error;
+
+	*dst = -1;
+	if (!item || cJSON_IsNull(item))
+		return 0;
+	if ((error = tc_get_int64(&v, row, key, where, e)) < 0)
+		return error;
+	if (v < 0 || v > TC_MAX_QUOTA)
+		return tc_bad_response(e, "%s: '%s' is out of range", where, key);
+	*dst = v;
+	return 0;
+}
+
+int tc_parse_spot_quota(struct tc_spot_quota_list *out, char **app_id_out,
+			const void *response, struct err *e)
+{
+	const cJSON *resp = response, *overview = NULL, *quota = NULL, *set = NULL, *row;
+	size_t idx = 0, start = out->n;
+	char *app_id = NULL;
+	int error = 0;
+
+	if (app_id_out)
+		*app_id_out = NULL;
+	if (!cJSON_IsObject(resp))
+		return tc_bad_response(e, "no 'Response' object");
+	if ((error = tc_get_app_id(&app_id, resp, e)) < 0 ||
+	    (error = tc_get_object(&overview, resp, "AccountQuotaOverview", "Response", e)) < 0)
+		goto done;
+	if (overview && (error = tc_get_object(&quota, overview, "AccountQuota",
+					       "AccountQuotaOverview", e)) < 0)
+		goto done;
+	if (quota && (error = tc_get_array(&set, quota, "SpotPaidQuotaSet", "AccountQuota", e)) < 0)
+		goto done;
+	if (set && cJSON_GetArraySize(set) > TC_MAX_QUOTA_ROWS) {
+		error = tc_bad_response(e, "'SpotPaidQuotaSet' has more than %d rows",
+					TC_MAX_QUOTA_ROWS);
+		goto done;
+	}
+	cJSON_ArrayForEach(row, set) {
+		struct tc_spot_quota q;
+		char where[48];
+
+		snprintf(where, sizeof(where), "SpotPaidQuotaSet[%zu]", idx++);
+		memset(&q, 0, sizeof(q));
+		if (!cJSON_IsObject(row)) {
+			error = tc_bad_response(e, "%s is not an object", where);
+			goto done;
+		}
+		if ((error = tc_get_str(&q.zone, row, "Zone", where, e)) < 0 ||
+		    (error = tc_get_quota(&q.used, row, "UsedQuota", where, e)) < 0 ||
+		    (error = tc_get_quota(&q.remaining, row, "RemainingQuota", where, e)) < 0 ||
+		    (error = tc_get_quota(&q.total, row, "TotalQuota", where, e)) < 0) {
+			free(q.zone);
+			goto done;
+		}
+		if (!q.zone || !*q.zone) {
+			free(q.zone);
+			error = tc_bad_response(e, "%s has no 'Zone'", where);
+			goto done;
+		}
+		for (size_t k = start; k < out->n; k++)
+			if (!strcmp(out->v[k].zone, q.zone)) {
+				error = tc_bad_response(e, "%s: zone '%s' is listed twice", where,
+							q.zone);
+				free(q.zone);
+				goto done;
+			}
+		ALLOC_GROW(out->v, out->n + 1, out->alloc);
+		out->v[out->n++] = q;
+	}
+done:
+	if (error) {
+		while (out->n > start)
+			tc_spot_quota_clear(&out->v[--out->n]);
+		free(app_id);
+	} else if (app_id_out) {
+		*app_id_out = app_id;
+	} else {
+		free(app_id);
+	}
+	return error;
+}
+
+/* ---------------------------------------------------------------------
  * Classification.
  */
 
@@ -654,9 +824,22 @@ enum err_class tc_classify(const char *api_code, long http_status)
 	static const char *const capacity_exact[] = {
 		"InvalidParameterValue.InsufficientPrice",
 		"InvalidParameterValue.InsufficientOffering",
+		"UnsupportedOperation.NoInstanceTypeSupportSpot",
+		"UnsupportedOperation.SpotUnsupportedRegion",
+	};
+	static const char *const quota_exact[] = {
 		"LimitExceeded.SpotQuota",
 		"LimitExceeded.UserSpotQuota",
 	};
+	static const char *const transient_exact[] = {
+		"OperationDenied.InstanceOperationInProgress",
+		"MutexOperation.TaskRunning",
+	};
+	/* refusals about one instance's state or protection: not the request's fault */
+	static const char *const other_exact[] = {
+		"UnsupportedOperation.InstancesProtected",
+	};
+	static const char state_prefix[] = "UnsupportedOperation.InstanceState";
 	static const char *const invalid_prefix[] = {
 		"InvalidParameter", "InvalidParameterValue", "InvalidParameterCombination",
 		"MissingParameter", "UnknownParameter", "InvalidAction", "InvalidFilter",
@@ -683,15 +866,36 @@ enum err_class tc_classify(const char *api_code, long http_status)
 		return ERR_CLASS_AUTH;
 	if (tc_prefix(api_code, "RequestLimitExceeded"))
 		return ERR_CLASS_THROTTLED;
+	for (size_t i = 0; i < ARRAY_SIZE(quota_exact); i++)
+		if (!strcmp(api_code, quota_exact[i]))
+			return ERR_CLASS_QUOTA;
+	if (!strcmp(api_code, "InvalidAccount.InsufficientBalance"))
+		return ERR_CLASS_ACCOUNT;
 	for (size_t i = 0; i < ARRAY_SIZE(capacity_exact); i++)
 		if (!strcmp(api_code, capacity_exact[i]))
 			return ERR_CLASS_CAPACITY;
 	if (tc_prefix(api_code, "ResourceInsufficient") || tc_prefix(api_code, "ResourcesSoldOut"))
 		return ERR_CLASS_CAPACITY;
-	if (tc_prefix(api_code, "InternalError"))
+	if (tc_prefix(api_code, "InternalError") || tc_prefix(api_code, "InternalServerError"))
 		return ERR_CLASS_TRANSIENT;
+	for (size_t i = 0; i < ARRAY_SIZE(transient_exact); i++)
+		if (!strcmp(api_code, transient_exact[i]))
+			return ERR_CLASS_TRANSIENT;
+	for (size_t i = 0; i < ARRAY_SIZE(other_exact); i++)
+		if (!strcmp(api_code, other_exact[i]))
+			return ERR_CLASS_OTHER;
+	if (!strncmp(api_code, state_prefix, sizeof(state_prefix) - 1) &&
+	    api_code[sizeof(state_prefix) - 1])
+		return ERR_CLASS_OTHER; /* ...InstanceStatePending, ...Terminating, ... */
 	for (size_t i = 0; i < ARRAY_SIZE(invalid_prefix); i++)
 		if (tc_prefix(api_code, invalid_prefix[i]))
 			return ERR_CLASS_INVALID;
 	return ERR_CLASS_OTHER;
+}
+
+enum err_class tc_err_class(const char *api_code, long http_status)
+{
+	enum err_class cls = tc_classify(api_code, http_status);
+
+	return cls == ERR_CLASS_QUOTA ? TC_ERR_CLASS_QUOTA : cls;
 }

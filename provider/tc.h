@@ -1,6 +1,6 @@
 /*
  * tc.h - the Tencent Cloud CVM client: TC3 signing, credentials, HTTP with
- * retries and rate limits, and the four CVM actions spotenv uses.
+ * retries and rate limits, and the CVM actions spotenv uses.
  *
  * Everything here is library code: it never prints; verbose call logs go
  * through the log callback in struct tc_client_opts, already redacted.
@@ -21,6 +21,7 @@
 #define TC_SERVICE "cvm"
 #define TC_VERSION "2017-03-12"
 #define TC_DEFAULT_ENDPOINT "https://cvm.tencentcloudapi.com"
+#define TC_LANGUAGE "en-US" /* X-TC-Language: API messages in English */
 #define TC_TIME_WINDOW_SECONDS 300
 #define TC_MAX_PAGE 100      /* DescribeInstances Limit, ids per call */
 #define TC_MAX_RUN_COUNT 100 /* InstanceCount per RunInstances */
@@ -173,15 +174,18 @@ void tc_client_stats(const struct tc_client *c, struct tc_client_stats *out);
  * Each struct tc_call must start zeroed apart from action, region and
  * body (err is cleared, response and attempts are reset on entry).
  * Retries re-sign with a new timestamp but send the same body bytes.
+ * Every request carries X-TC-Language: en-US (not signed).
  * A call with a DryRunOperation error is an ERR_API with api_code
- * "DryRunOperation" and class ERR_CLASS_NONE (tc_run_instances treats it
- * as success).
+ * "DryRunOperation" and class ERR_CLASS_NONE; a dry run may also succeed
+ * with an answer holding only a RequestId (what the RunInstances page
+ * documents).  tc_run_instances treats both as dry-run success; callers
+ * judging raw DryRun calls should too.
  *
  * Rate limits: one token bucket per action (RunInstances,
  * TerminateInstances, DescribeInstances, DescribeZoneInstanceConfigInfos;
- * every other action shares one bucket of 10/s).  A bucket holds one
- * second's worth of tokens (burst = rate) and starts full, so 25 calls at
- * 10/s take about 1.5 s.
+ * every other action, DescribeAccountQuota included, shares one bucket of
+ * 10/s).  A bucket holds one second's worth of tokens (burst = rate) and
+ * starts full, so 25 calls at 10/s take about 1.5 s.
  */
 struct tc_call {
 	const char *action;
@@ -278,8 +282,9 @@ struct tc_run_request {
 char *tc_run_request_json(const struct tc_run_request *req);
 /*
  * Launch; out_ids receives InstanceIdSet (caller frees each and the array).
- * Retries reuse the ClientToken.  A DryRun success returns 0 with no ids
- * (DryRunOperation is treated as success).
+ * Retries reuse the ClientToken.  A DryRun success returns 0 with no ids,
+ * whether the API answered with only a RequestId (as documented) or with
+ * the DryRunOperation error code; a dry run never returns ids.
  */
 int tc_run_instances(struct tc_client *c, const struct tc_run_request *req,
 		     char ***out_ids, size_t *out_n, struct err *e);
@@ -295,14 +300,74 @@ int tc_describe_offers(struct tc_client *c, const char *region,
 		       const char *const *types, size_t ntypes,
 		       struct tc_offer_list *out, struct err *e);
 
-/* Classify an API error code (and HTTP status, 0 if none). */
+/*
+ * Spot quota of region's zones (DescribeAccountQuota, version 2017-03-12,
+ * body {}): AccountQuotaOverview.AccountQuota.SpotPaidQuotaSet rows are
+ * appended to out (nothing on error), and *app_id_out (when not NULL)
+ * receives Response.AppId as decimal text, or NULL when the answer has
+ * none; the caller frees it.  Counts are vCPU (assumed, see model.h).  An
+ * account that may not call this action gets the API's error as usual
+ * (UnauthorizedOperation: ERR_CLASS_AUTH), which callers that only want
+ * the quota as a hint should take as "unknown", not as bad credentials.
+ */
+int tc_describe_spot_quota(struct tc_client *c, const char *region,
+			   struct tc_spot_quota_list *out, char **app_id_out, struct err *e);
+
+/*
+ * Classify an API error code (and HTTP status, 0 if none):
+ *
+ *  ERR_CLASS_AUTH       AuthFailure*, UnauthorizedOperation*; HTTP 401/403
+ *  ERR_CLASS_THROTTLED  RequestLimitExceeded and every
+ *                       RequestLimitExceeded.* (.UinLimitExceeded,
+ *                       .IPLimitExceeded, .GlobalRegionUinLimitExceeded);
+ *                       HTTP 429
+ *  ERR_CLASS_QUOTA      LimitExceeded.SpotQuota, LimitExceeded.UserSpotQuota
+ *  ERR_CLASS_ACCOUNT    InvalidAccount.InsufficientBalance
+ *  ERR_CLASS_CAPACITY   ResourceInsufficient.*, ResourcesSoldOut.*,
+ *                       InvalidParameterValue.InsufficientPrice,
+ *                       InvalidParameterValue.InsufficientOffering,
+ *                       UnsupportedOperation.NoInstanceTypeSupportSpot,
+ *                       UnsupportedOperation.SpotUnsupportedRegion
+ *  ERR_CLASS_TRANSIENT  InternalError*, InternalServerError*,
+ *                       OperationDenied.InstanceOperationInProgress,
+ *                       MutexOperation.TaskRunning; HTTP 5xx
+ *  ERR_CLASS_OTHER      UnsupportedOperation.InstancesProtected,
+ *                       UnsupportedOperation.InstanceState* (Pending,
+ *                       Terminating, ...); any code not listed; other
+ *                       HTTP statuses
+ *  ERR_CLASS_INVALID    Invalid*, MissingParameter, UnknownParameter,
+ *                       NoSuchVersion, UnsupportedOperation.* (the rest),
+ *                       UnsupportedRegion, UnsupportedProtocol
+ *
+ * A prefix "X*" matches X itself and X.anything.  THROTTLED and TRANSIENT
+ * are retried by the client (with backoff); nothing else is.
+ */
 enum err_class tc_classify(const char *api_code, long http_status);
+
+/*
+ * The class an err carries for an API error (what tc_parse_response and
+ * the client set in err.cls): tc_classify's, except that the spot quota
+ * codes carry TC_ERR_CLASS_QUOTA.
+ *
+ * Transitional: code outside provider/ still tests for
+ * ERR_CLASS_CAPACITY where a quota error must keep meaning capacity
+ * (apply_check_launches in applier/observe.c; applier/apply.c tests
+ * capacity or the quota codes), so errors carry ERR_CLASS_CAPACITY for
+ * now.  Once every such caller handles ERR_CLASS_QUOTA, define
+ * TC_ERR_CLASS_QUOTA as ERR_CLASS_QUOTA.  Code that needs the finer class
+ * before then asks tc_classify(e->api_code, 0), which works either way.
+ */
+#define TC_ERR_CLASS_QUOTA ERR_CLASS_CAPACITY
+enum err_class tc_err_class(const char *api_code, long http_status);
 
 /* Parsers (exposed for tests and fuzzing).  body need not be terminated. */
 int tc_parse_response(void **out_response, const char *body, size_t len, struct err *e);
 int tc_parse_instances(struct tc_instance_list *out, int64_t *total_count,
 		       const void *response, const char *region, struct err *e);
 int tc_parse_offers(struct tc_offer_list *out, const void *response, struct err *e);
+/* DescribeAccountQuota's answer; see tc_describe_spot_quota. */
+int tc_parse_spot_quota(struct tc_spot_quota_list *out, char **app_id_out,
+			const void *response, struct err *e);
 
 /*
  * Notes on parsed responses:
@@ -311,14 +376,25 @@ int tc_parse_offers(struct tc_offer_list *out, const void *response, struct err 
  *    and valueint are filled as usual).  Prices are read from that text
  *    (or from a JSON string) and never pass through a double.
  *  - A Response holding "Error" is returned as ERR_API with api_code,
- *    api_message, request_id and the tc_classify class set.
+ *    api_message, request_id and the class set (tc_err_class).
  *  - Anything else unexpected (not JSON, no Response object, a field of
  *    the wrong type) is ERR_API "unexpected API response: ..." with
  *    ERR_CLASS_NONE and no api_code.
- *  - tc_offer.price is NULL when a row carries no Price.UnitPriceDiscount;
- *    otherwise it is a plain non-negative decimal as given, rounded half up
- *    (on the digits) to DEC_SCALE_DIGITS decimals when it has more, so it
- *    always passes dec_valid().
+ *  - tc_offer.price is Price.UnitPriceDiscount when above zero, else
+ *    Price.UnitPrice when above zero, else NULL (unknown): a zero price
+ *    means "not given", never "free" (../shared/tencent-api.md §12).  It
+ *    is a plain positive decimal as given, rounded half up (on the digits)
+ *    to DEC_SCALE_DIGITS decimals when it has more, so it always passes
+ *    dec_valid().  Both fields must be decimals (or absent/null) even when
+ *    not used.
+ *  - tc_offer.status_category is StatusCategory as given, NULL when
+ *    absent, null or "" (unknown).  It must be a string when present.
+ *  - tc_parse_spot_quota: AccountQuotaOverview, AccountQuota and
+ *    SpotPaidQuotaSet may each be absent or null (no rows: every zone's
+ *    quota unknown) but must have their types; each row needs a non-empty
+ *    Zone, listed once; UsedQuota, RemainingQuota and TotalQuota are
+ *    integers within 0..10^9 (-1 when absent); at most 1000 rows.  AppId
+ *    is a non-negative integer (number or string of digits).
  */
 
 /* "2020-09-22T00:00:00Z", "...+08:00" or "YYYY-MM-DD hh:mm:ss" (UTC) as Unix seconds; 0 when unparsable. */

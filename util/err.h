@@ -34,15 +34,43 @@ enum err_code {
 	ERR_LOCKED = -9,   /* a lock is held by someone else */
 };
 
-/* How an API error should be treated by callers (provider classifies). */
+/*
+ * How an API error should be treated by callers.  The provider classifies
+ * (tc_classify in provider/tc.h lists every code); the classes say what a
+ * caller does next, not what went wrong.
+ */
 enum err_class {
 	ERR_CLASS_NONE = 0,
-	ERR_CLASS_AUTH,      /* AuthFailure.*, UnauthorizedOperation */
-	ERR_CLASS_THROTTLED, /* RequestLimitExceeded* */
-	ERR_CLASS_CAPACITY,  /* stock, sold out, bid too low, spot quota */
-	ERR_CLASS_INVALID,   /* Invalid*, MissingParameter, ... */
-	ERR_CLASS_TRANSIENT, /* InternalError, 5xx, timeouts, resets */
-	ERR_CLASS_OTHER,
+	ERR_CLASS_AUTH,      /* AuthFailure.*, UnauthorizedOperation*: stop */
+	ERR_CLASS_THROTTLED, /* RequestLimitExceeded*: retried, after the window */
+	/*
+	 * This pool cannot take the launch: stock, sold out, bid too low, not
+	 * offered as spot (type or region), too little spot offering.  Go on
+	 * with the next pool.
+	 */
+	ERR_CLASS_CAPACITY,
+	ERR_CLASS_INVALID,   /* Invalid*, MissingParameter, ...: the request is wrong */
+	/*
+	 * Worth trying again after a backoff: InternalError*,
+	 * InternalServerError*, OperationDenied.InstanceOperationInProgress,
+	 * MutexOperation.TaskRunning, HTTP 5xx, timeouts, resets.
+	 */
+	ERR_CLASS_TRANSIENT,
+	ERR_CLASS_OTHER,     /* anything else: not retried, not capacity */
+	/*
+	 * The zone's spot quota (vCPU per account and zone) is used up:
+	 * LimitExceeded.SpotQuota, LimitExceeded.UserSpotQuota.  What still
+	 * fits may be launched; the zone's other pools share the same quota,
+	 * so skip them and go on in other zones.  Transitional: errors carry
+	 * TC_ERR_CLASS_QUOTA (provider/tc.h), ERR_CLASS_CAPACITY until the
+	 * applier handles this class; tc_classify() answers it already.
+	 */
+	ERR_CLASS_QUOTA,
+	/*
+	 * The account cannot pay (InvalidAccount.InsufficientBalance): stop
+	 * the run; not retried, not capacity.
+	 */
+	ERR_CLASS_ACCOUNT,
 };
 
 struct err {

@@ -39,6 +39,7 @@ struct rq {
 	char *region;
 	char *token;
 	char *auth;
+	char *lang;
 	char *body;
 	char *names; /* header names, ";"-joined, lower case, in order */
 	bool verified;
@@ -200,6 +201,7 @@ static void *conn_main(void *arg)
 		r.region = hget(h, nh, "X-TC-Region") ? xstrdup(hget(h, nh, "X-TC-Region")) : NULL;
 		r.token = hget(h, nh, "X-TC-Token") ? xstrdup(hget(h, nh, "X-TC-Token")) : NULL;
 		r.auth = hget(h, nh, "Authorization") ? xstrdup(hget(h, nh, "Authorization")) : NULL;
+		r.lang = hget(h, nh, "X-TC-Language") ? xstrdup(hget(h, nh, "X-TC-Language")) : NULL;
 		free(block);
 		free(block2);
 
@@ -331,6 +333,7 @@ static void srv_stop(struct srv *s)
 		free(s->reqs[i].region);
 		free(s->reqs[i].token);
 		free(s->reqs[i].auth);
+		free(s->reqs[i].lang);
 		free(s->reqs[i].body);
 		free(s->reqs[i].names);
 	}
@@ -456,7 +459,9 @@ static void test_headers_and_signature(void **state)
 	/* exactly these headers, nothing added by curl (no Expect, no Accept) */
 	assert_string_equal(s->reqs[0].names,
 			    "host;authorization;content-type;x-tc-action;x-tc-version;x-tc-region;"
-			    "x-tc-timestamp;x-tc-token;x-tc-requestclient;content-length");
+			    "x-tc-timestamp;x-tc-token;x-tc-language;x-tc-requestclient;content-length");
+	/* API messages in English; the header is sent, not signed */
+	assert_string_equal(s->reqs[0].lang, "en-US");
 	assert_string_equal(s->reqs[0].body, body); /* the bytes signed are the bytes sent */
 	assert_string_equal(s->reqs[0].action, "DescribeInstances");
 	assert_string_equal(s->reqs[0].region, "ap-guangzhou");
@@ -869,6 +874,8 @@ static void test_run_retry_same_token(void **state)
 		assert_string_equal(s->reqs[i].action, "RunInstances");
 		/* byte-identical bodies, so the same ClientToken */
 		assert_string_equal(s->reqs[i].body, s->reqs[0].body);
+		/* every attempt asks for English messages */
+		assert_string_equal(s->reqs[i].lang, "en-US");
 	}
 	assert_non_null(strstr(s->reqs[0].body, "\"ClientToken\":\"spotenv-web-0-abc\""));
 	assert_non_null(strstr(s->reqs[0].body, "\"MaxPrice\":\"0.60\""));
@@ -927,6 +934,147 @@ static void test_run_dry_run_and_checks(void **state)
 	assert_int_equal(tc_run_instances(c, &req, &ids, &n, &e), ERR_API);
 	assert_string_equal(e.api_code, "DryRunOperation");
 	err_clear(&e);
+	tc_client_free(c);
+	srv_stop(s);
+}
+
+/*
+ * What the RunInstances page documents for a dry run that passes: an
+ * answer with only a RequestId.  Then one that (oddly) carries ids, then
+ * a dry run that fails for capacity.
+ */
+static void h_dry_run_plain(struct srv *s, const struct rq *r, int n, struct reply *out)
+{
+	(void)s;
+	(void)r;
+	if (n == 0)
+		reply_json(out, "{\"Response\":{\"RequestId\":\"req-%d\"}}", n);
+	else if (n == 1)
+		reply_json(out, "{\"Response\":{\"InstanceIdSet\":[\"ins-x\"],\"RequestId\":\"req-%d\"}}", n);
+	else if (n == 2)
+		reply_error(out, "ResourcesSoldOut.SpecifiedInstanceType", n);
+	else
+		reply_json(out, "{\"Response\":{\"RequestId\":\"req-%d\"}}", n);
+}
+
+static void test_run_dry_run_request_id_only(void **state)
+{
+	struct srv *s = srv_start(h_dry_run_plain, NULL);
+	struct tc_client *c = client(s, NULL, false);
+	struct tc_run_request req = {
+		.region = "ap-guangzhou", .zone = "ap-guangzhou-6", .instance_type = "S5.LARGE8",
+		.image = "img-1", .count = 2, .max_price = "0.60", .dry_run = true,
+	};
+	struct err e = ERR_INIT;
+	char **ids = NULL;
+	size_t n = 7;
+
+	(void)state;
+	/* only a RequestId: success, no ids */
+	assert_int_equal(tc_run_instances(c, &req, &ids, &n, &e), 0);
+	assert_false(err_isset(&e));
+	assert_null(ids);
+	assert_int_equal(n, 0);
+	assert_non_null(strstr(s->reqs[0].body, "\"DryRun\":true"));
+	/* a dry run never returns ids, whatever the answer holds */
+	assert_int_equal(tc_run_instances(c, &req, &ids, &n, &e), 0);
+	assert_null(ids);
+	assert_int_equal(n, 0);
+	/* a dry run that fails says why */
+	assert_int_equal(tc_run_instances(c, &req, &ids, &n, &e), ERR_API);
+	assert_string_equal(e.api_code, "ResourcesSoldOut.SpecifiedInstanceType");
+	assert_int_equal(e.cls, ERR_CLASS_CAPACITY);
+	assert_null(ids);
+	err_clear(&e);
+	/* a real launch answered with only a RequestId is a malformed answer */
+	req.dry_run = false;
+	assert_int_equal(tc_run_instances(c, &req, &ids, &n, &e), ERR_API);
+	assert_non_null(strstr(e.msg, "InstanceIdSet"));
+	assert_null(ids);
+	err_clear(&e);
+	assert_int_equal(s->nreqs, 4);
+	tc_client_free(c);
+	srv_stop(s);
+}
+
+/* The documented transient codes, one after another, then success. */
+static void h_transient_codes(struct srv *s, const struct rq *r, int n, struct reply *out)
+{
+	static const char *const codes[] = {
+		"InternalServerError", "OperationDenied.InstanceOperationInProgress",
+		"MutexOperation.TaskRunning", "RequestLimitExceeded.IPLimitExceeded",
+	};
+
+	(void)s;
+	(void)r;
+	if (n < (int)ARRAY_SIZE(codes))
+		reply_error(out, codes[n], n);
+	else
+		reply_json(out, "{\"Response\":{\"RequestId\":\"req-%d\"}}", n);
+}
+
+static void test_transient_codes_retried(void **state)
+{
+	struct srv *s = srv_start(h_transient_codes, NULL);
+	struct tc_client *c = client(s, NULL, false);
+	struct tc_client_stats st;
+	struct err e = ERR_INIT;
+	const char *ids[] = { "ins-1" };
+
+	(void)state;
+	assert_int_equal(tc_terminate_instances(c, "ap-guangzhou", ids, 1, &e), 0);
+	assert_int_equal(s->nreqs, 5);
+	tc_client_stats(c, &st);
+	assert_int_equal(st.retries, 4);
+	assert_int_equal(st.throttled, 1);
+	tc_client_free(c);
+	srv_stop(s);
+}
+
+/* Answers with the error code the request body names: {"Code":"..."}. */
+static void h_invalid_code(struct srv *s, const struct rq *r, int n, struct reply *out)
+{
+	cJSON *req = cJSON_Parse(r->body);
+
+	(void)s;
+	reply_error(out, cJSON_GetStringValue(cJSON_GetObjectItem(req, "Code")), n);
+	cJSON_Delete(req);
+}
+
+static void test_final_codes_not_retried(void **state)
+{
+	static const struct {
+		const char *code;
+		enum err_class cls;
+	} t[] = {
+		{ "InvalidAccount.InsufficientBalance", ERR_CLASS_ACCOUNT },
+		{ "LimitExceeded.SpotQuota", TC_ERR_CLASS_QUOTA },
+		{ "LimitExceeded.UserSpotQuota", TC_ERR_CLASS_QUOTA },
+		{ "UnsupportedOperation.NoInstanceTypeSupportSpot", ERR_CLASS_CAPACITY },
+		{ "UnsupportedOperation.SpotUnsupportedRegion", ERR_CLASS_CAPACITY },
+		{ "InvalidParameterValue.InsufficientOffering", ERR_CLASS_CAPACITY },
+		{ "UnsupportedOperation.InstancesProtected", ERR_CLASS_OTHER },
+		{ "UnsupportedOperation.InstanceStatePending", ERR_CLASS_OTHER },
+		{ "UnsupportedOperation.InstanceStateTerminating", ERR_CLASS_OTHER },
+	};
+	struct srv *s = srv_start(h_invalid_code, NULL);
+	struct tc_client *c = client(s, NULL, false);
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
+		struct tc_call call;
+		char *body = xasprintf("{\"Code\":\"%s\"}", t[i].code);
+
+		call_init(&call, "RunInstances", "ap-guangzhou", body);
+		assert_int_equal(tc_call_one(c, &call), ERR_API);
+		assert_int_equal(call.attempts, 1);
+		assert_string_equal(call.err.api_code, t[i].code);
+		if (call.err.cls != t[i].cls)
+			fail_msg("%s: class %d, want %d", t[i].code, call.err.cls, t[i].cls);
+		call_free(&call);
+		free(body);
+	}
+	assert_int_equal(s->nreqs, (int)ARRAY_SIZE(t));
 	tc_client_free(c);
 	srv_stop(s);
 }
@@ -1413,7 +1561,8 @@ static void h_offers(struct srv *s, const struct rq *r, int n, struct reply *out
 	(void)r;
 	reply_json(out, "{\"Response\":{\"InstanceTypeQuotaSet\":["
 			"{\"Zone\":\"ap-guangzhou-6\",\"InstanceType\":\"S5.LARGE8\",\"InstanceChargeType\":\"SPOTPAID\","
-			"\"Status\":\"SELL\",\"Cpu\":4,\"Memory\":8,\"Price\":{\"UnitPriceDiscount\":0.32,\"Discount\":\"20.000000\"}}],"
+			"\"Status\":\"SELL\",\"StatusCategory\":\"NormalStock\",\"Cpu\":4,\"Memory\":8,"
+			"\"Price\":{\"UnitPriceDiscount\":0.32,\"Discount\":\"20.000000\"}}],"
 			"\"RequestId\":\"req-%d\"}}", n);
 }
 
@@ -1430,12 +1579,99 @@ static void test_offers(void **state)
 	assert_int_equal(tc_describe_offers(c, "ap-guangzhou", zones, 2, types, 1, &l, &e), 0);
 	assert_int_equal(l.n, 1);
 	assert_string_equal(l.v[0].price, "0.32");
+	assert_string_equal(l.v[0].status_category, "NormalStock");
 	assert_int_equal(s->nreqs, 1);
 	assert_string_equal(s->reqs[0].body,
 			    "{\"Filters\":[{\"Name\":\"zone\",\"Values\":[\"ap-guangzhou-6\",\"ap-guangzhou-7\"]},"
 			    "{\"Name\":\"instance-type\",\"Values\":[\"S5.LARGE8\"]},"
 			    "{\"Name\":\"instance-charge-type\",\"Values\":[\"SPOTPAID\"]}]}");
 	tc_offer_list_clear(&l);
+	tc_client_free(c);
+	srv_stop(s);
+}
+
+/*
+ * DescribeAccountQuota: the published answer (tencentcloud-cli
+ * tccli/examples/cvm/v20170312/DescribeAccountQuota.md, shortened to the
+ * parts that matter) for Guangzhou; an authorization error for Shanghai
+ * (an account whose policy does not allow the action); a malformed answer
+ * for Beijing.
+ */
+static void h_quota(struct srv *s, const struct rq *r, int n, struct reply *out)
+{
+	(void)s;
+	if (r->region && !strcmp(r->region, "ap-shanghai"))
+		reply_error(out, "UnauthorizedOperation", n);
+	else if (r->region && !strcmp(r->region, "ap-beijing"))
+		reply_json(out, "{\"Response\":{\"AccountQuotaOverview\":{\"AccountQuota\":"
+				"{\"SpotPaidQuotaSet\":[{\"Zone\":\"ap-beijing-1\",\"RemainingQuota\":\"lots\"}]}},"
+				"\"RequestId\":\"req-%d\"}}", n);
+	else
+		reply_json(out, "{\"Response\":{\"AccountQuotaOverview\":{\"Region\":\"ap-guangzhou\","
+				"\"AccountQuota\":{\"PostPaidQuotaSet\":[{\"UsedQuota\":0,\"RemainingQuota\":288,"
+				"\"TotalQuota\":288,\"Zone\":\"ap-guangzhou-1\"}],"
+				"\"SpotPaidQuotaSet\":[{\"UsedQuota\":0,\"RemainingQuota\":244,\"TotalQuota\":244,"
+				"\"Zone\":\"ap-guangzhou-1\"},{\"UsedQuota\":4,\"RemainingQuota\":195,"
+				"\"TotalQuota\":199,\"Zone\":\"ap-guangzhou-2\"}],"
+				"\"ImageQuotaSet\":[{\"UsedQuota\":0,\"TotalQuota\":10}]}},"
+				"\"RequestId\":\"7f117776-3d20-4f00-839b-b22b04625f47\",\"AppId\":251007416}}");
+}
+
+static void test_spot_quota(void **state)
+{
+	struct srv *s = srv_start(h_quota, NULL);
+	struct tc_client_opts o;
+	struct tc_client *c;
+	struct tc_spot_quota_list l = { NULL, 0, 0 };
+	struct err e = ERR_INIT;
+	char *app_id = (char *)"untouched";
+	int64_t t0;
+
+	(void)state;
+	memset(&o, 0, sizeof(o));
+	o.rate_describe = 1; /* DescribeAccountQuota is not DescribeInstances' bucket */
+	o.rate_offers = 1;
+	c = client(s, &o, false);
+	assert_int_equal(tc_describe_spot_quota(c, "ap-guangzhou", &l, &app_id, &e), 0);
+	assert_int_equal(s->nreqs, 1);
+	assert_true(s->reqs[0].verified);
+	assert_string_equal(s->reqs[0].action, "DescribeAccountQuota");
+	assert_string_equal(s->reqs[0].region, "ap-guangzhou");
+	assert_string_equal(s->reqs[0].body, "{}");
+	assert_string_equal(s->reqs[0].lang, "en-US");
+	assert_string_equal(app_id, "251007416");
+	free(app_id);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.v[0].zone, "ap-guangzhou-1");
+	assert_int_equal(l.v[0].remaining, 244);
+	assert_string_equal(l.v[1].zone, "ap-guangzhou-2");
+	assert_int_equal(l.v[1].used, 4);
+	assert_int_equal(l.v[1].remaining, 195);
+	assert_int_equal(l.v[1].total, 199);
+
+	/* refused: the API's error, nothing appended, no AppId */
+	app_id = (char *)"untouched";
+	assert_int_equal(tc_describe_spot_quota(c, "ap-shanghai", &l, &app_id, &e), ERR_API);
+	assert_string_equal(e.api_code, "UnauthorizedOperation");
+	assert_int_equal(e.cls, ERR_CLASS_AUTH);
+	assert_null(app_id);
+	assert_int_equal(l.n, 2);
+	err_clear(&e);
+	/* malformed: an unexpected answer, nothing appended */
+	assert_int_equal(tc_describe_spot_quota(c, "ap-beijing", &l, NULL, &e), ERR_API);
+	assert_non_null(strstr(e.msg, "unexpected API response"));
+	assert_non_null(strstr(e.msg, "RemainingQuota"));
+	assert_int_equal(l.n, 2);
+	err_clear(&e);
+	tc_spot_quota_list_clear(&l);
+
+	/* the shared bucket of other actions (10/s), not the describe buckets at 1/s */
+	t0 = now_ms();
+	for (int i = 0; i < 5; i++) {
+		assert_int_equal(tc_describe_spot_quota(c, "ap-guangzhou", &l, NULL, &e), 0);
+		tc_spot_quota_list_clear(&l);
+	}
+	assert_true(now_ms() - t0 < 900);
 	tc_client_free(c);
 	srv_stop(s);
 }
@@ -1451,6 +1687,9 @@ int main(void)
 		cmocka_unit_test(test_describe_ids),
 		cmocka_unit_test(test_run_retry_same_token),
 		cmocka_unit_test(test_run_dry_run_and_checks),
+		cmocka_unit_test(test_run_dry_run_request_id_only),
+		cmocka_unit_test(test_transient_codes_retried),
+		cmocka_unit_test(test_final_codes_not_retried),
 		cmocka_unit_test(test_throttled_then_ok),
 		cmocka_unit_test(test_observe_regions),
 		cmocka_unit_test(test_5xx_then_ok),
@@ -1467,6 +1706,7 @@ int main(void)
 		cmocka_unit_test(test_parallelism_bound),
 		cmocka_unit_test(test_terminate_chunks),
 		cmocka_unit_test(test_offers),
+		cmocka_unit_test(test_spot_quota),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
