@@ -736,7 +736,8 @@ static int run_tasks(struct run *run, struct task *tasks, size_t ntasks, struct 
 				*nt = *t;
 				nt->tries = t->tries + 1;
 				nt->tags = tags_with_template(t->tags, t->ntags, NULL);
-			} else if (ce->cls == ERR_CLASS_AUTH) {
+			} else if (ce->cls == ERR_CLASS_AUTH || ce->cls == ERR_CLASS_ACCOUNT) {
+				/* credentials refused, or an account that cannot pay: stop the run */
 				if (!error) {
 					err_copy(e, ce);
 					error = e->code;
