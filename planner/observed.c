@@ -10,10 +10,7 @@
 static void plan_offer_clear(struct plan_offer *o)
 {
 	free(o->region);
-	free(o->offer.zone);
-	free(o->offer.type);
-	free(o->offer.status);
-	free(o->offer.price);
+	tc_offer_clear(&o->offer); /* every field of the model, stock level included */
 	memset(o, 0, sizeof(*o));
 }
 

@@ -84,7 +84,7 @@ print(h["content-type"], h["x-tc-version"], h["x-tc-action"], h["x-tc-region"], 
 print(h["authorization"].split(", ")[1])
 ' "$D/requests.jsonl"
 	[ "${lines[0]}" = '{"Limit": 1}' ]
-	[ "${lines[1]}" = "host;authorization;content-type;x-tc-action;x-tc-version;x-tc-region;x-tc-timestamp;x-tc-token;x-tc-requestclient;content-length" ]
+	[ "${lines[1]}" = "host;authorization;content-type;x-tc-action;x-tc-version;x-tc-region;x-tc-timestamp;x-tc-token;x-tc-language;x-tc-requestclient;content-length" ]
 	[[ "${lines[2]}" == "application/json 2017-03-12 DescribeInstances ap-guangzhou spotenv/"* ]]
 	[ "${lines[3]}" = "SignedHeaders=content-type;host;x-tc-action" ]
 }

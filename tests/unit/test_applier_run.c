@@ -232,9 +232,9 @@ static void fake_run(void *ctx, struct tc_call *calls, size_t n)
 		fake_call(f, calls[i].action, calls[i].region, calls[i].body,
 			  (cJSON **)&calls[i].response, &calls[i].err);
 		for (int k = 0; k < f->inflate && calls[i].response; k++) {
-			char id[16];
+			char id[32];
 
-			snprintf(id, sizeof(id), "ins-x%07d", k);
+			snprintf(id, sizeof(id), "ins-x%07d", k % 10000000);
 			cJSON_AddItemToArray(cJSON_GetObjectItem(calls[i].response, "InstanceIdSet"),
 					     cJSON_CreateString(id));
 		}
