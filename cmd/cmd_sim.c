@@ -17,6 +17,7 @@
 static const char *listen_at = "127.0.0.1:8787", *port_file, *seed;
 static const char *ierr, *drop, *reclaim, *lfail;
 static int latency = -1, pending = -1, terminating = -1, tag_lag = -1;
+static int lfailed_ttl = -1, spot_quota = -1;
 static bool no_rate_limits;
 static int verbose;
 static struct sim_opts sim_o = SIM_OPTS_INIT;
@@ -35,6 +36,8 @@ static const struct cmd_opt sim_opts[] = {
 	{ CMD_OPT_STR, "drop-after-commit-rate", 0, &drop, "R", "drop the connection after this share of launches (0..1)", 0, 0 },
 	{ CMD_OPT_STR, "reclaim-per-minute", 0, &reclaim, "N", "reclaim N random instances a minute", 0, 0 },
 	{ CMD_OPT_STR, "launch-fail-rate", 0, &lfail, "R", "this share of new instances ends LAUNCH_FAILED (0..1)", 0, 0 },
+	{ CMD_OPT_INT, "launch-failed-ttl-ms", 0, &lfailed_ttl, "N", "LAUNCH_FAILED instances are removed after N ms (default 60000)", 0, INT_MAX },
+	{ CMD_OPT_INT, "spot-quota-vcpu", 0, &spot_quota, "N", "spot quota per zone in vCPUs (default 50; 0 = unlimited)", 0, 10000000 },
 	{ CMD_OPT_BOOL, "no-rate-limits", 0, &no_rate_limits, NULL, "turn off the per-action rate limits", 0, 0 },
 	{ CMD_OPT_COUNT, "verbose", 'v', &verbose, NULL, "log every request on stderr", 0, 0 },
 	{ CMD_OPT_END, NULL, 0, NULL, NULL, NULL, 0, 0 },
@@ -42,9 +45,10 @@ static const struct cmd_opt sim_opts[] = {
 
 /* `sim ctl`'s options: one table for every verb, each option names its verb. */
 static const char *c_endpoint, *c_env, *c_zone, *c_type, *c_region, *c_price;
-static const char *c_ierr, *c_drop, *c_reclaim, *c_lfail, *c_rate_limits;
+static const char *c_ierr, *c_drop, *c_reclaim, *c_lfail, *c_rate_limits, *c_spot;
+static const char *c_op_rate, *c_balance, *c_acct_quota, *c_protected;
 static int c_count = -1, c_stock = -1, c_latency = -1, c_pending = -1, c_terminating = -1;
-static int c_tag_lag = -1;
+static int c_tag_lag = -1, c_lfailed_ttl = -1, c_spot_quota = -1, c_ms = -1;
 
 static const struct cmd_opt ctl_opts[] = {
 	{ CMD_OPT_STR, "endpoint", 0, &c_endpoint, "URL", "emulator address (default: SPOTENV_ENDPOINT)", 0, 0 },
@@ -55,6 +59,9 @@ static const struct cmd_opt ctl_opts[] = {
 	{ CMD_OPT_STR, "type", 0, &c_type, "TYPE", "pool: instance type", 0, 0 },
 	{ CMD_OPT_INT, "stock", 0, &c_stock, "N", "pool: new stock", 0, INT_MAX },
 	{ CMD_OPT_STR, "price", 0, &c_price, "PRICE", "pool: new spot price (decimal)", 0, 0 },
+	{ CMD_OPT_STR, "spot", 0, &c_spot, "on|off", "pool: sold as spot or not", 0, 0 },
+	{ CMD_OPT_STR, "protected", 0, &c_protected, "on|off", "protect: protection on (default) or off", 0, 0 },
+	{ CMD_OPT_INT, "ms", 0, &c_ms, "N", "operate: how long the operation lasts (default 5000)", 0, INT_MAX },
 	{ CMD_OPT_INT, "latency-ms", 0, &c_latency, "N", "faults: added latency", 0, INT_MAX },
 	{ CMD_OPT_INT, "pending-ms", 0, &c_pending, "N", "faults: PENDING duration", 0, INT_MAX },
 	{ CMD_OPT_INT, "terminating-ms", 0, &c_terminating, "N", "faults: TERMINATING duration", 0, INT_MAX },
@@ -63,6 +70,11 @@ static const struct cmd_opt ctl_opts[] = {
 	{ CMD_OPT_STR, "drop-after-commit-rate", 0, &c_drop, "R", "faults: dropped launches share", 0, 0 },
 	{ CMD_OPT_STR, "reclaim-per-minute", 0, &c_reclaim, "N", "faults: reclaim rate", 0, 0 },
 	{ CMD_OPT_STR, "launch-fail-rate", 0, &c_lfail, "R", "faults: LAUNCH_FAILED share", 0, 0 },
+	{ CMD_OPT_INT, "launch-failed-ttl-ms", 0, &c_lfailed_ttl, "N", "faults: LAUNCH_FAILED lifetime", 0, INT_MAX },
+	{ CMD_OPT_INT, "spot-quota-vcpu", 0, &c_spot_quota, "N", "faults: spot quota per zone (0 = unlimited)", 0, 10000000 },
+	{ CMD_OPT_STR, "operation-in-progress-rate", 0, &c_op_rate, "R", "faults: OperationInProgress share", 0, 0 },
+	{ CMD_OPT_STR, "insufficient-balance", 0, &c_balance, "on|off", "faults: launches refused for the balance", 0, 0 },
+	{ CMD_OPT_STR, "account-quota-unsupported", 0, &c_acct_quota, "on|off", "faults: DescribeAccountQuota unsupported", 0, 0 },
 	{ CMD_OPT_STR, "rate-limits", 0, &c_rate_limits, "on|off", "faults: per-action rate limits", 0, 0 },
 	{ CMD_OPT_END, NULL, 0, NULL, NULL, NULL, 0, 0 },
 };
@@ -78,11 +90,14 @@ static const struct cmd_syntax ctl_syntax = {
 		 "  faults [--latency-ms N ...]   show or change faults\n"
 		 "  pool [--zone Z --type T [--stock N] [--price P]]   show or change pools\n"
 		 "  reclaim [--count N] [--env NAME] [ID...]           reclaim instances\n"
+		 "  protect [--protected on|off] ID...                 termination protection\n"
+		 "  operate reboot|stop|start ID... [--ms N]           put instances in an operation\n"
 		 "  clock ['{\"now\":MS}' | '{\"offsetMs\":N}']         show or move the clock\n"
 		 "A JSON object argument is sent as the request body as it is.",
 	.about = "Talk to a running 'spotenv sim'.",
 	.opts = ctl_opts,
-	.needs_args = "'sim ctl' needs a verb: reclaim, pool, faults, stats, state, reset or clock",
+	.needs_args = "'sim ctl' needs a verb: reclaim, pool, faults, protect, operate, stats, "
+		      "state, reset or clock",
 };
 
 static const struct cmd sim_subs[] = {
@@ -94,8 +109,9 @@ const struct cmd_syntax cmd_sim_syntax = {
 	.usage = "sim [--listen 127.0.0.1:8787] [--port-file FILE] [--config world.yaml] [--state FILE]\n"
 		 "           [--seed N] [--latency-ms N] [--pending-ms N] [--terminating-ms N]\n"
 		 "           [--tag-lag-ms N] [--internal-error-rate R] [--drop-after-commit-rate R]\n"
-		 "           [--reclaim-per-minute N] [--launch-fail-rate R] [--no-rate-limits] [-v]\n"
-		 "   or: spotenv sim ctl [--endpoint URL] reclaim|pool|faults|stats|state|reset|clock ...",
+		 "           [--reclaim-per-minute N] [--launch-fail-rate R] [--launch-failed-ttl-ms N]\n"
+		 "           [--spot-quota-vcpu N] [--no-rate-limits] [-v]\n"
+		 "   or: spotenv sim ctl [--endpoint URL] reclaim|pool|faults|protect|operate|stats|state|reset|clock ...",
 	.about = "Run a local emulator of the Tencent Cloud CVM API on loopback, with a world of\n"
 		 "regions, zones, instance types, stock and spot prices, and faults on demand.\n"
 		 "It prints its address and the test credential, and runs until interrupted.\n"
@@ -118,6 +134,17 @@ static int parse_rate(const char *name, const char *s, double max, double *out)
 		return cmd_usagef("sim", "option '--%s' expects a number from 0 to %g, got '%s'", name,
 				  max, s);
 	*out = v;
+	return 0;
+}
+
+/* An on|off option (NULL: not given, *out unchanged); 0 or an exit code. */
+static int parse_switch(const char *name, const char *s, int *out)
+{
+	if (!s)
+		return 0;
+	if (strcmp(s, "on") && strcmp(s, "off"))
+		return cmd_usagef("sim", "option '--%s' expects on or off, got '%s'", name, s);
+	*out = !strcmp(s, "on");
 	return 0;
 }
 
@@ -164,6 +191,8 @@ static int sim_knobs(void)
 	sim_o.pending_ms = pending;
 	sim_o.terminating_ms = terminating;
 	sim_o.tag_lag_ms = tag_lag;
+	sim_o.launch_failed_ttl_ms = lfailed_ttl;
+	sim_o.spot_quota_vcpu = spot_quota;
 	sim_o.no_rate_limits = no_rate_limits;
 	if (verbose)
 		sim_o.log = sim_log;
@@ -230,17 +259,19 @@ static int ctl_faults(struct sim_ctl_faults *f)
 	f->pending_ms = c_pending;
 	f->terminating_ms = c_terminating;
 	f->tag_lag_ms = c_tag_lag;
+	f->launch_failed_ttl_ms = c_lfailed_ttl;
+	f->spot_quota_vcpu = c_spot_quota;
 	if ((ret = parse_rate("internal-error-rate", c_ierr, 1, &f->internal_error_rate)) ||
 	    (ret = parse_rate("drop-after-commit-rate", c_drop, 1, &f->drop_after_commit_rate)) ||
 	    (ret = parse_rate("reclaim-per-minute", c_reclaim, 1e6, &f->reclaim_per_minute)) ||
-	    (ret = parse_rate("launch-fail-rate", c_lfail, 1, &f->launch_fail_rate)))
+	    (ret = parse_rate("launch-fail-rate", c_lfail, 1, &f->launch_fail_rate)) ||
+	    (ret = parse_rate("operation-in-progress-rate", c_op_rate, 1,
+			      &f->operation_in_progress_rate)) ||
+	    (ret = parse_switch("insufficient-balance", c_balance, &f->insufficient_balance)) ||
+	    (ret = parse_switch("account-quota-unsupported", c_acct_quota,
+				&f->account_quota_unsupported)))
 		return ret;
-	if (c_rate_limits && strcmp(c_rate_limits, "on") && strcmp(c_rate_limits, "off"))
-		return cmd_usagef("sim", "option '--rate-limits' expects on or off, got '%s'",
-				  c_rate_limits);
-	if (c_rate_limits)
-		f->rate_limits = !strcmp(c_rate_limits, "on");
-	return 0;
+	return parse_switch("rate-limits", c_rate_limits, &f->rate_limits);
 }
 
 static int sim_ctl(const struct cmd_ctx *ctx)
@@ -278,13 +309,30 @@ static int sim_ctl(const struct cmd_ctx *ctx)
 			goto done;
 		error = sim_ctl_faults(&out, endpoint, &f, json, &e);
 	} else if (!strcmp(verb, "pool")) {
-		struct sim_ctl_pool p = { c_region, c_zone, c_type, c_stock, c_price };
+		struct sim_ctl_pool p = { c_region, c_zone, c_type, c_stock, c_price, -1 };
 
+		if ((ret = parse_switch("spot", c_spot, &p.spot)) != 0)
+			goto done;
 		error = sim_ctl_pool(&out, endpoint, &p, json, &e);
 	} else if (!strcmp(verb, "reclaim")) {
 		struct sim_ctl_reclaim r = { args->v + 1, json ? 0 : args->n - 1, c_count, c_env };
 
 		error = sim_ctl_reclaim(&out, endpoint, &r, json, &e);
+	} else if (!strcmp(verb, "protect")) {
+		int on = 1;
+
+		if ((ret = parse_switch("protected", c_protected, &on)) != 0)
+			goto done;
+		error = sim_ctl_protect(&out, endpoint, args->v + 1, json ? 0 : args->n - 1, on,
+					json, &e);
+	} else if (!strcmp(verb, "operate")) {
+		if (args->n < 2) {
+			ret = cmd_usagef("sim", "'sim ctl operate' needs reboot, stop or start, "
+						"and instance ids");
+			goto done;
+		}
+		error = sim_ctl_operate(&out, endpoint, json ? NULL : args->v[1], args->v + 2,
+					json ? 0 : args->n - 2, c_ms, json, &e);
 	} else {
 		ret = cmd_usagef("sim", "unknown 'sim ctl' verb '%s'", verb);
 		goto done;

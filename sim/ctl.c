@@ -135,10 +135,16 @@ int sim_ctl_clock(struct buf *out, const char *endpoint, const char *json, struc
 	return sim_ctl_send(out, endpoint, "clock", json != NULL, json, e);
 }
 
-static void sim_ctl_add_int(cJSON *o, const char *key, int v)
+static void sim_ctl_add_int(cJSON *o, const char *key, int64_t v)
 {
 	if (v >= 0)
-		cJSON_AddNumberToObject(o, key, v);
+		cJSON_AddNumberToObject(o, key, (double)v);
+}
+
+static void sim_ctl_add_switch(cJSON *o, const char *key, int v)
+{
+	if (v >= 0)
+		cJSON_AddBoolToObject(o, key, v > 0);
 }
 
 static void sim_ctl_add_rate(cJSON *o, const char *key, double v)
@@ -160,8 +166,12 @@ int sim_ctl_faults(struct buf *out, const char *endpoint, const struct sim_ctl_f
 	sim_ctl_add_rate(doc, "dropAfterCommitRate", f->drop_after_commit_rate);
 	sim_ctl_add_rate(doc, "reclaimPerMinute", f->reclaim_per_minute);
 	sim_ctl_add_rate(doc, "launchFailRate", f->launch_fail_rate);
-	if (f->rate_limits >= 0)
-		cJSON_AddBoolToObject(doc, "rateLimits", f->rate_limits > 0);
+	sim_ctl_add_int(doc, "launchFailedTtlMs", f->launch_failed_ttl_ms);
+	sim_ctl_add_int(doc, "spotQuotaVcpu", f->spot_quota_vcpu);
+	sim_ctl_add_rate(doc, "operationInProgressRate", f->operation_in_progress_rate);
+	sim_ctl_add_switch(doc, "insufficientBalance", f->insufficient_balance);
+	sim_ctl_add_switch(doc, "accountQuotaUnsupported", f->account_quota_unsupported);
+	sim_ctl_add_switch(doc, "rateLimits", f->rate_limits);
 	if (!json && cJSON_GetArraySize(doc) == 0) {
 		cJSON_Delete(doc);
 		return sim_ctl_send(out, endpoint, "faults", false, NULL, e);
@@ -186,23 +196,54 @@ int sim_ctl_pool(struct buf *out, const char *endpoint, const struct sim_ctl_poo
 	sim_ctl_add_int(doc, "stock", p->stock);
 	if (p->price)
 		cJSON_AddStringToObject(doc, "price", p->price);
+	sim_ctl_add_switch(doc, "spot", p->spot);
 	return sim_ctl_post(out, endpoint, "pool", doc, json, e);
+}
+
+/* {"instanceIds":[...]} with ids added. */
+static cJSON *sim_ctl_ids_doc(const char *const *ids, size_t nids)
+{
+	cJSON *doc = cJSON_CreateObject();
+	cJSON *a = cJSON_AddArrayToObject(doc, "instanceIds");
+
+	for (size_t i = 0; i < nids; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(ids[i]));
+	return doc;
 }
 
 int sim_ctl_reclaim(struct buf *out, const char *endpoint, const struct sim_ctl_reclaim *r,
 		    const char *json, struct err *e)
 {
-	cJSON *doc = cJSON_CreateObject();
+	cJSON *doc;
 
 	if (r->nids) {
-		cJSON *ids = cJSON_AddArrayToObject(doc, "instanceIds");
-
-		for (size_t i = 0; i < r->nids; i++)
-			cJSON_AddItemToArray(ids, cJSON_CreateString(r->ids[i]));
+		doc = sim_ctl_ids_doc(r->ids, r->nids);
 	} else {
+		doc = cJSON_CreateObject();
 		cJSON_AddNumberToObject(doc, "count", r->count >= 0 ? r->count : 1);
 		if (r->env)
 			cJSON_AddStringToObject(doc, "env", r->env);
 	}
 	return sim_ctl_post(out, endpoint, "reclaim", doc, json, e);
+}
+
+int sim_ctl_protect(struct buf *out, const char *endpoint, const char *const *ids,
+		    size_t nids, bool on, const char *json, struct err *e)
+{
+	cJSON *doc = sim_ctl_ids_doc(ids, nids);
+
+	cJSON_AddBoolToObject(doc, "protected", on);
+	return sim_ctl_post(out, endpoint, "protect", doc, json, e);
+}
+
+int sim_ctl_operate(struct buf *out, const char *endpoint, const char *operation,
+		    const char *const *ids, size_t nids, int64_t ms, const char *json,
+		    struct err *e)
+{
+	cJSON *doc = sim_ctl_ids_doc(ids, nids);
+
+	if (operation)
+		cJSON_AddStringToObject(doc, "operation", operation);
+	sim_ctl_add_int(doc, "ms", ms);
+	return sim_ctl_post(out, endpoint, "operate", doc, json, e);
 }

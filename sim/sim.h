@@ -189,17 +189,31 @@ int sim_ctl_reset(struct buf *out, const char *endpoint, const char *json, struc
 /* The clock: GET shows it; a json ('{"now":MS}' or '{"offsetMs":N}') moves it. */
 int sim_ctl_clock(struct buf *out, const char *endpoint, const char *json, struct err *e);
 
-/* Fault changes; each field left at its SIM_CTL_FAULTS_INIT value is unchanged. */
+/*
+ * Fault changes (the keys of /_sim/faults); each field left at its
+ * SIM_CTL_FAULTS_INIT value, negative, is unchanged.  Switches are 1 on,
+ * 0 off.
+ */
 struct sim_ctl_faults {
-	int latency_ms, pending_ms, terminating_ms, tag_lag_ms; /* < 0: unchanged */
-	double internal_error_rate;    /* < 0: unchanged */
-	double drop_after_commit_rate; /* < 0: unchanged */
-	double reclaim_per_minute;     /* < 0: unchanged */
-	double launch_fail_rate;       /* < 0: unchanged */
-	int rate_limits;               /* 1 on, 0 off, < 0: unchanged */
+	int64_t latency_ms, pending_ms, terminating_ms, tag_lag_ms;
+	double internal_error_rate;
+	double drop_after_commit_rate;
+	double reclaim_per_minute;
+	double launch_fail_rate;
+	int64_t launch_failed_ttl_ms;
+	int64_t spot_quota_vcpu;       /* 0 = unlimited */
+	double operation_in_progress_rate;
+	int insufficient_balance;      /* switch */
+	int account_quota_unsupported; /* switch */
+	int rate_limits;               /* switch */
 };
 
-#define SIM_CTL_FAULTS_INIT { -1, -1, -1, -1, -1.0, -1.0, -1.0, -1.0, -1 }
+#define SIM_CTL_FAULTS_INIT                                                            \
+	{ .latency_ms = -1, .pending_ms = -1, .terminating_ms = -1, .tag_lag_ms = -1,   \
+	  .internal_error_rate = -1.0, .drop_after_commit_rate = -1.0,                  \
+	  .reclaim_per_minute = -1.0, .launch_fail_rate = -1.0, .launch_failed_ttl_ms = -1, \
+	  .spot_quota_vcpu = -1, .operation_in_progress_rate = -1.0,                    \
+	  .insufficient_balance = -1, .account_quota_unsupported = -1, .rate_limits = -1 }
 
 /* The faults: GET shows them; a change (or json) POSTs it and shows the result. */
 int sim_ctl_faults(struct buf *out, const char *endpoint, const struct sim_ctl_faults *f,
@@ -212,9 +226,10 @@ struct sim_ctl_pool {
 	const char *type;
 	int stock;          /* < 0: unchanged */
 	const char *price;  /* decimal; NULL: unchanged */
+	int spot;           /* sold as spot: 1 yes, 0 no, < 0: unchanged */
 };
 
-#define SIM_CTL_POOL_INIT { NULL, NULL, NULL, -1, NULL }
+#define SIM_CTL_POOL_INIT { NULL, NULL, NULL, -1, NULL, -1 }
 
 /* The pools: GET lists them; a zone or type (or json) POSTs the change. */
 int sim_ctl_pool(struct buf *out, const char *endpoint, const struct sim_ctl_pool *p,
@@ -233,5 +248,17 @@ struct sim_ctl_reclaim {
 /* POST /_sim/reclaim. */
 int sim_ctl_reclaim(struct buf *out, const char *endpoint, const struct sim_ctl_reclaim *r,
 		    const char *json, struct err *e);
+
+/* POST /_sim/protect: termination protection of ids on (or off). */
+int sim_ctl_protect(struct buf *out, const char *endpoint, const char *const *ids,
+		    size_t nids, bool on, const char *json, struct err *e);
+
+/*
+ * POST /_sim/operate: start operation ("reboot", "stop" or "start") on ids,
+ * lasting ms (< 0: the emulator's default).
+ */
+int sim_ctl_operate(struct buf *out, const char *endpoint, const char *operation,
+		    const char *const *ids, size_t nids, int64_t ms, const char *json,
+		    struct err *e);
 
 #endif
