@@ -9,7 +9,9 @@
  */
 #include "../util/setup.h"
 #include <cjson/cJSON.h>
+#include <openssl/rand.h>
 #include "../provider/tc.h"
+#include "../util/hash.h"
 #include "cmd.h"
 
 static const char *region, *endpoint, *profile;
@@ -27,7 +29,9 @@ const struct cmd_syntax cmd_api_syntax = {
 	.usage = "api ACTION [JSON] [--region REGION] [--endpoint URL] [--profile NAME] [-v]",
 	.about = "Send one signed Tencent Cloud CVM API call (version 2017-03-12) and print\n"
 		 "its Response object as JSON.  JSON is the request body (default '{}';\n"
-		 "'-' reads it from stdin); it is sent byte for byte.  API errors are\n"
+		 "'-' reads it from stdin); it is sent byte for byte, except that a\n"
+		 "RunInstances without a ClientToken gets a random one (so a retry\n"
+		 "after a dropped connection cannot launch twice; -v shows it).  API errors are\n"
 		 "reported with their code and RequestId and exit 1.  -v logs each HTTP\n"
 		 "attempt on stderr (never secrets).  The endpoint defaults to\n"
 		 "$SPOTENV_ENDPOINT, then https://cvm.tencentcloudapi.com.",
@@ -102,6 +106,28 @@ int cmd_api(const struct cmd_ctx *ctx)
 		goto done;
 	}
 
+	if (!strcmp(args->v[0], "RunInstances") && !cJSON_GetObjectItemCaseSensitive(check, "ClientToken") &&
+	    !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(check, "DryRun"))) {
+		/*
+		 * The client retries a call whose answer was lost; without a
+		 * ClientToken a launch that was committed would run twice.
+		 */
+		unsigned char rnd[16];
+		char hex[33], token[40];
+
+		if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+			ret = cmd_errorf("cannot make a ClientToken: no randomness");
+			goto done;
+		}
+		hex_encode(hex, rnd, sizeof(rnd));
+		snprintf(token, sizeof(token), "api-%s", hex);
+		cJSON_AddStringToObject(check, "ClientToken", token);
+		free(body);
+		body = cJSON_PrintUnformatted(check);
+		if (verbose)
+			cmd_notef("RunInstances without a ClientToken: added ClientToken %s, so a "
+				  "retried call cannot launch twice", token);
+	}
 	if (tc_cred_load(&cred, profile, &e) < 0) {
 		ret = cmd_error_err(&e);
 		goto done;
