@@ -70,6 +70,25 @@ int apply_check_launches(struct plan *p, const struct apply_cloud *cloud, struct
  */
 int apply_verify_plan(const struct plan *p, const struct plan_observed *obs, struct buf *why);
 
+/* The spot quota of zones, by region (quota.c). */
+struct apply_quota {
+	struct apply_quota_row {
+		char *region;
+		struct tc_spot_quota row; /* zone, used, remaining, total (vCPU; -1 unknown) */
+	} *v;
+	size_t n, alloc;
+	char *app_id; /* the account's AppId, or NULL */
+};
+
+/*
+ * Ask each region for its spot quota per zone (DescribeAccountQuota),
+ * appending to out.  A failure is for the caller to show as a warning.
+ * Clear out with apply_quota_clear either way.
+ */
+int apply_spot_quota(struct apply_quota *out, const struct apply_cloud *cloud,
+		     const char *const *regions, size_t nregions, struct err *e);
+void apply_quota_clear(struct apply_quota *q);
+
 /* Live counts of one environment while apply waits. */
 struct apply_progress_env {
 	const char *env;

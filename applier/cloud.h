@@ -36,6 +36,12 @@ struct apply_cloud_ops {
 	/* Milliseconds on a monotonic clock, and sleeping on it. */
 	int64_t (*now_ms)(void *ctx);
 	void (*sleep_ms)(void *ctx, int64_t ms);
+	/*
+	 * The region's spot quota per zone and the account's AppId
+	 * (tc_describe_spot_quota); may be NULL (not offered).
+	 */
+	int (*quota)(void *ctx, const char *region, struct tc_spot_quota_list *out,
+		     char **app_id, struct err *e);
 };
 
 struct apply_cloud {

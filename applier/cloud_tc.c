@@ -48,7 +48,13 @@ static void cloud_tc_sleep_ms(void *ctx, int64_t ms)
 		;
 }
 
+static int cloud_tc_quota(void *ctx, const char *region, struct tc_spot_quota_list *out,
+			  char **app_id, struct err *e)
+{
+	return tc_describe_spot_quota(ctx, region, out, app_id, e);
+}
+
 const struct apply_cloud_ops apply_cloud_tc_ops = {
 	cloud_tc_describe, cloud_tc_observe, cloud_tc_run,
-	cloud_tc_terminate, cloud_tc_now_ms, cloud_tc_sleep_ms,
+	cloud_tc_terminate, cloud_tc_now_ms, cloud_tc_sleep_ms, cloud_tc_quota,
 };

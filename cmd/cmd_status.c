@@ -28,7 +28,18 @@ const struct cmd_syntax cmd_status_syntax = {
 };
 
 /* The JSON document: {"environments": [...]} with the pools of each. */
-static void status_json(struct buf *out, const struct plan *p, const struct plan_observed *obs)
+/* Whether zone is one of the pools' zones (only those quotas are shown). */
+static bool status_zone_used(const struct plan *p, const char *zone)
+{
+	for (size_t i = 0; i < p->nenvs; i++)
+		for (size_t k = 0; k < p->envs[i].npools; k++)
+			if (p->envs[i].pools[k].zone && zone && !strcmp(p->envs[i].pools[k].zone, zone))
+				return true;
+	return false;
+}
+
+static void status_json(struct buf *out, const struct plan *p, const struct plan_observed *obs,
+			const struct apply_quota *q)
 {
 	cJSON *root = cJSON_CreateObject();
 	cJSON *envs = cJSON_AddArrayToObject(root, "environments");
@@ -76,6 +87,22 @@ static void status_json(struct buf *out, const struct plan *p, const struct plan
 		}
 		cJSON_AddItemToArray(envs, o);
 	}
+	if (q) {
+		cJSON *qa = cJSON_AddArrayToObject(root, "spot_quota");
+
+		for (size_t i = 0; i < q->n; i++) {
+			cJSON *o = cJSON_CreateObject();
+
+			if (!status_zone_used(p, q->v[i].row.zone))
+				continue;
+			cJSON_AddStringToObject(o, "region", q->v[i].region);
+			cJSON_AddStringToObject(o, "zone", q->v[i].row.zone);
+			cJSON_AddNumberToObject(o, "used_vcpu", (double)q->v[i].row.used);
+			cJSON_AddNumberToObject(o, "remaining_vcpu", (double)q->v[i].row.remaining);
+			cJSON_AddNumberToObject(o, "total_vcpu", (double)q->v[i].row.total);
+			cJSON_AddItemToArray(qa, o);
+		}
+	}
 	if ((text = cJSON_Print(root)) != NULL)
 		buf_puts(out, text);
 	buf_putc(out, '\n');
@@ -84,6 +111,24 @@ static void status_json(struct buf *out, const struct plan *p, const struct plan
 }
 
 /* The table: a line per environment, then one per pool. */
+static void status_quota_text(struct buf *out, const struct plan *p, const struct apply_quota *q)
+{
+	bool head = false;
+
+	for (size_t i = 0; q && i < q->n; i++) {
+		const struct tc_spot_quota *r = &q->v[i].row;
+
+		if (!status_zone_used(p, r->zone))
+			continue;
+		if (!head)
+			buf_printf(out, "\n%-28s %7s %9s %7s\n", "SPOT QUOTA (vCPU) / ZONE", "USED",
+				   "REMAINING", "TOTAL");
+		head = true;
+		buf_printf(out, "  %-26s %7" PRId64 " %9" PRId64 " %7" PRId64 "\n", r->zone, r->used,
+			   r->remaining, r->total);
+	}
+}
+
 static void status_text(struct buf *out, const struct plan *p, const struct plan_observed *obs)
 {
 	buf_printf(out, "%-28s %7s %6s %7s %7s %6s %7s  %s\n", "ENVIRONMENT / POOL", "DESIRED",
@@ -119,8 +164,12 @@ int cmd_status(const struct cmd_ctx *ctx)
 	struct plan *p = NULL;
 	struct tc_client *client = NULL;
 	struct buf out = BUF_INIT;
+	struct apply_quota quota;
+	struct err qe = ERR_INIT;
+	bool have_quota = false;
 	int ret;
 
+	memset(&quota, 0, sizeof(quota));
 	if (strcmp(format, "text") && strcmp(format, "json")) {
 		ret = cmd_usagef("status", "unknown format '%s' (expected text or json)", format);
 		goto done;
@@ -131,10 +180,33 @@ int cmd_status(const struct cmd_ctx *ctx)
 		goto done;
 	if ((ret = cmd_observe_and_plan(&p, &obs, client, &set, &c, false, -1)) != 0)
 		goto done;
-	if (!strcmp(format, "json"))
-		status_json(&out, p, &obs);
-	else
+	if (client) {
+		/* the zones' spot quota before any launch; unknown is a warning */
+		const char **regions = xcalloc(p->nenvs + 1, sizeof(*regions));
+		size_t nregions = 0;
+
+		for (size_t i = 0; i < p->nenvs; i++) {
+			bool seen = false;
+
+			for (size_t k = 0; k < nregions; k++)
+				seen |= p->envs[i].region && !strcmp(regions[k], p->envs[i].region);
+			if (!seen && p->envs[i].region && p->envs[i].npools)
+				regions[nregions++] = p->envs[i].region;
+		}
+		if (apply_spot_quota(&quota, APPLY_CLOUD_TC(client), regions, nregions, &qe) < 0) {
+			cmd_warnf("the spot quota is unknown: %s", qe.msg ? qe.msg : "?");
+			apply_quota_clear(&quota);
+		} else {
+			have_quota = true;
+		}
+		free(regions);
+	}
+	if (!strcmp(format, "json")) {
+		status_json(&out, p, &obs, have_quota ? &quota : NULL);
+	} else {
 		status_text(&out, p, &obs);
+		status_quota_text(&out, p, have_quota ? &quota : NULL);
+	}
 	ret = cmd_put_stdout(&out);
 done:
 	plan_free(p);
@@ -142,5 +214,7 @@ done:
 	spec_set_free(&set);
 	tc_client_free(client);
 	buf_free(&out);
+	apply_quota_clear(&quota);
+	err_clear(&qe);
 	return ret;
 }

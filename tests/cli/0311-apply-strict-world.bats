@@ -79,3 +79,20 @@ ap-guangzhou-4/S5.MEDIUM4 5" ]
 	[ "$output" = "Apply complete: 0 launched, 2 released. 1/1 environments converged." ]
 	[ "$(sim_stat errors.UnsupportedOperation.InstanceStatePending)" -eq 0 ]
 }
+
+@test "quota: status shows each pool zone's spot quota before any launch; unknown is a warning" {
+	fx_apply "$(spec_of 3)"
+	run --separate-stderr "$SPOTENV" status "$(spec_of 3)"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"SPOT QUOTA (vCPU) / ZONE"* ]]
+	[[ "$output" == *"  ap-guangzhou-3 "*" 6 "*" 44 "*" 50"* ]]
+	[[ "$output" == *"  ap-guangzhou-4 "*" 0 "*" 50 "*" 50"* ]]
+	[ "$(json_get spot_quota.0.remaining_vcpu < <("$SPOTENV" status --format json "$(spec_of 3)"))" -eq 44 ]
+	# an account that may not ask: a warning, the table still shown, exit 0
+	sim_ctl faults --account-quota-unsupported on >/dev/null
+	run --separate-stderr "$SPOTENV" status "$(spec_of 3)"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"warning: the spot quota is unknown"* ]]
+	[[ "$output" != *"SPOT QUOTA"* ]]
+	[[ "$output" == *"web "*"converged"* ]]
+}

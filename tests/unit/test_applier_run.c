@@ -291,7 +291,7 @@ static void fake_sleep(void *ctx, int64_t ms)
 }
 
 static const struct apply_cloud_ops fake_ops = {
-	fake_describe, fake_observe, fake_run, fake_terminate, fake_now, fake_sleep,
+	fake_describe, fake_observe, fake_run, fake_terminate, fake_now, fake_sleep, NULL,
 };
 
 /* A fresh emulator on the fake clock: pending 5 s, terminating 2 s. */
