@@ -82,7 +82,7 @@ teardown() {
 	[ "$status" -eq 0 ]
 	for f in --listen --port-file --config --state --seed --latency-ms --pending-ms \
 		--tag-lag-ms --internal-error-rate --drop-after-commit-rate --reclaim-per-minute \
-		--no-rate-limits; do
+		--launch-fail-rate --launch-failed-ttl-ms --spot-quota-vcpu --no-rate-limits; do
 		[[ "$output" == *"$f"* ]] || { echo "missing $f"; false; }
 	done
 	run "$SPOTENV" help sim

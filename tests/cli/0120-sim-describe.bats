@@ -15,7 +15,8 @@ launch() { # zone type count env team
 }
 
 setup_file() {
-	sim_start --pending-ms 0 --no-rate-limits
+	# 30 MEDIUM4 in one zone: an account with a raised spot quota
+	sim_start --pending-ms 0 --no-rate-limits --spot-quota-vcpu 0
 	launch ap-guangzhou-3 S5.MEDIUM4 30 web blue >/dev/null
 	launch ap-guangzhou-4 S5.LARGE8 12 batch red >/dev/null
 	launch ap-guangzhou-4 SA2.MEDIUM4 5 batch blue >/dev/null

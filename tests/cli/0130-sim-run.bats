@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
-# spotenv sim: RunInstances shapes, limits, capacity, price, ClientToken and DryRun.
+# spotenv sim: RunInstances shapes, limits, capacity, price, ClientToken and
+# DryRun, the spot quota, the account's balance and types not sold as spot.
 
 load sim_helpers
 
@@ -67,16 +68,100 @@ teardown() {
 	[ "$(sim_stat launched)" = 2 ]
 }
 
-@test "DryRun checks everything and launches nothing" {
+@test "DryRun checks everything, launches nothing and answers just a RequestId" {
 	run sim_api RunInstances "$(run_body ap-guangzhou-3 S5.MEDIUM4 2 1 '"DryRun":true')"
-	[ "$status" -eq 1 ]
-	[[ "$output" == *"DryRunOperation"* ]]
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | python3 -c 'import json,sys; print(sorted(json.load(sys.stdin)))')" = "['RequestId']" ]
 	run sim_api RunInstances "$(run_body ap-guangzhou-3 S5.MEDIUM4 2 0.01 '"DryRun":true')"
+	[ "$status" -eq 1 ]
 	[[ "$output" == *"InsufficientPrice"* ]]
+	# over the quota (26 MEDIUM4 = 52 vCPU) and over the stock
+	run sim_api RunInstances "$(run_body ap-guangzhou-3 S5.MEDIUM4 26 1 '"DryRun":true')"
+	[[ "$output" == *"(LimitExceeded.SpotQuota:"* ]]
+	sim_ctl pool --zone ap-guangzhou-3 --type S5.MEDIUM4 --stock 1 >/dev/null
+	run sim_api RunInstances "$(run_body ap-guangzhou-3 S5.MEDIUM4 2 1 '"DryRun":true')"
+	[[ "$output" == *"(ResourceInsufficient.SpecifiedInstanceType:"* ]]
 	[ "$(sim_stat launched)" = 0 ]
+	[ "$(sim_stat errors DryRunOperation)" = 0 ]
+}
+
+@test "a DryRun never registers its ClientToken: the real launch with it launches" {
+	token='"ClientToken":"check-then-apply-1"'
+	run sim_api RunInstances "$(run_body ap-guangzhou-4 S5.MEDIUM4 2 1 "$token,\"DryRun\":true")"
+	[ "$status" -eq 0 ]
+	[ "$(sim_stat clientTokens)" = 0 ]
+	first=$(sim_api RunInstances "$(run_body ap-guangzhou-4 S5.MEDIUM4 2 1 "$token")" | json_get InstanceIdSet)
+	[ "$(echo "$first" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 2 ]
+	[ "$(sim_stat launched)" = 2 ]
+	# and from then on the token replays
+	second=$(sim_api RunInstances "$(run_body ap-guangzhou-4 S5.MEDIUM4 2 1 "$token")" | json_get InstanceIdSet)
+	[ "$first" = "$second" ]
+	[ "$(sim_stat launched)" = 2 ]
+}
+
+@test "the spot quota: 25 MEDIUM4 fill a zone, and a launch over it fails whole" {
+	# 50 vCPU per zone, the documented default: 20 + 6 MEDIUM4 = 52
+	run sim_api RunInstances "$(run_body ap-guangzhou-3 S5.MEDIUM4 20 1)"
+	[ "$status" -eq 0 ]
+	run sim_api RunInstances "$(run_body ap-guangzhou-3 SA2.MEDIUM4 6 1)"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"(LimitExceeded.SpotQuota:"* ]]
+	[[ "$output" == *"ap-guangzhou-3"*"10 remaining"* ]]
+	[ "$(sim_stat launched)" = 20 ]
+	# a LARGE8 is 4 vCPU: 3 do not fit, 2 do
+	run sim_api RunInstances "$(run_body ap-guangzhou-3 S5.LARGE8 3 1)"
+	[[ "$output" == *"(LimitExceeded.SpotQuota:"* ]]
+	run sim_api RunInstances "$(run_body ap-guangzhou-3 S5.LARGE8 2 1)"
+	[ "$status" -eq 0 ]
+	run sim_api RunInstances "$(run_body ap-guangzhou-3 S2.MEDIUM4 1 1)"
+	[ "$status" -eq 0 ]
+	run sim_api RunInstances "$(run_body ap-guangzhou-3 S2.MEDIUM4 1 1)"
+	[[ "$output" == *"(LimitExceeded.SpotQuota:"* ]]
+	# the next zone has a quota of its own; pay-as-you-go does not count
+	run sim_api RunInstances "$(run_body ap-guangzhou-4 S5.MEDIUM4 25 1)"
+	[ "$status" -eq 0 ]
+	run sim_api RunInstances '{"Placement":{"Zone":"ap-guangzhou-3"},"ImageId":"img-pmqg1cw7","InstanceType":"S5.MEDIUM4","InstanceCount":2}'
+	[ "$status" -eq 0 ]
+	[ "$(sim_stat launched)" = 50 ]
+	# an account whose quota was raised
+	sim_ctl faults --spot-quota-vcpu 0 >/dev/null
+	run sim_api RunInstances "$(run_body ap-guangzhou-3 S5.MEDIUM4 30 1)"
+	[ "$status" -eq 0 ]
+}
+
+@test "an account without balance launches nothing: InvalidAccount.InsufficientBalance" {
+	sim_ctl faults --insufficient-balance on >/dev/null
+	run sim_api RunInstances "$(run_body ap-guangzhou-6 S5.MEDIUM4 1 1)"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"(InvalidAccount.InsufficientBalance:"* ]]
+	run sim_api RunInstances "$(run_body ap-guangzhou-6 S5.MEDIUM4 1 1 '"DryRun":true')"
+	[[ "$output" == *"(InvalidAccount.InsufficientBalance:"* ]]
+	[ "$(sim_stat launched)" = 0 ]
+	[ "$(sim_ctl faults | json_get insufficientBalance)" = true ]
+	sim_ctl faults --insufficient-balance off >/dev/null
+	run sim_api RunInstances "$(run_body ap-guangzhou-6 S5.MEDIUM4 1 1)"
+	[ "$status" -eq 0 ]
+}
+
+@test "a type not sold as spot: UnsupportedOperation.NoInstanceTypeSupportSpot" {
+	run sim_ctl pool --zone ap-guangzhou-7 --type S2.MEDIUM4 --spot off
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | json_get spot)" = false ]
+	run sim_api RunInstances "$(run_body ap-guangzhou-7 S2.MEDIUM4 1 1)"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"(UnsupportedOperation.NoInstanceTypeSupportSpot:"* ]]
+	# pay-as-you-go launches, and other zones still sell it as spot
+	run sim_api RunInstances '{"Placement":{"Zone":"ap-guangzhou-7"},"ImageId":"img-pmqg1cw7","InstanceType":"S2.MEDIUM4"}'
+	[ "$status" -eq 0 ]
+	run sim_api RunInstances "$(run_body ap-guangzhou-6 S2.MEDIUM4 1 1)"
+	[ "$status" -eq 0 ]
+	[ "$(sim_stat launched)" = 2 ]
 }
 
 @test "InstanceCount is 1..100" {
+	# 100 MEDIUM4 are 200 vCPU in one zone: an account with a raised quota
+	sim_stop
+	sim_start --pending-ms 60000 --no-rate-limits --spot-quota-vcpu 0
 	run sim_api RunInstances "$(run_body ap-guangzhou-3 S5.MEDIUM4 101 1)"
 	[[ "$output" == *"(InvalidParameterValue:"* ]]
 	run sim_api RunInstances "$(run_body ap-guangzhou-3 S5.MEDIUM4 0 1)"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
-# spotenv sim: DescribeZoneInstanceConfigInfos rows, filters, prices and stock.
+# spotenv sim: DescribeZoneInstanceConfigInfos rows, filters, prices, stock
+# levels (StatusCategory) and types not sold as spot.
 
 load sim_helpers
 
@@ -73,4 +74,37 @@ for r in rows:
 s5 = {r["Zone"]: r["Price"]["UnitPriceDiscount"] for r in rows if r["InstanceType"] == "S5.MEDIUM4"}
 assert len(set(s5.values())) == len(s5) == 10, s5
 '
+}
+
+category() { # zone type stock -> StatusCategory of its SPOTPAID row
+	sim_ctl pool --zone "$1" --type "$2" --stock "$3" >/dev/null
+	sim_api DescribeZoneInstanceConfigInfos "{\"Filters\":[{\"Name\":\"zone\",\"Values\":[\"$1\"]},{\"Name\":\"instance-type\",\"Values\":[\"$2\"]},{\"Name\":\"instance-charge-type\",\"Values\":[\"SPOTPAID\"]}]}" |
+		json_get InstanceTypeQuotaSet.0.StatusCategory
+}
+
+@test "StatusCategory follows the stock: 0, 1..9, 10..49, 50 and more" {
+	[ "$(category ap-guangzhou-6 S5.LARGE8 0)" = WithoutStock ]
+	[ "$(category ap-guangzhou-6 S5.LARGE8 1)" = UnderStock ]
+	[ "$(category ap-guangzhou-6 S5.LARGE8 9)" = UnderStock ]
+	[ "$(category ap-guangzhou-6 S5.LARGE8 10)" = NormalStock ]
+	[ "$(category ap-guangzhou-6 S5.LARGE8 49)" = NormalStock ]
+	[ "$(category ap-guangzhou-6 S5.LARGE8 50)" = EnoughStock ]
+	[ "$(category ap-guangzhou-6 S5.LARGE8 200)" = EnoughStock ]
+	# every row carries it, next to Status
+	sim_api DescribeZoneInstanceConfigInfos '{}' | python3 -c '
+import json, sys
+rows = json.load(sys.stdin)["InstanceTypeQuotaSet"]
+assert rows and all(r["StatusCategory"] in ("EnoughStock", "NormalStock", "UnderStock", "WithoutStock") and r["Status"] in ("SELL", "SOLD_OUT") for r in rows), rows
+'
+}
+
+@test "a type not sold as spot has no SPOTPAID row" {
+	sim_ctl pool --zone ap-guangzhou-7 --type SA2.LARGE8 --spot off >/dev/null
+	run sim_api DescribeZoneInstanceConfigInfos '{"Filters":[{"Name":"zone","Values":["ap-guangzhou-7"]},{"Name":"instance-type","Values":["SA2.LARGE8"]}]}'
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | rows)" = 1 ]
+	[ "$(echo "$output" | json_get InstanceTypeQuotaSet.0.InstanceChargeType)" = POSTPAID_BY_HOUR ]
+	[ "$(sim_api DescribeZoneInstanceConfigInfos '{"Filters":[{"Name":"instance-charge-type","Values":["SPOTPAID"]}]}' | rows)" = 19 ]
+	sim_ctl pool --zone ap-guangzhou-7 --type SA2.LARGE8 --spot on >/dev/null
+	[ "$(sim_api DescribeZoneInstanceConfigInfos '{"Filters":[{"Name":"instance-charge-type","Values":["SPOTPAID"]}]}' | rows)" = 20 ]
 }

@@ -69,6 +69,33 @@ run_body() { # zone count
 	[ "$(sim_ctl faults | json_get latencyMs)" = 5 ]
 }
 
+@test "faults: the strict world's knobs, with their defaults" {
+	run sim_ctl faults
+	[ "$(echo "$output" | json_get spotQuotaVcpu)" = 50 ]
+	[ "$(echo "$output" | json_get launchFailedTtlMs)" = 60000 ]
+	[ "$(echo "$output" | json_get operationInProgressRate)" = 0 ]
+	[ "$(echo "$output" | json_get insufficientBalance)" = false ]
+	[ "$(echo "$output" | json_get accountQuotaUnsupported)" = false ]
+	[ "$(echo "$output" | json_get rates.DescribeAccountQuota)" = 20 ]
+	run sim_ctl faults --spot-quota-vcpu 8 --launch-failed-ttl-ms 100 --operation-in-progress-rate 0.5 \
+		--insufficient-balance on --account-quota-unsupported on
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | json_get spotQuotaVcpu)" = 8 ]
+	[ "$(echo "$output" | json_get launchFailedTtlMs)" = 100 ]
+	[ "$(echo "$output" | json_get operationInProgressRate)" = 0.5 ]
+	[ "$(echo "$output" | json_get insufficientBalance)" = true ]
+	[ "$(echo "$output" | json_get accountQuotaUnsupported)" = true ]
+	run sim_ctl faults '{"spotQuotaVcpu":-1}'
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"spotQuotaVcpu"* ]]
+	run sim_ctl faults '{"insufficientBalance":"yes"}'
+	[ "$status" -eq 1 ]
+	# reset puts the start-up values back
+	sim_ctl reset >/dev/null
+	[ "$(sim_ctl faults | json_get spotQuotaVcpu)" = 50 ]
+	[ "$(sim_ctl faults | json_get insufficientBalance)" = false ]
+}
+
 @test "pool: list, change stock and price, add a pool, reject unknown zones" {
 	run sim_ctl pool
 	[ "$status" -eq 0 ]
@@ -89,6 +116,12 @@ run_body() { # zone count
 	[ "$status" -eq 1 ]
 	run sim_ctl pool --region ap-beijing --zone ap-guangzhou-3 --type S5.MEDIUM4 --stock 1
 	[ "$status" -eq 1 ]
+	run sim_ctl pool --zone ap-guangzhou-3 --type S5.MEDIUM4 --spot off
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | json_get spot)" = false ]
+	run sim_ctl pool --zone ap-guangzhou-3 --type S5.MEDIUM4 '{"zone":"ap-guangzhou-3","instanceType":"S5.MEDIUM4","spot":"no"}'
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"'spot' must be true or false"* ]]
 }
 
 @test "state dumps the world and reset restores the start" {
