@@ -11,18 +11,23 @@
 
 static struct cmd_common c = CMD_COMMON_INIT;
 static const char *format = "text";
+static bool detailed;
 
 static const struct cmd_opt opts[] = {
 	{ CMD_OPT_STR, "format", 0, &format, "FORMAT", "text (default) or json", 0, 0 },
+	{ CMD_OPT_BOOL, "detailed-exitcode", 0, &detailed, NULL, "exit 2 when an environment is not converged, 3 when short", 0, 0 },
 	{ CMD_OPT_STR, "observed", 0, &c.observed, "FILE", "use a snapshot from 'spotenv observe'", 0, 0 },
 	CMD_COMMON_API_OPTS(c),
 	{ CMD_OPT_END, NULL, 0, NULL, NULL, NULL, 0, 0 },
 };
 
 const struct cmd_syntax cmd_status_syntax = {
-	.usage = "status PATH... [--format text|json] [--env NAME] [--observed FILE]",
+	.usage = "status PATH... [--format text|json] [--env NAME] [--observed FILE]\n"
+		 "                      [--detailed-exitcode]",
 	.about = "Show, per environment and pool, the desired capacity and the active,\n"
-		 "pending, failed and leaving instances observed now.",
+		 "pending, failed and leaving instances observed now, and the spot quota\n"
+		 "of the pools' zones.  With --detailed-exitcode: 0 every environment\n"
+		 "converged, 2 some not converged (over, drifted), 3 some short.",
 	.opts = opts,
 	.needs_args = CMD_NO_SPECS("status"),
 };
@@ -110,6 +115,20 @@ static void status_json(struct buf *out, const struct plan *p, const struct plan
 	cJSON_Delete(root);
 }
 
+/* The offer in plain words: "selling", "sold out", "no stock", "no offer". */
+static const char *status_offer_words(const struct plan_pool *pl)
+{
+	if (!pl->offer_status)
+		return "no offer";
+	if (!strcmp(pl->offer_status, "SOLD_OUT"))
+		return "sold out";
+	if (pl->stock && !strcmp(pl->stock, "WithoutStock"))
+		return "no stock";
+	if (!strcmp(pl->offer_status, "SELL"))
+		return "selling";
+	return "unknown offer";
+}
+
 /* The table: a line per environment, then one per pool. */
 static void status_quota_text(struct buf *out, const struct plan *p, const struct apply_quota *q)
 {
@@ -151,8 +170,8 @@ static void status_text(struct buf *out, const struct plan *p, const struct plan
 			snprintf(name, sizeof(name), "  %s/%s", pl->zone, pl->type);
 			buf_printf(out, "%-28s %7s %6d %7d %7d %6d %7d  %s%s%s\n", name, "",
 				   pl->active, k.running, k.pending, k.failed, k.leaving,
-				   pl->offer_status ? pl->offer_status : "no offer",
-				   pl->price ? " at " : "", pl->price ? pl->price : "");
+				   status_offer_words(pl), pl->price ? " at " : "",
+				   pl->price ? pl->price : "");
 		}
 	}
 }
@@ -208,6 +227,19 @@ int cmd_status(const struct cmd_ctx *ctx)
 		status_quota_text(&out, p, have_quota ? &quota : NULL);
 	}
 	ret = cmd_put_stdout(&out);
+	if (!ret && detailed) {
+		/* 3 short beats 2 not converged beats 0 */
+		for (size_t i = 0; i < p->nenvs; i++) {
+			const char *st = plan_env_state(&p->envs[i]);
+
+			if (p->envs[i].orphan)
+				continue;
+			if (!strcmp(st, "short") || !strcmp(st, "error"))
+				ret = CMD_EXIT_SHORT;
+			else if (strcmp(st, "converged") && ret != CMD_EXIT_SHORT)
+				ret = CMD_EXIT_CHANGES;
+		}
+	}
 done:
 	plan_free(p);
 	plan_observed_clear(&obs);
