@@ -174,7 +174,10 @@ void cmd_print_help(FILE *f, const char *usage, const char *about,
  * Messages on stderr, one prefix, no embedded newlines in fmt.  All return
  * the exit code they are given or CMD_EXIT_ERROR, so
  *	ret = cmd_errorf("cannot open '%s'", path); goto done;
- * reads naturally.
+ * reads naturally.  Every %s argument is printed escaped and cut
+ * (util/escape.h: control characters as '?', at most ESC_MAX bytes and
+ * "..."), so names from files and the API's words can be passed as they
+ * are.
  */
 int cmd_errorf(const char *fmt, ...) SPOTENV_PRINTF(1, 2);
 int cmd_usagef(const char *cmdname, const char *fmt, ...) SPOTENV_PRINTF(2, 3);
@@ -183,9 +186,17 @@ void cmd_notef(const char *fmt, ...) SPOTENV_PRINTF(1, 2);
 /*
  * Print an err: "FILE:LINE:COL: error: PATH: MSG" when it has a location,
  * "error: MSG" otherwise, plus "(CODE: API MESSAGE, RequestId ID)" for API
- * errors.  Returns CMD_EXIT_ERROR.
+ * errors, each part escaped and cut.  Returns CMD_EXIT_ERROR.
  */
 int cmd_error_err(const struct err *e);
+/*
+ * fprintf whose %s arguments are escaped and cut as above (the format's own
+ * text, newlines and colours included, is printed as it is): for progress
+ * and result lines that name environments or quote the API.  0 or an error.
+ */
+int cmd_fprintf(FILE *f, const char *fmt, ...) SPOTENV_PRINTF(2, 3);
+/* Each line of text on f, escaped and cut, with a newline. */
+void cmd_print_lines(FILE *f, const char *text);
 
 /* Whether to colour output on f: a terminal, no NO_COLOR, no --no-color. */
 bool cmd_use_color(FILE *f, bool no_color);

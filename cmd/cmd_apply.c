@@ -107,9 +107,9 @@ static void progress(void *ctx, const struct apply_progress *pr)
 		for (size_t i = 0; i < pr->nenvs; i++) {
 			const struct apply_progress_env *e = &pr->envs[i];
 
-			fprintf(stderr, "\033[2K  %-24s %s: %d running, %d pending, %d failed, "
-					"%d released (%s)\n",
-				e->env, pr->phase, e->running, e->pending, e->failed, e->released, el);
+			cmd_fprintf(stderr, "\033[2K  %-24s %s: %d running, %d pending, %d failed, "
+					    "%d released (%s)\n",
+				    e->env, pr->phase, e->running, e->pending, e->failed, e->released, el);
 			a->drawn++;
 		}
 		fflush(stderr);
@@ -125,8 +125,8 @@ static void progress(void *ctx, const struct apply_progress *pr)
 
 		if (!e->launched && !e->released)
 			continue;
-		fprintf(stderr, "spotenv: %s: %s: %d running, %d pending, %d failed, %d released (%s)\n",
-			e->env, pr->phase, e->running, e->pending, e->failed, e->released, el);
+		cmd_fprintf(stderr, "spotenv: %s: %s: %d running, %d pending, %d failed, %d released (%s)\n",
+			    e->env, pr->phase, e->running, e->pending, e->failed, e->released, el);
 	}
 }
 
@@ -247,11 +247,11 @@ static void report_result(const struct apply_cli *a, const struct apply_converge
 
 		if (er->converged)
 			continue;
-		printf("%s: not converged%s", er->env, er->short_by ? "" : "\n");
+		cmd_fprintf(stdout, "%s: not converged%s", er->env, er->short_by ? "" : "\n");
 		if (er->short_by)
 			printf(" (%d short of %d)\n", er->short_by, er->desired);
 		for (size_t k = 0; k < er->nreasons; k++)
-			printf("  %s\n", er->reasons[k]);
+			cmd_fprintf(stdout, "  %s\n", er->reasons[k]);
 	}
 	/*
 	 * Environments are those of the specs, as in the plan's closing line;

@@ -37,7 +37,7 @@ done:
 static void log_line(void *ctx, const char *line)
 {
 	UNUSED(ctx);
-	fprintf(stderr, "spotenv: api: %s\n", line);
+	cmd_fprintf(stderr, "spotenv: api: %s\n", line);
 }
 
 int cmd_open_client(struct tc_client **out, const struct cmd_common *c)
@@ -78,11 +78,8 @@ int cmd_observe(struct plan_observed *out, struct tc_client *client,
 
 		if ((ret = cmd_read_file(c->observed, &data, &len)) != 0)
 			return ret;
-		if (plan_observed_from_json(out, data, len, &e) < 0) {
-			fprintf(stderr, "spotenv: error: '%s': %s\n", c->observed,
-				e.msg ? e.msg : "invalid snapshot");
-			ret = CMD_EXIT_ERROR;
-		}
+		if (plan_observed_from_json(out, data, len, &e) < 0)
+			ret = cmd_errorf("'%s': %s", c->observed, e.msg ? e.msg : "invalid snapshot");
 		free(data);
 		err_clear(&e);
 		return ret;

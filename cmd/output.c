@@ -4,14 +4,55 @@
 #include "../util/setup.h"
 #include "../util/duration.h"
 #include "../util/suggest.h"
+#include "../util/escape.h"
 #include "cmd.h"
 
+/* Write b to f in one go (a message is never interleaved with another). */
+static void put_buf(FILE *f, const struct buf *b)
+{
+	if (b->len)
+		fwrite(b->ptr, 1, b->len, f);
+}
+
+/* "spotenv: PREFIX MESSAGE\n", every %s argument escaped and cut. */
 static void vmsg(const char *prefix, const char *fmt, va_list ap)
 {
-	fputs("spotenv: ", stderr);
-	fputs(prefix, stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	struct buf b = BUF_INIT;
+
+	buf_puts(&b, "spotenv: ");
+	buf_puts(&b, prefix);
+	if (esc_vprintf(&b, ESC_MAX, fmt, ap) < 0)
+		buf_puts(&b, "(message cannot be shown)");
+	buf_putc(&b, '\n');
+	put_buf(stderr, &b);
+	buf_free(&b);
+}
+
+int cmd_fprintf(FILE *f, const char *fmt, ...)
+{
+	struct buf b = BUF_INIT;
+	va_list ap;
+	int error;
+
+	va_start(ap, fmt);
+	error = esc_vprintf(&b, ESC_MAX, fmt, ap);
+	va_end(ap);
+	if (!error)
+		put_buf(f, &b);
+	buf_free(&b);
+	return error;
+}
+
+void cmd_print_lines(FILE *f, const char *text)
+{
+	while (text && *text) {
+		size_t n = strcspn(text, "\n");
+
+		cmd_fprintf(f, "%.*s\n", (int)(n > INT_MAX ? INT_MAX : n), text);
+		text += n;
+		if (*text == '\n')
+			text++;
+	}
 }
 
 int cmd_errorf(const char *fmt, ...)
@@ -59,29 +100,33 @@ void cmd_notef(const char *fmt, ...)
 int cmd_error_err(const struct err *e)
 {
 	const char *msg = e && e->msg ? e->msg : "unknown error";
+	struct buf b = BUF_INIT;
 
+	/* every part may come from outside: a file name, the API's answer */
 	if (e && e->file) {
-		fprintf(stderr, "%s", e->file);
+		esc_put(&b, e->file, ESC_MAX);
 		if (e->line > 0)
-			fprintf(stderr, ":%d", e->line);
+			buf_printf(&b, ":%d", e->line);
 		if (e->col > 0)
-			fprintf(stderr, ":%d", e->col);
-		fprintf(stderr, ": error: ");
+			buf_printf(&b, ":%d", e->col);
+		buf_puts(&b, ": error: ");
 	} else {
-		fprintf(stderr, "spotenv: error: ");
+		buf_puts(&b, "spotenv: error: ");
 	}
 	if (e && e->path)
-		fprintf(stderr, "%s: ", e->path);
-	fputs(msg, stderr);
+		esc_printf(&b, ESC_MAX, "%s: ", e->path);
+	esc_put(&b, msg, ESC_MAX);
 	if (e && e->api_code) {
-		fprintf(stderr, " (%s", e->api_code);
+		esc_printf(&b, ESC_MAX, " (%s", e->api_code);
 		if (e->api_message && *e->api_message)
-			fprintf(stderr, ": %s", e->api_message);
+			esc_printf(&b, ESC_MAX, ": %s", e->api_message);
 		if (e->request_id && *e->request_id)
-			fprintf(stderr, ", RequestId %s", e->request_id);
-		fputc(')', stderr);
+			esc_printf(&b, ESC_MAX, ", RequestId %s", e->request_id);
+		buf_putc(&b, ')');
 	}
-	fputc('\n', stderr);
+	buf_putc(&b, '\n');
+	put_buf(stderr, &b);
+	buf_free(&b);
 	return CMD_EXIT_ERROR;
 }
 
