@@ -105,6 +105,11 @@ int cmd_api(const struct cmd_ctx *ctx)
 		ret = cmd_usagef("api", "the request body is not a JSON object");
 		goto done;
 	}
+	/* CVM actions are regional (all but DescribeRegions): say so before any call */
+	if ((!region || !*region) && strcmp(args->v[0], "DescribeRegions")) {
+		ret = cmd_usagef("api", "'%s' needs --region, e.g. --region ap-guangzhou", args->v[0]);
+		goto done;
+	}
 
 	if (!strcmp(args->v[0], "RunInstances") && !cJSON_GetObjectItemCaseSensitive(check, "ClientToken") &&
 	    !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(check, "DryRun"))) {

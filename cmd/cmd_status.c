@@ -47,8 +47,10 @@ static void status_json(struct buf *out, const struct plan *p, const struct plan
 			const struct apply_quota *q)
 {
 	cJSON *root = cJSON_CreateObject();
-	cJSON *envs = cJSON_AddArrayToObject(root, "environments");
-	char *text;
+	cJSON *envs;
+
+	cJSON_AddStringToObject(root, "format_version", "1");
+	envs = cJSON_AddArrayToObject(root, "environments");
 
 	for (size_t i = 0; i < p->nenvs; i++) {
 		const struct plan_env *env = &p->envs[i];
@@ -108,10 +110,7 @@ static void status_json(struct buf *out, const struct plan *p, const struct plan
 			cJSON_AddItemToArray(qa, o);
 		}
 	}
-	if ((text = cJSON_Print(root)) != NULL)
-		buf_puts(out, text);
-	buf_putc(out, '\n');
-	free(text);
+	plan_json_write(out, root);
 	cJSON_Delete(root);
 }
 

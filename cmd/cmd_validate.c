@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 
 #include "../specs/spec.h"
+#include "../planner/plan.h"
 #include "cmd.h"
 
 static const char *format = "text";
@@ -79,12 +80,16 @@ int cmd_validate(const struct cmd_ctx *ctx)
 		goto done;
 	}
 	if (!strcmp(format, "json")) {
+		struct buf doc = BUF_INIT;
+
 		json = spec_set_to_json(&set);
-		if (!(text = cJSON_Print(json))) {
+		if (plan_json_write(&doc, json) < 0) {
+			buf_free(&doc);
 			ret = cmd_errorf("out of memory while rendering JSON");
 			goto done;
 		}
-		printf("%s\n", text);
+		fputs(buf_str(&doc), stdout);
+		buf_free(&doc);
 	} else if (!quiet) {
 		printf("%zu %s in %zu %s %s valid\n", set.nenvs,
 		       plural(set.nenvs, "environment", "environments"), set.nfiles,

@@ -368,6 +368,11 @@ void plan_template_hash(char out[PLAN_TEMPLATE_HEX + 1], const struct spec_env *
  * before printing.
  */
 int plan_check(const struct plan *p, struct buf *why);
+/*
+ * Print any JSON document in spotenv's one style (2-space indent, stable,
+ * a final newline), as plan and snapshot documents are; appends to out.
+ */
+int plan_json_write(struct buf *out, const struct cJSON *root);
 /* "ins-" and 1 to 28 letters and digits. */
 bool plan_instance_id_ok(const char *id);
 

@@ -5,6 +5,7 @@
 #include "../util/setup.h"
 #include <cjson/cJSON.h>
 #include "plan_internal.h"
+#include "plan.h"
 
 int plan_strcmp0(const char *a, const char *b)
 {
@@ -146,4 +147,9 @@ void plan_strv_free(char **v, size_t n)
 	for (size_t i = 0; i < n; i++)
 		free(v[i]);
 	free(v);
+}
+
+int plan_json_write(struct buf *out, const struct cJSON *root)
+{
+	return plan_json_emit(out, root);
 }

@@ -50,15 +50,22 @@ setup() {
 	[[ "$stderr" == *"$HOME/.tccli/default.credential'"* ]]
 }
 
+@test "api: a regional action without --region is a usage error before any call" {
+	# an endpoint nobody listens on: a network attempt would be a different error
+	SPOTENV_ENDPOINT=http://127.0.0.1:1 run --separate-stderr "$SPOTENV" api DescribeInstances
+	[ "$status" -eq 64 ]
+	[[ "$stderr" == *"'DescribeInstances' needs --region, e.g. --region ap-guangzhou"* ]]
+}
+
 @test "api: --profile selects the INI section and is named in errors" {
-	run --separate-stderr "$SPOTENV" api DescribeInstances --profile prod
+	run --separate-stderr "$SPOTENV" api DescribeInstances --profile prod --region ap-guangzhou
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == *"credentials' [prod]"* ]]
 	[[ "$stderr" == *".tccli/prod.credential'"* ]]
 }
 
 @test "api: one credential variable without the other is an error" {
-	TENCENTCLOUD_SECRET_ID=AKIDx run --separate-stderr "$SPOTENV" api DescribeInstances
+	TENCENTCLOUD_SECRET_ID=AKIDx run --separate-stderr "$SPOTENV" api DescribeInstances --region ap-guangzhou
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == *"'TENCENTCLOUD_SECRET_ID' is set but 'TENCENTCLOUD_SECRET_KEY' is not"* ]]
 }
@@ -66,10 +73,10 @@ setup() {
 @test "api: plain http is refused for a non-loopback endpoint" {
 	# shellcheck disable=SC2030 # each @test runs in a process of its own: meant for this test only
 	export TENCENTCLOUD_SECRET_ID=AKIDx TENCENTCLOUD_SECRET_KEY=sk-not-shown
-	run --separate-stderr "$SPOTENV" api DescribeInstances --endpoint http://cvm.tencentcloudapi.com
+	run --separate-stderr "$SPOTENV" api DescribeInstances --region ap-guangzhou --endpoint http://cvm.tencentcloudapi.com
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == *"only allowed for loopback"* ]]
-	SPOTENV_ENDPOINT=http://10.1.2.3 run --separate-stderr "$SPOTENV" api DescribeInstances
+	SPOTENV_ENDPOINT=http://10.1.2.3 run --separate-stderr "$SPOTENV" api DescribeInstances --region ap-guangzhou
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == *"'http://10.1.2.3'"* ]]
 }
