@@ -77,7 +77,7 @@ static char *api_read_stdin(void)
 int cmd_api(const struct cmd_ctx *ctx)
 {
 	const struct cmd_strlist *args = &ctx->args;
-	struct tc_cred cred = { NULL, NULL, NULL, NULL };
+	struct tc_cred cred;
 	struct tc_client *client = NULL;
 	struct tc_client_opts copts;
 	struct tc_call call;
@@ -86,6 +86,7 @@ int cmd_api(const struct cmd_ctx *ctx)
 	char *body = NULL, *text = NULL;
 	int ret = CMD_EXIT_OK;
 
+	memset(&cred, 0, sizeof(cred));
 	memset(&call, 0, sizeof(call));
 	memset(&copts, 0, sizeof(copts));
 	if (args->n > 2) {

@@ -5,7 +5,9 @@
  * Why so careful: apply spends money and deletes machines.  It does what
  * the plan says and nothing else, asks for a literal "yes" unless told
  * otherwise (and refuses without a terminal), refuses a saved plan whose
- * basis changed, holds a local lock so two runs never overlap, and ends
+ * basis changed, holds a local lock so two runs never overlap (and with
+ * --lock an etcd lock per scope, so runs on other machines do not either;
+ * a run that loses it stops before it launches or releases more), and ends
  * with an exit code a cron job can alert on: 0 converged, 3 short, 1 error.
  */
 #include "../util/setup.h"
@@ -17,10 +19,10 @@
 
 struct apply_cli {
 	struct cmd_common c;
-	bool auto_approve, no_wait, prune;
-	int64_t wait_timeout_ms, until_ms, lock_timeout_ms, poll_ms;
+	bool auto_approve, no_wait, prune, strict;
+	int64_t wait_timeout_ms, until_ms, lock_timeout_ms, lock_ttl_ms, poll_ms;
 	int max_release;
-	const char *metrics_file, *lock_file;
+	const char *metrics_file, *lock_file, *lock_url;
 	bool destroy;
 	/* progress */
 	bool tty;
@@ -46,9 +48,12 @@ static const struct cmd_opt apply_opts[] = {
 	{ CMD_OPT_DURATION, "until-converged", 0, &apply_cli.until_ms, "D", "re-plan and retry short pools until converged or D passed", 0, 0 },
 	{ CMD_OPT_INT, "max-release", 0, &apply_cli.max_release, "N", "refuse to release more than N per environment", 0, 1000000 },
 	{ CMD_OPT_BOOL, "prune", 0, &apply_cli.prune, NULL, "release instances of environments no longer in the specs", 0, 0 },
+	{ CMD_OPT_BOOL, "strict", 0, &apply_cli.strict, NULL, "do nothing when any environment's plan has errors", 0, 0 },
 	{ CMD_OPT_STR, "metrics-file", 0, &apply_cli.metrics_file, "FILE", "write Prometheus textfile metrics", 0, 0 },
 	{ CMD_OPT_STR, "lock-file", 0, &apply_cli.lock_file, "FILE", "the local lock (default $SPOTENV_LOCK_FILE or a runtime dir)", 0, 0 },
-	{ CMD_OPT_DURATION, "lock-timeout", 0, &apply_cli.lock_timeout_ms, "D", "wait up to D for the lock (default: fail at once)", 0, 0 },
+	{ CMD_OPT_DURATION, "lock-timeout", 0, &apply_cli.lock_timeout_ms, "D", "wait up to D for the locks (default: fail at once)", 0, 0 },
+	{ CMD_OPT_STR, "lock", 0, &apply_cli.lock_url, "URL", "also take an etcd lock per scope: etcd://HOST:PORT[/PREFIX] (default $SPOTENV_LOCK)", 0, 0 },
+	{ CMD_OPT_DURATION, "lock-ttl", 0, &apply_cli.lock_ttl_ms, "D", "the etcd lock's lease: a crashed holder's lock frees after D (default 30s)", 0, 0 },
 	{ CMD_OPT_DURATION, "poll-interval", 0, &apply_cli.poll_ms, "D", "how often to poll while waiting (default 2s)", 0, 0 },
 	CMD_COMMON_API_OPTS(apply_cli.c),
 	{ CMD_OPT_END, NULL, 0, NULL, NULL, NULL, 0, 0 },
@@ -60,7 +65,9 @@ static const struct cmd_opt destroy_opts[] = {
 	{ CMD_OPT_INT, "max-release", 0, &destroy_cli.max_release, "N", "refuse to release more than N per environment", 0, 1000000 },
 	{ CMD_OPT_STR, "metrics-file", 0, &destroy_cli.metrics_file, "FILE", "write Prometheus textfile metrics", 0, 0 },
 	{ CMD_OPT_STR, "lock-file", 0, &destroy_cli.lock_file, "FILE", "the local lock", 0, 0 },
-	{ CMD_OPT_DURATION, "lock-timeout", 0, &destroy_cli.lock_timeout_ms, "D", "wait up to D for the lock", 0, 0 },
+	{ CMD_OPT_DURATION, "lock-timeout", 0, &destroy_cli.lock_timeout_ms, "D", "wait up to D for the locks", 0, 0 },
+	{ CMD_OPT_STR, "lock", 0, &destroy_cli.lock_url, "URL", "also take an etcd lock per scope (default $SPOTENV_LOCK)", 0, 0 },
+	{ CMD_OPT_DURATION, "lock-ttl", 0, &destroy_cli.lock_ttl_ms, "D", "the etcd lock's lease (default 30s)", 0, 0 },
 	CMD_COMMON_API_OPTS(destroy_cli.c),
 	{ CMD_OPT_END, NULL, 0, NULL, NULL, NULL, 0, 0 },
 };
@@ -68,7 +75,7 @@ static const struct cmd_opt destroy_opts[] = {
 const struct cmd_syntax cmd_apply_syntax = {
 	.usage = "apply (PATH... | PLANFILE) [--auto-approve] [--no-wait] [--wait-timeout D]\n"
 		 "                     [--until-converged D] [--max-release N] [--prune] [--env NAME]\n"
-		 "                     [--metrics-file F] [--lock-file F] [--lock-timeout D]",
+		 "                     [--metrics-file F] [--lock-file F] [--lock URL] [--lock-timeout D]",
 	.about = "Converge environments: release failed instances, launch what is missing\n"
 		 "(falling back across pools on capacity errors), wait until the new\n"
 		 "instances run, then release drifted and excess ones.  Without\n"
@@ -80,7 +87,8 @@ const struct cmd_syntax cmd_apply_syntax = {
 };
 
 const struct cmd_syntax cmd_destroy_syntax = {
-	.usage = "destroy PATH... --env NAME [--auto-approve] [--no-wait] [--lock-file F]",
+	.usage = "destroy PATH... --env NAME [--auto-approve] [--no-wait] [--lock-file F]\n"
+		 "                     [--lock URL] [--lock-timeout D]",
 	.about = "Release every instance of the named environments.  Only instances that\n"
 		 "carry spotenv's tags for those environments, in the scopes of the specs,\n"
 		 "are touched.",
@@ -457,12 +465,24 @@ static int round_approve(void *ctx, int round, const struct plan *p)
 	struct apply_cli *a = ctx;
 	int ret = 0;
 
-	if (plan_has_errors(p)) {
+	if (plan_has_errors(p) && (a->strict || a->plan_file)) {
 		show_plan(a, p);
-		return cmd_errorf("the plan has errors; nothing was done");
+		return cmd_errorf("the plan has errors; nothing was done%s",
+				  a->strict ? " (--strict)" : "");
 	}
 	if (round == 1 && !a->c.quiet && (!a->plan_file || !a->auto_approve))
 		show_plan(a, p);
+	else if (round == 1 && plan_has_errors(p))
+		show_plan(a, p); /* the errors are for everyone to see, even with -q */
+	/*
+	 * Environments are independent: one whose plan has errors (bid below
+	 * market, no usable pool) is skipped, the others go on; apply then
+	 * exits 3.  --strict keeps the all-or-nothing of earlier versions.
+	 */
+	for (size_t i = 0; round == 1 && i < p->nenvs; i++)
+		if (p->envs[i].nerrors)
+			cmd_warnf("environment '%s' has errors in its plan and is skipped; the "
+				  "others go on", p->envs[i].name);
 	if (round == 1 && !a->plan_file && plan_has_changes(p))
 		ret = confirm(a, a->destroy ? "destroy" : "apply");
 	a->drawn = 0;
@@ -485,6 +505,37 @@ static void round_between(void *ctx, enum apply_next next, const struct apply_re
 			  r->nenvs - (size_t)r->converged, r->nenvs, (long long)pause_ms / 1000);
 }
 
+/*
+ * The scopes the run may touch, for the distributed lock: a saved plan's,
+ * the --env environments' for destroy, else every scope of the specs (a
+ * plan observes, and --prune releases, in all of them).  The strings are
+ * borrowed; the caller frees the array.
+ */
+static const char **lock_scopes(const struct apply_cli *a, const struct spec_set *set,
+				size_t *n)
+{
+	const char **v;
+
+	*n = 0;
+	if (a->plan_file) {
+		v = xcalloc(a->saved->nscopes + 1, sizeof(*v));
+		for (size_t i = 0; i < a->saved->nscopes; i++)
+			v[(*n)++] = a->saved->scopes[i];
+		return v;
+	}
+	v = xcalloc(set->nenvs + 1, sizeof(*v));
+	for (size_t i = 0; i < set->nenvs; i++) {
+		bool named = !a->destroy;
+
+		for (size_t k = 0; k < a->c.envs.n; k++)
+			if (!strcmp(a->c.envs.v[k], set->envs[i].name))
+				named = true;
+		if (named)
+			v[(*n)++] = set->envs[i].scope;
+	}
+	return v;
+}
+
 /* apply or destroy (a says which) on the parsed arguments; an exit code. */
 static int apply_main(struct apply_cli *a, const struct cmd_strlist *args)
 {
@@ -494,8 +545,10 @@ static int apply_main(struct apply_cli *a, const struct cmd_strlist *args)
 	struct apply_converge_result cv;
 	struct apply_converge_opts o;
 	struct cmd_lock lock = CMD_LOCK_INIT;
+	struct apply_cloud tc_cloud = { &apply_cloud_tc_ops, NULL };
 	struct err e = ERR_INIT;
-	const char *verb = a->destroy ? "destroy" : "apply";
+	const char *verb = a->destroy ? "destroy" : "apply", *lock_url = NULL, **scopes = NULL;
+	size_t nscopes = 0;
 	int64_t start = time_now_ms();
 	struct apply_memo *memo = NULL;
 	char *memo_file = NULL;
@@ -513,6 +566,12 @@ static int apply_main(struct apply_cli *a, const struct cmd_strlist *args)
 		ret = cmd_usagef(verb, "name the environments to destroy with --env NAME");
 		goto done;
 	}
+	if ((ret = cmd_lock_url(&lock_url, verb, a->lock_url)) != 0)
+		goto done;
+	if (a->lock_ttl_ms && (a->lock_ttl_ms < 1000 || a->lock_ttl_ms > 86400000)) {
+		ret = cmd_usagef(verb, "--lock-ttl must be between 1s and 24h");
+		goto done;
+	}
 
 	if (a->plan_file)
 		ret = load_saved_plan(a, args->v[0], &a->saved);
@@ -523,6 +582,10 @@ static int apply_main(struct apply_cli *a, const struct cmd_strlist *args)
 	if ((ret = cmd_open_client(&client, &a->c)) != 0)
 		goto done;
 	if ((ret = cmd_lock_acquire(&lock, a->lock_file, a->lock_timeout_ms, verb)) != 0)
+		goto done;
+	if (lock_url && (scopes = lock_scopes(a, &set, &nscopes)) && nscopes &&
+	    (ret = cmd_lock_acquire_dist(&lock, lock_url, scopes, nscopes, a->lock_ttl_ms,
+					 start + a->lock_timeout_ms, verb)) != 0)
 		goto done;
 
 	a->client = client;
@@ -546,7 +609,9 @@ static int apply_main(struct apply_cli *a, const struct cmd_strlist *args)
 	o.approve = round_approve;
 	o.between = round_between;
 	o.ctx = a;
-	ret = apply_converge(&cv, APPLY_CLOUD_TC(client), &o, &e);
+	/* with the etcd lock, every call first checks that it still holds */
+	tc_cloud.ctx = client;
+	ret = apply_converge(&cv, cmd_lock_cloud(&lock, &tc_cloud), &o, &e);
 	if (ret < 0) {
 		ret = cmd_error_err(&e);
 		goto done;
@@ -571,6 +636,7 @@ done:
 	apply_memo_free(memo);
 	free(memo_file);
 	cmd_lock_release(&lock);
+	free(scopes);
 	apply_converge_result_clear(&cv);
 	plan_free(a->saved);
 	a->saved = NULL;

@@ -83,16 +83,21 @@ mixed_world() {
 	fx_apply "$spec"
 	sed -i 's/capacity: 5/capacity: 1/' "$spec"
 	terms=$(sim_stat requests.TerminateInstances)
+	# the environment is skipped (exit 3): nothing of it is released
 	run --separate-stderr "$SPOTENV" apply --auto-approve --max-release 2 "$spec"
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 3 ]
 	[[ "$output" == *"error: would release 4 instances, more than the limit of 2 (--max-release)"* ]]
-	[[ "$stderr" == *"the plan has errors; nothing was done"* ]]
+	[[ "$stderr" == *"environment 'web' has errors in its plan and is skipped"* ]]
 	[ "$(sim_stat requests.TerminateInstances)" -eq "$terms" ]
 	[ "$(live_count web)" -eq 5 ]
+	# --strict: nothing at all, exit 1
+	run --separate-stderr "$SPOTENV" apply --auto-approve --strict --max-release 2 "$spec"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"the plan has errors; nothing was done (--strict)"* ]]
 	# the spec's own limit works the same way
 	printf '  limits:\n    maxReleasePerApply: 3\n' >>"$spec"
 	run --separate-stderr "$SPOTENV" apply --auto-approve "$spec"
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 3 ]
 	[[ "$output" == *"error: would release 4 instances, more than the limit of 3 (limits.maxReleasePerApply)"* ]]
 	[ "$(sim_stat requests.TerminateInstances)" -eq "$terms" ]
 	[ "$(live_count web)" -eq 5 ]
@@ -100,6 +105,20 @@ mixed_world() {
 	run --separate-stderr "$SPOTENV" apply --auto-approve -q --max-release 4 "$spec"
 	[ "$status" -eq 0 ]
 	[ "$(live_count web)" -eq 1 ]
+}
+
+@test "isolation: one environment's plan errors never stop another's apply" {
+	# web's bid is below the market in every pool: an error in its plan;
+	# jobs is fine and converges; apply exits 3 for web
+	# (the first maxPrice in two.yaml is web's)
+	sed '0,/maxPrice: "0.50"/s//maxPrice: "0.01"/' "$FX/two.yaml" >"$BATS_TEST_TMPDIR/mixed.yaml"
+	run --separate-stderr "$SPOTENV" apply --auto-approve -q --poll-interval 100ms "$BATS_TEST_TMPDIR/mixed.yaml"
+	[ "$status" -eq 3 ]
+	[[ "$stderr" == *"environment 'web' has errors in its plan and is skipped"* ]]
+	[[ "$output" == *"web: not converged"* ]]
+	[ "${lines[-1]}" = "Apply finished: 4 launched, 0 released. 1/2 environments converged." ]
+	[ "$(live_count jobs)" -eq 4 ]
+	[ "$(live_count web)" -eq 0 ]
 }
 
 @test "safety: --max-release also guards a saved plan and destroy" {
