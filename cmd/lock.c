@@ -91,8 +91,69 @@ int cmd_lock_acquire(struct cmd_lock *l, const char *path, int64_t timeout_ms,
 	return 0;
 }
 
+int cmd_lock_url(const char **out, const char *cmdname, const char *url)
+{
+	struct apply_lock_url u = APPLY_LOCK_URL_INIT;
+	struct err e = ERR_INIT;
+	int ret = 0;
+
+	if (!url || !*url)
+		url = getenv("SPOTENV_LOCK");
+	*out = NULL;
+	if (!url || !*url)
+		return 0;
+	if (apply_lock_url_parse(&u, url, &e) < 0)
+		ret = cmd_usagef(cmdname, "%s", e.msg);
+	else
+		*out = url;
+	apply_lock_url_clear(&u);
+	err_clear(&e);
+	return ret;
+}
+
+int cmd_lock_acquire_dist(struct cmd_lock *l, const char *url, const char *const *scopes,
+			  size_t nscopes, int64_t ttl_ms, int64_t deadline_ms, const char *what)
+{
+	struct apply_lock_opts o = APPLY_LOCK_OPTS_INIT;
+	struct err e = ERR_INIT;
+	char *holder = apply_lock_holder(what, time(NULL));
+	int64_t left = deadline_ms - time_now_ms();
+	int ret = 0;
+
+	o.ttl_ms = ttl_ms;
+	o.timeout_ms = left > 0 ? left : 0;
+	o.holder = holder;
+	if (apply_lock_acquire(&l->dist, url, scopes, nscopes, &o, &e) < 0) {
+		if (e.code == ERR_LOCKED)
+			ret = cmd_errorf("%s; wait for it, or pass --lock-timeout", e.msg);
+		else
+			ret = cmd_errorf("cannot take the etcd lock: %s", e.msg);
+	}
+	free(holder);
+	err_clear(&e);
+	return ret;
+}
+
+const struct apply_cloud *cmd_lock_cloud(struct cmd_lock *l, const struct apply_cloud *inner)
+{
+	if (!l->dist)
+		return inner;
+	apply_lock_guard_init(&l->guard, inner, l->dist);
+	return &l->guard.cloud;
+}
+
 void cmd_lock_release(struct cmd_lock *l)
 {
+	if (l->dist) {
+		struct err e = ERR_INIT;
+		int64_t ttl = apply_lock_ttl_ms(l->dist);
+
+		if (apply_lock_release(l->dist, &e) < 0)
+			cmd_warnf("could not release the etcd lock (%s); it frees itself within %llds",
+				  e.msg, (long long)ttl / 1000);
+		err_clear(&e);
+		l->dist = NULL;
+	}
 	if (l->fd >= 0) {
 		/* best effort: the next holder rewrites it anyway */
 		if (ftruncate(l->fd, 0) < 0)
