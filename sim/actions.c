@@ -1,6 +1,8 @@
 /*
  * actions.c - the CVM actions of the emulator, with the request shapes,
- * limits and error codes of the real service (tencent-api.md sections 3-6).
+ * limits and error codes of the real service (tencent-api.md sections 3-6
+ * and 12), as strict as the documents and, where they are silent, the
+ * strictest reasonable reading (docs/sim.md, "Strictness").
  *
  * Each action reads c->req (the parsed request body), and either fills
  * c->resp with the fields of "Response" (the caller adds RequestId) or
