@@ -321,6 +321,7 @@ static bool looks_like_plan_file(const char *path)
  */
 static int load_saved_plan(const struct apply_cli *a, const char *path, struct plan **out)
 {
+	struct buf why = BUF_INIT;
 	struct err e = ERR_INIT;
 	char *data = NULL;
 	size_t len = 0;
@@ -328,7 +329,7 @@ static int load_saved_plan(const struct apply_cli *a, const char *path, struct p
 
 	if ((ret = cmd_read_file(path, &data, &len)) != 0)
 		return ret;
-	if (plan_from_json(out, data, len, &e) < 0)
+	if (plan_from_json(out, data, len, &e) < 0) {
 		ret = cmd_errorf("'%s' is not a spotenv plan: %s", path, e.msg ? e.msg : "invalid");
 	} else if (plan_check(*out, &why) < 0) {
 		ret = cmd_errorf("refusing the saved plan '%s': it is not a plan spotenv makes "
@@ -336,9 +337,11 @@ static int load_saved_plan(const struct apply_cli *a, const char *path, struct p
 		cmd_print_lines(stderr, buf_str(&why));
 	} else if (plan_has_errors(*out)) {
 		ret = cmd_errorf("the saved plan has errors; make a new one");
-	else
+	} else {
 		ret = check_max_release(a, *out);
+	}
 	free(data);
+	buf_free(&why);
 	err_clear(&e);
 	return ret;
 }
