@@ -212,8 +212,8 @@ int tc_client_new(struct tc_client **out, const struct tc_cred *cred,
 	int error;
 
 	*out = NULL;
-	if (!cred || !cred->secret_id || !*cred->secret_id || !cred->secret_key ||
-	    !*cred->secret_key)
+	if (!cred || (!cred->spec && (!cred->secret_id || !*cred->secret_id ||
+				      !cred->secret_key || !*cred->secret_key)))
 		return err_set(e, ERR_AUTH, "incomplete credentials");
 	if (!opts) {
 		memset(&defaults, 0, sizeof(defaults));
@@ -269,10 +269,24 @@ int tc_client_new(struct tc_client **out, const struct tc_cred *cred,
 	tc_bucket_init(&c->buckets[TC_BUCKET_OFFERS], c->o.rate_offers);
 	tc_bucket_init(&c->buckets[TC_BUCKET_OTHER], 10);
 
-	c->cred.secret_id = xstrdup(cred->secret_id);
-	c->cred.secret_key = xstrdup(cred->secret_key);
-	c->cred.token = cred->token && *cred->token ? xstrdup(cred->token) : NULL;
-	c->cred.source = cred->source ? xstrdup(cred->source) : NULL;
+	/*
+	 * Temporary credentials (a role, web identity) are fetched now, so a
+	 * source that is not there fails before any call, and again before
+	 * signing whenever tc_cred_due says they near their end.
+	 */
+	tc_cred_copy(&c->cred, cred);
+	if (c->o.log) {
+		char *line = xasprintf("credentials from %s",
+				       c->cred.source ? c->cred.source : "-");
+
+		c->o.log(c->o.log_ctx, line);
+		free(line);
+	}
+	if (tc_cred_due(&c->cred, (int64_t)time(NULL)) &&
+	    (error = tc_cred_fetch(&c->cred, c->o.log, c->o.log_ctx, e)) < 0) {
+		tc_client_free(c);
+		return error;
+	}
 
 	if (RAND_bytes((unsigned char *)&c->rng, sizeof(c->rng)) != 1 || !c->rng)
 		c->rng = (uint64_t)tc_now_us() ^ ((uint64_t)getpid() << 32) ^ 0x9e3779b97f4a7c15ULL;
@@ -401,6 +415,10 @@ static int tc_start(struct tc_client *c, CURLM *multi, struct tc_pending *p, str
 	CURL *easy;
 	int error;
 
+	/* temporary credentials near their end: renew them first */
+	if (tc_cred_due(&c->cred, ts) &&
+	    (error = tc_cred_fetch(&c->cred, c->o.log, c->o.log_ctx, e)) < 0)
+		return error;
 	memset(&in, 0, sizeof(in));
 	in.method = "POST";
 	in.query = "";

@@ -1,5 +1,5 @@
 /*
- * cred.c - the credential chain (design section 7).
+ * cred.c - the credential chain (design section 7; tc.h has the order).
  *
  * First found wins:
  *   1. TENCENTCLOUD_SECRET_ID + TENCENTCLOUD_SECRET_KEY, token from
@@ -17,7 +17,7 @@
  * File contents are wiped after parsing.
  */
 #include "../util/setup.h"
-#include "tc.h"
+#include "cred_int.h"
 
 #include <cjson/cJSON.h>
 #include <sys/stat.h>
@@ -32,6 +32,7 @@ void tc_cred_clear(struct tc_cred *cred)
 	secure_free_str(cred->secret_key);
 	secure_free_str(cred->token);
 	free(cred->source);
+	tc_cred_spec_free(cred->spec);
 	memset(cred, 0, sizeof(*cred));
 }
 
@@ -99,7 +100,24 @@ static char *tc_unquote(char *s)
  * when the section was found (fields filled, possibly incomplete), 0 when
  * it is absent.
  */
-static int tc_ini_section(struct tc_cred *out, char *text, const char *profile)
+/* What a file says beyond the keys. */
+struct tc_cred_extra {
+	char *role_arn;     /* role_arn / role-arn: AssumeRole with the keys */
+	char *session_name; /* role_session_name / role-session-name */
+	bool cvm_role;      /* tccli "type": "cvm-role" */
+	char *role_name;    /* tccli "role-name" with cvm-role */
+};
+
+static void tc_cred_extra_clear(struct tc_cred_extra *x)
+{
+	free(x->role_arn);
+	free(x->session_name);
+	free(x->role_name);
+	memset(x, 0, sizeof(*x));
+}
+
+static int tc_ini_section(struct tc_cred *out, struct tc_cred_extra *x, char *text,
+			  const char *profile)
 {
 	bool in = false, found = false;
 	char *line = text;
@@ -138,6 +156,10 @@ static int tc_ini_section(struct tc_cred *out, char *text, const char *profile)
 				dst = &out->secret_key;
 			else if (!strcmp(key, "token"))
 				dst = &out->token;
+			else if (!strcmp(key, "role_arn"))
+				dst = &x->role_arn;
+			else if (!strcmp(key, "role_session_name"))
+				dst = &x->session_name;
 			if (dst) {
 				secure_free_str(*dst);
 				*dst = *val ? xstrdup(val) : NULL;
@@ -173,7 +195,8 @@ static int tc_json_str(char **dst, const cJSON *obj, const char *key, const char
 }
 
 /* 1 found, 0 absent, <0 error */
-static int tc_cred_tccli(struct tc_cred *out, const char *path, struct err *e)
+static int tc_cred_tccli(struct tc_cred *out, struct tc_cred_extra *x, const char *path,
+			 struct err *e)
 {
 	struct buf b = BUF_INIT;
 	cJSON *j = NULL;
@@ -189,11 +212,22 @@ static int tc_cred_tccli(struct tc_cred *out, const char *path, struct err *e)
 	{
 		const cJSON *type = cJSON_GetObjectItemCaseSensitive(j, "type");
 
-		if (cJSON_IsString(type) && !strcmp(type->valuestring, "cvm-role")) {
-			r = err_set(e, ERR_AUTH,
-				    "'%s' uses a CVM role, which spotenv does not support", path);
+		if (type && !cJSON_IsNull(type) &&
+		    !(cJSON_IsString(type) && (!*type->valuestring ||
+					       !strcmp(type->valuestring, "cvm-role")))) {
+			r = err_set(e, ERR_AUTH, "'%s': unknown 'type' (only \"cvm-role\" is known)",
+				    path);
 			goto done;
 		}
+		x->cvm_role = cJSON_IsString(type) && !strcmp(type->valuestring, "cvm-role");
+	}
+	if ((r = tc_json_str(&x->role_arn, j, "role-arn", path, e)) < 0 ||
+	    (r = tc_json_str(&x->session_name, j, "role-session-name", path, e)) < 0 ||
+	    (r = tc_json_str(&x->role_name, j, "role-name", path, e)) < 0)
+		goto done;
+	if (x->cvm_role) {
+		r = 1;
+		goto done;
 	}
 	if ((r = tc_json_str(&out->secret_id, j, "secretId", path, e)) < 0 ||
 	    (r = tc_json_str(&out->secret_key, j, "secretKey", path, e)) < 0 ||
@@ -224,12 +258,100 @@ static bool tc_profile_ok(const char *p)
 	return true;
 }
 
+static char *tc_endpoint_env(const char *var, const char *dflt)
+{
+	const char *v = tc_env(var);
+	char *s = xstrdup(v ? v : dflt);
+	size_t l = strlen(s);
+
+	while (l > 0 && s[l - 1] == '/')
+		s[--l] = '\0';
+	return s;
+}
+
+/*
+ * Web identity from the environment: 1 found (out->spec set), 0 none, <0
+ * when a set of variables is incomplete.
+ */
+static int tc_cred_web_identity(struct tc_cred *out, struct err *e)
+{
+	static const char *const tke[] = { "TKE_PROVIDER_ID", "TKE_WEB_IDENTITY_TOKEN_FILE",
+					   "TKE_ROLE_ARN" };
+	static const char *const gen[] = { "TENCENTCLOUD_PROVIDER_ID",
+					   "TENCENTCLOUD_WEB_IDENTITY_TOKEN_FILE",
+					   "TENCENTCLOUD_ROLE_ARN" };
+	const char *const *vars = NULL;
+	struct tc_cred_spec *sp;
+	const char *region;
+
+	if (tc_env(tke[0]) || tc_env(tke[1]) || tc_env(tke[2]))
+		vars = tke;
+	else if (tc_env(gen[1]))
+		vars = gen;
+	if (!vars)
+		return 0;
+	for (size_t i = 0; i < 3; i++)
+		if (!tc_env(vars[i]))
+			return err_set(e, ERR_AUTH, "'%s' is set but '%s' is not",
+				       tc_env(vars[1]) ? vars[1] : vars[0], vars[i]);
+	sp = tc_cred_spec_new(TC_CRED_WEB_IDENTITY);
+	sp->provider_id = xstrdup(tc_env(vars[0]));
+	sp->token_file = xstrdup(tc_env(vars[1]));
+	sp->role_arn = xstrdup(tc_env(vars[2]));
+	sp->session_name = xstrdup(tc_env("TENCENTCLOUD_ROLE_SESSION_NAME")
+					   ? tc_env("TENCENTCLOUD_ROLE_SESSION_NAME")
+					   : TC_ROLE_SESSION_DEFAULT);
+	region = vars == tke && tc_env("TKE_REGION") ? tc_env("TKE_REGION")
+						     : tc_env("TENCENTCLOUD_REGION");
+	sp->region = xstrdup(region ? region : "ap-guangzhou");
+	sp->sts = tc_endpoint_env("SPOTENV_STS_ENDPOINT", TC_STS_DEFAULT_ENDPOINT);
+	out->spec = sp;
+	out->source = xasprintf("web identity (%s '%s', role '%s')", vars[1], sp->token_file,
+				sp->role_arn);
+	return 1;
+}
+
+/* The CVM role: explicit (role_name may be NULL) or the chain's last resort. */
+static void tc_cred_cvm_role(struct tc_cred *out, const char *role_name, const char *looked)
+{
+	struct tc_cred_spec *sp = tc_cred_spec_new(TC_CRED_CVM_ROLE);
+
+	sp->metadata = tc_endpoint_env("SPOTENV_METADATA_ENDPOINT", TC_METADATA_DEFAULT_ENDPOINT);
+	sp->role_name = role_name ? xstrdup(role_name) : NULL;
+	sp->last_resort = looked != NULL;
+	sp->looked = looked ? xstrdup(looked) : NULL;
+	out->spec = sp;
+	out->source = xasprintf("the CVM role%s%s%s of the metadata service '%s'",
+				role_name ? " '" : "", role_name ? role_name : "",
+				role_name ? "'" : "", sp->metadata);
+}
+
+/* Turn out into the base of an AssumeRole of arn (its keys move). */
+static void tc_cred_assume(struct tc_cred *out, const char *arn, const char *session)
+{
+	struct tc_cred_spec *sp = tc_cred_spec_new(TC_CRED_ASSUME_ROLE);
+	const char *region = tc_env("TENCENTCLOUD_REGION");
+
+	sp->base = xcalloc(1, sizeof(*sp->base));
+	*sp->base = *out;
+	memset(out, 0, sizeof(*out));
+	sp->role_arn = xstrdup(arn);
+	sp->session_name = xstrdup(session ? session : TC_ROLE_SESSION_DEFAULT);
+	sp->region = xstrdup(region ? region : "ap-guangzhou");
+	sp->sts = tc_endpoint_env("SPOTENV_STS_ENDPOINT", TC_STS_DEFAULT_ENDPOINT);
+	out->spec = sp;
+	out->source = xasprintf("AssumeRole '%s' with the keys of %s", arn,
+				sp->base->source ? sp->base->source : "-");
+}
+
 int tc_cred_load(struct tc_cred *out, const char *profile, struct err *e)
 {
 	const char *id = tc_env("TENCENTCLOUD_SECRET_ID");
 	const char *key = tc_env("TENCENTCLOUD_SECRET_KEY");
 	const char *home = tc_env("HOME");
 	const char *ini = tc_env("TENCENTCLOUD_CREDENTIALS_FILE");
+	const char *metadata = tc_env("SPOTENV_METADATA_ENDPOINT");
+	struct tc_cred_extra x = { 0 };
 	char *ini_path = NULL, *tccli_path = NULL;
 	struct buf looked = BUF_INIT;
 	struct buf text = BUF_INIT;
@@ -257,9 +379,16 @@ int tc_cred_load(struct tc_cred *out, const char *profile, struct err *e)
 			}
 		}
 		out->source = xstrdup("environment");
-		return 0;
+		goto wrap;
 	}
 	buf_puts(&looked, "environment (TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY)");
+
+	if ((r = tc_cred_web_identity(out, e)) != 0) {
+		error = r < 0 ? r : 0;
+		goto done;
+	}
+	buf_puts(&looked, ", web identity (TKE_WEB_IDENTITY_TOKEN_FILE, "
+			  "TENCENTCLOUD_WEB_IDENTITY_TOKEN_FILE)");
 
 	if (!profile || !*profile)
 		profile = tc_env("TENCENTCLOUD_PROFILE");
@@ -281,42 +410,76 @@ int tc_cred_load(struct tc_cred *out, const char *profile, struct err *e)
 			error = r;
 			goto done;
 		}
-		if (r > 0 && tc_ini_section(out, text.ptr, profile)) {
+		if (r > 0 && tc_ini_section(out, &x, text.ptr, profile)) {
 			if (!out->secret_id || !out->secret_key) {
 				error = err_set(e, ERR_AUTH, "'%s' [%s] lacks '%s'", ini_path,
 						profile, out->secret_id ? "secret_key" : "secret_id");
 				goto done;
 			}
 			out->source = xasprintf("'%s' [%s]", ini_path, profile);
-			goto done;
+			goto wrap;
 		}
 		tc_cred_clear(out);
+		tc_cred_extra_clear(&x);
 		buf_printf(&looked, ", '%s' [%s]", ini_path, profile);
 	}
 
 	/* the tccli file */
 	if (home) {
 		tccli_path = xasprintf("%s/.tccli/%s.credential", home, profile);
-		r = tc_cred_tccli(out, tccli_path, e);
+		r = tc_cred_tccli(out, &x, tccli_path, e);
 		if (r < 0) {
 			error = r;
 			goto done;
 		}
+		if (r > 0 && x.cvm_role) {
+			tc_cred_cvm_role(out, x.role_name, NULL);
+			free(out->source);
+			out->source = xasprintf("the CVM role%s%s%s ('%s' type cvm-role)",
+						x.role_name ? " '" : "",
+						x.role_name ? x.role_name : "",
+						x.role_name ? "'" : "", tccli_path);
+			goto wrap;
+		}
 		if (r > 0) {
 			out->source = xasprintf("'%s'", tccli_path);
-			goto done;
+			goto wrap;
 		}
 		tc_cred_clear(out);
+		tc_cred_extra_clear(&x);
 		buf_printf(&looked, ", '%s'", tccli_path);
 	} else {
 		buf_puts(&looked, " (HOME is not set)");
 	}
+
+	/* the CVM role, unless turned off: fetched (or not found) later */
+	if (!metadata || strcmp(metadata, "off")) {
+		tc_cred_cvm_role(out, NULL, buf_str(&looked));
+		goto wrap;
+	}
+	buf_puts(&looked, ", the CVM role (SPOTENV_METADATA_ENDPOINT is 'off')");
 	error = err_set(e, ERR_AUTH, "no Tencent Cloud credentials found; looked at %s",
 			buf_str(&looked));
+	goto done;
+
+wrap:
+	/* a role ARN: these keys only sign the AssumeRole call */
+	{
+		const char *arn = tc_env("TENCENTCLOUD_ROLE_ARN");
+		const char *session = tc_env("TENCENTCLOUD_ROLE_SESSION_NAME");
+
+		if (!arn)
+			arn = x.role_arn;
+		if (!session)
+			session = x.session_name;
+		if (arn)
+			tc_cred_assume(out, arn, session);
+	}
 
 done:
 	if (error)
 		tc_cred_clear(out);
+	tc_cred_extra_clear(&x);
 	buf_free_secret(&text);
 	buf_free(&looked);
 	free(ini_path);

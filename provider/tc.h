@@ -104,23 +104,96 @@ int tc_verify(const char *method, const char *query, const struct tc_header *hea
 	      void *ctx, struct err *e);
 
 /* ---------------------------------------------------------------------
- * Credentials (design section 7): environment, INI file, tccli file.
+ * Credentials (design section 7 and docs/provider.md "Credentials").
+ *
+ * The chain, first found wins:
+ *   1. TENCENTCLOUD_SECRET_ID + TENCENTCLOUD_SECRET_KEY (token from
+ *      TENCENTCLOUD_SESSION_TOKEN, _SECURITY_TOKEN or _TOKEN);
+ *   2. web identity (OIDC): TKE_PROVIDER_ID + TKE_WEB_IDENTITY_TOKEN_FILE +
+ *      TKE_ROLE_ARN (TKE_REGION), or TENCENTCLOUD_WEB_IDENTITY_TOKEN_FILE +
+ *      TENCENTCLOUD_PROVIDER_ID + TENCENTCLOUD_ROLE_ARN;
+ *   3. the SDK INI file [PROFILE] (secret_id, secret_key, token, role_arn,
+ *      role_session_name);
+ *   4. the tccli file ~/.tccli/PROFILE.credential (secretId, secretKey,
+ *      token, role-arn, role-session-name; or "type": "cvm-role");
+ *   5. the CVM role of the instance metadata service
+ *      (SPOTENV_METADATA_ENDPOINT, default http://metadata.tencentyun.com;
+ *      "off" skips it).
+ * A role ARN (TENCENTCLOUD_ROLE_ARN, else the file's role_arn/role-arn)
+ * turns the keys of 1, 3, 4 or 5 into the base credentials of an STS
+ * AssumeRole call (SPOTENV_STS_ENDPOINT, default
+ * https://sts.tencentcloudapi.com).
  */
+#define TC_STS_SERVICE "sts"
+#define TC_STS_VERSION "2018-08-13"
+#define TC_STS_DEFAULT_ENDPOINT "https://sts.tencentcloudapi.com"
+#define TC_METADATA_DEFAULT_ENDPOINT "http://metadata.tencentyun.com"
+#define TC_METADATA_ROLE_PATH "/latest/meta-data/cam/security-credentials/"
+#define TC_ROLE_SESSION_DEFAULT "spotenv"
+#define TC_ROLE_DURATION_DEFAULT 7200 /* seconds, as the SDKs ask */
+#define TC_CRED_REFRESH_EARLY 300     /* refresh 5 minutes before expiry */
+
+/* How to fetch (and fetch again) temporary credentials; see cred_remote.c. */
+struct tc_cred_spec;
+
 struct tc_cred {
 	char *secret_id;
 	char *secret_key; /* secret */
 	char *token;      /* secret; NULL for permanent keys */
 	char *source;     /* where they came from, for messages: "environment" */
+	int64_t expires;  /* Unix seconds; 0 = never (long-lived keys) */
+	int64_t issued;   /* Unix seconds when fetched (temporary only) */
+	struct tc_cred_spec *spec; /* owned; NULL for long-lived keys */
 };
 
 /*
  * Find credentials, first found wins.  profile may be NULL (then
- * TENCENTCLOUD_PROFILE, then "default").  On failure the error names every
- * place looked at.
+ * TENCENTCLOUD_PROFILE, then "default").  No network: a source that
+ * yields temporary credentials (AssumeRole, web identity, CVM role) comes
+ * back with cred->spec set and no keys yet; tc_cred_fetch (which
+ * tc_client_new calls) gets them.  On failure the error names every place
+ * looked at; so does tc_cred_fetch's when the CVM role, the chain's last
+ * resort, is not there either.
  */
 int tc_cred_load(struct tc_cred *out, const char *profile, struct err *e);
-/* Wipe and free. */
+/* Wipe and free (spec included). */
 void tc_cred_clear(struct tc_cred *cred);
+/* A deep copy (spec included) into out; out is overwritten. */
+void tc_cred_copy(struct tc_cred *out, const struct tc_cred *in);
+
+/*
+ * Get (or renew) the temporary credentials cred->spec describes: metadata
+ * GETs or STS calls, logged by name through log (never a secret, never a
+ * token).  0 with cred's keys, token, expires and issued replaced, or an
+ * error (cred unchanged).  A cred without spec: 0, nothing done.
+ */
+int tc_cred_fetch(struct tc_cred *cred, void (*log)(void *ctx, const char *line),
+		  void *log_ctx, struct err *e);
+
+/*
+ * Whether cred must be fetched before signing at Unix time now: it has a
+ * spec and either no keys yet or expiry is near: within
+ * TC_CRED_REFRESH_EARLY seconds, or within half its life when the life
+ * (expires - issued) is shorter than twice that.
+ */
+bool tc_cred_due(const struct tc_cred *cred, int64_t now);
+
+/*
+ * Parsers of the answers (exposed for tests).  body need not be
+ * terminated; now is the Unix time for the "expired on arrival" check.
+ * Both fill secret_id, secret_key, token, expires and issued (= now) only.
+ *  - tc_cred_parse_metadata: the CVM role page (TmpSecretId,
+ *    TmpSecretKey, Token, ExpiredTime, "Code": "Success").
+ *  - tc_cred_parse_sts: AssumeRole's or AssumeRoleWithWebIdentity's
+ *    answer ({"Response": {"Credentials": {"TmpSecretId",
+ *    "TmpSecretKey", "Token"}, "ExpiredTime"}}), or its API error (ERR_API
+ *    with api_code set).
+ * Errors never quote the page (it holds secrets).
+ */
+int tc_cred_parse_metadata(struct tc_cred *out, const char *body, size_t len, int64_t now,
+			   struct err *e);
+int tc_cred_parse_sts(struct tc_cred *out, const char *body, size_t len, int64_t now,
+		      struct err *e);
 
 /* The observed data model (struct tc_instance, tc_offer): model.h. */
 

@@ -53,7 +53,7 @@ static const char *lookup_secret(void *ctx, const char *id)
 	for (size_t i = 0; i < s->ncreds; i++)
 		if (!strcmp(s->creds[i].id, id))
 			return s->creds[i].key;
-	return NULL;
+	return sim_sts_secret(s, id); /* temporary credentials */
 }
 
 static void render(struct sim_response *out, int status, cJSON *doc)
@@ -160,7 +160,7 @@ static void handle_api(struct sim *s, const struct sim_request *req, struct sim_
 		api_error(s, out, "NoSuchVersion", "The requested version does not exist", rid);
 		return;
 	}
-	if (verify(s, req, now / 1000, &e) < 0) {
+	if (verify(s, req, now / 1000, &e) < 0 || sim_sts_check(s, req, now, &e) < 0) {
 		const char *code = intern_code(e.api_code);
 
 		api_error(s, out, code, e.api_message ? e.api_message : "authentication failed", rid);
@@ -579,6 +579,8 @@ static void handle_control(struct sim *s, const struct sim_request *req,
 		ctl_protect(s, body, out);
 	} else if (!strcmp(what, "operate") && post) {
 		ctl_operate(s, body, out, now);
+	} else if (!strcmp(what, "sts") && (get || post)) {
+		sim_sts_control(s, req, body, out);
 	} else if (!strcmp(what, "reset") && post) {
 		cJSON *doc = cJSON_CreateObject();
 
@@ -641,6 +643,8 @@ void sim_handle(struct sim *s, const struct sim_request *req, struct sim_respons
 	sim_advance(s, now);
 	if (!strncmp(req->path, "/_sim/", 6))
 		handle_control(s, req, out, now);
+	else if (sim_sts_route(req))
+		sim_sts_handle(s, req, out, now); /* metadata and STS */
 	else if (!strcmp(req->path, "/"))
 		handle_api(s, req, out, now);
 	else
@@ -779,6 +783,7 @@ void sim_free(struct sim *s)
 		secure_free_str(s->creds[i].key);
 	}
 	free(s->creds);
+	sim_sts_free(s);
 	for (int a = 0; a < SIM_ACT_COUNT; a++)
 		free(s->rates[a].ring);
 	free(s->stats.errors);

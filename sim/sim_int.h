@@ -169,6 +169,7 @@ struct sim {
 	size_t npools, apools;
 	struct sim_cred *creds;
 	size_t ncreds;
+	struct sim_sts *sts; /* metadata and STS (sts.c); NULL until used */
 
 	struct sim_faults faults, initial_faults;
 	struct sim_rate rates[SIM_ACT_COUNT];
@@ -200,6 +201,24 @@ struct sim {
 	int port;
 	char url[64];
 };
+
+/*
+ * sts.c: the metadata service and STS on the same port (docs/sim.md
+ * "Credentials").  sim_sts_route: whether a request is theirs (a
+ * /latest/meta-data/ path, or "/" with version 2018-08-13 or signed for
+ * service sts).  sim_sts_secret: a temporary SecretId's key (NULL when not
+ * one).  sim_sts_check: after a good signature, a temporary SecretId needs
+ * its X-TC-Token (AuthFailure.TokenFailure) and must not have expired
+ * (AuthFailure.SignatureExpire); 0 for long-lived keys.
+ */
+bool sim_sts_route(const struct sim_request *req);
+void sim_sts_handle(struct sim *s, const struct sim_request *req, struct sim_response *out,
+		    int64_t now);
+void sim_sts_control(struct sim *s, const struct sim_request *req, const cJSON *body,
+		     struct sim_response *out);
+const char *sim_sts_secret(struct sim *s, const char *id);
+int sim_sts_check(struct sim *s, const struct sim_request *req, int64_t now_ms, struct err *e);
+void sim_sts_free(struct sim *s);
 
 /* world.c */
 int64_t sim_now(struct sim *s);

@@ -10,6 +10,10 @@ set -u
 B=${B:-build}
 SPOTENV=${SPOTENV:-$(pwd)/spotenv}
 export SPOTENV
+# no test may ask the real metadata host: the credential chain's last
+# resort (the CVM role) gets a loopback port that refuses at once
+SPOTENV_METADATA_ENDPOINT=${SPOTENV_METADATA_ENDPOINT:-http://127.0.0.1:1}
+export SPOTENV_METADATA_ENDPOINT
 filter=${TESTS_FILTER:-}
 JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 case $JOBS in '' | *[!0-9]*) JOBS=2 ;; esac

@@ -9,7 +9,11 @@ setup() {
 	mkdir -p "$HOME"
 	unset TENCENTCLOUD_SECRET_ID TENCENTCLOUD_SECRET_KEY TENCENTCLOUD_SESSION_TOKEN \
 		TENCENTCLOUD_SECURITY_TOKEN TENCENTCLOUD_TOKEN TENCENTCLOUD_PROFILE \
-		TENCENTCLOUD_CREDENTIALS_FILE SPOTENV_ENDPOINT
+		TENCENTCLOUD_CREDENTIALS_FILE SPOTENV_ENDPOINT TENCENTCLOUD_ROLE_ARN \
+		TENCENTCLOUD_WEB_IDENTITY_TOKEN_FILE TKE_PROVIDER_ID TKE_WEB_IDENTITY_TOKEN_FILE \
+		TKE_ROLE_ARN
+	# the CVM role, the chain's last resort: loopback, never the real host
+	export SPOTENV_METADATA_ENDPOINT=http://127.0.0.1:1
 }
 
 @test "api: --help shows usage and options" {
@@ -48,6 +52,7 @@ setup() {
 	[[ "$stderr" == *"TENCENTCLOUD_SECRET_ID"* ]]
 	[[ "$stderr" == *"$HOME/.tencentcloud/credentials' [default]"* ]]
 	[[ "$stderr" == *"$HOME/.tccli/default.credential'"* ]]
+	[[ "$stderr" == *"the CVM role at 'http://127.0.0.1:1'"* ]]
 }
 
 @test "api: a regional action without --region is a usage error before any call" {

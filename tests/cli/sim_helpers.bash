@@ -57,6 +57,10 @@
 
 : "${SPOTENV:=$BATS_TEST_DIRNAME/../../spotenv}"
 export SPOTENV
+# a test never asks the real metadata host (no credentials found falls
+# through to the CVM role): loopback port 1 refuses at once
+: "${SPOTENV_METADATA_ENDPOINT:=http://127.0.0.1:1}"
+export SPOTENV_METADATA_ENDPOINT
 
 SIM_TEST_SECRET_ID=AKIDSPOTENVSIM0000000000000000000000
 SIM_TEST_SECRET_KEY=spotenv-sim-not-a-secret

@@ -383,8 +383,8 @@ static void logs_free(struct logs *l)
 
 static struct tc_client *client(struct srv *s, struct tc_client_opts *o, bool token)
 {
-	struct tc_cred cred = { (char *)SECRET_ID, (char *)SECRET_KEY, token ? (char *)TOKEN : NULL,
-				(char *)"test" };
+	struct tc_cred cred = { .secret_id = (char *)SECRET_ID, .secret_key = (char *)SECRET_KEY,
+				.token = token ? (char *)TOKEN : NULL, .source = (char *)"test" };
 	struct tc_client_opts def;
 	struct tc_client *c = NULL;
 	struct err e = ERR_INIT;
@@ -486,7 +486,7 @@ static void test_endpoints(void **state)
 		"cvm.tencentcloudapi.com", "https://", "https://a/path", "https://u@host",
 		"http://128.0.0.1", "https://host:99x", "http://[::2]:80", "https://h?x=1",
 	};
-	struct tc_cred cred = { (char *)"id", (char *)"key", NULL, NULL };
+	struct tc_cred cred = { .secret_id = (char *)"id", .secret_key = (char *)"key" };
 	struct tc_client_opts o;
 
 	(void)state;
@@ -1431,15 +1431,16 @@ static void test_redaction(void **state)
 	call_init(&calls[1], "DescribeInstances", "ap-guangzhou", "{}");
 	assert_int_equal(tc_call_one(c, &calls[1]), 0);
 	assert_int_equal(s->nreqs, 4);
-	assert_int_equal(logs.n, 4); /* one line per attempt */
-	assert_non_null(strstr(logs.lines[0], "DescribeInstances"));
-	assert_non_null(strstr(logs.lines[0], "region=ap-guangzhou"));
-	assert_non_null(strstr(logs.lines[0], "attempt=1"));
-	assert_non_null(strstr(logs.lines[0], "request_id=req-0"));
-	assert_non_null(strstr(logs.lines[0], "error=RequestLimitExceeded"));
-	assert_non_null(strstr(logs.lines[1], "status=503"));
-	assert_non_null(strstr(logs.lines[2], "error=AuthFailure.SignatureFailure"));
-	assert_non_null(strstr(logs.lines[3], "status=200"));
+	assert_int_equal(logs.n, 5); /* where the credentials came from, one line per attempt */
+	assert_non_null(strstr(logs.lines[0], "credentials from test"));
+	assert_non_null(strstr(logs.lines[1], "DescribeInstances"));
+	assert_non_null(strstr(logs.lines[1], "region=ap-guangzhou"));
+	assert_non_null(strstr(logs.lines[1], "attempt=1"));
+	assert_non_null(strstr(logs.lines[1], "request_id=req-0"));
+	assert_non_null(strstr(logs.lines[1], "error=RequestLimitExceeded"));
+	assert_non_null(strstr(logs.lines[2], "status=503"));
+	assert_non_null(strstr(logs.lines[3], "error=AuthFailure.SignatureFailure"));
+	assert_non_null(strstr(logs.lines[4], "status=200"));
 	for (int i = 0; i < logs.n; i++)
 		assert_false(contains_secret(logs.lines[i], s));
 	assert_false(contains_secret(calls[0].err.msg, s));

@@ -1,7 +1,10 @@
 /*
- * Unit tests for provider/cred.c: the credential chain (environment, SDK
- * INI file, tccli file), its order, profiles and its errors.  Each test
- * runs with a fresh temporary HOME and a clean environment.
+ * Unit tests for provider/cred.c and cred_remote.c: the credential chain
+ * (environment, web identity, SDK INI file, tccli file, CVM role), its
+ * order, profiles and its errors, role ARNs, the parsers of the metadata
+ * and STS answers (bad ones too) and the refresh rule.  Each test runs
+ * with a fresh temporary HOME and a clean environment, the CVM role off
+ * unless a test turns it on (no network: nothing here fetches).
  */
 #include "../../util/setup.h"
 #include <setjmp.h>
@@ -14,7 +17,10 @@ static char home[256];
 static const char *const vars[] = {
 	"TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY", "TENCENTCLOUD_SESSION_TOKEN",
 	"TENCENTCLOUD_SECURITY_TOKEN", "TENCENTCLOUD_TOKEN", "TENCENTCLOUD_PROFILE",
-	"TENCENTCLOUD_CREDENTIALS_FILE",
+	"TENCENTCLOUD_CREDENTIALS_FILE", "TENCENTCLOUD_ROLE_ARN", "TENCENTCLOUD_ROLE_SESSION_NAME",
+	"TENCENTCLOUD_WEB_IDENTITY_TOKEN_FILE", "TENCENTCLOUD_PROVIDER_ID", "TENCENTCLOUD_REGION",
+	"TKE_PROVIDER_ID", "TKE_WEB_IDENTITY_TOKEN_FILE", "TKE_ROLE_ARN", "TKE_REGION",
+	"SPOTENV_STS_ENDPOINT",
 };
 
 static void write_file(const char *rel, const char *text)
@@ -44,6 +50,7 @@ static int setup(void **state)
 	setenv("HOME", home, 1);
 	for (size_t i = 0; i < ARRAY_SIZE(vars); i++)
 		unsetenv(vars[i]);
+	setenv("SPOTENV_METADATA_ENDPOINT", "off", 1);
 	return 0;
 }
 
@@ -215,8 +222,237 @@ static void test_nothing_found_names_places(void **state)
 	assert_non_null(strstr(e.msg, want));
 	snprintf(want, sizeof(want), "'%s/.tccli/ci.credential'", home);
 	assert_non_null(strstr(e.msg, want));
+	assert_non_null(strstr(e.msg, "web identity"));
+	assert_non_null(strstr(e.msg, "the CVM role"));
 	assert_null(strstr(e.msg, "inikey"));
 	err_clear(&e);
+}
+
+/* With the CVM role on, the chain ends there: fetched later, places kept. */
+static void test_cvm_role_last_resort(void **state)
+{
+	struct tc_cred c;
+	struct err e = ERR_INIT;
+
+	(void)state;
+	setenv("SPOTENV_METADATA_ENDPOINT", "http://127.0.0.1:1/", 1);
+	assert_int_equal(tc_cred_load(&c, NULL, &e), 0);
+	assert_null(c.secret_id);
+	assert_non_null(c.spec);
+	assert_true(tc_cred_due(&c, 1000));
+	assert_non_null(strstr(c.source, "CVM role"));
+	assert_non_null(strstr(c.source, "http://127.0.0.1:1'"));
+	/* refused at once: the error lists every place */
+	assert_int_equal(tc_cred_fetch(&c, NULL, NULL, &e), ERR_AUTH);
+	assert_non_null(strstr(e.msg, "no Tencent Cloud credentials found"));
+	assert_non_null(strstr(e.msg, ".tccli/default.credential'"));
+	assert_non_null(strstr(e.msg, "the CVM role at 'http://127.0.0.1:1'"));
+	err_clear(&e);
+	tc_cred_clear(&c);
+	/* plain http elsewhere is refused */
+	setenv("SPOTENV_METADATA_ENDPOINT", "http://metadata.example.com", 1);
+	assert_int_equal(tc_cred_load(&c, NULL, &e), 0);
+	assert_int_equal(tc_cred_fetch(&c, NULL, NULL, &e), ERR_INVALID);
+	assert_non_null(strstr(e.msg, "plain http"));
+	err_clear(&e);
+	tc_cred_clear(&c);
+}
+
+static void test_tccli_cvm_role_and_role_arn(void **state)
+{
+	struct tc_cred c, copy;
+	struct err e = ERR_INIT;
+
+	(void)state;
+	write_file(".tccli/default.credential", "{\"type\": \"cvm-role\", \"role-name\": \"r1\"}");
+	assert_int_equal(tc_cred_load(&c, NULL, &e), 0);
+	assert_non_null(c.spec);
+	assert_null(c.secret_id);
+	assert_non_null(strstr(c.source, "cvm-role"));
+	assert_non_null(strstr(c.source, "'r1'"));
+	tc_cred_clear(&c);
+
+	write_file(".tccli/default.credential",
+		   "{\"secretId\": \"AKIDbase\", \"secretKey\": \"basekey\", "
+		   "\"role-arn\": \"qcs::cam::uin/1:roleName/r\", \"role-session-name\": \"s\"}");
+	assert_int_equal(tc_cred_load(&c, NULL, &e), 0);
+	assert_non_null(c.spec);
+	assert_null(c.secret_id);
+	assert_non_null(strstr(c.source, "AssumeRole 'qcs::cam::uin/1:roleName/r'"));
+	assert_null(strstr(c.source, "basekey"));
+	tc_cred_copy(&copy, &c);
+	assert_non_null(copy.spec);
+	assert_string_equal(copy.source, c.source);
+	tc_cred_clear(&copy);
+	tc_cred_clear(&c);
+
+	/* the environment's role ARN applies to the environment's keys */
+	setenv("TENCENTCLOUD_SECRET_ID", "AKIDenv", 1);
+	setenv("TENCENTCLOUD_SECRET_KEY", "envkey", 1);
+	setenv("TENCENTCLOUD_ROLE_ARN", "qcs::cam::uin/1:roleName/e", 1);
+	assert_int_equal(tc_cred_load(&c, NULL, &e), 0);
+	assert_non_null(strstr(c.source, "with the keys of environment"));
+	tc_cred_clear(&c);
+
+	write_file(".tccli/default.credential", "{\"type\": \"other\"}");
+	unsetenv("TENCENTCLOUD_SECRET_ID");
+	unsetenv("TENCENTCLOUD_SECRET_KEY");
+	assert_int_equal(tc_cred_load(&c, NULL, &e), ERR_AUTH);
+	assert_non_null(strstr(e.msg, "unknown 'type'"));
+	err_clear(&e);
+}
+
+static void test_web_identity_env(void **state)
+{
+	struct tc_cred c;
+	struct err e = ERR_INIT;
+
+	(void)state;
+	write_file(".tencentcloud/credentials", INI);
+	setenv("TKE_PROVIDER_ID", "p", 1);
+	setenv("TKE_WEB_IDENTITY_TOKEN_FILE", "/nonexistent/token", 1);
+	assert_int_equal(tc_cred_load(&c, NULL, &e), ERR_AUTH);
+	assert_non_null(strstr(e.msg, "'TKE_ROLE_ARN'"));
+	err_clear(&e);
+	setenv("TKE_ROLE_ARN", "qcs::cam::uin/1:roleName/tke", 1);
+	/* before the files */
+	assert_int_equal(tc_cred_load(&c, NULL, &e), 0);
+	assert_non_null(strstr(c.source, "web identity (TKE_WEB_IDENTITY_TOKEN_FILE"));
+	/* the token file is read at fetch time; a missing one is named */
+	assert_int_equal(tc_cred_fetch(&c, NULL, NULL, &e), ERR_AUTH);
+	assert_non_null(strstr(e.msg, "/nonexistent/token"));
+	err_clear(&e);
+	tc_cred_clear(&c);
+	unsetenv("TKE_PROVIDER_ID");
+	unsetenv("TKE_WEB_IDENTITY_TOKEN_FILE");
+	unsetenv("TKE_ROLE_ARN");
+	setenv("TENCENTCLOUD_WEB_IDENTITY_TOKEN_FILE", "/t", 1);
+	assert_int_equal(tc_cred_load(&c, NULL, &e), ERR_AUTH);
+	assert_non_null(strstr(e.msg, "'TENCENTCLOUD_PROVIDER_ID'"));
+	err_clear(&e);
+	setenv("TENCENTCLOUD_PROVIDER_ID", "gh", 1);
+	setenv("TENCENTCLOUD_ROLE_ARN", "qcs::cam::uin/1:roleName/ci", 1);
+	assert_int_equal(tc_cred_load(&c, NULL, &e), 0);
+	assert_non_null(strstr(c.source, "TENCENTCLOUD_WEB_IDENTITY_TOKEN_FILE '/t'"));
+	tc_cred_clear(&c);
+}
+
+#define NOW 1800000000
+
+static void test_parse_metadata(void **state)
+{
+	struct tc_cred c = { 0 };
+	struct err e = ERR_INIT;
+	char good[400];
+	const char *bad[] = {
+		"<html>not found</html>",
+		"spotenv-role",
+		"{\"TmpSecretId\":\"AKIDt\",\"TmpSecretKey\":\"k\",\"Token\":\"t\","
+		"\"ExpiredTime\":1800000600,\"Code\":\"Failure\"}",
+		"{\"TmpSecretKey\":\"k\",\"Token\":\"t\",\"ExpiredTime\":1800000600,"
+		"\"Code\":\"Success\"}",
+		"{\"TmpSecretId\":\"AKIDt\",\"TmpSecretKey\":\"k\",\"ExpiredTime\":1800000600,"
+		"\"Code\":\"Success\"}",
+		"{\"TmpSecretId\":\"AKIDt\",\"TmpSecretKey\":\"k\",\"Token\":\"t\","
+		"\"Code\":\"Success\"}",
+		"{\"TmpSecretId\":\"AKIDt\",\"TmpSecretKey\":\"secretk\",\"Token\":\"tok\","
+		"\"ExpiredTime\":1799999999,\"Code\":\"Success\"}",
+	};
+	const char *want[] = { "not a JSON object", "not a JSON object", "not 'Success'",
+			       "'TmpSecretId'", "'Token'", "'ExpiredTime'", "expired already" };
+
+	(void)state;
+	snprintf(good, sizeof(good),
+		 "{\"TmpSecretId\":\"AKIDt\",\"TmpSecretKey\":\"secretk\",\"Token\":\"tok\","
+		 "\"ExpiredTime\":%d,\"Expiration\":\"x\",\"Code\":\"Success\"}",
+		 NOW + 600);
+	assert_int_equal(tc_cred_parse_metadata(&c, good, strlen(good), NOW, &e), 0);
+	assert_string_equal(c.secret_id, "AKIDt");
+	assert_string_equal(c.secret_key, "secretk");
+	assert_string_equal(c.token, "tok");
+	assert_int_equal(c.expires, NOW + 600);
+	assert_int_equal(c.issued, NOW);
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		assert_int_equal(tc_cred_parse_metadata(&c, bad[i], strlen(bad[i]), NOW, &e),
+				 ERR_AUTH);
+		assert_non_null(strstr(e.msg, want[i]));
+		assert_null(strstr(e.msg, "secretk"));
+		assert_null(strstr(e.msg, "tok\""));
+		err_clear(&e);
+		/* a bad answer leaves the old keys */
+		assert_string_equal(c.secret_id, "AKIDt");
+	}
+	tc_cred_clear(&c);
+}
+
+static void test_parse_sts(void **state)
+{
+	struct tc_cred c = { 0 };
+	struct err e = ERR_INIT;
+	char good[400];
+	static const char error[] =
+		"{\"Response\":{\"Error\":{\"Code\":\"InvalidParameter.RoleArn\","
+		"\"Message\":\"no such role\"},\"RequestId\":\"r-1\"}}";
+	const char *bad[] = {
+		"not json",
+		"{\"Response\":{\"ExpiredTime\":1800000600,\"RequestId\":\"r\"}}",
+		"{\"Response\":{\"Credentials\":{\"TmpSecretId\":\"AKIDs\",\"TmpSecretKey\":"
+		"\"sk\"},\"ExpiredTime\":1800000600}}",
+		"{\"Response\":{\"Credentials\":{\"Token\":\"t\",\"TmpSecretId\":\"AKIDs\","
+		"\"TmpSecretKey\":\"sk\"},\"ExpiredTime\":\"soon\"}}",
+		"{\"Response\":{\"Credentials\":{\"Token\":\"t\",\"TmpSecretId\":\"AKIDs\","
+		"\"TmpSecretKey\":\"sk\"},\"ExpiredTime\":1700000000}}",
+	};
+	const char *want[] = { "'Response'", "'Credentials'", "'Token'", "'ExpiredTime'",
+			       "expired already" };
+
+	(void)state;
+	snprintf(good, sizeof(good),
+		 "{\"Response\":{\"Credentials\":{\"Token\":\"tok\",\"TmpSecretId\":\"AKIDs\","
+		 "\"TmpSecretKey\":\"sk\"},\"ExpiredTime\":\"%d\",\"Expiration\":\"x\","
+		 "\"RequestId\":\"r\"}}",
+		 NOW + 20);
+	assert_int_equal(tc_cred_parse_sts(&c, good, strlen(good), NOW, &e), 0);
+	assert_string_equal(c.secret_id, "AKIDs");
+	assert_string_equal(c.token, "tok");
+	assert_int_equal(c.expires, NOW + 20);
+	assert_int_equal(tc_cred_parse_sts(&c, error, strlen(error), NOW, &e), ERR_API);
+	assert_string_equal(e.api_code, "InvalidParameter.RoleArn");
+	assert_string_equal(e.request_id, "r-1");
+	err_clear(&e);
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		assert_true(tc_cred_parse_sts(&c, bad[i], strlen(bad[i]), NOW, &e) < 0);
+		assert_non_null(strstr(e.msg, want[i]));
+		assert_null(strstr(e.msg, "sk"));
+		err_clear(&e);
+	}
+	tc_cred_clear(&c);
+}
+
+/* 5 minutes early, or at half the life when that is shorter than 10 minutes. */
+static void test_refresh_rule(void **state)
+{
+	struct tc_cred c = { 0 };
+	struct err e = ERR_INIT;
+
+	(void)state;
+	c.secret_id = xstrdup("AKID");
+	c.secret_key = xstrdup("k");
+	assert_false(tc_cred_due(&c, NOW)); /* long-lived keys: never */
+	setenv("SPOTENV_METADATA_ENDPOINT", "http://127.0.0.1:1", 1);
+	tc_cred_clear(&c);
+	assert_int_equal(tc_cred_load(&c, NULL, &e), 0);
+	assert_true(tc_cred_due(&c, NOW)); /* nothing fetched yet */
+	c.secret_id = xstrdup("AKIDt");
+	c.secret_key = xstrdup("k");
+	c.issued = NOW;
+	c.expires = NOW + 7200;
+	assert_false(tc_cred_due(&c, NOW + 7200 - 301));
+	assert_true(tc_cred_due(&c, NOW + 7200 - 300));
+	c.expires = NOW + 10;
+	assert_false(tc_cred_due(&c, NOW + 4));
+	assert_true(tc_cred_due(&c, NOW + 5));
+	tc_cred_clear(&c);
 }
 
 static void test_tccli_errors(void **state)
@@ -232,10 +468,6 @@ static void test_tccli_errors(void **state)
 	write_file(".tccli/default.credential", "{\"secretId\": \"AKID\"}");
 	assert_int_equal(tc_cred_load(&c, NULL, &e), ERR_AUTH);
 	assert_non_null(strstr(e.msg, "lacks 'secretKey'"));
-	err_clear(&e);
-	write_file(".tccli/default.credential", "{\"type\": \"cvm-role\"}");
-	assert_int_equal(tc_cred_load(&c, NULL, &e), ERR_AUTH);
-	assert_non_null(strstr(e.msg, "CVM role"));
 	err_clear(&e);
 	write_file(".tccli/default.credential", "{\"secretId\": \"AKID\", \"secretKey\": 5}");
 	assert_int_equal(tc_cred_load(&c, NULL, &e), ERR_AUTH);
@@ -254,6 +486,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_credentials_file_var, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nothing_found_names_places, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tccli_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cvm_role_last_resort, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tccli_cvm_role_and_role_arn, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_web_identity_env, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_parse_metadata, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_parse_sts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refresh_rule, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
