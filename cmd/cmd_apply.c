@@ -311,9 +311,17 @@ static bool looks_like_plan_file(const char *path)
 
 /* ------------------------------------------------------------------ */
 
-/* Read and check a saved plan (plan -o FILE); 0 or an exit code. */
+/*
+ * Read and check a saved plan (plan -o FILE), before the lock is taken and
+ * before anything is asked of the API; 0 or an exit code.  A plan file is
+ * untrusted: it must be a document spotenv could have made (plan_from_json
+ * checks types, nulls, duplicates and bounds; plan_check holds every action
+ * to the plan's own declarations), or the whole plan is refused, naming
+ * each offending entry.
+ */
 static int load_saved_plan(const struct apply_cli *a, const char *path, struct plan **out)
 {
+	struct buf why = BUF_INIT;
 	struct err e = ERR_INIT;
 	char *data = NULL;
 	size_t len = 0;
@@ -321,20 +329,28 @@ static int load_saved_plan(const struct apply_cli *a, const char *path, struct p
 
 	if ((ret = cmd_read_file(path, &data, &len)) != 0)
 		return ret;
-	if (plan_from_json(out, data, len, &e) < 0)
+	if (plan_from_json(out, data, len, &e) < 0) {
 		ret = cmd_errorf("'%s' is not a spotenv plan: %s", path, e.msg ? e.msg : "invalid");
-	else if (plan_has_errors(*out))
+	} else if (plan_check(*out, &why) < 0) {
+		ret = cmd_errorf("refusing the saved plan '%s': it is not a plan spotenv makes "
+				 "(edited?); nothing was done", path);
+		cmd_print_lines(stderr, buf_str(&why));
+	} else if (plan_has_errors(*out)) {
 		ret = cmd_errorf("the saved plan has errors; make a new one");
-	else
+	} else {
 		ret = check_max_release(a, *out);
+	}
 	free(data);
+	buf_free(&why);
 	err_clear(&e);
 	return ret;
 }
 
 /*
  * Observe what the saved plan was made from and refuse it, naming what
- * changed, when its basis moved; 0 or an exit code.
+ * changed, when its basis moved, or naming each release that is not an
+ * instance its environment owns now (apply_verify_plan); 0 or an exit
+ * code.  Nothing that changes the world has been asked for yet.
  */
 static int check_saved_plan(struct tc_client *client, const struct plan *saved,
 			    struct plan_observed *obs)
@@ -348,7 +364,12 @@ static int check_saved_plan(struct tc_client *client, const struct plan *saved,
 	} else if (plan_basis_check(saved, obs, &why) < 0) {
 		ret = cmd_errorf("plan is stale: the instances it was made from changed; "
 				 "run 'spotenv plan' again");
-		fputs(buf_str(&why), stderr);
+		cmd_print_lines(stderr, buf_str(&why));
+	} else if (apply_verify_plan(saved, obs, &why) < 0) {
+		/* every release must be an instance the environment owns now */
+		ret = cmd_errorf("refusing the saved plan: it releases instances that are not "
+				 "its environments' own; nothing was done");
+		cmd_print_lines(stderr, buf_str(&why));
 	}
 	buf_free(&why);
 	err_clear(&e);

@@ -38,6 +38,23 @@ static void plan_bad(struct plan_checker *k, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Bounds of a tag (the spec's, in bytes here: at most 4 per character). */
+#define PLAN_MAX_TAG_KEY (127 * 4)
+#define PLAN_MAX_TAG_VALUE (255 * 4)
+
+/* Text without control characters, at most max bytes; empty only when empty_ok. */
+static bool plan_text_ok(const char *s, size_t max, bool empty_ok)
+{
+	size_t n = 0;
+
+	if (!s || (!*s && !empty_ok))
+		return false;
+	for (; *s; s++, n++)
+		if (n >= max || (unsigned char)*s < 0x20 || *s == 0x7f)
+			return false;
+	return true;
+}
+
 /* Printable ASCII, at most max bytes. */
 static bool plan_ascii_ok(const char *s, size_t max)
 {
@@ -86,10 +103,17 @@ static void plan_check_tags(struct plan_checker *k, const struct plan_env *pe,
 	want[0] = pe->name;
 	want[1] = pe->scope;
 	want[2] = pp ? pp->template : NULL;
+	if (l->ntags > SPEC_MAX_TAGS)
+		plan_bad(k, "environment '%s' launch %zu: %zu tags, more than %d", pe->name, j + 1,
+			 l->ntags, SPEC_MAX_TAGS);
 	for (size_t i = 0; i < l->ntags; i++)
 		if (!l->tags[i].key || !l->tags[i].value)
 			plan_bad(k, "environment '%s' launch %zu: a tag without key or value",
 				 pe->name, j + 1);
+		else if (!plan_text_ok(l->tags[i].key, PLAN_MAX_TAG_KEY, false) ||
+			 !plan_text_ok(l->tags[i].value, PLAN_MAX_TAG_VALUE, true))
+			plan_bad(k, "environment '%s' launch %zu: tag %zu is empty, too long or holds "
+				 "control characters", pe->name, j + 1, i + 1);
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
 		int count;
 		const char *v = plan_tag_of(l, keys[i], &count);
@@ -137,6 +161,129 @@ static void plan_check_launch(struct plan_checker *k, const struct plan *p,
 			 "characters", pe->name, j + 1, TC_MAX_CLIENT_TOKEN);
 	plan_check_tags(k, pe, pp, l, j);
 	UNUSED(p);
+}
+
+static bool plan_scope_in(const struct plan *p, const char *scope)
+{
+	for (size_t i = 0; scope && i < p->nscopes; i++)
+		if (!plan_strcmp0(p->scopes[i], scope))
+			return true;
+	return false;
+}
+
+/* The same tags, spotenv:template (which is per pool) aside. */
+static bool plan_same_user_tags(const struct plan_launch *a, const struct plan_launch *b)
+{
+	size_t i = 0, j = 0;
+
+	for (;;) {
+		while (i < a->ntags && !plan_strcmp0(a->tags[i].key, PLAN_TAG_TEMPLATE))
+			i++;
+		while (j < b->ntags && !plan_strcmp0(b->tags[j].key, PLAN_TAG_TEMPLATE))
+			j++;
+		if (i == a->ntags || j == b->ntags)
+			return i == a->ntags && j == b->ntags;
+		if (plan_strcmp0(a->tags[i].key, b->tags[j].key) ||
+		    plan_strcmp0(a->tags[i].value, b->tags[j].value))
+			return false;
+		i++, j++;
+	}
+}
+
+/*
+ * The pools as the planner writes them: in spec order (index i at i), in
+ * the environment's region, the template hash that of the plan's launch
+ * template (so an edited image, network, login or user data is seen), and
+ * a fallback list of distinct usable pools: apply launches in those pools
+ * with their bids when the planned one has no capacity.
+ */
+static void plan_check_pools(struct plan_checker *k, const struct plan_env *pe)
+{
+	size_t rlen = pe->region ? strlen(pe->region) : 0;
+
+	for (size_t i = 0; i < pe->npools; i++) {
+		const struct plan_pool *pp = &pe->pools[i];
+
+		if (pp->index != (int)i)
+			plan_bad(k, "environment '%s' pool %zu: its index is %d", pe->name, i + 1,
+				 pp->index + 1);
+		if (!pp->zone || !pe->region || strncmp(pp->zone, pe->region, rlen) ||
+		    pp->zone[rlen] != '-')
+			plan_bad(k, "environment '%s' pool %zu: its zone is not in the environment's "
+				 "region", pe->name, i + 1);
+		if (pe->template && pp->zone && pp->type) {
+			struct spec_env se;
+			struct spec_pool sp;
+			char hash[PLAN_TEMPLATE_HEX + 1];
+			const struct plan_template *t = pe->template;
+
+			memset(&se, 0, sizeof(se));
+			memset(&sp, 0, sizeof(sp));
+			se.image = t->image;
+			se.instance_name = t->instance_name;
+			se.network.vpc_id = t->vpc_id;
+			se.network.security_group_ids = t->security_group_ids;
+			se.network.nsecurity_groups = t->nsecurity_groups;
+			se.login.key_ids = t->key_ids;
+			se.login.nkey_ids = t->nkey_ids;
+			se.login.keep_image_login = t->keep_image_login;
+			se.system_disk.type = t->system_disk_type;
+			se.system_disk.size_gb = t->system_disk_size_gb;
+			se.user_data_b64 = t->user_data_b64;
+			sp.zone = pp->zone;
+			sp.instance_type = pp->type;
+			sp.subnet_id = pp->subnet_id;
+			plan_template_hash(hash, &se, &sp);
+			if (plan_strcmp0(hash, pp->template))
+				plan_bad(k, "environment '%s' pool %zu: its template hash is not that "
+					 "of the environment's launch template", pe->name, i + 1);
+		}
+	}
+	for (size_t i = 0; i < pe->nfallback; i++) {
+		int f = pe->fallback[i];
+
+		if (f < 0 || (size_t)f >= pe->npools || !pe->pools[f].usable)
+			plan_bad(k, "environment '%s': fallback pool %d is not a usable pool",
+				 pe->name, f + 1);
+		for (size_t j = 0; j < i; j++)
+			if (pe->fallback[j] == f)
+				plan_bad(k, "environment '%s': fallback pool %d is listed twice",
+					 pe->name, f + 1);
+	}
+}
+
+/*
+ * What the environment says it does is what its actions do: launches add
+ * up to to_launch + to_replace (each pool's to its launch count), releases
+ * to to_release + to_replace, and the replacements to the drift releases.
+ */
+static void plan_check_counts(struct plan_checker *k, const struct plan_env *pe)
+{
+	long launched = 0, replaced = 0, drift = 0;
+
+	for (size_t j = 0; j < pe->nlaunches; j++) {
+		launched += pe->launches[j].count;
+		if (pe->launches[j].replace)
+			replaced += pe->launches[j].count;
+	}
+	for (size_t j = 0; j < pe->nreleases; j++)
+		drift += pe->releases[j].reason == PLAN_REASON_DRIFT;
+	if (launched != (long)pe->to_launch + pe->to_replace ||
+	    (long)pe->nreleases != (long)pe->to_release + pe->to_replace ||
+	    replaced != pe->to_replace || drift != pe->to_replace || pe->to_replace > pe->drifted)
+		plan_bad(k, "environment '%s': its actions (%ld launched, %zu released) are not its "
+			 "to_launch %d, to_release %d and to_replace %d", pe->name, launched,
+			 pe->nreleases, pe->to_launch, pe->to_release, pe->to_replace);
+	for (size_t i = 0; i < pe->npools; i++) {
+		long n = 0;
+
+		for (size_t j = 0; j < pe->nlaunches; j++)
+			if (pe->launches[j].pool == pe->pools[i].index)
+				n += pe->launches[j].count;
+		if (n != pe->pools[i].launch)
+			plan_bad(k, "environment '%s' pool %zu: launches %ld instances, it says %d",
+				 pe->name, i + 1, n, pe->pools[i].launch);
+	}
 }
 
 static void plan_check_release(struct plan_checker *k, const struct plan_env *pe,
@@ -198,10 +345,20 @@ int plan_check(const struct plan *p, struct buf *why)
 				      !pe->template->image || !pe->region))
 			plan_bad(&k, "environment '%s': launches without a launch template, or in "
 				 "an orphan or destroy plan", pe->name);
+		if (!plan_scope_in(p, pe->scope))
+			plan_bad(&k, "environment '%s': its scope is not one of the plan's scopes",
+				 pe->name);
+		if (pe->desired > SPEC_MAX_CAPACITY || pe->drifted > pe->active)
+			plan_bad(&k, "environment '%s': a capacity over %d, or more drifted instances "
+				 "than active ones", pe->name, SPEC_MAX_CAPACITY);
+		plan_check_pools(&k, pe);
 		for (size_t j = 0; j < pe->nlaunches; j++) {
 			const struct plan_launch *l = &pe->launches[j];
 
 			plan_check_launch(&k, p, pe, l, j);
+			if (j > 0 && !plan_same_user_tags(l, &pe->launches[0]))
+				plan_bad(&k, "environment '%s' launch %zu: its tags are not those of "
+					 "launch 1", pe->name, j + 1);
 			if (l->count > 0 && l->count <= PLAN_CHUNK)
 				total += l->count;
 			ALLOC_GROW(tokens, ntokens + 1, talloc);
@@ -211,11 +368,26 @@ int plan_check(const struct plan *p, struct buf *why)
 		if (total > (long)pe->desired + pe->drifted)
 			plan_bad(&k, "environment '%s': launches %ld instances for a capacity of %d "
 				 "(%d drifted)", pe->name, total, pe->desired, pe->drifted);
+		plan_check_counts(&k, pe);
 		for (size_t j = 0; j < pe->nreleases; j++) {
 			plan_check_release(&k, pe, &pe->releases[j], j);
 			ALLOC_GROW(ids, nids + 1, ialloc);
 			ids[nids++] = pe->releases[j].id;
 		}
+	}
+	for (size_t i = 0; i < p->nscopes; i++)
+		if (!plan_ascii_ok(p->scopes[i], 64))
+			plan_bad(&k, "scope %zu: missing or not printable", i + 1);
+	for (size_t i = 0; i < p->nenv_filter; i++)
+		if (!plan_ascii_ok(p->env_filter[i], 64))
+			plan_bad(&k, "--env name %zu: missing or not printable", i + 1);
+	{
+		const char **scopes = xcalloc(p->nscopes + 1, sizeof(*scopes));
+
+		for (size_t i = 0; i < p->nscopes; i++)
+			scopes[i] = p->scopes[i];
+		plan_check_unique(&k, scopes, p->nscopes, "scope");
+		free(scopes);
 	}
 	plan_check_unique(&k, names, p->nenvs, "environment");
 	plan_check_unique(&k, tokens, ntokens, "ClientToken");

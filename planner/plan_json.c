@@ -410,7 +410,7 @@ static void plan_rd_release(struct plan_reader *rd, struct plan_release *r, cons
 {
 	r->id = plan_rd_str(rd, o, "id", false);
 	r->env = plan_rd_str(rd, o, "env", false);
-	r->region = plan_rd_str(rd, o, "region", true);
+	r->region = plan_rd_str(rd, o, "region", false); /* (null was allowed; never written) */
 	r->zone = plan_rd_str(rd, o, "zone", true);
 	r->type = plan_rd_str(rd, o, "instance_type", true);
 	r->state = plan_rd_str(rd, o, "state", true);

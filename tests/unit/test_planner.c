@@ -448,6 +448,78 @@ static void test_plan_check_tampered(void **state)
 	world_free(&w);
 }
 
+static void edit_image(struct plan *p)
+{
+	free(p->envs[0].template->image);
+	p->envs[0].template->image = xstrdup("img-evil0000");
+}
+
+static void edit_to_launch(struct plan *p)
+{
+	p->envs[0].to_launch = 1;
+}
+
+static void edit_pool_launch(struct plan *p)
+{
+	p->envs[0].pools[0].launch = 7;
+}
+
+static void edit_fallback(struct plan *p)
+{
+	p->envs[0].pools[0].usable = false;
+}
+
+static void edit_scope(struct plan *p)
+{
+	free(p->envs[0].scope);
+	p->envs[0].scope = xstrdup("other");
+}
+
+static void edit_index(struct plan *p)
+{
+	p->envs[0].pools[0].index = 3;
+}
+
+static void edit_capacity(struct plan *p)
+{
+	p->envs[0].desired = SPEC_MAX_CAPACITY + 1;
+}
+
+static void edit_tag_control(struct plan *p)
+{
+	struct plan_launch *l = &p->envs[0].launches[0];
+
+	free(l->tags[0].value);
+	l->tags[0].value = xstrdup("web\033]0;x\007");
+}
+
+static void edit_region(struct plan *p)
+{
+	free(p->envs[0].region);
+	p->envs[0].region = xstrdup("ap-shanghai");
+}
+
+/* What plan_check holds a plan to besides the actions' own fields. */
+static void test_plan_check_declarations(void **state)
+{
+	struct world w;
+
+	(void)state;
+	world_init(&w, base_spec);
+	expect_tampered(&w, edit_image, "pool 1: its template hash is not that of the environment's "
+			"launch template");
+	expect_tampered(&w, edit_to_launch, "its actions (2 launched, 0 released) are not its "
+			"to_launch 1, to_release 0 and to_replace 0");
+	expect_tampered(&w, edit_pool_launch, "pool 1: launches 2 instances, it says 7");
+	expect_tampered(&w, edit_fallback, "fallback pool 1 is not a usable pool");
+	expect_tampered(&w, edit_scope, "its scope is not one of the plan's scopes");
+	expect_tampered(&w, edit_index, "pool 1: its index is 4");
+	expect_tampered(&w, edit_capacity, "a capacity over 10000");
+	expect_tampered(&w, edit_tag_control, "tag 1 is empty, too long or holds control characters");
+	expect_tampered(&w, edit_region, "pool 1: its zone is not in the environment's region");
+	world_free(&w);
+}
+
 /* 200 copies of one launch (made in the JSON): refused, once per reason. */
 static void test_plan_check_copies(void **state)
 {
@@ -965,6 +1037,7 @@ int main(void)
 		cmocka_unit_test(test_plan_check_golden),
 		cmocka_unit_test(test_plan_check_tampered),
 		cmocka_unit_test(test_plan_check_copies),
+		cmocka_unit_test(test_plan_check_declarations),
 		cmocka_unit_test(test_plan_make_errors),
 		cmocka_unit_test(test_order_independent),
 		cmocka_unit_test(test_speed),
