@@ -386,7 +386,7 @@ static int destroy_plan(const struct apply_cli *a, const struct spec_set *set,
 	const char **scopes = xcalloc(set->nenvs + 1, sizeof(*scopes));
 	size_t nscopes = 0;
 	struct err e = ERR_INIT;
-	int ret = 0;
+	int ret = 0, limit = a->max_release;
 
 	for (size_t i = 0; i < set->nenvs; i++) {
 		bool named = false, seen = false;
@@ -394,6 +394,13 @@ static int destroy_plan(const struct apply_cli *a, const struct spec_set *set,
 		for (size_t k = 0; k < a->c.envs.n; k++)
 			if (!strcmp(a->c.envs.v[k], set->envs[i].name))
 				named = true;
+		/*
+		 * Without --max-release, destroy goes in steps of the named
+		 * environments' limits.maxReleasePerApply (the smallest).
+		 */
+		if (named && a->max_release < 0 && set->envs[i].limits.max_release_per_apply >= 0 &&
+		    (limit < 0 || set->envs[i].limits.max_release_per_apply < limit))
+			limit = set->envs[i].limits.max_release_per_apply;
 		for (size_t k = 0; k < nscopes; k++)
 			if (!strcmp(scopes[k], set->envs[i].scope))
 				seen = true;
@@ -404,8 +411,7 @@ static int destroy_plan(const struct apply_cli *a, const struct spec_set *set,
 		ret = cmd_errorf("no environment named %s'%s' in the specs",
 				 a->c.envs.n > 1 ? "by --env, such as " : "", a->c.envs.v[0]);
 	else if ((ret = cmd_observe(obs, client, set, &a->c, false)) == 0 &&
-		 plan_destroy(out, obs, a->c.envs.v, a->c.envs.n, scopes, nscopes, a->max_release,
-			      &e) < 0)
+		 plan_destroy(out, obs, a->c.envs.v, a->c.envs.n, scopes, nscopes, limit, &e) < 0)
 		ret = cmd_error_err(&e);
 	free(scopes);
 	err_clear(&e);

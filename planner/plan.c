@@ -287,6 +287,19 @@ static const struct plan_offer *plan_find_offer(const struct plan_ctx *c, const 
  * Building a plan_env.
  */
 
+/* Free what a release holds. */
+static void plan_release_clear(struct plan_release *r)
+{
+	free(r->id);
+	free(r->env);
+	free(r->region);
+	free(r->zone);
+	free(r->type);
+	free(r->state);
+	free(r->detail);
+	memset(r, 0, sizeof(*r));
+}
+
 static void plan_warn(struct plan_env *pe, const char *fmt, ...) SPOTENV_PRINTF(2, 3);
 static void plan_warn(struct plan_env *pe, const char *fmt, ...)
 {
@@ -1037,6 +1050,7 @@ static void plan_env_orphan(struct plan_env *pe, const struct plan_ctx *c,
 {
 	dec_t cost = 0, x;
 	int priced = 0, unpriced = 0, waiting = 0;
+	bool waiting_said = false;
 	char tmp[64];
 
 	pe->name = xstrdup(v[0].env);
@@ -1080,8 +1094,22 @@ static void plan_env_orphan(struct plan_env *pe, const struct plan_ctx *c,
 	}
 	if (pe->nreleases > 1)
 		qsort(pe->releases, pe->nreleases, sizeof(*pe->releases), plan_cmp_release);
+	if (reason == PLAN_REASON_DESTROY && max_release >= 0 &&
+	    pe->nreleases > (size_t)max_release) {
+		/* destroy goes in steps of the release limit, never past it */
+		size_t more = pe->nreleases - (size_t)max_release;
+
+		for (size_t k = (size_t)max_release; k < pe->nreleases; k++)
+			plan_release_clear(&pe->releases[k]);
+		pe->nreleases = (size_t)max_release;
+		plan_warn(pe, "%zu more instance%s left for later destroys (at most %d released "
+			  "per run: maxReleasePerApply or --max-release)", more,
+			  more == 1 ? "" : "s", max_release);
+		waiting += (int)more;
+		waiting_said = true;
+	}
 	pe->to_release = (int)pe->nreleases;
-	if (waiting)
+	if (waiting && !waiting_said)
 		plan_warn(pe, "%d instance%s not released yet: not running or stopped, so the API "
 			  "cannot terminate %s; run again once %s", waiting, waiting == 1 ? "" : "s",
 			  waiting == 1 ? "it" : "them", waiting == 1 ? "it runs" : "they run");
@@ -1399,17 +1427,8 @@ static void plan_env_release(struct plan_env *pe)
 		free(l->check_message);
 	}
 	free(pe->launches);
-	for (size_t i = 0; i < pe->nreleases; i++) {
-		struct plan_release *r = &pe->releases[i];
-
-		free(r->id);
-		free(r->env);
-		free(r->region);
-		free(r->zone);
-		free(r->type);
-		free(r->state);
-		free(r->detail);
-	}
+	for (size_t i = 0; i < pe->nreleases; i++)
+		plan_release_clear(&pe->releases[i]);
 	free(pe->releases);
 	plan_strv_free(pe->warnings, pe->nwarnings);
 	plan_strv_free(pe->errors, pe->nerrors);
@@ -1421,6 +1440,8 @@ void plan_free(struct plan *p)
 		return;
 	free(p->basis);
 	free(p->observed_at);
+	free(p->endpoint);
+	free(p->account);
 	plan_strv_free(p->scopes, p->nscopes);
 	plan_strv_free(p->env_filter, p->nenv_filter);
 	for (size_t i = 0; i < p->nenvs; i++)

@@ -121,17 +121,29 @@ mixed_world() {
 	[ "$(live_count web)" -eq 0 ]
 }
 
-@test "safety: --max-release also guards a saved plan and destroy" {
+@test "safety: --max-release also guards a saved plan; destroy goes in steps of it" {
 	fx_apply "$FX/web.yaml"
 	sed 's/capacity: 3/capacity: 0/' "$FX/web.yaml" >"$BATS_TEST_TMPDIR/zero.yaml"
 	"$SPOTENV" plan -q "$BATS_TEST_TMPDIR/zero.yaml" -o "$BATS_TEST_TMPDIR/p.json"
 	run --separate-stderr "$SPOTENV" apply --max-release 2 "$BATS_TEST_TMPDIR/p.json"
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == *"--max-release 2"* ]]
+	# destroy: at most 1 a run, and it says how many are left (exit 3)
 	run --separate-stderr "$SPOTENV" destroy "$FX/web.yaml" --env web --auto-approve --max-release 1
-	[ "$status" -eq 1 ]
-	[ "$(sim_stat requests.TerminateInstances)" -eq 0 ]
-	[ "$(live_count web)" -eq 3 ]
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"2 more instances left for later destroys"* ]]
+	[ "$(live_count web)" -eq 2 ]
+	# the spec's maxReleasePerApply is the step when no flag is given
+	sed 's/capacity: 3/capacity: 3\n  limits: {maxReleasePerApply: 1}/' "$FX/web.yaml" >"$BATS_TEST_TMPDIR/lim.yaml"
+	sim_settle
+	run --separate-stderr "$SPOTENV" destroy -q "$BATS_TEST_TMPDIR/lim.yaml" --env web --auto-approve
+	[ "$status" -eq 3 ]
+	[ "$(live_count web)" -eq 1 ]
+	sim_settle
+	run --separate-stderr "$SPOTENV" destroy -q "$BATS_TEST_TMPDIR/lim.yaml" --env web --auto-approve
+	[ "$status" -eq 0 ]
+	[ "$output" = "Destroy complete: 0 launched, 1 released. 1/1 environments converged." ]
+	[ "$(live_count web)" -eq 0 ]
 }
 
 @test "safety: a stale saved plan is refused, naming what changed" {
