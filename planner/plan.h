@@ -280,6 +280,16 @@ struct plan_basis_item {
 struct plan {
 	char *basis;        /* hex SHA-256 over the sorted basis items */
 	char *observed_at;  /* copied from the observation; may be NULL */
+	/*
+	 * Where the plan was made (docs/plan-format.md, "Where a plan was
+	 * made").  Set by the command layer, never by plan_make (which does no
+	 * I/O).  endpoint NULL: the plan is unbound (made without an API, or a
+	 * file older than the binding) and apply refuses it; account NULL:
+	 * the account could not be learned, the plan is bound to the endpoint
+	 * alone.  Written to the document only when endpoint is set.
+	 */
+	char *endpoint;     /* the API's URL, "scheme://authority/" */
+	char *account;      /* the account's AppId (decimal), or NULL */
 	bool destroy;       /* made by plan_destroy() */
 	bool prune;
 	int max_release;    /* --max-release, -1 = none */
