@@ -508,6 +508,7 @@ static void sim_reset(struct sim *s, int64_t now)
 	free(s->stats.errors);
 	memset(&s->stats, 0, sizeof(s->stats));
 	s->faults = s->initial_faults;
+	sim_sts_free(s); /* settings, counters and temporary credentials */
 	sim_rates_setup(s);
 	s->reclaim_last_ms = now;
 	s->reclaim_carry = 0;
