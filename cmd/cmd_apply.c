@@ -347,7 +347,8 @@ static int load_saved_plan(const struct apply_cli *a, const char *path, struct p
 }
 
 /*
- * Observe what the saved plan was made from and refuse it, naming what
+ * Refuse a saved plan made against another endpoint or account; observe
+ * what it was made from and refuse it, naming what
  * changed, when its basis moved, or naming each release that is not an
  * instance its environment owns now (apply_verify_plan); 0 or an exit
  * code.  Nothing that changes the world has been asked for yet.
@@ -359,7 +360,9 @@ static int check_saved_plan(struct tc_client *client, const struct plan *saved,
 	struct err e = ERR_INIT;
 	int ret = 0;
 
-	if (apply_observe_plan(obs, APPLY_CLOUD_TC(client), saved, &e) < 0) {
+	if ((ret = cmd_check_binding(saved, client)) != 0) {
+		/* made against another endpoint or account (said) */
+	} else if (apply_observe_plan(obs, APPLY_CLOUD_TC(client), saved, &e) < 0) {
 		ret = cmd_error_err(&e);
 	} else if (plan_basis_check(saved, obs, &why) < 0) {
 		ret = cmd_errorf("plan is stale: the instances it was made from changed; "

@@ -72,6 +72,9 @@ int cmd_plan(const struct cmd_ctx *ctx)
 		goto done;
 	}
 	if (out_file) {
+		/* a saved plan says where it was made (apply refuses it elsewhere) */
+		if ((ret = cmd_plan_bind(p, client, &c)) != 0)
+			goto done;
 		if (plan_to_json(&doc, p) < 0) {
 			ret = cmd_errorf("plan too large to save");
 			goto done;

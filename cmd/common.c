@@ -66,6 +66,136 @@ done:
 	return ret;
 }
 
+/* ------------------------------------------------------------------ */
+/* Where a plan was made (docs/plan-format.md, "Where a plan was made") */
+
+/* The region the account is asked in: the plan's first environment's. */
+static const char *account_region(const struct plan *p)
+{
+	for (size_t i = 0; i < p->nenvs; i++)
+		if (p->envs[i].region)
+			return p->envs[i].region;
+	return NULL;
+}
+
+int cmd_learn_account(char **out, struct tc_client *client, const struct plan *p,
+		      struct err *e)
+{
+	struct tc_spot_quota_list rows = { NULL, 0, 0 };
+	const char *region = account_region(p);
+	int error;
+
+	*out = NULL;
+	if (!region)
+		return err_set(e, ERR_INVALID, "the plan has no region to ask in");
+	error = tc_describe_spot_quota(client, region, &rows, out, e);
+	tc_spot_quota_list_clear(&rows);
+	if (!error && !*out)
+		error = err_set(e, ERR_INVALID, "DescribeAccountQuota answered without an AppId");
+	return error;
+}
+
+/*
+ * The endpoint a client made from c's options would talk to, without
+ * credentials (an offline plan): the client is the one place endpoints are
+ * checked and normalised, so one is made with a placeholder credential,
+ * asked, and freed; nothing is sent.
+ */
+static int endpoint_of(char **out, const struct cmd_common *c)
+{
+	struct tc_cred cred;
+	struct tc_client_opts opts;
+	struct tc_client *client = NULL;
+	struct err e = ERR_INIT;
+	int ret = 0;
+
+	memset(&cred, 0, sizeof(cred));
+	memset(&opts, 0, sizeof(opts));
+	cred.secret_id = (char *)"-";
+	cred.secret_key = (char *)"-";
+	opts.endpoint = c->endpoint;
+	if (tc_client_new(&client, &cred, &opts, &e) < 0)
+		ret = cmd_error_err(&e);
+	else
+		*out = xstrdup(tc_client_endpoint(client));
+	tc_client_free(client);
+	err_clear(&e);
+	return ret;
+}
+
+int cmd_plan_bind(struct plan *p, struct tc_client *client, const struct cmd_common *c)
+{
+	struct err e = ERR_INIT;
+	int ret = 0;
+
+	free(p->endpoint);
+	free(p->account);
+	p->endpoint = p->account = NULL;
+	if (client)
+		p->endpoint = xstrdup(tc_client_endpoint(client));
+	else if ((ret = endpoint_of(&p->endpoint, c)) != 0)
+		return ret;
+	if (c->observed) {
+		if (!c->quiet)
+			cmd_notef("a plan made from a snapshot does not know the account; it is bound "
+				  "to the endpoint '%s' alone", p->endpoint);
+	} else if (cmd_learn_account(&p->account, client, p, &e) < 0) {
+		/* not permitted, or not answered: say so, bind to the endpoint alone */
+		if (!c->quiet)
+			cmd_notef("the account could not be learned (%s%s%s); the plan is bound to "
+				  "the endpoint '%s' alone", e.api_code ? e.api_code : "",
+				  e.api_code ? ": " : "", e.msg ? e.msg : "unknown error",
+				  p->endpoint);
+	}
+	err_clear(&e);
+	return ret;
+}
+
+/* "ENDPOINT (account A)", or "(account unknown)". */
+static char *where(const char *endpoint, const char *account)
+{
+	return xasprintf("%s (account %s)", endpoint ? endpoint : "?",
+			 account ? account : "unknown");
+}
+
+int cmd_check_binding(const struct plan *p, struct tc_client *client)
+{
+	const char *now = tc_client_endpoint(client);
+	char *account = NULL, *made = NULL, *here = NULL;
+	struct err e = ERR_INIT;
+	int ret = 0;
+
+	if (!p->endpoint) {
+		ret = cmd_errorf("refusing the saved plan: it does not say where it was made (no "
+				 "'endpoint': written by an older spotenv, or edited); make a new one "
+				 "with 'spotenv plan -o FILE'");
+		goto done;
+	}
+	made = where(p->endpoint, p->account);
+	if (strcmp(p->endpoint, now)) {
+		ret = cmd_errorf("plan was made against %s, not %s; nothing was done", made, now);
+		goto done;
+	}
+	if (!p->account)
+		goto done; /* bound to the endpoint alone */
+	if (cmd_learn_account(&account, client, p, &e) < 0) {
+		cmd_error_err(&e);
+		ret = cmd_errorf("cannot tell which account these credentials belong to, so the "
+				 "plan made against %s is not applied; nothing was done", made);
+		goto done;
+	}
+	if (strcmp(p->account, account)) {
+		here = where(now, account);
+		ret = cmd_errorf("plan was made against %s, not %s; nothing was done", made, here);
+	}
+done:
+	free(account);
+	free(made);
+	free(here);
+	err_clear(&e);
+	return ret;
+}
+
 int cmd_observe(struct plan_observed *out, struct tc_client *client,
 		const struct spec_set *specs, const struct cmd_common *c, bool offers)
 {

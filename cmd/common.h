@@ -71,6 +71,29 @@ int cmd_observe_and_plan(struct plan **out, struct plan_observed *obs,
 			 const struct cmd_common *c, bool prune, int max_release);
 
 /*
+ * Bind p to where it is made (docs/plan-format.md, "Where a plan was
+ * made"): the client's endpoint and the account's AppId, learned with
+ * DescribeAccountQuota in the plan's first region.  client NULL (an
+ * offline plan from --observed, without credentials): the endpoint as
+ * configured.  When the account cannot be learned (not permitted, a
+ * snapshot) it stays NULL and a note says so.  0 or an exit code.
+ */
+int cmd_plan_bind(struct plan *p, struct tc_client *client, const struct cmd_common *c);
+/*
+ * Refuse a saved plan made elsewhere: unbound, made against another
+ * endpoint, or (when it names one) another account.  0 or an exit code,
+ * the reason printed.  Asks the API for the account when the plan has one.
+ */
+int cmd_check_binding(const struct plan *p, struct tc_client *client);
+/*
+ * The AppId of client's account (DescribeAccountQuota in p's first region)
+ * into *out (caller frees); an error (e filled, *out NULL) when it cannot
+ * be learned.
+ */
+int cmd_learn_account(char **out, struct tc_client *client, const struct plan *p,
+		      struct err *e);
+
+/*
  * Render p in format ("text", "json" or "markdown") into out, colouring
  * text when color; 0 or an exit code (message printed).
  */

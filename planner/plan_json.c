@@ -163,6 +163,10 @@ int plan_to_json(struct buf *out, const struct plan *p)
 	cJSON_AddStringToObject(root, "kind", p->destroy ? "destroy" : "plan");
 	plan_json_str(root, "basis", p->basis);
 	plan_json_str(root, "observed_at", p->observed_at);
+	if (p->endpoint) { /* bound: both members, the account possibly null */
+		plan_json_str(root, "endpoint", p->endpoint);
+		plan_json_str(root, "account", p->account);
+	}
 	o = cJSON_AddObjectToObject(root, "options");
 	cJSON_AddBoolToObject(o, "prune", p->prune);
 	cJSON_AddNumberToObject(o, "max_release", p->max_release);
@@ -535,6 +539,21 @@ static void plan_rd_items(struct plan_reader *rd, struct plan *p, const cJSON *r
 	}
 }
 
+/* "http://" or "https://" and at most 255 printable characters after it. */
+static bool plan_rd_endpoint_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (strncmp(s, "https://", 8) && strncmp(s, "http://", 7))
+		return false;
+	if (n > 263)
+		return false;
+	for (; *s; s++)
+		if (*s <= ' ' || *s > '~')
+			return false;
+	return true;
+}
+
 int plan_from_json(struct plan **out, const char *data, size_t len, struct err *e)
 {
 	struct plan_reader rd = { .e = e };
@@ -568,6 +587,14 @@ int plan_from_json(struct plan **out, const char *data, size_t len, struct err *
 	p->destroy = kind && !strcmp(kind, "destroy");
 	p->basis = plan_rd_str(&rd, root, "basis", false);
 	p->observed_at = plan_rd_str(&rd, root, "observed_at", true);
+	/* absent in files older than the binding: unbound, which apply refuses */
+	p->endpoint = plan_rd_str(&rd, root, "endpoint", true);
+	if (p->endpoint && !plan_rd_endpoint_ok(p->endpoint))
+		plan_rd_fail(&rd, "endpoint", "expected an http:// or https:// URL");
+	p->account = plan_rd_str(&rd, root, "account", true);
+	if (p->account && (!*p->account || strlen(p->account) > 20 ||
+			   strspn(p->account, "0123456789") != strlen(p->account)))
+		plan_rd_fail(&rd, "account", "expected an AppId (decimal digits)");
 	o = plan_rd_object(&rd, root, "options", false);
 	if (o) {
 		p->prune = plan_rd_bool(&rd, o, "prune");

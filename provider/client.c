@@ -314,6 +314,11 @@ void tc_client_free(struct tc_client *c)
 	free(c);
 }
 
+const char *tc_client_endpoint(const struct tc_client *c)
+{
+	return c->url;
+}
+
 void tc_client_stats(const struct tc_client *c, struct tc_client_stats *out)
 {
 	*out = c->stats;

@@ -226,6 +226,11 @@ struct tc_client_opts {
 int tc_client_new(struct tc_client **out, const struct tc_cred *cred,
 		  const struct tc_client_opts *opts, struct err *e);
 void tc_client_free(struct tc_client *c);
+/*
+ * The endpoint c talks to, normalised as "scheme://authority/" (borrowed):
+ * what a saved plan is bound to (docs/plan-format.md).
+ */
+const char *tc_client_endpoint(const struct tc_client *c);
 
 /* Counters, for tests and benchmarks. */
 struct tc_client_stats {
