@@ -266,6 +266,9 @@ bool cmd_format_valid(const char *format)
 	return !strcmp(format, "text") || !strcmp(format, "json") || !strcmp(format, "markdown");
 }
 
+/* Plans and snapshots are read whole; none spotenv writes comes near this. */
+#define CMD_MAX_READ (64 << 20)
+
 int cmd_read_file(const char *path, char **data, size_t *len)
 {
 	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
@@ -275,8 +278,14 @@ int cmd_read_file(const char *path, char **data, size_t *len)
 
 	if (!f)
 		return cmd_errorf("cannot open '%s': %s", path, strerror(errno));
+	buf_init(&b, CMD_MAX_READ);
 	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		buf_put(&b, chunk, n);
+		if (buf_put(&b, chunk, n) < 0) {
+			if (f != stdin)
+				fclose(f);
+			buf_free(&b);
+			return cmd_errorf("'%s' is larger than %d MiB", path, CMD_MAX_READ >> 20);
+		}
 	if (ferror(f)) {
 		int saved = errno;
 

@@ -311,6 +311,8 @@ static int plan_cmp_cstr(const void *a, const void *b)
 static void plan_check_unique(struct plan_checker *k, const char **v, size_t n,
 			      const char *what)
 {
+	if (n < 2)
+		return; /* (and v may be NULL) */
 	qsort(v, n, sizeof(*v), plan_cmp_cstr);
 	for (size_t i = 1; i < n; i++)
 		if (v[i] && v[i - 1] && !strcmp(v[i], v[i - 1]) &&
@@ -364,6 +366,13 @@ int plan_check(const struct plan *p, struct buf *why)
 			ALLOC_GROW(tokens, ntokens + 1, talloc);
 			tokens[ntokens++] = l->client_token;
 		}
+		/*
+		 * chunks of up to 100 per pool, new and replacements apart: no
+		 * more launches than that (one instance a call is not a plan)
+		 */
+		if ((long)pe->nlaunches > total / PLAN_CHUNK + 2 * (long)pe->npools)
+			plan_bad(&k, "environment '%s': %zu launches for %ld instances in %zu pools",
+				 pe->name, pe->nlaunches, total, pe->npools);
 		/* new instances plus replacements of drifted ones, never more */
 		if (total > (long)pe->desired + pe->drifted)
 			plan_bad(&k, "environment '%s': launches %ld instances for a capacity of %d "

@@ -205,6 +205,19 @@ int plan_to_json(struct buf *out, const struct plan *p)
  * Reading.  Every field is checked; errors name the JSON path.
  */
 
+/* Limits of a plan document (docs/plan-format.md, "Reading a plan"). */
+#define PLAN_MAX_DOC (64 << 20) /* bytes */
+#define PLAN_MAX_DEPTH 12       /* a plan nests 7 deep */
+#define PLAN_MAX_STRING 65536   /* bytes; user data is at most 16 KiB of base64 */
+#define PLAN_MAX_ITEMS 1000000  /* elements of an array without a cap of its own */
+#define PLAN_MAX_MEMBERS 256    /* members of one object (a plan's have at most 30) */
+/*
+ * Instance counts of an environment or a pool, and environments in a
+ * plan: summed over every environment they stay far from INT_MAX.
+ */
+#define PLAN_MAX_COUNT 100000
+#define PLAN_MAX_ENVS 10000
+
 struct plan_reader {
 	struct err *e;
 	char path[160]; /* "environments[2].launches[0]" */
@@ -214,7 +227,9 @@ struct plan_reader {
 /* Record the first error, named by its JSON path; later ones are dropped. */
 static int plan_rd_fail(struct plan_reader *rd, const char *key, const char *what)
 {
-	if (!rd->error)
+	if (!rd->error && !*rd->path && !key)
+		rd->error = err_set(rd->e, ERR_INVALID, "plan file: %s", what);
+	else if (!rd->error)
 		rd->error = err_set(rd->e, ERR_INVALID, "plan file: '%s%s%s': %s", rd->path,
 				    *rd->path && key ? "." : "", key ? key : "", what);
 	return rd->error;
@@ -270,6 +285,34 @@ static bool plan_rd_bool(struct plan_reader *rd, const cJSON *o, const char *key
 	return cJSON_IsTrue(v);
 }
 
+/*
+ * The most elements an array member may hold.  Plans spotenv makes stay
+ * far below; the caps bound what a hostile file can make apply hold or do.
+ */
+static int plan_rd_array_max(const char *key)
+{
+	static const struct {
+		const char *key;
+		int max;
+	} caps[] = {
+		{ "pools", SPEC_MAX_POOLS },
+		{ "fallback", SPEC_MAX_POOLS },
+		{ "tags", SPEC_MAX_TAGS },
+		{ "security_group_ids", 100 },
+		{ "key_ids", 100 },
+		{ "errors", 10000 },
+		{ "warnings", 10000 },
+		{ "launches", 10000 },
+		{ "releases", 100000 },
+		{ "environments", PLAN_MAX_ENVS },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(caps); i++)
+		if (!strcmp(caps[i].key, key))
+			return caps[i].max;
+	return PLAN_MAX_ITEMS; /* environments, scopes, envs, observed */
+}
+
 static const cJSON *plan_rd_array(struct plan_reader *rd, const cJSON *o, const char *key)
 {
 	const cJSON *v = plan_rd_get(rd, o, key);
@@ -278,6 +321,10 @@ static const cJSON *plan_rd_array(struct plan_reader *rd, const cJSON *o, const 
 		return NULL;
 	if (!cJSON_IsArray(v)) {
 		plan_rd_fail(rd, key, v ? "expected an array" : "missing");
+		return NULL;
+	}
+	if (cJSON_GetArraySize(v) > plan_rd_array_max(key)) {
+		plan_rd_fail(rd, key, "too many elements");
 		return NULL;
 	}
 	return v;
@@ -439,8 +486,8 @@ static void plan_rd_pool(struct plan_reader *rd, struct plan_pool *pp, const cJS
 	pp->stock = plan_rd_str(rd, o, "stock", true);
 	pp->template = plan_rd_str(rd, o, "template", false);
 	pp->usable = plan_rd_bool(rd, o, "usable");
-	pp->active = plan_rd_int(rd, o, "active", 0, INT_MAX);
-	pp->launch = plan_rd_int(rd, o, "launch", 0, INT_MAX);
+	pp->active = plan_rd_int(rd, o, "active", 0, PLAN_MAX_COUNT);
+	pp->launch = plan_rd_int(rd, o, "launch", 0, PLAN_MAX_COUNT);
 }
 
 #define PLAN_RD_LIST(rd, o, key, arr, n, elemfn)                                     \
@@ -473,22 +520,22 @@ static void plan_rd_env(struct plan_reader *rd, struct plan_env *pe, const cJSON
 	pe->allocation = plan_rd_str(rd, o, "allocation", true);
 	pe->status = (enum plan_status)plan_rd_enum(rd, o, "status", plan_status_name_i,
 						    PLAN_STATUS_ERROR + 1);
-	pe->desired = plan_rd_int(rd, o, "desired", 0, INT_MAX);
-	pe->active = plan_rd_int(rd, o, "active", 0, INT_MAX);
-	pe->drifted = plan_rd_int(rd, o, "drifted", 0, INT_MAX);
-	pe->failed = plan_rd_int(rd, o, "failed", 0, INT_MAX);
-	pe->leaving = plan_rd_int(rd, o, "leaving", 0, INT_MAX);
-	pe->unusual = plan_rd_int(rd, o, "unusual", 0, INT_MAX);
-	pe->to_launch = plan_rd_int(rd, o, "to_launch", 0, INT_MAX);
-	pe->to_release = plan_rd_int(rd, o, "to_release", 0, INT_MAX);
-	pe->to_replace = plan_rd_int(rd, o, "to_replace", 0, INT_MAX);
+	pe->desired = plan_rd_int(rd, o, "desired", 0, PLAN_MAX_COUNT);
+	pe->active = plan_rd_int(rd, o, "active", 0, PLAN_MAX_COUNT);
+	pe->drifted = plan_rd_int(rd, o, "drifted", 0, PLAN_MAX_COUNT);
+	pe->failed = plan_rd_int(rd, o, "failed", 0, PLAN_MAX_COUNT);
+	pe->leaving = plan_rd_int(rd, o, "leaving", 0, PLAN_MAX_COUNT);
+	pe->unusual = plan_rd_int(rd, o, "unusual", 0, PLAN_MAX_COUNT);
+	pe->to_launch = plan_rd_int(rd, o, "to_launch", 0, PLAN_MAX_COUNT);
+	pe->to_release = plan_rd_int(rd, o, "to_release", 0, PLAN_MAX_COUNT);
+	pe->to_replace = plan_rd_int(rd, o, "to_replace", 0, PLAN_MAX_COUNT);
 	pe->hourly_cost = plan_rd_str(rd, o, "hourly_cost", true);
 	pe->max_hourly_cost = plan_rd_str(rd, o, "max_hourly_cost", true);
 	pe->max_release = plan_rd_int(rd, o, "max_release", -1, INT_MAX);
 	x = plan_rd_object(rd, o, "update", false);
 	if (x) {
-		pe->max_surge = plan_rd_int(rd, x, "max_surge", 0, INT_MAX);
-		pe->max_unavailable = plan_rd_int(rd, x, "max_unavailable", 0, INT_MAX);
+		pe->max_surge = plan_rd_int(rd, x, "max_surge", 0, PLAN_MAX_COUNT);
+		pe->max_unavailable = plan_rd_int(rd, x, "max_unavailable", 0, PLAN_MAX_COUNT);
 	}
 	plan_rd_strv(rd, o, "errors", &pe->errors, &pe->nerrors);
 	plan_rd_strv(rd, o, "warnings", &pe->warnings, &pe->nwarnings);
@@ -539,6 +586,58 @@ static void plan_rd_items(struct plan_reader *rd, struct plan *p, const cJSON *r
 	}
 }
 
+/*
+ * The shape every plan document has, checked over the whole tree before a
+ * field is read: no member twice in an object (a reader would see the
+ * first, a reviewer's tool perhaps the last), nesting at most
+ * PLAN_MAX_DEPTH, strings at most PLAN_MAX_STRING bytes.
+ */
+static void plan_rd_shape(struct plan_reader *rd, const cJSON *node, int depth)
+{
+	if (rd->error)
+		return;
+	if (depth > PLAN_MAX_DEPTH) {
+		plan_rd_fail(rd, NULL, "nested too deeply");
+		return;
+	}
+	if (cJSON_IsString(node) && strlen(node->valuestring) > PLAN_MAX_STRING) {
+		plan_rd_fail(rd, node->string, "string too long");
+		return;
+	}
+	if (cJSON_IsObject(node) && cJSON_GetArraySize(node) > PLAN_MAX_MEMBERS) {
+		plan_rd_fail(rd, node->string, "too many members");
+		return;
+	}
+	for (const cJSON *k = node->child; k && !rd->error; k = k->next) {
+		if (cJSON_IsObject(node))
+			for (const cJSON *j = node->child; j != k; j = j->next)
+				if (!strcmp(j->string, k->string)) {
+					plan_rd_fail(rd, k->string, "appears twice");
+					return;
+				}
+		plan_rd_shape(rd, k, depth + 1);
+	}
+}
+
+/*
+ * Whether the JSON text has a \u0000 escape in a string: cJSON would cut
+ * the string there, so what is checked would not be what was written.
+ */
+static bool plan_rd_has_nul(const char *data, size_t len)
+{
+	for (size_t i = 0; i + 6 <= len; i++) {
+		size_t bs = 0;
+
+		if (memcmp(data + i, "u0000", 5) || i == 0 || data[i - 1] != '\\')
+			continue;
+		while (bs < i && data[i - 1 - bs] == '\\')
+			bs++;
+		if (bs % 2)
+			return true;
+	}
+	return false;
+}
+
 /* "http://" or "https://" and at most 255 printable characters after it. */
 static bool plan_rd_endpoint_ok(const char *s)
 {
@@ -557,17 +656,26 @@ static bool plan_rd_endpoint_ok(const char *s)
 int plan_from_json(struct plan **out, const char *data, size_t len, struct err *e)
 {
 	struct plan_reader rd = { .e = e };
-	cJSON *root = cJSON_ParseWithLength(data, len);
+	cJSON *root = NULL;
 	const cJSON *v, *o;
 	struct plan *p = NULL;
 	char *kind = NULL;
 
-	if (!root)
+	if (len > PLAN_MAX_DOC)
+		return err_set(e, ERR_INVALID, "plan file is larger than %d MiB", PLAN_MAX_DOC >> 20);
+	if (!(root = cJSON_ParseWithLength(data, len)))
 		return err_set(e, ERR_INVALID, "plan file is not valid JSON");
 	if (!cJSON_IsObject(root)) {
 		plan_rd_fail(&rd, NULL, "not a JSON object");
 		goto done;
 	}
+	if (plan_rd_has_nul(data, len)) {
+		plan_rd_fail(&rd, NULL, "a string holds \\u0000");
+		goto done;
+	}
+	plan_rd_shape(&rd, root, 0);
+	if (rd.error)
+		goto done;
 	v = cJSON_GetObjectItemCaseSensitive(root, "format_version");
 	if (!cJSON_IsString(v)) {
 		err_set(e, ERR_INVALID, "not a spotenv plan file: no 'format_version'");

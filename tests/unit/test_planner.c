@@ -641,6 +641,116 @@ static void test_plan_json_errors(void **state)
 	world_free(&w);
 }
 
+/* A plan document's shape: duplicates, nesting, lengths, NULs, element counts. */
+static void test_plan_json_shape(void **state)
+{
+	struct world w;
+	struct buf a = BUF_INIT, big = BUF_INIT;
+	char *bad, *tags;
+
+	(void)state;
+	world_init(&w, base_spec);
+	world_plan(&w, false, -1);
+	plan_to_json(&a, w.p);
+	/* a member twice: the reader would see one, a reviewer's tool the other */
+	bad = subst(a.ptr, "\"kind\": \"plan\",", "\"kind\": \"plan\", \"kind\": \"destroy\",");
+	expect_plan_error(bad, "'kind': appears twice");
+	free(bad);
+	bad = subst(a.ptr, "\"count\": 2,", "\"count\": 2, \"count\": 100,");
+	expect_plan_error(bad, "'count': appears twice");
+	free(bad);
+	/* deep nesting, even in a member nobody reads */
+	buf_puts(&big, "{\"format_version\": \"1\", \"x\": ");
+	for (int i = 0; i < 40; i++)
+		buf_putc(&big, '[');
+	for (int i = 0; i < 40; i++)
+		buf_putc(&big, ']');
+	buf_putc(&big, '}');
+	expect_plan_error(big.ptr, "nested too deeply");
+	/* a huge string */
+	buf_reset(&big);
+	buf_puts(&big, "{\"format_version\": \"1\", \"basis\": \"");
+	for (int i = 0; i < 70000; i++)
+		buf_putc(&big, 'a');
+	buf_puts(&big, "\"}");
+	expect_plan_error(big.ptr, "'basis': string too long");
+	/* a NUL escape would cut what is checked short of what was written */
+	bad = subst(a.ptr, "\"name\": \"web\"", "\"name\": \"web\\u0000evil\"");
+	expect_plan_error(bad, "a string holds \\u0000");
+	free(bad);
+	/* an escaped backslash before u0000 is text, not a NUL */
+	bad = subst(a.ptr, "\"scopes\": [\"default\"]",
+		    "\"scopes\": [\"default\"], \"note\": \"a\\\\u0000\"");
+	{
+		struct plan *p = NULL;
+		struct err e = ERR_INIT;
+
+		assert_int_equal(plan_from_json(&p, bad, strlen(bad), &e), 0);
+		plan_free(p);
+	}
+	free(bad);
+	/* more tags than a launch may carry */
+	buf_reset(&big);
+	for (int i = 0; i < 60; i++)
+		buf_printf(&big, "{\"key\": \"k%d\", \"value\": \"v\"}, ", i);
+	tags = xasprintf("\"tags\": [%s", big.ptr);
+	bad = subst(a.ptr, "\"tags\": [", tags);
+	expect_plan_error(bad, "'environments[0].launches[0].tags': too many elements");
+	free(bad);
+	free(tags);
+	/* wrong types where a string, an object or an array is expected */
+	bad = subst(a.ptr, "\"scopes\": [\"default\"]", "\"scopes\": [1]");
+	expect_plan_error(bad, "'scopes': expected an array of strings");
+	free(bad);
+	bad = subst(a.ptr, "\"environments\": [", "\"environments\": [7, ");
+	expect_plan_error(bad, "'environments[0]': expected an object");
+	free(bad);
+	buf_free(&big);
+	buf_free(&a);
+	world_free(&w);
+}
+
+/* The binding members round-trip; bad ones are refused. */
+static void test_plan_json_binding(void **state)
+{
+	struct world w;
+	struct buf a = BUF_INIT, b = BUF_INIT;
+	struct plan *p = NULL;
+	struct err e = ERR_INIT;
+	char *bad;
+
+	(void)state;
+	world_init(&w, base_spec);
+	world_plan(&w, false, -1);
+	plan_to_json(&a, w.p);
+	assert_null(strstr(a.ptr, "\"endpoint\"")); /* unbound: not written */
+	w.p->endpoint = xstrdup("http://127.0.0.1:8787/");
+	buf_reset(&a);
+	plan_to_json(&a, w.p);
+	assert_non_null(strstr(a.ptr, "\"endpoint\": \"http://127.0.0.1:8787/\",\n  \"account\": null,"));
+	w.p->account = xstrdup("1250000000");
+	buf_reset(&a);
+	plan_to_json(&a, w.p);
+	assert_int_equal(plan_from_json(&p, a.ptr, a.len, &e), 0);
+	assert_string_equal(p->endpoint, "http://127.0.0.1:8787/");
+	assert_string_equal(p->account, "1250000000");
+	plan_to_json(&b, p);
+	assert_string_equal(a.ptr, b.ptr);
+	plan_free(p);
+	bad = subst(a.ptr, "\"1250000000\"", "\"125-0\"");
+	expect_plan_error(bad, "'account': expected an AppId");
+	free(bad);
+	bad = subst(a.ptr, "\"http://127.0.0.1:8787/\"", "\"ftp://x/\"");
+	expect_plan_error(bad, "'endpoint': expected an http:// or https:// URL");
+	free(bad);
+	bad = subst(a.ptr, "\"http://127.0.0.1:8787/\"", "7");
+	expect_plan_error(bad, "'endpoint': expected a string");
+	free(bad);
+	buf_free(&a);
+	buf_free(&b);
+	world_free(&w);
+}
+
 static void test_observed_json(void **state)
 {
 	struct world w;
@@ -1041,6 +1151,8 @@ int main(void)
 		cmocka_unit_test(test_plan_check_tampered),
 		cmocka_unit_test(test_plan_check_copies),
 		cmocka_unit_test(test_plan_check_declarations),
+		cmocka_unit_test(test_plan_json_shape),
+		cmocka_unit_test(test_plan_json_binding),
 		cmocka_unit_test(test_plan_make_errors),
 		cmocka_unit_test(test_order_independent),
 		cmocka_unit_test(test_speed),
