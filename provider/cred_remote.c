@@ -23,6 +23,7 @@
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
+#include <pthread.h>
 
 #define TC_CRED_BODY_MAX (64u << 10)
 #define TC_METADATA_HOST "metadata.tencentyun.com"
@@ -338,6 +339,13 @@ done:
 	return error;
 }
 
+static pthread_once_t tc_cred_curl_once = PTHREAD_ONCE_INIT;
+
+static void tc_cred_curl_init(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT); /* reference counted: the client's too */
+}
+
 static size_t tc_cred_write(char *data, size_t size, size_t nmemb, void *userdata)
 {
 	struct buf *b = userdata;
@@ -362,7 +370,7 @@ static int tc_cred_http(struct buf *out, long *status, int64_t *ms, const char *
 
 	*status = 0;
 	buf_init(out, TC_CRED_BODY_MAX);
-	curl_global_init(CURL_GLOBAL_DEFAULT);
+	pthread_once(&tc_cred_curl_once, tc_cred_curl_init);
 	if (!(h = curl_easy_init()))
 		return err_set(e, ERR_GENERIC, "cannot prepare an HTTP request");
 	curl_easy_setopt(h, CURLOPT_URL, url);
