@@ -420,10 +420,31 @@ static int tc_start(struct tc_client *c, CURLM *multi, struct tc_pending *p, str
 	CURL *easy;
 	int error;
 
-	/* temporary credentials near their end: renew them first */
-	if (tc_cred_due(&c->cred, ts) &&
-	    (error = tc_cred_fetch(&c->cred, c->o.log, c->o.log_ctx, e)) < 0)
-		return error;
+	/*
+	 * Temporary credentials near their end: renew them first.  A renewal
+	 * that fails while they are still valid is logged and tried again
+	 * later (tc_cred_due waits); once they have expired it fails the call.
+	 */
+	if (tc_cred_due(&c->cred, ts)) {
+		struct err fe = ERR_INIT;
+
+		if (tc_cred_fetch(&c->cred, c->o.log, c->o.log_ctx, &fe) < 0) {
+			if (!c->cred.secret_id || ts >= c->cred.expires) {
+				error = fe.code;
+				err_move(e, &fe);
+				return error;
+			}
+			if (c->o.log) {
+				char *line = xasprintf("credentials renewal failed (%s); the current "
+						       "ones are valid for %" PRId64 "s more",
+						       fe.msg, c->cred.expires - ts);
+
+				c->o.log(c->o.log_ctx, line);
+				free(line);
+			}
+			err_clear(&fe);
+		}
+	}
 	memset(&in, 0, sizeof(in));
 	in.method = "POST";
 	in.query = "";

@@ -28,6 +28,8 @@ struct tc_cred_spec {
 	char *token_file;   /* web identity: read afresh at each fetch */
 	struct tc_cred *base; /* AssumeRole: the credentials that sign it */
 	char *base_source;  /* the base's place, for messages */
+	int64_t retry_after; /* a renewal failed while the keys were still
+				valid: not due again before this Unix time */
 };
 
 /* New specs (all strings copied); cred.c builds them. */

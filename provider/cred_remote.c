@@ -82,6 +82,7 @@ static struct tc_cred_spec *tc_cred_spec_copy(const struct tc_cred_spec *in)
 	s->role_arn = tc_dup(in->role_arn);
 	s->session_name = tc_dup(in->session_name);
 	s->duration = in->duration;
+	s->retry_after = in->retry_after;
 	s->provider_id = tc_dup(in->provider_id);
 	s->token_file = tc_dup(in->token_file);
 	s->base_source = tc_dup(in->base_source);
@@ -112,6 +113,9 @@ bool tc_cred_due(const struct tc_cred *cred, int64_t now)
 		return false;
 	if (!cred->secret_id || !cred->secret_key || !cred->expires)
 		return true;
+	/* a renewal just failed: the keys serve on for a while */
+	if (cred->spec->retry_after && now < cred->spec->retry_after && now < cred->expires)
+		return false;
 	life = cred->expires - cred->issued;
 	if (life < 2 * early)
 		early = life > 0 ? life / 2 : 0;
@@ -736,9 +740,18 @@ int tc_cred_fetch(struct tc_cred *cred, void (*log)(void *ctx, const char *line)
 		error = -1;
 	}
 	if (error) {
+		int64_t now = (int64_t)time(NULL), wait;
+
 		tc_cred_keys_clear(&fresh);
+		/* keys still valid: try again in a quarter of what is left, 30 s at most */
+		if (cred->secret_id && cred->expires > now) {
+			wait = (cred->expires - now) / 4;
+			wait = wait > 30 ? 30 : wait < 1 ? 1 : wait;
+			cred->spec->retry_after = now + wait;
+		}
 		return error;
 	}
+	cred->spec->retry_after = 0;
 	tc_cred_keys_clear(cred);
 	cred->secret_id = fresh.secret_id;
 	cred->secret_key = fresh.secret_key;

@@ -455,6 +455,32 @@ static void test_refresh_rule(void **state)
 	tc_cred_clear(&c);
 }
 
+/* A renewal that fails while the keys are valid waits a quarter of what is left. */
+static void test_renewal_failure_waits(void **state)
+{
+	struct tc_cred c = { 0 };
+	struct err e = ERR_INIT;
+	int64_t now = (int64_t)time(NULL);
+
+	(void)state;
+	setenv("SPOTENV_METADATA_ENDPOINT", "http://127.0.0.1:1", 1);
+	assert_int_equal(tc_cred_load(&c, NULL, &e), 0);
+	c.secret_id = xstrdup("AKIDold");
+	c.secret_key = xstrdup("oldkey");
+	c.token = xstrdup("oldtoken");
+	c.issued = now - 7000;
+	c.expires = now + 100;
+	assert_true(tc_cred_due(&c, now));
+	assert_int_equal(tc_cred_fetch(&c, NULL, NULL, &e), ERR_AUTH);
+	err_clear(&e);
+	/* the old keys stay, and are not due for 25 s */
+	assert_string_equal(c.secret_id, "AKIDold");
+	assert_string_equal(c.token, "oldtoken");
+	assert_false(tc_cred_due(&c, now + 1));
+	assert_true(tc_cred_due(&c, now + 26));
+	tc_cred_clear(&c);
+}
+
 static void test_tccli_errors(void **state)
 {
 	struct tc_cred c;
@@ -492,6 +518,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_parse_metadata, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_parse_sts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refresh_rule, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_renewal_failure_waits, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
