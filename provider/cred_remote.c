@@ -595,6 +595,20 @@ static int tc_cred_read_token(char **out, const char *path, struct err *e)
 	return error;
 }
 
+/* Response.RequestId of an STS answer, for the log (printable, bounded). */
+static void tc_cred_request_id(char *out, size_t size, const struct buf *b)
+{
+	cJSON *j = cJSON_ParseWithLength(b->ptr ? b->ptr : "", b->len);
+	const cJSON *r = cJSON_GetObjectItemCaseSensitive(j, "Response");
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(r, "RequestId");
+
+	if (cJSON_IsString(id) && *id->valuestring && strlen(id->valuestring) < size &&
+	    strspn(id->valuestring, "0123456789abcdefABCDEF-") == strlen(id->valuestring))
+		snprintf(out, size, "%s", id->valuestring);
+	tc_cred_wipe_json(j);
+	cJSON_Delete(j);
+}
+
 static int tc_cred_fetch_sts(struct tc_cred *cred, struct tc_cred_spec *sp,
 			     void (*log)(void *, const char *), void *log_ctx, struct err *e)
 {
@@ -685,10 +699,16 @@ static int tc_cred_fetch_sts(struct tc_cred *cred, struct tc_cred_spec *sp,
 	{
 		struct err pe = ERR_INIT;
 
+		char rid[80] = "-";
+
 		error = tc_cred_parse_sts(cred, b.ptr, b.len, (int64_t)time(NULL), &pe);
+		if (pe.request_id)
+			snprintf(rid, sizeof(rid), "%s", pe.request_id);
+		else if (!error)
+			tc_cred_request_id(rid, sizeof(rid), &b);
 		tc_cred_log(log, log_ctx, "credentials %s status=%ld time=%" PRId64
 			    "ms request_id=%s error=%s",
-			    action, status, ms, pe.request_id ? pe.request_id : "-",
+			    action, status, ms, rid,
 			    pe.api_code ? pe.api_code : error ? "invalid answer" : "-");
 		if (error && pe.api_code) {
 			error = err_set(e, ERR_AUTH, "'%s' at '%s' for role '%s' failed: %s%s%s",
