@@ -186,8 +186,9 @@ static long long previous_success(const char *path)
 }
 
 static int write_metrics(struct apply_cli *a, const struct apply_converge_result *cv,
-			 int64_t duration_ms, bool success)
+			 const struct tc_client *client, int64_t duration_ms, bool success)
 {
+	struct tc_client_stats st = { 0, 0, 0 };
 	const struct plan *p = cv->plan;
 	const struct apply_result *r = cv->have_result ? &cv->res : NULL;
 	struct buf b = BUF_INIT;
@@ -234,6 +235,12 @@ static int write_metrics(struct apply_cli *a, const struct apply_converge_result
 	metric_header(&b, "spotenv_apply_last_success_timestamp_seconds", "gauge",
 		      "Unix time of the last apply that converged everything.");
 	buf_printf(&b, "spotenv_apply_last_success_timestamp_seconds %lld\n", last);
+	if (client)
+		tc_client_stats(client, &st);
+	metric_header(&b, "spotenv_api_throttled_total", "counter",
+		      "API requests of the last apply refused with RequestLimitExceeded "
+		      "(each tried again after a backoff).");
+	buf_printf(&b, "spotenv_api_throttled_total %" PRIu64 "\n", st.throttled);
 	ret = cmd_write_file(a->metrics_file, b.ptr, b.len);
 	buf_free(&b);
 	return ret;
@@ -652,7 +659,7 @@ static int apply_main(struct apply_cli *a, const struct cmd_strlist *args)
 	ret = (size_t)cv.res.converged == cv.res.nenvs ? CMD_EXIT_OK : CMD_EXIT_SHORT;
 done:
 	if (a->metrics_file) {
-		int mret = write_metrics(a, &cv, time_now_ms() - start,
+		int mret = write_metrics(a, &cv, client, time_now_ms() - start,
 					 ret == CMD_EXIT_OK && cv.have_result);
 
 		if (mret && !ret)

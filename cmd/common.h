@@ -26,7 +26,7 @@ struct cmd_common {
 	const char *observed;    /* --observed FILE (plan, status) */
 };
 
-#define CMD_COMMON_INIT { NULL, NULL, 8, false, 0, 0, { NULL, 0, 0 }, NULL }
+#define CMD_COMMON_INIT { NULL, NULL, TC_DEFAULT_PARALLELISM, false, 0, 0, { NULL, 0, 0 }, NULL }
 
 /* The options every API command takes (use inside an option table). */
 #define CMD_COMMON_API_OPTS(c)                                                           \
@@ -36,7 +36,7 @@ struct cmd_common {
 	  "API endpoint (default $SPOTENV_ENDPOINT, else the public one)", 0, 0 },        \
 	{ CMD_OPT_STR, "profile", 0, &(c).profile, "NAME", "credentials profile", 0, 0 }, \
 	{ CMD_OPT_INT, "parallelism", 0, &(c).parallelism, "N",                          \
-	  "API requests in flight (default 8)", 1, 256 },                                  \
+	  "API requests in flight per region (default 16)", 1, 256 },                     \
 	{ CMD_OPT_BOOL, "no-color", 0, &(c).no_color, NULL, "never colour output", 0, 0 }, \
 	{ CMD_OPT_COUNT, "quiet", 'q', &(c).quiet, NULL, "print less", 0, 0 },            \
 	{ CMD_OPT_COUNT, "verbose", 'v', &(c).verbose, NULL,                             \

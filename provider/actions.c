@@ -223,11 +223,17 @@ done:
 }
 
 /*
- * Pages asked for in one concurrent round: enough to keep any sensible
- * --parallelism busy, few enough that the parsed pages held at once stay
- * small (10,000 instances in one round would hold every page's JSON).
+ * Pages asked for per region in one round.  Every page a region still
+ * needs goes out in one round: the client's limiters pace them (40 a
+ * second per region) and its parallelism bounds what is in flight, so no
+ * round waits for the slowest page of another before the next pages can
+ * go.  Each page is parsed as it arrives and its JSON freed at once
+ * (tc_page_done), so the memory held is the instances, not the pages.
+ * The bound keeps the queued request bodies small for a TotalCount that
+ * lies: the first empty or short page cancels the rest of its region's
+ * round before they go out.
  */
-#define TC_PAGE_BATCH 32
+#define TC_PAGE_ROUND 1000
 /*
  * Listings read again when one looked inconsistent: offset paging skips
  * instances when earlier ones vanish meanwhile, so a listing whose
@@ -246,97 +252,194 @@ struct tc_pager {
 	size_t first_instance, first_offer;
 };
 
-static void tc_add_page_call(struct tc_call **calls, size_t **owner, int64_t **offset,
-			     size_t *ncalls, const struct tc_region_obs *r, size_t i, int64_t off)
+struct tc_round;
+
+/* One call of a round: a DescribeInstances page (offset >= 0) or an offers call (-1). */
+struct tc_page {
+	struct tc_round *round;
+	size_t owner;                 /* index of the region (r[], pg[]) */
+	int64_t offset;
+	struct tc_instance_list inst; /* the page's rows, parsed on arrival */
+	int64_t total;                /* its TotalCount */
+	size_t rows;
+	bool parsed;
+};
+
+/* The calls of one round and what each is for (same index). */
+struct tc_round {
+	struct tc_region_obs *r;
+	struct tc_pager *pg;
+	struct tc_call *calls;
+	struct tc_page *pages;
+	size_t n, alloc_calls, alloc_pages;
+};
+
+static void tc_round_clear(struct tc_round *rd)
 {
-	*calls = xreallocarray(*calls, *ncalls + 1, sizeof(**calls));
-	*owner = xreallocarray(*owner, *ncalls + 1, sizeof(**owner));
-	*offset = xreallocarray(*offset, *ncalls + 1, sizeof(**offset));
-	memset(&(*calls)[*ncalls], 0, sizeof(**calls));
-	(*calls)[*ncalls].action = "DescribeInstances";
-	(*calls)[*ncalls].region = r->region;
-	(*calls)[*ncalls].body = tc_describe_body(r->filters, r->nfilters, NULL, 0, off);
-	(*owner)[*ncalls] = i;
-	(*offset)[*ncalls] = off;
-	(*ncalls)++;
+	for (size_t k = 0; k < rd->n; k++)
+		tc_instance_list_clear(&rd->pages[k].inst);
+	tc_calls_clear(rd->calls, rd->n);
+	free(rd->pages);
+	rd->calls = NULL;
+	rd->pages = NULL;
+	rd->n = rd->alloc_calls = rd->alloc_pages = 0;
+}
+
+static struct tc_page *tc_round_add(struct tc_round *rd, size_t owner, int64_t offset)
+{
+	ALLOC_GROW(rd->calls, rd->n + 1, rd->alloc_calls);
+	ALLOC_GROW(rd->pages, rd->n + 1, rd->alloc_pages);
+	memset(&rd->calls[rd->n], 0, sizeof(rd->calls[rd->n]));
+	memset(&rd->pages[rd->n], 0, sizeof(rd->pages[rd->n]));
+	rd->pages[rd->n].owner = owner;
+	rd->pages[rd->n].offset = offset;
+	return &rd->pages[rd->n++];
+}
+
+static void tc_page_done(struct tc_call *call, void *ctx);
+
+static void tc_round_add_page(struct tc_round *rd, size_t i, int64_t off)
+{
+	const struct tc_region_obs *r = &rd->r[i];
+
+	tc_round_add(rd, i, off);
+	rd->calls[rd->n - 1].action = "DescribeInstances";
+	rd->calls[rd->n - 1].region = r->region;
+	rd->calls[rd->n - 1].body = tc_describe_body(r->filters, r->nfilters, NULL, 0, off);
+	rd->calls[rd->n - 1].on_done = tc_page_done;
+	/* the page pointer is set once the arrays stop moving (tc_round_hook) */
+}
+
+/* Point every page call's hook at its page (the arrays no longer move). */
+static void tc_round_hook(struct tc_round *rd)
+{
+	for (size_t k = 0; k < rd->n; k++) {
+		rd->pages[k].round = rd;
+		if (rd->calls[k].on_done)
+			rd->calls[k].on_done_ctx = &rd->pages[k];
+	}
+}
+
+/*
+ * A page arrived (on_done of tc_call_many): parse it and free its JSON.
+ * An empty or short page ends its region's listing: the later pages of
+ * the round that have not gone out yet are cancelled.
+ */
+static void tc_page_done(struct tc_call *call, void *ctx)
+{
+	struct tc_page *pg = ctx;
+	struct tc_round *rd = pg->round;
+	int64_t known = rd->pg[pg->owner].total, expect;
+
+	if (err_isset(&call->err) || !call->response)
+		return;
+	if (tc_parse_instances(&pg->inst, &pg->total, call->response, rd->r[pg->owner].region,
+			       &call->err) < 0)
+		return; /* tc_call_many returns it */
+	pg->rows = tc_page_rows(call->response);
+	pg->parsed = true;
+	cJSON_Delete(call->response);
+	call->response = NULL;
+	if (known < 0)
+		known = pg->total; /* a first page */
+	expect = known - pg->offset;
+	if (expect > TC_MAX_PAGE)
+		expect = TC_MAX_PAGE;
+	if (pg->rows > 0 && (int64_t)pg->rows >= expect)
+		return;
+	for (size_t k = 0; k < rd->n; k++)
+		if (rd->pages[k].owner == pg->owner && rd->pages[k].offset > pg->offset)
+			rd->calls[k].cancel = true;
+}
+
+/* Move a parsed page's instances into out, skipping ids already seen. */
+static void tc_take_page(struct tc_instance_list *out, struct tc_idset *seen,
+			 struct tc_instance_list *page)
+{
+	for (size_t i = 0; i < page->n; i++) {
+		/* the set borrows the id, which moves into out (heap string) */
+		if (!tc_idset_add(seen, page->v[i].id)) {
+			tc_instance_clear(&page->v[i]);
+			continue;
+		}
+		ALLOC_GROW(out->v, out->n + 1, out->alloc);
+		out->v[out->n++] = page->v[i];
+		memset(&page->v[i], 0, sizeof(page->v[i]));
+	}
+	page->n = 0;
 }
 
 /*
  * One listing of the regions with want[i] set (and their offers when
- * offers is true): every first page at once, then the remaining pages up
- * to TC_PAGE_BATCH at a time.  Sets pg[i].inconsistent.  On error the
+ * offers is true): every first page at once, then all the remaining pages
+ * of every region in one round (TC_PAGE_ROUND at most per region).  Pages
+ * are taken in offset order.  Sets pg[i].inconsistent.  On error the
  * caller drops what was appended.
  */
 static int tc_list_regions(struct tc_client *c, struct tc_region_obs *r, size_t n,
 			   const bool *want, bool offers, struct tc_pager *pg, struct err *e)
 {
-	struct tc_call *calls = NULL;
-	size_t ncalls = 0, *owner = NULL;
-	int64_t *offset = NULL;
+	struct tc_round rd = { r, pg, NULL, NULL, 0, 0, 0 };
 	int error = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		if (!want[i])
 			continue;
-		tc_add_page_call(&calls, &owner, &offset, &ncalls, &r[i], i, 0);
-		if (offers && r[i].offers) {
-			size_t before = ncalls;
-
-			tc_offer_calls(&calls, &ncalls, r[i].region, r[i].zones, r[i].nzones,
-				       r[i].types, r[i].ntypes);
-			owner = xreallocarray(owner, ncalls, sizeof(*owner));
-			offset = xreallocarray(offset, ncalls, sizeof(*offset));
-			for (size_t k = before; k < ncalls; k++) {
-				owner[k] = i;
-				offset[k] = -1;
-			}
-		}
 		pg[i].total = -1;
 		pg[i].next = TC_MAX_PAGE;
 		pg[i].ended = false;
 		pg[i].inconsistent = false;
+		tc_round_add_page(&rd, i, 0);
+		if (offers && r[i].offers) {
+			struct tc_call *oc = NULL;
+			size_t noc = 0;
+
+			tc_offer_calls(&oc, &noc, r[i].region, r[i].zones, r[i].nzones,
+				       r[i].types, r[i].ntypes);
+			for (size_t k = 0; k < noc; k++) {
+				tc_round_add(&rd, i, -1);
+				rd.calls[rd.n - 1] = oc[k]; /* the body moves */
+			}
+			free(oc);
+		}
 	}
 	for (;;) {
 		bool more = false;
 
-		if (tc_call_many(c, calls, ncalls) < 0) {
-			error = tc_first_failure(calls, ncalls, e);
+		tc_round_hook(&rd);
+		if (tc_call_many(c, rd.calls, rd.n) < 0) {
+			error = tc_first_failure(rd.calls, rd.n, e);
 			goto done;
 		}
-		for (size_t k = 0; k < ncalls && !error; k++) {
-			struct tc_pager *p = &pg[owner[k]];
-			size_t before = r[owner[k]].instances->n, rows;
-			int64_t t = 0, expect;
+		for (size_t k = 0; k < rd.n && !error; k++) {
+			struct tc_page *page = &rd.pages[k];
+			struct tc_pager *p = &pg[page->owner];
+			int64_t expect;
 
-			if (offset[k] < 0) {
-				error = tc_parse_offers(r[owner[k]].offers, calls[k].response, e);
+			if (page->offset < 0) {
+				error = tc_parse_offers(r[page->owner].offers, rd.calls[k].response, e);
 				continue;
 			}
-			error = tc_take_instances(r[owner[k]].instances, &p->seen, &t,
-						  calls[k].response, r[owner[k]].region, e);
-			if (error)
-				break;
-			rows = tc_page_rows(calls[k].response);
+			if (!page->parsed)
+				continue; /* cancelled after a short page */
+			tc_take_page(r[page->owner].instances, &p->seen, &page->inst);
 			if (p->total < 0)
-				p->total = t;
-			else if (t != p->total)
+				p->total = page->total;
+			else if (page->total != p->total)
 				p->inconsistent = true; /* instances came or went meanwhile */
-			expect = p->total - offset[k];
+			expect = p->total - page->offset;
 			if (expect > TC_MAX_PAGE)
 				expect = TC_MAX_PAGE;
-			if (rows == 0 || (int64_t)rows < expect) {
+			if (page->rows == 0 || (int64_t)page->rows < expect) {
 				/* an empty or short page ends the listing */
 				if (expect > 0)
 					p->inconsistent = true;
 				p->ended = true;
 			}
-			UNUSED(before);
 		}
 		if (error)
 			goto done;
-		tc_calls_clear(calls, ncalls);
-		calls = NULL;
-		ncalls = 0;
+		tc_round_clear(&rd);
 		for (size_t i = 0; i < n; i++) {
 			struct tc_pager *p = &pg[i];
 			size_t npages;
@@ -349,12 +452,10 @@ static int tc_list_regions(struct tc_client *c, struct tc_region_obs *r, size_t 
 				goto done;
 			}
 			npages = (size_t)((p->total - p->next + TC_MAX_PAGE - 1) / TC_MAX_PAGE);
-			if (npages > TC_PAGE_BATCH - ncalls)
-				npages = TC_PAGE_BATCH - ncalls;
-			if (!npages)
-				break;
+			if (npages > TC_PAGE_ROUND)
+				npages = TC_PAGE_ROUND;
 			for (size_t k = 0; k < npages; k++) {
-				tc_add_page_call(&calls, &owner, &offset, &ncalls, &r[i], i, p->next);
+				tc_round_add_page(&rd, i, p->next);
 				p->next += TC_MAX_PAGE;
 			}
 			more = true;
@@ -366,9 +467,7 @@ static int tc_list_regions(struct tc_client *c, struct tc_region_obs *r, size_t 
 		if (want[i] && (int64_t)pg[i].seen.n < pg[i].total)
 			pg[i].inconsistent = true; /* fewer unique ids than TotalCount */
 done:
-	tc_calls_clear(calls, ncalls);
-	free(owner);
-	free(offset);
+	tc_round_clear(&rd);
 	return error;
 }
 

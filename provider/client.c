@@ -4,9 +4,10 @@
  * One multi handle per client keeps connections alive between calls; each
  * attempt is its own easy handle, signed afresh (a new X-TC-Timestamp) over
  * the very bytes handed to CURLOPT_POSTFIELDS.  tc_call_many drives any
- * number of calls with at most `parallelism` in flight, a token bucket per
- * action, and capped exponential backoff with full jitter for the failures
- * worth retrying (ERR_CLASS_THROTTLED and ERR_CLASS_TRANSIENT: throttling,
+ * number of calls with at most `parallelism` in flight per region, a
+ * sliding-window rate limiter per (action, region), and capped exponential
+ * backoff with full jitter for the failures worth retrying
+ * (ERR_CLASS_THROTTLED and ERR_CLASS_TRANSIENT: throttling,
  * InternalError, InternalServerError, an operation in progress on the
  * instance, HTTP 5xx, timeouts, refused or reset connections, truncated
  * bodies).  Everything else fails at once.
@@ -26,24 +27,48 @@
 
 #define TC_MAX_RESPONSE (64u << 20)
 
-enum tc_bucket_id {
-	TC_BUCKET_RUN,
-	TC_BUCKET_TERMINATE,
-	TC_BUCKET_DESCRIBE,
-	TC_BUCKET_OFFERS,
-	TC_BUCKET_OTHER,
-	TC_BUCKET_N,
-};
+/* Calls of actions without a documented limit: per action and region. */
+#define TC_RATE_OTHER 10
 
 /*
- * A token bucket: `rate` tokens a second, holding at most `burst` (one
- * second's worth), starting full.
+ * The rate limit of one (action, region), counted as Tencent counts it
+ * (per action, per region, per account): never more than `rate` requests
+ * in any sliding one-second window, as the API sees them.
+ *
+ * The API stamps a request somewhere between the moment it was sent and
+ * the moment its answer came back (network latency, queueing at the API,
+ * a connection still being set up all move it, by different amounts for
+ * different requests), so the limiter counts a request from its send
+ * until a window after its answer: a new request may go at t only when
+ * fewer than `rate` requests are in flight or were answered after
+ * t - window.  Then any two requests the API might count in one window
+ * really are within one window of each other, whatever the latency and
+ * its jitter: stamp(new) >= send(new) >= answer(old) + window >=
+ * stamp(old) + window.  The window is one second plus rate_margin_ms (the
+ * API's clock granularity and skew).  Answers age out in order, so the
+ * ring holds the answer times still in the window, oldest first; in
+ * flight plus in the ring never exceeds `rate`.
+ *
+ * The first second may use the whole rate at once.  (A token bucket that
+ * starts full with a burst of `rate` sends up to twice the rate in its
+ * first second: that is what the API refuses.)  The price of certainty
+ * is one round trip per window: a window's requests can go again one
+ * second after their answers, not after their sends.
  */
-struct tc_bucket {
-	double rate;
-	double burst;
-	double tokens;
-	int64_t last_us;
+struct tc_limiter {
+	char *action;
+	char *region;      /* "" for calls without a region */
+	int rate;          /* requests per window */
+	int inflight;      /* sent, not answered: the API may count them at any moment */
+	int64_t *answered; /* answer times (monotonic us) still in the window, a ring */
+	size_t head;       /* the oldest answer */
+	size_t count;
+};
+
+/* The requests in flight to one region; --parallelism bounds each. */
+struct tc_lane {
+	char *region; /* "" for calls without a region */
+	int inflight;
 };
 
 struct tc_client {
@@ -53,7 +78,11 @@ struct tc_client {
 	bool loopback; /* the endpoint is on this machine: never via a proxy */
 	struct tc_client_opts o;
 	CURLM *multi;
-	struct tc_bucket buckets[TC_BUCKET_N];
+	int64_t window_us; /* the limiters' window: 1 s + rate_margin_ms */
+	struct tc_limiter **limiters; /* one per (action, region) seen */
+	size_t nlimiters, alimiters;
+	struct tc_lane **lanes;       /* one per region seen */
+	size_t nlanes, alanes;
 	struct tc_client_stats stats;
 	uint64_t rng;
 	struct retry retry; /* for calls that failed in a way that passes */
@@ -62,7 +91,8 @@ struct tc_client {
 /* One call in flight or waiting (tc_call_many). */
 struct tc_pending {
 	struct tc_call *call;
-	struct tc_bucket *bucket;
+	struct tc_limiter *limiter;
+	struct tc_lane *lane;
 	CURL *easy;
 	struct curl_slist *headers;
 	struct buf resp;
@@ -179,28 +209,100 @@ done:
  * Client.
  */
 
-static void tc_bucket_init(struct tc_bucket *b, int rate)
+/* The rate of an action: the documented limits, overridable in the options. */
+static int tc_rate_of(const struct tc_client *c, const char *action)
 {
-	b->rate = rate;
-	b->burst = rate;
-	b->tokens = rate;
-	b->last_us = tc_now_us();
+	if (!strcmp(action, "RunInstances"))
+		return c->o.rate_run;
+	if (!strcmp(action, "TerminateInstances"))
+		return c->o.rate_terminate;
+	if (!strcmp(action, "DescribeInstances"))
+		return c->o.rate_describe;
+	if (!strcmp(action, "DescribeZoneInstanceConfigInfos"))
+		return c->o.rate_offers;
+	return TC_RATE_OTHER;
 }
 
-/* Take a token: 0, or microseconds until one is there. */
-static int64_t tc_bucket_take(struct tc_bucket *b, int64_t now)
+/* The limiter of (action, region), made on first use; owned by c. */
+static struct tc_limiter *tc_limiter_for(struct tc_client *c, const char *action,
+					 const char *region)
 {
-	if (now > b->last_us) {
-		b->tokens += (double)(now - b->last_us) * b->rate / 1e6;
-		if (b->tokens > b->burst)
-			b->tokens = b->burst;
-		b->last_us = now;
+	struct tc_limiter *l;
+
+	if (!region)
+		region = "";
+	for (size_t i = 0; i < c->nlimiters; i++)
+		if (!strcmp(c->limiters[i]->action, action) && !strcmp(c->limiters[i]->region, region))
+			return c->limiters[i];
+	l = xcalloc(1, sizeof(*l));
+	l->action = xstrdup(action);
+	l->region = xstrdup(region);
+	l->rate = tc_rate_of(c, action);
+	l->answered = xcalloc((size_t)l->rate, sizeof(*l->answered));
+	ALLOC_GROW(c->limiters, c->nlimiters + 1, c->alimiters);
+	c->limiters[c->nlimiters++] = l;
+	return l;
+}
+
+/*
+ * May a request go at now?  0 when it may, else the microseconds until the
+ * oldest answer leaves the window, or -1 when every request counted is
+ * still in flight (an answer wakes the caller).
+ */
+static int64_t tc_limiter_wait(struct tc_limiter *l, int64_t now, int64_t window_us)
+{
+	size_t rate = (size_t)l->rate;
+
+	while (l->count && l->answered[l->head] + window_us <= now) {
+		l->head = (l->head + 1) % rate;
+		l->count--;
 	}
-	if (b->tokens >= 1.0) {
-		b->tokens -= 1.0;
+	if ((size_t)l->inflight + l->count < rate)
 		return 0;
-	}
-	return (int64_t)((1.0 - b->tokens) * 1e6 / b->rate) + 1;
+	if (l->count)
+		return l->answered[l->head] + window_us - now;
+	return -1;
+}
+
+/* A request went out (after tc_limiter_wait said it may). */
+static void tc_limiter_sent(struct tc_limiter *l)
+{
+	l->inflight++;
+}
+
+/*
+ * Its attempt is over at now, answered or not (a timeout or a reset
+ * connection may still have reached the API): it counts for one more
+ * window.
+ */
+static void tc_limiter_answered(struct tc_limiter *l, int64_t now)
+{
+	size_t rate = (size_t)l->rate;
+
+	assert(l->inflight > 0 && l->count < rate);
+	l->inflight--;
+	l->answered[(l->head + l->count++) % rate] = now;
+}
+
+/*
+ * The lane of region, made on first use; owned by c.  Each new region
+ * lets libcurl keep `parallelism` more connections open.
+ */
+static struct tc_lane *tc_lane_for(struct tc_client *c, const char *region)
+{
+	struct tc_lane *l;
+
+	if (!region)
+		region = "";
+	for (size_t i = 0; i < c->nlanes; i++)
+		if (!strcmp(c->lanes[i]->region, region))
+			return c->lanes[i];
+	l = xcalloc(1, sizeof(*l));
+	l->region = xstrdup(region);
+	ALLOC_GROW(c->lanes, c->nlanes + 1, c->alanes);
+	c->lanes[c->nlanes++] = l;
+	curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, (long)c->o.parallelism * (long)c->nlanes);
+	return l;
 }
 
 int tc_client_new(struct tc_client **out, const struct tc_cred *cred,
@@ -236,7 +338,7 @@ int tc_client_new(struct tc_client **out, const struct tc_cred *cred,
 #define TC_DEFAULT(f, v) \
 	if (c->o.f <= 0)  \
 	c->o.f = (v)
-	TC_DEFAULT(parallelism, 8);
+	TC_DEFAULT(parallelism, TC_DEFAULT_PARALLELISM);
 	TC_DEFAULT(connect_timeout_ms, 5000);
 	TC_DEFAULT(timeout_ms, 30000);
 	TC_DEFAULT(max_attempts, 5);
@@ -247,6 +349,7 @@ int tc_client_new(struct tc_client **out, const struct tc_cred *cred,
 	TC_DEFAULT(rate_terminate, 10);
 	TC_DEFAULT(rate_describe, 40);
 	TC_DEFAULT(rate_offers, 40);
+	TC_DEFAULT(rate_margin_ms, 10);
 #undef TC_DEFAULT
 	/*
 	 * A failure that passes (the THROTTLED and TRANSIENT classes of
@@ -263,11 +366,7 @@ int tc_client_new(struct tc_client **out, const struct tc_cred *cred,
 	c->retry.base_ms = c->o.backoff_base_ms;
 	c->retry.cap_ms = c->o.backoff_cap_ms;
 	c->retry.jitter = true;
-	tc_bucket_init(&c->buckets[TC_BUCKET_RUN], c->o.rate_run);
-	tc_bucket_init(&c->buckets[TC_BUCKET_TERMINATE], c->o.rate_terminate);
-	tc_bucket_init(&c->buckets[TC_BUCKET_DESCRIBE], c->o.rate_describe);
-	tc_bucket_init(&c->buckets[TC_BUCKET_OFFERS], c->o.rate_offers);
-	tc_bucket_init(&c->buckets[TC_BUCKET_OTHER], 10);
+	c->window_us = (1000 + (int64_t)c->o.rate_margin_ms) * 1000;
 
 	/*
 	 * Temporary credentials (a role, web identity) are fetched now, so a
@@ -295,7 +394,11 @@ int tc_client_new(struct tc_client **out, const struct tc_cred *cred,
 		tc_client_free(c);
 		return err_set(e, ERR_GENERIC, "cannot create an HTTP client");
 	}
-	curl_multi_setopt(c->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)c->o.parallelism);
+	/*
+	 * No cap on connections in libcurl: tc_call_many bounds what is in
+	 * flight (per region), and a request libcurl held back for a free
+	 * connection would go out later than its limiter recorded.
+	 */
 	curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, (long)c->o.parallelism);
 	*out = c;
 	return 0;
@@ -307,6 +410,18 @@ void tc_client_free(struct tc_client *c)
 		return;
 	if (c->multi)
 		curl_multi_cleanup(c->multi);
+	for (size_t i = 0; i < c->nlimiters; i++) {
+		free(c->limiters[i]->action);
+		free(c->limiters[i]->region);
+		free(c->limiters[i]->answered);
+		free(c->limiters[i]);
+	}
+	free(c->limiters);
+	for (size_t i = 0; i < c->nlanes; i++) {
+		free(c->lanes[i]->region);
+		free(c->lanes[i]);
+	}
+	free(c->lanes);
 	tc_cred_clear(&c->cred);
 	free(c->url);
 	free(c->host);
@@ -364,19 +479,6 @@ static struct curl_slist *tc_header_add(struct curl_slist *l, bool *ok, const ch
 		return l;
 	}
 	return r;
-}
-
-static struct tc_bucket *tc_bucket_for(struct tc_client *c, const char *action)
-{
-	if (!strcmp(action, "RunInstances"))
-		return &c->buckets[TC_BUCKET_RUN];
-	if (!strcmp(action, "TerminateInstances"))
-		return &c->buckets[TC_BUCKET_TERMINATE];
-	if (!strcmp(action, "DescribeInstances"))
-		return &c->buckets[TC_BUCKET_DESCRIBE];
-	if (!strcmp(action, "DescribeZoneInstanceConfigInfos"))
-		return &c->buckets[TC_BUCKET_OFFERS];
-	return &c->buckets[TC_BUCKET_OTHER];
 }
 
 static bool tc_action_ok(const char *a)
@@ -553,6 +655,14 @@ static const char *tc_or_dash(const char *s)
 	return s && *s ? s : "-";
 }
 
+/* A call is over (not cancelled): its on_done hook runs once, now. */
+static void tc_settle(struct tc_pending *p)
+{
+	p->done = true;
+	if (p->call->on_done)
+		p->call->on_done(p->call, p->call->on_done_ctx);
+}
+
 /*
  * An attempt finished: success, a retry (scheduled), or a final failure.
  * Returns true when the call is done.
@@ -615,7 +725,7 @@ static bool tc_finish(struct tc_client *c, struct tc_pending *p, CURLcode rc)
 
 	if (c->o.log) {
 		const char *rid = ae.request_id, *what = "-";
-		char retry_in[48] = "";
+		char retry_in[48] = "", throttled[48] = "";
 
 		if (!rid && resp) {
 			const cJSON *j = cJSON_GetObjectItemCaseSensitive((cJSON *)resp, "RequestId");
@@ -625,12 +735,15 @@ static bool tc_finish(struct tc_client *c, struct tc_pending *p, CURLcode rc)
 		if (err_isset(&ae))
 			what = ae.api_code ? ae.api_code
 			       : rc != CURLE_OK ? curl_easy_strerror(rc) : ae.msg;
+		if (ae.cls == ERR_CLASS_THROTTLED)
+			snprintf(throttled, sizeof(throttled), " throttled=%" PRIu64,
+				 c->stats.throttled);
 		if (retry)
 			snprintf(retry_in, sizeof(retry_in), " retry_in=%" PRId64 "ms", wait_ms);
 		tc_log(c, "call %s region=%s attempt=%d status=%ld time=%" PRId64
-			  "ms request_id=%s error=%s%s",
+			  "ms request_id=%s error=%s%s%s",
 		       call->action, region, call->attempts, status, ms, tc_or_dash(rid),
-		       tc_or_dash(what), retry_in);
+		       tc_or_dash(what), throttled, retry_in);
 	}
 
 	curl_multi_remove_handle(c->multi, p->easy);
@@ -640,6 +753,8 @@ static bool tc_finish(struct tc_client *c, struct tc_pending *p, CURLcode rc)
 	p->headers = NULL;
 	buf_free(&p->resp);
 	p->inflight = false;
+	p->lane->inflight--;
+	tc_limiter_answered(p->limiter, tc_now_us());
 
 	if (retry) {
 		c->stats.retries++;
@@ -655,10 +770,16 @@ static bool tc_finish(struct tc_client *c, struct tc_pending *p, CURLcode rc)
 	}
 	err_move(&call->err, &ae);
 	call->response = resp;
-	p->done = true;
+	tc_settle(p);
 	return true;
 }
 
+/*
+ * The scheduler: each turn starts every call that may go (not done, not in
+ * flight, not cancelled, its region below `parallelism` in flight, its
+ * retry pause over, its limiter willing), in array order, then waits for
+ * an answer or for the earliest pause or limiter to end.
+ */
 int tc_call_many(struct tc_client *c, struct tc_call *calls, size_t n)
 {
 	struct tc_pending *p;
@@ -673,13 +794,16 @@ int tc_call_many(struct tc_client *c, struct tc_call *calls, size_t n)
 		calls[i].response = NULL;
 		calls[i].attempts = 0;
 		err_clear(&calls[i].err);
+	}
+	for (size_t i = 0; i < n; i++) {
 		if (!tc_action_ok(calls[i].action) || !tc_region_ok(calls[i].region)) {
 			err_set(&calls[i].err, ERR_INVALID, "invalid action or region");
-			p[i].done = true;
+			tc_settle(&p[i]);
 			remaining--;
 			continue;
 		}
-		p[i].bucket = tc_bucket_for(c, calls[i].action);
+		p[i].limiter = tc_limiter_for(c, calls[i].action, calls[i].region);
+		p[i].lane = tc_lane_for(c, calls[i].region);
 	}
 
 	while (remaining > 0) {
@@ -687,26 +811,36 @@ int tc_call_many(struct tc_client *c, struct tc_call *calls, size_t n)
 		int running = 0, msgs = 0, finished = 0;
 		CURLMsg *m;
 
-		for (size_t i = 0; i < n && inflight < c->o.parallelism; i++) {
+		for (size_t i = 0; i < n; i++) {
 			int64_t w;
 
 			if (p[i].done || p[i].inflight)
 				continue;
+			if (calls[i].cancel) {
+				/* dropped before it went out (again): no answer, no error */
+				p[i].done = true;
+				remaining--;
+				continue;
+			}
+			if (p[i].lane->inflight >= c->o.parallelism)
+				continue; /* an answer of that region wakes us */
 			if (p[i].not_before_us > now) {
 				if (p[i].not_before_us - now < wait_us)
 					wait_us = p[i].not_before_us - now;
 				continue;
 			}
-			if ((w = tc_bucket_take(p[i].bucket, now)) > 0) {
-				if (w < wait_us)
+			if ((w = tc_limiter_wait(p[i].limiter, now, c->window_us)) != 0) {
+				if (w > 0 && w < wait_us)
 					wait_us = w;
-				continue;
+				continue; /* w < 0: an answer wakes us */
 			}
 			if (tc_start(c, c->multi, &p[i], &calls[i].err) < 0) {
-				p[i].done = true;
+				tc_settle(&p[i]);
 				remaining--;
 				continue;
 			}
+			tc_limiter_sent(p[i].limiter);
+			p[i].lane->inflight++;
 			inflight++;
 		}
 		if (remaining == 0)

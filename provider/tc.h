@@ -202,9 +202,18 @@ int tc_cred_parse_sts(struct tc_cred *out, const char *body, size_t len, int64_t
  */
 struct tc_client;
 
+/*
+ * Requests in flight per region by default: the rate limits count per
+ * region, and DescribeInstances' 40 a second at 100-400 ms of latency
+ * needs 4 to 16 in flight in every region at once (more than the limit's
+ * first second can use is never sent anyway).
+ */
+#define TC_DEFAULT_PARALLELISM 16
+
 struct tc_client_opts {
 	const char *endpoint;     /* NULL: SPOTENV_ENDPOINT, then TC_DEFAULT_ENDPOINT */
-	int parallelism;          /* requests in flight; 0 = 8 */
+	int parallelism;          /* requests in flight per region (X-TC-Region);
+				     0 = TC_DEFAULT_PARALLELISM */
 	long connect_timeout_ms;  /* 0 = 5000 */
 	long timeout_ms;          /* 0 = 30000 */
 	int max_attempts;         /* 0 = 5 */
@@ -217,6 +226,9 @@ struct tc_client_opts {
 	int rate_terminate;       /* 0 = 10 */
 	int rate_describe;        /* 0 = 40 (DescribeInstances) */
 	int rate_offers;          /* 0 = 40 (DescribeZoneInstanceConfigInfos) */
+	long rate_margin_ms;      /* 0 = 10: the limiters' window is 1 s plus
+				     this (the API's clock granularity and
+				     skew; see "Rate limits" below) */
 	/* Verbose call log (redacted lines, no newline); NULL = quiet. */
 	void (*log)(void *ctx, const char *line);
 	void *log_ctx;
@@ -232,11 +244,14 @@ void tc_client_free(struct tc_client *c);
  */
 const char *tc_client_endpoint(const struct tc_client *c);
 
-/* Counters, for tests and benchmarks. */
+/* Counters, for tests, benchmarks and the metrics file. */
 struct tc_client_stats {
-	uint64_t calls;    /* HTTP requests sent, retries included */
+	uint64_t calls;     /* HTTP requests sent, retries included */
 	uint64_t retries;
-	uint64_t throttled;
+	uint64_t throttled; /* answers refused with RequestLimitExceeded* (or HTTP
+			       429); each is retried after a backoff, and the
+			       call log (-v) shows the count so far as
+			       throttled=N on the refused attempt's line */
 };
 void tc_client_stats(const struct tc_client *c, struct tc_client_stats *out);
 
@@ -249,8 +264,9 @@ void tc_client_stats(const struct tc_client *c, struct tc_client_stats *out);
  * returns 0 when all succeeded, otherwise the first failure's code (each
  * call keeps its own err).
  *
- * Each struct tc_call must start zeroed apart from action, region and
- * body (err is cleared, response and attempts are reset on entry).
+ * Each struct tc_call must start zeroed apart from action, region, body
+ * and the optional hooks below (err is cleared, response and attempts are
+ * reset on entry).
  * Retries re-sign with a new timestamp but send the same body bytes.
  * Every request carries X-TC-Language: en-US (not signed).
  * A call with a DryRunOperation error is an ERR_API with api_code
@@ -259,11 +275,28 @@ void tc_client_stats(const struct tc_client *c, struct tc_client_stats *out);
  * documents).  tc_run_instances treats both as dry-run success; callers
  * judging raw DryRun calls should too.
  *
- * Rate limits: one token bucket per action (RunInstances,
- * TerminateInstances, DescribeInstances, DescribeZoneInstanceConfigInfos;
- * every other action, DescribeAccountQuota included, shares one bucket of
- * 10/s).  A bucket holds one second's worth of tokens (burst = rate) and
- * starts full, so 25 calls at 10/s take about 1.5 s.
+ * Rate limits, as Tencent counts them (per action, per region, per
+ * account): one limiter per (action, region), at rate_run,
+ * rate_terminate (10/s), rate_describe, rate_offers (40/s); every other
+ * action (DescribeAccountQuota included) 10/s of its own per region.  No
+ * sliding one-second window, as the API sees it, ever holds more than the
+ * rate: a request counts from its send until 1 s + rate_margin_ms after
+ * its answer (the API stamps it somewhere in between), and goes only when
+ * fewer than `rate` are counted.  A region's first second may use its
+ * whole rate at once; each later window starts a round trip later than a
+ * send-time count would (25 calls at 10/s with a 50 ms round trip take
+ * about 2.1 s).  Retries pass the limiter too.  At most `parallelism`
+ * requests are in flight per region, so calls of different regions never
+ * wait for each other.
+ *
+ * Hooks, for callers that stream (tc_observe_regions): on_done, when set,
+ * runs once inside tc_call_many as soon as its call is over (answered,
+ * failed for good, or refused before sending), with the call's response
+ * and err in place; it may take the response (freeing it and setting it to
+ * NULL), set the call's err, and set `cancel` on other calls of the same
+ * batch.  It must not call into the client.  A call whose `cancel` is set
+ * before it goes out (or before a retry) is dropped: no response, no err,
+ * no on_done.
  */
 struct tc_call {
 	const char *action;
@@ -272,6 +305,9 @@ struct tc_call {
 	void *response;      /* out: cJSON * of "Response", caller frees */
 	struct err err;      /* out */
 	int attempts;        /* out */
+	void (*on_done)(struct tc_call *call, void *ctx); /* optional, see above */
+	void *on_done_ctx;
+	bool cancel;         /* in: drop it unless it is in flight */
 };
 
 int tc_call_many(struct tc_client *c, struct tc_call *calls, size_t n);
@@ -321,9 +357,11 @@ struct tc_region_obs {
 /*
  * Observe several regions at once: every region's first DescribeInstances
  * page and its offers in one concurrent round, then the remaining pages of
- * every region in rounds of up to 32, up to the first page's TotalCount
- * (never chasing a TotalCount that grows, and stopping at an empty or
- * short page).  The calls made are the minimum: one per 100 instances per
+ * every region together (up to 1,000 a region a round, paced by each
+ * region's limiter), up to the first page's TotalCount (never chasing a
+ * TotalCount that grows; an empty or short page cancels the region's pages
+ * not yet sent).  Pages are parsed as they arrive and taken in offset
+ * order.  The calls made are the minimum: one per 100 instances per
  * region, plus the offers.  A listing that looks inconsistent is read
  * again, up to 3 reads, and merged (an id seen in any read stays, with its
  * latest state); r[i].inconsistent says when it never settled.  On error

@@ -54,6 +54,7 @@ static const struct {
 static int add_region(struct sim *s, const char *name)
 {
 	s->regions = xreallocarray(s->regions, s->nregions + 1, sizeof(*s->regions));
+	memset(&s->regions[s->nregions], 0, sizeof(s->regions[s->nregions]));
 	s->regions[s->nregions].name = xstrdup(name);
 	return (int)s->nregions++;
 }

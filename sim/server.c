@@ -8,7 +8,7 @@
  *   3. TC3 signature (provider tc_verify)       AuthFailure.* / MissingParameter
  *   4. action known                             InvalidAction
  *   5. X-TC-Region present and known            MissingParameter / UnsupportedRegion
- *   6. per-action rate limit                    RequestLimitExceeded
+ *   6. rate limit per action and region         RequestLimitExceeded
  *   7. internal error fault                     InternalServerError (DescribeInstances,
  *                                               TerminateInstances), else InternalError
  *   8. body is a JSON object                    InvalidParameter
@@ -123,25 +123,24 @@ static int verify(struct sim *s, const struct sim_request *req, int64_t now_s, s
 	return error;
 }
 
-static void handle_api(struct sim *s, const struct sim_request *req, struct sim_response *out,
-		       int64_t now)
+/*
+ * Answer one API request of action act; ri is the index of the region it
+ * names (X-TC-Region), -1 when none or unknown.
+ */
+static void answer_api(struct sim *s, const struct sim_request *req, struct sim_response *out,
+		       int64_t now, enum sim_action act, int ri)
 {
 	const char *action = find_header(req, "x-tc-action");
 	const char *version = find_header(req, "x-tc-version");
 	const char *region = find_header(req, "x-tc-region");
 	struct sim_call c;
 	struct err e = ERR_INIT;
-	enum sim_action act = SIM_ACT_OTHER;
 	cJSON *doc = NULL;
 	char rid[37];
 
 	memset(&c, 0, sizeof(c));
 	sim_request_id(s, rid);
 	out->delay_ms = s->faults.latency_ms;
-	for (int a = 0; action && a < SIM_ACT_COUNT; a++)
-		if (!strcmp(action, sim_action_names[a]))
-			act = (enum sim_action)a;
-	s->stats.requests[act]++;
 
 	if (strcmp(req->method, "POST")) {
 		api_error(s, out, "UnsupportedProtocol",
@@ -175,11 +174,11 @@ static void handle_api(struct sim *s, const struct sim_request *req, struct sim_
 		api_error(s, out, "MissingParameter", "The parameter `Region` is missing", rid);
 		return;
 	}
-	if (sim_find_region(s, region) < 0) {
+	if (ri < 0) {
 		api_error(s, out, "UnsupportedRegion", "The region is not supported", rid);
 		return;
 	}
-	if (!sim_rate_take(s, act, now)) {
+	if (!sim_rate_take(s, act, ri, now)) {
 		api_error(s, out, "RequestLimitExceeded",
 			  "Your current request times equals to `limit` in a second", rid);
 		return;
@@ -241,6 +240,27 @@ static void handle_api(struct sim *s, const struct sim_request *req, struct sim_
 	doc = cJSON_CreateObject();
 	cJSON_AddItemToObject(doc, "Response", c.resp);
 	render(out, 200, doc);
+}
+
+/*
+ * An API request: counted by action in the totals and, when it names a
+ * known region, in that region's counters too (with its error code).
+ */
+static void handle_api(struct sim *s, const struct sim_request *req, struct sim_response *out,
+		       int64_t now)
+{
+	const char *action = find_header(req, "x-tc-action");
+	const char *region = find_header(req, "x-tc-region");
+	enum sim_action act = SIM_ACT_OTHER;
+	int ri = region && *region ? sim_find_region(s, region) : -1;
+
+	for (int a = 0; action && a < SIM_ACT_COUNT; a++)
+		if (!strcmp(action, sim_action_names[a]))
+			act = (enum sim_action)a;
+	s->stats.requests[act]++;
+	answer_api(s, req, out, now, act, ri);
+	if (ri >= 0)
+		sim_count_region(s, ri, act, out->error_code);
 }
 
 /* ------------------------------------------------------------------ */
@@ -505,8 +525,7 @@ static void sim_reset(struct sim *s, int64_t now)
 		memcpy(s->pools[i].price, s->pools[i].initial_price, sizeof(s->pools[i].price));
 		s->pools[i].spot = s->pools[i].initial_spot;
 	}
-	free(s->stats.errors);
-	memset(&s->stats, 0, sizeof(s->stats));
+	sim_stats_clear(s);
 	s->faults = s->initial_faults;
 	sim_sts_free(s); /* settings, counters and temporary credentials */
 	sim_rates_setup(s);
@@ -768,9 +787,6 @@ void sim_free(struct sim *s)
 		return;
 	sim_stop(s);
 	sim_world_clear_instances(s);
-	for (size_t i = 0; i < s->nregions; i++)
-		free(s->regions[i].name);
-	free(s->regions);
 	for (size_t i = 0; i < s->nzones; i++)
 		free(s->zones[i].name);
 	free(s->zones);
@@ -785,9 +801,11 @@ void sim_free(struct sim *s)
 	}
 	free(s->creds);
 	sim_sts_free(s);
-	for (int a = 0; a < SIM_ACT_COUNT; a++)
-		free(s->rates[a].ring);
-	free(s->stats.errors);
+	sim_rates_free(s);
+	sim_stats_clear(s);
+	for (size_t i = 0; i < s->nregions; i++)
+		free(s->regions[i].name);
+	free(s->regions);
 	pthread_mutex_destroy(&s->mu);
 	free(s);
 }

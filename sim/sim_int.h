@@ -22,9 +22,7 @@
 
 #define SIM_PRICE_MAX 24
 
-struct sim_region {
-	char *name;
-};
+/* struct sim_region (with its rate windows and counters) follows struct sim_rate. */
 
 struct sim_zone {
 	char *name;
@@ -156,6 +154,24 @@ struct sim_rate {
 	size_t cap, head, count;
 };
 
+/* The counters of the requests that named one region (X-TC-Region). */
+struct sim_region_stats {
+	uint64_t requests[SIM_ACT_COUNT + 1];
+	struct sim_counter *errors;
+	size_t nerrors, aerrors;
+};
+
+/*
+ * A region.  Tencent counts its rate limits per action, per region and
+ * per account, so each region has its own sliding window per action (at
+ * faults.rate[a], the same rates in every region).
+ */
+struct sim_region {
+	char *name;
+	struct sim_rate rates[SIM_ACT_COUNT];
+	struct sim_region_stats stats;
+};
+
 struct sim {
 	pthread_mutex_t mu;
 	struct sim_opts opts;
@@ -172,7 +188,6 @@ struct sim {
 	struct sim_sts *sts; /* metadata and STS (sts.c); NULL until used */
 
 	struct sim_faults faults, initial_faults;
-	struct sim_rate rates[SIM_ACT_COUNT];
 
 	/* instances: creation order (NULL holes) plus an id hash */
 	struct sim_instance **list;
@@ -254,11 +269,24 @@ void sim_instance_free(struct sim_instance *in);
 /* ClientTokens. */
 const struct sim_token *sim_token_find(struct sim *s, const char *token, int64_t now);
 void sim_token_add(struct sim *s, const char *token, char *const *ids, size_t n, int64_t now);
-/* Counters. */
+/* Counters: the totals over every region. */
 void sim_count_error(struct sim *s, const char *code);
-/* Rate limit: true when the request may proceed (and is recorded). */
-bool sim_rate_take(struct sim *s, enum sim_action a, int64_t now);
+/*
+ * The counters of region (an index into regions): one request of action a,
+ * answered with error code (a string literal, NULL when it succeeded).
+ */
+void sim_count_region(struct sim *s, int region, enum sim_action a, const char *code);
+/* Zero every counter, the totals and each region's (reset). */
+void sim_stats_clear(struct sim *s);
+/*
+ * Rate limit of action a in region (an index into regions): true when the
+ * request may proceed (and is recorded in that region's window).
+ */
+bool sim_rate_take(struct sim *s, enum sim_action a, int region, int64_t now);
+/* (Re)size and empty every region's windows to faults.rate. */
 void sim_rates_setup(struct sim *s);
+/* Free every region's windows (sim_free). */
+void sim_rates_free(struct sim *s);
 void sim_faults_default(struct sim_faults *f);
 char *sim_strdup_or_null(const char *s);
 

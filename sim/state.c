@@ -167,6 +167,28 @@ cJSON *sim_pool_json(const struct sim *s, const struct sim_pool *p)
 	return j;
 }
 
+/*
+ * The counters of each region, beside the totals: {"REGION": {"requests":
+ * {ACTION: n, ...}, "errors": {CODE: n, ...}}} for the requests that named
+ * a known region (the rate limits count per region).
+ */
+static void sim_stats_regions_json(struct sim *s, cJSON *by)
+{
+	for (size_t i = 0; i < s->nregions; i++) {
+		const struct sim_region_stats *st = &s->regions[i].stats;
+		cJSON *o = cJSON_AddObjectToObject(by, s->regions[i].name);
+		cJSON *r = cJSON_AddObjectToObject(o, "requests");
+		cJSON *er = cJSON_AddObjectToObject(o, "errors");
+
+		for (int a = 0; a < SIM_ACT_COUNT; a++)
+			cJSON_AddNumberToObject(r, sim_action_names[a], (double)st->requests[a]);
+		if (st->requests[SIM_ACT_OTHER])
+			cJSON_AddNumberToObject(r, "other", (double)st->requests[SIM_ACT_OTHER]);
+		for (size_t k = 0; k < st->nerrors; k++)
+			cJSON_AddNumberToObject(er, st->errors[k].code, (double)st->errors[k].n);
+	}
+}
+
 cJSON *sim_stats_json(struct sim *s)
 {
 	cJSON *j = cJSON_CreateObject(), *r, *er;
@@ -195,6 +217,7 @@ cJSON *sim_stats_json(struct sim *s)
 	cJSON_AddNumberToObject(j, "totalRequests", (double)total);
 	cJSON_AddNumberToObject(j, "totalErrors", (double)errors);
 	cJSON_AddNumberToObject(j, "clientTokens", (double)s->ntokens);
+	sim_stats_regions_json(s, cJSON_AddObjectToObject(j, "byRegion"));
 	return j;
 }
 

@@ -534,17 +534,42 @@ void sim_world_clear_instances(struct sim *s)
 /* ------------------------------------------------------------------ */
 /* Counters and rate limits */
 
-void sim_count_error(struct sim *s, const char *code)
+/* Count one `code` in a list of counters. */
+static void sim_count_code(struct sim_counter **v, size_t *n, size_t *alloc, const char *code)
 {
-	for (size_t i = 0; i < s->stats.nerrors; i++)
-		if (!strcmp(s->stats.errors[i].code, code)) {
-			s->stats.errors[i].n++;
+	for (size_t i = 0; i < *n; i++)
+		if (!strcmp((*v)[i].code, code)) {
+			(*v)[i].n++;
 			return;
 		}
-	ALLOC_GROW(s->stats.errors, s->stats.nerrors + 1, s->stats.aerrors);
-	s->stats.errors[s->stats.nerrors].code = code;
-	s->stats.errors[s->stats.nerrors].n = 1;
-	s->stats.nerrors++;
+	ALLOC_GROW(*v, *n + 1, *alloc);
+	(*v)[*n].code = code;
+	(*v)[*n].n = 1;
+	(*n)++;
+}
+
+void sim_count_error(struct sim *s, const char *code)
+{
+	sim_count_code(&s->stats.errors, &s->stats.nerrors, &s->stats.aerrors, code);
+}
+
+void sim_count_region(struct sim *s, int region, enum sim_action a, const char *code)
+{
+	struct sim_region_stats *st = &s->regions[region].stats;
+
+	st->requests[a]++;
+	if (code)
+		sim_count_code(&st->errors, &st->nerrors, &st->aerrors, code);
+}
+
+void sim_stats_clear(struct sim *s)
+{
+	free(s->stats.errors);
+	memset(&s->stats, 0, sizeof(s->stats));
+	for (size_t i = 0; i < s->nregions; i++) {
+		free(s->regions[i].stats.errors);
+		memset(&s->regions[i].stats, 0, sizeof(s->regions[i].stats));
+	}
 }
 
 void sim_faults_default(struct sim_faults *f)
@@ -562,32 +587,45 @@ void sim_faults_default(struct sim_faults *f)
 	f->rate[SIM_ACT_DESCRIBE_ACCOUNT_QUOTA] = 20; /* undocumented: an assumption */
 }
 
-/* (Re)size the sliding windows to the configured rates. */
 void sim_rates_setup(struct sim *s)
 {
-	for (int a = 0; a < SIM_ACT_COUNT; a++) {
-		struct sim_rate *r = &s->rates[a];
-		size_t cap = s->faults.rate[a] > 0 ? (size_t)s->faults.rate[a] : 1;
+	for (size_t i = 0; i < s->nregions; i++)
+		for (int a = 0; a < SIM_ACT_COUNT; a++) {
+			struct sim_rate *r = &s->regions[i].rates[a];
+			size_t cap = s->faults.rate[a] > 0 ? (size_t)s->faults.rate[a] : 1;
 
-		if (r->cap != cap) {
-			free(r->ring);
-			r->ring = xcalloc(cap, sizeof(*r->ring));
-			r->cap = cap;
+			if (r->cap != cap) {
+				free(r->ring);
+				r->ring = xcalloc(cap, sizeof(*r->ring));
+				r->cap = cap;
+			}
+			r->head = r->count = 0;
 		}
-		r->head = r->count = 0;
-	}
+}
+
+void sim_rates_free(struct sim *s)
+{
+	for (size_t i = 0; i < s->nregions; i++)
+		for (int a = 0; a < SIM_ACT_COUNT; a++) {
+			free(s->regions[i].rates[a].ring);
+			memset(&s->regions[i].rates[a], 0, sizeof(s->regions[i].rates[a]));
+		}
 }
 
 /*
- * A sliding one-second window: the request is allowed when fewer than
- * `rate` requests were accepted in the last 1000 ms.
+ * A sliding one-second window per action and region: the request is
+ * allowed when fewer than `rate` requests of that action in that region
+ * were accepted in the last 1000 ms.  Refused requests are not recorded.
  */
-bool sim_rate_take(struct sim *s, enum sim_action a, int64_t now)
+bool sim_rate_take(struct sim *s, enum sim_action a, int region, int64_t now)
 {
-	struct sim_rate *r = &s->rates[a];
+	struct sim_rate *r;
 	size_t oldest;
 
-	if (!s->faults.rate_limits || s->faults.rate[a] <= 0 || !r->cap)
+	if (!s->faults.rate_limits || s->faults.rate[a] <= 0)
+		return true;
+	r = &s->regions[region].rates[a];
+	if (!r->cap)
 		return true;
 	if (r->count == r->cap) {
 		oldest = r->head; /* ring full: head is the oldest */

@@ -1518,6 +1518,220 @@ static void test_parallelism_bound(void **state)
 	srv_stop(s);
 }
 
+/*
+ * The limiter against the API's count: the responder records when each
+ * request arrived (per region) and answers after 10 to 70 ms (jitter);
+ * no sliding one-second window, starting at any arrival, may hold more
+ * than the rate.
+ */
+#define WIN_MAX 128
+struct arrivals {
+	int64_t us[2][WIN_MAX]; /* [0] ap-guangzhou, [1] ap-shanghai */
+	int n[2];
+};
+
+static int64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void h_arrivals(struct srv *s, const struct rq *r, int n, struct reply *out)
+{
+	struct arrivals *a = s->ctx;
+	int k = r->region && !strcmp(r->region, "ap-shanghai");
+
+	if (a->n[k] < WIN_MAX)
+		a->us[k][a->n[k]++] = now_us();
+	h_simple(s, r, n, out);
+	out->delay_ms = 10 + (n * 37) % 61;
+}
+
+/* The most arrivals in any window of one second (starting at an arrival). */
+static int max_in_window(const int64_t *us, int n)
+{
+	int most = 0;
+
+	for (int i = 0; i < n; i++) {
+		int in = 0;
+
+		for (int k = 0; k < n; k++)
+			if (us[k] >= us[i] && us[k] < us[i] + 1000000)
+				in++;
+		if (in > most)
+			most = in;
+	}
+	return most;
+}
+
+static void test_limiter_sliding_window(void **state)
+{
+	struct arrivals a;
+	struct srv *s;
+	struct tc_client_opts o;
+	struct tc_client *c;
+	struct tc_call calls[50];
+	int64_t t0, dt;
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	s = srv_start(h_arrivals, &a);
+	memset(&o, 0, sizeof(o));
+	o.rate_describe = 10;
+	o.parallelism = 32;
+	c = client(s, &o, false);
+	/* 25 calls in each of two regions, all at once */
+	for (int i = 0; i < 50; i++)
+		call_init(&calls[i], "DescribeInstances", i % 2 ? "ap-shanghai" : "ap-guangzhou", "{}");
+	t0 = now_ms();
+	assert_int_equal(tc_call_many(c, calls, 50), 0);
+	dt = now_ms() - t0;
+	assert_int_equal(a.n[0], 25);
+	assert_int_equal(a.n[1], 25);
+	for (int k = 0; k < 2; k++) {
+		/* never more than the rate in any one-second window the API counts */
+		assert_true(max_in_window(a.us[k], a.n[k]) <= 10);
+		/* the first second is used whole: 10 arrive together */
+		assert_true(a.us[k][9] - a.us[k][0] < 300000);
+	}
+	/*
+	 * Each region has its own limit, side by side: 25 calls at 10/s take
+	 * two windows after the first answers (about 2.2 s), not the 4.5 s
+	 * of 50 calls through one limiter.
+	 */
+	assert_true(dt >= 2000);
+	assert_true(dt < 4000);
+	for (int i = 0; i < 50; i++)
+		call_free(&calls[i]);
+	tc_client_free(c);
+	srv_stop(s);
+}
+
+/*
+ * A slow answer keeps its request counted: it may have reached the API
+ * late, so the window runs from the answer, not from the send.
+ */
+static void h_slow_first(struct srv *s, const struct rq *r, int n, struct reply *out)
+{
+	struct arrivals *a = s->ctx;
+
+	if (a->n[0] < WIN_MAX)
+		a->us[0][a->n[0]++] = now_us();
+	h_simple(s, r, n, out);
+	out->delay_ms = n < 2 ? 400 : 5;
+}
+
+static void test_limiter_counts_from_answers(void **state)
+{
+	struct arrivals a;
+	struct srv *s;
+	struct tc_client_opts o;
+	struct tc_client *c;
+	struct tc_call calls[3];
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	s = srv_start(h_slow_first, &a);
+	memset(&o, 0, sizeof(o));
+	o.rate_run = 2;
+	c = client(s, &o, false);
+	for (int i = 0; i < 3; i++)
+		call_init(&calls[i], "RunInstances", "ap-guangzhou", "{}");
+	assert_int_equal(tc_call_many(c, calls, 3), 0);
+	assert_int_equal(a.n[0], 3);
+	/* the third waits a second after the first answers (400 ms late) */
+	assert_true(a.us[0][2] - a.us[0][0] >= 1400000);
+	for (int i = 0; i < 3; i++)
+		call_free(&calls[i]);
+	tc_client_free(c);
+	srv_stop(s);
+}
+
+/* A refused call is retried, counted, and shows in the call log. */
+static void test_throttled_counted_and_logged(void **state)
+{
+	struct srv *s = srv_start(h_throttle_once, NULL);
+	struct tc_client_opts o;
+	struct tc_client *c;
+	struct tc_client_stats st;
+	struct tc_call call;
+	struct logs logs = { { NULL }, 0 };
+	int calls = 0;
+
+	(void)state;
+	memset(&o, 0, sizeof(o));
+	o.log = log_cb;
+	o.log_ctx = &logs;
+	c = client(s, &o, false);
+	call_init(&call, "DescribeInstances", "ap-guangzhou", "{}");
+	assert_int_equal(tc_call_one(c, &call), 0);
+	tc_client_stats(c, &st);
+	assert_int_equal(st.throttled, 1);
+	/* the call lines (the log starts with where the credentials came from) */
+	for (int i = 0; i < logs.n; i++)
+		if (!strncmp(logs.lines[i], "call ", 5))
+			calls++;
+	assert_int_equal(calls, 2);
+	assert_non_null(strstr(logs.lines[logs.n - 2], "error=RequestLimitExceeded throttled=1 retry_in="));
+	assert_null(strstr(logs.lines[logs.n - 1], "throttled="));
+	call_free(&call);
+	logs_free(&logs);
+	tc_client_free(c);
+	srv_stop(s);
+}
+
+/*
+ * TotalCount says 5,000,000 but every page after the first is empty: the
+ * first empty page cancels the rest of the round before it goes out.
+ */
+static void h_empty_after_first(struct srv *s, const struct rq *r, int n, struct reply *out)
+{
+	cJSON *req = cJSON_Parse(r->body);
+	int off = cJSON_GetObjectItem(req, "Offset")->valueint;
+	struct buf b = BUF_INIT;
+
+	(void)s;
+	buf_printf(&b, "{\"Response\":{\"TotalCount\":5000000,\"InstanceSet\":[");
+	for (int i = 0; off == 0 && i < 100; i++)
+		buf_printf(&b, "%s{\"InstanceId\":\"ins-%08d\",\"InstanceState\":\"RUNNING\"}",
+			   i ? "," : "", i);
+	buf_printf(&b, "],\"RequestId\":\"req-%d\"}}", n);
+	out->body = buf_detach(&b, NULL);
+	out->delay_ms = 20;
+	cJSON_Delete(req);
+}
+
+static void test_paging_cancelled_after_empty(void **state)
+{
+	struct srv *s = srv_start(h_empty_after_first, NULL);
+	struct tc_client *c = client(s, NULL, false);
+	struct tc_instance_list l = { NULL, 0, 0 };
+	const char *key = "spotenv:env";
+	struct tc_filter f = { "tag-key", &key, 1 };
+	struct tc_region_obs r;
+	struct err e = ERR_INIT;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	r.region = "ap-guangzhou";
+	r.filters = &f;
+	r.nfilters = 1;
+	r.instances = &l;
+	assert_int_equal(tc_observe_regions(c, &r, 1, &e), 0);
+	assert_true(r.inconsistent);
+	assert_int_equal(l.n, 100);
+	/*
+	 * each of the 3 reads: the first page, then at most what was in
+	 * flight (parallelism 16) when the first empty page came back
+	 */
+	assert_true(s->nreqs <= 3 * (1 + TC_DEFAULT_PARALLELISM + 2));
+	tc_instance_list_clear(&l);
+	tc_client_free(c);
+	srv_stop(s);
+}
+
 static void h_terminate(struct srv *s, const struct rq *r, int n, struct reply *out)
 {
 	(void)s;
@@ -1708,6 +1922,10 @@ int main(void)
 		cmocka_unit_test(test_terminate_chunks),
 		cmocka_unit_test(test_offers),
 		cmocka_unit_test(test_spot_quota),
+		cmocka_unit_test(test_limiter_sliding_window),
+		cmocka_unit_test(test_limiter_counts_from_answers),
+		cmocka_unit_test(test_throttled_counted_and_logged),
+		cmocka_unit_test(test_paging_cancelled_after_empty),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

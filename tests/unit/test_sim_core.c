@@ -340,6 +340,91 @@ static void test_rate_window(void **state)
 	sim_free(s);
 }
 
+/*
+ * Tencent counts the limits per action and per region: two regions each
+ * get their own 40 DescribeInstances a second.  The totals keep their
+ * keys; byRegion has each region's requests and errors; a rate set
+ * through /_sim/faults applies to every region.
+ */
+static void test_rate_per_region(void **state)
+{
+	struct sim *s;
+	cJSON *st, *by;
+	int status;
+	const char *regions[] = { "ap-guangzhou", "ap-shanghai" };
+
+	UNUSED(state);
+	fake_ms = T0;
+	s = default_sim();
+	for (int r = 0; r < 2; r++) {
+		for (int i = 0; i < 40; i++)
+			assert_string_equal(call_full(s, "DescribeInstances", regions[r], "{}",
+						      fake_ms / 1000, NULL, NULL), "ok");
+		assert_string_equal(call_full(s, "DescribeInstances", regions[r], "{}",
+					      fake_ms / 1000, NULL, NULL), "RequestLimitExceeded");
+	}
+	/* a third region's window is untouched, and other actions have their own */
+	assert_string_equal(call_full(s, "DescribeInstances", "ap-beijing", "{}", fake_ms / 1000,
+				      NULL, NULL), "ok");
+	assert_string_equal(call_full(s, "DescribeZoneInstanceConfigInfos", "ap-guangzhou", "{}",
+				      fake_ms / 1000, NULL, NULL), "ok");
+	/* each region's window slides on its own */
+	fake_ms = T0 + 1000;
+	assert_string_equal(call_full(s, "DescribeInstances", "ap-shanghai", "{}", fake_ms / 1000,
+				      NULL, NULL), "ok");
+
+	st = cJSON_Parse(control(s, "GET", "/_sim/stats", NULL, &status));
+	assert_int_equal(status, 200);
+	/* the totals, across regions, as before */
+	assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(st, "requests"),
+					     "DescribeInstances")->valueint, 84);
+	assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(st, "errors"),
+					     "RequestLimitExceeded")->valueint, 2);
+	by = cJSON_GetObjectItem(st, "byRegion");
+	for (int r = 0; r < 2; r++) {
+		cJSON *one = cJSON_GetObjectItem(by, regions[r]);
+
+		assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(one, "requests"),
+						     "DescribeInstances")->valueint, r ? 42 : 41);
+		assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(one, "errors"),
+						     "RequestLimitExceeded")->valueint, 1);
+	}
+	assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(by, "ap-guangzhou"),
+								 "requests"),
+					     "DescribeZoneInstanceConfigInfos")->valueint, 1);
+	assert_null(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(by, "ap-beijing"),
+							    "errors"), "RequestLimitExceeded"));
+	cJSON_Delete(st);
+
+	/* {"rates": {"ACTION": N}} sets the rate of every region */
+	control(s, "POST", "/_sim/faults", "{\"rates\":{\"DescribeInstances\":2}}", &status);
+	assert_int_equal(status, 200);
+	fake_ms = T0 + 5000;
+	for (int r = 0; r < 2; r++) {
+		for (int i = 0; i < 2; i++)
+			assert_string_equal(call_full(s, "DescribeInstances", regions[r], "{}",
+						      fake_ms / 1000, NULL, NULL), "ok");
+		assert_string_equal(call_full(s, "DescribeInstances", regions[r], "{}",
+					      fake_ms / 1000, NULL, NULL), "RequestLimitExceeded");
+	}
+	/* a request naming no known region counts in the totals only */
+	assert_string_equal(call_full(s, "DescribeInstances", "ap-nowhere", "{}", fake_ms / 1000,
+				      NULL, NULL), "UnsupportedRegion");
+	st = cJSON_Parse(control(s, "GET", "/_sim/stats", NULL, &status));
+	assert_null(cJSON_GetObjectItem(cJSON_GetObjectItem(st, "byRegion"), "ap-nowhere"));
+	assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(st, "errors"),
+					     "UnsupportedRegion")->valueint, 1);
+	cJSON_Delete(st);
+	/* a reset zeroes every region's counters too */
+	control(s, "POST", "/_sim/reset", NULL, &status);
+	st = cJSON_Parse(control(s, "GET", "/_sim/stats", NULL, &status));
+	assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(
+		cJSON_GetObjectItem(st, "byRegion"), "ap-shanghai"), "requests"),
+		"DescribeInstances")->valueint, 0);
+	cJSON_Delete(st);
+	sim_free(s);
+}
+
 static void test_auth(void **state)
 {
 	struct sim *s;
@@ -1478,6 +1563,7 @@ int main(void)
 		cmocka_unit_test(test_launch_failed),
 		cmocka_unit_test(test_tag_lag),
 		cmocka_unit_test(test_rate_window),
+		cmocka_unit_test(test_rate_per_region),
 		cmocka_unit_test(test_auth),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_stock_and_tokens),
