@@ -51,7 +51,7 @@ static int c_count = -1, c_stock = -1, c_latency = -1, c_pending = -1, c_termina
 static int c_tag_lag = -1, c_lfailed_ttl = -1, c_spot_quota = -1, c_ms = -1;
 
 static const struct cmd_opt ctl_opts[] = {
-	{ CMD_OPT_STR, "endpoint", 0, &c_endpoint, "URL", "emulator address (default: SPOTENV_ENDPOINT)", 0, 0 },
+	{ CMD_OPT_STR, "endpoint", 0, &c_endpoint, "URL", "emulator address on loopback (default: SPOTENV_ENDPOINT)", 0, 0 },
 	{ CMD_OPT_INT, "count", 0, &c_count, "N", "reclaim: how many instances", 0, INT_MAX },
 	{ CMD_OPT_STR, "env", 0, &c_env, "NAME", "reclaim: only instances of this environment", 0, 0 },
 	{ CMD_OPT_STR, "region", 0, &c_region, "REGION", "pool: region (checked)", 0, 0 },
@@ -93,7 +93,8 @@ static const struct cmd_syntax ctl_syntax = {
 		 "  protect [--protected on|off] ID...                 termination protection\n"
 		 "  operate reboot|stop|start ID... [--ms N]           put instances in an operation\n"
 		 "  clock ['{\"now\":MS}' | '{\"offsetMs\":N}']         show or move the clock\n"
-		 "A JSON object argument is sent as the request body as it is.",
+		 "A JSON object argument is sent as the request body as it is.  The endpoint\n"
+		 "must be on loopback (127.0.0.1, ::1, localhost); any other is refused, exit 1.",
 	.about = "Talk to a running 'spotenv sim'.",
 	.opts = ctl_opts,
 	.needs_args = "'sim ctl' needs a verb: reclaim, pool, faults, protect, operate, stats, "
@@ -286,6 +287,11 @@ static int sim_ctl(const struct cmd_ctx *ctx)
 		endpoint = getenv("SPOTENV_ENDPOINT");
 	if (!endpoint || !*endpoint) {
 		ret = cmd_usagef("sim", "'sim ctl' needs --endpoint URL or SPOTENV_ENDPOINT");
+		goto done;
+	}
+	/* the control API resets worlds: loopback only, refused before anything is sent */
+	if (sim_ctl_check_endpoint(endpoint, &e) < 0) {
+		ret = cmd_errorf("%s%s", e.msg, c_endpoint ? "" : " (from SPOTENV_ENDPOINT)");
 		goto done;
 	}
 	/* a last argument that is a JSON object is the request body */

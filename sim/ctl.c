@@ -9,9 +9,63 @@
  * a test that drives the emulator wants to see a failure at once.
  */
 #include "../util/setup.h"
+#include <arpa/inet.h>
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 #include "sim.h"
+
+/* 127.0.0.0/8, ::1 (also as ::ffff:127.x.y.z), localhost. */
+static bool sim_ctl_loopback(const char *host)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+	char h[64];
+	size_t n = strlen(host);
+
+	if (n >= 2 && host[0] == '[' && host[n - 1] == ']') { /* curl keeps IPv6 brackets */
+		if (n - 2 >= sizeof(h))
+			return false;
+		memcpy(h, host + 1, n - 2);
+		h[n - 2] = '\0';
+		host = h;
+	}
+	if (!strcasecmp(host, "localhost"))
+		return true;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, host, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6) ||
+		       (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+	return false;
+}
+
+int sim_ctl_check_endpoint(const char *endpoint, struct err *e)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL;
+	int error = 0;
+
+	if (!endpoint || !*endpoint) {
+		error = err_set(e, ERR_INVALID, "no emulator endpoint given");
+	} else if (!u) {
+		error = err_set(e, ERR_GENERIC, "cannot initialize libcurl");
+	} else if (curl_url_set(u, CURLUPART_URL, endpoint, 0) != CURLUE_OK ||
+		   curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+		   curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+		   (strcasecmp(scheme, "http") && strcasecmp(scheme, "https"))) {
+		error = err_set(e, ERR_INVALID, "emulator endpoint '%s' is not an http:// URL",
+				endpoint);
+	} else if (!sim_ctl_loopback(host)) {
+		error = err_set(e, ERR_INVALID,
+				"emulator endpoint '%s' is not on loopback; 'sim ctl' only talks "
+				"to an emulator on this machine (127.0.0.1, ::1 or localhost)",
+				endpoint);
+	}
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return error;
+}
 
 /* The answer as it arrives, and whether it outgrew SIM_CTL_MAX_ANSWER. */
 struct sim_ctl_answer {
@@ -56,8 +110,8 @@ static int sim_ctl_send(struct buf *out, const char *endpoint, const char *verb,
 	CURLcode rc;
 	int error = 0;
 
-	if (!endpoint || !*endpoint)
-		return err_set(e, ERR_INVALID, "no emulator endpoint given");
+	if ((error = sim_ctl_check_endpoint(endpoint, e)) < 0)
+		return error;
 	buf_init(&answer.body, SIM_CTL_MAX_ANSWER);
 	url = xasprintf("%s%s_sim/%s", endpoint,
 			endpoint[strlen(endpoint) - 1] == '/' ? "" : "/", verb);
@@ -72,6 +126,10 @@ static int sim_ctl_send(struct buf *out, const char *endpoint, const char *verb,
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &answer);
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	/* loopback only: no proxy in between, no redirect elsewhere */
+	curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
+	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
 	if (post)
 		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body ? body : "{}");
 	rc = curl_easy_perform(curl);

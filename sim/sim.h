@@ -170,12 +170,24 @@ size_t sim_instance_count(struct sim *s);
  * Where a verb takes `json`, a non-NULL json is sent as the request body
  * exactly as given (a POST), and the structured arguments are ignored.
  *
+ * The emulator listens on loopback only, and its control API resets and
+ * reshapes worlds, so these talk to loopback only: an endpoint that is not
+ * http(s) on 127.0.0.0/8, ::1 or localhost fails with ERR_INVALID before
+ * anything is sent (sim_ctl_check_endpoint), never through a proxy, never
+ * following a redirect.
+ *
  *	struct buf out = BUF_INIT;
  *	if (sim_ctl_stats(&out, "http://127.0.0.1:8787", &e) < 0)
  *		...
  *	fputs(buf_str(&out), stdout);
  *	buf_free(&out);
  */
+
+/*
+ * 0 when endpoint is an http:// or https:// URL of a loopback host
+ * (127.0.0.0/8, ::1, localhost); ERR_INVALID naming it otherwise.
+ */
+int sim_ctl_check_endpoint(const char *endpoint, struct err *e);
 
 /* Largest answer accepted from the control API. */
 #define SIM_CTL_MAX_ANSWER (256u << 20)
