@@ -307,13 +307,21 @@ int cmd_write_file(const char *path, const char *data, size_t len)
 	 * file or symlink planted in a shared directory), then the usual
 	 * 0644 less the umask, then rename over path.
 	 */
-	char *tmp = xasprintf("%s.tmp.XXXXXX", path);
-	int fd = mkstemp(tmp);
+	char *tmp = NULL;
+	int fd = -1;
 	int ret = 0;
 	size_t off = 0;
 	mode_t mask;
+	struct stat st;
 
-	if (fd < 0) {
+	/*
+	 * Only a regular file is replaced: rename() over a device node, a FIFO
+	 * or a socket would replace it with a JSON file (as root, /dev/full).
+	 */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return cmd_errorf("cannot write '%s': it exists and is not a regular file", path);
+	tmp = xasprintf("%s.tmp.XXXXXX", path);
+	if ((fd = mkstemp(tmp)) < 0) {
 		ret = cmd_errorf("cannot write '%s': %s", path, strerror(errno));
 		goto done;
 	}

@@ -103,7 +103,11 @@ bool cmd_format_valid(const char *format);
 
 /* Read a whole file; 0 or an exit code (message printed). Caller frees. */
 int cmd_read_file(const char *path, char **data, size_t *len);
-/* Write data to path atomically (temp file + rename); 0 or an exit code. */
+/*
+ * Write data to path atomically (temp file + rename); 0 or an exit code.
+ * Refuses to replace anything but a regular file (a device, FIFO, socket
+ * or directory at path, also through a symlink).
+ */
 int cmd_write_file(const char *path, const char *data, size_t len);
 
 #endif

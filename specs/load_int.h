@@ -138,7 +138,8 @@ void spec_filelist_release(struct spec_filelist *l);
 
 /*
  * Read a whole file into *out (caller frees; NUL-terminated, *len bytes
- * before the NUL).  ERR_INVALID after an error in errs.
+ * before the NUL).  ERR_INVALID after an error in errs.  Only regular
+ * files: a FIFO, socket or device is an error naming it, never a hang.
  */
 int spec_read_file(char **out, size_t *len, const char *path, struct errlist *errs);
 

@@ -8,6 +8,7 @@
 #include "../util/setup.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include "load_int.h"
@@ -24,16 +25,81 @@ static const char *errstr(int errnum, char *buf, size_t size)
 	return buf;
 }
 
+/* What a file that is not regular is, for the message. */
+static const char *file_kind(mode_t mode)
+{
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	if (S_ISCHR(mode) || S_ISBLK(mode))
+		return "a device";
+	if (S_ISDIR(mode))
+		return "a directory";
+	return "not a regular file";
+}
+
+static int not_regular(struct errlist *errs, const char *path, mode_t mode)
+{
+	return errlist_add(errs, ERR_INVALID, path, 0, 0, NULL,
+			   "is %s, not a regular file; specs are read from regular files only",
+			   file_kind(mode));
+}
+
+/*
+ * Open path for reading if it is a regular file: a FIFO would block
+ * forever, a device never end.  Opened with O_NONBLOCK (so a FIFO without
+ * a writer cannot hang the open) and checked with fstat on what was
+ * opened; returns a blocking FILE, or NULL with the error added.
+ */
+static FILE *open_regular(const char *path, struct errlist *errs)
+{
+	struct stat st;
+	char e[128];
+	int fd, flags;
+	FILE *f;
+
+	/* a socket cannot be opened at all: say what it is */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		not_regular(errs, path, st.st_mode);
+		return NULL;
+	}
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) {
+		errlist_add(errs, ERR_INVALID, path, 0, 0, NULL, "cannot open file: %s",
+			    errstr(errno, e, sizeof(e)));
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0) {
+		errlist_add(errs, ERR_INVALID, path, 0, 0, NULL, "cannot read file: %s",
+			    errstr(errno, e, sizeof(e)));
+		close(fd);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) { /* replaced since the stat */
+		not_regular(errs, path, st.st_mode);
+		close(fd);
+		return NULL;
+	}
+	if ((flags = fcntl(fd, F_GETFL)) >= 0)
+		fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+	if (!(f = fdopen(fd, "rb"))) {
+		errlist_add(errs, ERR_INVALID, path, 0, 0, NULL, "cannot open file: %s",
+			    errstr(errno, e, sizeof(e)));
+		close(fd);
+	}
+	return f;
+}
+
 int spec_read_file(char **out, size_t *len, const char *path, struct errlist *errs)
 {
 	char *data = NULL, e[128];
 	size_t n = 0, alloc = 0;
-	FILE *f = fopen(path, "rb");
+	FILE *f = open_regular(path, errs);
 
 	*out = NULL;
 	if (!f)
-		return errlist_add(errs, ERR_INVALID, path, 0, 0, NULL,
-				   "cannot open file: %s", errstr(errno, e, sizeof(e)));
+		return ERR_INVALID;
 	for (;;) {
 		size_t got;
 

@@ -364,6 +364,34 @@ static void ybuild_close(struct ybuild *b)
 	n->weight = w;
 }
 
+/*
+ * A tag spotenv understands: none, the non-specific "!", or one of the
+ * YAML core schema's (!!str, !!int, !!float, !!bool, !!null, !!seq,
+ * !!map).  Any other (`!foo`, `!!binary`, a full URI) would be read as if
+ * it were not there, so it is an error where it is written.
+ */
+static void ybuild_tag(struct ybuild *b, const yaml_char_t *utag, yaml_mark_t m)
+{
+	static const char *const core[] = { "str", "int", "float", "bool", "null", "seq", "map" };
+	static const char prefix[] = "tag:yaml.org,2002:";
+	const char *tag = (const char *)utag;
+
+	if (!tag || !strcmp(tag, "!"))
+		return;
+	if (!strncmp(tag, prefix, sizeof(prefix) - 1)) {
+		for (size_t i = 0; i < ARRAY_SIZE(core); i++)
+			if (!strcmp(tag + sizeof(prefix) - 1, core[i]))
+				return;
+		yerr(b, mark_line(m), mark_col(m),
+		     "unsupported YAML tag '!!%.64s' (only !!str, !!int, !!float, !!bool, !!null, "
+		     "!!seq and !!map are understood)", tag + sizeof(prefix) - 1);
+		return;
+	}
+	yerr(b, mark_line(m), mark_col(m),
+	     "unknown YAML tag '%.64s' (only !!str, !!int, !!float, !!bool, !!null, !!seq and "
+	     "!!map are understood)", tag);
+}
+
 static void ybuild_scalar(struct ybuild *b, const yaml_event_t *ev)
 {
 	struct ynode *n = ynode_new(b, YNODE_SCALAR, ev->start_mark);
@@ -375,6 +403,7 @@ static void ybuild_scalar(struct ybuild *b, const yaml_event_t *ev)
 	n->str[n->len] = '\0';
 	n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
 		   !(tag && (!strcmp(tag, YAML_STR_TAG) || !strcmp(tag, "!")));
+	ybuild_tag(b, ev->data.scalar.tag, ev->start_mark);
 	ybuild_anchor(b, ev->data.scalar.anchor, n);
 	ybuild_attach(b, n);
 	ybuild_count(b, 1, n->line, n->col);
@@ -415,6 +444,8 @@ static void ybuild_collection(struct ybuild *b, const yaml_event_t *ev,
 	const yaml_char_t *anchor = kind == YNODE_MAP ? ev->data.mapping_start.anchor
 						      : ev->data.sequence_start.anchor;
 
+	ybuild_tag(b, kind == YNODE_MAP ? ev->data.mapping_start.tag : ev->data.sequence_start.tag,
+		   ev->start_mark);
 	ybuild_anchor(b, anchor, n);
 	ybuild_attach(b, n);
 	if (ybuild_count(b, 1, n->line, n->col))

@@ -7,7 +7,10 @@
  *
  * libyaml's event parser drives a small tree builder that understands
  * anchors, aliases and `<<` merge keys (a mapping or a list of mappings;
- * explicit keys win, then earlier merges win over later ones).  Aliases
+ * explicit keys win, then earlier merges win over later ones).  Of tags it
+ * understands the YAML core schema's (!!str, !!int, !!float, !!bool,
+ * !!null, !!seq, !!map) and the non-specific `!`; any other tag is an
+ * error where it is written, never silently dropped.  Aliases
  * are shared, not copied, so memory stays proportional to the input; the
  * number of nodes the document would have once every alias is expanded is
  * counted and capped at YTREE_MAX_NODES, so a "billion laughs" document

@@ -484,6 +484,27 @@ static void test_capacity_range(void **state)
 		   "expected a whole number from 0 to 10000, got '10001'");
 }
 
+/* Tags: the core schema's are understood, any other is an error where written. */
+static void test_yaml_tags(void **state)
+{
+	struct fx *f = *state;
+
+	expect_ok(f, load(f, HEAD "  region: !!str ap-guangzhou\n"
+				  "  capacity: !!int 3\n"
+				  "  maxPrice: ! \"0.60\"\n"
+				  "  image: img-pmqg1cw7\n"
+				  "  pools: !!seq [!!map {zone: ap-guangzhou-3, instanceType: S5.MEDIUM4}]\n"));
+	spec_set_free(&f->set);
+	load(f, HEAD "  region: ap-guangzhou\n"
+		     "  capacity: !foo 3\n"
+		     "  maxPrice: \"0.60\"\n"
+		     "  image: !!binary img-pmqg1cw7\n"
+		     "  pools: !pools [{zone: ap-guangzhou-3, instanceType: S5.MEDIUM4}]\n");
+	expect_at(f, 0, 7, 13, NULL, "unknown YAML tag '!foo'");
+	expect_at(f, 1, 9, 10, NULL, "unsupported YAML tag '!!binary'");
+	expect_at(f, 2, 10, 10, NULL, "unknown YAML tag '!pools'");
+}
+
 static void test_capacity_quoted(void **state)
 {
 	struct fx *f = *state;
@@ -1263,6 +1284,7 @@ int main(void)
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 	const struct CMUnitTest tests[] = {
 	    T(test_minimal_defaults),
+	    T(test_yaml_tags),
 	    T(test_full_spec_with_vpc),
 	    T(test_number_prices_exact),
 	    T(test_string_price_kept),

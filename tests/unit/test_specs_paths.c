@@ -10,6 +10,8 @@
 #include <cmocka.h>
 #include <sys/wait.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #include "../../specs/spec.h"
 
@@ -268,6 +270,46 @@ static void test_errors_in_several_files(void **state)
 	assert_string_equal(f->set.envs[0].name, "c");
 }
 
+/* A FIFO, a socket or a device is an error naming it, never a hang. */
+static void test_not_regular_files(void **state)
+{
+	struct fx *f = *state;
+	char *fifo = path(f, "x.yaml"), *sock = path(f, "s.yaml");
+	struct sockaddr_un sa;
+	int sfd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	put(f, "a.yaml", ENV("a"));
+	assert_int_equal(mkfifo(fifo, 0644), 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+	assert_true(sfd >= 0);
+	assert_int_equal(bind(sfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	/* in a directory: the others still load, each odd one is named */
+	assert_int_equal(load1(f, f->dir), ERR_INVALID);
+	errlist_sort(&f->errs);
+	assert_int_equal(f->errs.n, 2);
+	assert_string_equal(f->errs.v[0].file, sock);
+	assert_non_null(strstr(f->errs.v[0].msg, "is a socket, not a regular file"));
+	assert_string_equal(f->errs.v[1].file, fifo);
+	assert_non_null(strstr(f->errs.v[1].msg, "is a FIFO, not a regular file"));
+	assert_int_equal(f->set.nenvs, 1);
+	spec_set_free(&f->set);
+	errlist_clear(&f->errs);
+	/* given directly */
+	assert_int_equal(load1(f, fifo), ERR_INVALID);
+	assert_int_equal(f->errs.n, 1);
+	assert_non_null(strstr(f->errs.v[0].msg, "is a FIFO"));
+	errlist_clear(&f->errs);
+	assert_int_equal(load1(f, "/dev/null"), ERR_INVALID);
+	assert_int_equal(f->errs.n, 1);
+	assert_string_equal(f->errs.v[0].file, "/dev/null");
+	assert_non_null(strstr(f->errs.v[0].msg, "is a device, not a regular file"));
+	close(sfd);
+	free(fifo);
+	free(sock);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -282,6 +324,7 @@ int main(void)
 	    T(test_unreadable_file),
 	    T(test_read_error),
 	    T(test_errors_in_several_files),
+	    T(test_not_regular_files),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
