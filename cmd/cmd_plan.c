@@ -37,6 +37,18 @@ const struct cmd_syntax cmd_plan_syntax = {
 	.needs_args = CMD_NO_SPECS("plan"),
 };
 
+/*
+ * Whether a launch template carries user data: bootstrap scripts often hold
+ * secrets, so such a plan file is written 0600 (docs/plan-format.md).
+ */
+static bool has_user_data(const struct plan *p)
+{
+	for (size_t i = 0; i < p->nenvs; i++)
+		if (p->envs[i].template && p->envs[i].template->user_data_b64)
+			return true;
+	return false;
+}
+
 int cmd_plan(const struct cmd_ctx *ctx)
 {
 	struct spec_set set = SPEC_SET_INIT;
@@ -79,7 +91,8 @@ int cmd_plan(const struct cmd_ctx *ctx)
 			ret = cmd_errorf("plan too large to save");
 			goto done;
 		}
-		if ((ret = cmd_write_file(out_file, doc.ptr, doc.len)) != 0)
+		if ((ret = cmd_write_file_mode(out_file, doc.ptr, doc.len,
+					       has_user_data(p) ? 0600 : 0644)) != 0)
 			goto done;
 		if (!c.quiet)
 			cmd_notef("saved the plan to '%s'; run 'spotenv apply %s' to apply it",

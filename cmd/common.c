@@ -302,10 +302,15 @@ int cmd_read_file(const char *path, char **data, size_t *len)
 
 int cmd_write_file(const char *path, const char *data, size_t len)
 {
+	return cmd_write_file_mode(path, data, len, 0644);
+}
+
+int cmd_write_file_mode(const char *path, const char *data, size_t len, mode_t mode)
+{
 	/*
 	 * A fresh temporary name next to path (mkstemp: O_EXCL, so never a
-	 * file or symlink planted in a shared directory), then the usual
-	 * 0644 less the umask, then rename over path.
+	 * file or symlink planted in a shared directory, and 0600 from the
+	 * start), then mode less the umask, then rename over path.
 	 */
 	char *tmp = NULL;
 	int fd = -1;
@@ -327,7 +332,7 @@ int cmd_write_file(const char *path, const char *data, size_t len)
 	}
 	mask = umask(0);
 	umask(mask);
-	if (fchmod(fd, 0644 & ~mask) < 0)
+	if (fchmod(fd, mode & ~mask) < 0)
 		ret = cmd_errorf("cannot write '%s': %s", path, strerror(errno));
 	while (!ret && off < len) {
 		ssize_t w = write(fd, data + off, len - off);

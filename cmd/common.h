@@ -8,6 +8,7 @@
 #define SPOTENV_CMD_COMMON_H
 
 #include "../util/setup.h"
+#include <sys/types.h>
 #include "../util/buf.h"
 #include "../specs/spec.h"
 #include "../provider/tc.h"
@@ -109,5 +110,7 @@ int cmd_read_file(const char *path, char **data, size_t *len);
  * or directory at path, also through a symlink).
  */
 int cmd_write_file(const char *path, const char *data, size_t len);
+/* The same with the file's mode (less the umask); cmd_write_file is 0644. */
+int cmd_write_file_mode(const char *path, const char *data, size_t len, mode_t mode);
 
 #endif
