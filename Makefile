@@ -20,6 +20,7 @@ PKG_CONFIG ?= pkg-config
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/spotenv
 DESTDIR ?=
 B ?= build
 BIN ?= spotenv
@@ -164,9 +165,12 @@ install: $(BIN)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 755 $(BIN) $(DESTDIR)$(BINDIR)/spotenv
 	install -m 644 docs/spotenv.1 $(DESTDIR)$(MANDIR)/man1/spotenv.1
+	install -d $(DESTDIR)$(DOCDIR)
+	install -m 644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/spotenv $(DESTDIR)$(MANDIR)/man1/spotenv.1
+	rm -rf $(DESTDIR)$(DOCDIR)
 
 format:
 	clang-format -i $(wildcard */*.c */*.h)
