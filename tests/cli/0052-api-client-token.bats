@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # `spotenv api RunInstances` without a ClientToken adds one, so that the
 # client's retry of a call whose answer was lost cannot launch twice.
+# shellcheck disable=SC2154 # $stderr comes from bats (run --separate-stderr)
 
 bats_require_minimum_version 1.5.0
 
