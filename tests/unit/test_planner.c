@@ -420,6 +420,7 @@ static void edit_release(struct plan *p)
 {
 	struct plan_env *pe = &p->envs[0];
 
+	free(pe->releases); /* (the reader's empty list) */
 	pe->releases = xcalloc(1, sizeof(*pe->releases));
 	pe->nreleases = pe->releases_alloc = 1;
 	pe->releases[0].id = xstrdup("ins-someone1");
