@@ -144,9 +144,17 @@ demo: deps
 	@$(MAKE) --no-print-directory all >/dev/null
 	@sh tests/demo.sh
 
-# Benchmarks against spotenv sim (tests/bench/*.sh); figures in docs/benchmarks.md.
-bench: all
-	@for b in tests/bench/*.sh; do echo "== $$b"; SPOTENV=$(abspath $(BIN)) sh $$b || exit 1; done
+# Benchmarks (tests/bench/*.sh; figures in docs/benchmarks.md): against
+# spotenv sim with its rate limits on, plus programs of their own
+# (tests/bench/*.c, linked with the libraries, built into $(B)/bench/).
+BENCH_SRCS := $(wildcard tests/bench/*.c)
+BENCH_BINS := $(patsubst tests/bench/%.c,$(B)/bench/%,$(BENCH_SRCS))
+$(B)/bench/%: tests/bench/%.c $(call libs_of,all)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(call libs_of,all) $(LDLIBS)
+bench: all $(BENCH_BINS)
+	@for b in tests/bench/[a-z]*.sh; do echo "== $$b"; \
+		SPOTENV=$(abspath $(BIN)) BENCH_BIN=$(abspath $(B)/bench) sh $$b || exit 1; done
 
 # Fuzzing (clang/libFuzzer): tests/fuzz/fuzz_<module>_*.c.
 FUZZ_CC ?= clang

@@ -664,17 +664,18 @@ static void tc_settle(struct tc_pending *p)
 }
 
 /*
- * An attempt finished: success, a retry (scheduled), or a final failure.
- * Returns true when the call is done.
+ * An attempt finished by now (the time libcurl handed over the answers,
+ * before any was parsed): success, a retry (scheduled), or a final
+ * failure.  Returns true when the call is done.
  */
-static bool tc_finish(struct tc_client *c, struct tc_pending *p, CURLcode rc)
+static bool tc_finish(struct tc_client *c, struct tc_pending *p, CURLcode rc, int64_t now)
 {
 	struct tc_call *call = p->call;
 	const char *region = call->region && *call->region ? call->region : "-";
 	struct err ae = ERR_INIT;
 	void *resp = NULL;
 	long status = 0;
-	int64_t now = tc_now_us(), ms = (now - p->started_us) / 1000, wait_ms = 0;
+	int64_t ms = (now - p->started_us) / 1000, wait_ms = 0;
 	bool retry = false;
 
 	curl_easy_getinfo(p->easy, CURLINFO_RESPONSE_CODE, &status);
@@ -754,7 +755,7 @@ static bool tc_finish(struct tc_client *c, struct tc_pending *p, CURLcode rc)
 	buf_free(&p->resp);
 	p->inflight = false;
 	p->lane->inflight--;
-	tc_limiter_answered(p->limiter, tc_now_us());
+	tc_limiter_answered(p->limiter, now);
 
 	if (retry) {
 		c->stats.retries++;
@@ -846,7 +847,10 @@ int tc_call_many(struct tc_client *c, struct tc_call *calls, size_t n)
 		if (remaining == 0)
 			break;
 		if (inflight) {
+			int64_t done_at;
+
 			curl_multi_perform(c->multi, &running);
+			done_at = tc_now_us(); /* every answer read is in by now */
 			while ((m = curl_multi_info_read(c->multi, &msgs))) {
 				struct tc_pending *q = NULL;
 
@@ -855,7 +859,7 @@ int tc_call_many(struct tc_client *c, struct tc_call *calls, size_t n)
 				curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&q);
 				inflight--;
 				finished++;
-				if (tc_finish(c, q, m->data.result))
+				if (tc_finish(c, q, m->data.result, done_at))
 					remaining--;
 			}
 			if (finished)

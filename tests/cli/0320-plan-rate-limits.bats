@@ -6,6 +6,7 @@
 # region) and planning over them make no call the emulator refuses, and
 # the plan makes the minimum of DescribeInstances calls: one per 100
 # instances per region, the regions side by side.
+# shellcheck disable=SC2154 # $stderr comes from bats (run --separate-stderr)
 
 bats_require_minimum_version 1.5.0
 
