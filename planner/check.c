@@ -163,6 +163,39 @@ static void plan_check_launch(struct plan_checker *k, const struct plan *p,
 	UNUSED(p);
 }
 
+/* 1 to max characters, each from set. */
+static bool plan_word_ok(const char *s, const char *set, size_t max)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	return n >= 1 && n <= max && strspn(s, set) == n;
+}
+
+#define PLAN_LOWER "abcdefghijklmnopqrstuvwxyz0123456789-"
+#define PLAN_ALNUM "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+/*
+ * The launch template as the spec loader admits it: ids of printable
+ * ASCII, a name without control characters, base64 user data within the
+ * spec's limit.  (apply sends these in RunInstances.)
+ */
+static bool plan_template_ok(const struct plan_template *t)
+{
+	if (!plan_ascii_ok(t->image, 64) || (t->vpc_id && !plan_ascii_ok(t->vpc_id, 64)) ||
+	    (t->system_disk_type && !plan_ascii_ok(t->system_disk_type, 64)) ||
+	    (t->instance_name && !plan_text_ok(t->instance_name, 240, false)) ||
+	    (t->user_data_b64 &&
+	     !plan_word_ok(t->user_data_b64, PLAN_ALNUM "+/=", SPEC_MAX_USERDATA_B64)))
+		return false;
+	for (size_t i = 0; i < t->nsecurity_groups; i++)
+		if (!plan_ascii_ok(t->security_group_ids[i], 64))
+			return false;
+	for (size_t i = 0; i < t->nkey_ids; i++)
+		if (!plan_ascii_ok(t->key_ids[i], 64))
+			return false;
+	return true;
+}
+
 static bool plan_scope_in(const struct plan *p, const char *scope)
 {
 	for (size_t i = 0; scope && i < p->nscopes; i++)
@@ -201,9 +234,19 @@ static void plan_check_pools(struct plan_checker *k, const struct plan_env *pe)
 {
 	size_t rlen = pe->region ? strlen(pe->region) : 0;
 
+	if (pe->region && !plan_word_ok(pe->region, PLAN_LOWER, 64))
+		plan_bad(k, "environment '%s': its region is not a region name", pe->name);
+	if (pe->template && !plan_template_ok(pe->template))
+		plan_bad(k, "environment '%s': its launch template holds a malformed id, name or "
+			 "user data", pe->name);
 	for (size_t i = 0; i < pe->npools; i++) {
 		const struct plan_pool *pp = &pe->pools[i];
 
+		if (!plan_word_ok(pp->zone, PLAN_LOWER, 64) ||
+		    !plan_word_ok(pp->type, PLAN_ALNUM ".", 64) ||
+		    (pp->subnet_id && !plan_ascii_ok(pp->subnet_id, 64)))
+			plan_bad(k, "environment '%s' pool %zu: a malformed zone, instance type or "
+				 "subnet", pe->name, i + 1);
 		if (pp->index != (int)i)
 			plan_bad(k, "environment '%s' pool %zu: its index is %d", pe->name, i + 1,
 				 pp->index + 1);

@@ -135,6 +135,12 @@ plan("launch-in-orphan", "launches without a launch template, or in an orphan or
      lambda p, e: e.__setitem__("orphan", True))
 plan("pools-shuffled", "pool 1: its index is 2",
      lambda p, e: e.__setitem__("pools", list(reversed(e["pools"]))))
+plan("region-header-injection", "its region is not a region name",
+     lambda p, e: e.__setitem__("region", "ap-guangzhou\r\nX-Evil: 1"))
+plan("template-id-injection", "its launch template holds a malformed id, name or user data",
+     lambda p, e: e["template"].__setitem__("security_group_ids", ["sg-1\r\nX-Evil: 1"]))
+plan("pool-type-injection", "a malformed zone, instance type or subnet",
+     lambda p, e: e["pools"][0].__setitem__("instance_type", "S5.MEDIUM4\"}, {\"x\": \""))
 # --- statuses and environments
 plan("status-error-no-errors", "status error without errors",
      lambda p, e: e.__setitem__("status", "error"))

@@ -500,6 +500,18 @@ static void edit_region(struct plan *p)
 	p->envs[0].region = xstrdup("ap-shanghai");
 }
 
+static void edit_region_header(struct plan *p)
+{
+	free(p->envs[0].region);
+	p->envs[0].region = xstrdup("ap-guangzhou\r\nX-Evil: 1");
+}
+
+static void edit_user_data(struct plan *p)
+{
+	free(p->envs[0].template->user_data_b64);
+	p->envs[0].template->user_data_b64 = xstrdup("not base64!");
+}
+
 /* What plan_check holds a plan to besides the actions' own fields. */
 static void test_plan_check_declarations(void **state)
 {
@@ -518,6 +530,9 @@ static void test_plan_check_declarations(void **state)
 	expect_tampered(&w, edit_capacity, "a capacity over 10000");
 	expect_tampered(&w, edit_tag_control, "tag 1 is empty, too long or holds control characters");
 	expect_tampered(&w, edit_region, "pool 1: its zone is not in the environment's region");
+	expect_tampered(&w, edit_region_header, "its region is not a region name");
+	expect_tampered(&w, edit_user_data, "its launch template holds a malformed id, name or "
+			"user data");
 	world_free(&w);
 }
 
