@@ -121,10 +121,10 @@ check: deps-test
 
 # make lint: every check in LINT_CHECKS; fails on any finding.
 #   lint-shell   shellcheck over the test scripts, bats files included
-# >>> a clang-format check goes here, as a target of its own:
-# >>>   LINT_CHECKS += lint-format
-# >>>   lint-format: ; clang-format --dry-run -Werror <files>
-LINT_CHECKS := lint-shell
+#   lint-format  the C sources as clang-format (.clang-format) writes them;
+#                `make format` fixes what it finds
+LINT_CHECKS := lint-shell lint-format
+LINT_C = $(wildcard */*.c */*.h tests/*/*.c tests/*/*.h)
 LINT_SH = $(wildcard tests/*.sh tests/bench/*.sh tests/fuzz/run.sh tests/soak/*.sh \
 	tests/cli/*.bash tests/cli/fixtures/*.bash util/deps.sh .ci/run)
 LINT_BATS = $(wildcard tests/cli/*.bats)
@@ -132,7 +132,9 @@ lint: $(LINT_CHECKS)
 lint-shell:
 	@shellcheck $(LINT_SH)
 	@shellcheck --shell=bats $(LINT_BATS)
-.PHONY: lint lint-shell
+lint-format:
+	@clang-format --dry-run -Werror $(LINT_C)
+.PHONY: lint lint-shell lint-format
 
 # make soak: the long versions of the trial runs (tests/soak/run.sh: the
 # bats files that mention `make soak`, with SOAK=1); not run by make check.
@@ -181,7 +183,7 @@ uninstall:
 	rm -rf $(DESTDIR)$(DOCDIR)
 
 format:
-	clang-format -i $(wildcard */*.c */*.h)
+	clang-format -i $(wildcard */*.c */*.h tests/*/*.c tests/*/*.h)
 
 clean:
 	rm -rf build build-san build-fuzz spotenv tests/out

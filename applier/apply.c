@@ -49,19 +49,19 @@ static const struct retry apply_relaunch_retry = { 0, 0, 0, false, 0 };
 
 /* One RunInstances to make (the plan's launch, or a fallback of it). */
 struct task {
-	size_t env;       /* index into plan envs / result envs */
-	int pool;         /* pool index (spec order) */
+	size_t env; /* index into plan envs / result envs */
+	int pool;   /* pool index (spec order) */
 	int count;
 	bool replace;
-	int hop;          /* 0 = as planned, n = n-th fallback */
-	int tries;        /* calls made for this task (throttled, transient) */
+	int hop;   /* 0 = as planned, n = n-th fallback */
+	int tries; /* calls made for this task (throttled, transient) */
 	char token[TC_MAX_CLIENT_TOKEN + 1];
-	char stale[TC_MAX_CLIENT_TOKEN + 1]; /* relaunch: the token it replaces */
+	char stale[TC_MAX_CLIENT_TOKEN + 1];  /* relaunch: the token it replaces */
 	char origin[TC_MAX_CLIENT_TOKEN + 1]; /* the token its chain started from */
 	char base[TC_MAX_CLIENT_TOKEN + 1];   /* its token when it reached this pool */
-	int rest;         /* more to place in this pool after this call (partial stock) */
-	int step;         /* smaller tries made in this pool so far */
-	const char *bid;  /* SpotOptions.MaxPrice as the plan shows it (borrowed) */
+	int rest;	 /* more to place in this pool after this call (partial stock) */
+	int step;	 /* smaller tries made in this pool so far */
+	const char *bid; /* SpotOptions.MaxPrice as the plan shows it (borrowed) */
 	struct tc_tag *tags; /* owned */
 	size_t ntags;
 };
@@ -69,8 +69,8 @@ struct task {
 struct launched {
 	char *id;
 	size_t env;
-	int pool;    /* pool index it was launched in */
-	char token[TC_MAX_CLIENT_TOKEN + 1]; /* the ClientToken that returned it */
+	int pool;			      /* pool index it was launched in */
+	char token[TC_MAX_CLIENT_TOKEN + 1];  /* the ClientToken that returned it */
 	char origin[TC_MAX_CLIENT_TOKEN + 1]; /* the token its chain started from */
 	const char *bid; /* the bid it was launched with (borrowed from the plan) */
 	bool replace;
@@ -86,14 +86,14 @@ struct run {
 	const struct apply_opts *o;
 	struct apply_result *res;
 	struct apply_progress_env *prog;
-	bool *stopped;         /* per env: a non-capacity error stopped it */
-	bool **gone;           /* per env, per release: terminated by this run */
-	int **tried;           /* per env: pools already tried (by index) */
+	bool *stopped; /* per env: a non-capacity error stopped it */
+	bool **gone;   /* per env, per release: terminated by this run */
+	int **tried;   /* per env: pools already tried (by index) */
 	size_t *ntried;
 	struct launched *l;
 	size_t nl, lalloc;
 	int64_t start;
-	int64_t wait_deadline; /* set by the first wait */
+	int64_t wait_deadline;	 /* set by the first wait */
 	const char **quota_full; /* zones whose spot quota is used up (borrowed) */
 	size_t nquota_full, quota_full_alloc;
 };
@@ -120,7 +120,6 @@ static bool poll_error_passes(const struct err *e)
 	       e->code == ERR_NET;
 }
 
-
 static void report(struct run *run, const char *phase)
 {
 	struct apply_progress pr;
@@ -137,9 +136,9 @@ static void report(struct run *run, const char *phase)
 /* What became of one id sent to TerminateInstances. */
 enum term_status {
 	TERM_PENDING = 0, /* not settled yet */
-	TERM_RELEASED,    /* the API accepted it */
-	TERM_GONE,        /* already terminating or gone: nothing to do */
-	TERM_REFUSED,     /* the API refused it (protected, wrong state, ...) */
+	TERM_RELEASED,	  /* the API accepted it */
+	TERM_GONE,	  /* already terminating or gone: nothing to do */
+	TERM_REFUSED,	  /* the API refused it (protected, wrong state, ...) */
 };
 
 /* Refusals that name instances already on their way out. */
@@ -155,9 +154,10 @@ static bool term_code_gone(const char *code)
 static bool term_code_per_id(const char *code)
 {
 	return term_code_gone(code) ||
-	       (code && (!strncmp(code, "UnsupportedOperation.InstanceState", 34) ||
-			 !strcmp(code, "UnsupportedOperation.InstancesProtected") ||
-			 !strcmp(code, "UnsupportedOperation.InstanceMixedPricingModel")));
+	       (code &&
+		(!strncmp(code, "UnsupportedOperation.InstanceState", 34) ||
+		 !strcmp(code, "UnsupportedOperation.InstancesProtected") ||
+		 !strcmp(code, "UnsupportedOperation.InstanceMixedPricingModel")));
 }
 
 struct term_batch {
@@ -174,9 +174,10 @@ static void term_settle(struct term_batch *b, size_t i, const struct err *ce)
 	}
 	b->st[i] = TERM_REFUSED;
 	free(b->why[i]);
-	b->why[i] = xasprintf("%s%s%s%s", ce->api_code ? ce->api_code : (ce->msg ? ce->msg : "refused"),
-			      ce->request_id ? " (RequestId " : "",
-			      ce->request_id ? ce->request_id : "", ce->request_id ? ")" : "");
+	b->why[i] = xasprintf(
+		"%s%s%s%s", ce->api_code ? ce->api_code : (ce->msg ? ce->msg : "refused"),
+		ce->request_id ? " (RequestId " : "",
+		ce->request_id ? ce->request_id : "", ce->request_id ? ")" : "");
 }
 
 /*
@@ -254,7 +255,7 @@ static int release_phase(struct run *run, unsigned want, const int *limit, struc
 	for (size_t i = 0; i < p->nenvs; i++)
 		for (size_t j = 0; j < p->envs[i].nreleases; j++)
 			apply_strlist_add_unique(&regions, &nregions, &ralloc,
-					   p->envs[i].releases[j].region);
+						 p->envs[i].releases[j].region);
 
 	for (size_t r = 0; r < nregions && !error; r++) {
 		const char **ids = NULL;
@@ -293,8 +294,9 @@ static int release_phase(struct run *run, unsigned want, const int *limit, struc
 			size_t end = n - off < TC_MAX_PAGE ? n : off + TC_MAX_PAGE;
 
 			error = terminate_split(run, regions[r], &b, off, end, e);
-			for (int t = 1; error && poll_error_passes(e) &&
-					retry_again(&apply_call_retry, t, now_ms(run), &pause, NULL);
+			for (int t = 1;
+			     error && poll_error_passes(e) &&
+			     retry_again(&apply_call_retry, t, now_ms(run), &pause, NULL);
 			     t++) {
 				err_clear(e);
 				sleep_ms(run, pause);
@@ -316,7 +318,8 @@ static int release_phase(struct run *run, unsigned want, const int *limit, struc
 				break;
 			case TERM_REFUSED:
 				er->refused++;
-				apply_env_reason(er, "%s: not released: %s", ids[k], b.why[k]);
+				apply_env_reason(er, "%s: not released: %s", ids[k],
+						 b.why[k]);
 				break;
 			case TERM_PENDING:
 				break;
@@ -368,7 +371,8 @@ static void mark_tried(struct run *run, size_t env, int pool)
 {
 	if (pool_tried(run, env, pool))
 		return;
-	run->tried[env] = xreallocarray(run->tried[env], run->ntried[env] + 1, sizeof(int));
+	run->tried[env] =
+		xreallocarray(run->tried[env], run->ntried[env] + 1, sizeof(int));
 	run->tried[env][run->ntried[env]++] = pool;
 }
 
@@ -401,7 +405,8 @@ static int next_pool(const struct run *run, size_t envi)
 	for (size_t i = 0; i < env->nfallback; i++) {
 		const struct plan_pool *pp = apply_env_pool(env, env->fallback[i]);
 
-		if (!pool_tried(run, envi, env->fallback[i]) && pp && !quota_full(run, pp->zone))
+		if (!pool_tried(run, envi, env->fallback[i]) && pp &&
+		    !quota_full(run, pp->zone))
 			return env->fallback[i];
 	}
 	return -1;
@@ -421,7 +426,7 @@ static bool answer_bad(const struct task *t, const cJSON *resp, const char **wha
 		*what = "InstanceIdSet is not a list";
 		return true;
 	}
-	cJSON_ArrayForEach(id, set) {
+	cJSON_ArrayForEach (id, set) {
 		if (!cJSON_IsString(id) || !plan_instance_id_ok(id->valuestring)) {
 			*what = "an id that is not an instance id";
 			return true;
@@ -443,25 +448,29 @@ static void record_ids(struct run *run, const struct task *t, const cJSON *resp)
 
 	if (answer_bad(t, resp, &what)) {
 		struct apply_env_result *er = &run->res->envs[t->env];
-		const char *rid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(resp,
-											   "RequestId"));
+		const char *rid = cJSON_GetStringValue(
+			cJSON_GetObjectItemCaseSensitive(resp, "RequestId"));
 
-		apply_env_reason(er, "RunInstances answered %s (count %d, RequestId %.64s); "
-				 "nothing in it was used", what, t->count, rid ? rid : "-");
+		apply_env_reason(er,
+				 "RunInstances answered %s (count %d, RequestId %.64s); "
+				 "nothing in it was used",
+				 what, t->count, rid ? rid : "-");
 		er->short_by += t->count;
 		er->error = true;
 		run->stopped[t->env] = true;
 		return;
 	}
-	cJSON_ArrayForEach(id, set) {
+	cJSON_ArrayForEach (id, set) {
 		if (!cJSON_IsString(id))
 			continue;
 		ALLOC_GROW(run->l, run->nl + 1, run->lalloc);
 		run->l[run->nl].id = xstrdup(id->valuestring);
 		run->l[run->nl].env = t->env;
 		run->l[run->nl].pool = t->pool;
-		snprintf(run->l[run->nl].token, sizeof(run->l[run->nl].token), "%s", t->token);
-		snprintf(run->l[run->nl].origin, sizeof(run->l[run->nl].origin), "%s", t->origin);
+		snprintf(run->l[run->nl].token, sizeof(run->l[run->nl].token), "%s",
+			 t->token);
+		snprintf(run->l[run->nl].origin, sizeof(run->l[run->nl].origin), "%s",
+			 t->origin);
 		run->l[run->nl].replace = t->replace;
 		run->l[run->nl].bid = t->bid;
 		run->l[run->nl].state = xstrdup("PENDING");
@@ -471,7 +480,8 @@ static void record_ids(struct run *run, const struct task *t, const cJSON *resp)
 		run->nl++;
 		ALLOC_GROW(run->res->launched_ids, run->res->nlaunched_ids + 1,
 			   run->res->launched_ids_alloc);
-		run->res->launched_ids[run->res->nlaunched_ids++] = xstrdup(id->valuestring);
+		run->res->launched_ids[run->res->nlaunched_ids++] =
+			xstrdup(id->valuestring);
 		got++;
 	}
 	run->res->envs[t->env].launched += got;
@@ -480,8 +490,9 @@ static void record_ids(struct run *run, const struct task *t, const cJSON *resp)
 	run->prog[t->env].pending += got;
 	if (got < t->count) {
 		run->res->envs[t->env].short_by += t->count - got;
-		apply_env_reason(&run->res->envs[t->env], "RunInstances returned %d of %d instances",
-			   got, t->count);
+		apply_env_reason(&run->res->envs[t->env],
+				 "RunInstances returned %d of %d instances", got,
+				 t->count);
 	}
 }
 
@@ -516,8 +527,8 @@ static void memo_jump(struct run *run, struct task *tasks, size_t ntasks)
 		if (!hit[k])
 			continue;
 		if (run->cloud->ops->describe(run->cloud->ctx, env->region, NULL, 0,
-					      (const char *const *)hit[k]->ids, hit[k]->nids, &got,
-					      &de) < 0) {
+					      (const char *const *)hit[k]->ids,
+					      hit[k]->nids, &got, &de) < 0) {
 			err_clear(&de);
 			continue; /* walk the chain instead */
 		}
@@ -527,7 +538,8 @@ static void memo_jump(struct run *run, struct task *tasks, size_t ntasks)
 		if (!listed) {
 			/* every id of that step is gone: the chain's next step */
 			for (size_t i = 0; i < hit[k]->nids; i++)
-				plan_token_relaunch(tasks[k].token, tasks[k].token, hit[k]->ids[i]);
+				plan_token_relaunch(tasks[k].token, tasks[k].token,
+						    hit[k]->ids[i]);
 		}
 		run->res->memo_jumps++;
 	}
@@ -630,9 +642,11 @@ static int run_tasks(struct run *run, struct task *tasks, size_t ntasks, struct 
 
 			mark_tried(run, tasks[k].env, tasks[k].pool);
 			if (!tasks[k].base[0])
-				snprintf(tasks[k].base, sizeof(tasks[k].base), "%s", tasks[k].token);
-			apply_fill_request(&req, env, pool, tasks[k].count, tasks[k].token,
-					   tasks[k].bid, tasks[k].tags, tasks[k].ntags, false);
+				snprintf(tasks[k].base, sizeof(tasks[k].base), "%s",
+					 tasks[k].token);
+			apply_fill_request(&req, env, pool, tasks[k].count,
+					   tasks[k].token, tasks[k].bid, tasks[k].tags,
+					   tasks[k].ntags, false);
 			calls[k].action = "RunInstances";
 			calls[k].region = env->region;
 			calls[k].body = tc_run_request_json(&req);
@@ -649,7 +663,8 @@ static int run_tasks(struct run *run, struct task *tasks, size_t ntasks, struct 
 			if (!err_isset(ce)) {
 				record_ids(run, t, calls[k].response);
 				if (t->rest > 0) {
-					/* partial stock: now the rest, in the same pool */
+					/* partial stock: now the rest, in the same pool
+					 */
 					struct task *nt;
 
 					ALLOC_GROW(next, nnext + 1, nalloc);
@@ -658,11 +673,15 @@ static int run_tasks(struct run *run, struct task *tasks, size_t ntasks, struct 
 					nt->count = t->rest;
 					nt->rest = 0;
 					nt->step = t->step + 1;
-					plan_token_partial(nt->token, t->base, nt->step, nt->count);
-					snprintf(nt->origin, sizeof(nt->origin), "%s", nt->token);
-					nt->tags = tags_with_template(t->tags, t->ntags, NULL);
+					plan_token_partial(nt->token, t->base, nt->step,
+							   nt->count);
+					snprintf(nt->origin, sizeof(nt->origin), "%s",
+						 nt->token);
+					nt->tags = tags_with_template(t->tags, t->ntags,
+								      NULL);
 				}
-			} else if ((ce->cls == ERR_CLASS_CAPACITY || apply_quota_error(ce)) &&
+			} else if ((ce->cls == ERR_CLASS_CAPACITY ||
+				    apply_quota_error(ce)) &&
 				   t->count > 1 && apply_capacity_splits(ce) &&
 				   !run->stopped[t->env]) {
 				/*
@@ -679,30 +698,39 @@ static int run_tasks(struct run *run, struct task *tasks, size_t ntasks, struct 
 				nt->rest = t->rest + (t->count - t->count / 2);
 				nt->count = t->count / 2;
 				nt->step = t->step + 1;
-				plan_token_partial(nt->token, t->base, nt->step, nt->count);
+				plan_token_partial(nt->token, t->base, nt->step,
+						   nt->count);
 				snprintf(nt->origin, sizeof(nt->origin), "%s", nt->token);
 				nt->tags = tags_with_template(t->tags, t->ntags, NULL);
-			} else if (ce->cls == ERR_CLASS_CAPACITY || apply_quota_error(ce)) {
+			} else if (ce->cls == ERR_CLASS_CAPACITY ||
+				   apply_quota_error(ce)) {
 				int np;
 
-				if (apply_quota_error(ce) && !quota_full(run, pool->zone)) {
+				if (apply_quota_error(ce) &&
+				    !quota_full(run, pool->zone)) {
 					mark_quota_full(run, pool->zone);
-					apply_env_reason(er, "spot quota of zone %s reached (%s); the "
-							 "zone's other pools are skipped; ask Tencent "
-							 "Cloud to raise the spot quota (CVM console, "
-							 "Quotas)", pool->zone,
-							 ce->api_code ? ce->api_code : "quota");
+					apply_env_reason(
+						er,
+						"spot quota of zone %s reached (%s); the "
+						"zone's other pools are skipped; ask Tencent "
+						"Cloud to raise the spot quota (CVM console, "
+						"Quotas)",
+						pool->zone,
+						ce->api_code ? ce->api_code : "quota");
 				}
 				np = next_pool(run, t->env);
 
-				apply_env_reason(er, "%s/%s: %s%s%s%s", pool->zone, pool->type,
-					   ce->api_code ? ce->api_code : "capacity",
-					   ce->request_id ? " (RequestId " : "",
-					   ce->request_id ? ce->request_id : "",
-					   ce->request_id ? ")" : "");
+				apply_env_reason(er, "%s/%s: %s%s%s%s", pool->zone,
+						 pool->type,
+						 ce->api_code ? ce->api_code : "capacity",
+						 ce->request_id ? " (RequestId " : "",
+						 ce->request_id ? ce->request_id : "",
+						 ce->request_id ? ")" : "");
 				if (np >= 0 && !run->stopped[t->env] &&
-				    retry_again(&apply_fallback_retry, t->hop + 1, 0, NULL, NULL)) {
-					const struct plan_pool *npool = apply_env_pool(env, np);
+				    retry_again(&apply_fallback_retry, t->hop + 1, 0,
+						NULL, NULL)) {
+					const struct plan_pool *npool =
+						apply_env_pool(env, np);
 					struct task *nt;
 
 					ALLOC_GROW(next, nnext + 1, nalloc);
@@ -714,19 +742,23 @@ static int run_tasks(struct run *run, struct task *tasks, size_t ntasks, struct 
 					nt->rest = 0;
 					nt->step = 0;
 					nt->base[0] = '\0';
-					/* the plan's bid for that pool (its fallback list) */
+					/* the plan's bid for that pool (its fallback
+					 * list) */
 					nt->bid = npool ? npool->bid : t->bid;
-					plan_token_fallback(nt->token, t->base, np, nt->hop);
-					snprintf(nt->origin, sizeof(nt->origin), "%s", nt->token);
-					nt->tags = tags_with_template(t->tags, t->ntags,
-								      npool ? npool->template : NULL);
+					plan_token_fallback(nt->token, t->base, np,
+							    nt->hop);
+					snprintf(nt->origin, sizeof(nt->origin), "%s",
+						 nt->token);
+					nt->tags = tags_with_template(
+						t->tags, t->ntags,
+						npool ? npool->template : NULL);
 				} else {
 					er->short_by += t->count + t->rest;
 					er->capacity_short = true;
 				}
 			} else if (poll_error_passes(ce) &&
-				   retry_again(&apply_call_retry, t->tries + 1, now_ms(run), &pause,
-					       NULL) &&
+				   retry_again(&apply_call_retry, t->tries + 1,
+					       now_ms(run), &pause, NULL) &&
 				   !run->stopped[t->env]) {
 				/* the same call again after a pause, same ClientToken */
 				struct task *nt;
@@ -736,8 +768,10 @@ static int run_tasks(struct run *run, struct task *tasks, size_t ntasks, struct 
 				*nt = *t;
 				nt->tries = t->tries + 1;
 				nt->tags = tags_with_template(t->tags, t->ntags, NULL);
-			} else if (ce->cls == ERR_CLASS_AUTH || ce->cls == ERR_CLASS_ACCOUNT) {
-				/* credentials refused, or an account that cannot pay: stop the run */
+			} else if (ce->cls == ERR_CLASS_AUTH ||
+				   ce->cls == ERR_CLASS_ACCOUNT) {
+				/* credentials refused, or an account that cannot pay:
+				 * stop the run */
 				if (!error) {
 					err_copy(e, ce);
 					error = e->code;
@@ -745,14 +779,17 @@ static int run_tasks(struct run *run, struct task *tasks, size_t ntasks, struct 
 				er->error = true;
 				run->stopped[t->env] = true;
 			} else {
-				/* other errors stop the environment, with the API's words */
-				apply_env_reason(er, "%s/%s: %s%s%s%s%s%s", pool->zone, pool->type,
-					   ce->api_code ? ce->api_code : (ce->msg ? ce->msg : "error"),
-					   ce->api_message ? ": " : "",
-					   ce->api_message ? ce->api_message : "",
-					   ce->request_id ? " (RequestId " : "",
-					   ce->request_id ? ce->request_id : "",
-					   ce->request_id ? ")" : "");
+				/* other errors stop the environment, with the API's words
+				 */
+				apply_env_reason(
+					er, "%s/%s: %s%s%s%s%s%s", pool->zone, pool->type,
+					ce->api_code ? ce->api_code
+						     : (ce->msg ? ce->msg : "error"),
+					ce->api_message ? ": " : "",
+					ce->api_message ? ce->api_message : "",
+					ce->request_id ? " (RequestId " : "",
+					ce->request_id ? ce->request_id : "",
+					ce->request_id ? ")" : "");
 				er->short_by += t->count + t->rest;
 				er->error = true;
 				run->stopped[t->env] = true;
@@ -776,7 +813,6 @@ static int run_tasks(struct run *run, struct task *tasks, size_t ntasks, struct 
 	return error;
 }
 
-
 static int launched_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct launched *)a)->id, ((const struct launched *)b)->id);
@@ -795,7 +831,8 @@ static struct launched *find_launched(struct run *run, const char *id)
 /* Reclaimed or terminated before it ran: leaving, or no longer listed. */
 static bool gone(const struct launched *l)
 {
-	return !strcmp(l->state, "GONE") || plan_state_class(l->state, NULL) == PLAN_STATE_LEAVING;
+	return !strcmp(l->state, "GONE") ||
+	       plan_state_class(l->state, NULL) == PLAN_STATE_LEAVING;
 }
 
 static void recount(struct run *run)
@@ -819,9 +856,9 @@ static void recount(struct run *run)
 
 static bool settled(const struct launched *l)
 {
-	return !strcmp(l->state, "RUNNING") || !strcmp(l->state, "LAUNCH_FAILED") || gone(l);
+	return !strcmp(l->state, "RUNNING") || !strcmp(l->state, "LAUNCH_FAILED") ||
+	       gone(l);
 }
-
 
 /*
  * A launched id a describe by id did not return: gone once it had been
@@ -833,7 +870,7 @@ static bool settled(const struct launched *l)
 static int wait_phase(struct run *run, struct err *e)
 {
 	int64_t timeout = run->o && run->o->wait_timeout_ms ? run->o->wait_timeout_ms
-							     : 10 * 60 * 1000;
+							    : 10 * 60 * 1000;
 	int64_t poll = run->o && run->o->poll_ms ? run->o->poll_ms : 2000;
 	int64_t deadline;
 	const struct plan *p = run->p;
@@ -853,8 +890,8 @@ static int wait_phase(struct run *run, struct err *e)
 		for (size_t i = 0; i < run->nl; i++) {
 			if (!settled(&run->l[i]))
 				all_settled = false;
-			if (!run->l[i].tagged && strcmp(run->l[i].state, "LAUNCH_FAILED") &&
-			    !gone(&run->l[i]))
+			if (!run->l[i].tagged &&
+			    strcmp(run->l[i].state, "LAUNCH_FAILED") && !gone(&run->l[i]))
 				all_tagged = false;
 		}
 		if (all_settled && all_tagged)
@@ -865,7 +902,7 @@ static int wait_phase(struct run *run, struct err *e)
 
 		for (size_t i = 0; i < run->nl; i++)
 			apply_strlist_add_unique(&regions, &nregions, &ralloc,
-					   p->envs[run->l[i].env].region);
+						 p->envs[run->l[i].env].region);
 		for (size_t r = 0; r < nregions && !error; r++) {
 			const char **ids = NULL;
 			size_t n = 0, alloc = 0;
@@ -882,11 +919,13 @@ static int wait_phase(struct run *run, struct err *e)
 			for (size_t off = 0; off < n && !error; off += TC_MAX_PAGE) {
 				size_t m = n - off < TC_MAX_PAGE ? n - off : TC_MAX_PAGE;
 
-				error = run->cloud->ops->describe(run->cloud->ctx, regions[r], NULL, 0,
-							      ids + off, m, &got, e);
+				error = run->cloud->ops->describe(run->cloud->ctx,
+								  regions[r], NULL, 0,
+								  ids + off, m, &got, e);
 			}
 			if (error && poll_error_passes(e) &&
-			    retry_again(&apply_poll_retry, ++failed_polls, 0, NULL, NULL)) {
+			    retry_again(&apply_poll_retry, ++failed_polls, 0, NULL,
+					NULL)) {
 				/* throttled or a blip: the next poll asks again */
 				err_clear(e);
 				error = 0;
@@ -937,15 +976,18 @@ static int wait_phase(struct run *run, struct err *e)
 				f.name = TAG_KEY_FILTER;
 				f.values = &key;
 				f.nvalues = 1;
-				error = run->cloud->ops->describe(run->cloud->ctx, regions[r], &f, 1, NULL, 0,
-							      &got, e);
+				error = run->cloud->ops->describe(run->cloud->ctx,
+								  regions[r], &f, 1, NULL,
+								  0, &got, e);
 				if (error && poll_error_passes(e) &&
-				    retry_again(&apply_poll_retry, ++failed_polls, 0, NULL, NULL)) {
+				    retry_again(&apply_poll_retry, ++failed_polls, 0,
+						NULL, NULL)) {
 					err_clear(e);
 					error = 0;
 				}
 				for (size_t i = 0; !error && i < got.n; i++) {
-					struct launched *l = find_launched(run, got.v[i].id);
+					struct launched *l =
+						find_launched(run, got.v[i].id);
 
 					if (l)
 						l->tagged = true;
@@ -1031,8 +1073,8 @@ static size_t relaunch_stale(struct run *run, struct err *e, int *error)
 	return total;
 }
 
-int apply_run(struct apply_result *res, const struct apply_cloud *cloud, const struct plan *p,
-	      const struct apply_opts *opts, struct err *e)
+int apply_run(struct apply_result *res, const struct apply_cloud *cloud,
+	      const struct plan *p, const struct apply_opts *opts, struct err *e)
 {
 	struct run run;
 	int *drift_limit = NULL;
@@ -1067,14 +1109,16 @@ int apply_run(struct apply_result *res, const struct apply_cloud *cloud, const s
 			run.stopped[i] = true;
 			res->envs[i].error = true;
 			for (size_t k = 0; k < p->envs[i].nerrors; k++)
-				apply_env_reason(&res->envs[i], "%s", p->envs[i].errors[k]);
+				apply_env_reason(&res->envs[i], "%s",
+						 p->envs[i].errors[k]);
 		}
 	}
 
 	/* 1. failed, orphaned and destroyed instances go first */
 	report(&run, "releasing");
-	error = release_phase(&run, (1u << PLAN_REASON_FAILED) | (1u << PLAN_REASON_ORPHAN) |
-					    (1u << PLAN_REASON_DESTROY),
+	error = release_phase(&run,
+			      (1u << PLAN_REASON_FAILED) | (1u << PLAN_REASON_ORPHAN) |
+				      (1u << PLAN_REASON_DESTROY),
 			      NULL, e);
 	/*
 	 * ... and up to maxUnavailable drifted instances: the replacements
@@ -1092,9 +1136,10 @@ int apply_run(struct apply_result *res, const struct apply_cloud *cloud, const s
 	if (!error && wait && run.nl)
 		error = wait_phase(&run, e);
 	/* ... launching again for tokens that returned long-gone instances */
-	for (int hop = 0; !error && wait &&
-			  retry_again(&apply_relaunch_retry, hop, now_ms(&run), NULL, NULL) &&
-			  (!run.wait_deadline || now_ms(&run) < run.wait_deadline);
+	for (int hop = 0;
+	     !error && wait &&
+	     retry_again(&apply_relaunch_retry, hop, now_ms(&run), NULL, NULL) &&
+	     (!run.wait_deadline || now_ms(&run) < run.wait_deadline);
 	     hop++) {
 		size_t n = relaunch_stale(&run, e, &error);
 

@@ -50,8 +50,8 @@ int apply_observe(struct plan_observed *out, const struct apply_cloud *cloud,
  * Observe what a saved plan was made from: the regions of its
  * environments, instances only (no offers), for the stale check.
  */
-int apply_observe_plan(struct plan_observed *out, const struct apply_cloud *cloud, const struct plan *p,
-		       struct err *e);
+int apply_observe_plan(struct plan_observed *out, const struct apply_cloud *cloud,
+		       const struct plan *p, struct err *e);
 
 /*
  * Dry-run every launch of p with RunInstances DryRun=true and record the
@@ -68,14 +68,16 @@ int apply_check_launches(struct plan *p, const struct apply_cloud *cloud, struct
  * in why (quoting names from the file: escape before printing).  Together
  * with plan_check() this is what makes applying an edited plan safe.
  */
-int apply_verify_plan(const struct plan *p, const struct plan_observed *obs, struct buf *why);
+int apply_verify_plan(const struct plan *p, const struct plan_observed *obs,
+		      struct buf *why);
 
 /* The spot quota of zones, by region (quota.c). */
 struct apply_quota {
 	struct apply_quota_row {
 		char *region;
-		struct tc_spot_quota row; /* zone, used, remaining, total (vCPU; -1 unknown) */
-	} *v;
+		struct tc_spot_quota
+			row; /* zone, used, remaining, total (vCPU; -1 unknown) */
+	} * v;
 	size_t n, alloc;
 	char *app_id; /* the account's AppId, or NULL */
 };
@@ -111,14 +113,14 @@ struct apply_progress {
 struct apply_memo;
 
 struct apply_opts {
-	bool wait;               /* wait for RUNNING and tags (default true) */
+	bool wait; /* wait for RUNNING and tags (default true) */
 	/*
 	 * Where token chains ended on this machine (memo.c), read and updated
 	 * by apply_run; NULL = none (chains are walked from their start).
 	 */
 	struct apply_memo *memo;
 	int64_t wait_timeout_ms; /* 0 = 10 minutes */
-	int64_t poll_ms;         /* 0 = 2000 */
+	int64_t poll_ms;	 /* 0 = 2000 */
 	/* Called after every phase and every poll; may be NULL. */
 	void (*progress)(void *ctx, const struct apply_progress *p);
 	void *progress_ctx;
@@ -128,33 +130,35 @@ struct apply_opts {
 struct apply_env_result {
 	char *env;
 	int desired;
-	int launched;       /* instances RunInstances returned */
-	int running;        /* of those, RUNNING when apply stopped waiting */
-	int launch_failed;  /* of those, LAUNCH_FAILED */
-	int launch_gone;    /* of those, reclaimed or terminated before RUNNING */
-	int released;       /* instances the API accepted to terminate */
-	int refused;        /* releases the API refused (protected, state): see reasons */
-	int short_by;       /* instances still missing (capacity, failures) */
+	int launched;	   /* instances RunInstances returned */
+	int running;	   /* of those, RUNNING when apply stopped waiting */
+	int launch_failed; /* of those, LAUNCH_FAILED */
+	int launch_gone;   /* of those, reclaimed or terminated before RUNNING */
+	int released;	   /* instances the API accepted to terminate */
+	int refused;	   /* releases the API refused (protected, state): see reasons */
+	int short_by;	   /* instances still missing (capacity, failures) */
 	bool converged;
-	bool error;         /* stopped by a non-capacity error */
+	bool error; /* stopped by a non-capacity error */
 	/* Why it is short or stopped: one line per cause, e.g.
-	 * "ap-guangzhou-3/S5.MEDIUM4: ResourceInsufficient.SpecifiedInstanceType (RequestId r-1)" */
+	 * "ap-guangzhou-3/S5.MEDIUM4: ResourceInsufficient.SpecifiedInstanceType
+	 * (RequestId r-1)" */
 	char **reasons;
 	size_t nreasons, reasons_alloc;
 	bool capacity_short; /* short only because of capacity (retryable) */
-	int drift_left;      /* drifted instances the plan left for later applies */
+	int drift_left;	     /* drifted instances the plan left for later applies */
 	int excess_left;     /* excess instances not terminable yet (PENDING, ...) */
-	bool release_left;   /* destroy/prune: instances left until they can be terminated */
+	bool release_left;   /* destroy/prune: instances left until they can be terminated
+			      */
 };
 
 struct apply_result {
 	struct apply_env_result *envs; /* in plan order */
 	size_t nenvs;
 	int launched, released;
-	int converged; /* environments converged */
+	int converged;	     /* environments converged */
 	int chain_steps;     /* relaunch rounds for tokens that returned gone instances */
-	int relaunched;      /* instances launched again in those rounds */
-	int memo_jumps;      /* launches that started where the memo said */
+	int relaunched;	     /* instances launched again in those rounds */
+	int memo_jumps;	     /* launches that started where the memo said */
 	char **launched_ids; /* every id launched, for callers and tests */
 	size_t nlaunched_ids, launched_ids_alloc;
 };
@@ -165,18 +169,19 @@ struct apply_result {
  * (auth failure, network failure after retries); res is filled as far as
  * apply got either way and must be cleared.
  */
-int apply_run(struct apply_result *res, const struct apply_cloud *cloud, const struct plan *p,
-	      const struct apply_opts *opts, struct err *e);
+int apply_run(struct apply_result *res, const struct apply_cloud *cloud,
+	      const struct plan *p, const struct apply_opts *opts, struct err *e);
 void apply_result_clear(struct apply_result *res);
 
 /* What apply_run saw of one environment when it stopped (apply_outcome). */
 struct apply_env_facts {
 	int running, pending, failed, gone; /* launched instances by last state */
-	bool waited;          /* apply waited for its launches */
-	bool stopped;         /* a non-capacity error stopped the environment */
-	bool run_failed;      /* apply as a whole stopped with an error */
-	bool destroy;         /* the plan is a destroy plan */
-	const bool *released; /* per release of env: terminated by this run; NULL = none */
+	bool waited;			    /* apply waited for its launches */
+	bool stopped;	 /* a non-capacity error stopped the environment */
+	bool run_failed; /* apply as a whole stopped with an error */
+	bool destroy;	 /* the plan is a destroy plan */
+	const bool
+		*released; /* per release of env: terminated by this run; NULL = none */
 };
 
 /*
@@ -198,9 +203,9 @@ void apply_outcome(struct apply_env_result *er, const struct plan_env *env,
 struct apply_memo_entry {
 	char origin[TC_MAX_CLIENT_TOKEN + 1]; /* the plan's (or fallback) token */
 	char token[TC_MAX_CLIENT_TOKEN + 1];  /* the chain's last token */
-	char **ids;                           /* what that token returned, sorted */
+	char **ids;			      /* what that token returned, sorted */
 	size_t nids;
-	int64_t at;                           /* Unix seconds when recorded */
+	int64_t at; /* Unix seconds when recorded */
 };
 
 /*
@@ -208,8 +213,10 @@ struct apply_memo_entry {
  * not check out, or are older than a week, are dropped).  *out is set
  * even on error; free it with apply_memo_free.
  */
-int apply_memo_load(struct apply_memo **out, const char *path, int64_t now_s, struct err *e);
-const struct apply_memo_entry *apply_memo_find(const struct apply_memo *m, const char *origin);
+int apply_memo_load(struct apply_memo **out, const char *path, int64_t now_s,
+		    struct err *e);
+const struct apply_memo_entry *apply_memo_find(const struct apply_memo *m,
+					       const char *origin);
 void apply_memo_put(struct apply_memo *m, const char *origin, const char *token,
 		    const char *const *ids, size_t nids, int64_t now_s);
 /* Write it back (0600, atomically) when it changed. */
@@ -249,7 +256,7 @@ struct apply_total {
 };
 
 struct apply_converge_opts {
-	int64_t until_ms;       /* keep going this long; 0 = one round */
+	int64_t until_ms;	 /* keep going this long; 0 = one round */
 	struct apply_opts apply; /* each round's apply_run options */
 	/*
 	 * Make round n's plan (n from 1) into *out (owned by the loop
@@ -270,7 +277,7 @@ struct apply_converge_opts {
 };
 
 struct apply_converge_result {
-	struct plan *plan;      /* the last round's plan, or NULL */
+	struct plan *plan;	 /* the last round's plan, or NULL */
 	struct apply_result res; /* the last round's result (when have_result) */
 	bool have_result;
 	int rounds;

@@ -22,10 +22,12 @@ const struct plan_pool *apply_env_pool(const struct plan_env *env, int index);
  */
 void apply_fill_request(struct tc_run_request *req, const struct plan_env *env,
 			const struct plan_pool *pool, int count, const char *token,
-			const char *bid, const struct tc_tag *tags, size_t ntags, bool dry_run);
+			const char *bid, const struct tc_tag *tags, size_t ntags,
+			bool dry_run);
 
 /* Add a reason (printf-style) to an environment's result. */
-void apply_env_reason(struct apply_env_result *r, const char *fmt, ...) SPOTENV_PRINTF(2, 3);
+void apply_env_reason(struct apply_env_result *r, const char *fmt, ...)
+	SPOTENV_PRINTF(2, 3);
 
 /* The zone's spot quota is used up (LimitExceeded.SpotQuota, ...). */
 bool apply_quota_error(const struct err *e);

@@ -5,8 +5,9 @@
 #include "../util/duration.h"
 #include "cloud.h"
 
-static int cloud_tc_describe(void *ctx, const char *region, const struct tc_filter *filters,
-			     size_t nfilters, const char *const *ids, size_t nids,
+static int cloud_tc_describe(void *ctx, const char *region,
+			     const struct tc_filter *filters, size_t nfilters,
+			     const char *const *ids, size_t nids,
 			     struct tc_instance_list *out, struct err *e)
 {
 	return tc_describe_instances(ctx, region, filters, nfilters, ids, nids, out, e);
@@ -23,8 +24,8 @@ static void cloud_tc_run(void *ctx, struct tc_call *calls, size_t n)
 		tc_call_many(ctx, calls, n);
 }
 
-static int cloud_tc_terminate(void *ctx, const char *region, const char *const *ids, size_t n,
-			      struct err *e)
+static int cloud_tc_terminate(void *ctx, const char *region, const char *const *ids,
+			      size_t n, struct err *e)
 {
 	return tc_terminate_instances(ctx, region, ids, n, e);
 }
@@ -55,6 +56,6 @@ static int cloud_tc_quota(void *ctx, const char *region, struct tc_spot_quota_li
 }
 
 const struct apply_cloud_ops apply_cloud_tc_ops = {
-	cloud_tc_describe, cloud_tc_observe, cloud_tc_run,
-	cloud_tc_terminate, cloud_tc_now_ms, cloud_tc_sleep_ms, cloud_tc_quota,
+	cloud_tc_describe, cloud_tc_observe,  cloud_tc_run,   cloud_tc_terminate,
+	cloud_tc_now_ms,   cloud_tc_sleep_ms, cloud_tc_quota,
 };

@@ -29,8 +29,9 @@ bool apply_result_retryable(const struct apply_result *r)
 bool apply_result_rollout_only(const struct apply_result *r)
 {
 	for (size_t i = 0; i < r->nenvs; i++)
-		if (!r->envs[i].converged && (r->envs[i].short_by || !r->envs[i].drift_left ||
-					      !r->envs[i].released))
+		if (!r->envs[i].converged &&
+		    (r->envs[i].short_by || !r->envs[i].drift_left ||
+		     !r->envs[i].released))
 			return false;
 	return true;
 }
@@ -51,7 +52,8 @@ enum apply_next apply_next_round(const struct apply_result *r, bool until, int b
 	return APPLY_NEXT_BACKOFF;
 }
 
-static struct apply_total *apply_total_for(struct apply_converge_result *cv, const char *env)
+static struct apply_total *apply_total_for(struct apply_converge_result *cv,
+					   const char *env)
 {
 	for (size_t i = 0; i < cv->ntotals; i++)
 		if (!strcmp(cv->totals[i].env, env))
@@ -71,7 +73,8 @@ const struct apply_total *apply_converge_total(const struct apply_converge_resul
 	return NULL;
 }
 
-static void apply_add_totals(struct apply_converge_result *cv, const struct apply_result *r)
+static void apply_add_totals(struct apply_converge_result *cv,
+			     const struct apply_result *r)
 {
 	for (size_t i = 0; i < r->nenvs; i++) {
 		struct apply_total *t = apply_total_for(cv, r->envs[i].env);

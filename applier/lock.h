@@ -49,8 +49,8 @@
 #define APPLY_LOCK_DEFAULT_PREFIX "/spotenv"
 #define APPLY_LOCK_DEFAULT_PORT 2379
 #define APPLY_LOCK_DEFAULT_TTL_MS 30000
-#define APPLY_LOCK_MAX_ANSWER (64u << 10)  /* bytes of one etcd answer */
-#define APPLY_LOCK_MAX_HOLDER 256          /* bytes of a holder shown */
+#define APPLY_LOCK_MAX_ANSWER (64u << 10) /* bytes of one etcd answer */
+#define APPLY_LOCK_MAX_HOLDER 256	  /* bytes of a holder shown */
 
 /* A parsed lock URL. */
 struct apply_lock_url {
@@ -60,7 +60,10 @@ struct apply_lock_url {
 	bool loopback; /* the host is this machine: never through a proxy */
 };
 
-#define APPLY_LOCK_URL_INIT { NULL, NULL, false, false }
+#define APPLY_LOCK_URL_INIT                                                              \
+	{                                                                                \
+		NULL, NULL, false, false                                                 \
+	}
 
 /*
  * Parse and check url (the forms above) into out; 0 or ERR_INVALID with
@@ -120,20 +123,24 @@ int apply_lock_parse_grant(const char *body, size_t len, int64_t *id, int64_t *t
 			   struct err *e);
 int apply_lock_parse_txn(const char *body, size_t len, bool *won, char **holder,
 			 struct err *e);
-int apply_lock_parse_keepalive(const char *body, size_t len, int64_t *ttl_s, struct err *e);
+int apply_lock_parse_keepalive(const char *body, size_t len, int64_t *ttl_s,
+			       struct err *e);
 
 /* ---------------------------------------------------------------------
  * Taking and holding the lock.
  */
 
 struct apply_lock_opts {
-	int64_t ttl_ms;     /* lease TTL, rounded up to whole seconds; 0 = 30 s */
+	int64_t ttl_ms;	    /* lease TTL, rounded up to whole seconds; 0 = 30 s */
 	int64_t timeout_ms; /* wait this long for held scopes; 0 = try once */
 	int64_t retry_ms;   /* between tries while waiting; 0 = 500 ms */
 	const char *holder; /* the value naming us; NULL = apply_lock_holder("apply") */
 };
 
-#define APPLY_LOCK_OPTS_INIT { 0, 0, 0, NULL }
+#define APPLY_LOCK_OPTS_INIT                                                             \
+	{                                                                                \
+		0, 0, 0, NULL                                                            \
+	}
 
 struct apply_lock;
 
@@ -150,8 +157,9 @@ struct apply_lock;
  * or scope, ERR_NET when etcd cannot be reached or answers HTTP 5xx,
  * ERR_GENERIC for etcd's errors (e.msg quotes it).
  */
-int apply_lock_acquire(struct apply_lock **out, const char *url, const char *const *scopes,
-		       size_t nscopes, const struct apply_lock_opts *o, struct err *e);
+int apply_lock_acquire(struct apply_lock **out, const char *url,
+		       const char *const *scopes, size_t nscopes,
+		       const struct apply_lock_opts *o, struct err *e);
 
 /*
  * Whether the lock still holds: 0, or ERR_LOCKED (e.msg says why) once

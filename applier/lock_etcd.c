@@ -34,20 +34,20 @@
 
 struct apply_lock {
 	struct apply_lock_url url;
-	CURL *easy;        /* the main thread's handle (acquire, release) */
-	int64_t id;        /* the lease */
-	int64_t ttl_ms;    /* granted */
-	char **scopes;     /* sorted, unique; for messages */
+	CURL *easy;	/* the main thread's handle (acquire, release) */
+	int64_t id;	/* the lease */
+	int64_t ttl_ms; /* granted */
+	char **scopes;	/* sorted, unique; for messages */
 	size_t nscopes;
-	pthread_t thread;  /* renews the lease */
+	pthread_t thread; /* renews the lease */
 	bool thread_started;
 
 	pthread_mutex_t mu; /* guards what follows */
 	pthread_cond_t cv;  /* signalled on stop */
 	bool stop;
 	bool lost;
-	char *lost_why;         /* why, once lost */
-	char *renew_err;        /* the last failed renewal's error, or NULL */
+	char *lost_why;		/* why, once lost */
+	char *renew_err;	/* the last failed renewal's error, or NULL */
 	int64_t valid_until_ms; /* the lease holds at least until then */
 };
 
@@ -91,13 +91,14 @@ static int lock_prefix(char **out, const char *path, const char *shown, struct e
 	}
 	for (size_t i = 0; i < n; i++)
 		if (!isalnum((unsigned char)path[i]) && !strchr("._~/-", path[i]))
-			return err_set(e, ERR_INVALID,
-				       "lock URL '%s' has a prefix with characters other than "
-				       "letters, digits and ._~/-",
-				       shown);
+			return err_set(
+				e, ERR_INVALID,
+				"lock URL '%s' has a prefix with characters other than "
+				"letters, digits and ._~/-",
+				shown);
 	if (strstr(path, "//"))
-		return err_set(e, ERR_INVALID, "lock URL '%s' has an empty prefix component",
-			       shown);
+		return err_set(e, ERR_INVALID,
+			       "lock URL '%s' has an empty prefix component", shown);
 	*out = xstrndup(path, n);
 	return 0;
 }
@@ -138,7 +139,8 @@ int apply_lock_url_parse(struct apply_lock_url *out, const char *url, struct err
 		{ "etcd+https://", 1 },
 	};
 	const char *auth = NULL, *end, *port = NULL;
-	char *authority = NULL, *host = NULL, *prefix = NULL, *shown = lock_url_shown(url);
+	char *authority = NULL, *host = NULL, *prefix = NULL,
+	     *shown = lock_url_shown(url);
 	int https = -1;
 	bool loopback;
 	int error = 0;
@@ -150,49 +152,55 @@ int apply_lock_url_parse(struct apply_lock_url *out, const char *url, struct err
 		}
 	if (!auth) {
 		error = err_set(e, ERR_INVALID,
-			       "lock URL '%s' must be etcd://HOST:PORT[/PREFIX] "
+				"lock URL '%s' must be etcd://HOST:PORT[/PREFIX] "
 				"(or etcd+https://, etcd+http://)",
 				shown);
 		goto done;
 	}
 	end = auth + strcspn(auth, "/?#");
 	if (strpbrk(end, "?#")) {
-		error = err_set(e, ERR_INVALID, "lock URL '%s' must not have a query or fragment",
-				shown);
+		error = err_set(e, ERR_INVALID,
+				"lock URL '%s' must not have a query or fragment", shown);
 		goto done;
 	}
 	authority = xstrndup(auth, (size_t)(end - auth));
 	for (char *p = authority; *p; p++)
 		*p = (char)tolower((unsigned char)*p);
 	if (strchr(authority, '@')) {
-		error = err_set(e, ERR_INVALID,
-				"lock URL '%s' has credentials; etcd authentication is not supported",
-				shown);
+		error = err_set(
+			e, ERR_INVALID,
+			"lock URL '%s' has credentials; etcd authentication is not supported",
+			shown);
 		goto done;
 	}
 	for (const char *p = authority; *p; p++)
 		if (!isalnum((unsigned char)*p) && !strchr(".-:[]", *p)) {
-			error = err_set(e, ERR_INVALID, "lock URL '%s' has an invalid host", shown);
+			error = err_set(e, ERR_INVALID,
+					"lock URL '%s' has an invalid host", shown);
 			goto done;
 		}
 	if (authority[0] == '[') {
 		char *close = strchr(authority, ']');
 
 		if (!close || (close[1] && close[1] != ':')) {
-			error = err_set(e, ERR_INVALID, "lock URL '%s' has an invalid host", shown);
+			error = err_set(e, ERR_INVALID,
+					"lock URL '%s' has an invalid host", shown);
 			goto done;
 		}
 		host = xstrndup(authority + 1, (size_t)(close - authority - 1));
 		port = close[1] ? close + 2 : NULL;
 		if (strspn(host, "0123456789abcdef:.") != strlen(host)) {
-			error = err_set(e, ERR_INVALID, "lock URL '%s' has an invalid host", shown);
+			error = err_set(e, ERR_INVALID,
+					"lock URL '%s' has an invalid host", shown);
 			goto done;
 		}
 	} else {
 		host = xstrndup(authority, strcspn(authority, ":"));
 		port = authority[strlen(host)] ? authority + strlen(host) + 1 : NULL;
-		if (strchr(host, '[') || strchr(host, ']') || (port && strchr(port, ':'))) {
-			error = err_set(e, ERR_INVALID, "lock URL '%s' has an invalid host", shown);
+		if (strchr(host, '[') || strchr(host, ']') ||
+		    (port && strchr(port, ':'))) {
+			error = err_set(e, ERR_INVALID,
+					"lock URL '%s' has an invalid host", shown);
 			goto done;
 		}
 	}
@@ -201,17 +209,19 @@ int apply_lock_url_parse(struct apply_lock_url *out, const char *url, struct err
 		goto done;
 	}
 	if (port && !lock_port_valid(port)) {
-		error = err_set(e, ERR_INVALID, "lock URL '%s' has an invalid port", shown);
+		error = err_set(e, ERR_INVALID, "lock URL '%s' has an invalid port",
+				shown);
 		goto done;
 	}
 	loopback = lock_is_loopback(host);
 	if (https < 0)
 		https = !loopback;
 	if (!https && !loopback) {
-		error = err_set(e, ERR_INVALID,
-				"lock URL '%s' uses plain http, which is only allowed for loopback "
-				"addresses; use etcd+https://",
-				shown);
+		error = err_set(
+			e, ERR_INVALID,
+			"lock URL '%s' uses plain http, which is only allowed for loopback "
+			"addresses; use etcd+https://",
+			shown);
 		goto done;
 	}
 	if ((error = lock_prefix(&prefix, end, shown, e)) < 0)
@@ -289,7 +299,9 @@ int apply_lock_b64_decode(char **out, size_t *outlen, const char *b64, size_t ma
 	if (n / 4 * 3 - pad > max)
 		return err_set(e, ERR_TOOBIG, "base64 value longer than %zu bytes", max);
 	buf = xmalloc(n / 4 * 3 + 1);
-	got = n ? EVP_DecodeBlock((unsigned char *)buf, (const unsigned char *)b64, (int)n) : 0;
+	got = n ? EVP_DecodeBlock((unsigned char *)buf, (const unsigned char *)b64,
+				  (int)n)
+		: 0;
 	if (got < 0 || (size_t)got != n / 4 * 3) {
 		free(buf);
 		return err_set(e, ERR_INVALID, "malformed base64");
@@ -325,7 +337,8 @@ char *apply_lock_holder(const char *what, time_t since)
 	if (gethostname(host, sizeof(host)) < 0)
 		snprintf(host, sizeof(host), "unknown");
 	host[sizeof(host) - 1] = '\0';
-	if (!gmtime_r(&since, &tm) || !strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm))
+	if (!gmtime_r(&since, &tm) ||
+	    !strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm))
 		snprintf(stamp, sizeof(stamp), "an unknown time");
 	return xasprintf("%s pid %ld since %s (%s)", host, (long)getpid(), stamp,
 			 what ? what : "apply");
@@ -343,7 +356,8 @@ static bool lock_json_int64(const cJSON *item, int64_t *out)
 		char *end;
 		long long v;
 
-		if (!*s || strspn(s + (*s == '-'), "0123456789") != strlen(s + (*s == '-')))
+		if (!*s ||
+		    strspn(s + (*s == '-'), "0123456789") != strlen(s + (*s == '-')))
 			return false;
 		errno = 0;
 		v = strtoll(s, &end, 10);
@@ -352,8 +366,10 @@ static bool lock_json_int64(const cJSON *item, int64_t *out)
 		*out = v;
 		return true;
 	}
-	if (cJSON_IsNumber(item) && item->valuedouble == (double)(int64_t)item->valuedouble &&
-	    item->valuedouble > -9007199254740992.0 && item->valuedouble < 9007199254740992.0) {
+	if (cJSON_IsNumber(item) &&
+	    item->valuedouble == (double)(int64_t)item->valuedouble &&
+	    item->valuedouble > -9007199254740992.0 &&
+	    item->valuedouble < 9007199254740992.0) {
 		*out = (int64_t)item->valuedouble;
 		return true;
 	}
@@ -378,12 +394,14 @@ static int lock_answer(cJSON **out, const char *body, size_t len, const char *wh
 	if (grpc_code)
 		*grpc_code = 0;
 	if (len > APPLY_LOCK_MAX_ANSWER)
-		return err_set(e, ERR_TOOBIG, "etcd's answer to %s is larger than %u bytes", what,
+		return err_set(e, ERR_TOOBIG,
+			       "etcd's answer to %s is larger than %u bytes", what,
 			       APPLY_LOCK_MAX_ANSWER);
 	root = cJSON_ParseWithLength(body, len);
 	if (!cJSON_IsObject(root)) {
 		cJSON_Delete(root);
-		return err_set(e, ERR_INVALID, "etcd's answer to %s is not a JSON object", what);
+		return err_set(e, ERR_INVALID, "etcd's answer to %s is not a JSON object",
+			       what);
 	}
 	err = cJSON_GetObjectItemCaseSensitive(root, "error");
 	if (!err) {
@@ -391,13 +409,16 @@ static int lock_answer(cJSON **out, const char *body, size_t len, const char *wh
 		return 0;
 	}
 	code = cJSON_GetObjectItemCaseSensitive(cJSON_IsObject(err) ? err : root,
-						cJSON_IsObject(err) ? "grpc_code" : "code");
+						cJSON_IsObject(err) ? "grpc_code"
+								    : "code");
 	if (grpc_code && lock_json_int64(code, &c) && c > 0 && c < 100)
 		*grpc_code = (int)c;
-	msg = cJSON_IsObject(err) ? cJSON_GetObjectItemCaseSensitive(err, "message") : err;
-	shown = cJSON_IsString(msg) ? apply_lock_escape(msg->valuestring, strlen(msg->valuestring),
-							APPLY_LOCK_MAX_HOLDER)
-				    : xstrdup("an error without a message");
+	msg = cJSON_IsObject(err) ? cJSON_GetObjectItemCaseSensitive(err, "message")
+				  : err;
+	shown = cJSON_IsString(msg)
+			? apply_lock_escape(msg->valuestring, strlen(msg->valuestring),
+					    APPLY_LOCK_MAX_HOLDER)
+			: xstrdup("an error without a message");
 	error = err_set(e, ERR_GENERIC, "etcd refused %s: %s", what, shown);
 	free(shown);
 	cJSON_Delete(root);
@@ -413,10 +434,13 @@ int apply_lock_parse_grant(const char *body, size_t len, int64_t *id, int64_t *t
 
 	if ((error = lock_answer(&root, body, len, "the lease grant", NULL, e)) < 0)
 		return error;
-	if (!lock_json_int64(cJSON_GetObjectItemCaseSensitive(root, "ID"), &i) || i <= 0 ||
-	    !lock_json_int64(cJSON_GetObjectItemCaseSensitive(root, "TTL"), &t) || t <= 0 ||
-	    t > LOCK_MAX_TTL_S) {
-		error = err_set(e, ERR_INVALID, "etcd's answer to the lease grant has no valid ID and TTL");
+	if (!lock_json_int64(cJSON_GetObjectItemCaseSensitive(root, "ID"), &i) ||
+	    i <= 0 ||
+	    !lock_json_int64(cJSON_GetObjectItemCaseSensitive(root, "TTL"), &t) ||
+	    t <= 0 || t > LOCK_MAX_TTL_S) {
+		error = err_set(
+			e, ERR_INVALID,
+			"etcd's answer to the lease grant has no valid ID and TTL");
 	} else {
 		*id = i;
 		*ttl_s = t;
@@ -445,12 +469,13 @@ static const cJSON *lock_txn_kv(const cJSON *root, int *error, struct err *e)
 		goto bad;
 	if (!(kvs = cJSON_GetObjectItemCaseSensitive(range, "kvs")))
 		return NULL;
-	if (!cJSON_IsArray(kvs) || (cJSON_GetArrayItem(kvs, 0) &&
-				    !cJSON_IsObject(cJSON_GetArrayItem(kvs, 0))))
+	if (!cJSON_IsArray(kvs) ||
+	    (cJSON_GetArrayItem(kvs, 0) && !cJSON_IsObject(cJSON_GetArrayItem(kvs, 0))))
 		goto bad;
 	return cJSON_GetArrayItem(kvs, 0);
 bad:
-	*error = err_set(e, ERR_INVALID, "etcd's answer to the lock transaction is malformed");
+	*error = err_set(e, ERR_INVALID,
+			 "etcd's answer to the lock transaction is malformed");
 	return NULL;
 }
 
@@ -471,7 +496,8 @@ static int lock_parse_txn(const char *body, size_t len, bool *won, int64_t *leas
 		return error;
 	ok = cJSON_GetObjectItemCaseSensitive(root, "succeeded");
 	if (ok && !cJSON_IsBool(ok)) {
-		error = err_set(e, ERR_INVALID, "etcd's answer to the lock transaction is malformed");
+		error = err_set(e, ERR_INVALID,
+				"etcd's answer to the lock transaction is malformed");
 		goto done;
 	}
 	if (cJSON_IsTrue(ok)) {
@@ -485,23 +511,26 @@ static int lock_parse_txn(const char *body, size_t len, bool *won, int64_t *leas
 		const cJSON *l = cJSON_GetObjectItemCaseSensitive(kv, "lease");
 
 		if (l && !lock_json_int64(l, lease)) {
-			error = err_set(e, ERR_INVALID,
-					"etcd's answer to the lock transaction is malformed");
+			error = err_set(
+				e, ERR_INVALID,
+				"etcd's answer to the lock transaction is malformed");
 			goto done;
 		}
 	}
 	value = kv ? cJSON_GetObjectItemCaseSensitive(kv, "value") : NULL;
 	if (value && !cJSON_IsString(value)) {
-		error = err_set(e, ERR_INVALID, "etcd's answer to the lock transaction is malformed");
+		error = err_set(e, ERR_INVALID,
+				"etcd's answer to the lock transaction is malformed");
 		goto done;
 	}
 	if (value) {
 		struct err de = ERR_INIT;
 
-		if (apply_lock_b64_decode(&raw, &rawlen, value->valuestring, APPLY_LOCK_MAX_ANSWER,
-					  &de) < 0)
-			error = err_set(e, ERR_INVALID,
-					"etcd's answer names its holder in malformed base64");
+		if (apply_lock_b64_decode(&raw, &rawlen, value->valuestring,
+					  APPLY_LOCK_MAX_ANSWER, &de) < 0)
+			error = err_set(
+				e, ERR_INVALID,
+				"etcd's answer names its holder in malformed base64");
 		err_clear(&de);
 		if (error)
 			goto done;
@@ -514,14 +543,16 @@ done:
 	return error;
 }
 
-int apply_lock_parse_txn(const char *body, size_t len, bool *won, char **holder, struct err *e)
+int apply_lock_parse_txn(const char *body, size_t len, bool *won, char **holder,
+			 struct err *e)
 {
 	int64_t lease;
 
 	return lock_parse_txn(body, len, won, &lease, holder, e);
 }
 
-int apply_lock_parse_keepalive(const char *body, size_t len, int64_t *ttl_s, struct err *e)
+int apply_lock_parse_keepalive(const char *body, size_t len, int64_t *ttl_s,
+			       struct err *e)
 {
 	cJSON *root = NULL;
 	const cJSON *result, *ttl;
@@ -531,9 +562,12 @@ int apply_lock_parse_keepalive(const char *body, size_t len, int64_t *ttl_s, str
 	if ((error = lock_answer(&root, body, len, "the lease keep-alive", NULL, e)) < 0)
 		return error;
 	result = cJSON_GetObjectItemCaseSensitive(root, "result");
-	ttl = cJSON_IsObject(result) ? cJSON_GetObjectItemCaseSensitive(result, "TTL") : NULL;
-	if (!cJSON_IsObject(result) || (ttl && (!lock_json_int64(ttl, &t) || t > LOCK_MAX_TTL_S)))
-		error = err_set(e, ERR_INVALID, "etcd's answer to the lease keep-alive is malformed");
+	ttl = cJSON_IsObject(result) ? cJSON_GetObjectItemCaseSensitive(result, "TTL")
+				     : NULL;
+	if (!cJSON_IsObject(result) ||
+	    (ttl && (!lock_json_int64(ttl, &t) || t > LOCK_MAX_TTL_S)))
+		error = err_set(e, ERR_INVALID,
+				"etcd's answer to the lease keep-alive is malformed");
 	else
 		*ttl_s = t > 0 ? t : 0;
 	cJSON_Delete(root);
@@ -584,8 +618,8 @@ static long lock_timeout_ms(int64_t ttl_ms)
  * names the request) and its gRPC code goes to *grpc_code (0 when none).
  */
 static int lock_post(CURL *easy, const struct apply_lock_url *u, const char *path,
-		     const char *what, const char *body, long timeout_ms, struct lock_resp *resp,
-		     int *grpc_code, struct err *e)
+		     const char *what, const char *body, long timeout_ms,
+		     struct lock_resp *resp, int *grpc_code, struct err *e)
 {
 	char errbuf[CURL_ERROR_SIZE] = "";
 	struct curl_slist *h = NULL;
@@ -596,7 +630,7 @@ static int lock_post(CURL *easy, const struct apply_lock_url *u, const char *pat
 	CURLcode rc;
 	int error;
 
-	buf_free(&resp->body);
+	buf_release(&resp->body);
 	buf_init(&resp->body, APPLY_LOCK_MAX_ANSWER);
 	resp->toobig = false;
 	*grpc_code = 0;
@@ -627,7 +661,8 @@ static int lock_post(CURL *easy, const struct apply_lock_url *u, const char *pat
 	curl_slist_free_all(h);
 	free(url);
 	if (resp->toobig)
-		return err_set(e, ERR_TOOBIG, "etcd at %s answered more than %u bytes to %s", u->base,
+		return err_set(e, ERR_TOOBIG,
+			       "etcd at %s answered more than %u bytes to %s", u->base,
 			       APPLY_LOCK_MAX_ANSWER, what);
 	if (rc != CURLE_OK)
 		return err_set(e, ERR_NET, "cannot reach etcd at %s: %s", u->base,
@@ -635,12 +670,14 @@ static int lock_post(CURL *easy, const struct apply_lock_url *u, const char *pat
 	if (status == 200)
 		return 0;
 	/* the gateway's errors carry etcd's message and gRPC code */
-	if (lock_answer(&root, resp->body.ptr, resp->body.len, what, grpc_code, &ae) < 0 &&
+	if (lock_answer(&root, resp->body.ptr, resp->body.len, what, grpc_code, &ae) <
+		    0 &&
 	    ae.code == ERR_GENERIC)
 		error = err_set(e, status >= 500 ? ERR_NET : ERR_GENERIC, "%s", ae.msg);
 	else
 		error = err_set(e, status >= 500 ? ERR_NET : ERR_GENERIC,
-				"etcd at %s answered HTTP %ld to %s", u->base, status, what);
+				"etcd at %s answered HTTP %ld to %s", u->base, status,
+				what);
 	cJSON_Delete(root);
 	err_clear(&ae);
 	return error;
@@ -660,12 +697,13 @@ static int lock_grant(struct apply_lock *l, int64_t ttl_s, struct err *e)
 	error = lock_post(l->easy, &l->url, "/v3/lease/grant", "the lease grant", body,
 			  lock_timeout_ms(ttl_s * 1000), &r, &code, e);
 	if (!error)
-		error = apply_lock_parse_grant(r.body.ptr, r.body.len, &l->id, &granted, e);
+		error = apply_lock_parse_grant(r.body.ptr, r.body.len, &l->id, &granted,
+					       e);
 	if (!error) {
 		l->ttl_ms = granted * 1000;
 		l->valid_until_ms = sent + l->ttl_ms;
 	}
-	buf_free(&r.body);
+	buf_release(&r.body);
 	free(body);
 	return error;
 }
@@ -682,14 +720,15 @@ static int lock_revoke(struct apply_lock *l, struct err *e)
 	error = lock_post(l->easy, &l->url, "/v3/lease/revoke", "the lease revoke", body,
 			  lock_timeout_ms(l->ttl_ms), &r, &code, &re);
 	if (!error)
-		error = lock_answer(&root, r.body.ptr, r.body.len, "the lease revoke", &code, &re);
+		error = lock_answer(&root, r.body.ptr, r.body.len, "the lease revoke",
+				    &code, &re);
 	if (error && code == LOCK_GRPC_NOT_FOUND)
 		error = 0; /* expired already */
 	else if (error)
 		error = err_set(e, re.code, "%s", re.msg);
 	err_clear(&re);
 	cJSON_Delete(root);
-	buf_free(&r.body);
+	buf_release(&r.body);
 	free(body);
 	return error;
 }
@@ -708,12 +747,13 @@ static int lock_try(struct apply_lock *l, const char *key_b64, const char *value
 	int code, error;
 
 	/* base64 and digits only: nothing to escape */
-	body = xasprintf("{\"compare\":[{\"key\":\"%s\",\"target\":\"CREATE\",\"result\":\"EQUAL\","
-			 "\"create_revision\":\"0\"}],"
-			 "\"success\":[{\"request_put\":{\"key\":\"%s\",\"value\":\"%s\","
-			 "\"lease\":\"%lld\"}}],"
-			 "\"failure\":[{\"request_range\":{\"key\":\"%s\"}}]}",
-			 key_b64, key_b64, value_b64, (long long)l->id, key_b64);
+	body = xasprintf(
+		"{\"compare\":[{\"key\":\"%s\",\"target\":\"CREATE\",\"result\":\"EQUAL\","
+		"\"create_revision\":\"0\"}],"
+		"\"success\":[{\"request_put\":{\"key\":\"%s\",\"value\":\"%s\","
+		"\"lease\":\"%lld\"}}],"
+		"\"failure\":[{\"request_range\":{\"key\":\"%s\"}}]}",
+		key_b64, key_b64, value_b64, (long long)l->id, key_b64);
 	*won = false;
 	*holder = NULL;
 	error = lock_post(l->easy, &l->url, "/v3/kv/txn", "the lock transaction", body,
@@ -726,7 +766,7 @@ static int lock_try(struct apply_lock *l, const char *key_b64, const char *value
 		free(*holder);
 		*holder = NULL;
 	}
-	buf_free(&r.body);
+	buf_release(&r.body);
 	free(body);
 	return error;
 }
@@ -774,8 +814,8 @@ static void lock_abstime(struct timespec *ts, int64_t in_ms)
 }
 
 /* One keep-alive on easy: 0 with *ttl_s (0 = the lease is gone), or an error. */
-static int lock_renew(struct apply_lock *l, CURL *easy, struct lock_resp *r, int64_t *ttl_s,
-		      struct err *e)
+static int lock_renew(struct apply_lock *l, CURL *easy, struct lock_resp *r,
+		      int64_t *ttl_s, struct err *e)
 {
 	char *body = xasprintf("{\"ID\":\"%lld\"}", (long long)l->id);
 	int code, error;
@@ -783,8 +823,9 @@ static int lock_renew(struct apply_lock *l, CURL *easy, struct lock_resp *r, int
 	if (!easy)
 		error = err_set(e, ERR_GENERIC, "cannot create an HTTP client");
 	else
-		error = lock_post(easy, &l->url, "/v3/lease/keepalive", "the lease keep-alive",
-				  body, lock_timeout_ms(l->ttl_ms), r, &code, e);
+		error = lock_post(easy, &l->url, "/v3/lease/keepalive",
+				  "the lease keep-alive", body,
+				  lock_timeout_ms(l->ttl_ms), r, &code, e);
 	if (!error)
 		error = apply_lock_parse_keepalive(r->body.ptr, r->body.len, ttl_s, e);
 	free(body);
@@ -838,7 +879,7 @@ static void *lock_keepalive_main(void *arg)
 		lock_check_late(l);
 	}
 	pthread_mutex_unlock(&l->mu);
-	buf_free(&r.body);
+	buf_release(&r.body);
 	if (easy)
 		curl_easy_cleanup(easy);
 	return NULL;
@@ -904,18 +945,21 @@ static int lock_take(struct apply_lock *l, const char *scope, const char *value_
 
 		if ((error = apply_lock_check(l, e)) < 0)
 			break;
-		if ((error = lock_try(l, key_b64, value_b64, &won, &holder, e)) < 0 || won)
+		if ((error = lock_try(l, key_b64, value_b64, &won, &holder, e)) < 0 ||
+		    won)
 			break;
 		now = time_now_ms();
 		if (now >= deadline_ms) {
-			error = err_set(e, ERR_LOCKED, "scope '%s' is locked by %s", scope, holder);
+			error = err_set(e, ERR_LOCKED, "scope '%s' is locked by %s",
+					scope, holder);
 			break;
 		}
 		free(holder);
 		holder = NULL;
 		/* retry_ms give or take a fifth, so waiting runners spread out */
 		*rng = *rng * 6364136223846793005ULL + 1442695040888963407ULL;
-		pause = retry_ms * 4 / 5 + (int64_t)((*rng >> 33) % (uint64_t)(retry_ms * 2 / 5 + 1));
+		pause = retry_ms * 4 / 5 +
+			(int64_t)((*rng >> 33) % (uint64_t)(retry_ms * 2 / 5 + 1));
 		lock_sleep_ms(pause < deadline_ms - now ? pause : deadline_ms - now);
 	}
 	free(holder);
@@ -924,8 +968,9 @@ static int lock_take(struct apply_lock *l, const char *scope, const char *value_
 	return error;
 }
 
-int apply_lock_acquire(struct apply_lock **out, const char *url, const char *const *scopes,
-		       size_t nscopes, const struct apply_lock_opts *o, struct err *e)
+int apply_lock_acquire(struct apply_lock **out, const char *url,
+		       const char *const *scopes, size_t nscopes,
+		       const struct apply_lock_opts *o, struct err *e)
 {
 	struct apply_lock_opts defaults = APPLY_LOCK_OPTS_INIT;
 	struct apply_lock *l = NULL;
@@ -943,7 +988,8 @@ int apply_lock_acquire(struct apply_lock **out, const char *url, const char *con
 		if (!apply_lock_scope_valid(scopes[i])) {
 			char *shown = apply_lock_escape(scopes[i], strlen(scopes[i]), 64);
 
-			error = err_set(e, ERR_INVALID, "scope '%s' cannot name a lock", shown);
+			error = err_set(e, ERR_INVALID, "scope '%s' cannot name a lock",
+					shown);
 			free(shown);
 			return error;
 		}
@@ -958,14 +1004,16 @@ int apply_lock_acquire(struct apply_lock **out, const char *url, const char *con
 		error = err_set(e, ERR_GENERIC, "cannot create an HTTP client");
 		goto done;
 	}
-	ttl_s = o->ttl_ms > 0 ? (o->ttl_ms + 999) / 1000 : APPLY_LOCK_DEFAULT_TTL_MS / 1000;
+	ttl_s = o->ttl_ms > 0 ? (o->ttl_ms + 999) / 1000
+			      : APPLY_LOCK_DEFAULT_TTL_MS / 1000;
 	if (ttl_s > LOCK_MAX_TTL_S)
 		ttl_s = LOCK_MAX_TTL_S;
 	retry_ms = o->retry_ms > 0 ? o->retry_ms : LOCK_DEFAULT_RETRY_MS;
 	if ((error = lock_grant(l, ttl_s, e)) < 0)
 		goto done;
 	if (pthread_create(&l->thread, NULL, lock_keepalive_main, l) != 0) {
-		error = err_set(e, ERR_GENERIC, "cannot start the lease keep-alive thread");
+		error = err_set(e, ERR_GENERIC,
+				"cannot start the lease keep-alive thread");
 		goto done;
 	}
 	l->thread_started = true;
@@ -973,7 +1021,8 @@ int apply_lock_acquire(struct apply_lock **out, const char *url, const char *con
 	value_b64 = apply_lock_b64(holder, strlen(holder));
 	for (size_t i = 0; i < l->nscopes && !error; i++)
 		error = lock_take(l, l->scopes[i], value_b64,
-				  start + (o->timeout_ms > 0 ? o->timeout_ms : 0), retry_ms, &rng, e);
+				  start + (o->timeout_ms > 0 ? o->timeout_ms : 0),
+				  retry_ms, &rng, e);
 done:
 	if (error)
 		apply_lock_release(l, e); /* the first error stays */
@@ -1058,8 +1107,8 @@ static int guard_describe(void *ctx, const char *region, const struct tc_filter 
 	int error = apply_lock_check(g->lock, e);
 
 	if (!error)
-		error = g->inner->ops->describe(g->inner->ctx, region, filters, nfilters, ids, nids,
-						out, e);
+		error = g->inner->ops->describe(g->inner->ctx, region, filters, nfilters,
+						ids, nids, out, e);
 	return error;
 }
 
@@ -1089,8 +1138,8 @@ static void guard_run(void *ctx, struct tc_call *calls, size_t n)
 	g->inner->ops->run(g->inner->ctx, calls, n);
 }
 
-static int guard_terminate(void *ctx, const char *region, const char *const *ids, size_t n,
-			   struct err *e)
+static int guard_terminate(void *ctx, const char *region, const char *const *ids,
+			   size_t n, struct err *e)
 {
 	struct apply_lock_guard *g = ctx;
 	int error = apply_lock_check(g->lock, e);
@@ -1125,8 +1174,8 @@ static int guard_quota(void *ctx, const char *region, struct tc_spot_quota_list 
 }
 
 static const struct apply_cloud_ops lock_guard_ops = {
-	guard_describe, guard_observe, guard_run, guard_terminate, guard_now_ms, guard_sleep_ms,
-	guard_quota,
+	guard_describe, guard_observe,	guard_run,   guard_terminate,
+	guard_now_ms,	guard_sleep_ms, guard_quota,
 };
 
 void apply_lock_guard_init(struct apply_lock_guard *g, const struct apply_cloud *inner,

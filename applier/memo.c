@@ -81,23 +81,28 @@ static void memo_parse(struct apply_memo *m, const char *data, size_t len, int64
 	const cJSON *entries = cJSON_GetObjectItemCaseSensitive(root, "entries");
 	const cJSON *it;
 
-	if (!cJSON_IsString(v) || strcmp(v->valuestring, MEMO_FORMAT) || !cJSON_IsArray(entries)) {
+	if (!cJSON_IsString(v) || strcmp(v->valuestring, MEMO_FORMAT) ||
+	    !cJSON_IsArray(entries)) {
 		cJSON_Delete(root);
 		m->dirty = true;
 		return;
 	}
-	cJSON_ArrayForEach(it, entries) {
-		const char *origin = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "origin"));
-		const char *token = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "token"));
+	cJSON_ArrayForEach (it, entries) {
+		const char *origin = cJSON_GetStringValue(
+			cJSON_GetObjectItemCaseSensitive(it, "origin"));
+		const char *token = cJSON_GetStringValue(
+			cJSON_GetObjectItemCaseSensitive(it, "token"));
 		const cJSON *ids = cJSON_GetObjectItemCaseSensitive(it, "ids");
 		const cJSON *at = cJSON_GetObjectItemCaseSensitive(it, "at");
 		const cJSON *id;
 		struct apply_memo_entry e;
-		bool ok = memo_token_ok(origin) && memo_token_ok(token) && cJSON_IsArray(ids) &&
-			  cJSON_GetArraySize(ids) >= 1 && cJSON_GetArraySize(ids) <= MEMO_MAX_IDS &&
-			  cJSON_IsNumber(at) && at->valuedouble >= 0 && at->valuedouble < 1e12;
+		bool ok = memo_token_ok(origin) && memo_token_ok(token) &&
+			  cJSON_IsArray(ids) && cJSON_GetArraySize(ids) >= 1 &&
+			  cJSON_GetArraySize(ids) <= MEMO_MAX_IDS && cJSON_IsNumber(at) &&
+			  at->valuedouble >= 0 && at->valuedouble < 1e12;
 
-		if (!ok || m->n >= MEMO_MAX_ENTRIES || (int64_t)at->valuedouble + MEMO_TTL_SECONDS < now_s) {
+		if (!ok || m->n >= MEMO_MAX_ENTRIES ||
+		    (int64_t)at->valuedouble + MEMO_TTL_SECONDS < now_s) {
 			m->dirty = true;
 			continue;
 		}
@@ -106,7 +111,7 @@ static void memo_parse(struct apply_memo *m, const char *data, size_t len, int64
 		snprintf(e.token, sizeof(e.token), "%s", token);
 		e.at = (int64_t)at->valuedouble;
 		e.ids = xcalloc((size_t)cJSON_GetArraySize(ids), sizeof(*e.ids));
-		cJSON_ArrayForEach(id, ids) {
+		cJSON_ArrayForEach (id, ids) {
 			if (!cJSON_IsString(id) || !memo_id_ok(id->valuestring)) {
 				ok = false;
 				break;
@@ -125,7 +130,8 @@ static void memo_parse(struct apply_memo *m, const char *data, size_t len, int64
 	cJSON_Delete(root);
 }
 
-int apply_memo_load(struct apply_memo **out, const char *path, int64_t now_s, struct err *e)
+int apply_memo_load(struct apply_memo **out, const char *path, int64_t now_s,
+		    struct err *e)
 {
 	struct apply_memo *m = xcalloc(1, sizeof(*m));
 	struct buf data = BUF_INIT;
@@ -137,12 +143,13 @@ int apply_memo_load(struct apply_memo **out, const char *path, int64_t now_s, st
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return 0;
-		return err_set(e, ERR_GENERIC, "cannot read the token memo '%s': %s", path,
-			       strerror(errno));
+		return err_set(e, ERR_GENERIC, "cannot read the token memo '%s': %s",
+			       path, strerror(errno));
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
-		return err_set(e, ERR_GENERIC, "the token memo '%s' is not a regular file", path);
+		return err_set(e, ERR_GENERIC,
+			       "the token memo '%s' is not a regular file", path);
 	}
 	buf_init(&data, MEMO_MAX_BYTES);
 	for (;;) {
@@ -155,7 +162,7 @@ int apply_memo_load(struct apply_memo **out, const char *path, int64_t now_s, st
 			break;
 		if (buf_put(&data, chunk, (size_t)r) < 0) {
 			/* too big: start afresh (a cache) */
-			buf_free(&data);
+			buf_release(&data);
 			m->dirty = true;
 			break;
 		}
@@ -163,11 +170,12 @@ int apply_memo_load(struct apply_memo **out, const char *path, int64_t now_s, st
 	close(fd);
 	if (data.len)
 		memo_parse(m, data.ptr, data.len, now_s);
-	buf_free(&data);
+	buf_release(&data);
 	return 0;
 }
 
-const struct apply_memo_entry *apply_memo_find(const struct apply_memo *m, const char *origin)
+const struct apply_memo_entry *apply_memo_find(const struct apply_memo *m,
+					       const char *origin)
 {
 	for (size_t i = 0; m && i < m->n; i++)
 		if (!strcmp(m->v[i].origin, origin))
@@ -242,30 +250,31 @@ int apply_memo_save(struct apply_memo *m, const char *path, struct err *e)
 	tmp = xasprintf("%s.tmp.XXXXXX", path);
 	fd = mkstemp(tmp);
 	if (fd < 0) {
-		error = err_set(e, ERR_GENERIC, "cannot write the token memo '%s': %s", path,
-				strerror(errno));
+		error = err_set(e, ERR_GENERIC, "cannot write the token memo '%s': %s",
+				path, strerror(errno));
 		goto done;
 	}
 	if (fchmod(fd, 0600) < 0)
-		error = err_set(e, ERR_GENERIC, "cannot write the token memo '%s': %s", path,
-				strerror(errno));
+		error = err_set(e, ERR_GENERIC, "cannot write the token memo '%s': %s",
+				path, strerror(errno));
 	while (!error && off < len) {
 		ssize_t w = write(fd, text + off, len - off);
 
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0)
-			error = err_set(e, ERR_GENERIC, "cannot write the token memo '%s': %s", path,
+			error = err_set(e, ERR_GENERIC,
+					"cannot write the token memo '%s': %s", path,
 					strerror(errno));
 		else
 			off += (size_t)w;
 	}
 	if (close(fd) < 0 && !error)
-		error = err_set(e, ERR_GENERIC, "cannot write the token memo '%s': %s", path,
-				strerror(errno));
+		error = err_set(e, ERR_GENERIC, "cannot write the token memo '%s': %s",
+				path, strerror(errno));
 	if (!error && rename(tmp, path) < 0)
-		error = err_set(e, ERR_GENERIC, "cannot write the token memo '%s': %s", path,
-				strerror(errno));
+		error = err_set(e, ERR_GENERIC, "cannot write the token memo '%s': %s",
+				path, strerror(errno));
 	if (error)
 		unlink(tmp);
 	else

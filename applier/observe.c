@@ -49,8 +49,9 @@ static void add_borrowed(const char ***v, size_t *n, size_t *alloc, const char *
  * Describe regions all at once (tc_observe_regions) with one filter, and
  * the offers of pools[r] when pools is not NULL; move the results into out.
  */
-static int observe_regions(struct plan_observed *out, const struct apply_cloud *cloud, char **regions,
-			   size_t nregions, const struct tc_filter *filter,
+static int observe_regions(struct plan_observed *out, const struct apply_cloud *cloud,
+			   char **regions, size_t nregions,
+			   const struct tc_filter *filter,
 			   const struct region_pools *pools, struct err *e)
 {
 	struct tc_region_obs *r = xcalloc(nregions ? nregions : 1, sizeof(*r));
@@ -109,18 +110,20 @@ int apply_observe(struct plan_observed *out, const struct apply_cloud *cloud,
 	for (size_t i = 0; i < specs->nenvs; i++)
 		if (env_selected(specs->envs[i].name, envs, nenvs))
 			apply_strlist_add_unique(&regions, &nregions, &regions_alloc,
-					   specs->envs[i].region);
+						 specs->envs[i].region);
 	pools = xcalloc(nregions ? nregions : 1, sizeof(*pools));
 	for (size_t r = 0; r < nregions; r++)
 		for (size_t i = 0; i < specs->nenvs; i++) {
 			const struct spec_env *env = &specs->envs[i];
 
-			if (strcmp(env->region, regions[r]) || !env_selected(env->name, envs, nenvs))
+			if (strcmp(env->region, regions[r]) ||
+			    !env_selected(env->name, envs, nenvs))
 				continue;
 			for (size_t p = 0; p < env->npools; p++) {
-				add_borrowed(&pools[r].zones, &pools[r].nzones, &pools[r].zalloc,
-					     env->pools[p].zone);
-				add_borrowed(&pools[r].types, &pools[r].ntypes, &pools[r].talloc,
+				add_borrowed(&pools[r].zones, &pools[r].nzones,
+					     &pools[r].zalloc, env->pools[p].zone);
+				add_borrowed(&pools[r].types, &pools[r].ntypes,
+					     &pools[r].talloc,
 					     env->pools[p].instance_type);
 			}
 		}
@@ -134,7 +137,8 @@ int apply_observe(struct plan_observed *out, const struct apply_cloud *cloud,
 		filter.values = envs;
 		filter.nvalues = nenvs;
 	}
-	error = observe_regions(out, cloud, regions, nregions, &filter, offers ? pools : NULL, e);
+	error = observe_regions(out, cloud, regions, nregions, &filter,
+				offers ? pools : NULL, e);
 	for (size_t r = 0; r < nregions; r++) {
 		free(pools[r].zones);
 		free(pools[r].types);
@@ -144,8 +148,8 @@ int apply_observe(struct plan_observed *out, const struct apply_cloud *cloud,
 	return error;
 }
 
-int apply_observe_plan(struct plan_observed *out, const struct apply_cloud *cloud, const struct plan *p,
-		       struct err *e)
+int apply_observe_plan(struct plan_observed *out, const struct apply_cloud *cloud,
+		       const struct plan *p, struct err *e)
 {
 	char **regions = NULL;
 	size_t nregions = 0, ralloc = 0;
@@ -155,7 +159,8 @@ int apply_observe_plan(struct plan_observed *out, const struct apply_cloud *clou
 
 	for (size_t i = 0; i < p->nenvs; i++)
 		if (p->envs[i].region)
-			apply_strlist_add_unique(&regions, &nregions, &ralloc, p->envs[i].region);
+			apply_strlist_add_unique(&regions, &nregions, &ralloc,
+						 p->envs[i].region);
 	error = observe_regions(out, cloud, regions, nregions, &filter, NULL, e);
 	apply_strlist_free(regions, nregions);
 	return error;
@@ -183,8 +188,8 @@ int apply_check_launches(struct plan *p, const struct apply_cloud *cloud, struct
 			 * registers its token is not documented, and the real
 			 * launch must not be answered by a dry run's memory
 			 */
-			apply_fill_request(&req, env, pool, l->count, NULL, l->bid, l->tags,
-					   l->ntags, true);
+			apply_fill_request(&req, env, pool, l->count, NULL, l->bid,
+					   l->tags, l->ntags, true);
 			ALLOC_GROW(calls, n + 1, alloc);
 			ALLOC_GROW(which, n + 1, walloc);
 			memset(&calls[n], 0, sizeof(calls[n]));
@@ -199,12 +204,14 @@ int apply_check_launches(struct plan *p, const struct apply_cloud *cloud, struct
 	for (size_t i = 0; i < n; i++) {
 		struct err *ce = &calls[i].err;
 
-		if (!err_isset(ce) || (ce->api_code && !strcmp(ce->api_code, "DryRunOperation"))) {
+		if (!err_isset(ce) ||
+		    (ce->api_code && !strcmp(ce->api_code, "DryRunOperation"))) {
 			plan_launch_set_check(which[i], true, NULL, NULL);
 		} else if (ce->api_code &&
-			   (ce->cls == ERR_CLASS_CAPACITY || ce->cls == ERR_CLASS_INVALID ||
-			    ce->cls == ERR_CLASS_OTHER)) {
-			plan_launch_set_check(which[i], false, ce->api_code, ce->api_message);
+			   (ce->cls == ERR_CLASS_CAPACITY ||
+			    ce->cls == ERR_CLASS_INVALID || ce->cls == ERR_CLASS_OTHER)) {
+			plan_launch_set_check(which[i], false, ce->api_code,
+					      ce->api_message);
 		} else if (!error) {
 			/* auth, throttling or transport: not about this launch */
 			err_copy(e, ce);

@@ -18,19 +18,22 @@ void apply_outcome(struct apply_env_result *er, const struct plan_env *env,
 
 		if (er->launch_gone) {
 			er->short_by += er->launch_gone;
-			apply_env_reason(er, "%d launched instance%s reclaimed before running",
-				   er->launch_gone,
-				   er->launch_gone == 1 ? " was" : "s were");
+			apply_env_reason(
+				er, "%d launched instance%s reclaimed before running",
+				er->launch_gone,
+				er->launch_gone == 1 ? " was" : "s were");
 		}
 		if (er->launch_failed) {
 			er->short_by += er->launch_failed;
 			apply_env_reason(er, "%d launched instance%s ended LAUNCH_FAILED",
-				   er->launch_failed, er->launch_failed == 1 ? "" : "s");
+					 er->launch_failed,
+					 er->launch_failed == 1 ? "" : "s");
 		}
 		if (pending) {
 			er->short_by += pending;
-			apply_env_reason(er, "%d instance%s still pending when the wait timed out",
-				   pending, pending == 1 ? "" : "s");
+			apply_env_reason(
+				er, "%d instance%s still pending when the wait timed out",
+				pending, pending == 1 ? "" : "s");
 		}
 	}
 	for (size_t k = 0; k < env->nreleases; k++) {
@@ -74,26 +77,32 @@ void apply_outcome(struct apply_env_result *er, const struct plan_env *env,
 	 * A destroy or prune that had to leave instances the API cannot
 	 * terminate yet (PENDING, ...): the plan's warnings say so.
 	 */
-	if ((f->destroy || env->orphan) && env->status == PLAN_STATUS_SHORT && !er->error) {
+	if ((f->destroy || env->orphan) && env->status == PLAN_STATUS_SHORT &&
+	    !er->error) {
 		er->release_left = true;
 		for (size_t k = 0; k < env->nwarnings; k++)
 			apply_env_reason(er, "%s", env->warnings[k]);
 	}
-	er->converged = !f->run_failed && !er->error && !f->stopped && !er->excess_left && !er->release_left && !er->refused && er->short_by == 0 &&
+	er->converged = !f->run_failed && !er->error && !f->stopped && !er->excess_left &&
+			!er->release_left && !er->refused && er->short_by == 0 &&
 			released_drift >= planned_drift && !er->drift_left;
 	if (er->excess_left && !er->error && !f->destroy && !env->orphan)
-		apply_env_reason(er, "%d excess instance%s not released yet (not running: the API "
-				 "cannot terminate %s now)", er->excess_left,
-				 er->excess_left == 1 ? "" : "s", er->excess_left == 1 ? "it" : "them");
+		apply_env_reason(
+			er,
+			"%d excess instance%s not released yet (not running: the API "
+			"cannot terminate %s now)",
+			er->excess_left, er->excess_left == 1 ? "" : "s",
+			er->excess_left == 1 ? "it" : "them");
 	if (planned_drift > released_drift && !er->error)
 		apply_env_reason(er, "%d drifted instance%s kept until replacements run",
-			   planned_drift - released_drift,
-			   planned_drift - released_drift == 1 ? "" : "s");
+				 planned_drift - released_drift,
+				 planned_drift - released_drift == 1 ? "" : "s");
 	if (er->drift_left && !er->error && planned_drift) {
-		apply_env_reason(er, "%d drifted instance%s left for later applies "
-			       "(maxSurge %d + maxUnavailable %d at a time)",
-			   er->drift_left, er->drift_left == 1 ? "" : "s", env->max_surge,
-			   env->max_unavailable);
+		apply_env_reason(er,
+				 "%d drifted instance%s left for later applies "
+				 "(maxSurge %d + maxUnavailable %d at a time)",
+				 er->drift_left, er->drift_left == 1 ? "" : "s",
+				 env->max_surge, env->max_unavailable);
 	} else if (er->drift_left && !er->error) {
 		/*
 		 * nothing could be replaced: the plan's warnings say

@@ -29,9 +29,9 @@ const struct plan_pool *apply_env_pool(const struct plan_env *env, int index)
 }
 
 void apply_fill_request(struct tc_run_request *req, const struct plan_env *env,
-			 const struct plan_pool *pool, int count, const char *token,
-			 const char *bid, const struct tc_tag *tags, size_t ntags,
-			 bool dry_run)
+			const struct plan_pool *pool, int count, const char *token,
+			const char *bid, const struct tc_tag *tags, size_t ntags,
+			bool dry_run)
 {
 	const struct plan_template *t = env->template;
 

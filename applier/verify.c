@@ -24,7 +24,7 @@ static const struct tc_instance *verify_find(const struct tc_instance **v, size_
 					     const char *id)
 {
 	struct tc_instance key;
-	const struct tc_instance *kp = &key, *const *hit;
+	const struct tc_instance *kp = &key, *const * hit;
 
 	memset(&key, 0, sizeof(key));
 	key.id = (char *)id;
@@ -40,7 +40,8 @@ static bool verify_scope_ok(const struct plan *p, const char *scope)
 	return false;
 }
 
-int apply_verify_plan(const struct plan *p, const struct plan_observed *obs, struct buf *why)
+int apply_verify_plan(const struct plan *p, const struct plan_observed *obs,
+		      struct buf *why)
 {
 	const struct tc_instance **v = xcalloc(obs->instances.n + 1, sizeof(*v));
 	int bad = 0;
@@ -53,10 +54,11 @@ int apply_verify_plan(const struct plan *p, const struct plan_observed *obs, str
 
 		for (size_t j = 0; j < pe->nreleases; j++) {
 			const struct plan_release *r = &pe->releases[j];
-			const struct tc_instance *in = r->id ? verify_find(v, obs->instances.n, r->id)
-							    : NULL;
+			const struct tc_instance *in =
+				r->id ? verify_find(v, obs->instances.n, r->id) : NULL;
 			const char *env = in ? tc_instance_tag(in, PLAN_TAG_ENV) : NULL;
-			const char *scope = in ? tc_instance_tag(in, PLAN_TAG_SCOPE) : NULL;
+			const char *scope =
+				in ? tc_instance_tag(in, PLAN_TAG_SCOPE) : NULL;
 			const char *what = NULL;
 
 			if (!in)
@@ -67,11 +69,13 @@ int apply_verify_plan(const struct plan *p, const struct plan_observed *obs, str
 				       "spotenv:scope tags";
 			else if (!verify_scope_ok(p, scope))
 				what = "is in a scope the plan does not cover";
-			else if (!in->region || !r->region || strcmp(in->region, r->region))
+			else if (!in->region || !r->region ||
+				 strcmp(in->region, r->region))
 				what = "is not in the release's region";
 			if (what && bad++ < 20 && why)
 				buf_printf(why, "  environment '%s' release of '%s' %s\n",
-					   pe->name ? pe->name : "?", r->id ? r->id : "?", what);
+					   pe->name ? pe->name : "?", r->id ? r->id : "?",
+					   what);
 		}
 	}
 	if (bad > 20 && why)

@@ -51,29 +51,29 @@ struct cmd_strlist {
 };
 
 void cmd_strlist_add(struct cmd_strlist *l, const char *s);
-void cmd_strlist_free(struct cmd_strlist *l);
+void cmd_strlist_release(struct cmd_strlist *l);
 
 /* What the dispatcher hands a command's run function. */
 struct cmd_ctx {
-	const char *name;        /* the command typed, for usage hints: "sim" for sim ctl */
-	int argc;                /* the command's argv, argv[0] its name ... */
-	char **argv;             /* ... (what CMD_RAW_ARGS commands parse) */
+	const char *name; /* the command typed, for usage hints: "sim" for sim ctl */
+	int argc;	  /* the command's argv, argv[0] its name ... */
+	char **argv;	  /* ... (what CMD_RAW_ARGS commands parse) */
 	struct cmd_strlist args; /* positional arguments, options parsed away */
 };
 
 /* How a command is called: what the dispatcher parses and help shows. */
 struct cmd_syntax {
-	const char *usage;          /* after "usage: spotenv " */
-	const char *about;          /* the paragraph under it */
+	const char *usage;	    /* after "usage: spotenv " */
+	const char *about;	    /* the paragraph under it */
 	const struct cmd_opt *opts; /* ends with a zeroed entry; NULL = none */
-	const char *needs_args;     /* the usage error when no argument is given;
+	const char *needs_args;	    /* the usage error when no argument is given;
 				       NULL = arguments are optional */
-	const struct cmd *subs;     /* subcommands by exact name (sim ctl), ended by
+	const struct cmd *subs;	    /* subcommands by exact name (sim ctl), ended by
 				       a zeroed entry; NULL = none */
 };
 
 /* The usage error of commands that read specs and got no PATH. */
-#define CMD_NO_SPECS(verb) \
+#define CMD_NO_SPECS(verb)                                                               \
 	"no specs given; name files or directories, e.g. 'spotenv " verb " specs/'"
 
 /* Flags of a command table entry. */
@@ -84,9 +84,9 @@ enum cmd_flags {
 
 struct cmd {
 	const char *name;
-	const char *summary;             /* one line in 'spotenv help' */
-	unsigned flags;                  /* enum cmd_flags */
-	const struct cmd_syntax *syntax; /* NULL only with CMD_RAW_ARGS */
+	const char *summary;		       /* one line in 'spotenv help' */
+	unsigned flags;			       /* enum cmd_flags */
+	const struct cmd_syntax *syntax;       /* NULL only with CMD_RAW_ARGS */
 	int (*run)(const struct cmd_ctx *ctx); /* returns an exit code */
 };
 
@@ -148,12 +148,12 @@ enum cmd_opt_kind {
 
 struct cmd_opt {
 	enum cmd_opt_kind kind;
-	const char *lng;     /* long name without dashes */
-	char shrt;           /* short letter or 0 */
+	const char *lng; /* long name without dashes */
+	char shrt;	 /* short letter or 0 */
 	void *dest;
 	const char *argname; /* shown in help: "FILE" */
 	const char *help;    /* one line */
-	long min, max;       /* CMD_OPT_INT bounds (ignored when both 0) */
+	long min, max;	     /* CMD_OPT_INT bounds (ignored when both 0) */
 };
 
 /*

@@ -18,23 +18,28 @@ static const char *region, *endpoint, *profile;
 static int verbose;
 
 static const struct cmd_opt opts[] = {
-	{ CMD_OPT_STR, "region", 'r', &region, "REGION", "the region (X-TC-Region), e.g. ap-guangzhou", 0, 0 },
-	{ CMD_OPT_STR, "endpoint", 0, &endpoint, "URL", "API endpoint (http only for loopback)", 0, 0 },
+	{ CMD_OPT_STR, "region", 'r', &region, "REGION",
+	  "the region (X-TC-Region), e.g. ap-guangzhou", 0, 0 },
+	{ CMD_OPT_STR, "endpoint", 0, &endpoint, "URL",
+	  "API endpoint (http only for loopback)", 0, 0 },
 	{ CMD_OPT_STR, "profile", 0, &profile, "NAME", "credentials profile", 0, 0 },
-	{ CMD_OPT_COUNT, "verbose", 'v', &verbose, NULL, "log each HTTP attempt on stderr", 0, 0 },
+	{ CMD_OPT_COUNT, "verbose", 'v', &verbose, NULL,
+	  "log each HTTP attempt on stderr", 0, 0 },
 	{ CMD_OPT_END, NULL, 0, NULL, NULL, NULL, 0, 0 },
 };
 
 const struct cmd_syntax cmd_api_syntax = {
-	.usage = "api ACTION [JSON] [--region REGION] [--endpoint URL] [--profile NAME] [-v]",
-	.about = "Send one signed Tencent Cloud CVM API call (version 2017-03-12) and print\n"
-		 "its Response object as JSON.  JSON is the request body (default '{}';\n"
-		 "'-' reads it from stdin); it is sent byte for byte, except that a\n"
-		 "RunInstances without a ClientToken gets a random one (so a retry\n"
-		 "after a dropped connection cannot launch twice; -v shows it).  API errors are\n"
-		 "reported with their code and RequestId and exit 1.  -v logs each HTTP\n"
-		 "attempt on stderr (never secrets).  The endpoint defaults to\n"
-		 "$SPOTENV_ENDPOINT, then https://cvm.tencentcloudapi.com.",
+	.usage =
+		"api ACTION [JSON] [--region REGION] [--endpoint URL] [--profile NAME] [-v]",
+	.about =
+		"Send one signed Tencent Cloud CVM API call (version 2017-03-12) and print\n"
+		"its Response object as JSON.  JSON is the request body (default '{}';\n"
+		"'-' reads it from stdin); it is sent byte for byte, except that a\n"
+		"RunInstances without a ClientToken gets a random one (so a retry\n"
+		"after a dropped connection cannot launch twice; -v shows it).  API errors are\n"
+		"reported with their code and RequestId and exit 1.  -v logs each HTTP\n"
+		"attempt on stderr (never secrets).  The endpoint defaults to\n"
+		"$SPOTENV_ENDPOINT, then https://cvm.tencentcloudapi.com.",
 	.opts = opts,
 	.needs_args = "no action given, e.g. 'spotenv api DescribeInstances'",
 };
@@ -66,7 +71,7 @@ static char *api_read_stdin(void)
 		if (buf_put(&b, chunk, n))
 			break;
 	if (ferror(stdin) || n > 0) {
-		buf_free(&b);
+		buf_release(&b);
 		return NULL;
 	}
 	if (!b.ptr)
@@ -108,11 +113,13 @@ int cmd_api(const struct cmd_ctx *ctx)
 	}
 	/* CVM actions are regional (all but DescribeRegions): say so before any call */
 	if ((!region || !*region) && strcmp(args->v[0], "DescribeRegions")) {
-		ret = cmd_usagef("api", "'%s' needs --region, e.g. --region ap-guangzhou", args->v[0]);
+		ret = cmd_usagef("api", "'%s' needs --region, e.g. --region ap-guangzhou",
+				 args->v[0]);
 		goto done;
 	}
 
-	if (!strcmp(args->v[0], "RunInstances") && !cJSON_GetObjectItemCaseSensitive(check, "ClientToken") &&
+	if (!strcmp(args->v[0], "RunInstances") &&
+	    !cJSON_GetObjectItemCaseSensitive(check, "ClientToken") &&
 	    !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(check, "DryRun"))) {
 		/*
 		 * The client retries a call whose answer was lost; without a
@@ -131,8 +138,10 @@ int cmd_api(const struct cmd_ctx *ctx)
 		free(body);
 		body = cJSON_PrintUnformatted(check);
 		if (verbose)
-			cmd_notef("RunInstances without a ClientToken: added ClientToken %s, so a "
-				  "retried call cannot launch twice", token);
+			cmd_notef(
+				"RunInstances without a ClientToken: added ClientToken %s, so a "
+				"retried call cannot launch twice",
+				token);
 	}
 	if (tc_cred_load(&cred, profile, &e) < 0) {
 		ret = cmd_error_err(&e);

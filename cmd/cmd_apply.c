@@ -26,72 +26,100 @@ struct apply_cli {
 	bool destroy;
 	/* progress */
 	bool tty;
-	int drawn;            /* lines drawn last time (tty) */
+	int drawn;	      /* lines drawn last time (tty) */
 	int64_t last_line_ms; /* plain mode */
 	const char *last_phase;
 	/* the round's inputs, for the converge callbacks */
 	struct tc_client *client;
 	const struct spec_set *set;
-	struct plan *saved;        /* a saved plan, until round 1 takes it */
+	struct plan *saved;	   /* a saved plan, until round 1 takes it */
 	struct plan_observed *obs; /* what the round's plan was made from */
 	bool plan_file;
 };
 
 /* Option values (file statics: the dispatcher parses into them). */
 static struct apply_cli apply_cli = { .c = CMD_COMMON_INIT, .max_release = -1 };
-static struct apply_cli destroy_cli = { .c = CMD_COMMON_INIT, .max_release = -1, .destroy = true };
+static struct apply_cli destroy_cli = { .c = CMD_COMMON_INIT,
+					.max_release = -1,
+					.destroy = true };
 
 static const struct cmd_opt apply_opts[] = {
-	{ CMD_OPT_BOOL, "auto-approve", 0, &apply_cli.auto_approve, NULL, "do not ask for confirmation", 0, 0 },
-	{ CMD_OPT_BOOL, "no-wait", 0, &apply_cli.no_wait, NULL, "do not wait for launched instances to run", 0, 0 },
-	{ CMD_OPT_DURATION, "wait-timeout", 0, &apply_cli.wait_timeout_ms, "D", "how long to wait for RUNNING (default 10m)", 0, 0 },
-	{ CMD_OPT_DURATION, "until-converged", 0, &apply_cli.until_ms, "D", "re-plan and retry short pools until converged or D passed", 0, 0 },
-	{ CMD_OPT_INT, "max-release", 0, &apply_cli.max_release, "N", "refuse to release more than N per environment", 0, 1000000 },
-	{ CMD_OPT_BOOL, "prune", 0, &apply_cli.prune, NULL, "release instances of environments no longer in the specs", 0, 0 },
-	{ CMD_OPT_BOOL, "strict", 0, &apply_cli.strict, NULL, "do nothing when any environment's plan has errors", 0, 0 },
-	{ CMD_OPT_STR, "metrics-file", 0, &apply_cli.metrics_file, "FILE", "write Prometheus textfile metrics", 0, 0 },
-	{ CMD_OPT_STR, "lock-file", 0, &apply_cli.lock_file, "FILE", "the local lock (default $SPOTENV_LOCK_FILE or a runtime dir)", 0, 0 },
-	{ CMD_OPT_DURATION, "lock-timeout", 0, &apply_cli.lock_timeout_ms, "D", "wait up to D for the locks (default: fail at once)", 0, 0 },
-	{ CMD_OPT_STR, "lock", 0, &apply_cli.lock_url, "URL", "also take an etcd lock per scope: etcd://HOST:PORT[/PREFIX] (default $SPOTENV_LOCK)", 0, 0 },
-	{ CMD_OPT_DURATION, "lock-ttl", 0, &apply_cli.lock_ttl_ms, "D", "the etcd lock's lease: a crashed holder's lock frees after D (default 30s)", 0, 0 },
-	{ CMD_OPT_DURATION, "poll-interval", 0, &apply_cli.poll_ms, "D", "how often to poll while waiting (default 2s)", 0, 0 },
+	{ CMD_OPT_BOOL, "auto-approve", 0, &apply_cli.auto_approve, NULL,
+	  "do not ask for confirmation", 0, 0 },
+	{ CMD_OPT_BOOL, "no-wait", 0, &apply_cli.no_wait, NULL,
+	  "do not wait for launched instances to run", 0, 0 },
+	{ CMD_OPT_DURATION, "wait-timeout", 0, &apply_cli.wait_timeout_ms, "D",
+	  "how long to wait for RUNNING (default 10m)", 0, 0 },
+	{ CMD_OPT_DURATION, "until-converged", 0, &apply_cli.until_ms, "D",
+	  "re-plan and retry short pools until converged or D passed", 0, 0 },
+	{ CMD_OPT_INT, "max-release", 0, &apply_cli.max_release, "N",
+	  "refuse to release more than N per environment", 0, 1000000 },
+	{ CMD_OPT_BOOL, "prune", 0, &apply_cli.prune, NULL,
+	  "release instances of environments no longer in the specs", 0, 0 },
+	{ CMD_OPT_BOOL, "strict", 0, &apply_cli.strict, NULL,
+	  "do nothing when any environment's plan has errors", 0, 0 },
+	{ CMD_OPT_STR, "metrics-file", 0, &apply_cli.metrics_file, "FILE",
+	  "write Prometheus textfile metrics", 0, 0 },
+	{ CMD_OPT_STR, "lock-file", 0, &apply_cli.lock_file, "FILE",
+	  "the local lock (default $SPOTENV_LOCK_FILE or a runtime dir)", 0, 0 },
+	{ CMD_OPT_DURATION, "lock-timeout", 0, &apply_cli.lock_timeout_ms, "D",
+	  "wait up to D for the locks (default: fail at once)", 0, 0 },
+	{ CMD_OPT_STR, "lock", 0, &apply_cli.lock_url, "URL",
+	  "also take an etcd lock per scope: etcd://HOST:PORT[/PREFIX] (default $SPOTENV_LOCK)",
+	  0, 0 },
+	{ CMD_OPT_DURATION, "lock-ttl", 0, &apply_cli.lock_ttl_ms, "D",
+	  "the etcd lock's lease: a crashed holder's lock frees after D (default 30s)", 0,
+	  0 },
+	{ CMD_OPT_DURATION, "poll-interval", 0, &apply_cli.poll_ms, "D",
+	  "how often to poll while waiting (default 2s)", 0, 0 },
 	CMD_COMMON_API_OPTS(apply_cli.c),
 	{ CMD_OPT_END, NULL, 0, NULL, NULL, NULL, 0, 0 },
 };
 
 static const struct cmd_opt destroy_opts[] = {
-	{ CMD_OPT_BOOL, "auto-approve", 0, &destroy_cli.auto_approve, NULL, "do not ask for confirmation", 0, 0 },
+	{ CMD_OPT_BOOL, "auto-approve", 0, &destroy_cli.auto_approve, NULL,
+	  "do not ask for confirmation", 0, 0 },
 	{ CMD_OPT_BOOL, "no-wait", 0, &destroy_cli.no_wait, NULL, "do not wait", 0, 0 },
-	{ CMD_OPT_INT, "max-release", 0, &destroy_cli.max_release, "N", "refuse to release more than N per environment", 0, 1000000 },
-	{ CMD_OPT_STR, "metrics-file", 0, &destroy_cli.metrics_file, "FILE", "write Prometheus textfile metrics", 0, 0 },
-	{ CMD_OPT_STR, "lock-file", 0, &destroy_cli.lock_file, "FILE", "the local lock", 0, 0 },
-	{ CMD_OPT_DURATION, "lock-timeout", 0, &destroy_cli.lock_timeout_ms, "D", "wait up to D for the locks", 0, 0 },
-	{ CMD_OPT_STR, "lock", 0, &destroy_cli.lock_url, "URL", "also take an etcd lock per scope (default $SPOTENV_LOCK)", 0, 0 },
-	{ CMD_OPT_DURATION, "lock-ttl", 0, &destroy_cli.lock_ttl_ms, "D", "the etcd lock's lease (default 30s)", 0, 0 },
+	{ CMD_OPT_INT, "max-release", 0, &destroy_cli.max_release, "N",
+	  "refuse to release more than N per environment", 0, 1000000 },
+	{ CMD_OPT_STR, "metrics-file", 0, &destroy_cli.metrics_file, "FILE",
+	  "write Prometheus textfile metrics", 0, 0 },
+	{ CMD_OPT_STR, "lock-file", 0, &destroy_cli.lock_file, "FILE", "the local lock",
+	  0, 0 },
+	{ CMD_OPT_DURATION, "lock-timeout", 0, &destroy_cli.lock_timeout_ms, "D",
+	  "wait up to D for the locks", 0, 0 },
+	{ CMD_OPT_STR, "lock", 0, &destroy_cli.lock_url, "URL",
+	  "also take an etcd lock per scope (default $SPOTENV_LOCK)", 0, 0 },
+	{ CMD_OPT_DURATION, "lock-ttl", 0, &destroy_cli.lock_ttl_ms, "D",
+	  "the etcd lock's lease (default 30s)", 0, 0 },
 	CMD_COMMON_API_OPTS(destroy_cli.c),
 	{ CMD_OPT_END, NULL, 0, NULL, NULL, NULL, 0, 0 },
 };
 
 const struct cmd_syntax cmd_apply_syntax = {
-	.usage = "apply (PATH... | PLANFILE) [--auto-approve] [--no-wait] [--wait-timeout D]\n"
-		 "                     [--until-converged D] [--max-release N] [--prune] [--env NAME]\n"
-		 "                     [--metrics-file F] [--lock-file F] [--lock URL] [--lock-timeout D]",
-	.about = "Converge environments: release failed instances, launch what is missing\n"
-		 "(falling back across pools on capacity errors), wait until the new\n"
-		 "instances run, then release drifted and excess ones.  Without\n"
-		 "--auto-approve it shows the plan and asks for 'yes' (only on a terminal).\n"
-		 "A saved plan (plan -o FILE) is the approval; it is refused if stale.\n"
-		 "Exit 0 converged, 3 finished but short, 1 error.",
+	.usage =
+		"apply (PATH... | PLANFILE) [--auto-approve] [--no-wait] [--wait-timeout D]\n"
+		"                     [--until-converged D] [--max-release N] [--prune] [--env NAME]\n"
+		"                     [--metrics-file F] [--lock-file F] [--lock URL] [--lock-timeout D]",
+	.about =
+		"Converge environments: release failed instances, launch what is missing\n"
+		"(falling back across pools on capacity errors), wait until the new\n"
+		"instances run, then release drifted and excess ones.  Without\n"
+		"--auto-approve it shows the plan and asks for 'yes' (only on a terminal).\n"
+		"A saved plan (plan -o FILE) is the approval; it is refused if stale.\n"
+		"Exit 0 converged, 3 finished but short, 1 error.",
 	.opts = apply_opts,
 	.needs_args = "no specs or plan file given; e.g. 'spotenv apply specs/'",
 };
 
 const struct cmd_syntax cmd_destroy_syntax = {
-	.usage = "destroy PATH... --env NAME [--auto-approve] [--no-wait] [--lock-file F]\n"
-		 "                     [--lock URL] [--lock-timeout D]",
-	.about = "Release every instance of the named environments.  Only instances that\n"
-		 "carry spotenv's tags for those environments, in the scopes of the specs,\n"
-		 "are touched.",
+	.usage =
+		"destroy PATH... --env NAME [--auto-approve] [--no-wait] [--lock-file F]\n"
+		"                     [--lock URL] [--lock-timeout D]",
+	.about =
+		"Release every instance of the named environments.  Only instances that\n"
+		"carry spotenv's tags for those environments, in the scopes of the specs,\n"
+		"are touched.",
 	.opts = destroy_opts,
 	.needs_args = "no specs given; e.g. 'spotenv destroy specs/ --env NAME'",
 };
@@ -115,16 +143,20 @@ static void progress(void *ctx, const struct apply_progress *pr)
 		for (size_t i = 0; i < pr->nenvs; i++) {
 			const struct apply_progress_env *e = &pr->envs[i];
 
-			cmd_fprintf(stderr, "\033[2K  %-24s %s: %d running, %d pending, %d failed, "
-					    "%d released (%s)\n",
-				    e->env, pr->phase, e->running, e->pending, e->failed, e->released, el);
+			cmd_fprintf(
+				stderr,
+				"\033[2K  %-24s %s: %d running, %d pending, %d failed, "
+				"%d released (%s)\n",
+				e->env, pr->phase, e->running, e->pending, e->failed,
+				e->released, el);
 			a->drawn++;
 		}
 		fflush(stderr);
 		return;
 	}
 	/* plain lines: on every phase change, then every 10 seconds */
-	if (a->last_phase && !strcmp(a->last_phase, pr->phase) && now - a->last_line_ms < 10000)
+	if (a->last_phase && !strcmp(a->last_phase, pr->phase) &&
+	    now - a->last_line_ms < 10000)
 		return;
 	a->last_phase = pr->phase;
 	a->last_line_ms = now;
@@ -133,8 +165,11 @@ static void progress(void *ctx, const struct apply_progress *pr)
 
 		if (!e->launched && !e->released)
 			continue;
-		cmd_fprintf(stderr, "spotenv: %s: %s: %d running, %d pending, %d failed, %d released (%s)\n",
-			    e->env, pr->phase, e->running, e->pending, e->failed, e->released, el);
+		cmd_fprintf(
+			stderr,
+			"spotenv: %s: %s: %d running, %d pending, %d failed, %d released (%s)\n",
+			e->env, pr->phase, e->running, e->pending, e->failed, e->released,
+			el);
 	}
 }
 
@@ -148,8 +183,10 @@ static int confirm(struct apply_cli *a, const char *verb)
 	if (a->auto_approve)
 		return 0;
 	if (!isatty(STDIN_FILENO))
-		return cmd_errorf("%s needs confirmation and standard input is not a terminal; "
-				  "pass --auto-approve to %s without asking", verb, verb);
+		return cmd_errorf(
+			"%s needs confirmation and standard input is not a terminal; "
+			"pass --auto-approve to %s without asking",
+			verb, verb);
 	fprintf(stderr, "\nDo you want to perform these actions?\n"
 			"  Only 'yes' will be accepted to approve.\n\n  Enter a value: ");
 	fflush(stderr);
@@ -164,7 +201,8 @@ static int confirm(struct apply_cli *a, const char *verb)
 /* ------------------------------------------------------------------ */
 /* Metrics (Prometheus textfile format) */
 
-static void metric_header(struct buf *b, const char *name, const char *type, const char *help)
+static void metric_header(struct buf *b, const char *name, const char *type,
+			  const char *help)
 {
 	buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
@@ -186,13 +224,15 @@ static long long previous_success(const char *path)
 }
 
 static int write_metrics(struct apply_cli *a, const struct apply_converge_result *cv,
-			 const struct tc_client *client, int64_t duration_ms, bool success)
+			 const struct tc_client *client, int64_t duration_ms,
+			 bool success)
 {
 	struct tc_client_stats st = { 0, 0, 0 };
 	const struct plan *p = cv->plan;
 	const struct apply_result *r = cv->have_result ? &cv->res : NULL;
 	struct buf b = BUF_INIT;
-	long long last = success ? (long long)time(NULL) : previous_success(a->metrics_file);
+	long long last =
+		success ? (long long)time(NULL) : previous_success(a->metrics_file);
 	int ret;
 	static const struct {
 		const char *name, *help;
@@ -200,10 +240,14 @@ static int write_metrics(struct apply_cli *a, const struct apply_converge_result
 	} gauges[] = {
 		{ "spotenv_desired_instances", "Instances the spec asks for.", 0 },
 		{ "spotenv_active_instances", "Active instances after the apply.", 1 },
-		{ "spotenv_launched_instances", "Instances launched by the last apply.", 2 },
-		{ "spotenv_released_instances", "Instances released by the last apply.", 3 },
-		{ "spotenv_failed_instances", "Launched instances that ended LAUNCH_FAILED.", 4 },
-		{ "spotenv_converged", "1 when the environment is at its desired shape.", 5 },
+		{ "spotenv_launched_instances", "Instances launched by the last apply.",
+		  2 },
+		{ "spotenv_released_instances", "Instances released by the last apply.",
+		  3 },
+		{ "spotenv_failed_instances",
+		  "Launched instances that ended LAUNCH_FAILED.", 4 },
+		{ "spotenv_converged", "1 when the environment is at its desired shape.",
+		  5 },
 	};
 
 	for (size_t g = 0; g < ARRAY_SIZE(gauges); g++) {
@@ -211,24 +255,39 @@ static int write_metrics(struct apply_cli *a, const struct apply_converge_result
 		for (size_t i = 0; p && r && i < r->nenvs && i < p->nenvs; i++) {
 			const struct apply_env_result *er = &r->envs[i];
 			const struct plan_env *env = &p->envs[i];
-			const struct apply_total *total = apply_converge_total(cv, er->env);
+			const struct apply_total *total =
+				apply_converge_total(cv, er->env);
 			long v = 0;
 
 			switch (gauges[g].which) {
-			case 0: v = er->desired; break;
-			case 1: v = apply_active_after(env, er, !a->no_wait); break;
-			case 2: v = total ? total->launched : 0; break;
-			case 3: v = total ? total->released : 0; break;
-			case 4: v = er->launch_failed; break;
-			case 5: v = er->converged; break;
+			case 0:
+				v = er->desired;
+				break;
+			case 1:
+				v = apply_active_after(env, er, !a->no_wait);
+				break;
+			case 2:
+				v = total ? total->launched : 0;
+				break;
+			case 3:
+				v = total ? total->released : 0;
+				break;
+			case 4:
+				v = er->launch_failed;
+				break;
+			case 5:
+				v = er->converged;
+				break;
 			}
-			buf_printf(&b, "%s{env=\"%s\",scope=\"%s\"} %ld\n", gauges[g].name, env->name,
+			buf_printf(&b, "%s{env=\"%s\",scope=\"%s\"} %ld\n",
+				   gauges[g].name, env->name,
 				   env->scope ? env->scope : "", v);
 		}
 	}
-	metric_header(&b, "spotenv_apply_duration_seconds", "gauge", "Wall time of the last apply.");
-	buf_printf(&b, "spotenv_apply_duration_seconds %lld.%03lld\n", (long long)duration_ms / 1000,
-		   (long long)duration_ms % 1000);
+	metric_header(&b, "spotenv_apply_duration_seconds", "gauge",
+		      "Wall time of the last apply.");
+	buf_printf(&b, "spotenv_apply_duration_seconds %lld.%03lld\n",
+		   (long long)duration_ms / 1000, (long long)duration_ms % 1000);
 	metric_header(&b, "spotenv_apply_success", "gauge",
 		      "1 when the last apply converged every environment.");
 	buf_printf(&b, "spotenv_apply_success %d\n", success ? 1 : 0);
@@ -242,14 +301,15 @@ static int write_metrics(struct apply_cli *a, const struct apply_converge_result
 		      "(each tried again after a backoff).");
 	buf_printf(&b, "spotenv_api_throttled_total %" PRIu64 "\n", st.throttled);
 	ret = cmd_write_file(a->metrics_file, b.ptr, b.len);
-	buf_free(&b);
+	buf_release(&b);
 	return ret;
 }
 
 /* ------------------------------------------------------------------ */
 /* Reporting */
 
-static void report_result(const struct apply_cli *a, const struct apply_converge_result *cv)
+static void report_result(const struct apply_cli *a,
+			  const struct apply_converge_result *cv)
 {
 	const struct plan *p = cv->plan;
 	const struct apply_result *r = &cv->res;
@@ -262,7 +322,8 @@ static void report_result(const struct apply_cli *a, const struct apply_converge
 
 		if (er->converged)
 			continue;
-		cmd_fprintf(stdout, "%s: not converged%s", er->env, er->short_by ? "" : "\n");
+		cmd_fprintf(stdout, "%s: not converged%s", er->env,
+			    er->short_by ? "" : "\n");
 		if (er->short_by)
 			printf(" (%d short of %d)\n", er->short_by, er->desired);
 		for (size_t k = 0; k < er->nreasons; k++)
@@ -281,10 +342,12 @@ static void report_result(const struct apply_cli *a, const struct apply_converge
 	}
 	if ((size_t)r->converged == r->nenvs)
 		printf("%s complete: %d launched, %d released. %d/%zu environments converged.\n",
-		       a->destroy ? "Destroy" : "Apply", launched, released, converged, nenvs);
+		       a->destroy ? "Destroy" : "Apply", launched, released, converged,
+		       nenvs);
 	else
 		printf("%s finished: %d launched, %d released. %d/%zu environments converged.\n",
-		       a->destroy ? "Destroy" : "Apply", launched, released, converged, nenvs);
+		       a->destroy ? "Destroy" : "Apply", launched, released, converged,
+		       nenvs);
 }
 
 static int check_max_release(const struct apply_cli *a, const struct plan *p)
@@ -293,9 +356,10 @@ static int check_max_release(const struct apply_cli *a, const struct plan *p)
 		return 0;
 	for (size_t i = 0; i < p->nenvs; i++)
 		if ((int)p->envs[i].nreleases > a->max_release)
-			return cmd_errorf("environment '%s' would release %zu instances, more than "
-					  "--max-release %d; nothing was done",
-					  p->envs[i].name, p->envs[i].nreleases, a->max_release);
+			return cmd_errorf(
+				"environment '%s' would release %zu instances, more than "
+				"--max-release %d; nothing was done",
+				p->envs[i].name, p->envs[i].nreleases, a->max_release);
 	return 0;
 }
 
@@ -337,10 +401,13 @@ static int load_saved_plan(const struct apply_cli *a, const char *path, struct p
 	if ((ret = cmd_read_file(path, &data, &len)) != 0)
 		return ret;
 	if (plan_from_json(out, data, len, &e) < 0) {
-		ret = cmd_errorf("'%s' is not a spotenv plan: %s", path, e.msg ? e.msg : "invalid");
+		ret = cmd_errorf("'%s' is not a spotenv plan: %s", path,
+				 e.msg ? e.msg : "invalid");
 	} else if (plan_check(*out, &why) < 0) {
-		ret = cmd_errorf("refusing the saved plan '%s': it is not a plan spotenv makes "
-				 "(edited?); nothing was done", path);
+		ret = cmd_errorf(
+			"refusing the saved plan '%s': it is not a plan spotenv makes "
+			"(edited?); nothing was done",
+			path);
 		cmd_print_lines(stderr, buf_str(&why));
 	} else if (plan_has_errors(*out)) {
 		ret = cmd_errorf("the saved plan has errors; make a new one");
@@ -348,7 +415,7 @@ static int load_saved_plan(const struct apply_cli *a, const char *path, struct p
 		ret = check_max_release(a, *out);
 	}
 	free(data);
-	buf_free(&why);
+	buf_release(&why);
 	err_clear(&e);
 	return ret;
 }
@@ -377,11 +444,12 @@ static int check_saved_plan(struct tc_client *client, const struct plan *saved,
 		cmd_print_lines(stderr, buf_str(&why));
 	} else if (apply_verify_plan(saved, obs, &why) < 0) {
 		/* every release must be an instance the environment owns now */
-		ret = cmd_errorf("refusing the saved plan: it releases instances that are not "
-				 "its environments' own; nothing was done");
+		ret = cmd_errorf(
+			"refusing the saved plan: it releases instances that are not "
+			"its environments' own; nothing was done");
 		cmd_print_lines(stderr, buf_str(&why));
 	}
-	buf_free(&why);
+	buf_release(&why);
 	err_clear(&e);
 	return ret;
 }
@@ -391,7 +459,8 @@ static int check_saved_plan(struct tc_client *client, const struct plan *saved,
  * scopes those environments have in the specs; 0 or an exit code.
  */
 static int destroy_plan(const struct apply_cli *a, const struct spec_set *set,
-			struct tc_client *client, struct plan_observed *obs, struct plan **out)
+			struct tc_client *client, struct plan_observed *obs,
+			struct plan **out)
 {
 	const char **scopes = xcalloc(set->nenvs + 1, sizeof(*scopes));
 	size_t nscopes = 0;
@@ -408,7 +477,8 @@ static int destroy_plan(const struct apply_cli *a, const struct spec_set *set,
 		 * Without --max-release, destroy goes in steps of the named
 		 * environments' limits.maxReleasePerApply (the smallest).
 		 */
-		if (named && a->max_release < 0 && set->envs[i].limits.max_release_per_apply >= 0 &&
+		if (named && a->max_release < 0 &&
+		    set->envs[i].limits.max_release_per_apply >= 0 &&
 		    (limit < 0 || set->envs[i].limits.max_release_per_apply < limit))
 			limit = set->envs[i].limits.max_release_per_apply;
 		for (size_t k = 0; k < nscopes; k++)
@@ -419,9 +489,11 @@ static int destroy_plan(const struct apply_cli *a, const struct spec_set *set,
 	}
 	if (!nscopes)
 		ret = cmd_errorf("no environment named %s'%s' in the specs",
-				 a->c.envs.n > 1 ? "by --env, such as " : "", a->c.envs.v[0]);
+				 a->c.envs.n > 1 ? "by --env, such as " : "",
+				 a->c.envs.v[0]);
 	else if ((ret = cmd_observe(obs, client, set, &a->c, false)) == 0 &&
-		 plan_destroy(out, obs, a->c.envs.v, a->c.envs.n, scopes, nscopes, limit, &e) < 0)
+		 plan_destroy(out, obs, a->c.envs.v, a->c.envs.n, scopes, nscopes, limit,
+			      &e) < 0)
 		ret = cmd_error_err(&e);
 	free(scopes);
 	err_clear(&e);
@@ -436,7 +508,7 @@ static void show_plan(const struct apply_cli *a, const struct plan *p)
 	cmd_render_plan(&out, p, "text", cmd_use_color(stdout, a->c.no_color));
 	cmd_put_stdout(&out);
 	fflush(stdout);
-	buf_free(&out);
+	buf_release(&out);
 }
 
 /*
@@ -518,8 +590,10 @@ static int round_approve(void *ctx, int round, const struct plan *p)
 	 */
 	for (size_t i = 0; round == 1 && i < p->nenvs; i++)
 		if (p->envs[i].nerrors)
-			cmd_warnf("environment '%s' has errors in its plan and is skipped; the "
-				  "others go on", p->envs[i].name);
+			cmd_warnf(
+				"environment '%s' has errors in its plan and is skipped; the "
+				"others go on",
+				p->envs[i].name);
 	if (round == 1 && !a->plan_file && plan_has_changes(p))
 		ret = confirm(a, a->destroy ? "destroy" : "apply");
 	a->drawn = 0;
@@ -539,7 +613,8 @@ static void round_between(void *ctx, enum apply_next next, const struct apply_re
 		cmd_notef("replacing the next drifted instances");
 	else
 		cmd_notef("%zu of %zu environments short; trying again in %llds",
-			  r->nenvs - (size_t)r->converged, r->nenvs, (long long)pause_ms / 1000);
+			  r->nenvs - (size_t)r->converged, r->nenvs,
+			  (long long)pause_ms / 1000);
 }
 
 /*
@@ -584,7 +659,8 @@ static int apply_main(struct apply_cli *a, const struct cmd_strlist *args)
 	struct cmd_lock lock = CMD_LOCK_INIT;
 	struct apply_cloud tc_cloud = { &apply_cloud_tc_ops, NULL };
 	struct err e = ERR_INIT;
-	const char *verb = a->destroy ? "destroy" : "apply", *lock_url = NULL, **scopes = NULL;
+	const char *verb = a->destroy ? "destroy" : "apply", *lock_url = NULL,
+		   **scopes = NULL;
 	size_t nscopes = 0;
 	int64_t start = time_now_ms();
 	struct apply_memo *memo = NULL;
@@ -596,11 +672,14 @@ static int apply_main(struct apply_cli *a, const struct cmd_strlist *args)
 	if (!a->destroy && args->n == 1 && looks_like_plan_file(args->v[0]))
 		a->plan_file = true;
 	if (a->plan_file && a->until_ms) {
-		ret = cmd_usagef(verb, "--until-converged re-plans, so it needs specs, not a saved plan");
+		ret = cmd_usagef(
+			verb,
+			"--until-converged re-plans, so it needs specs, not a saved plan");
 		goto done;
 	}
 	if (a->destroy && !a->c.envs.n) {
-		ret = cmd_usagef(verb, "name the environments to destroy with --env NAME");
+		ret = cmd_usagef(verb,
+				 "name the environments to destroy with --env NAME");
 		goto done;
 	}
 	if ((ret = cmd_lock_url(&lock_url, verb, a->lock_url)) != 0)
@@ -678,7 +757,7 @@ done:
 	plan_free(a->saved);
 	a->saved = NULL;
 	plan_observed_clear(&obs);
-	spec_set_free(&set);
+	spec_set_release(&set);
 	tc_client_free(client);
 	err_clear(&e);
 	return ret;

@@ -12,15 +12,17 @@ static struct cmd_common c = CMD_COMMON_INIT;
 static const char *out_file;
 
 static const struct cmd_opt opts[] = {
-	{ CMD_OPT_STR, "out", 'o', &out_file, "FILE", "write the snapshot to FILE instead of stdout", 0, 0 },
+	{ CMD_OPT_STR, "out", 'o', &out_file, "FILE",
+	  "write the snapshot to FILE instead of stdout", 0, 0 },
 	CMD_COMMON_API_OPTS(c),
 	{ CMD_OPT_END, NULL, 0, NULL, NULL, NULL, 0, 0 },
 };
 
 const struct cmd_syntax cmd_observe_syntax = {
 	.usage = "observe PATH... [-o FILE] [--env NAME]",
-	.about = "Describe the instances spotenv owns and the spot offers of the specs' pools,\n"
-		 "and print the snapshot (JSON, docs/observed-format.md) for 'plan --observed'.",
+	.about =
+		"Describe the instances spotenv owns and the spot offers of the specs' pools,\n"
+		"and print the snapshot (JSON, docs/observed-format.md) for 'plan --observed'.",
 	.opts = opts,
 	.needs_args = CMD_NO_SPECS("observe"),
 };
@@ -49,13 +51,13 @@ int cmd_observe_cmd(const struct cmd_ctx *ctx)
 	}
 	ret = cmd_write_file(out_file, out.ptr, out.len);
 	if (!ret && !c.quiet)
-		cmd_notef("observed %zu instance%s in %zu region%s; wrote '%s'", obs.instances.n,
-			  obs.instances.n == 1 ? "" : "s", obs.nregions, obs.nregions == 1 ? "" : "s",
-			  out_file);
+		cmd_notef("observed %zu instance%s in %zu region%s; wrote '%s'",
+			  obs.instances.n, obs.instances.n == 1 ? "" : "s", obs.nregions,
+			  obs.nregions == 1 ? "" : "s", out_file);
 done:
 	plan_observed_clear(&obs);
-	spec_set_free(&set);
+	spec_set_release(&set);
 	tc_client_free(client);
-	buf_free(&out);
+	buf_release(&out);
 	return ret;
 }

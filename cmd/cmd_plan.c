@@ -15,24 +15,33 @@ static bool detailed, check, prune;
 static int max_release = -1;
 
 static const struct cmd_opt opts[] = {
-	{ CMD_OPT_STR, "format", 0, &format, "FORMAT", "text (default), json or markdown", 0, 0 },
-	{ CMD_OPT_STR, "out", 'o', &out_file, "FILE", "save the plan (JSON) for 'spotenv apply FILE'", 0, 0 },
-	{ CMD_OPT_BOOL, "detailed-exitcode", 0, &detailed, NULL, "exit 2 when the plan has changes", 0, 0 },
-	{ CMD_OPT_BOOL, "check", 0, &check, NULL, "dry-run every launch (RunInstances DryRun)", 0, 0 },
-	{ CMD_OPT_BOOL, "prune", 0, &prune, NULL, "release instances of environments no longer in the specs", 0, 0 },
-	{ CMD_OPT_STR, "observed", 0, &c.observed, "FILE", "plan against a snapshot from 'spotenv observe'", 0, 0 },
-	{ CMD_OPT_INT, "max-release", 0, &max_release, "N", "refuse plans releasing more than N per environment", 0, 1000000 },
+	{ CMD_OPT_STR, "format", 0, &format, "FORMAT", "text (default), json or markdown",
+	  0, 0 },
+	{ CMD_OPT_STR, "out", 'o', &out_file, "FILE",
+	  "save the plan (JSON) for 'spotenv apply FILE'", 0, 0 },
+	{ CMD_OPT_BOOL, "detailed-exitcode", 0, &detailed, NULL,
+	  "exit 2 when the plan has changes", 0, 0 },
+	{ CMD_OPT_BOOL, "check", 0, &check, NULL,
+	  "dry-run every launch (RunInstances DryRun)", 0, 0 },
+	{ CMD_OPT_BOOL, "prune", 0, &prune, NULL,
+	  "release instances of environments no longer in the specs", 0, 0 },
+	{ CMD_OPT_STR, "observed", 0, &c.observed, "FILE",
+	  "plan against a snapshot from 'spotenv observe'", 0, 0 },
+	{ CMD_OPT_INT, "max-release", 0, &max_release, "N",
+	  "refuse plans releasing more than N per environment", 0, 1000000 },
 	CMD_COMMON_API_OPTS(c),
 	{ CMD_OPT_END, NULL, 0, NULL, NULL, NULL, 0, 0 },
 };
 
 const struct cmd_syntax cmd_plan_syntax = {
-	.usage = "plan PATH... [--format text|json|markdown] [-o FILE] [--detailed-exitcode]\n"
-		 "                    [--check] [--prune] [--env NAME] [--observed FILE] [--max-release N]",
-	.about = "Observe the instances spotenv owns, diff them against the specs and print\n"
-		 "the plan: '+' launch, '-' release, '~' replace, with a reason for each.\n"
-		 "Exit 0 on success (with --detailed-exitcode: 0 no changes, 2 changes),\n"
-		 "1 on errors, including a plan that trips a guardrail.",
+	.usage =
+		"plan PATH... [--format text|json|markdown] [-o FILE] [--detailed-exitcode]\n"
+		"                    [--check] [--prune] [--env NAME] [--observed FILE] [--max-release N]",
+	.about =
+		"Observe the instances spotenv owns, diff them against the specs and print\n"
+		"the plan: '+' launch, '-' release, '~' replace, with a reason for each.\n"
+		"Exit 0 on success (with --detailed-exitcode: 0 no changes, 2 changes),\n"
+		"1 on errors, including a plan that trips a guardrail.",
 	.opts = opts,
 	.needs_args = CMD_NO_SPECS("plan"),
 };
@@ -60,20 +69,24 @@ int cmd_plan(const struct cmd_ctx *ctx)
 	int ret;
 
 	if (!cmd_format_valid(format)) {
-		ret = cmd_usagef("plan", "unknown format '%s' (expected text, json or markdown)", format);
+		ret = cmd_usagef("plan",
+				 "unknown format '%s' (expected text, json or markdown)",
+				 format);
 		goto done;
 	}
 	if ((ret = cmd_load_specs(&set, &ctx->args, &c, true)) != 0)
 		goto done;
 	if ((!c.observed || check) && (ret = cmd_open_client(&client, &c)) != 0)
 		goto done;
-	if ((ret = cmd_observe_and_plan(&p, &obs, client, &set, &c, prune, max_release)) != 0)
+	if ((ret = cmd_observe_and_plan(&p, &obs, client, &set, &c, prune,
+					max_release)) != 0)
 		goto done;
 	if (check && apply_check_launches(p, APPLY_CLOUD_TC(client), &e) < 0) {
 		ret = cmd_error_err(&e);
 		goto done;
 	}
-	if ((ret = cmd_render_plan(&out, p, format, cmd_use_color(stdout, c.no_color))) != 0)
+	if ((ret = cmd_render_plan(&out, p, format, cmd_use_color(stdout, c.no_color))) !=
+	    0)
 		goto done;
 	if ((ret = cmd_put_stdout(&out)) != 0)
 		goto done;
@@ -95,17 +108,18 @@ int cmd_plan(const struct cmd_ctx *ctx)
 					       has_user_data(p) ? 0600 : 0644)) != 0)
 			goto done;
 		if (!c.quiet)
-			cmd_notef("saved the plan to '%s'; run 'spotenv apply %s' to apply it",
-				  out_file, out_file);
+			cmd_notef(
+				"saved the plan to '%s'; run 'spotenv apply %s' to apply it",
+				out_file, out_file);
 	}
 	ret = detailed && plan_has_changes(p) ? CMD_EXIT_CHANGES : CMD_EXIT_OK;
 done:
 	plan_free(p);
 	plan_observed_clear(&obs);
-	spec_set_free(&set);
+	spec_set_release(&set);
 	tc_client_free(client);
-	buf_free(&out);
-	buf_free(&doc);
+	buf_release(&out);
+	buf_release(&doc);
 	err_clear(&e);
 	return ret;
 }

@@ -11,7 +11,8 @@ static const char *format = "text";
 static bool no_color;
 
 static const struct cmd_opt opts[] = {
-	{ CMD_OPT_STR, "format", 0, &format, "FORMAT", "text (default), json or markdown", 0, 0 },
+	{ CMD_OPT_STR, "format", 0, &format, "FORMAT", "text (default), json or markdown",
+	  0, 0 },
 	{ CMD_OPT_BOOL, "no-color", 0, &no_color, NULL, "never colour output", 0, 0 },
 	{ CMD_OPT_END, NULL, 0, NULL, NULL, NULL, 0, 0 },
 };
@@ -38,21 +39,25 @@ int cmd_show(const struct cmd_ctx *ctx)
 		goto done;
 	}
 	if (!cmd_format_valid(format)) {
-		ret = cmd_usagef("show", "unknown format '%s' (expected text, json or markdown)", format);
+		ret = cmd_usagef("show",
+				 "unknown format '%s' (expected text, json or markdown)",
+				 format);
 		goto done;
 	}
 	if ((ret = cmd_read_file(path, &data, &len)) != 0)
 		goto done;
 	if (plan_from_json(&p, data, len, &e) < 0) {
-		ret = cmd_errorf("'%s' is not a spotenv plan: %s", path, e.msg ? e.msg : "invalid");
+		ret = cmd_errorf("'%s' is not a spotenv plan: %s", path,
+				 e.msg ? e.msg : "invalid");
 		goto done;
 	}
-	if ((ret = cmd_render_plan(&out, p, format, cmd_use_color(stdout, no_color))) == 0)
+	if ((ret = cmd_render_plan(&out, p, format, cmd_use_color(stdout, no_color))) ==
+	    0)
 		ret = cmd_put_stdout(&out);
 done:
 	free(data);
 	plan_free(p);
-	buf_free(&out);
+	buf_release(&out);
 	err_clear(&e);
 	return ret;
 }

@@ -15,8 +15,10 @@ static bool detailed;
 
 static const struct cmd_opt opts[] = {
 	{ CMD_OPT_STR, "format", 0, &format, "FORMAT", "text (default) or json", 0, 0 },
-	{ CMD_OPT_BOOL, "detailed-exitcode", 0, &detailed, NULL, "exit 2 when an environment is not converged, 3 when short", 0, 0 },
-	{ CMD_OPT_STR, "observed", 0, &c.observed, "FILE", "use a snapshot from 'spotenv observe'", 0, 0 },
+	{ CMD_OPT_BOOL, "detailed-exitcode", 0, &detailed, NULL,
+	  "exit 2 when an environment is not converged, 3 when short", 0, 0 },
+	{ CMD_OPT_STR, "observed", 0, &c.observed, "FILE",
+	  "use a snapshot from 'spotenv observe'", 0, 0 },
 	CMD_COMMON_API_OPTS(c),
 	{ CMD_OPT_END, NULL, 0, NULL, NULL, NULL, 0, 0 },
 };
@@ -24,10 +26,11 @@ static const struct cmd_opt opts[] = {
 const struct cmd_syntax cmd_status_syntax = {
 	.usage = "status PATH... [--format text|json] [--env NAME] [--observed FILE]\n"
 		 "                      [--detailed-exitcode]",
-	.about = "Show, per environment and pool, the desired capacity and the active,\n"
-		 "pending, failed and leaving instances observed now, and the spot quota\n"
-		 "of the pools' zones.  With --detailed-exitcode: 0 every environment\n"
-		 "converged, 2 some not converged (over, drifted), 3 some short.",
+	.about =
+		"Show, per environment and pool, the desired capacity and the active,\n"
+		"pending, failed and leaving instances observed now, and the spot quota\n"
+		"of the pools' zones.  With --detailed-exitcode: 0 every environment\n"
+		"converged, 2 some not converged (over, drifted), 3 some short.",
 	.opts = opts,
 	.needs_args = CMD_NO_SPECS("status"),
 };
@@ -38,13 +41,14 @@ static bool status_zone_used(const struct plan *p, const char *zone)
 {
 	for (size_t i = 0; i < p->nenvs; i++)
 		for (size_t k = 0; k < p->envs[i].npools; k++)
-			if (p->envs[i].pools[k].zone && zone && !strcmp(p->envs[i].pools[k].zone, zone))
+			if (p->envs[i].pools[k].zone && zone &&
+			    !strcmp(p->envs[i].pools[k].zone, zone))
 				return true;
 	return false;
 }
 
-static void status_json(struct buf *out, const struct plan *p, const struct plan_observed *obs,
-			const struct apply_quota *q)
+static void status_json(struct buf *out, const struct plan *p,
+			const struct plan_observed *obs, const struct apply_quota *q)
 {
 	cJSON *root = cJSON_CreateObject();
 	cJSON *envs;
@@ -89,7 +93,8 @@ static void status_json(struct buf *out, const struct plan *p, const struct plan
 			else
 				cJSON_AddNullToObject(po, "price");
 			cJSON_AddStringToObject(po, "offer_status",
-						pl->offer_status ? pl->offer_status : "unknown");
+						pl->offer_status ? pl->offer_status
+								 : "unknown");
 			cJSON_AddItemToArray(pools, po);
 		}
 		cJSON_AddItemToArray(envs, o);
@@ -105,8 +110,10 @@ static void status_json(struct buf *out, const struct plan *p, const struct plan
 			cJSON_AddStringToObject(o, "region", q->v[i].region);
 			cJSON_AddStringToObject(o, "zone", q->v[i].row.zone);
 			cJSON_AddNumberToObject(o, "used_vcpu", (double)q->v[i].row.used);
-			cJSON_AddNumberToObject(o, "remaining_vcpu", (double)q->v[i].row.remaining);
-			cJSON_AddNumberToObject(o, "total_vcpu", (double)q->v[i].row.total);
+			cJSON_AddNumberToObject(o, "remaining_vcpu",
+						(double)q->v[i].row.remaining);
+			cJSON_AddNumberToObject(o, "total_vcpu",
+						(double)q->v[i].row.total);
 			cJSON_AddItemToArray(qa, o);
 		}
 	}
@@ -129,7 +136,8 @@ static const char *status_offer_words(const struct plan_pool *pl)
 }
 
 /* The table: a line per environment, then one per pool. */
-static void status_quota_text(struct buf *out, const struct plan *p, const struct apply_quota *q)
+static void status_quota_text(struct buf *out, const struct plan *p,
+			      const struct apply_quota *q)
 {
 	bool head = false;
 
@@ -139,18 +147,21 @@ static void status_quota_text(struct buf *out, const struct plan *p, const struc
 		if (!status_zone_used(p, r->zone))
 			continue;
 		if (!head)
-			buf_printf(out, "\n%-28s %7s %9s %7s\n", "SPOT QUOTA (vCPU) / ZONE", "USED",
-				   "REMAINING", "TOTAL");
+			buf_printf(out, "\n%-28s %7s %9s %7s\n",
+				   "SPOT QUOTA (vCPU) / ZONE", "USED", "REMAINING",
+				   "TOTAL");
 		head = true;
-		buf_printf(out, "  %-26s %7" PRId64 " %9" PRId64 " %7" PRId64 "\n", r->zone, r->used,
-			   r->remaining, r->total);
+		buf_printf(out, "  %-26s %7" PRId64 " %9" PRId64 " %7" PRId64 "\n",
+			   r->zone, r->used, r->remaining, r->total);
 	}
 }
 
-static void status_text(struct buf *out, const struct plan *p, const struct plan_observed *obs)
+static void status_text(struct buf *out, const struct plan *p,
+			const struct plan_observed *obs)
 {
-	buf_printf(out, "%-28s %7s %6s %7s %7s %6s %7s  %s\n", "ENVIRONMENT / POOL", "DESIRED",
-		   "ACTIVE", "RUNNING", "PENDING", "FAILED", "LEAVING", "STATUS");
+	buf_printf(out, "%-28s %7s %6s %7s %7s %6s %7s  %s\n", "ENVIRONMENT / POOL",
+		   "DESIRED", "ACTIVE", "RUNNING", "PENDING", "FAILED", "LEAVING",
+		   "STATUS");
 	for (size_t i = 0; i < p->nenvs; i++) {
 		const struct plan_env *env = &p->envs[i];
 		struct plan_status_counts k;
@@ -158,19 +169,19 @@ static void status_text(struct buf *out, const struct plan *p, const struct plan
 		if (env->orphan)
 			continue;
 		plan_status_counts(&k, obs, env, NULL);
-		buf_printf(out, "%-28s %7d %6d %7d %7d %6d %7d  %s\n", env->name, env->desired,
-			   env->active, k.running, k.pending, k.failed, k.leaving,
-			   plan_env_state(env));
+		buf_printf(out, "%-28s %7d %6d %7d %7d %6d %7d  %s\n", env->name,
+			   env->desired, env->active, k.running, k.pending, k.failed,
+			   k.leaving, plan_env_state(env));
 		for (size_t j = 0; j < env->npools; j++) {
 			const struct plan_pool *pl = &env->pools[j];
 			char name[64];
 
 			plan_status_counts(&k, obs, env, pl);
 			snprintf(name, sizeof(name), "  %s/%s", pl->zone, pl->type);
-			buf_printf(out, "%-28s %7s %6d %7d %7d %6d %7d  %s%s%s\n", name, "",
-				   pl->active, k.running, k.pending, k.failed, k.leaving,
-				   status_offer_words(pl), pl->price ? " at " : "",
-				   pl->price ? pl->price : "");
+			buf_printf(out, "%-28s %7s %6d %7d %7d %6d %7d  %s%s%s\n", name,
+				   "", pl->active, k.running, k.pending, k.failed,
+				   k.leaving, status_offer_words(pl),
+				   pl->price ? " at " : "", pl->price ? pl->price : "");
 		}
 	}
 }
@@ -189,7 +200,8 @@ int cmd_status(const struct cmd_ctx *ctx)
 
 	memset(&quota, 0, sizeof(quota));
 	if (strcmp(format, "text") && strcmp(format, "json")) {
-		ret = cmd_usagef("status", "unknown format '%s' (expected text or json)", format);
+		ret = cmd_usagef("status", "unknown format '%s' (expected text or json)",
+				 format);
 		goto done;
 	}
 	if ((ret = cmd_load_specs(&set, &ctx->args, &c, false)) != 0)
@@ -207,11 +219,13 @@ int cmd_status(const struct cmd_ctx *ctx)
 			bool seen = false;
 
 			for (size_t k = 0; k < nregions; k++)
-				seen |= p->envs[i].region && !strcmp(regions[k], p->envs[i].region);
+				seen |= p->envs[i].region &&
+					!strcmp(regions[k], p->envs[i].region);
 			if (!seen && p->envs[i].region && p->envs[i].npools)
 				regions[nregions++] = p->envs[i].region;
 		}
-		if (apply_spot_quota(&quota, APPLY_CLOUD_TC(client), regions, nregions, &qe) < 0) {
+		if (apply_spot_quota(&quota, APPLY_CLOUD_TC(client), regions, nregions,
+				     &qe) < 0) {
 			cmd_warnf("the spot quota is unknown: %s", qe.msg ? qe.msg : "?");
 			apply_quota_clear(&quota);
 		} else {
@@ -242,9 +256,9 @@ int cmd_status(const struct cmd_ctx *ctx)
 done:
 	plan_free(p);
 	plan_observed_clear(&obs);
-	spec_set_free(&set);
+	spec_set_release(&set);
 	tc_client_free(client);
-	buf_free(&out);
+	buf_release(&out);
 	apply_quota_clear(&quota);
 	err_clear(&qe);
 	return ret;

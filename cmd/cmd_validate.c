@@ -19,17 +19,19 @@ static const char *format = "text";
 static bool quiet;
 
 static const struct cmd_opt opts[] = {
-	{ CMD_OPT_STR, "format", 0, &format, "FORMAT", "output: text (default) or json", 0, 0 },
+	{ CMD_OPT_STR, "format", 0, &format, "FORMAT", "output: text (default) or json",
+	  0, 0 },
 	{ CMD_OPT_BOOL, "quiet", 'q', &quiet, NULL, "print nothing on success", 0, 0 },
 	{ CMD_OPT_END, NULL, 0, NULL, NULL, NULL, 0, 0 },
 };
 
 const struct cmd_syntax cmd_validate_syntax = {
 	.usage = "validate PATH... [--format text|json] [-q]",
-	.about = "Check environment specs (files, or directories read recursively for *.yaml\n"
-		 "and *.yml) without contacting the cloud.  Every problem is printed as\n"
-		 "FILE:LINE:COL: error: KEY PATH: MESSAGE.  With --format json the normalized\n"
-		 "environments (defaults filled in) are printed on stdout.",
+	.about =
+		"Check environment specs (files, or directories read recursively for *.yaml\n"
+		"and *.yml) without contacting the cloud.  Every problem is printed as\n"
+		"FILE:LINE:COL: error: KEY PATH: MESSAGE.  With --format json the normalized\n"
+		"environments (defaults filled in) are printed on stdout.",
 	.opts = opts,
 	.needs_args = CMD_NO_SPECS("validate"),
 };
@@ -47,7 +49,7 @@ static size_t files_with_errors(const struct errlist *errs)
 	for (size_t i = 0; i < errs->n; i++) {
 		const char *f = errs->v[i].file ? errs->v[i].file : "";
 		const char *prev =
-		    i ? (errs->v[i - 1].file ? errs->v[i - 1].file : "") : NULL;
+			i ? (errs->v[i - 1].file ? errs->v[i - 1].file : "") : NULL;
 
 		if (!prev || strcmp(prev, f))
 			n++;
@@ -64,7 +66,8 @@ int cmd_validate(const struct cmd_ctx *ctx)
 	int ret = CMD_EXIT_OK;
 
 	if (strcmp(format, "text") && strcmp(format, "json")) {
-		ret = cmd_usagef("validate", "unknown format '%s' (expected 'text' or 'json')",
+		ret = cmd_usagef("validate",
+				 "unknown format '%s' (expected 'text' or 'json')",
 				 format);
 		goto done;
 	}
@@ -84,21 +87,22 @@ int cmd_validate(const struct cmd_ctx *ctx)
 
 		json = spec_set_to_json(&set);
 		if (plan_json_write(&doc, json) < 0) {
-			buf_free(&doc);
+			buf_release(&doc);
 			ret = cmd_errorf("out of memory while rendering JSON");
 			goto done;
 		}
 		fputs(buf_str(&doc), stdout);
-		buf_free(&doc);
+		buf_release(&doc);
 	} else if (!quiet) {
 		printf("%zu %s in %zu %s %s valid\n", set.nenvs,
 		       plural(set.nenvs, "environment", "environments"), set.nfiles,
-		       plural(set.nfiles, "file", "files"), set.nenvs == 1 ? "is" : "are");
+		       plural(set.nfiles, "file", "files"),
+		       set.nenvs == 1 ? "is" : "are");
 	}
 done:
 	free(text);
 	cJSON_Delete(json);
 	errlist_clear(&errs);
-	spec_set_free(&set);
+	spec_set_release(&set);
 	return ret;
 }

@@ -19,14 +19,15 @@ int cmd_load_specs(struct spec_set *out, const struct cmd_strlist *paths,
 		errlist_sort(&errs);
 		for (size_t i = 0; i < errs.n; i++)
 			cmd_error_err(&errs.v[i]);
-		fprintf(stderr, "spotenv: %zu error%s in specs; nothing was done\n", errs.n,
-			errs.n == 1 ? "" : "s");
+		fprintf(stderr, "spotenv: %zu error%s in specs; nothing was done\n",
+			errs.n, errs.n == 1 ? "" : "s");
 		ret = CMD_EXIT_ERROR;
 		goto done;
 	}
 	for (size_t i = 0; !allow_unknown_env && i < c->envs.n; i++)
 		if (!spec_set_find(out, c->envs.v[i])) {
-			ret = cmd_errorf("no environment named '%s' in the specs", c->envs.v[i]);
+			ret = cmd_errorf("no environment named '%s' in the specs",
+					 c->envs.v[i]);
 			goto done;
 		}
 done:
@@ -91,7 +92,8 @@ int cmd_learn_account(char **out, struct tc_client *client, const struct plan *p
 	error = tc_describe_spot_quota(client, region, &rows, out, e);
 	tc_spot_quota_list_clear(&rows);
 	if (!error && !*out)
-		error = err_set(e, ERR_INVALID, "DescribeAccountQuota answered without an AppId");
+		error = err_set(e, ERR_INVALID,
+				"DescribeAccountQuota answered without an AppId");
 	return error;
 }
 
@@ -137,15 +139,18 @@ int cmd_plan_bind(struct plan *p, struct tc_client *client, const struct cmd_com
 		return ret;
 	if (c->observed) {
 		if (!c->quiet)
-			cmd_notef("a plan made from a snapshot does not know the account; it is bound "
-				  "to the endpoint '%s' alone", p->endpoint);
+			cmd_notef(
+				"a plan made from a snapshot does not know the account; it is bound "
+				"to the endpoint '%s' alone",
+				p->endpoint);
 	} else if (cmd_learn_account(&p->account, client, p, &e) < 0) {
 		/* not permitted, or not answered: say so, bind to the endpoint alone */
 		if (!c->quiet)
-			cmd_notef("the account could not be learned (%s%s%s); the plan is bound to "
-				  "the endpoint '%s' alone", e.api_code ? e.api_code : "",
-				  e.api_code ? ": " : "", e.msg ? e.msg : "unknown error",
-				  p->endpoint);
+			cmd_notef(
+				"the account could not be learned (%s%s%s); the plan is bound to "
+				"the endpoint '%s' alone",
+				e.api_code ? e.api_code : "", e.api_code ? ": " : "",
+				e.msg ? e.msg : "unknown error", p->endpoint);
 	}
 	err_clear(&e);
 	return ret;
@@ -166,27 +171,32 @@ int cmd_check_binding(const struct plan *p, struct tc_client *client)
 	int ret = 0;
 
 	if (!p->endpoint) {
-		ret = cmd_errorf("refusing the saved plan: it does not say where it was made (no "
-				 "'endpoint': written by an older spotenv, or edited); make a new one "
-				 "with 'spotenv plan -o FILE'");
+		ret = cmd_errorf(
+			"refusing the saved plan: it does not say where it was made (no "
+			"'endpoint': written by an older spotenv, or edited); make a new one "
+			"with 'spotenv plan -o FILE'");
 		goto done;
 	}
 	made = where(p->endpoint, p->account);
 	if (strcmp(p->endpoint, now)) {
-		ret = cmd_errorf("plan was made against %s, not %s; nothing was done", made, now);
+		ret = cmd_errorf("plan was made against %s, not %s; nothing was done",
+				 made, now);
 		goto done;
 	}
 	if (!p->account)
 		goto done; /* bound to the endpoint alone */
 	if (cmd_learn_account(&account, client, p, &e) < 0) {
 		cmd_error_err(&e);
-		ret = cmd_errorf("cannot tell which account these credentials belong to, so the "
-				 "plan made against %s is not applied; nothing was done", made);
+		ret = cmd_errorf(
+			"cannot tell which account these credentials belong to, so the "
+			"plan made against %s is not applied; nothing was done",
+			made);
 		goto done;
 	}
 	if (strcmp(p->account, account)) {
 		here = where(now, account);
-		ret = cmd_errorf("plan was made against %s, not %s; nothing was done", made, here);
+		ret = cmd_errorf("plan was made against %s, not %s; nothing was done",
+				 made, here);
 	}
 done:
 	free(account);
@@ -209,12 +219,14 @@ int cmd_observe(struct plan_observed *out, struct tc_client *client,
 		if ((ret = cmd_read_file(c->observed, &data, &len)) != 0)
 			return ret;
 		if (plan_observed_from_json(out, data, len, &e) < 0)
-			ret = cmd_errorf("'%s': %s", c->observed, e.msg ? e.msg : "invalid snapshot");
+			ret = cmd_errorf("'%s': %s", c->observed,
+					 e.msg ? e.msg : "invalid snapshot");
 		free(data);
 		err_clear(&e);
 		return ret;
 	}
-	if (apply_observe(out, APPLY_CLOUD_TC(client), specs, c->envs.v, c->envs.n, offers, &e) < 0)
+	if (apply_observe(out, APPLY_CLOUD_TC(client), specs, c->envs.v, c->envs.n,
+			  offers, &e) < 0)
 		ret = cmd_error_err(&e);
 	err_clear(&e);
 	return ret;
@@ -254,7 +266,8 @@ int cmd_render_plan(struct buf *out, const struct plan *p, const char *format, b
 	else if (!strcmp(format, "markdown"))
 		error = plan_render_markdown(out, p);
 	else
-		return cmd_usagef(NULL, "unknown format '%s' (expected text, json or markdown)",
+		return cmd_usagef(NULL,
+				  "unknown format '%s' (expected text, json or markdown)",
 				  format);
 	if (error)
 		return cmd_errorf("plan too large to render");
@@ -263,7 +276,8 @@ int cmd_render_plan(struct buf *out, const struct plan *p, const char *format, b
 
 bool cmd_format_valid(const char *format)
 {
-	return !strcmp(format, "text") || !strcmp(format, "json") || !strcmp(format, "markdown");
+	return !strcmp(format, "text") || !strcmp(format, "json") ||
+	       !strcmp(format, "markdown");
 }
 
 /* Plans and snapshots are read whole; none spotenv writes comes near this. */
@@ -283,15 +297,16 @@ int cmd_read_file(const char *path, char **data, size_t *len)
 		if (buf_put(&b, chunk, n) < 0) {
 			if (f != stdin)
 				fclose(f);
-			buf_free(&b);
-			return cmd_errorf("'%s' is larger than %d MiB", path, CMD_MAX_READ >> 20);
+			buf_release(&b);
+			return cmd_errorf("'%s' is larger than %d MiB", path,
+					  CMD_MAX_READ >> 20);
 		}
 	if (ferror(f)) {
 		int saved = errno;
 
 		if (f != stdin)
 			fclose(f);
-		buf_free(&b);
+		buf_release(&b);
 		return cmd_errorf("cannot read '%s': %s", path, strerror(saved));
 	}
 	if (f != stdin)
@@ -324,7 +339,8 @@ int cmd_write_file_mode(const char *path, const char *data, size_t len, mode_t m
 	 * or a socket would replace it with a JSON file (as root, /dev/full).
 	 */
 	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
-		return cmd_errorf("cannot write '%s': it exists and is not a regular file", path);
+		return cmd_errorf(
+			"cannot write '%s': it exists and is not a regular file", path);
 	tmp = xasprintf("%s.tmp.XXXXXX", path);
 	if ((fd = mkstemp(tmp)) < 0) {
 		ret = cmd_errorf("cannot write '%s': %s", path, strerror(errno));

@@ -24,24 +24,45 @@ struct cmd_common {
 	int quiet;
 	int verbose;
 	struct cmd_strlist envs; /* --env, repeatable */
-	const char *observed;    /* --observed FILE (plan, status) */
+	const char *observed;	 /* --observed FILE (plan, status) */
 };
 
-#define CMD_COMMON_INIT { NULL, NULL, TC_DEFAULT_PARALLELISM, false, 0, 0, { NULL, 0, 0 }, NULL }
+#define CMD_COMMON_INIT                                                                  \
+	{                                                                                \
+		NULL, NULL, TC_DEFAULT_PARALLELISM, false, 0, 0, { NULL, 0, 0 }, NULL    \
+	}
 
 /* The options every API command takes (use inside an option table). */
 #define CMD_COMMON_API_OPTS(c)                                                           \
-	{ CMD_OPT_STRLIST, "env", 0, &(c).envs, "NAME",                                  \
-	  "only this environment (repeatable)", 0, 0 },                                    \
-	{ CMD_OPT_STR, "endpoint", 0, &(c).endpoint, "URL",                              \
-	  "API endpoint (default $SPOTENV_ENDPOINT, else the public one)", 0, 0 },        \
-	{ CMD_OPT_STR, "profile", 0, &(c).profile, "NAME", "credentials profile", 0, 0 }, \
-	{ CMD_OPT_INT, "parallelism", 0, &(c).parallelism, "N",                          \
-	  "API requests in flight per region (default 16)", 1, 256 },                     \
-	{ CMD_OPT_BOOL, "no-color", 0, &(c).no_color, NULL, "never colour output", 0, 0 }, \
-	{ CMD_OPT_COUNT, "quiet", 'q', &(c).quiet, NULL, "print less", 0, 0 },            \
-	{ CMD_OPT_COUNT, "verbose", 'v', &(c).verbose, NULL,                             \
-	  "log API calls on stderr (secrets redacted)", 0, 0 }
+	{ CMD_OPT_STRLIST,                                                               \
+	  "env",                                                                         \
+	  0,                                                                             \
+	  &(c).envs,                                                                     \
+	  "NAME",                                                                        \
+	  "only this environment (repeatable)",                                          \
+	  0,                                                                             \
+	  0 },                                                                           \
+		{ CMD_OPT_STR,                                                           \
+		  "endpoint",                                                            \
+		  0,                                                                     \
+		  &(c).endpoint,                                                         \
+		  "URL",                                                                 \
+		  "API endpoint (default $SPOTENV_ENDPOINT, else the public one)",       \
+		  0,                                                                     \
+		  0 },                                                                   \
+		{ CMD_OPT_STR,		 "profile", 0, &(c).profile, "NAME",             \
+		  "credentials profile", 0,	    0 },                                 \
+		{ CMD_OPT_INT, "parallelism",                                            \
+		  0,	       &(c).parallelism,                                         \
+		  "N",	       "API requests in flight per region (default 16)",         \
+		  1,	       256 },                                                    \
+		{ CMD_OPT_BOOL,		 "no-color", 0, &(c).no_color, NULL,             \
+		  "never colour output", 0,	     0 },                                \
+		{ CMD_OPT_COUNT, "quiet", 'q', &(c).quiet, NULL, "print less", 0, 0 },   \
+	{                                                                                \
+		CMD_OPT_COUNT, "verbose", 'v', &(c).verbose, NULL,                       \
+			"log API calls on stderr (secrets redacted)", 0, 0               \
+	}
 
 /*
  * Load specs from paths (at least one: the dispatcher checks), printing
@@ -98,7 +119,8 @@ int cmd_learn_account(char **out, struct tc_client *client, const struct plan *p
  * Render p in format ("text", "json" or "markdown") into out, colouring
  * text when color; 0 or an exit code (message printed).
  */
-int cmd_render_plan(struct buf *out, const struct plan *p, const char *format, bool color);
+int cmd_render_plan(struct buf *out, const struct plan *p, const char *format,
+		    bool color);
 /* Whether format is one cmd_render_plan() knows. */
 bool cmd_format_valid(const char *format);
 

@@ -51,10 +51,12 @@ int cmd_lock_acquire(struct cmd_lock *l, const char *path, int64_t timeout_ms,
 	 */
 	l->fd = open(l->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (l->fd < 0 && errno == ELOOP)
-		return cmd_errorf("lock file '%s' is a symbolic link; refusing to follow it",
-				  l->path);
+		return cmd_errorf(
+			"lock file '%s' is a symbolic link; refusing to follow it",
+			l->path);
 	if (l->fd < 0)
-		return cmd_errorf("cannot open lock file '%s': %s", l->path, strerror(errno));
+		return cmd_errorf("cannot open lock file '%s': %s", l->path,
+				  strerror(errno));
 	if (fstat(l->fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1) {
 		close(l->fd);
 		l->fd = -1;
@@ -64,7 +66,8 @@ int cmd_lock_acquire(struct cmd_lock *l, const char *path, int64_t timeout_ms,
 	}
 	while (flock(l->fd, LOCK_EX | LOCK_NB) < 0) {
 		if (errno != EWOULDBLOCK && errno != EINTR)
-			return cmd_errorf("cannot lock '%s': %s", l->path, strerror(errno));
+			return cmd_errorf("cannot lock '%s': %s", l->path,
+					  strerror(errno));
 		if (time_now_ms() >= deadline) {
 			read_holder(l->fd, holder, sizeof(holder));
 			close(l->fd);
@@ -81,8 +84,8 @@ int cmd_lock_acquire(struct cmd_lock *l, const char *path, int64_t timeout_ms,
 	now = time(NULL);
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	n = snprintf(line, sizeof(line), "pid %ld on %s since %s (%s)\n", (long)getpid(), host,
-		     stamp, what);
+	n = snprintf(line, sizeof(line), "pid %ld on %s since %s (%s)\n", (long)getpid(),
+		     host, stamp, what);
 	if (n > 0 && (size_t)n < sizeof(line)) {
 		/* the lock holds even if the note cannot be written */
 		if (ftruncate(l->fd, 0) == 0 && pwrite(l->fd, line, (size_t)n, 0) < 0)
@@ -112,7 +115,8 @@ int cmd_lock_url(const char **out, const char *cmdname, const char *url)
 }
 
 int cmd_lock_acquire_dist(struct cmd_lock *l, const char *url, const char *const *scopes,
-			  size_t nscopes, int64_t ttl_ms, int64_t deadline_ms, const char *what)
+			  size_t nscopes, int64_t ttl_ms, int64_t deadline_ms,
+			  const char *what)
 {
 	struct apply_lock_opts o = APPLY_LOCK_OPTS_INIT;
 	struct err e = ERR_INIT;
@@ -125,7 +129,8 @@ int cmd_lock_acquire_dist(struct cmd_lock *l, const char *url, const char *const
 	o.holder = holder;
 	if (apply_lock_acquire(&l->dist, url, scopes, nscopes, &o, &e) < 0) {
 		if (e.code == ERR_LOCKED)
-			ret = cmd_errorf("%s; wait for it, or pass --lock-timeout", e.msg);
+			ret = cmd_errorf("%s; wait for it, or pass --lock-timeout",
+					 e.msg);
 		else
 			ret = cmd_errorf("cannot take the etcd lock: %s", e.msg);
 	}
@@ -134,7 +139,8 @@ int cmd_lock_acquire_dist(struct cmd_lock *l, const char *url, const char *const
 	return ret;
 }
 
-const struct apply_cloud *cmd_lock_cloud(struct cmd_lock *l, const struct apply_cloud *inner)
+const struct apply_cloud *cmd_lock_cloud(struct cmd_lock *l,
+					 const struct apply_cloud *inner)
 {
 	if (!l->dist)
 		return inner;
@@ -149,8 +155,9 @@ void cmd_lock_release(struct cmd_lock *l)
 		int64_t ttl = apply_lock_ttl_ms(l->dist);
 
 		if (apply_lock_release(l->dist, &e) < 0)
-			cmd_warnf("could not release the etcd lock (%s); it frees itself within %llds",
-				  e.msg, (long long)ttl / 1000);
+			cmd_warnf(
+				"could not release the etcd lock (%s); it frees itself within %llds",
+				e.msg, (long long)ttl / 1000);
 		err_clear(&e);
 		l->dist = NULL;
 	}

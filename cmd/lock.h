@@ -21,7 +21,13 @@ struct cmd_lock {
 	struct apply_lock_guard guard;
 };
 
-#define CMD_LOCK_INIT { -1, NULL, NULL, { { NULL, NULL }, NULL, NULL } }
+#define CMD_LOCK_INIT                                                                    \
+	{                                                                                \
+		-1, NULL, NULL,                                                          \
+		{                                                                        \
+			{ NULL, NULL }, NULL, NULL                                       \
+		}                                                                        \
+	}
 
 /*
  * The local lock file: path if given, else $SPOTENV_LOCK_FILE, else
@@ -47,14 +53,16 @@ int cmd_lock_url(const char **out, const char *cmdname, const char *url);
  * failed.
  */
 int cmd_lock_acquire_dist(struct cmd_lock *l, const char *url, const char *const *scopes,
-			  size_t nscopes, int64_t ttl_ms, int64_t deadline_ms, const char *what);
+			  size_t nscopes, int64_t ttl_ms, int64_t deadline_ms,
+			  const char *what);
 
 /*
  * The cloud apply should act through: inner, or with a distributed lock a
  * guard that stops every call once the lock is lost.  Borrowed from l and
  * inner; valid until cmd_lock_release.
  */
-const struct apply_cloud *cmd_lock_cloud(struct cmd_lock *l, const struct apply_cloud *inner);
+const struct apply_cloud *cmd_lock_cloud(struct cmd_lock *l,
+					 const struct apply_cloud *inner);
 
 /* Release the distributed lock (warning when etcd was not told), then the local one. */
 void cmd_lock_release(struct cmd_lock *l);

@@ -12,16 +12,23 @@
 
 /* Sorted by name; only implemented commands are listed. */
 const struct cmd cmd_table[] = {
-	{ "api", "send one signed CVM API call and print the response", 0, &cmd_api_syntax, cmd_api },
-	{ "apply", "converge environments to their specs", 0, &cmd_apply_syntax, cmd_apply },
-	{ "destroy", "release every instance of an environment", 0, &cmd_destroy_syntax, cmd_destroy },
+	{ "api", "send one signed CVM API call and print the response", 0,
+	  &cmd_api_syntax, cmd_api },
+	{ "apply", "converge environments to their specs", 0, &cmd_apply_syntax,
+	  cmd_apply },
+	{ "destroy", "release every instance of an environment", 0, &cmd_destroy_syntax,
+	  cmd_destroy },
 	{ "help", "show help for spotenv or one command", CMD_RAW_ARGS, NULL, cmd_help },
-	{ "observe", "capture observed state for offline plans", 0, &cmd_observe_syntax, cmd_observe_cmd },
-	{ "plan", "observe and diff; print what apply would do", 0, &cmd_plan_syntax, cmd_plan },
+	{ "observe", "capture observed state for offline plans", 0, &cmd_observe_syntax,
+	  cmd_observe_cmd },
+	{ "plan", "observe and diff; print what apply would do", 0, &cmd_plan_syntax,
+	  cmd_plan },
 	{ "show", "render a saved plan", 0, &cmd_show_syntax, cmd_show },
 	{ "sim", "run the local CVM API emulator", 0, &cmd_sim_syntax, cmd_sim },
-	{ "status", "desired against observed, per environment and pool", 0, &cmd_status_syntax, cmd_status },
-	{ "validate", "check environment specs (no network)", 0, &cmd_validate_syntax, cmd_validate },
+	{ "status", "desired against observed, per environment and pool", 0,
+	  &cmd_status_syntax, cmd_status },
+	{ "validate", "check environment specs (no network)", 0, &cmd_validate_syntax,
+	  cmd_validate },
 	{ "version", "print the version", CMD_RAW_ARGS, NULL, cmd_version },
 	{ NULL, NULL, 0, NULL, NULL },
 };
@@ -44,7 +51,7 @@ static void cmd_opts_release(const struct cmd_opt *opts)
 {
 	for (const struct cmd_opt *o = opts; o && o->kind != CMD_OPT_END; o++)
 		if (o->kind == CMD_OPT_STRLIST)
-			cmd_strlist_free(o->dest);
+			cmd_strlist_release(o->dest);
 }
 
 int cmd_dispatch(const struct cmd *c, const char *hint, int argc, char **argv)
@@ -59,7 +66,8 @@ int cmd_dispatch(const struct cmd *c, const char *hint, int argc, char **argv)
 	assert(syn);
 	if (syn->subs && argc > 1 && (sub = cmd_find(syn->subs, argv[1])))
 		return cmd_dispatch(sub, ctx.name, argc - 1, argv + 1);
-	ret = cmd_parse(ctx.name, syn->usage, syn->about, syn->opts, argc, argv, &ctx.args);
+	ret = cmd_parse(ctx.name, syn->usage, syn->about, syn->opts, argc, argv,
+			&ctx.args);
 	if (ret < 0)
 		ret = CMD_EXIT_OK; /* -h/--help: the help is printed */
 	else if (!ret && !ctx.args.n && syn->needs_args)
@@ -67,7 +75,7 @@ int cmd_dispatch(const struct cmd *c, const char *hint, int argc, char **argv)
 	else if (!ret)
 		ret = c->run(&ctx);
 	cmd_opts_release(syn->opts);
-	cmd_strlist_free(&ctx.args);
+	cmd_strlist_release(&ctx.args);
 	return ret;
 }
 
@@ -82,7 +90,8 @@ static int cmd_unknown_command(const char *name)
 		names[n++] = c->name;
 	best = suggest_closest(name, names, n);
 	if (best)
-		return cmd_usagef(NULL, "unknown command '%s' (did you mean '%s'?)", name, best);
+		return cmd_usagef(NULL, "unknown command '%s' (did you mean '%s'?)", name,
+				  best);
 	return cmd_usagef(NULL, "unknown command '%s'", name);
 }
 
@@ -93,9 +102,10 @@ static void print_main_help(FILE *f)
 		   "described in YAML.\n\nCommands:\n");
 	for (const struct cmd *c = cmd_table; c->name; c++)
 		fprintf(f, "  %-10s %s\n", c->name, c->summary);
-	fprintf(f, "\nExit codes: 0 ok, 1 error, 2 plan has changes (--detailed-exitcode),\n"
-		   "3 apply finished but not converged, 64 usage error.\n"
-		   "Run 'spotenv help COMMAND' for a command's options.\n");
+	fprintf(f,
+		"\nExit codes: 0 ok, 1 error, 2 plan has changes (--detailed-exitcode),\n"
+		"3 apply finished but not converged, 64 usage error.\n"
+		"Run 'spotenv help COMMAND' for a command's options.\n");
 }
 
 /* `spotenv help [COMMAND]`: what `COMMAND --help` prints. */
@@ -158,9 +168,11 @@ int main(int argc, char **argv)
 		return CMD_EXIT_USAGE;
 	}
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))
-		return cmd_close_stdout(cmd_dispatch(cmd_lookup("help"), NULL, 1, argv + 1));
+		return cmd_close_stdout(
+			cmd_dispatch(cmd_lookup("help"), NULL, 1, argv + 1));
 	if (!strcmp(argv[1], "--version"))
-		return cmd_close_stdout(cmd_dispatch(cmd_lookup("version"), NULL, 1, argv + 1));
+		return cmd_close_stdout(
+			cmd_dispatch(cmd_lookup("version"), NULL, 1, argv + 1));
 	if (!(c = cmd_lookup(argv[1])))
 		return cmd_unknown_command(argv[1]);
 	return cmd_close_stdout(cmd_dispatch(c, NULL, argc - 1, argv + 1));

@@ -25,7 +25,7 @@ static void vmsg(const char *prefix, const char *fmt, va_list ap)
 		buf_puts(&b, "(message cannot be shown)");
 	buf_putc(&b, '\n');
 	put_buf(stderr, &b);
-	buf_free(&b);
+	buf_release(&b);
 }
 
 int cmd_fprintf(FILE *f, const char *fmt, ...)
@@ -39,7 +39,7 @@ int cmd_fprintf(FILE *f, const char *fmt, ...)
 	va_end(ap);
 	if (!error)
 		put_buf(f, &b);
-	buf_free(&b);
+	buf_release(&b);
 	return error;
 }
 
@@ -126,7 +126,7 @@ int cmd_error_err(const struct err *e)
 	}
 	buf_putc(&b, '\n');
 	put_buf(stderr, &b);
-	buf_free(&b);
+	buf_release(&b);
 	return CMD_EXIT_ERROR;
 }
 
@@ -162,7 +162,7 @@ void cmd_strlist_add(struct cmd_strlist *l, const char *s)
 	l->v[l->n++] = s;
 }
 
-void cmd_strlist_free(struct cmd_strlist *l)
+void cmd_strlist_release(struct cmd_strlist *l)
 {
 	free(l->v);
 	memset(l, 0, sizeof(*l));
@@ -182,13 +182,11 @@ void cmd_print_help(FILE *f, const char *usage, const char *about,
 		int n;
 
 		if (o->shrt)
-			n = snprintf(left, sizeof(left), "-%c, --%s%s%s", o->shrt,
-				     o->lng, o->argname ? " " : "",
-				     o->argname ? o->argname : "");
+			n = snprintf(left, sizeof(left), "-%c, --%s%s%s", o->shrt, o->lng,
+				     o->argname ? " " : "", o->argname ? o->argname : "");
 		else
 			n = snprintf(left, sizeof(left), "    --%s%s%s", o->lng,
-				     o->argname ? " " : "",
-				     o->argname ? o->argname : "");
+				     o->argname ? " " : "", o->argname ? o->argname : "");
 		if (n < 0 || (size_t)n >= sizeof(left))
 			left[sizeof(left) - 1] = '\0';
 		fprintf(f, "  %-28s %s\n", left, o->help ? o->help : "");
@@ -214,7 +212,8 @@ static const struct cmd_opt *find_short(const struct cmd_opt *opts, char c)
 }
 
 /* "unknown option '--auto-aprove' (did you mean '--auto-approve'?)" */
-static int unknown_option(const char *cmdname, const struct cmd_opt *opts, const char *shown)
+static int unknown_option(const char *cmdname, const struct cmd_opt *opts,
+			  const char *shown)
 {
 	const char **names = NULL;
 	const char *best;
@@ -229,7 +228,8 @@ static int unknown_option(const char *cmdname, const struct cmd_opt *opts, const
 		names[n++] = o->lng;
 	best = suggest_closest(shown + 2, names, n);
 	if (best)
-		ret = cmd_usagef(cmdname, "unknown option '%s' (did you mean '--%s'?)", shown, best);
+		ret = cmd_usagef(cmdname, "unknown option '%s' (did you mean '--%s'?)",
+				 shown, best);
 	else
 		ret = cmd_usagef(cmdname, "unknown option '%s'", shown);
 	free(names);
@@ -266,10 +266,12 @@ static int set_opt(const char *cmdname, const struct cmd_opt *o, const char *sho
 		if (errno || !*val || *end || v < INT_MIN || v > INT_MAX ||
 		    ((o->min || o->max) && (v < o->min || v > o->max))) {
 			if (o->min || o->max)
-				return cmd_usagef(cmdname,
-						  "option '%s' expects a whole number from %ld to %ld, got '%s'",
-						  shown, o->min, o->max, val);
-			return cmd_usagef(cmdname, "option '%s' expects a whole number, got '%s'",
+				return cmd_usagef(
+					cmdname,
+					"option '%s' expects a whole number from %ld to %ld, got '%s'",
+					shown, o->min, o->max, val);
+			return cmd_usagef(cmdname,
+					  "option '%s' expects a whole number, got '%s'",
 					  shown, val);
 		}
 		*(int *)o->dest = (int)v;
@@ -279,9 +281,10 @@ static int set_opt(const char *cmdname, const struct cmd_opt *o, const char *sho
 		int64_t ms;
 
 		if (duration_parse(val, &ms) < 0)
-			return cmd_usagef(cmdname,
-					  "option '%s' expects a duration such as 30s, 5m or 1h30m, got '%s'",
-					  shown, val);
+			return cmd_usagef(
+				cmdname,
+				"option '%s' expects a duration such as 30s, 5m or 1h30m, got '%s'",
+				shown, val);
 		*(int64_t *)o->dest = ms;
 		return 0;
 	}
@@ -292,8 +295,7 @@ static int set_opt(const char *cmdname, const struct cmd_opt *o, const char *sho
 }
 
 int cmd_parse(const char *cmdname, const char *usage, const char *about,
-	      const struct cmd_opt *opts, int argc, char **argv,
-	      struct cmd_strlist *args)
+	      const struct cmd_opt *opts, int argc, char **argv, struct cmd_strlist *args)
 {
 	bool only_args = false;
 
@@ -321,12 +323,15 @@ int cmd_parse(const char *cmdname, const char *usage, const char *about,
 			size_t len = eq ? (size_t)(eq - name) : strlen(name);
 
 			o = find_long(opts, name, len);
-			snprintf(shown, sizeof(shown), "--%.*s", (int)(len > 60 ? 60 : len), name);
+			snprintf(shown, sizeof(shown), "--%.*s",
+				 (int)(len > 60 ? 60 : len), name);
 			if (!o)
 				return unknown_option(cmdname, opts, shown);
 			if (eq) {
 				if (!takes_arg(o))
-					return cmd_usagef(cmdname, "option '%s' takes no value", shown);
+					return cmd_usagef(cmdname,
+							  "option '%s' takes no value",
+							  shown);
 				val = eq + 1;
 			}
 		} else {
@@ -339,7 +344,8 @@ int cmd_parse(const char *cmdname, const char *usage, const char *about,
 		}
 		if (takes_arg(o) && !val) {
 			if (i + 1 >= argc)
-				return cmd_usagef(cmdname, "option '%s' needs a value (%s)", shown,
+				return cmd_usagef(cmdname,
+						  "option '%s' needs a value (%s)", shown,
 						  o->argname ? o->argname : "VALUE");
 			val = argv[++i];
 		}

@@ -95,37 +95,47 @@ static const char *plan_tag_of(const struct plan_launch *l, const char *key, int
 
 /* The ownership tags a launch of pe in pp must carry, exactly once each. */
 static void plan_check_tags(struct plan_checker *k, const struct plan_env *pe,
-			    const struct plan_pool *pp, const struct plan_launch *l, size_t j)
+			    const struct plan_pool *pp, const struct plan_launch *l,
+			    size_t j)
 {
-	static const char *const keys[] = { PLAN_TAG_ENV, PLAN_TAG_SCOPE, PLAN_TAG_TEMPLATE };
+	static const char *const keys[] = { PLAN_TAG_ENV, PLAN_TAG_SCOPE,
+					    PLAN_TAG_TEMPLATE };
 	const char *want[3];
 
 	want[0] = pe->name;
 	want[1] = pe->scope;
 	want[2] = pp ? pp->template : NULL;
 	if (l->ntags > SPEC_MAX_TAGS)
-		plan_bad(k, "environment '%s' launch %zu: %zu tags, more than %d", pe->name, j + 1,
-			 l->ntags, SPEC_MAX_TAGS);
+		plan_bad(k, "environment '%s' launch %zu: %zu tags, more than %d",
+			 pe->name, j + 1, l->ntags, SPEC_MAX_TAGS);
 	for (size_t i = 0; i < l->ntags; i++)
 		if (!l->tags[i].key || !l->tags[i].value)
-			plan_bad(k, "environment '%s' launch %zu: a tag without key or value",
-				 pe->name, j + 1);
+			plan_bad(
+				k,
+				"environment '%s' launch %zu: a tag without key or value",
+				pe->name, j + 1);
 		else if (!plan_text_ok(l->tags[i].key, PLAN_MAX_TAG_KEY, false) ||
 			 !plan_text_ok(l->tags[i].value, PLAN_MAX_TAG_VALUE, true))
-			plan_bad(k, "environment '%s' launch %zu: tag %zu is empty, too long or holds "
-				 "control characters", pe->name, j + 1, i + 1);
+			plan_bad(
+				k,
+				"environment '%s' launch %zu: tag %zu is empty, too long or holds "
+				"control characters",
+				pe->name, j + 1, i + 1);
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
 		int count;
 		const char *v = plan_tag_of(l, keys[i], &count);
 
 		if (count != 1 || !v || !want[i] || strcmp(v, want[i]))
-			plan_bad(k, "environment '%s' launch %zu: tag '%s' must be '%s' once",
-				 pe->name, j + 1, keys[i], want[i] ? want[i] : "?");
+			plan_bad(
+				k,
+				"environment '%s' launch %zu: tag '%s' must be '%s' once",
+				pe->name, j + 1, keys[i], want[i] ? want[i] : "?");
 	}
 }
 
 static void plan_check_launch(struct plan_checker *k, const struct plan *p,
-			      const struct plan_env *pe, const struct plan_launch *l, size_t j)
+			      const struct plan_env *pe, const struct plan_launch *l,
+			      size_t j)
 {
 	const struct plan_pool *pp = NULL;
 
@@ -133,32 +143,44 @@ static void plan_check_launch(struct plan_checker *k, const struct plan *p,
 		if (pe->pools[i].index == l->pool)
 			pp = &pe->pools[i];
 	if (!pp) {
-		plan_bad(k, "environment '%s' launch %zu: pool %d is not one of its pools",
+		plan_bad(k,
+			 "environment '%s' launch %zu: pool %d is not one of its pools",
 			 pe->name, j + 1, l->pool + 1);
 	} else {
 		if (!pp->usable)
-			plan_bad(k, "environment '%s' launch %zu: pool %d is not usable", pe->name,
-				 j + 1, l->pool + 1);
+			plan_bad(k, "environment '%s' launch %zu: pool %d is not usable",
+				 pe->name, j + 1, l->pool + 1);
 		if (plan_strcmp0(l->zone, pp->zone) || plan_strcmp0(l->type, pp->type) ||
 		    plan_strcmp0(l->subnet_id, pp->subnet_id))
-			plan_bad(k, "environment '%s' launch %zu: zone, type or subnet differ from "
-				 "pool %d", pe->name, j + 1, l->pool + 1);
+			plan_bad(
+				k,
+				"environment '%s' launch %zu: zone, type or subnet differ from "
+				"pool %d",
+				pe->name, j + 1, l->pool + 1);
 		if (!l->bid || !dec_valid(l->bid) || plan_strcmp0(l->bid, pp->bid))
-			plan_bad(k, "environment '%s' launch %zu: the bid is not pool %d's bid",
-				 pe->name, j + 1, l->pool + 1);
+			plan_bad(
+				k,
+				"environment '%s' launch %zu: the bid is not pool %d's bid",
+				pe->name, j + 1, l->pool + 1);
 		if (plan_strcmp0(l->template, pp->template))
-			plan_bad(k, "environment '%s' launch %zu: the template is not pool %d's",
-				 pe->name, j + 1, l->pool + 1);
+			plan_bad(
+				k,
+				"environment '%s' launch %zu: the template is not pool %d's",
+				pe->name, j + 1, l->pool + 1);
 	}
-	if (plan_strcmp0(l->env, pe->name) || !l->region || plan_strcmp0(l->region, pe->region))
-		plan_bad(k, "environment '%s' launch %zu: environment or region differ", pe->name,
-			 j + 1);
+	if (plan_strcmp0(l->env, pe->name) || !l->region ||
+	    plan_strcmp0(l->region, pe->region))
+		plan_bad(k, "environment '%s' launch %zu: environment or region differ",
+			 pe->name, j + 1);
 	if (l->count < 1 || l->count > PLAN_CHUNK)
-		plan_bad(k, "environment '%s' launch %zu: count %d is not 1 to %d", pe->name,
-			 j + 1, l->count, PLAN_CHUNK);
+		plan_bad(k, "environment '%s' launch %zu: count %d is not 1 to %d",
+			 pe->name, j + 1, l->count, PLAN_CHUNK);
 	if (!plan_ascii_ok(l->client_token, TC_MAX_CLIENT_TOKEN))
-		plan_bad(k, "environment '%s' launch %zu: the ClientToken is not 1 to %d printable "
-			 "characters", pe->name, j + 1, TC_MAX_CLIENT_TOKEN);
+		plan_bad(
+			k,
+			"environment '%s' launch %zu: the ClientToken is not 1 to %d printable "
+			"characters",
+			pe->name, j + 1, TC_MAX_CLIENT_TOKEN);
 	plan_check_tags(k, pe, pp, l, j);
 	UNUSED(p);
 }
@@ -181,7 +203,8 @@ static bool plan_word_ok(const char *s, const char *set, size_t max)
  */
 static bool plan_template_ok(const struct plan_template *t)
 {
-	if (!plan_ascii_ok(t->image, 64) || (t->vpc_id && !plan_ascii_ok(t->vpc_id, 64)) ||
+	if (!plan_ascii_ok(t->image, 64) ||
+	    (t->vpc_id && !plan_ascii_ok(t->vpc_id, 64)) ||
 	    (t->system_disk_type && !plan_ascii_ok(t->system_disk_type, 64)) ||
 	    (t->instance_name && !plan_text_ok(t->instance_name, 240, false)) ||
 	    (t->user_data_b64 &&
@@ -235,25 +258,35 @@ static void plan_check_pools(struct plan_checker *k, const struct plan_env *pe)
 	size_t rlen = pe->region ? strlen(pe->region) : 0;
 
 	if (pe->region && !plan_word_ok(pe->region, PLAN_LOWER, 64))
-		plan_bad(k, "environment '%s': its region is not a region name", pe->name);
+		plan_bad(k, "environment '%s': its region is not a region name",
+			 pe->name);
 	if (pe->template && !plan_template_ok(pe->template))
-		plan_bad(k, "environment '%s': its launch template holds a malformed id, name or "
-			 "user data", pe->name);
+		plan_bad(
+			k,
+			"environment '%s': its launch template holds a malformed id, name or "
+			"user data",
+			pe->name);
 	for (size_t i = 0; i < pe->npools; i++) {
 		const struct plan_pool *pp = &pe->pools[i];
 
 		if (!plan_word_ok(pp->zone, PLAN_LOWER, 64) ||
 		    !plan_word_ok(pp->type, PLAN_ALNUM ".", 64) ||
 		    (pp->subnet_id && !plan_ascii_ok(pp->subnet_id, 64)))
-			plan_bad(k, "environment '%s' pool %zu: a malformed zone, instance type or "
-				 "subnet", pe->name, i + 1);
+			plan_bad(
+				k,
+				"environment '%s' pool %zu: a malformed zone, instance type or "
+				"subnet",
+				pe->name, i + 1);
 		if (pp->index != (int)i)
-			plan_bad(k, "environment '%s' pool %zu: its index is %d", pe->name, i + 1,
-				 pp->index + 1);
+			plan_bad(k, "environment '%s' pool %zu: its index is %d",
+				 pe->name, i + 1, pp->index + 1);
 		if (!pp->zone || !pe->region || strncmp(pp->zone, pe->region, rlen) ||
 		    pp->zone[rlen] != '-')
-			plan_bad(k, "environment '%s' pool %zu: its zone is not in the environment's "
-				 "region", pe->name, i + 1);
+			plan_bad(
+				k,
+				"environment '%s' pool %zu: its zone is not in the environment's "
+				"region",
+				pe->name, i + 1);
 		if (pe->template && pp->zone && pp->type) {
 			struct spec_env se;
 			struct spec_pool sp;
@@ -278,20 +311,27 @@ static void plan_check_pools(struct plan_checker *k, const struct plan_env *pe)
 			sp.subnet_id = pp->subnet_id;
 			plan_template_hash(hash, &se, &sp);
 			if (plan_strcmp0(hash, pp->template))
-				plan_bad(k, "environment '%s' pool %zu: its template hash is not that "
-					 "of the environment's launch template", pe->name, i + 1);
+				plan_bad(
+					k,
+					"environment '%s' pool %zu: its template hash is not that "
+					"of the environment's launch template",
+					pe->name, i + 1);
 		}
 	}
 	for (size_t i = 0; i < pe->nfallback; i++) {
 		int f = pe->fallback[i];
 
 		if (f < 0 || (size_t)f >= pe->npools || !pe->pools[f].usable)
-			plan_bad(k, "environment '%s': fallback pool %d is not a usable pool",
-				 pe->name, f + 1);
+			plan_bad(
+				k,
+				"environment '%s': fallback pool %d is not a usable pool",
+				pe->name, f + 1);
 		for (size_t j = 0; j < i; j++)
 			if (pe->fallback[j] == f)
-				plan_bad(k, "environment '%s': fallback pool %d is listed twice",
-					 pe->name, f + 1);
+				plan_bad(
+					k,
+					"environment '%s': fallback pool %d is listed twice",
+					pe->name, f + 1);
 	}
 }
 
@@ -313,10 +353,14 @@ static void plan_check_counts(struct plan_checker *k, const struct plan_env *pe)
 		drift += pe->releases[j].reason == PLAN_REASON_DRIFT;
 	if (launched != (long)pe->to_launch + pe->to_replace ||
 	    (long)pe->nreleases != (long)pe->to_release + pe->to_replace ||
-	    replaced != pe->to_replace || drift != pe->to_replace || pe->to_replace > pe->drifted)
-		plan_bad(k, "environment '%s': its actions (%ld launched, %zu released) are not its "
-			 "to_launch %d, to_release %d and to_replace %d", pe->name, launched,
-			 pe->nreleases, pe->to_launch, pe->to_release, pe->to_replace);
+	    replaced != pe->to_replace || drift != pe->to_replace ||
+	    pe->to_replace > pe->drifted)
+		plan_bad(
+			k,
+			"environment '%s': its actions (%ld launched, %zu released) are not its "
+			"to_launch %d, to_release %d and to_replace %d",
+			pe->name, launched, pe->nreleases, pe->to_launch, pe->to_release,
+			pe->to_replace);
 	for (size_t i = 0; i < pe->npools; i++) {
 		long n = 0;
 
@@ -324,8 +368,10 @@ static void plan_check_counts(struct plan_checker *k, const struct plan_env *pe)
 			if (pe->launches[j].pool == pe->pools[i].index)
 				n += pe->launches[j].count;
 		if (n != pe->pools[i].launch)
-			plan_bad(k, "environment '%s' pool %zu: launches %ld instances, it says %d",
-				 pe->name, i + 1, n, pe->pools[i].launch);
+			plan_bad(
+				k,
+				"environment '%s' pool %zu: launches %ld instances, it says %d",
+				pe->name, i + 1, n, pe->pools[i].launch);
 	}
 }
 
@@ -333,16 +379,22 @@ static void plan_check_release(struct plan_checker *k, const struct plan_env *pe
 			       const struct plan_release *r, size_t j)
 {
 	if (!plan_instance_id_ok(r->id))
-		plan_bad(k, "environment '%s' release %zu: not an instance id", pe->name, j + 1);
+		plan_bad(k, "environment '%s' release %zu: not an instance id", pe->name,
+			 j + 1);
 	if (plan_strcmp0(r->env, pe->name))
-		plan_bad(k, "environment '%s' release %zu: it names environment '%s'", pe->name,
-			 j + 1, r->env ? r->env : "(none)");
+		plan_bad(k, "environment '%s' release %zu: it names environment '%s'",
+			 pe->name, j + 1, r->env ? r->env : "(none)");
 	if (!r->region || !pe->region || strcmp(r->region, pe->region))
-		plan_bad(k, "environment '%s' release %zu: its region is not the environment's",
-			 pe->name, j + 1);
+		plan_bad(
+			k,
+			"environment '%s' release %zu: its region is not the environment's",
+			pe->name, j + 1);
 	if (r->reason == PLAN_REASON_ORPHAN && !pe->orphan)
-		plan_bad(k, "environment '%s' release %zu: an orphan release of an environment "
-			 "in the specs", pe->name, j + 1);
+		plan_bad(
+			k,
+			"environment '%s' release %zu: an orphan release of an environment "
+			"in the specs",
+			pe->name, j + 1);
 }
 
 static int plan_cmp_cstr(const void *a, const void *b)
@@ -376,34 +428,52 @@ int plan_check(const struct plan *p, struct buf *why)
 
 		names[i] = pe->name;
 		if (!plan_ascii_ok(pe->name, 64) || !plan_ascii_ok(pe->scope, 64)) {
-			plan_bad(&k, "environment %zu: its name or scope is missing or not printable",
-				 i + 1);
+			plan_bad(
+				&k,
+				"environment %zu: its name or scope is missing or not printable",
+				i + 1);
 			continue;
 		}
 		if (pe->status == PLAN_STATUS_ERROR && !pe->nerrors)
-			plan_bad(&k, "environment '%s': status error without errors", pe->name);
-		/* (an environment in error lists what it would do; apply never acts on it) */
-		if (pe->status == PLAN_STATUS_CONVERGED && (pe->nlaunches || pe->nreleases))
-			plan_bad(&k, "environment '%s': actions in an environment whose status is %s",
-				 pe->name, plan_status_name(pe->status));
+			plan_bad(&k, "environment '%s': status error without errors",
+				 pe->name);
+		/* (an environment in error lists what it would do; apply never acts on
+		 * it) */
+		if (pe->status == PLAN_STATUS_CONVERGED &&
+		    (pe->nlaunches || pe->nreleases))
+			plan_bad(
+				&k,
+				"environment '%s': actions in an environment whose status is %s",
+				pe->name, plan_status_name(pe->status));
 		if (pe->nlaunches && (pe->orphan || p->destroy || !pe->template ||
 				      !pe->template->image || !pe->region))
-			plan_bad(&k, "environment '%s': launches without a launch template, or in "
-				 "an orphan or destroy plan", pe->name);
+			plan_bad(
+				&k,
+				"environment '%s': launches without a launch template, or in "
+				"an orphan or destroy plan",
+				pe->name);
 		if (!plan_scope_in(p, pe->scope))
-			plan_bad(&k, "environment '%s': its scope is not one of the plan's scopes",
-				 pe->name);
+			plan_bad(
+				&k,
+				"environment '%s': its scope is not one of the plan's scopes",
+				pe->name);
 		if (pe->desired > SPEC_MAX_CAPACITY || pe->drifted > pe->active)
-			plan_bad(&k, "environment '%s': a capacity over %d, or more drifted instances "
-				 "than active ones", pe->name, SPEC_MAX_CAPACITY);
+			plan_bad(
+				&k,
+				"environment '%s': a capacity over %d, or more drifted instances "
+				"than active ones",
+				pe->name, SPEC_MAX_CAPACITY);
 		plan_check_pools(&k, pe);
 		for (size_t j = 0; j < pe->nlaunches; j++) {
 			const struct plan_launch *l = &pe->launches[j];
 
 			plan_check_launch(&k, p, pe, l, j);
 			if (j > 0 && !plan_same_user_tags(l, &pe->launches[0]))
-				plan_bad(&k, "environment '%s' launch %zu: its tags are not those of "
-					 "launch 1", pe->name, j + 1);
+				plan_bad(
+					&k,
+					"environment '%s' launch %zu: its tags are not those of "
+					"launch 1",
+					pe->name, j + 1);
 			if (l->count > 0 && l->count <= PLAN_CHUNK)
 				total += l->count;
 			ALLOC_GROW(tokens, ntokens + 1, talloc);
@@ -414,12 +484,17 @@ int plan_check(const struct plan *p, struct buf *why)
 		 * more launches than that (one instance a call is not a plan)
 		 */
 		if ((long)pe->nlaunches > total / PLAN_CHUNK + 2 * (long)pe->npools)
-			plan_bad(&k, "environment '%s': %zu launches for %ld instances in %zu pools",
-				 pe->name, pe->nlaunches, total, pe->npools);
+			plan_bad(
+				&k,
+				"environment '%s': %zu launches for %ld instances in %zu pools",
+				pe->name, pe->nlaunches, total, pe->npools);
 		/* new instances plus replacements of drifted ones, never more */
 		if (total > (long)pe->desired + pe->drifted)
-			plan_bad(&k, "environment '%s': launches %ld instances for a capacity of %d "
-				 "(%d drifted)", pe->name, total, pe->desired, pe->drifted);
+			plan_bad(
+				&k,
+				"environment '%s': launches %ld instances for a capacity of %d "
+				"(%d drifted)",
+				pe->name, total, pe->desired, pe->drifted);
 		plan_check_counts(&k, pe);
 		for (size_t j = 0; j < pe->nreleases; j++) {
 			plan_check_release(&k, pe, &pe->releases[j], j);

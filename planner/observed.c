@@ -187,7 +187,8 @@ int plan_observed_to_json(struct buf *out, const struct plan_observed *obs)
 		plan_json_str(o, "zone", off[i]->offer.zone);
 		plan_json_str(o, "type", off[i]->offer.type);
 		plan_json_str(o, "status", off[i]->offer.status);
-		if (off[i]->offer.status_category) /* absent = unknown (older snapshots) */
+		if (off[i]->offer
+			    .status_category) /* absent = unknown (older snapshots) */
 			plan_json_str(o, "stock", off[i]->offer.status_category);
 		plan_json_str(o, "price", off[i]->offer.price);
 		cJSON_AddNumberToObject(o, "cpu", off[i]->offer.cpu);
@@ -216,7 +217,8 @@ int64_t plan_parse_time(const char *s)
 
 	if (!s)
 		return 0;
-	if (sscanf(s, "%4d-%2d-%2d%c%2d:%2d:%2d%c", &y, &mo, &d, &sep, &h, &mi, &sec, &z) < 7)
+	if (sscanf(s, "%4d-%2d-%2d%c%2d:%2d:%2d%c", &y, &mo, &d, &sep, &h, &mi, &sec,
+		   &z) < 7)
 		return 0;
 	if ((sep != 'T' && sep != ' ') || mo < 1 || mo > 12 || d < 1 || d > 31 ||
 	    h > 23 || mi > 59 || sec > 60)
@@ -246,36 +248,48 @@ static int plan_read_instance(struct tc_instance *in, const cJSON *o, size_t idx
 		error = plan_json_get_str(fields[i], o, required[i], true, e);
 		if (error) {
 			err_clear(e);
-			return err_set(e, ERR_INVALID, "instances[%zu].%s: expected a string",
-				       idx, required[i]);
+			return err_set(e, ERR_INVALID,
+				       "instances[%zu].%s: expected a string", idx,
+				       required[i]);
 		}
 	}
-	if (!error) error = plan_json_get_str(&in->name, o, "name", false, e);
-	if (!error) error = plan_json_get_str(&in->charge_type, o, "charge_type", false, e);
-	if (!error) error = plan_json_get_str(&in->image, o, "image", false, e);
-	if (!error) error = plan_json_get_str(&in->vpc_id, o, "vpc_id", false, e);
-	if (!error) error = plan_json_get_str(&in->subnet_id, o, "subnet_id", false, e);
-	if (!error) error = plan_json_get_str(&in->created, o, "created", false, e);
+	if (!error)
+		error = plan_json_get_str(&in->name, o, "name", false, e);
+	if (!error)
+		error = plan_json_get_str(&in->charge_type, o, "charge_type", false, e);
+	if (!error)
+		error = plan_json_get_str(&in->image, o, "image", false, e);
+	if (!error)
+		error = plan_json_get_str(&in->vpc_id, o, "vpc_id", false, e);
+	if (!error)
+		error = plan_json_get_str(&in->subnet_id, o, "subnet_id", false, e);
+	if (!error)
+		error = plan_json_get_str(&in->created, o, "created", false, e);
 	if (error) {
 		err_clear(e);
-		return err_set(e, ERR_INVALID, "instances[%zu]: a field has the wrong type", idx);
+		return err_set(e, ERR_INVALID,
+			       "instances[%zu]: a field has the wrong type", idx);
 	}
 	cu = cJSON_GetObjectItemCaseSensitive(o, "created_unix");
 	if (cJSON_IsNumber(cu) && cu->valuedouble >= -1e15 && cu->valuedouble <= 1e15)
 		in->created_unix = (int64_t)cu->valuedouble;
 	else if (cu && !cJSON_IsNull(cu))
-		return err_set(e, ERR_INVALID, "instances[%zu].created_unix: expected seconds "
-			       "since the epoch", idx);
+		return err_set(e, ERR_INVALID,
+			       "instances[%zu].created_unix: expected seconds "
+			       "since the epoch",
+			       idx);
 	else
 		in->created_unix = plan_parse_time(in->created);
 
 	tags = cJSON_GetObjectItemCaseSensitive(o, "tags");
 	if (tags && !cJSON_IsObject(tags))
-		return err_set(e, ERR_INVALID, "instances[%zu].tags: expected an object", idx);
-	cJSON_ArrayForEach(t, tags) {
+		return err_set(e, ERR_INVALID, "instances[%zu].tags: expected an object",
+			       idx);
+	cJSON_ArrayForEach (t, tags) {
 		if (!cJSON_IsString(t))
-			return err_set(e, ERR_INVALID, "instances[%zu].tags.%s: expected a string",
-				       idx, t->string);
+			return err_set(e, ERR_INVALID,
+				       "instances[%zu].tags.%s: expected a string", idx,
+				       t->string);
 		in->tags = xreallocarray(in->tags, in->ntags + 1, sizeof(*in->tags));
 		in->tags[in->ntags].key = xstrdup(t->string);
 		in->tags[in->ntags].value = xstrdup(t->valuestring);
@@ -285,10 +299,12 @@ static int plan_read_instance(struct tc_instance *in, const cJSON *o, size_t idx
 }
 
 /* One element of "offers" into po; errors name offers[idx]. */
-static int plan_read_offer(struct plan_offer *po, const cJSON *o, size_t idx, struct err *e)
+static int plan_read_offer(struct plan_offer *po, const cJSON *o, size_t idx,
+			   struct err *e)
 {
 	static const char *const required[] = { "region", "zone", "type", "status" };
-	char **fields[] = { &po->region, &po->offer.zone, &po->offer.type, &po->offer.status };
+	char **fields[] = { &po->region, &po->offer.zone, &po->offer.type,
+			    &po->offer.status };
 	const cJSON *n;
 
 	if (!cJSON_IsObject(o))
@@ -296,18 +312,21 @@ static int plan_read_offer(struct plan_offer *po, const cJSON *o, size_t idx, st
 	for (size_t i = 0; i < ARRAY_SIZE(required); i++)
 		if (plan_json_get_str(fields[i], o, required[i], true, e)) {
 			err_clear(e);
-			return err_set(e, ERR_INVALID, "offers[%zu].%s: expected a string", idx,
+			return err_set(e, ERR_INVALID,
+				       "offers[%zu].%s: expected a string", idx,
 				       required[i]);
 		}
 	if (plan_json_get_str(&po->offer.price, o, "price", false, e) ||
 	    (po->offer.price && !dec_valid(po->offer.price))) {
 		err_clear(e);
-		return err_set(e, ERR_INVALID, "offers[%zu].price: expected a decimal string", idx);
+		return err_set(e, ERR_INVALID,
+			       "offers[%zu].price: expected a decimal string", idx);
 	}
 	if (plan_json_get_str(&po->offer.status_category, o, "stock", false, e) ||
 	    (po->offer.status_category && strlen(po->offer.status_category) > 32)) {
 		err_clear(e);
-		return err_set(e, ERR_INVALID, "offers[%zu].stock: expected a short string", idx);
+		return err_set(e, ERR_INVALID,
+			       "offers[%zu].stock: expected a short string", idx);
 	}
 	if ((n = cJSON_GetObjectItemCaseSensitive(o, "cpu")) && cJSON_IsNumber(n))
 		po->offer.cpu = n->valueint;
@@ -332,11 +351,13 @@ int plan_observed_from_json(struct plan_observed *out, const char *data, size_t 
 	}
 	v = cJSON_GetObjectItemCaseSensitive(root, "format_version");
 	if (!cJSON_IsString(v)) {
-		error = err_set(e, ERR_INVALID, "observed snapshot has no 'format_version'");
+		error = err_set(e, ERR_INVALID,
+				"observed snapshot has no 'format_version'");
 		goto done;
 	}
 	if (strcmp(v->valuestring, PLAN_OBSERVED_FORMAT_VERSION)) {
-		error = err_set(e, ERR_INVALID, "unsupported observed snapshot format_version '%s'",
+		error = err_set(e, ERR_INVALID,
+				"unsupported observed snapshot format_version '%s'",
 				v->valuestring);
 		goto done;
 	}
@@ -348,7 +369,7 @@ int plan_observed_from_json(struct plan_observed *out, const char *data, size_t 
 		error = err_set(e, ERR_INVALID, "'regions': expected an array");
 		goto done;
 	}
-	cJSON_ArrayForEach(it, arr) {
+	cJSON_ArrayForEach (it, arr) {
 		if (!cJSON_IsString(it)) {
 			error = err_set(e, ERR_INVALID, "'regions': expected strings");
 			goto done;
@@ -357,12 +378,14 @@ int plan_observed_from_json(struct plan_observed *out, const char *data, size_t 
 	}
 	arr = cJSON_GetObjectItemCaseSensitive(root, "incomplete_regions");
 	if (arr && !cJSON_IsArray(arr)) {
-		error = err_set(e, ERR_INVALID, "'incomplete_regions': expected an array");
+		error = err_set(e, ERR_INVALID,
+				"'incomplete_regions': expected an array");
 		goto done;
 	}
-	cJSON_ArrayForEach(it, arr) {
+	cJSON_ArrayForEach (it, arr) {
 		if (!cJSON_IsString(it)) {
-			error = err_set(e, ERR_INVALID, "'incomplete_regions': expected strings");
+			error = err_set(e, ERR_INVALID,
+					"'incomplete_regions': expected strings");
 			goto done;
 		}
 		plan_observed_mark_incomplete(out, it->valuestring);
@@ -374,7 +397,7 @@ int plan_observed_from_json(struct plan_observed *out, const char *data, size_t 
 		goto done;
 	}
 	idx = 0;
-	cJSON_ArrayForEach(it, arr) {
+	cJSON_ArrayForEach (it, arr) {
 		struct tc_instance_list *l = &out->instances;
 
 		ALLOC_GROW(l->v, l->n + 1, l->alloc);
@@ -391,11 +414,12 @@ int plan_observed_from_json(struct plan_observed *out, const char *data, size_t 
 		goto done;
 	}
 	idx = 0;
-	cJSON_ArrayForEach(it, arr) {
+	cJSON_ArrayForEach (it, arr) {
 		ALLOC_GROW(out->offers, out->noffers + 1, out->offers_alloc);
 		memset(&out->offers[out->noffers], 0, sizeof(out->offers[0]));
 		out->noffers++;
-		if ((error = plan_read_offer(&out->offers[out->noffers - 1], it, idx++, e)))
+		if ((error = plan_read_offer(&out->offers[out->noffers - 1], it, idx++,
+					     e)))
 			goto done;
 	}
 

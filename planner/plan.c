@@ -13,7 +13,6 @@
 #include "../util/hash.h"
 #include "token.h"
 
-
 /* An observed instance in play, with its ownership tags looked up once. */
 struct plan_inst {
 	const struct tc_instance *in;
@@ -36,11 +35,16 @@ struct plan_ctx {
 const char *plan_reason_name(enum plan_reason r)
 {
 	switch (r) {
-	case PLAN_REASON_EXCESS: return "excess";
-	case PLAN_REASON_DRIFT: return "drift";
-	case PLAN_REASON_FAILED: return "failed";
-	case PLAN_REASON_ORPHAN: return "orphan";
-	case PLAN_REASON_DESTROY: return "destroy";
+	case PLAN_REASON_EXCESS:
+		return "excess";
+	case PLAN_REASON_DRIFT:
+		return "drift";
+	case PLAN_REASON_FAILED:
+		return "failed";
+	case PLAN_REASON_ORPHAN:
+		return "orphan";
+	case PLAN_REASON_DESTROY:
+		return "destroy";
 	}
 	return "unknown";
 }
@@ -48,17 +52,22 @@ const char *plan_reason_name(enum plan_reason r)
 const char *plan_status_name(enum plan_status s)
 {
 	switch (s) {
-	case PLAN_STATUS_CONVERGED: return "converged";
-	case PLAN_STATUS_CHANGES: return "changes";
-	case PLAN_STATUS_SHORT: return "short";
-	case PLAN_STATUS_ERROR: return "error";
+	case PLAN_STATUS_CONVERGED:
+		return "converged";
+	case PLAN_STATUS_CHANGES:
+		return "changes";
+	case PLAN_STATUS_SHORT:
+		return "short";
+	case PLAN_STATUS_ERROR:
+		return "error";
 	}
 	return "unknown";
 }
 
 enum plan_state_class plan_state_class(const char *state, bool *unusual)
 {
-	static const char *const active[] = { "PENDING", "STARTING", "RUNNING", "REBOOTING" };
+	static const char *const active[] = { "PENDING", "STARTING", "RUNNING",
+					      "REBOOTING" };
 	static const char *const failed[] = { "LAUNCH_FAILED", "STOPPED", "STOPPING" };
 	static const char *const leaving[] = { "SHUTDOWN", "TERMINATING" };
 	bool dummy;
@@ -118,7 +127,7 @@ void plan_template_hash(char out[PLAN_TEMPLATE_HEX + 1], const struct spec_env *
 	xsha256_hex(hex, b.ptr, b.len);
 	memcpy(out, hex, PLAN_TEMPLATE_HEX);
 	out[PLAN_TEMPLATE_HEX] = '\0';
-	buf_free(&b);
+	buf_release(&b);
 }
 
 /* ---------------------------------------------------------------------
@@ -155,9 +164,9 @@ static int plan_cmp_inst(const void *a, const void *b)
  * one of scopes, and the env in filter when a filter is given.  Sorted by
  * (env, scope, id) and de-duplicated by id.
  */
-static void plan_select(struct plan_inst **out, size_t *nout, const struct plan_observed *obs,
-			char *const *scopes, size_t nscopes, char *const *filter,
-			size_t nfilter)
+static void plan_select(struct plan_inst **out, size_t *nout,
+			const struct plan_observed *obs, char *const *scopes,
+			size_t nscopes, char *const *filter, size_t nfilter)
 {
 	struct plan_inst *v = xcalloc(obs->instances.n + 1, sizeof(*v));
 	size_t n = 0, w = 0;
@@ -215,7 +224,7 @@ static void plan_set_basis(struct plan *p, const struct plan_inst *inst, size_t 
 			   p->observed[i].template ? p->observed[i].template : "-");
 	xsha256_hex(hex, b.ptr, b.len);
 	p->basis = xstrdup(hex);
-	buf_free(&b);
+	buf_release(&b);
 }
 
 /*
@@ -232,10 +241,11 @@ static char *plan_env_basis(const char *env, const char *scope, const struct pla
 
 	buf_printf(&b, "spotenv-env-basis-v1\n%s\n%s\n", env, scope ? scope : "");
 	for (size_t i = 0; i < n; i++)
-		buf_printf(&b, "%s\t%s\t%s\n", v[i].in->id, v[i].in->state ? v[i].in->state : "-",
+		buf_printf(&b, "%s\t%s\t%s\n", v[i].in->id,
+			   v[i].in->state ? v[i].in->state : "-",
 			   v[i].tmpl ? v[i].tmpl : "-");
 	xsha256_hex(hex, b.ptr, b.len);
-	buf_free(&b);
+	buf_release(&b);
 	return xstrdup(hex);
 }
 
@@ -264,8 +274,9 @@ static int plan_cmp_offers(const void *a, const void *b)
 }
 
 /* The offer for (region, zone, type); NULL when none was observed. */
-static const struct plan_offer *plan_find_offer(const struct plan_ctx *c, const char *region,
-						const char *zone, const char *type)
+static const struct plan_offer *plan_find_offer(const struct plan_ctx *c,
+						const char *region, const char *zone,
+						const char *type)
 {
 	size_t lo = 0, hi = c->noffers;
 
@@ -323,7 +334,8 @@ static void plan_error(struct plan_env *pe, const char *fmt, ...)
 }
 
 static void plan_add_release(struct plan_env *pe, const struct plan_inst *pi,
-			     enum plan_reason reason, const char *fmt, ...) SPOTENV_PRINTF(4, 5);
+			     enum plan_reason reason, const char *fmt, ...)
+	SPOTENV_PRINTF(4, 5);
 static void plan_add_release(struct plan_env *pe, const struct plan_inst *pi,
 			     enum plan_reason reason, const char *fmt, ...)
 {
@@ -361,7 +373,8 @@ static int plan_cmp_newest(const void *a, const void *b)
 {
 	const struct plan_inst *x = *(const struct plan_inst *const *)a;
 	const struct plan_inst *y = *(const struct plan_inst *const *)b;
-	bool tx = plan_state_terminable(x->in->state), ty = plan_state_terminable(y->in->state);
+	bool tx = plan_state_terminable(x->in->state),
+	     ty = plan_state_terminable(y->in->state);
 
 	if (tx != ty)
 		return tx ? -1 : 1;
@@ -374,8 +387,9 @@ static int plan_cmp_newest(const void *a, const void *b)
 static int plan_cmp_release(const void *a, const void *b)
 {
 	static const int rank[] = {
-		[PLAN_REASON_FAILED] = 0, [PLAN_REASON_DRIFT] = 1, [PLAN_REASON_EXCESS] = 2,
-		[PLAN_REASON_ORPHAN] = 3, [PLAN_REASON_DESTROY] = 4,
+		[PLAN_REASON_FAILED] = 0,  [PLAN_REASON_DRIFT] = 1,
+		[PLAN_REASON_EXCESS] = 2,  [PLAN_REASON_ORPHAN] = 3,
+		[PLAN_REASON_DESTROY] = 4,
 	};
 	const struct plan_release *x = a, *y = b;
 
@@ -391,13 +405,15 @@ static char *plan_drift_detail(const struct spec_env *env, const struct plan_poo
 	const struct tc_instance *in = pi->in;
 
 	if (!pool)
-		return xasprintf("pool %s in %s is no longer listed", in->type ? in->type : "?",
-				 in->zone ? in->zone : "?");
+		return xasprintf("pool %s in %s is no longer listed",
+				 in->type ? in->type : "?", in->zone ? in->zone : "?");
 	if (in->image && plan_strcmp0(in->image, env->image))
 		return xasprintf("image %s -> %s", in->image, env->image);
-	if (in->vpc_id && env->network.vpc_id && plan_strcmp0(in->vpc_id, env->network.vpc_id))
+	if (in->vpc_id && env->network.vpc_id &&
+	    plan_strcmp0(in->vpc_id, env->network.vpc_id))
 		return xasprintf("vpc %s -> %s", in->vpc_id, env->network.vpc_id);
-	if (in->subnet_id && pool->subnet_id && plan_strcmp0(in->subnet_id, pool->subnet_id))
+	if (in->subnet_id && pool->subnet_id &&
+	    plan_strcmp0(in->subnet_id, pool->subnet_id))
 		return xasprintf("subnet %s -> %s", in->subnet_id, pool->subnet_id);
 	return xasprintf("template %s -> %s", pi->tmpl ? pi->tmpl : "-", pool->template);
 }
@@ -473,10 +489,10 @@ static void plan_add_launches(struct plan_env *pe, const struct spec_env *env,
 /* Per pool bookkeeping during planning. */
 struct plan_poolwork {
 	const struct plan_inst **inst; /* active, non-drifted, newest first */
-	size_t n, next;                /* next: first not yet released */
-	int share;                     /* target for excess releases */
-	int rank;                      /* preference rank: 0 = most preferred */
-	int launch, replace;           /* planned */
+	size_t n, next;		       /* next: first not yet released */
+	int share;		       /* target for excess releases */
+	int rank;		       /* preference rank: 0 = most preferred */
+	int launch, replace;	       /* planned */
 };
 
 static int plan_price_rank_cmp(const struct plan_pool *a, const struct plan_pool *b)
@@ -520,11 +536,12 @@ static void plan_fallback_order(struct plan_env *pe, enum spec_alloc alloc)
 		int v = pe->fallback[i];
 		size_t j = i;
 
-		while (j > 0 && (alloc == SPEC_ALLOC_LOWEST_PRICE
-					 ? plan_price_rank_cmp(&pe->pools[pe->fallback[j - 1]],
-							       &pe->pools[v])
-					 : plan_stock_rank_cmp(&pe->pools[pe->fallback[j - 1]],
-							       &pe->pools[v])) > 0) {
+		while (j > 0 &&
+		       (alloc == SPEC_ALLOC_LOWEST_PRICE
+				? plan_price_rank_cmp(&pe->pools[pe->fallback[j - 1]],
+						      &pe->pools[v])
+				: plan_stock_rank_cmp(&pe->pools[pe->fallback[j - 1]],
+						      &pe->pools[v])) > 0) {
 			pe->fallback[j] = pe->fallback[j - 1];
 			j--;
 		}
@@ -560,7 +577,8 @@ static int plan_allocate(struct plan_env *pe, enum spec_alloc alloc,
 
 		for (size_t f = 0; f < pe->nfallback; f++) {
 			int p = pe->fallback[f];
-			long cnt = (long)(w[p].n - w[p].next) + w[p].launch + w[p].replace;
+			long cnt =
+				(long)(w[p].n - w[p].next) + w[p].launch + w[p].replace;
 
 			if (best < 0 || cnt < bestc) {
 				best = p;
@@ -599,16 +617,18 @@ static int plan_release_excess(struct plan_env *pe, struct plan_poolwork *w, int
 		}
 		if (best < 0)
 			return k - r; /* the rest cannot be terminated yet */
-		plan_add_release(pe, w[best].inst[w[best].next], PLAN_REASON_EXCESS,
-				 "over capacity %d; pool %d has %zu active, its share is %d",
-				 pe->desired, best + 1, w[best].n, w[best].share);
+		plan_add_release(
+			pe, w[best].inst[w[best].next], PLAN_REASON_EXCESS,
+			"over capacity %d; pool %d has %zu active, its share is %d",
+			pe->desired, best + 1, w[best].n, w[best].share);
 		w[best].next++;
 	}
 	return 0;
 }
 
 /* Set the share of each pool: what its part of capacity would be. */
-static void plan_shares(struct plan_env *pe, enum spec_alloc alloc, struct plan_poolwork *w)
+static void plan_shares(struct plan_env *pe, enum spec_alloc alloc,
+			struct plan_poolwork *w)
 {
 	int cap = pe->desired, np = (int)pe->npools;
 
@@ -620,7 +640,8 @@ static void plan_shares(struct plan_env *pe, enum spec_alloc alloc, struct plan_
 	w[pe->nfallback ? pe->fallback[0] : 0].share = cap;
 }
 
-static const char *plan_offer_price(const struct plan_ctx *c, const struct tc_instance *in)
+static const char *plan_offer_price(const struct plan_ctx *c,
+				    const struct tc_instance *in)
 {
 	const struct plan_offer *o = plan_find_offer(c, in->region, in->zone, in->type);
 
@@ -628,8 +649,8 @@ static const char *plan_offer_price(const struct plan_ctx *c, const struct tc_in
 }
 
 /* Estimated hourly cost after the plan, and the cost guardrail. */
-static void plan_cost(struct plan_env *pe, const struct plan_ctx *c, const struct plan_inst *v,
-		      size_t n, const bool *released)
+static void plan_cost(struct plan_env *pe, const struct plan_ctx *c,
+		      const struct plan_inst *v, size_t n, const bool *released)
 {
 	dec_t total = 0, x;
 	int unknown = 0;
@@ -639,7 +660,8 @@ static void plan_cost(struct plan_env *pe, const struct plan_ctx *c, const struc
 		bool unusual;
 		const char *price;
 
-		if (released[i] || plan_state_class(v[i].in->state, &unusual) != PLAN_STATE_ACTIVE)
+		if (released[i] ||
+		    plan_state_class(v[i].in->state, &unusual) != PLAN_STATE_ACTIVE)
 			continue;
 		price = plan_offer_price(c, v[i].in);
 		if (!price || dec_parse(price, &x)) {
@@ -659,8 +681,11 @@ static void plan_cost(struct plan_env *pe, const struct plan_ctx *c, const struc
 	}
 	pe->hourly_cost = xstrdup(dec_format(tmp, sizeof(tmp), total, 2));
 	if (unknown)
-		plan_warn(pe, "estimated hourly cost leaves out %d instance%s without a known "
-			  "spot price", unknown, unknown == 1 ? "" : "s");
+		plan_warn(
+			pe,
+			"estimated hourly cost leaves out %d instance%s without a known "
+			"spot price",
+			unknown, unknown == 1 ? "" : "s");
 	if (pe->max_hourly_cost && dec_parse(pe->max_hourly_cost, &x) == 0 && total > x)
 		plan_error(pe, "estimated hourly cost %s exceeds limits.maxHourlyCost %s",
 			   pe->hourly_cost, pe->max_hourly_cost);
@@ -714,20 +739,24 @@ static void plan_pools_of(struct plan_env *pe, const struct spec_env *env,
 				pp->price = xstrdup(o->offer.price);
 		}
 		if (!o) {
-			plan_warn(pe, "pool %zu (%s %s) has no spot offer; skipped", i + 1,
-				  sp->zone, sp->instance_type);
+			plan_warn(pe, "pool %zu (%s %s) has no spot offer; skipped",
+				  i + 1, sp->zone, sp->instance_type);
 		} else if (plan_strcmp0(o->offer.status, "SELL")) {
-			plan_warn(pe, "pool %zu (%s %s) is sold out; skipped", i + 1, sp->zone,
-				  sp->instance_type);
+			plan_warn(pe, "pool %zu (%s %s) is sold out; skipped", i + 1,
+				  sp->zone, sp->instance_type);
 		} else if (!plan_strcmp0(o->offer.status_category, "WithoutStock")) {
-			plan_warn(pe, "pool %zu (%s %s) has no stock (WithoutStock); skipped", i + 1,
-				  sp->zone, sp->instance_type);
+			plan_warn(pe,
+				  "pool %zu (%s %s) has no stock (WithoutStock); skipped",
+				  i + 1, sp->zone, sp->instance_type);
 		} else if (!pp->price) {
-			plan_warn(pe, "pool %zu (%s %s) has no spot price; skipped", i + 1,
-				  sp->zone, sp->instance_type);
+			plan_warn(pe, "pool %zu (%s %s) has no spot price; skipped",
+				  i + 1, sp->zone, sp->instance_type);
 		} else if (dec_cmp_str(pp->bid, pp->price) < 0) {
-			plan_warn(pe, "pool %zu (%s %s): bid %s is below the market price %s; "
-				  "skipped", i + 1, sp->zone, sp->instance_type, pp->bid, pp->price);
+			plan_warn(
+				pe,
+				"pool %zu (%s %s): bid %s is below the market price %s; "
+				"skipped",
+				i + 1, sp->zone, sp->instance_type, pp->bid, pp->price);
 		} else {
 			pp->usable = true;
 		}
@@ -763,14 +792,15 @@ struct plan_envwork {
 	const struct spec_env *env;
 	const struct plan_inst *v; /* its instances in play */
 	size_t n;
-	struct plan_poolwork *w;   /* per pool */
-	const struct plan_inst **drifted; /* active drifted not yet released, newest first */
+	struct plan_poolwork *w; /* per pool */
+	const struct plan_inst *
+		*drifted; /* active drifted not yet released, newest first */
 	const struct plan_inst **drifted_all;
 	size_t ndrifted;
-	bool *released;            /* per instance of v */
-	int active;                /* active, non-drifted */
-	bool stuck;                /* drifted instances no pool can replace */
-	int unreleasable;          /* failed instances the API cannot terminate */
+	bool *released;	  /* per instance of v */
+	int active;	  /* active, non-drifted */
+	bool stuck;	  /* drifted instances no pool can replace */
+	int unreleasable; /* failed instances the API cannot terminate */
 };
 
 /* Release an instance of ew and note it. */
@@ -812,8 +842,10 @@ static void plan_env_classify(struct plan_envwork *ew)
 		pe->active++;
 		if (unusual) {
 			pe->unusual++;
-			plan_warn(pe, "instance '%s' is in unusual state '%s'; counted as active",
-				  pi->in->id, pi->in->state ? pi->in->state : "");
+			plan_warn(
+				pe,
+				"instance '%s' is in unusual state '%s'; counted as active",
+				pi->in->id, pi->in->state ? pi->in->state : "");
 		}
 		p = plan_pool_of(pe, pi->in);
 		/* A missing template tag cannot be judged; it is not replaced. */
@@ -826,10 +858,13 @@ static void plan_env_classify(struct plan_envwork *ew)
 		ew->active++;
 	}
 	if (ew->unreleasable)
-		plan_warn(pe, "%d failed instance%s (LAUNCH_FAILED or STOPPING) not counted and not "
-			  "released: the API cannot terminate %s (LAUNCH_FAILED ones are removed by "
-			  "the cloud, STOPPING ones are released once STOPPED)", ew->unreleasable,
-			  ew->unreleasable == 1 ? "" : "s", ew->unreleasable == 1 ? "it" : "them");
+		plan_warn(
+			pe,
+			"%d failed instance%s (LAUNCH_FAILED or STOPPING) not counted and not "
+			"released: the API cannot terminate %s (LAUNCH_FAILED ones are removed by "
+			"the cloud, STOPPING ones are released once STOPPED)",
+			ew->unreleasable, ew->unreleasable == 1 ? "" : "s",
+			ew->unreleasable == 1 ? "it" : "them");
 	pe->drifted = (int)ew->ndrifted;
 	for (size_t p = 0; p < pe->npools; p++)
 		qsort(ew->w[p].inst, ew->w[p].n, sizeof(*ew->w[p].inst), plan_cmp_newest);
@@ -837,7 +872,8 @@ static void plan_env_classify(struct plan_envwork *ew)
 }
 
 /* The drift explanation of pi, for release details; caller frees. */
-static char *plan_ew_drift_detail(const struct plan_envwork *ew, const struct plan_inst *pi)
+static char *plan_ew_drift_detail(const struct plan_envwork *ew,
+				  const struct plan_inst *pi)
 {
 	int p = plan_pool_of(ew->pe, pi->in);
 
@@ -864,7 +900,8 @@ static int plan_env_excess(struct plan_envwork *ew)
 		;
 	for (size_t i = 0; i < k; i++) {
 		char *why = plan_ew_drift_detail(ew, ew->drifted[i]);
-		char *detail = xasprintf("over capacity %d, drifted: %s", pe->desired, why);
+		char *detail =
+			xasprintf("over capacity %d, drifted: %s", pe->desired, why);
 
 		plan_ew_release(ew, ew->drifted[i], PLAN_REASON_EXCESS, detail);
 		free(detail);
@@ -887,10 +924,12 @@ static int plan_env_excess(struct plan_envwork *ew)
 			 * (UnsupportedOperation.InstanceState*); the next run
 			 * releases them once they run.
 			 */
-			plan_warn(pe, "%d excess instance%s not released yet: not running, so the API "
-				  "cannot terminate %s; a later apply releases %s", left,
-				  left == 1 ? "" : "s", left == 1 ? "it" : "them",
-				  left == 1 ? "it" : "them");
+			plan_warn(
+				pe,
+				"%d excess instance%s not released yet: not running, so the API "
+				"cannot terminate %s; a later apply releases %s",
+				left, left == 1 ? "" : "s", left == 1 ? "it" : "them",
+				left == 1 ? "it" : "them");
 			ew->stuck = true;
 		}
 	}
@@ -910,19 +949,25 @@ static void plan_env_replace(struct plan_envwork *ew)
 		nt++;
 	if ((size_t)repl > nt) {
 		if (batch > 0)
-			plan_warn(pe, "%zu drifted instance%s not replaced yet: not running, so the "
-				  "API cannot terminate %s", nd - nt, nd - nt == 1 ? "" : "s",
-				  nd - nt == 1 ? "it" : "them");
+			plan_warn(
+				pe,
+				"%zu drifted instance%s not replaced yet: not running, so the "
+				"API cannot terminate %s",
+				nd - nt, nd - nt == 1 ? "" : "s",
+				nd - nt == 1 ? "it" : "them");
 		repl = (int)nt;
 	}
 
 	if (nd && batch <= 0)
-		plan_warn(pe, "%zu drifted instance%s not replaced: maxSurge + maxUnavailable "
-			  "is 0", nd, nd == 1 ? "" : "s");
+		plan_warn(
+			pe,
+			"%zu drifted instance%s not replaced: maxSurge + maxUnavailable "
+			"is 0",
+			nd, nd == 1 ? "" : "s");
 	if (!pe->nfallback && repl) {
 		/* nothing can replace them: keep them running */
-		plan_warn(pe, "%zu drifted instance%s not replaced: no pool is usable", nd,
-			  nd == 1 ? "" : "s");
+		plan_warn(pe, "%zu drifted instance%s not replaced: no pool is usable",
+			  nd, nd == 1 ? "" : "s");
 		ew->stuck = true;
 		return;
 	}
@@ -934,9 +979,11 @@ static void plan_env_replace(struct plan_envwork *ew)
 		free(why);
 	}
 	if (nd > (size_t)repl && batch > 0)
-		plan_warn(pe, "%zu more drifted instance%s will be replaced by later applies "
-			  "(maxSurge %d + maxUnavailable %d at a time)", nd - repl,
-			  nd - repl == 1 ? "" : "s", pe->max_surge, pe->max_unavailable);
+		plan_warn(pe,
+			  "%zu more drifted instance%s will be replaced by later applies "
+			  "(maxSurge %d + maxUnavailable %d at a time)",
+			  nd - repl, nd - repl == 1 ? "" : "s", pe->max_surge,
+			  pe->max_unavailable);
 }
 
 /* Launch actions: pools in preference order, chunks numbered per pool. */
@@ -949,8 +996,10 @@ static void plan_env_launches(struct plan_envwork *ew, const char *seed)
 		struct plan_poolwork *w = &ew->w[p];
 
 		pe->pools[p].launch = w->launch + w->replace;
-		plan_add_launches(pe, ew->env, &pe->pools[p], w->launch, false, &chunk, seed);
-		plan_add_launches(pe, ew->env, &pe->pools[p], w->replace, true, &chunk, seed);
+		plan_add_launches(pe, ew->env, &pe->pools[p], w->launch, false, &chunk,
+				  seed);
+		plan_add_launches(pe, ew->env, &pe->pools[p], w->replace, true, &chunk,
+				  seed);
 		pe->to_launch += w->launch;
 	}
 }
@@ -972,7 +1021,8 @@ static void plan_env_make(struct plan_env *pe, const struct spec_env *env,
 	pe->allocation = xstrdup(spec_alloc_name(env->allocation));
 	pe->desired = env->capacity;
 	pe->max_hourly_cost = plan_strdup0(env->limits.max_hourly_cost);
-	pe->max_release = c->max_release >= 0 ? c->max_release : env->limits.max_release_per_apply;
+	pe->max_release =
+		c->max_release >= 0 ? c->max_release : env->limits.max_release_per_apply;
 	pe->max_surge = env->update.max_surge;
 	pe->max_unavailable = env->update.max_unavailable;
 	pe->template = plan_template_of(env);
@@ -1000,9 +1050,12 @@ static void plan_env_make(struct plan_env *pe, const struct spec_env *env,
 		}
 		unplaced = 0;
 		if (missing > 0) {
-			plan_warn(pe, "%d instance%s not launched: the listing of %s changed while "
-				  "it was read, so it may have missed instances; the next run "
-				  "launches them", missing, missing == 1 ? "" : "s", env->region);
+			plan_warn(
+				pe,
+				"%d instance%s not launched: the listing of %s changed while "
+				"it was read, so it may have missed instances; the next run "
+				"launches them",
+				missing, missing == 1 ? "" : "s", env->region);
 			short_ = true;
 		}
 	} else {
@@ -1011,17 +1064,24 @@ static void plan_env_make(struct plan_env *pe, const struct spec_env *env,
 	plan_env_launches(&ew, seed);
 	if (unplaced > 0) {
 		if (plan_any_overbid(pe)) {
-			plan_error(pe, "cannot launch %d instance%s: no pool is usable and the bid is "
-				   "below the market price", unplaced, unplaced == 1 ? "" : "s");
+			plan_error(
+				pe,
+				"cannot launch %d instance%s: no pool is usable and the bid is "
+				"below the market price",
+				unplaced, unplaced == 1 ? "" : "s");
 		} else {
-			plan_warn(pe, "will be short by %d instance%s: every pool is sold out or has "
-				  "no spot offer", unplaced, unplaced == 1 ? "" : "s");
+			plan_warn(
+				pe,
+				"will be short by %d instance%s: every pool is sold out or has "
+				"no spot offer",
+				unplaced, unplaced == 1 ? "" : "s");
 			short_ = true;
 		}
 	}
 
 	if (pe->nreleases > 1)
-		qsort(pe->releases, pe->nreleases, sizeof(*pe->releases), plan_cmp_release);
+		qsort(pe->releases, pe->nreleases, sizeof(*pe->releases),
+		      plan_cmp_release);
 	for (size_t i = 0; i < pe->nreleases; i++) {
 		if (pe->releases[i].reason == PLAN_REASON_DRIFT)
 			pe->to_replace++;
@@ -1086,14 +1146,17 @@ static void plan_env_orphan(struct plan_env *pe, const struct plan_ctx *c,
 		} else if (release) {
 			if (reason == PLAN_REASON_ORPHAN)
 				plan_add_release(pe, &v[i], reason,
-						 "environment '%s' is not in the specs", pe->name);
+						 "environment '%s' is not in the specs",
+						 pe->name);
 			else
-				plan_add_release(pe, &v[i], reason, "environment '%s' is destroyed",
+				plan_add_release(pe, &v[i], reason,
+						 "environment '%s' is destroyed",
 						 pe->name);
 		}
 	}
 	if (pe->nreleases > 1)
-		qsort(pe->releases, pe->nreleases, sizeof(*pe->releases), plan_cmp_release);
+		qsort(pe->releases, pe->nreleases, sizeof(*pe->releases),
+		      plan_cmp_release);
 	if (reason == PLAN_REASON_DESTROY && max_release >= 0 &&
 	    pe->nreleases > (size_t)max_release) {
 		/* destroy goes in steps of the release limit, never past it */
@@ -1102,24 +1165,32 @@ static void plan_env_orphan(struct plan_env *pe, const struct plan_ctx *c,
 		for (size_t k = (size_t)max_release; k < pe->nreleases; k++)
 			plan_release_clear(&pe->releases[k]);
 		pe->nreleases = (size_t)max_release;
-		plan_warn(pe, "%zu more instance%s left for later destroys (at most %d released "
-			  "per run: maxReleasePerApply or --max-release)", more,
-			  more == 1 ? "" : "s", max_release);
+		plan_warn(
+			pe,
+			"%zu more instance%s left for later destroys (at most %d released "
+			"per run: maxReleasePerApply or --max-release)",
+			more, more == 1 ? "" : "s", max_release);
 		waiting += (int)more;
 		waiting_said = true;
 	}
 	pe->to_release = (int)pe->nreleases;
 	if (waiting && !waiting_said)
-		plan_warn(pe, "%d instance%s not released yet: not running or stopped, so the API "
-			  "cannot terminate %s; run again once %s", waiting, waiting == 1 ? "" : "s",
-			  waiting == 1 ? "it" : "them", waiting == 1 ? "it runs" : "they run");
+		plan_warn(
+			pe,
+			"%d instance%s not released yet: not running or stopped, so the API "
+			"cannot terminate %s; run again once %s",
+			waiting, waiting == 1 ? "" : "s", waiting == 1 ? "it" : "them",
+			waiting == 1 ? "it runs" : "they run");
 	/* What the instances left running cost; unknown when no price was seen. */
 	if (!unpriced || priced)
 		pe->hourly_cost = xstrdup(dec_format(tmp, sizeof(tmp), cost, 2));
 	if (!release && pe->active + pe->failed > 0)
-		plan_warn(pe, "environment '%s' (scope %s) is not in the specs: %d instance%s "
-			  "left running; use --prune to release them", pe->name, pe->scope,
-			  pe->active + pe->failed, pe->active + pe->failed == 1 ? "" : "s");
+		plan_warn(
+			pe,
+			"environment '%s' (scope %s) is not in the specs: %d instance%s "
+			"left running; use --prune to release them",
+			pe->name, pe->scope, pe->active + pe->failed,
+			pe->active + pe->failed == 1 ? "" : "s");
 	plan_release_limit(pe, true);
 	/* instances left to release by a later run: not there yet */
 	plan_set_status(pe, waiting > 0);
@@ -1138,7 +1209,8 @@ static struct plan *plan_new(const char *observed_at)
 	return p;
 }
 
-static void plan_strv_copy_sorted(char ***out, size_t *nout, const char *const *v, size_t n)
+static void plan_strv_copy_sorted(char ***out, size_t *nout, const char *const *v,
+				  size_t n)
 {
 	size_t w = 0;
 
@@ -1177,13 +1249,15 @@ int plan_make(struct plan **out, const struct plan_input *in, struct err *e)
 		const struct spec_env *env = &in->specs->envs[i];
 
 		if (!dec_valid(env->max_price))
-			return err_set(e, ERR_INVALID, "environment '%s': invalid maxPrice '%s'",
+			return err_set(e, ERR_INVALID,
+				       "environment '%s': invalid maxPrice '%s'",
 				       env->name, env->max_price ? env->max_price : "");
 		for (j = 0; j < env->npools; j++)
 			if (!dec_valid(spec_pool_bid(env, &env->pools[j])))
-				return err_set(e, ERR_INVALID,
-					       "environment '%s': invalid maxPrice of pool %zu",
-					       env->name, j + 1);
+				return err_set(
+					e, ERR_INVALID,
+					"environment '%s': invalid maxPrice of pool %zu",
+					env->name, j + 1);
 	}
 
 	p = plan_new(in->observed->observed_at);
@@ -1193,7 +1267,8 @@ int plan_make(struct plan **out, const struct plan_input *in, struct err *e)
 	for (i = 0; i < in->specs->nenvs; i++)
 		scopes[i] = in->specs->envs[i].scope;
 	plan_strv_copy_sorted(&p->scopes, &p->nscopes, scopes, in->specs->nenvs);
-	plan_strv_copy_sorted(&p->env_filter, &p->nenv_filter, in->envs, in->envs ? in->nenvs : 0);
+	plan_strv_copy_sorted(&p->env_filter, &p->nenv_filter, in->envs,
+			      in->envs ? in->nenvs : 0);
 
 	plan_select(&c.inst, &c.ninst, in->observed, p->scopes, p->nscopes, p->env_filter,
 		    p->nenv_filter);
@@ -1203,8 +1278,10 @@ int plan_make(struct plan **out, const struct plan_input *in, struct err *e)
 		for (j = 0; !seen && j < c.ninst; j++)
 			seen = !strcmp(c.inst[j].env, p->env_filter[i]);
 		if (!seen) {
-			error = err_set(e, ERR_INVALID, "environment '%s' is not in the specs "
-					"and has no instances", p->env_filter[i]);
+			error = err_set(e, ERR_INVALID,
+					"environment '%s' is not in the specs "
+					"and has no instances",
+					p->env_filter[i]);
 			goto done;
 		}
 	}
@@ -1221,7 +1298,8 @@ int plan_make(struct plan **out, const struct plan_input *in, struct err *e)
 		struct plan_inst key = { 0 };
 		size_t lo = 0, hi = c.ninst, end;
 
-		if (p->nenv_filter && !plan_in_list(env->name, p->env_filter, p->nenv_filter))
+		if (p->nenv_filter &&
+		    !plan_in_list(env->name, p->env_filter, p->nenv_filter))
 			continue;
 		/* lower bound of (name, scope) */
 		key.env = env->name;
@@ -1237,7 +1315,8 @@ int plan_make(struct plan **out, const struct plan_input *in, struct err *e)
 				hi = mid;
 		}
 		for (end = lo; end < c.ninst && !strcmp(c.inst[end].env, key.env) &&
-			       !strcmp(c.inst[end].scope, key.scope); end++)
+			       !strcmp(c.inst[end].scope, key.scope);
+		     end++)
 			;
 		plan_env_make(&p->envs[p->nenvs++], env, &c, c.inst + lo, end - lo);
 	}
@@ -1246,7 +1325,8 @@ int plan_make(struct plan **out, const struct plan_input *in, struct err *e)
 		const struct spec_env *env = spec_set_find(in->specs, c.inst[i].env);
 
 		for (j = i; j < c.ninst && !strcmp(c.inst[j].env, c.inst[i].env) &&
-			    !strcmp(c.inst[j].scope, c.inst[i].scope); j++)
+			    !strcmp(c.inst[j].scope, c.inst[i].scope);
+		     j++)
 			;
 		if (env && !strcmp(env->scope, c.inst[i].scope))
 			continue;
@@ -1267,9 +1347,8 @@ done:
 }
 
 int plan_destroy(struct plan **out, const struct plan_observed *observed,
-		 const char *const *envs, size_t nenvs,
-		 const char *const *scopes, size_t nscopes, int max_release,
-		 struct err *e)
+		 const char *const *envs, size_t nenvs, const char *const *scopes,
+		 size_t nscopes, int max_release, struct err *e)
 {
 	struct plan_inst *inst = NULL;
 	struct plan *p = plan_new(observed->observed_at);
@@ -1290,7 +1369,8 @@ int plan_destroy(struct plan **out, const struct plan_observed *observed,
 
 		for (i = 0; i < ninst; i = j) {
 			for (j = i; j < ninst && !strcmp(inst[j].env, inst[i].env) &&
-				    !strcmp(inst[j].scope, inst[i].scope); j++)
+				    !strcmp(inst[j].scope, inst[i].scope);
+			     j++)
 				;
 			if (strcmp(inst[i].env, p->env_filter[f]))
 				continue;
@@ -1467,14 +1547,17 @@ static size_t plan_diff_items(const struct plan_basis_item *a, size_t na,
 		char *line = NULL;
 
 		if (c < 0) {
-			line = xasprintf("%s: gone (was %s)", a[i].id, a[i].state ? a[i].state : "-");
+			line = xasprintf("%s: gone (was %s)", a[i].id,
+					 a[i].state ? a[i].state : "-");
 			i++;
 		} else if (c > 0) {
-			line = xasprintf("%s: new (%s)", b[j].id, b[j].state ? b[j].state : "-");
+			line = xasprintf("%s: new (%s)", b[j].id,
+					 b[j].state ? b[j].state : "-");
 			j++;
 		} else {
 			if (plan_strcmp0(a[i].state, b[j].state))
-				line = xasprintf("%s: %s -> %s", a[i].id, a[i].state ? a[i].state : "-",
+				line = xasprintf("%s: %s -> %s", a[i].id,
+						 a[i].state ? a[i].state : "-",
 						 b[j].state ? b[j].state : "-");
 			else if (plan_strcmp0(a[i].template, b[j].template))
 				line = xasprintf("%s: template %s -> %s", a[i].id,
@@ -1499,8 +1582,9 @@ int plan_basis_diff(const struct plan *old, const struct plan *fresh, struct buf
 {
 	if (!plan_strcmp0(old->basis, fresh->basis))
 		return 0;
-	if (!plan_diff_items(old->observed, old->nobserved, fresh->observed, fresh->nobserved,
-			     out) && out)
+	if (!plan_diff_items(old->observed, old->nobserved, fresh->observed,
+			     fresh->nobserved, out) &&
+	    out)
 		buf_puts(out, "the observed instances changed\n");
 	return ERR_STALE;
 }

@@ -48,7 +48,7 @@
 #define PLAN_TAG_TEMPLATE "spotenv:template"
 
 #define PLAN_TEMPLATE_HEX 12 /* hex digits of the template hash */
-#define PLAN_CHUNK 100       /* instances per launch action (RunInstances) */
+#define PLAN_CHUNK 100	     /* instances per launch action (RunInstances) */
 
 /* ---------------------------------------------------------------------
  * Observed state: what DescribeInstances and DescribeZoneInstanceConfigInfos
@@ -63,7 +63,7 @@ struct plan_offer {
 
 struct plan_observed {
 	char *observed_at; /* RFC 3339 UTC or NULL; copied into plans (informational) */
-	char **regions;                   /* regions observed, as added */
+	char **regions;	   /* regions observed, as added */
 	size_t nregions, regions_alloc;
 	struct tc_instance_list instances; /* region filled in each */
 	struct plan_offer *offers;
@@ -77,7 +77,10 @@ struct plan_observed {
 	size_t nincomplete, incomplete_alloc;
 };
 
-#define PLAN_OBSERVED_INIT { 0 }
+#define PLAN_OBSERVED_INIT                                                               \
+	{                                                                                \
+		0                                                                        \
+	}
 
 /* Free everything and reset to PLAN_OBSERVED_INIT.  NULL is fine. */
 void plan_observed_clear(struct plan_observed *obs);
@@ -87,7 +90,8 @@ void plan_observed_add_region(struct plan_observed *obs, const char *region);
  * Move every instance of list into obs (list is left empty; its entries
  * now belong to obs).  Instances must have region set.
  */
-void plan_observed_add_instances(struct plan_observed *obs, struct tc_instance_list *list);
+void plan_observed_add_instances(struct plan_observed *obs,
+				 struct tc_instance_list *list);
 /* Move every offer of list into obs, tagged with region (list is left empty). */
 void plan_observed_add_offers(struct plan_observed *obs, const char *region,
 			      struct tc_offer_list *list);
@@ -118,10 +122,10 @@ int plan_observed_from_json(struct plan_observed *out, const char *data, size_t 
 
 enum plan_reason {
 	PLAN_REASON_EXCESS = 0, /* more active instances than capacity */
-	PLAN_REASON_DRIFT,      /* launch template changed; replaced */
-	PLAN_REASON_FAILED,     /* LAUNCH_FAILED, STOPPED or STOPPING */
-	PLAN_REASON_ORPHAN,     /* its environment is no longer in the specs */
-	PLAN_REASON_DESTROY,    /* `spotenv destroy` */
+	PLAN_REASON_DRIFT,	/* launch template changed; replaced */
+	PLAN_REASON_FAILED,	/* LAUNCH_FAILED, STOPPED or STOPPING */
+	PLAN_REASON_ORPHAN,	/* its environment is no longer in the specs */
+	PLAN_REASON_DESTROY,	/* `spotenv destroy` */
 };
 
 /* "excess", "drift", "failed", "orphan", "destroy". */
@@ -130,9 +134,9 @@ const char *plan_reason_name(enum plan_reason r);
 /* Per environment outcome, for summaries and exit codes. */
 enum plan_status {
 	PLAN_STATUS_CONVERGED = 0, /* nothing to do */
-	PLAN_STATUS_CHANGES,       /* actions planned */
-	PLAN_STATUS_SHORT,         /* cannot reach capacity (no usable pool) */
-	PLAN_STATUS_ERROR,         /* a guardrail or bid error; must not apply */
+	PLAN_STATUS_CHANGES,	   /* actions planned */
+	PLAN_STATUS_SHORT,	   /* cannot reach capacity (no usable pool) */
+	PLAN_STATUS_ERROR,	   /* a guardrail or bid error; must not apply */
 };
 
 /* "converged", "changes", "short", "error". */
@@ -160,22 +164,22 @@ bool plan_state_terminable(const char *state);
 struct plan_launch {
 	char *env;
 	char *region;
-	int pool;           /* index into the environment's pools (spec order) */
+	int pool; /* index into the environment's pools (spec order) */
 	char *zone;
-	char *type;         /* instance type */
-	char *subnet_id;    /* NULL unless the pool has one */
-	int count;          /* 1..PLAN_CHUNK */
-	int chunk;          /* 0-based chunk index within the pool */
-	bool replace;       /* launches replacements for drifted instances */
-	char *template;     /* template hash of the pool (tagged) */
-	char *bid;          /* SpotOptions.MaxPrice, as written in the spec */
-	char *price;        /* current spot price, or NULL when unknown */
-	char *client_token; /* deterministic, <= TC_MAX_CLIENT_TOKEN ASCII: from env,
-			       scope, basis, pool, chunk */
+	char *type;	     /* instance type */
+	char *subnet_id;     /* NULL unless the pool has one */
+	int count;	     /* 1..PLAN_CHUNK */
+	int chunk;	     /* 0-based chunk index within the pool */
+	bool replace;	     /* launches replacements for drifted instances */
+	char *template;	     /* template hash of the pool (tagged) */
+	char *bid;	     /* SpotOptions.MaxPrice, as written in the spec */
+	char *price;	     /* current spot price, or NULL when unknown */
+	char *client_token;  /* deterministic, <= TC_MAX_CLIENT_TOKEN ASCII: from env,
+				scope, basis, pool, chunk */
 	struct tc_tag *tags; /* user tags (sorted) + the 3 spotenv tags */
 	size_t ntags;
 	/* Filled by `plan --check` (plan_launch_set_check); NULL = not checked. */
-	char *check;         /* "ok" or the API error code of the dry run */
+	char *check;	     /* "ok" or the API error code of the dry run */
 	char *check_message; /* the API's message when check is not "ok" */
 };
 
@@ -193,19 +197,19 @@ struct plan_release {
 
 /* A pool of an environment as the planner saw it. */
 struct plan_pool {
-	int index;          /* position in spec.pools */
+	int index; /* position in spec.pools */
 	char *zone;
 	char *type;
 	char *subnet_id;    /* NULL = none */
-	char *bid;          /* effective bid (pool's or environment's) */
-	char *price;        /* current spot price; NULL = no offer seen */
+	char *bid;	    /* effective bid (pool's or environment's) */
+	char *price;	    /* current spot price; NULL = no offer seen */
 	char *offer_status; /* "SELL", "SOLD_OUT" or NULL (no offer seen) */
-	char *stock;        /* StatusCategory: EnoughStock, NormalStock, UnderStock,
+	char *stock;	    /* StatusCategory: EnoughStock, NormalStock, UnderStock,
 			       WithoutStock; NULL = not given (unknown) */
-	char *template;     /* template hash */
-	bool usable;        /* launches may go here */
-	int active;         /* active, non-drifted instances now */
-	int launch;         /* instances planned to launch here */
+	char *template;	    /* template hash */
+	bool usable;	    /* launches may go here */
+	int active;	    /* active, non-drifted instances now */
+	int launch;	    /* instances planned to launch here */
 };
 
 /*
@@ -215,7 +219,7 @@ struct plan_pool {
 struct plan_template {
 	char *image;
 	char *instance_name; /* NULL = none */
-	char *vpc_id;        /* NULL = default network */
+	char *vpc_id;	     /* NULL = default network */
 	char **security_group_ids;
 	size_t nsecurity_groups;
 	int public_ip_bandwidth_mbps;
@@ -224,28 +228,28 @@ struct plan_template {
 	bool keep_image_login;
 	char *system_disk_type; /* NULL = provider default */
 	int system_disk_size_gb;
-	char *user_data_b64;   /* NULL = none */
+	char *user_data_b64; /* NULL = none */
 };
 
 struct plan_env {
 	char *name;
 	char *scope;
-	char *region;          /* spec region; for orphans the first seen */
-	char *basis;           /* hex SHA-256 of this environment's observed instances:
-				  seeds its launch tokens; NULL in older plan files */
-	bool orphan;           /* not in the specs (no template, no pools) */
-	char *allocation;      /* "priority", "spread", "lowest-price"; NULL for orphans */
+	char *region;	  /* spec region; for orphans the first seen */
+	char *basis;	  /* hex SHA-256 of this environment's observed instances:
+			     seeds its launch tokens; NULL in older plan files */
+	bool orphan;	  /* not in the specs (no template, no pools) */
+	char *allocation; /* "priority", "spread", "lowest-price"; NULL for orphans */
 	enum plan_status status;
 
-	int desired;           /* capacity (0 for orphans) */
-	int active;            /* active instances now, drifted included */
-	int drifted;           /* active instances with a stale template */
+	int desired; /* capacity (0 for orphans) */
+	int active;  /* active instances now, drifted included */
+	int drifted; /* active instances with a stale template */
 	int failed;
 	int leaving;
-	int unusual;           /* active in a state spotenv does not know */
-	int to_launch;         /* instances, replacements excluded */
-	int to_release;        /* instances, drift replacements excluded */
-	int to_replace;        /* drifted instances replaced (launch + release) */
+	int unusual;	       /* active in a state spotenv does not know */
+	int to_launch;	       /* instances, replacements excluded */
+	int to_release;	       /* instances, drift replacements excluded */
+	int to_replace;	       /* drifted instances replaced (launch + release) */
 	char *hourly_cost;     /* estimated after the plan, exact decimal */
 	char *max_hourly_cost; /* limits.maxHourlyCost or NULL */
 	int max_release;       /* effective limit (-1 = none) */
@@ -254,7 +258,7 @@ struct plan_env {
 	struct plan_template *template; /* NULL for orphans */
 	struct plan_pool *pools;
 	size_t npools;
-	int *fallback;         /* usable pool indices in launch preference order */
+	int *fallback; /* usable pool indices in launch preference order */
 	size_t nfallback;
 
 	struct plan_launch *launches; /* by pool preference, then chunk */
@@ -278,8 +282,8 @@ struct plan_basis_item {
 };
 
 struct plan {
-	char *basis;        /* hex SHA-256 over the sorted basis items */
-	char *observed_at;  /* copied from the observation; may be NULL */
+	char *basis;	   /* hex SHA-256 over the sorted basis items */
+	char *observed_at; /* copied from the observation; may be NULL */
 	/*
 	 * Where the plan was made (docs/plan-format.md, "Where a plan was
 	 * made").  Set by the command layer, never by plan_make (which does no
@@ -288,14 +292,14 @@ struct plan {
 	 * the account could not be learned, the plan is bound to the endpoint
 	 * alone.  Written to the document only when endpoint is set.
 	 */
-	char *endpoint;     /* the API's URL, "scheme://authority/" */
-	char *account;      /* the account's AppId (decimal), or NULL */
-	bool destroy;       /* made by plan_destroy() */
+	char *endpoint; /* the API's URL, "scheme://authority/" */
+	char *account;	/* the account's AppId (decimal), or NULL */
+	bool destroy;	/* made by plan_destroy() */
 	bool prune;
-	int max_release;    /* --max-release, -1 = none */
-	char **scopes;      /* scopes in play, sorted */
+	int max_release; /* --max-release, -1 = none */
+	char **scopes;	 /* scopes in play, sorted */
 	size_t nscopes;
-	char **env_filter;  /* --env names, sorted; empty = every environment */
+	char **env_filter; /* --env names, sorted; empty = every environment */
 	size_t nenv_filter;
 
 	struct plan_env *envs; /* spec envs by name, then orphans by name */
@@ -309,8 +313,8 @@ struct plan {
 struct plan_input {
 	const struct spec_set *specs;
 	const struct plan_observed *observed;
-	bool prune;              /* release orphans */
-	int max_release;         /* --max-release; -1 = each env's limit */
+	bool prune;		 /* release orphans */
+	int max_release;	 /* --max-release; -1 = each env's limit */
 	const char *const *envs; /* --env filter; NULL/0 = all */
 	size_t nenvs;
 };
@@ -330,9 +334,8 @@ int plan_make(struct plan **out, const struct plan_input *in, struct err *e);
  * The guardrail max_release (-1 = none) applies.  *out is caller-owned.
  */
 int plan_destroy(struct plan **out, const struct plan_observed *observed,
-		 const char *const *envs, size_t nenvs,
-		 const char *const *scopes, size_t nscopes, int max_release,
-		 struct err *e);
+		 const char *const *envs, size_t nenvs, const char *const *scopes,
+		 size_t nscopes, int max_release, struct err *e);
 
 void plan_free(struct plan *p);
 

@@ -32,7 +32,8 @@ static cJSON *plan_template_json(const struct plan_template *t)
 	plan_json_str(o, "vpc_id", t->vpc_id);
 	cJSON_AddItemToObject(o, "security_group_ids",
 			      plan_json_strv(t->security_group_ids, t->nsecurity_groups));
-	cJSON_AddNumberToObject(o, "public_ip_bandwidth_mbps", t->public_ip_bandwidth_mbps);
+	cJSON_AddNumberToObject(o, "public_ip_bandwidth_mbps",
+				t->public_ip_bandwidth_mbps);
 	x = cJSON_AddObjectToObject(o, "login");
 	cJSON_AddItemToObject(x, "key_ids", plan_json_strv(t->key_ids, t->nkey_ids));
 	cJSON_AddBoolToObject(x, "keep_image_login", t->keep_image_login);
@@ -191,7 +192,8 @@ int plan_to_json(struct buf *out, const struct plan *p)
 		cJSON *x = cJSON_CreateArray();
 
 		cJSON_AddItemToArray(x, cJSON_CreateString(b->id));
-		cJSON_AddItemToArray(x, b->state ? cJSON_CreateString(b->state) : cJSON_CreateNull());
+		cJSON_AddItemToArray(x, b->state ? cJSON_CreateString(b->state)
+						 : cJSON_CreateNull());
 		cJSON_AddItemToArray(x, b->template ? cJSON_CreateString(b->template)
 						    : cJSON_CreateNull());
 		cJSON_AddItemToArray(a, x);
@@ -207,10 +209,10 @@ int plan_to_json(struct buf *out, const struct plan *p)
 
 /* Limits of a plan document (docs/plan-format.md, "Reading a plan"). */
 #define PLAN_MAX_DOC (64 << 20) /* bytes */
-#define PLAN_MAX_DEPTH 12       /* a plan nests 7 deep */
-#define PLAN_MAX_STRING 65536   /* bytes; user data is at most 16 KiB of base64 */
-#define PLAN_MAX_ITEMS 1000000  /* elements of an array without a cap of its own */
-#define PLAN_MAX_MEMBERS 256    /* members of one object (a plan's have at most 30) */
+#define PLAN_MAX_DEPTH 12	/* a plan nests 7 deep */
+#define PLAN_MAX_STRING 65536	/* bytes; user data is at most 16 KiB of base64 */
+#define PLAN_MAX_ITEMS 1000000	/* elements of an array without a cap of its own */
+#define PLAN_MAX_MEMBERS 256	/* members of one object (a plan's have at most 30) */
 /*
  * Instance counts of an environment or a pool, and environments in a
  * plan: summed over every environment they stay far from INT_MAX.
@@ -230,8 +232,9 @@ static int plan_rd_fail(struct plan_reader *rd, const char *key, const char *wha
 	if (!rd->error && !*rd->path && !key)
 		rd->error = err_set(rd->e, ERR_INVALID, "plan file: %s", what);
 	else if (!rd->error)
-		rd->error = err_set(rd->e, ERR_INVALID, "plan file: '%s%s%s': %s", rd->path,
-				    *rd->path && key ? "." : "", key ? key : "", what);
+		rd->error =
+			err_set(rd->e, ERR_INVALID, "plan file: '%s%s%s': %s", rd->path,
+				*rd->path && key ? "." : "", key ? key : "", what);
 	return rd->error;
 }
 
@@ -295,16 +298,11 @@ static int plan_rd_array_max(const char *key)
 		const char *key;
 		int max;
 	} caps[] = {
-		{ "pools", SPEC_MAX_POOLS },
-		{ "fallback", SPEC_MAX_POOLS },
-		{ "tags", SPEC_MAX_TAGS },
-		{ "security_group_ids", 100 },
-		{ "key_ids", 100 },
-		{ "errors", 10000 },
-		{ "warnings", 10000 },
-		{ "launches", 10000 },
-		{ "releases", 100000 },
-		{ "environments", PLAN_MAX_ENVS },
+		{ "pools", SPEC_MAX_POOLS }, { "fallback", SPEC_MAX_POOLS },
+		{ "tags", SPEC_MAX_TAGS },   { "security_group_ids", 100 },
+		{ "key_ids", 100 },	     { "errors", 10000 },
+		{ "warnings", 10000 },	     { "launches", 10000 },
+		{ "releases", 100000 },	     { "environments", PLAN_MAX_ENVS },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(caps); i++)
@@ -330,8 +328,8 @@ static const cJSON *plan_rd_array(struct plan_reader *rd, const cJSON *o, const 
 	return v;
 }
 
-static const cJSON *plan_rd_object(struct plan_reader *rd, const cJSON *o, const char *key,
-				   bool nullable)
+static const cJSON *plan_rd_object(struct plan_reader *rd, const cJSON *o,
+				   const char *key, bool nullable)
 {
 	const cJSON *v = plan_rd_get(rd, o, key);
 
@@ -345,15 +343,15 @@ static const cJSON *plan_rd_object(struct plan_reader *rd, const cJSON *o, const
 	return NULL;
 }
 
-static void plan_rd_strv(struct plan_reader *rd, const cJSON *o, const char *key, char ***out,
-			 size_t *n)
+static void plan_rd_strv(struct plan_reader *rd, const cJSON *o, const char *key,
+			 char ***out, size_t *n)
 {
 	const cJSON *a = plan_rd_array(rd, o, key), *it;
 	size_t i = 0;
 
 	*out = xcalloc((size_t)cJSON_GetArraySize(a) + 1, sizeof(char *));
 	*n = 0;
-	cJSON_ArrayForEach(it, a) {
+	cJSON_ArrayForEach (it, a) {
 		if (!cJSON_IsString(it)) {
 			plan_rd_fail(rd, key, "expected an array of strings");
 			return;
@@ -368,7 +366,8 @@ static size_t plan_rd_push(struct plan_reader *rd, const char *key, size_t i)
 {
 	size_t old = strlen(rd->path);
 
-	snprintf(rd->path + old, sizeof(rd->path) - old, "%s%s[%zu]", old ? "." : "", key, i);
+	snprintf(rd->path + old, sizeof(rd->path) - old, "%s%s[%zu]", old ? "." : "", key,
+		 i);
 	return old;
 }
 
@@ -388,8 +387,14 @@ static int plan_rd_enum(struct plan_reader *rd, const cJSON *o, const char *key,
 	return r < 0 ? 0 : r;
 }
 
-static const char *plan_reason_name_i(int i) { return plan_reason_name((enum plan_reason)i); }
-static const char *plan_status_name_i(int i) { return plan_status_name((enum plan_status)i); }
+static const char *plan_reason_name_i(int i)
+{
+	return plan_reason_name((enum plan_reason)i);
+}
+static const char *plan_status_name_i(int i)
+{
+	return plan_status_name((enum plan_status)i);
+}
 
 static struct plan_template *plan_rd_template(struct plan_reader *rd, const cJSON *o)
 {
@@ -402,8 +407,10 @@ static struct plan_template *plan_rd_template(struct plan_reader *rd, const cJSO
 	t->image = plan_rd_str(rd, o, "image", false);
 	t->instance_name = plan_rd_str(rd, o, "instance_name", true);
 	t->vpc_id = plan_rd_str(rd, o, "vpc_id", true);
-	plan_rd_strv(rd, o, "security_group_ids", &t->security_group_ids, &t->nsecurity_groups);
-	t->public_ip_bandwidth_mbps = plan_rd_int(rd, o, "public_ip_bandwidth_mbps", 0, 65535);
+	plan_rd_strv(rd, o, "security_group_ids", &t->security_group_ids,
+		     &t->nsecurity_groups);
+	t->public_ip_bandwidth_mbps =
+		plan_rd_int(rd, o, "public_ip_bandwidth_mbps", 0, 65535);
 	x = plan_rd_object(rd, o, "login", false);
 	if (x) {
 		plan_rd_strv(rd, x, "key_ids", &t->key_ids, &t->nkey_ids);
@@ -444,7 +451,7 @@ static void plan_rd_launch(struct plan_reader *rd, struct plan_launch *l, const 
 		plan_rd_fail(rd, "client_token", "longer than 64 characters");
 	tags = plan_rd_array(rd, o, "tags");
 	l->tags = xcalloc((size_t)cJSON_GetArraySize(tags) + 1, sizeof(*l->tags));
-	cJSON_ArrayForEach(it, tags) {
+	cJSON_ArrayForEach (it, tags) {
 		if (!cJSON_IsObject(it)) {
 			plan_rd_fail(rd, "tags", "expected objects");
 			break;
@@ -457,11 +464,13 @@ static void plan_rd_launch(struct plan_reader *rd, struct plan_launch *l, const 
 	l->check_message = plan_rd_str(rd, o, "check_message", true);
 }
 
-static void plan_rd_release(struct plan_reader *rd, struct plan_release *r, const cJSON *o)
+static void plan_rd_release(struct plan_reader *rd, struct plan_release *r,
+			    const cJSON *o)
 {
 	r->id = plan_rd_str(rd, o, "id", false);
 	r->env = plan_rd_str(rd, o, "env", false);
-	r->region = plan_rd_str(rd, o, "region", false); /* (null was allowed; never written) */
+	r->region = plan_rd_str(rd, o, "region",
+				false); /* (null was allowed; never written) */
 	r->zone = plan_rd_str(rd, o, "zone", true);
 	r->type = plan_rd_str(rd, o, "instance_type", true);
 	r->state = plan_rd_str(rd, o, "state", true);
@@ -490,22 +499,22 @@ static void plan_rd_pool(struct plan_reader *rd, struct plan_pool *pp, const cJS
 	pp->launch = plan_rd_int(rd, o, "launch", 0, PLAN_MAX_COUNT);
 }
 
-#define PLAN_RD_LIST(rd, o, key, arr, n, elemfn)                                     \
-	do {                                                                         \
-		const cJSON *a_ = plan_rd_array(rd, o, key), *it_;                   \
-		size_t i_ = 0;                                                       \
-		(arr) = xcalloc((size_t)cJSON_GetArraySize(a_) + 1, sizeof(*(arr))); \
-		cJSON_ArrayForEach(it_, a_) {                                        \
-			size_t old_ = plan_rd_push(rd, key, i_);                     \
-			if (!cJSON_IsObject(it_))                                    \
-				plan_rd_fail(rd, NULL, "expected an object");        \
-			else                                                         \
-				elemfn(rd, &(arr)[i_], it_);                         \
-			(n) = ++i_;                                                  \
-			if ((rd)->error)                                             \
-				break;                                               \
-			(rd)->path[old_] = '\0';                                     \
-		}                                                                    \
+#define PLAN_RD_LIST(rd, o, key, arr, n, elemfn)                                         \
+	do {                                                                             \
+		const cJSON *a_ = plan_rd_array(rd, o, key), *it_;                       \
+		size_t i_ = 0;                                                           \
+		(arr) = xcalloc((size_t)cJSON_GetArraySize(a_) + 1, sizeof(*(arr)));     \
+		cJSON_ArrayForEach (it_, a_) {                                           \
+			size_t old_ = plan_rd_push(rd, key, i_);                         \
+			if (!cJSON_IsObject(it_))                                        \
+				plan_rd_fail(rd, NULL, "expected an object");            \
+			else                                                             \
+				elemfn(rd, &(arr)[i_], it_);                             \
+			(n) = ++i_;                                                      \
+			if ((rd)->error)                                                 \
+				break;                                                   \
+			(rd)->path[old_] = '\0';                                         \
+		}                                                                        \
 	} while (0)
 
 static void plan_rd_env(struct plan_reader *rd, struct plan_env *pe, const cJSON *o)
@@ -535,7 +544,8 @@ static void plan_rd_env(struct plan_reader *rd, struct plan_env *pe, const cJSON
 	x = plan_rd_object(rd, o, "update", false);
 	if (x) {
 		pe->max_surge = plan_rd_int(rd, x, "max_surge", 0, PLAN_MAX_COUNT);
-		pe->max_unavailable = plan_rd_int(rd, x, "max_unavailable", 0, PLAN_MAX_COUNT);
+		pe->max_unavailable =
+			plan_rd_int(rd, x, "max_unavailable", 0, PLAN_MAX_COUNT);
 	}
 	plan_rd_strv(rd, o, "errors", &pe->errors, &pe->nerrors);
 	plan_rd_strv(rd, o, "warnings", &pe->warnings, &pe->nwarnings);
@@ -544,7 +554,8 @@ static void plan_rd_env(struct plan_reader *rd, struct plan_env *pe, const cJSON
 	x = plan_rd_array(rd, o, "fallback");
 	pe->fallback = xcalloc((size_t)cJSON_GetArraySize(x) + 1, sizeof(int));
 	for (const cJSON *it = x ? x->child : NULL; it && !rd->error; it = it->next) {
-		if (!cJSON_IsNumber(it) || it->valueint < 0 || (size_t)it->valueint >= pe->npools ||
+		if (!cJSON_IsNumber(it) || it->valueint < 0 ||
+		    (size_t)it->valueint >= pe->npools ||
 		    it->valuedouble != (double)it->valueint)
 			plan_rd_fail(rd, "fallback", "expected pool indices");
 		else
@@ -555,7 +566,8 @@ static void plan_rd_env(struct plan_reader *rd, struct plan_env *pe, const cJSON
 	/* apply indexes pools with these: keep them in range */
 	for (size_t i = 0; i < pe->nlaunches && !rd->error; i++)
 		if ((size_t)pe->launches[i].pool >= pe->npools)
-			plan_rd_fail(rd, "launches", "a launch names a pool that is not listed");
+			plan_rd_fail(rd, "launches",
+				     "a launch names a pool that is not listed");
 	pe->launches_alloc = pe->nlaunches;
 	pe->releases_alloc = pe->nreleases;
 	pe->warnings_alloc = pe->nwarnings;
@@ -569,19 +581,23 @@ static void plan_rd_items(struct plan_reader *rd, struct plan *p, const cJSON *r
 	size_t i = 0;
 
 	p->observed = xcalloc((size_t)cJSON_GetArraySize(a) + 1, sizeof(*p->observed));
-	cJSON_ArrayForEach(it, a) {
-		const cJSON *id = cJSON_GetArrayItem(it, 0), *st = cJSON_GetArrayItem(it, 1);
+	cJSON_ArrayForEach (it, a) {
+		const cJSON *id = cJSON_GetArrayItem(it, 0),
+			    *st = cJSON_GetArrayItem(it, 1);
 		const cJSON *tm = cJSON_GetArrayItem(it, 2);
 
-		if (!cJSON_IsArray(it) || cJSON_GetArraySize(it) != 3 || !cJSON_IsString(id) ||
-		    !(cJSON_IsString(st) || cJSON_IsNull(st)) ||
+		if (!cJSON_IsArray(it) || cJSON_GetArraySize(it) != 3 ||
+		    !cJSON_IsString(id) || !(cJSON_IsString(st) || cJSON_IsNull(st)) ||
 		    !(cJSON_IsString(tm) || cJSON_IsNull(tm))) {
-			plan_rd_fail(rd, "observed", "expected [id, state, template] entries");
+			plan_rd_fail(rd, "observed",
+				     "expected [id, state, template] entries");
 			return;
 		}
 		p->observed[i].id = xstrdup(id->valuestring);
-		p->observed[i].state = cJSON_IsString(st) ? xstrdup(st->valuestring) : NULL;
-		p->observed[i].template = cJSON_IsString(tm) ? xstrdup(tm->valuestring) : NULL;
+		p->observed[i].state =
+			cJSON_IsString(st) ? xstrdup(st->valuestring) : NULL;
+		p->observed[i].template =
+			cJSON_IsString(tm) ? xstrdup(tm->valuestring) : NULL;
 		p->nobserved = ++i;
 	}
 }
@@ -662,7 +678,8 @@ int plan_from_json(struct plan **out, const char *data, size_t len, struct err *
 	char *kind = NULL;
 
 	if (len > PLAN_MAX_DOC)
-		return err_set(e, ERR_INVALID, "plan file is larger than %d MiB", PLAN_MAX_DOC >> 20);
+		return err_set(e, ERR_INVALID, "plan file is larger than %d MiB",
+			       PLAN_MAX_DOC >> 20);
 	if (!(root = cJSON_ParseWithLength(data, len)))
 		return err_set(e, ERR_INVALID, "plan file is not valid JSON");
 	if (!cJSON_IsObject(root)) {
@@ -683,8 +700,10 @@ int plan_from_json(struct plan **out, const char *data, size_t len, struct err *
 		goto done;
 	}
 	if (strcmp(v->valuestring, PLAN_FORMAT_VERSION)) {
-		err_set(e, ERR_INVALID, "unsupported plan format_version '%s' (this spotenv "
-			"reads '%s')", v->valuestring, PLAN_FORMAT_VERSION);
+		err_set(e, ERR_INVALID,
+			"unsupported plan format_version '%s' (this spotenv "
+			"reads '%s')",
+			v->valuestring, PLAN_FORMAT_VERSION);
 		rd.error = ERR_INVALID;
 		goto done;
 	}

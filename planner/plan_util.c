@@ -68,7 +68,7 @@ static bool plan_json_scalar_array(const cJSON *v)
 {
 	const cJSON *it;
 
-	cJSON_ArrayForEach(it, v)
+	cJSON_ArrayForEach (it, v)
 		if (cJSON_IsObject(it) || cJSON_IsArray(it))
 			return false;
 	return true;
@@ -89,7 +89,7 @@ static int plan_json_print(struct buf *out, const cJSON *v, int depth)
 	if (!v->child)
 		return buf_puts(out, obj ? "{}" : "[]");
 	buf_putc(out, obj ? '{' : '[');
-	cJSON_ArrayForEach(it, v) {
+	cJSON_ArrayForEach (it, v) {
 		if (inline_) {
 			if (it != v->child)
 				buf_puts(out, ", ");

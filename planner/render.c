@@ -68,8 +68,9 @@ static void plan_put_html(struct buf *b, const char *s)
 /* A name as `code` when it is plain, else as escaped text. */
 static void plan_put_md_name(struct buf *b, const char *s)
 {
-	if (s && *s && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-			      "0123456789.:/-") == strlen(s))
+	if (s && *s &&
+	    strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		      "0123456789.:/-") == strlen(s))
 		buf_printf(b, "`%s`", s);
 	else
 		plan_put_md(b, s ? s : "");
@@ -91,27 +92,30 @@ int plan_render_closing(struct buf *out, const struct plan *p)
 
 	plan_totals(p, &t);
 	if (plan_has_changes(p))
-		return buf_printf(out, "Plan: %d to launch, %d to release, %d to replace.",
+		return buf_printf(out,
+				  "Plan: %d to launch, %d to release, %d to replace.",
 				  t.launch, t.release, t.replace);
 	if (t.converged == t.envs)
 		return buf_printf(out, "No changes. %d environment%s converged.", t.envs,
 				  plan_plural(t.envs));
-	return buf_printf(out, "No changes. %d of %d environment%s converged.", t.converged,
-			  t.envs, plan_plural(t.envs));
+	return buf_printf(out, "No changes. %d of %d environment%s converged.",
+			  t.converged, t.envs, plan_plural(t.envs));
 }
 
 /* "S5.MEDIUM4 in ap-guangzhou-3 (pool 1), bid 0.50, spot 0.21" */
 static void plan_launch_what(struct buf *b, const struct plan_launch *l)
 {
-	buf_printf(b, "launch %d x %s in %s (pool %d), bid %s, spot %s", l->count, l->type,
-		   l->zone, l->pool + 1, l->bid, l->price ? l->price : "unknown");
+	buf_printf(b, "launch %d x %s in %s (pool %d), bid %s, spot %s", l->count,
+		   l->type, l->zone, l->pool + 1, l->bid,
+		   l->price ? l->price : "unknown");
 	if (l->replace)
 		buf_puts(b, ": replaces drifted");
 	if (l->check && !strcmp(l->check, "ok"))
 		buf_puts(b, " [dry run ok]");
 	else if (l->check)
 		buf_printf(b, " [dry run failed: %s%s%s]", l->check,
-			   l->check_message ? ": " : "", l->check_message ? l->check_message : "");
+			   l->check_message ? ": " : "",
+			   l->check_message ? l->check_message : "");
 }
 
 /* "ins-abc (S5.MEDIUM4 ap-guangzhou-3, STOPPED): failed: state STOPPED" */
@@ -148,7 +152,7 @@ static size_t plan_env_lines(const struct plan_env *pe, struct plan_line **out)
 		v[n].sym = pe->releases[i].reason == PLAN_REASON_DRIFT ? '~' : '-';
 		v[n++].text = xstrdup(buf_str(&b));
 	}
-	buf_free(&b);
+	buf_release(&b);
 	*out = v;
 	return n;
 }
@@ -215,7 +219,9 @@ int plan_render_text(struct buf *out, const struct plan *p, bool color)
 		buf_putc(out, '\n');
 		n = plan_env_lines(pe, &lines);
 		for (size_t k = 0; k < n; k++) {
-			const char *c = lines[k].sym == '+' ? green : lines[k].sym == '-' ? red : yellow;
+			const char *c = lines[k].sym == '+'   ? green
+					: lines[k].sym == '-' ? red
+							      : yellow;
 
 			buf_printf(out, "  %s%c%s ", c, lines[k].sym, reset);
 			plan_put_text(out, lines[k].text);
@@ -233,16 +239,18 @@ int plan_render_text(struct buf *out, const struct plan *p, bool color)
 			buf_putc(out, '\n');
 		}
 		if (!pe->orphan && pe->hourly_cost)
-			buf_printf(out, "  estimated cost after the plan: %s/hour\n", pe->hourly_cost);
+			buf_printf(out, "  estimated cost after the plan: %s/hour\n",
+				   pe->hourly_cost);
 		else if (pe->orphan && !pe->nreleases && pe->hourly_cost)
 			buf_printf(out, "  still costing: %s/hour\n", pe->hourly_cost);
 	}
-	buf_free(&title);
+	buf_release(&title);
 	if (shown)
 		buf_putc(out, '\n');
 	if (t.errors)
-		buf_printf(out, "%sError:%s the plan has %d error%s and cannot be applied.\n", red,
-			   reset, t.errors, plan_plural(t.errors));
+		buf_printf(out,
+			   "%sError:%s the plan has %d error%s and cannot be applied.\n",
+			   red, reset, t.errors, plan_plural(t.errors));
 	buf_puts(out, bold);
 	plan_render_closing(out, p);
 	buf_puts(out, reset);
@@ -259,7 +267,8 @@ int plan_render_markdown(struct buf *out, const struct plan *p)
 	buf_puts(out, "**\n\n");
 
 	if (t.errors) {
-		buf_puts(out, "> [!CAUTION]\n> The plan has errors and cannot be applied:\n");
+		buf_puts(out,
+			 "> [!CAUTION]\n> The plan has errors and cannot be applied:\n");
 		for (size_t i = 0; i < p->nenvs; i++)
 			for (size_t k = 0; k < p->envs[i].nerrors; k++) {
 				buf_puts(out, "> - ");
@@ -284,8 +293,10 @@ int plan_render_markdown(struct buf *out, const struct plan *p)
 	}
 
 	if (p->nenvs) {
-		buf_puts(out, "| Environment | Scope | Region | Desired | Active | Failed | Leaving "
-			 "| Launch | Release | Replace | Cost/hour | Status |\n");
+		buf_puts(
+			out,
+			"| Environment | Scope | Region | Desired | Active | Failed | Leaving "
+			"| Launch | Release | Replace | Cost/hour | Status |\n");
 		buf_puts(out, "|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|\n");
 	}
 	for (size_t i = 0; i < p->nenvs; i++) {
@@ -298,10 +309,11 @@ int plan_render_markdown(struct buf *out, const struct plan *p)
 		buf_puts(out, " | ");
 		plan_put_md(out, pe->region ? pe->region : "-");
 		buf_printf(out, " | %d | %d | %d | %d | %d | %d | %d | %s | %s |\n",
-			   pe->desired, pe->active, pe->failed,
-			   pe->leaving, pe->to_launch, pe->to_release, pe->to_replace,
+			   pe->desired, pe->active, pe->failed, pe->leaving,
+			   pe->to_launch, pe->to_release, pe->to_replace,
 			   pe->hourly_cost ? pe->hourly_cost : "-",
-			   pe->orphan && !pe->nreleases ? "orphan" : plan_status_name(pe->status));
+			   pe->orphan && !pe->nreleases ? "orphan"
+							: plan_status_name(pe->status));
 	}
 	if (p->nenvs)
 		buf_putc(out, '\n');
@@ -316,8 +328,10 @@ int plan_render_markdown(struct buf *out, const struct plan *p)
 		buf_puts(out, "<details><summary><code>");
 		plan_put_html(out, pe->name);
 		buf_puts(out, "</code>");
-		buf_printf(out, ": %d to launch, %d to release, %d to replace</summary>\n\n"
-			   "```diff\n", pe->to_launch, pe->to_release, pe->to_replace);
+		buf_printf(out,
+			   ": %d to launch, %d to release, %d to replace</summary>\n\n"
+			   "```diff\n",
+			   pe->to_launch, pe->to_release, pe->to_replace);
 		n = plan_env_lines(pe, &lines);
 		for (size_t k = 0; k < n; k++) {
 			buf_printf(out, "%c ", lines[k].sym == '~' ? '!' : lines[k].sym);

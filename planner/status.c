@@ -18,7 +18,8 @@ static bool plan_status_owns(const struct tc_instance *in, const struct plan_env
 	const char *name = tc_instance_tag(in, PLAN_TAG_ENV);
 	const char *scope = tc_instance_tag(in, PLAN_TAG_SCOPE);
 
-	if (!name || plan_strcmp0(name, env->name) || !scope || plan_strcmp0(scope, env->scope))
+	if (!name || plan_strcmp0(name, env->name) || !scope ||
+	    plan_strcmp0(scope, env->scope))
 		return false;
 	if (!pool)
 		return true;
@@ -40,7 +41,8 @@ void plan_status_counts(struct plan_status_counts *out, const struct plan_observ
 			if (in->state && !strcmp(in->state, "RUNNING"))
 				out->running++;
 			else
-				out->pending++; /* PENDING, STARTING, REBOOTING, unusual */
+				out->pending++; /* PENDING, STARTING, REBOOTING, unusual
+						 */
 			break;
 		case PLAN_STATE_FAILED:
 			out->failed++;

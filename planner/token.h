@@ -35,8 +35,8 @@
 #define PLAN_TOKEN_LEN 43 /* prefix + 40 hex digits */
 
 /* The token of launch chunk `chunk` of pool index `pool`, from seed (the basis). */
-void plan_token_launch(char out[TC_MAX_CLIENT_TOKEN + 1], const char *env, const char *scope,
-		       const char *seed, int pool, int chunk);
+void plan_token_launch(char out[TC_MAX_CLIENT_TOKEN + 1], const char *env,
+		       const char *scope, const char *seed, int pool, int chunk);
 /* The token of the hop-th fallback of token to pool index `pool`. */
 void plan_token_fallback(char out[TC_MAX_CLIENT_TOKEN + 1], const char *token, int pool,
 			 int hop);
@@ -47,6 +47,7 @@ void plan_token_partial(char out[TC_MAX_CLIENT_TOKEN + 1], const char *base, int
  * Chain one more stale instance id into a relaunch token: out =
  * "sr-" + SHA-256(prev "/" id).  out may be prev (in-place chaining).
  */
-void plan_token_relaunch(char out[TC_MAX_CLIENT_TOKEN + 1], const char *prev, const char *id);
+void plan_token_relaunch(char out[TC_MAX_CLIENT_TOKEN + 1], const char *prev,
+			 const char *id);
 
 #endif

@@ -85,8 +85,9 @@ static char *tc_describe_body(const struct tc_filter *filters, size_t nfilters,
 			cJSON *f = cJSON_CreateObject();
 
 			cJSON_AddStringToObject(f, "Name", filters[i].name);
-			cJSON_AddItemToObject(f, "Values",
-					      tc_strings(filters[i].values, filters[i].nvalues));
+			cJSON_AddItemToObject(
+				f, "Values",
+				tc_strings(filters[i].values, filters[i].nvalues));
 			cJSON_AddItemToArray(fs, f);
 		}
 	}
@@ -177,7 +178,9 @@ int tc_describe_instances(struct tc_client *c, const char *region,
 	int error = 0;
 
 	if (nids && nfilters)
-		return err_set(e, ERR_INVALID, "DescribeInstances takes instance ids or filters, not both");
+		return err_set(
+			e, ERR_INVALID,
+			"DescribeInstances takes instance ids or filters, not both");
 
 	if (nids) {
 		/* ids: chunks of 100, concurrently, one page each */
@@ -197,7 +200,8 @@ int tc_describe_instances(struct tc_client *c, const char *region,
 			goto done;
 		}
 		for (size_t i = 0; i < ncalls && !error; i++)
-			error = tc_take_instances(out, &seen, NULL, calls[i].response, region, e);
+			error = tc_take_instances(out, &seen, NULL, calls[i].response,
+						  region, e);
 		goto done;
 	}
 
@@ -245,9 +249,9 @@ done:
 /* Per region paging state of one listing. */
 struct tc_pager {
 	struct tc_idset seen;
-	int64_t total;     /* TotalCount of the first page; never chased upwards */
-	int64_t next;      /* offset of the next page to fetch */
-	bool ended;        /* a short or empty page: no page after it is asked for */
+	int64_t total;	   /* TotalCount of the first page; never chased upwards */
+	int64_t next;	   /* offset of the next page to fetch */
+	bool ended;	   /* a short or empty page: no page after it is asked for */
 	bool inconsistent; /* see TC_OBSERVE_READS */
 	size_t first_instance, first_offer;
 };
@@ -257,10 +261,10 @@ struct tc_round;
 /* One call of a round: a DescribeInstances page (offset >= 0) or an offers call (-1). */
 struct tc_page {
 	struct tc_round *round;
-	size_t owner;                 /* index of the region (r[], pg[]) */
+	size_t owner; /* index of the region (r[], pg[]) */
 	int64_t offset;
 	struct tc_instance_list inst; /* the page's rows, parsed on arrival */
-	int64_t total;                /* its TotalCount */
+	int64_t total;		      /* its TotalCount */
 	size_t rows;
 	bool parsed;
 };
@@ -305,7 +309,8 @@ static void tc_round_add_page(struct tc_round *rd, size_t i, int64_t off)
 	tc_round_add(rd, i, off);
 	rd->calls[rd->n - 1].action = "DescribeInstances";
 	rd->calls[rd->n - 1].region = r->region;
-	rd->calls[rd->n - 1].body = tc_describe_body(r->filters, r->nfilters, NULL, 0, off);
+	rd->calls[rd->n - 1].body =
+		tc_describe_body(r->filters, r->nfilters, NULL, 0, off);
 	rd->calls[rd->n - 1].on_done = tc_page_done;
 	/* the page pointer is set once the arrays stop moving (tc_round_hook) */
 }
@@ -333,8 +338,8 @@ static void tc_page_done(struct tc_call *call, void *ctx)
 
 	if (err_isset(&call->err) || !call->response)
 		return;
-	if (tc_parse_instances(&pg->inst, &pg->total, call->response, rd->r[pg->owner].region,
-			       &call->err) < 0)
+	if (tc_parse_instances(&pg->inst, &pg->total, call->response,
+			       rd->r[pg->owner].region, &call->err) < 0)
 		return; /* tc_call_many returns it */
 	pg->rows = tc_page_rows(call->response);
 	pg->parsed = true;
@@ -377,7 +382,8 @@ static void tc_take_page(struct tc_instance_list *out, struct tc_idset *seen,
  * caller drops what was appended.
  */
 static int tc_list_regions(struct tc_client *c, struct tc_region_obs *r, size_t n,
-			   const bool *want, bool offers, struct tc_pager *pg, struct err *e)
+			   const bool *want, bool offers, struct tc_pager *pg,
+			   struct err *e)
 {
 	struct tc_round rd = { r, pg, NULL, NULL, 0, 0, 0 };
 	int error = 0;
@@ -417,7 +423,8 @@ static int tc_list_regions(struct tc_client *c, struct tc_region_obs *r, size_t 
 			int64_t expect;
 
 			if (page->offset < 0) {
-				error = tc_parse_offers(r[page->owner].offers, rd.calls[k].response, e);
+				error = tc_parse_offers(r[page->owner].offers,
+							rd.calls[k].response, e);
 				continue;
 			}
 			if (!page->parsed)
@@ -426,7 +433,8 @@ static int tc_list_regions(struct tc_client *c, struct tc_region_obs *r, size_t 
 			if (p->total < 0)
 				p->total = page->total;
 			else if (page->total != p->total)
-				p->inconsistent = true; /* instances came or went meanwhile */
+				p->inconsistent =
+					true; /* instances came or went meanwhile */
 			expect = p->total - page->offset;
 			if (expect > TC_MAX_PAGE)
 				expect = TC_MAX_PAGE;
@@ -447,11 +455,15 @@ static int tc_list_regions(struct tc_client *c, struct tc_region_obs *r, size_t 
 			if (!want[i] || p->ended || p->next >= p->total)
 				continue;
 			if (p->total / TC_MAX_PAGE > TC_MAX_PAGES) {
-				error = err_set(e, ERR_API, "unexpected API response: 'TotalCount' %"
-						PRId64 " is too large", p->total);
+				error = err_set(
+					e, ERR_API,
+					"unexpected API response: 'TotalCount' %" PRId64
+					" is too large",
+					p->total);
 				goto done;
 			}
-			npages = (size_t)((p->total - p->next + TC_MAX_PAGE - 1) / TC_MAX_PAGE);
+			npages = (size_t)((p->total - p->next + TC_MAX_PAGE - 1) /
+					  TC_MAX_PAGE);
 			if (npages > TC_PAGE_ROUND)
 				npages = TC_PAGE_ROUND;
 			for (size_t k = 0; k < npages; k++) {
@@ -503,7 +515,8 @@ static void tc_merge_listing(struct tc_instance_list *out, size_t first,
 	memset(fresh, 0, sizeof(*fresh));
 }
 
-int tc_observe_regions(struct tc_client *c, struct tc_region_obs *r, size_t n, struct err *e)
+int tc_observe_regions(struct tc_client *c, struct tc_region_obs *r, size_t n,
+		       struct err *e)
 {
 	struct tc_pager *pg = xcalloc(n ? n : 1, sizeof(*pg));
 	bool *want = xcalloc(n ? n : 1, sizeof(*want));
@@ -511,14 +524,17 @@ int tc_observe_regions(struct tc_client *c, struct tc_region_obs *r, size_t n, s
 
 	for (size_t i = 0; i < n && !error; i++) {
 		if (r[i].nfilters > TC_MAX_FILTERS)
-			error = err_set(e, ERR_INVALID, "at most %d filters per DescribeInstances call",
+			error = err_set(e, ERR_INVALID,
+					"at most %d filters per DescribeInstances call",
 					TC_MAX_FILTERS);
 		for (size_t k = 0; !error && k < r[i].nfilters; k++)
 			if (!r[i].filters[k].name || !r[i].filters[k].nvalues ||
 			    r[i].filters[k].nvalues > TC_MAX_FILTER_VALUES)
-				error = err_set(e, ERR_INVALID, "filter '%s' needs 1 to %d values",
-						r[i].filters[k].name ? r[i].filters[k].name : "",
-						TC_MAX_FILTER_VALUES);
+				error = err_set(
+					e, ERR_INVALID,
+					"filter '%s' needs 1 to %d values",
+					r[i].filters[k].name ? r[i].filters[k].name : "",
+					TC_MAX_FILTER_VALUES);
 		pg[i].first_instance = r[i].instances->n;
 		pg[i].first_offer = r[i].offers ? r[i].offers->n : 0;
 		r[i].inconsistent = false;
@@ -555,7 +571,8 @@ int tc_observe_regions(struct tc_client *c, struct tc_region_obs *r, size_t n, s
 			if (error)
 				tc_instance_list_clear(&fresh);
 			else
-				tc_merge_listing(r[i].instances, pg[i].first_instance, &fresh);
+				tc_merge_listing(r[i].instances, pg[i].first_instance,
+						 &fresh);
 		}
 		free(saved);
 		if (!again)
@@ -564,7 +581,8 @@ int tc_observe_regions(struct tc_client *c, struct tc_region_obs *r, size_t n, s
 	for (size_t i = 0; i < n; i++) {
 		if (error) {
 			while (r[i].instances->n > pg[i].first_instance)
-				tc_instance_clear(&r[i].instances->v[--r[i].instances->n]);
+				tc_instance_clear(
+					&r[i].instances->v[--r[i].instances->n]);
 			if (r[i].offers)
 				tc_offers_truncate(r[i].offers, pg[i].first_offer);
 		} else {
@@ -596,7 +614,8 @@ char *tc_run_request_json(const struct tc_run_request *req)
 	o = cJSON_AddObjectToObject(j, "Placement");
 	cJSON_AddStringToObject(o, "Zone", req->zone ? req->zone : "");
 	cJSON_AddStringToObject(j, "ImageId", req->image ? req->image : "");
-	cJSON_AddStringToObject(j, "InstanceType", req->instance_type ? req->instance_type : "");
+	cJSON_AddStringToObject(j, "InstanceType",
+				req->instance_type ? req->instance_type : "");
 	cJSON_AddNumberToObject(j, "InstanceCount", req->count);
 	if (req->client_token)
 		cJSON_AddStringToObject(j, "ClientToken", req->client_token);
@@ -612,8 +631,8 @@ char *tc_run_request_json(const struct tc_run_request *req)
 			cJSON *t = cJSON_CreateObject();
 
 			cJSON_AddStringToObject(t, "Key", req->tags[i].key);
-			cJSON_AddStringToObject(t, "Value",
-						req->tags[i].value ? req->tags[i].value : "");
+			cJSON_AddStringToObject(
+				t, "Value", req->tags[i].value ? req->tags[i].value : "");
 			cJSON_AddItemToArray(tags, t);
 		}
 		cJSON_AddItemToArray(specs, spec);
@@ -621,20 +640,25 @@ char *tc_run_request_json(const struct tc_run_request *req)
 	if (req->vpc_id) {
 		o = cJSON_AddObjectToObject(j, "VirtualPrivateCloud");
 		cJSON_AddStringToObject(o, "VpcId", req->vpc_id);
-		cJSON_AddStringToObject(o, "SubnetId", req->subnet_id ? req->subnet_id : "");
+		cJSON_AddStringToObject(o, "SubnetId",
+					req->subnet_id ? req->subnet_id : "");
 	}
 	if (req->nsecurity_groups)
-		cJSON_AddItemToObject(j, "SecurityGroupIds",
-				      tc_strings(req->security_group_ids, req->nsecurity_groups));
+		cJSON_AddItemToObject(
+			j, "SecurityGroupIds",
+			tc_strings(req->security_group_ids, req->nsecurity_groups));
 	if (req->public_ip_bandwidth_mbps > 0) {
 		o = cJSON_AddObjectToObject(j, "InternetAccessible");
-		cJSON_AddStringToObject(o, "InternetChargeType", "TRAFFIC_POSTPAID_BY_HOUR");
-		cJSON_AddNumberToObject(o, "InternetMaxBandwidthOut", req->public_ip_bandwidth_mbps);
+		cJSON_AddStringToObject(o, "InternetChargeType",
+					"TRAFFIC_POSTPAID_BY_HOUR");
+		cJSON_AddNumberToObject(o, "InternetMaxBandwidthOut",
+					req->public_ip_bandwidth_mbps);
 		cJSON_AddBoolToObject(o, "PublicIpAssigned", 1);
 	}
 	if (req->nkey_ids) {
 		o = cJSON_AddObjectToObject(j, "LoginSettings");
-		cJSON_AddItemToObject(o, "KeyIds", tc_strings(req->key_ids, req->nkey_ids));
+		cJSON_AddItemToObject(o, "KeyIds",
+				      tc_strings(req->key_ids, req->nkey_ids));
 	} else if (req->keep_image_login) {
 		o = cJSON_AddObjectToObject(j, "LoginSettings");
 		cJSON_AddStringToObject(o, "KeepImageLogin", "true");
@@ -671,14 +695,19 @@ static int tc_run_check(const struct tc_run_request *req, struct err *e)
 {
 	if (!req->region || !*req->region || !req->zone || !*req->zone ||
 	    !req->instance_type || !*req->instance_type || !req->image || !*req->image)
-		return err_set(e, ERR_INVALID, "RunInstances needs a region, zone, instance type and image");
+		return err_set(
+			e, ERR_INVALID,
+			"RunInstances needs a region, zone, instance type and image");
 	if (req->count < 1 || req->count > TC_MAX_RUN_COUNT)
-		return err_set(e, ERR_INVALID, "RunInstances count %d is not within 1..%d",
-			       req->count, TC_MAX_RUN_COUNT);
+		return err_set(e, ERR_INVALID,
+			       "RunInstances count %d is not within 1..%d", req->count,
+			       TC_MAX_RUN_COUNT);
 	if (req->max_price && !dec_valid(req->max_price))
-		return err_set(e, ERR_INVALID, "max price '%s' is not a decimal", req->max_price);
+		return err_set(e, ERR_INVALID, "max price '%s' is not a decimal",
+			       req->max_price);
 	if (req->client_token && !tc_token_ok(req->client_token))
-		return err_set(e, ERR_INVALID, "ClientToken must be 1 to %d printable ASCII characters",
+		return err_set(e, ERR_INVALID,
+			       "ClientToken must be 1 to %d printable ASCII characters",
 			       TC_MAX_CLIENT_TOKEN);
 	if (req->vpc_id && (!req->subnet_id || !*req->subnet_id))
 		return err_set(e, ERR_INVALID, "a VPC needs a subnet");
@@ -728,17 +757,23 @@ int tc_run_instances(struct tc_client *c, const struct tc_run_request *req,
 		goto done;
 	set = cJSON_GetObjectItemCaseSensitive(call.response, "InstanceIdSet");
 	if (!set || cJSON_IsNull(set)) {
-		error = err_set(e, ERR_API, "unexpected API response: RunInstances returned no 'InstanceIdSet'");
+		error = err_set(
+			e, ERR_API,
+			"unexpected API response: RunInstances returned no 'InstanceIdSet'");
 		goto done;
 	}
 	if (!cJSON_IsArray(set)) {
-		error = err_set(e, ERR_API, "unexpected API response: 'InstanceIdSet' is not an array");
+		error = err_set(
+			e, ERR_API,
+			"unexpected API response: 'InstanceIdSet' is not an array");
 		goto done;
 	}
 	ids = xcalloc((size_t)cJSON_GetArraySize(set) + 1, sizeof(*ids));
-	cJSON_ArrayForEach(id, set) {
+	cJSON_ArrayForEach (id, set) {
 		if (!cJSON_IsString(id) || !*id->valuestring) {
-			error = err_set(e, ERR_API, "unexpected API response: an instance id is not a string");
+			error = err_set(
+				e, ERR_API,
+				"unexpected API response: an instance id is not a string");
 			goto done;
 		}
 		ids[n++] = xstrdup(id->valuestring);
@@ -832,19 +867,26 @@ static void tc_offer_calls(struct tc_call **calls, size_t *ncalls, const char *r
 			   const char *const *zones, size_t nzones,
 			   const char *const *types, size_t ntypes)
 {
-	size_t zchunks = nzones ? (nzones + TC_MAX_OFFER_VALUES - 1) / TC_MAX_OFFER_VALUES : 1;
-	size_t tchunks = ntypes ? (ntypes + TC_MAX_OFFER_VALUES - 1) / TC_MAX_OFFER_VALUES : 1;
+	size_t zchunks =
+		nzones ? (nzones + TC_MAX_OFFER_VALUES - 1) / TC_MAX_OFFER_VALUES : 1;
+	size_t tchunks =
+		ntypes ? (ntypes + TC_MAX_OFFER_VALUES - 1) / TC_MAX_OFFER_VALUES : 1;
 	size_t k = *ncalls;
 
 	*calls = xreallocarray(*calls, *ncalls + zchunks * tchunks, sizeof(**calls));
 	memset(*calls + *ncalls, 0, zchunks * tchunks * sizeof(**calls));
 	for (size_t zi = 0; zi < zchunks; zi++)
 		for (size_t ti = 0; ti < tchunks; ti++) {
-			size_t zoff = zi * TC_MAX_OFFER_VALUES, toff = ti * TC_MAX_OFFER_VALUES;
+			size_t zoff = zi * TC_MAX_OFFER_VALUES,
+			       toff = ti * TC_MAX_OFFER_VALUES;
 			size_t zn = nzones ? (nzones - zoff < TC_MAX_OFFER_VALUES
-						      ? nzones - zoff : TC_MAX_OFFER_VALUES) : 0;
+						      ? nzones - zoff
+						      : TC_MAX_OFFER_VALUES)
+					   : 0;
 			size_t tn = ntypes ? (ntypes - toff < TC_MAX_OFFER_VALUES
-						      ? ntypes - toff : TC_MAX_OFFER_VALUES) : 0;
+						      ? ntypes - toff
+						      : TC_MAX_OFFER_VALUES)
+					   : 0;
 
 			(*calls)[k].action = "DescribeZoneInstanceConfigInfos";
 			(*calls)[k].region = region;
@@ -862,9 +904,8 @@ static void tc_offers_truncate(struct tc_offer_list *out, size_t first)
 		tc_offer_clear(&out->v[--out->n]);
 }
 
-int tc_describe_offers(struct tc_client *c, const char *region,
-		       const char *const *zones, size_t nzones,
-		       const char *const *types, size_t ntypes,
+int tc_describe_offers(struct tc_client *c, const char *region, const char *const *zones,
+		       size_t nzones, const char *const *types, size_t ntypes,
 		       struct tc_offer_list *out, struct err *e)
 {
 	struct tc_call *calls = NULL;
@@ -890,7 +931,8 @@ done:
  */
 
 int tc_describe_spot_quota(struct tc_client *c, const char *region,
-			   struct tc_spot_quota_list *out, char **app_id_out, struct err *e)
+			   struct tc_spot_quota_list *out, char **app_id_out,
+			   struct err *e)
 {
 	struct tc_call call;
 	int error;
@@ -900,7 +942,8 @@ int tc_describe_spot_quota(struct tc_client *c, const char *region,
 	memset(&call, 0, sizeof(call));
 	call.action = "DescribeAccountQuota";
 	call.region = region;
-	/* no filter: the answer is a few rows per quota type, and {} is what every version takes */
+	/* no filter: the answer is a few rows per quota type, and {} is what every
+	 * version takes */
 	call.body = xstrdup("{}");
 	if (tc_call_one(c, &call) < 0) {
 		error = call.err.code;

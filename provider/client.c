@@ -57,11 +57,11 @@
  */
 struct tc_limiter {
 	char *action;
-	char *region;      /* "" for calls without a region */
-	int rate;          /* requests per window */
-	int inflight;      /* sent, not answered: the API may count them at any moment */
+	char *region;	   /* "" for calls without a region */
+	int rate;	   /* requests per window */
+	int inflight;	   /* sent, not answered: the API may count them at any moment */
 	int64_t *answered; /* answer times (monotonic us) still in the window, a ring */
-	size_t head;       /* the oldest answer */
+	size_t head;	   /* the oldest answer */
 	size_t count;
 };
 
@@ -73,15 +73,15 @@ struct tc_lane {
 
 struct tc_client {
 	struct tc_cred cred;
-	char *url;  /* scheme://authority/ */
-	char *host; /* the Host header (and signed host) */
+	char *url;     /* scheme://authority/ */
+	char *host;    /* the Host header (and signed host) */
 	bool loopback; /* the endpoint is on this machine: never via a proxy */
 	struct tc_client_opts o;
 	CURLM *multi;
-	int64_t window_us; /* the limiters' window: 1 s + rate_margin_ms */
+	int64_t window_us;	      /* the limiters' window: 1 s + rate_margin_ms */
 	struct tc_limiter **limiters; /* one per (action, region) seen */
 	size_t nlimiters, alimiters;
-	struct tc_lane **lanes;       /* one per region seen */
+	struct tc_lane **lanes; /* one per region seen */
 	size_t nlanes, alanes;
 	struct tc_client_stats stats;
 	uint64_t rng;
@@ -149,25 +149,27 @@ static int tc_endpoint(char **url, char **host, bool *loopback, const char *endp
 		https = false;
 		auth = endpoint + 7;
 	} else {
-		return err_set(e, ERR_INVALID, "endpoint '%s' must be an https:// URL", endpoint);
+		return err_set(e, ERR_INVALID, "endpoint '%s' must be an https:// URL",
+			       endpoint);
 	}
 	end = auth + strcspn(auth, "/?#");
 	if (*end && strcmp(end, "/"))
-		return err_set(e, ERR_INVALID, "endpoint '%s' must not have a path or query",
-			       endpoint);
+		return err_set(e, ERR_INVALID,
+			       "endpoint '%s' must not have a path or query", endpoint);
 	authority = xstrndup(auth, (size_t)(end - auth));
 	for (char *p = authority; *p; p++)
 		*p = (char)tolower((unsigned char)*p);
 	if (!*authority || strpbrk(authority, "@ \t\r\n\\")) {
-		error = err_set(e, ERR_INVALID, "endpoint '%s' has an invalid host", endpoint);
+		error = err_set(e, ERR_INVALID, "endpoint '%s' has an invalid host",
+				endpoint);
 		goto done;
 	}
 	if (authority[0] == '[') {
 		char *close = strchr(authority, ']');
 
 		if (!close || (close[1] && close[1] != ':')) {
-			error = err_set(e, ERR_INVALID, "endpoint '%s' has an invalid host",
-					endpoint);
+			error = err_set(e, ERR_INVALID,
+					"endpoint '%s' has an invalid host", endpoint);
 			goto done;
 		}
 		hostname = xstrndup(authority + 1, (size_t)(close - authority - 1));
@@ -178,10 +180,11 @@ static int tc_endpoint(char **url, char **host, bool *loopback, const char *endp
 		const char *port = authority[0] == '[' ? strchr(authority, ']') + 1
 						       : authority + strlen(hostname);
 
-		if (*port == ':' && (!port[1] || strspn(port + 1, "0123456789") != strlen(port + 1) ||
-				     strlen(port + 1) > 5)) {
-			error = err_set(e, ERR_INVALID, "endpoint '%s' has an invalid port",
-					endpoint);
+		if (*port == ':' &&
+		    (!port[1] || strspn(port + 1, "0123456789") != strlen(port + 1) ||
+		     strlen(port + 1) > 5)) {
+			error = err_set(e, ERR_INVALID,
+					"endpoint '%s' has an invalid port", endpoint);
 			goto done;
 		}
 	}
@@ -190,9 +193,10 @@ static int tc_endpoint(char **url, char **host, bool *loopback, const char *endp
 		goto done;
 	}
 	if (!https && !tc_is_loopback(hostname)) {
-		error = err_set(e, ERR_INVALID,
-				"endpoint '%s' uses plain http, which is only allowed for loopback addresses",
-				endpoint);
+		error = err_set(
+			e, ERR_INVALID,
+			"endpoint '%s' uses plain http, which is only allowed for loopback addresses",
+			endpoint);
 		goto done;
 	}
 	*loopback = tc_is_loopback(hostname);
@@ -232,7 +236,8 @@ static struct tc_limiter *tc_limiter_for(struct tc_client *c, const char *action
 	if (!region)
 		region = "";
 	for (size_t i = 0; i < c->nlimiters; i++)
-		if (!strcmp(c->limiters[i]->action, action) && !strcmp(c->limiters[i]->region, region))
+		if (!strcmp(c->limiters[i]->action, action) &&
+		    !strcmp(c->limiters[i]->region, region))
 			return c->limiters[i];
 	l = xcalloc(1, sizeof(*l));
 	l->action = xstrdup(action);
@@ -301,7 +306,8 @@ static struct tc_lane *tc_lane_for(struct tc_client *c, const char *region)
 	l->region = xstrdup(region);
 	ALLOC_GROW(c->lanes, c->nlanes + 1, c->alanes);
 	c->lanes[c->nlanes++] = l;
-	curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, (long)c->o.parallelism * (long)c->nlanes);
+	curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS,
+			  (long)c->o.parallelism * (long)c->nlanes);
 	return l;
 }
 
@@ -328,15 +334,16 @@ int tc_client_new(struct tc_client **out, const struct tc_cred *cred,
 	c = xcalloc(1, sizeof(*c));
 	c->o = *opts;
 	c->o.endpoint = NULL;
-	endpoint = opts->endpoint && *opts->endpoint ? opts->endpoint : getenv("SPOTENV_ENDPOINT");
+	endpoint = opts->endpoint && *opts->endpoint ? opts->endpoint
+						     : getenv("SPOTENV_ENDPOINT");
 	if (!endpoint || !*endpoint)
 		endpoint = TC_DEFAULT_ENDPOINT;
 	if ((error = tc_endpoint(&c->url, &c->host, &c->loopback, endpoint, e)) < 0) {
 		tc_client_free(c);
 		return error;
 	}
-#define TC_DEFAULT(f, v) \
-	if (c->o.f <= 0)  \
+#define TC_DEFAULT(f, v)                                                                 \
+	if (c->o.f <= 0)                                                                 \
 	c->o.f = (v)
 	TC_DEFAULT(parallelism, TC_DEFAULT_PARALLELISM);
 	TC_DEFAULT(connect_timeout_ms, 5000);
@@ -388,7 +395,8 @@ int tc_client_new(struct tc_client **out, const struct tc_cred *cred,
 	}
 
 	if (RAND_bytes((unsigned char *)&c->rng, sizeof(c->rng)) != 1 || !c->rng)
-		c->rng = (uint64_t)tc_now_us() ^ ((uint64_t)getpid() << 32) ^ 0x9e3779b97f4a7c15ULL;
+		c->rng = (uint64_t)tc_now_us() ^ ((uint64_t)getpid() << 32) ^
+			 0x9e3779b97f4a7c15ULL;
 
 	if (!(c->multi = curl_multi_init())) {
 		tc_client_free(c);
@@ -461,9 +469,10 @@ static void tc_free_headers(struct curl_slist *l)
 	curl_slist_free_all(l);
 }
 
-static struct curl_slist *tc_header_add(struct curl_slist *l, bool *ok, const char *fmt, ...)
-	SPOTENV_PRINTF(3, 4);
-static struct curl_slist *tc_header_add(struct curl_slist *l, bool *ok, const char *fmt, ...)
+static struct curl_slist *tc_header_add(struct curl_slist *l, bool *ok, const char *fmt,
+					...) SPOTENV_PRINTF(3, 4);
+static struct curl_slist *tc_header_add(struct curl_slist *l, bool *ok, const char *fmt,
+					...)
 {
 	struct curl_slist *r;
 	va_list ap;
@@ -504,7 +513,8 @@ static bool tc_region_ok(const char *r)
 }
 
 /* Sign and start one attempt. */
-static int tc_start(struct tc_client *c, CURLM *multi, struct tc_pending *p, struct err *e)
+static int tc_start(struct tc_client *c, CURLM *multi, struct tc_pending *p,
+		    struct err *e)
 {
 	struct tc_call *call = p->call;
 	const char *body = call->body ? call->body : "{}";
@@ -537,9 +547,10 @@ static int tc_start(struct tc_client *c, CURLM *multi, struct tc_pending *p, str
 				return error;
 			}
 			if (c->o.log) {
-				char *line = xasprintf("credentials renewal failed (%s); the current "
-						       "ones are valid for %" PRId64 "s more",
-						       fe.msg, c->cred.expires - ts);
+				char *line = xasprintf(
+					"credentials renewal failed (%s); the current "
+					"ones are valid for %" PRId64 "s more",
+					fe.msg, c->cred.expires - ts);
 
 				c->o.log(c->o.log_ctx, line);
 				free(line);
@@ -681,10 +692,12 @@ static bool tc_finish(struct tc_client *c, struct tc_pending *p, CURLcode rc, in
 	curl_easy_getinfo(p->easy, CURLINFO_RESPONSE_CODE, &status);
 	if (rc != CURLE_OK) {
 		if (rc == CURLE_OPERATION_TIMEDOUT)
-			err_set(&ae, ERR_NET, "'%s' in '%s' timed out after %" PRId64 " ms",
+			err_set(&ae, ERR_NET,
+				"'%s' in '%s' timed out after %" PRId64 " ms",
 				call->action, region, ms);
 		else
-			err_set(&ae, ERR_NET, "'%s' in '%s' failed: %s", call->action, region,
+			err_set(&ae, ERR_NET, "'%s' in '%s' failed: %s", call->action,
+				region,
 				p->errbuf[0] ? p->errbuf : curl_easy_strerror(rc));
 		retry = tc_curl_retryable(rc);
 		ae.cls = retry ? ERR_CLASS_TRANSIENT : ERR_CLASS_OTHER;
@@ -696,24 +709,28 @@ static bool tc_finish(struct tc_client *c, struct tc_pending *p, CURLcode rc, in
 			/* success */
 		} else if (pe.api_code && status < 500) {
 			/* API errors come with HTTP 200; accept them with a 4xx too */
-			err_set(&ae, ERR_API, "'%s' in '%s' failed", call->action, region);
-			err_set_api(&ae, pe.api_code, pe.api_message, pe.request_id, pe.cls);
+			err_set(&ae, ERR_API, "'%s' in '%s' failed", call->action,
+				region);
+			err_set_api(&ae, pe.api_code, pe.api_message, pe.request_id,
+				    pe.cls);
 			if (!strcmp(pe.api_code, "DryRunOperation"))
 				ae.cls = ERR_CLASS_NONE;
 		} else if (status != 200) {
-			err_set(&ae, ERR_NET, "'%s' in '%s' failed: HTTP status %ld", call->action,
-				region, status);
+			err_set(&ae, ERR_NET, "'%s' in '%s' failed: HTTP status %ld",
+				call->action, region, status);
 			err_set_api(&ae, pe.api_code, pe.api_message, pe.request_id,
 				    tc_classify(NULL, status));
 		} else {
-			err_set(&ae, pe.code, "'%s' in '%s': %s", call->action, region, pe.msg);
+			err_set(&ae, pe.code, "'%s' in '%s': %s", call->action, region,
+				pe.msg);
 			ae.cls = ERR_CLASS_OTHER;
 		}
 		err_clear(&pe);
 		if (err_isset(&ae)) {
 			cJSON_Delete(resp);
 			resp = NULL;
-			retry = ae.cls == ERR_CLASS_THROTTLED || ae.cls == ERR_CLASS_TRANSIENT;
+			retry = ae.cls == ERR_CLASS_THROTTLED ||
+				ae.cls == ERR_CLASS_TRANSIENT;
 			if (ae.cls == ERR_CLASS_THROTTLED)
 				c->stats.throttled++;
 		}
@@ -729,20 +746,24 @@ static bool tc_finish(struct tc_client *c, struct tc_pending *p, CURLcode rc, in
 		char retry_in[48] = "", throttled[48] = "";
 
 		if (!rid && resp) {
-			const cJSON *j = cJSON_GetObjectItemCaseSensitive((cJSON *)resp, "RequestId");
+			const cJSON *j = cJSON_GetObjectItemCaseSensitive((cJSON *)resp,
+									  "RequestId");
 
 			rid = cJSON_IsString(j) ? j->valuestring : NULL;
 		}
 		if (err_isset(&ae))
-			what = ae.api_code ? ae.api_code
-			       : rc != CURLE_OK ? curl_easy_strerror(rc) : ae.msg;
+			what = ae.api_code	? ae.api_code
+			       : rc != CURLE_OK ? curl_easy_strerror(rc)
+						: ae.msg;
 		if (ae.cls == ERR_CLASS_THROTTLED)
 			snprintf(throttled, sizeof(throttled), " throttled=%" PRIu64,
 				 c->stats.throttled);
 		if (retry)
-			snprintf(retry_in, sizeof(retry_in), " retry_in=%" PRId64 "ms", wait_ms);
-		tc_log(c, "call %s region=%s attempt=%d status=%ld time=%" PRId64
-			  "ms request_id=%s error=%s%s%s",
+			snprintf(retry_in, sizeof(retry_in), " retry_in=%" PRId64 "ms",
+				 wait_ms);
+		tc_log(c,
+		       "call %s region=%s attempt=%d status=%ld time=%" PRId64
+		       "ms request_id=%s error=%s%s%s",
 		       call->action, region, call->attempts, status, ms, tc_or_dash(rid),
 		       tc_or_dash(what), throttled, retry_in);
 	}
@@ -752,7 +773,7 @@ static bool tc_finish(struct tc_client *c, struct tc_pending *p, CURLcode rc, in
 	p->easy = NULL;
 	tc_free_headers(p->headers);
 	p->headers = NULL;
-	buf_free(&p->resp);
+	buf_release(&p->resp);
 	p->inflight = false;
 	p->lane->inflight--;
 	tc_limiter_answered(p->limiter, now);
@@ -818,7 +839,8 @@ int tc_call_many(struct tc_client *c, struct tc_call *calls, size_t n)
 			if (p[i].done || p[i].inflight)
 				continue;
 			if (calls[i].cancel) {
-				/* dropped before it went out (again): no answer, no error */
+				/* dropped before it went out (again): no answer, no error
+				 */
 				p[i].done = true;
 				remaining--;
 				continue;
@@ -856,7 +878,8 @@ int tc_call_many(struct tc_client *c, struct tc_call *calls, size_t n)
 
 				if (m->msg != CURLMSG_DONE)
 					continue;
-				curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&q);
+				curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE,
+						  (char **)&q);
 				inflight--;
 				finished++;
 				if (tc_finish(c, q, m->data.result, done_at))

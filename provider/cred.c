@@ -55,7 +55,8 @@ static int tc_read_secret_file(struct buf *out, const char *path, struct err *e)
 	if (!(f = fopen(path, "r"))) {
 		if (errno == ENOENT || errno == ENOTDIR)
 			return 0;
-		return err_set(e, ERR_AUTH, "cannot read '%s': %s", path, strerror(errno));
+		return err_set(e, ERR_AUTH, "cannot read '%s': %s", path,
+			       strerror(errno));
 	}
 	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
 		if (buf_put(out, chunk, n)) {
@@ -88,7 +89,8 @@ static char *tc_unquote(char *s)
 {
 	size_t l = strlen(s);
 
-	if (l >= 2 && ((s[0] == '"' && s[l - 1] == '"') || (s[0] == '\'' && s[l - 1] == '\''))) {
+	if (l >= 2 &&
+	    ((s[0] == '"' && s[l - 1] == '"') || (s[0] == '\'' && s[l - 1] == '\''))) {
 		s[l - 1] = '\0';
 		return s + 1;
 	}
@@ -102,9 +104,9 @@ static char *tc_unquote(char *s)
  */
 /* What a file says beyond the keys. */
 struct tc_cred_extra {
-	char *role_arn;     /* role_arn / role-arn: AssumeRole with the keys */
+	char *role_arn;	    /* role_arn / role-arn: AssumeRole with the keys */
 	char *session_name; /* role_session_name / role-session-name */
-	bool cvm_role;      /* tccli "type": "cvm-role" */
+	bool cvm_role;	    /* tccli "type": "cvm-role" */
 	char *role_name;    /* tccli "role-name" with cvm-role */
 };
 
@@ -213,13 +215,15 @@ static int tc_cred_tccli(struct tc_cred *out, struct tc_cred_extra *x, const cha
 		const cJSON *type = cJSON_GetObjectItemCaseSensitive(j, "type");
 
 		if (type && !cJSON_IsNull(type) &&
-		    !(cJSON_IsString(type) && (!*type->valuestring ||
-					       !strcmp(type->valuestring, "cvm-role")))) {
-			r = err_set(e, ERR_AUTH, "'%s': unknown 'type' (only \"cvm-role\" is known)",
+		    !(cJSON_IsString(type) &&
+		      (!*type->valuestring || !strcmp(type->valuestring, "cvm-role")))) {
+			r = err_set(e, ERR_AUTH,
+				    "'%s': unknown 'type' (only \"cvm-role\" is known)",
 				    path);
 			goto done;
 		}
-		x->cvm_role = cJSON_IsString(type) && !strcmp(type->valuestring, "cvm-role");
+		x->cvm_role =
+			cJSON_IsString(type) && !strcmp(type->valuestring, "cvm-role");
 	}
 	if ((r = tc_json_str(&x->role_arn, j, "role-arn", path, e)) < 0 ||
 	    (r = tc_json_str(&x->session_name, j, "role-session-name", path, e)) < 0 ||
@@ -244,7 +248,7 @@ done:
 		tc_wipe_json(j);
 		cJSON_Delete(j);
 	}
-	buf_free_secret(&b);
+	buf_release_secret(&b);
 	return r;
 }
 
@@ -275,7 +279,8 @@ static char *tc_endpoint_env(const char *var, const char *dflt)
  */
 static int tc_cred_web_identity(struct tc_cred *out, struct err *e)
 {
-	static const char *const tke[] = { "TKE_PROVIDER_ID", "TKE_WEB_IDENTITY_TOKEN_FILE",
+	static const char *const tke[] = { "TKE_PROVIDER_ID",
+					   "TKE_WEB_IDENTITY_TOKEN_FILE",
 					   "TKE_ROLE_ARN" };
 	static const char *const gen[] = { "TENCENTCLOUD_PROVIDER_ID",
 					   "TENCENTCLOUD_WEB_IDENTITY_TOKEN_FILE",
@@ -306,17 +311,19 @@ static int tc_cred_web_identity(struct tc_cred *out, struct err *e)
 	sp->region = xstrdup(region ? region : "ap-guangzhou");
 	sp->sts = tc_endpoint_env("SPOTENV_STS_ENDPOINT", TC_STS_DEFAULT_ENDPOINT);
 	out->spec = sp;
-	out->source = xasprintf("web identity (%s '%s', role '%s')", vars[1], sp->token_file,
-				sp->role_arn);
+	out->source = xasprintf("web identity (%s '%s', role '%s')", vars[1],
+				sp->token_file, sp->role_arn);
 	return 1;
 }
 
 /* The CVM role: explicit (role_name may be NULL) or the chain's last resort. */
-static void tc_cred_cvm_role(struct tc_cred *out, const char *role_name, const char *looked)
+static void tc_cred_cvm_role(struct tc_cred *out, const char *role_name,
+			     const char *looked)
 {
 	struct tc_cred_spec *sp = tc_cred_spec_new(TC_CRED_CVM_ROLE);
 
-	sp->metadata = tc_endpoint_env("SPOTENV_METADATA_ENDPOINT", TC_METADATA_DEFAULT_ENDPOINT);
+	sp->metadata = tc_endpoint_env("SPOTENV_METADATA_ENDPOINT",
+				       TC_METADATA_DEFAULT_ENDPOINT);
 	sp->role_name = role_name ? xstrdup(role_name) : NULL;
 	sp->last_resort = looked != NULL;
 	sp->looked = looked ? xstrdup(looked) : NULL;
@@ -360,14 +367,17 @@ int tc_cred_load(struct tc_cred *out, const char *profile, struct err *e)
 	memset(out, 0, sizeof(*out));
 	if (id || key) {
 		static const char *const token_vars[] = {
-			"TENCENTCLOUD_SESSION_TOKEN", "TENCENTCLOUD_SECURITY_TOKEN",
+			"TENCENTCLOUD_SESSION_TOKEN",
+			"TENCENTCLOUD_SECURITY_TOKEN",
 			"TENCENTCLOUD_TOKEN",
 		};
 
 		if (!id || !key)
 			return err_set(e, ERR_AUTH, "'%s' is set but '%s' is not",
-				       id ? "TENCENTCLOUD_SECRET_ID" : "TENCENTCLOUD_SECRET_KEY",
-				       id ? "TENCENTCLOUD_SECRET_KEY" : "TENCENTCLOUD_SECRET_ID");
+				       id ? "TENCENTCLOUD_SECRET_ID"
+					  : "TENCENTCLOUD_SECRET_KEY",
+				       id ? "TENCENTCLOUD_SECRET_KEY"
+					  : "TENCENTCLOUD_SECRET_ID");
 		out->secret_id = xstrdup(id);
 		out->secret_key = xstrdup(key);
 		for (size_t i = 0; i < ARRAY_SIZE(token_vars); i++) {
@@ -381,7 +391,8 @@ int tc_cred_load(struct tc_cred *out, const char *profile, struct err *e)
 		out->source = xstrdup("environment");
 		goto wrap;
 	}
-	buf_puts(&looked, "environment (TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY)");
+	buf_puts(&looked,
+		 "environment (TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY)");
 
 	if ((r = tc_cred_web_identity(out, e)) != 0) {
 		error = r < 0 ? r : 0;
@@ -412,8 +423,10 @@ int tc_cred_load(struct tc_cred *out, const char *profile, struct err *e)
 		}
 		if (r > 0 && tc_ini_section(out, &x, text.ptr, profile)) {
 			if (!out->secret_id || !out->secret_key) {
-				error = err_set(e, ERR_AUTH, "'%s' [%s] lacks '%s'", ini_path,
-						profile, out->secret_id ? "secret_key" : "secret_id");
+				error = err_set(e, ERR_AUTH, "'%s' [%s] lacks '%s'",
+						ini_path, profile,
+						out->secret_id ? "secret_key"
+							       : "secret_id");
 				goto done;
 			}
 			out->source = xasprintf("'%s' [%s]", ini_path, profile);
@@ -480,8 +493,8 @@ done:
 	if (error)
 		tc_cred_clear(out);
 	tc_cred_extra_clear(&x);
-	buf_free_secret(&text);
-	buf_free(&looked);
+	buf_release_secret(&text);
+	buf_release(&looked);
 	free(ini_path);
 	free(tccli_path);
 	return error;

@@ -15,21 +15,21 @@ enum tc_cred_kind {
 
 struct tc_cred_spec {
 	enum tc_cred_kind kind;
-	char *metadata;     /* CVM role: base URL, no trailing slash */
-	char *role_name;    /* CVM role: NULL = ask the metadata service */
-	bool last_resort;   /* CVM role reached by falling through the chain */
-	char *looked;       /* the places looked at before (last_resort) */
-	char *sts;          /* STS endpoint URL */
-	char *region;       /* X-TC-Region of STS calls */
+	char *metadata;	  /* CVM role: base URL, no trailing slash */
+	char *role_name;  /* CVM role: NULL = ask the metadata service */
+	bool last_resort; /* CVM role reached by falling through the chain */
+	char *looked;	  /* the places looked at before (last_resort) */
+	char *sts;	  /* STS endpoint URL */
+	char *region;	  /* X-TC-Region of STS calls */
 	char *role_arn;
 	char *session_name;
-	long duration;      /* DurationSeconds asked for */
-	char *provider_id;  /* web identity */
-	char *token_file;   /* web identity: read afresh at each fetch */
+	long duration;	      /* DurationSeconds asked for */
+	char *provider_id;    /* web identity */
+	char *token_file;     /* web identity: read afresh at each fetch */
 	struct tc_cred *base; /* AssumeRole: the credentials that sign it */
-	char *base_source;  /* the base's place, for messages */
-	int64_t retry_after; /* a renewal failed while the keys were still
-				valid: not due again before this Unix time */
+	char *base_source;    /* the base's place, for messages */
+	int64_t retry_after;  /* a renewal failed while the keys were still
+				 valid: not due again before this Unix time */
 };
 
 /* New specs (all strings copied); cred.c builds them. */

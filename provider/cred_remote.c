@@ -114,7 +114,8 @@ bool tc_cred_due(const struct tc_cred *cred, int64_t now)
 	if (!cred->secret_id || !cred->secret_key || !cred->expires)
 		return true;
 	/* a renewal just failed: the keys serve on for a while */
-	if (cred->spec->retry_after && now < cred->spec->retry_after && now < cred->expires)
+	if (cred->spec->retry_after && now < cred->spec->retry_after &&
+	    now < cred->expires)
 		return false;
 	life = cred->expires - cred->issued;
 	if (life < 2 * early)
@@ -163,7 +164,8 @@ static int tc_cred_expiry(int64_t *out, const cJSON *obj, int64_t now, const cha
 	if (!t)
 		return err_set(e, ERR_AUTH, "%s lacks a valid 'ExpiredTime'", what);
 	if (t <= now)
-		return err_set(e, ERR_AUTH, "%s holds credentials that expired already", what);
+		return err_set(e, ERR_AUTH, "%s holds credentials that expired already",
+			       what);
 	*out = t;
 	return 0;
 }
@@ -238,7 +240,8 @@ int tc_cred_parse_sts(struct tc_cred *out, const char *body, size_t len, int64_t
 	int error = 0;
 
 	if (!cJSON_IsObject(r)) {
-		error = err_set(e, ERR_API, "%s is not a JSON object with 'Response'", what);
+		error = err_set(e, ERR_API, "%s is not a JSON object with 'Response'",
+				what);
 		goto done;
 	}
 	er = cJSON_GetObjectItemCaseSensitive(r, "Error");
@@ -250,7 +253,8 @@ int tc_cred_parse_sts(struct tc_cred *out, const char *body, size_t len, int64_t
 
 		error = err_set(e, ERR_API, "STS refused: %s", code);
 		err_set_api(e, code, cJSON_IsString(m) ? m->valuestring : NULL,
-			    cJSON_IsString(rid) ? rid->valuestring : NULL, tc_classify(code, 0));
+			    cJSON_IsString(rid) ? rid->valuestring : NULL,
+			    tc_classify(code, 0));
 		goto done;
 	}
 	keys = cJSON_GetObjectItemCaseSensitive(r, "Credentials");
@@ -270,7 +274,7 @@ done:
  */
 
 struct tc_cred_url {
-	char *url;       /* as given, trailing slashes dropped */
+	char *url;	 /* as given, trailing slashes dropped */
 	char *authority; /* host[:port], the Host header */
 	bool loopback;
 };
@@ -286,7 +290,8 @@ static bool tc_cred_is_loopback(const char *host)
 {
 	struct in_addr a4;
 
-	if (!strcasecmp(host, "localhost") || !strcmp(host, "::1") || !strcmp(host, "[::1]"))
+	if (!strcasecmp(host, "localhost") || !strcmp(host, "::1") ||
+	    !strcmp(host, "[::1]"))
 		return true;
 	if (inet_pton(AF_INET, host, &a4) == 1)
 		return (ntohl(a4.s_addr) >> 24) == 127;
@@ -297,8 +302,8 @@ static bool tc_cred_is_loopback(const char *host)
  * Check a base URL: http or https, no query, a path of "/" at most; plain
  * http only for loopback or (metadata) the metadata host.
  */
-static int tc_cred_url(struct tc_cred_url *out, const char *url, bool metadata, const char *var,
-		       struct err *e)
+static int tc_cred_url(struct tc_cred_url *out, const char *url, bool metadata,
+		       const char *var, struct err *e)
 {
 	CURLU *u = curl_url();
 	char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL, *query = NULL;
@@ -315,20 +320,23 @@ static int tc_cred_url(struct tc_cred_url *out, const char *url, bool metadata, 
 	curl_url_get(u, CURLUPART_PATH, &path, 0);
 	curl_url_get(u, CURLUPART_QUERY, &query, 0);
 	if (strcasecmp(scheme, "http") && strcasecmp(scheme, "https")) {
-		error = err_set(e, ERR_INVALID, "%s '%s' must be an https:// URL", var, url);
+		error = err_set(e, ERR_INVALID, "%s '%s' must be an https:// URL", var,
+				url);
 		goto done;
 	}
 	if (query || (path && strcmp(path, "/") && *path)) {
-		error = err_set(e, ERR_INVALID, "%s '%s' must not have a path or query", var, url);
+		error = err_set(e, ERR_INVALID, "%s '%s' must not have a path or query",
+				var, url);
 		goto done;
 	}
 	out->loopback = tc_cred_is_loopback(host);
 	if (!strcasecmp(scheme, "http") && !out->loopback &&
 	    !(metadata && !strcasecmp(host, TC_METADATA_HOST))) {
-		error = err_set(e, ERR_INVALID,
-				"%s '%s' uses plain http, which is only allowed for loopback "
-				"addresses%s",
-				var, url, metadata ? " and " TC_METADATA_HOST : "");
+		error = err_set(
+			e, ERR_INVALID,
+			"%s '%s' uses plain http, which is only allowed for loopback "
+			"addresses%s",
+			var, url, metadata ? " and " TC_METADATA_HOST : "");
 		goto done;
 	}
 	out->authority = port ? xasprintf("%s:%s", host, port) : xstrdup(host);
@@ -361,7 +369,7 @@ static size_t tc_cred_write(char *data, size_t size, size_t nmemb, void *userdat
 
 /*
  * One request.  0 with *status and out (caller wipes with
- * buf_free_secret), or ERR_NET with *status 0 and errbuf said in e.
+ * buf_release_secret), or ERR_NET with *status 0 and errbuf said in e.
  */
 static int tc_cred_http(struct buf *out, long *status, int64_t *ms, const char *url,
 			bool loopback, struct curl_slist *headers, const char *body,
@@ -382,7 +390,8 @@ static int tc_cred_http(struct buf *out, long *status, int64_t *ms, const char *
 	if (body) {
 		curl_easy_setopt(h, CURLOPT_POST, 1L);
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
+				 (curl_off_t)strlen(body));
 	}
 	if (headers)
 		curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
@@ -400,18 +409,21 @@ static int tc_cred_http(struct buf *out, long *status, int64_t *ms, const char *
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	rc = curl_easy_perform(h);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	*ms = (int64_t)(t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	*ms = (int64_t)(t1.tv_sec - t0.tv_sec) * 1000 +
+	      (t1.tv_nsec - t0.tv_nsec) / 1000000;
 	if (rc == CURLE_OK)
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
 	curl_easy_cleanup(h);
 	if (rc != CURLE_OK)
-		return err_set(e, ERR_NET, "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
+		return err_set(e, ERR_NET, "%s",
+			       errbuf[0] ? errbuf : curl_easy_strerror(rc));
 	return 0;
 }
 
-static void tc_cred_log(void (*log)(void *, const char *), void *ctx, const char *fmt, ...)
-	SPOTENV_PRINTF(3, 4);
-static void tc_cred_log(void (*log)(void *, const char *), void *ctx, const char *fmt, ...)
+static void tc_cred_log(void (*log)(void *, const char *), void *ctx, const char *fmt,
+			...) SPOTENV_PRINTF(3, 4);
+static void tc_cred_log(void (*log)(void *, const char *), void *ctx, const char *fmt,
+			...)
 {
 	va_list ap;
 	char *line;
@@ -445,7 +457,8 @@ static bool tc_cred_role_name_ok(const char *s)
  * error lists every place looked at.
  */
 static int tc_cred_fetch_cvm(struct tc_cred *cred, const struct tc_cred_spec *sp,
-			     void (*log)(void *, const char *), void *log_ctx, struct err *e)
+			     void (*log)(void *, const char *), void *log_ctx,
+			     struct err *e)
 {
 	struct tc_cred_url u = { 0 };
 	struct buf b = BUF_INIT;
@@ -463,10 +476,11 @@ static int tc_cred_fetch_cvm(struct tc_cred *cred, const struct tc_cred_spec *sp
 		url = xasprintf("%s%s", u.url, TC_METADATA_ROLE_PATH);
 		error = tc_cred_http(&b, &status, &ms, url, u.loopback, NULL, NULL,
 				     TC_METADATA_CONNECT_MS, TC_METADATA_TOTAL_MS, &he);
-		tc_cred_log(log, log_ctx,
-			    "credentials metadata GET cam/security-credentials/ status=%ld "
-			    "time=%" PRId64 "ms%s%s",
-			    status, ms, error ? " error=" : "", error ? he.msg : "");
+		tc_cred_log(
+			log, log_ctx,
+			"credentials metadata GET cam/security-credentials/ status=%ld "
+			"time=%" PRId64 "ms%s%s",
+			status, ms, error ? " error=" : "", error ? he.msg : "");
 		if (error)
 			why = xasprintf("no answer: %s", he.msg);
 		else if (status != 200)
@@ -483,7 +497,7 @@ static int tc_cred_fetch_cvm(struct tc_cred *cred, const struct tc_cred_spec *sp
 				role = xstrdup(s);
 			free(all);
 		}
-		buf_free(&b);
+		buf_release(&b);
 		free(url);
 		url = NULL;
 	}
@@ -492,34 +506,37 @@ static int tc_cred_fetch_cvm(struct tc_cred *cred, const struct tc_cred_spec *sp
 		err_clear(&he);
 		error = tc_cred_http(&b, &status, &ms, url, u.loopback, NULL, NULL,
 				     TC_METADATA_CONNECT_MS, TC_METADATA_TOTAL_MS, &he);
-		tc_cred_log(log, log_ctx,
-			    "credentials metadata GET cam/security-credentials/%s status=%ld "
-			    "time=%" PRId64 "ms%s%s",
-			    role, status, ms, error ? " error=" : "", error ? he.msg : "");
+		tc_cred_log(
+			log, log_ctx,
+			"credentials metadata GET cam/security-credentials/%s status=%ld "
+			"time=%" PRId64 "ms%s%s",
+			role, status, ms, error ? " error=" : "", error ? he.msg : "");
 		if (error)
 			why = xasprintf("no answer for role '%s': %s", role, he.msg);
 		else if (status != 200)
 			why = xasprintf("HTTP status %ld for role '%s'", status, role);
-		else if ((error = tc_cred_parse_metadata(cred, b.ptr, b.len, (int64_t)time(NULL),
-							 e)))
+		else if ((error = tc_cred_parse_metadata(cred, b.ptr, b.len,
+							 (int64_t)time(NULL), e)))
 			goto done;
 	}
 	error = 0;
 	if (why) {
 		if (sp->last_resort)
-			error = err_set(e, ERR_AUTH,
-					"no Tencent Cloud credentials found; looked at %s, the CVM "
-					"role at '%s' (%s)",
-					sp->looked ? sp->looked : "", u.url, why);
+			error = err_set(
+				e, ERR_AUTH,
+				"no Tencent Cloud credentials found; looked at %s, the CVM "
+				"role at '%s' (%s)",
+				sp->looked ? sp->looked : "", u.url, why);
 		else
-			error = err_set(e, ERR_AUTH, "no CVM role at '%s' (%s)", u.url, why);
+			error = err_set(e, ERR_AUTH, "no CVM role at '%s' (%s)", u.url,
+					why);
 	}
 done:
 	free(why);
 	free(url);
 	free(role);
 	err_clear(&he);
-	buf_free_secret(&b);
+	buf_release_secret(&b);
 	tc_cred_url_clear(&u);
 	return error;
 }
@@ -528,9 +545,10 @@ done:
  * STS.
  */
 
-static struct curl_slist *tc_cred_hdr(struct curl_slist *l, bool *ok, const char *fmt, ...)
-	SPOTENV_PRINTF(3, 4);
-static struct curl_slist *tc_cred_hdr(struct curl_slist *l, bool *ok, const char *fmt, ...)
+static struct curl_slist *tc_cred_hdr(struct curl_slist *l, bool *ok, const char *fmt,
+				      ...) SPOTENV_PRINTF(3, 4);
+static struct curl_slist *tc_cred_hdr(struct curl_slist *l, bool *ok, const char *fmt,
+				      ...)
 {
 	va_list ap;
 	char *line;
@@ -565,12 +583,14 @@ static int tc_cred_read_token(char **out, const char *path, struct err *e)
 	int error = 0;
 
 	if (!f)
-		return err_set(e, ERR_AUTH, "cannot read the web identity token file '%s': %s",
-			       path, strerror(errno));
+		return err_set(e, ERR_AUTH,
+			       "cannot read the web identity token file '%s': %s", path,
+			       strerror(errno));
 	buf_init(&b, TC_CRED_BODY_MAX);
 	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
 		if (buf_put(&b, chunk, n)) {
-			error = err_set(e, ERR_AUTH, "the web identity token file '%s' is too large",
+			error = err_set(e, ERR_AUTH,
+					"the web identity token file '%s' is too large",
 					path);
 			break;
 		}
@@ -585,13 +605,14 @@ static int tc_cred_read_token(char **out, const char *path, struct err *e)
 		while (end > s && isspace((unsigned char)end[-1]))
 			*--end = '\0';
 		if (!*s)
-			error = err_set(e, ERR_AUTH, "the web identity token file '%s' is empty",
+			error = err_set(e, ERR_AUTH,
+					"the web identity token file '%s' is empty",
 					path);
 		else
 			*out = xstrdup(s);
 		secure_free_str(all);
 	}
-	buf_free_secret(&b);
+	buf_release_secret(&b);
 	return error;
 }
 
@@ -610,7 +631,8 @@ static void tc_cred_request_id(char *out, size_t size, const struct buf *b)
 }
 
 static int tc_cred_fetch_sts(struct tc_cred *cred, struct tc_cred_spec *sp,
-			     void (*log)(void *, const char *), void *log_ctx, struct err *e)
+			     void (*log)(void *, const char *), void *log_ctx,
+			     struct err *e)
 {
 	bool web = sp->kind == TC_CRED_WEB_IDENTITY, ok = true;
 	const char *action = web ? "AssumeRoleWithWebIdentity" : "AssumeRole";
@@ -688,12 +710,14 @@ static int tc_cred_fetch_sts(struct tc_cred *cred, struct tc_cred_spec *sp,
 		error = err_set(e, ERR_GENERIC, "cannot prepare an HTTP request");
 		goto done;
 	}
-	error = tc_cred_http(&b, &status, &ms, u.url, u.loopback, h, body, TC_STS_CONNECT_MS,
-			     TC_STS_TOTAL_MS, &he);
+	error = tc_cred_http(&b, &status, &ms, u.url, u.loopback, h, body,
+			     TC_STS_CONNECT_MS, TC_STS_TOTAL_MS, &he);
 	if (error) {
-		tc_cred_log(log, log_ctx, "credentials %s status=0 time=%" PRId64 "ms error=%s",
-			    action, ms, he.msg);
-		error = err_set(e, ERR_NET, "'%s' at '%s' failed: %s", action, u.url, he.msg);
+		tc_cred_log(log, log_ctx,
+			    "credentials %s status=0 time=%" PRId64 "ms error=%s", action,
+			    ms, he.msg);
+		error = err_set(e, ERR_NET, "'%s' at '%s' failed: %s", action, u.url,
+				he.msg);
 		goto done;
 	}
 	{
@@ -706,19 +730,24 @@ static int tc_cred_fetch_sts(struct tc_cred *cred, struct tc_cred_spec *sp,
 			snprintf(rid, sizeof(rid), "%s", pe.request_id);
 		else if (!error)
 			tc_cred_request_id(rid, sizeof(rid), &b);
-		tc_cred_log(log, log_ctx, "credentials %s status=%ld time=%" PRId64
+		tc_cred_log(log, log_ctx,
+			    "credentials %s status=%ld time=%" PRId64
 			    "ms request_id=%s error=%s",
 			    action, status, ms, rid,
-			    pe.api_code ? pe.api_code : error ? "invalid answer" : "-");
+			    pe.api_code ? pe.api_code
+			    : error	? "invalid answer"
+					: "-");
 		if (error && pe.api_code) {
-			error = err_set(e, ERR_AUTH, "'%s' at '%s' for role '%s' failed: %s%s%s",
+			error = err_set(e, ERR_AUTH,
+					"'%s' at '%s' for role '%s' failed: %s%s%s",
 					action, u.url, sp->role_arn, pe.api_code,
 					pe.api_message ? ": " : "",
 					pe.api_message ? pe.api_message : "");
 			err_set_api(e, pe.api_code, pe.api_message, pe.request_id,
 				    ERR_CLASS_AUTH);
 		} else if (error) {
-			error = err_set(e, ERR_AUTH, "'%s' at '%s': %s%s", action, u.url, pe.msg,
+			error = err_set(e, ERR_AUTH, "'%s' at '%s': %s%s", action, u.url,
+					pe.msg,
 					status != 200 ? " (HTTP status not 200)" : "");
 		}
 		err_clear(&pe);
@@ -734,7 +763,7 @@ done:
 		secure_free_str(token);
 	tc_cred_hdr_free(h);
 	err_clear(&he);
-	buf_free_secret(&b);
+	buf_release_secret(&b);
 	tc_cred_url_clear(&u);
 	return error;
 }
@@ -763,7 +792,8 @@ int tc_cred_fetch(struct tc_cred *cred, void (*log)(void *ctx, const char *line)
 		int64_t now = (int64_t)time(NULL), wait;
 
 		tc_cred_keys_clear(&fresh);
-		/* keys still valid: try again in a quarter of what is left, 30 s at most */
+		/* keys still valid: try again in a quarter of what is left, 30 s at most
+		 */
 		if (cred->secret_id && cred->expires > now) {
 			wait = (cred->expires - now) / 4;
 			wait = wait > 30 ? 30 : wait < 1 ? 1 : wait;
@@ -778,7 +808,8 @@ int tc_cred_fetch(struct tc_cred *cred, void (*log)(void *ctx, const char *line)
 	cred->token = fresh.token;
 	cred->expires = fresh.expires;
 	cred->issued = fresh.issued;
-	tc_cred_log(log, log_ctx, "credentials from %s: temporary, valid for %" PRId64 "s",
+	tc_cred_log(log, log_ctx,
+		    "credentials from %s: temporary, valid for %" PRId64 "s",
 		    cred->source ? cred->source : "-", cred->expires - cred->issued);
 	return 0;
 }

@@ -23,17 +23,17 @@ struct tc_tag {
 };
 
 struct tc_instance {
-	char *id;           /* ins-... */
+	char *id; /* ins-... */
 	char *name;
-	char *type;         /* InstanceType */
-	char *state;        /* InstanceState */
-	char *charge_type;  /* SPOTPAID, ... */
-	char *region;       /* filled by the caller that asked (not in the API object) */
-	char *zone;         /* Placement.Zone */
-	char *image;        /* ImageId */
-	char *vpc_id;       /* VirtualPrivateCloud.VpcId or NULL */
-	char *subnet_id;    /* VirtualPrivateCloud.SubnetId or NULL */
-	char *created;      /* CreatedTime as given */
+	char *type;	   /* InstanceType */
+	char *state;	   /* InstanceState */
+	char *charge_type; /* SPOTPAID, ... */
+	char *region;	   /* filled by the caller that asked (not in the API object) */
+	char *zone;	   /* Placement.Zone */
+	char *image;	   /* ImageId */
+	char *vpc_id;	   /* VirtualPrivateCloud.VpcId or NULL */
+	char *subnet_id;   /* VirtualPrivateCloud.SubnetId or NULL */
+	char *created;	   /* CreatedTime as given */
 	int64_t created_unix; /* parsed; 0 when absent or unparsable */
 	struct tc_tag *tags;
 	size_t ntags;
@@ -43,7 +43,6 @@ struct tc_instance_list {
 	struct tc_instance *v;
 	size_t n, alloc;
 };
-
 
 /* One SPOTPAID row of DescribeZoneInstanceConfigInfos. */
 struct tc_offer {
@@ -110,7 +109,8 @@ static inline char *tc_dup(const char *s)
 	return s ? xstrdup(s) : NULL;
 }
 
-static inline void tc_instance_copy(struct tc_instance *dst, const struct tc_instance *src)
+static inline void tc_instance_copy(struct tc_instance *dst,
+				    const struct tc_instance *src)
 {
 	memset(dst, 0, sizeof(*dst));
 	dst->id = tc_dup(src->id);
@@ -174,9 +174,9 @@ static inline void tc_offer_list_clear(struct tc_offer_list *l)
  */
 struct tc_spot_quota {
 	char *zone;
-	int64_t used;      /* UsedQuota; -1 when not given */
+	int64_t used;	   /* UsedQuota; -1 when not given */
 	int64_t remaining; /* RemainingQuota; -1 when not given */
-	int64_t total;     /* TotalQuota; -1 when not given */
+	int64_t total;	   /* TotalQuota; -1 when not given */
 };
 
 /* A region's spot quota, one row per zone (a zone not listed: unknown). */
@@ -204,8 +204,8 @@ static inline void tc_spot_quota_list_clear(struct tc_spot_quota_list *l)
 }
 
 /* The row of zone in l (borrowed), or NULL when the zone is not listed. */
-static inline const struct tc_spot_quota *tc_spot_quota_find(const struct tc_spot_quota_list *l,
-							     const char *zone)
+static inline const struct tc_spot_quota *
+tc_spot_quota_find(const struct tc_spot_quota_list *l, const char *zone)
 {
 	for (size_t i = 0; l && zone && i < l->n; i++)
 		if (l->v[i].zone && !strcmp(l->v[i].zone, zone))

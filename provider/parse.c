@@ -57,7 +57,8 @@ static size_t tc_number_len(const char *p, const char *end)
 			s++;
 	}
 	/* a number must end at a delimiter */
-	if (s < end && (isalnum((unsigned char)*s) || *s == '.' || *s == '-' || *s == '+'))
+	if (s < end &&
+	    (isalnum((unsigned char)*s) || *s == '.' || *s == '-' || *s == '+'))
 		return 0;
 	return (size_t)(s - p);
 }
@@ -79,7 +80,8 @@ static int tc_tag_numbers(struct buf *out, const char *body, size_t len)
 					if (p >= end)
 						return -1;
 					/* keep the number tag unambiguous */
-					if (*p == 'u' && end - p >= 5 && !strncmp(p + 1, "0001", 4))
+					if (*p == 'u' && end - p >= 5 &&
+					    !strncmp(p + 1, "0001", 4))
 						return -1;
 				}
 				p++;
@@ -113,7 +115,8 @@ static int tc_tag_numbers(struct buf *out, const char *body, size_t len)
 static void tc_untag_numbers(cJSON *j)
 {
 	for (; j; j = j->next) {
-		if (cJSON_IsString(j) && j->valuestring && j->valuestring[0] == TC_NUM_TAG) {
+		if (cJSON_IsString(j) && j->valuestring &&
+		    j->valuestring[0] == TC_NUM_TAG) {
 			char *text = j->valuestring;
 			double d;
 
@@ -160,7 +163,8 @@ static cJSON *tc_json_parse(const char *body, size_t len)
 		j = cJSON_ParseWithLengthOpts(b.ptr, b.len, &endp, false);
 		if (j) {
 			/* only whitespace may follow */
-			while (endp && (size_t)(endp - b.ptr) < b.len && isspace((unsigned char)*endp))
+			while (endp && (size_t)(endp - b.ptr) < b.len &&
+			       isspace((unsigned char)*endp))
 				endp++;
 			if (!endp || (size_t)(endp - b.ptr) != b.len) {
 				cJSON_Delete(j);
@@ -170,7 +174,7 @@ static cJSON *tc_json_parse(const char *body, size_t len)
 		if (j)
 			tc_untag_numbers(j);
 	}
-	buf_free(&b);
+	buf_release(&b);
 	return j;
 }
 
@@ -202,14 +206,16 @@ int tc_parse_response(void **out_response, const char *body, size_t len, struct 
 		const cJSON *msg = cJSON_GetObjectItemCaseSensitive(error, "Message");
 		int ret;
 
-		if (!cJSON_IsObject(error) || !cJSON_IsString(code) || !*code->valuestring ||
+		if (!cJSON_IsObject(error) || !cJSON_IsString(code) ||
+		    !*code->valuestring ||
 		    (msg && !cJSON_IsString(msg) && !cJSON_IsNull(msg))) {
 			cJSON_Delete(root);
 			return tc_bad_response(e, "malformed 'Error' object");
 		}
 		ret = err_set(e, ERR_API, "the API refused the request");
-		err_set_api(e, code->valuestring, cJSON_IsString(msg) ? msg->valuestring : NULL,
-			    request_id, tc_err_class(code->valuestring, 200));
+		err_set_api(e, code->valuestring,
+			    cJSON_IsString(msg) ? msg->valuestring : NULL, request_id,
+			    tc_err_class(code->valuestring, 200));
 		cJSON_Delete(root);
 		return ret;
 	}
@@ -241,8 +247,8 @@ static int tc_get_str(char **dst, const cJSON *obj, const char *key, const char 
  * An integer given as a JSON number or a string: "7", 7, 7.0 and 7e0 are
  * all 7; 7.5 is an error.
  */
-static int tc_get_int64(int64_t *dst, const cJSON *obj, const char *key, const char *where,
-			struct err *e)
+static int tc_get_int64(int64_t *dst, const cJSON *obj, const char *key,
+			const char *where, struct err *e)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
 	const char *s;
@@ -260,8 +266,10 @@ static int tc_get_int64(int64_t *dst, const cJSON *obj, const char *key, const c
 	if (errno || endp == s || *endp) {
 		/* not plain digits: accept an exactly integral number */
 		d = strtod(s, &endp);
-		if (endp == s || *endp || !(d >= -9e15 && d <= 9e15) || (double)(long long)d != d)
-			return tc_bad_response(e, "%s: '%s' is not an integer", where, key);
+		if (endp == s || *endp || !(d >= -9e15 && d <= 9e15) ||
+		    (double)(long long)d != d)
+			return tc_bad_response(e, "%s: '%s' is not an integer", where,
+					       key);
 		n = (long long)d;
 	}
 	*dst = n;
@@ -379,14 +387,14 @@ static char *tc_decimal_text(const char *s)
 		memcpy(r, o, l + 1);
 	}
 	tc_decimal_round(r);
-	buf_free(&digits);
-	buf_free(&out);
+	buf_release(&digits);
+	buf_release(&out);
 	return r;
 }
 
 /* A decimal given as a JSON number or string, as a plain decimal string. */
-static int tc_get_decimal(char **dst, const cJSON *obj, const char *key, const char *where,
-			  struct err *e)
+static int tc_get_decimal(char **dst, const cJSON *obj, const char *key,
+			  const char *where, struct err *e)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
 
@@ -497,7 +505,8 @@ static int tc_parse_one_instance(struct tc_instance *in, const cJSON *o, size_t 
 	if ((error = tc_get_str(&in->name, o, "InstanceName", where, e)) < 0 ||
 	    (error = tc_get_str(&in->type, o, "InstanceType", where, e)) < 0 ||
 	    (error = tc_get_str(&in->state, o, "InstanceState", where, e)) < 0 ||
-	    (error = tc_get_str(&in->charge_type, o, "InstanceChargeType", where, e)) < 0 ||
+	    (error = tc_get_str(&in->charge_type, o, "InstanceChargeType", where, e)) <
+		    0 ||
 	    (error = tc_get_str(&in->image, o, "ImageId", where, e)) < 0 ||
 	    (error = tc_get_str(&in->created, o, "CreatedTime", where, e)) < 0 ||
 	    (error = tc_get_object(&placement, o, "Placement", where, e)) < 0 ||
@@ -516,11 +525,12 @@ static int tc_parse_one_instance(struct tc_instance *in, const cJSON *o, size_t 
 		const cJSON *t;
 
 		in->tags = n ? xcalloc(n, sizeof(*in->tags)) : NULL;
-		cJSON_ArrayForEach(t, tags) {
+		cJSON_ArrayForEach (t, tags) {
 			char *key = NULL, *val = NULL;
 
 			if (!cJSON_IsObject(t))
-				return tc_bad_response(e, "%s: a tag is not an object", where);
+				return tc_bad_response(e, "%s: a tag is not an object",
+						       where);
 			if ((error = tc_get_str(&key, t, "Key", where, e)) < 0)
 				return error;
 			if ((error = tc_get_str(&val, t, "Value", where, e)) < 0) {
@@ -529,7 +539,8 @@ static int tc_parse_one_instance(struct tc_instance *in, const cJSON *o, size_t 
 			}
 			if (!key) {
 				free(val);
-				return tc_bad_response(e, "%s: a tag has no 'Key'", where);
+				return tc_bad_response(e, "%s: a tag has no 'Key'",
+						       where);
 			}
 			in->tags[k].key = key;
 			in->tags[k].value = val ? val : xstrdup("");
@@ -554,7 +565,7 @@ int tc_parse_instances(struct tc_instance_list *out, int64_t *total_count,
 		return error;
 	if (total < 0 || total > 100000000)
 		return tc_bad_response(e, "'TotalCount' is missing or out of range");
-	cJSON_ArrayForEach(o, set) {
+	cJSON_ArrayForEach (o, set) {
 		ALLOC_GROW(out->v, out->n + 1, out->alloc);
 		error = tc_parse_one_instance(&out->v[out->n], o, idx++, region, e);
 		out->n++;
@@ -589,7 +600,8 @@ int tc_parse_instances(struct tc_instance_list *out, int64_t *total_count,
  * cheapest pool).  Both fields are type-checked whatever their value.  A
  * price that rounds to zero at DEC_SCALE_DIGITS decimals counts as zero.
  */
-static int tc_offer_price(char **dst, const cJSON *price, const char *where, struct err *e)
+static int tc_offer_price(char **dst, const cJSON *price, const char *where,
+			  struct err *e)
 {
 	static const char *const fields[] = { "UnitPriceDiscount", "UnitPrice" };
 	char *v[ARRAY_SIZE(fields)] = { NULL };
@@ -660,7 +672,7 @@ int tc_parse_offers(struct tc_offer_list *out, const void *response, struct err 
 		return tc_bad_response(e, "no 'Response' object");
 	if ((error = tc_get_array(&set, resp, "InstanceTypeQuotaSet", "Response", e)) < 0)
 		return error;
-	cJSON_ArrayForEach(o, set) {
+	cJSON_ArrayForEach (o, set) {
 		bool keep;
 
 		ALLOC_GROW(out->v, out->n + 1, out->alloc);
@@ -682,8 +694,8 @@ int tc_parse_offers(struct tc_offer_list *out, const void *response, struct err 
  * Spot quota (DescribeAccountQuota).
  */
 
-#define TC_MAX_QUOTA_ROWS 1000     /* zones of one region: a dozen in practice */
-#define TC_MAX_QUOTA 1000000000LL  /* vCPU; anything above is not a quota */
+#define TC_MAX_QUOTA_ROWS 1000	  /* zones of one region: a dozen in practice */
+#define TC_MAX_QUOTA 1000000000LL /* vCPU; anything above is not a quota */
 
 /*
  * Response.AppId (a JSON number in the published example; a string of
@@ -706,9 +718,11 @@ static int tc_get_app_id(char **dst, const cJSON *resp, struct err *e)
 		struct err ie = ERR_INIT;
 
 		/* 2.51007416e8 and friends: an exactly integral number */
-		if (!s || tc_get_int64(&id, resp, "AppId", "Response", &ie) < 0 || id < 0) {
+		if (!s || tc_get_int64(&id, resp, "AppId", "Response", &ie) < 0 ||
+		    id < 0) {
 			err_clear(&ie);
-			return tc_bad_response(e, "Response: 'AppId' is not a non-negative integer");
+			return tc_bad_response(
+				e, "Response: 'AppId' is not a non-negative integer");
 		}
 		*dst = xasprintf("%" PRId64, id);
 		return 0;
@@ -720,8 +734,8 @@ static int tc_get_app_id(char **dst, const cJSON *resp, struct err *e)
 }
 
 /* A quota count: a non-negative integer up to TC_MAX_QUOTA, -1 when absent. */
-static int tc_get_quota(int64_t *dst, const cJSON *row, const char *key, const char *where,
-			struct err *e)
+static int tc_get_quota(int64_t *dst, const cJSON *row, const char *key,
+			const char *where, struct err *e)
 {
 	const cJSON *item = cJSON_GetObjectItemCaseSensitive(row, key);
 	int64_t v = -1;
@@ -751,19 +765,21 @@ int tc_parse_spot_quota(struct tc_spot_quota_list *out, char **app_id_out,
 	if (!cJSON_IsObject(resp))
 		return tc_bad_response(e, "no 'Response' object");
 	if ((error = tc_get_app_id(&app_id, resp, e)) < 0 ||
-	    (error = tc_get_object(&overview, resp, "AccountQuotaOverview", "Response", e)) < 0)
+	    (error = tc_get_object(&overview, resp, "AccountQuotaOverview", "Response",
+				   e)) < 0)
 		goto done;
 	if (overview && (error = tc_get_object(&quota, overview, "AccountQuota",
 					       "AccountQuotaOverview", e)) < 0)
 		goto done;
-	if (quota && (error = tc_get_array(&set, quota, "SpotPaidQuotaSet", "AccountQuota", e)) < 0)
+	if (quota && (error = tc_get_array(&set, quota, "SpotPaidQuotaSet",
+					   "AccountQuota", e)) < 0)
 		goto done;
 	if (set && cJSON_GetArraySize(set) > TC_MAX_QUOTA_ROWS) {
 		error = tc_bad_response(e, "'SpotPaidQuotaSet' has more than %d rows",
 					TC_MAX_QUOTA_ROWS);
 		goto done;
 	}
-	cJSON_ArrayForEach(row, set) {
+	cJSON_ArrayForEach (row, set) {
 		struct tc_spot_quota q;
 		char where[48];
 
@@ -775,7 +791,8 @@ int tc_parse_spot_quota(struct tc_spot_quota_list *out, char **app_id_out,
 		}
 		if ((error = tc_get_str(&q.zone, row, "Zone", where, e)) < 0 ||
 		    (error = tc_get_quota(&q.used, row, "UsedQuota", where, e)) < 0 ||
-		    (error = tc_get_quota(&q.remaining, row, "RemainingQuota", where, e)) < 0 ||
+		    (error = tc_get_quota(&q.remaining, row, "RemainingQuota", where,
+					  e)) < 0 ||
 		    (error = tc_get_quota(&q.total, row, "TotalQuota", where, e)) < 0) {
 			free(q.zone);
 			goto done;
@@ -787,8 +804,9 @@ int tc_parse_spot_quota(struct tc_spot_quota_list *out, char **app_id_out,
 		}
 		for (size_t k = start; k < out->n; k++)
 			if (!strcmp(out->v[k].zone, q.zone)) {
-				error = tc_bad_response(e, "%s: zone '%s' is listed twice", where,
-							q.zone);
+				error = tc_bad_response(e,
+							"%s: zone '%s' is listed twice",
+							where, q.zone);
 				free(q.zone);
 				goto done;
 			}
@@ -841,14 +859,32 @@ enum err_class tc_classify(const char *api_code, long http_status)
 	};
 	static const char state_prefix[] = "UnsupportedOperation.InstanceState";
 	static const char *const invalid_prefix[] = {
-		"InvalidParameter", "InvalidParameterValue", "InvalidParameterCombination",
-		"MissingParameter", "UnknownParameter", "InvalidAction", "InvalidFilter",
-		"InvalidFilterValue", "InvalidZone", "InvalidRegion", "InvalidInstanceId",
-		"InvalidInstanceType", "InvalidImageId", "InvalidClientToken",
-		"InvalidInstanceName", "InvalidSecurityGroupId", "InvalidPeriod",
-		"InvalidInstanceChargeType", "NoSuchVersion", "UnsupportedOperation",
-		"UnsupportedRegion", "UnsupportedProtocol", "InvalidHostId",
-		"InvalidInstance", "InvalidPassword", "InvalidKeyPair",
+		"InvalidParameter",
+		"InvalidParameterValue",
+		"InvalidParameterCombination",
+		"MissingParameter",
+		"UnknownParameter",
+		"InvalidAction",
+		"InvalidFilter",
+		"InvalidFilterValue",
+		"InvalidZone",
+		"InvalidRegion",
+		"InvalidInstanceId",
+		"InvalidInstanceType",
+		"InvalidImageId",
+		"InvalidClientToken",
+		"InvalidInstanceName",
+		"InvalidSecurityGroupId",
+		"InvalidPeriod",
+		"InvalidInstanceChargeType",
+		"NoSuchVersion",
+		"UnsupportedOperation",
+		"UnsupportedRegion",
+		"UnsupportedProtocol",
+		"InvalidHostId",
+		"InvalidInstance",
+		"InvalidPassword",
+		"InvalidKeyPair",
 	};
 
 	if (!api_code || !*api_code) {
@@ -862,7 +898,8 @@ enum err_class tc_classify(const char *api_code, long http_status)
 			return ERR_CLASS_OTHER;
 		return ERR_CLASS_NONE;
 	}
-	if (tc_prefix(api_code, "AuthFailure") || tc_prefix(api_code, "UnauthorizedOperation"))
+	if (tc_prefix(api_code, "AuthFailure") ||
+	    tc_prefix(api_code, "UnauthorizedOperation"))
 		return ERR_CLASS_AUTH;
 	if (tc_prefix(api_code, "RequestLimitExceeded"))
 		return ERR_CLASS_THROTTLED;
@@ -874,9 +911,11 @@ enum err_class tc_classify(const char *api_code, long http_status)
 	for (size_t i = 0; i < ARRAY_SIZE(capacity_exact); i++)
 		if (!strcmp(api_code, capacity_exact[i]))
 			return ERR_CLASS_CAPACITY;
-	if (tc_prefix(api_code, "ResourceInsufficient") || tc_prefix(api_code, "ResourcesSoldOut"))
+	if (tc_prefix(api_code, "ResourceInsufficient") ||
+	    tc_prefix(api_code, "ResourcesSoldOut"))
 		return ERR_CLASS_CAPACITY;
-	if (tc_prefix(api_code, "InternalError") || tc_prefix(api_code, "InternalServerError"))
+	if (tc_prefix(api_code, "InternalError") ||
+	    tc_prefix(api_code, "InternalServerError"))
 		return ERR_CLASS_TRANSIENT;
 	for (size_t i = 0; i < ARRAY_SIZE(transient_exact); i++)
 		if (!strcmp(api_code, transient_exact[i]))

@@ -24,8 +24,8 @@
 #define TC_SIGN_MAX_BUF (1u << 20)
 
 /* HMAC-SHA256 with an explicit key length; out receives 32 bytes. */
-static int tc_hmac(unsigned char out[32], const void *key, size_t keylen,
-		   const void *msg, size_t msglen)
+static int tc_hmac(unsigned char out[32], const void *key, size_t keylen, const void *msg,
+		   size_t msglen)
 {
 	unsigned int outlen = 0;
 
@@ -40,8 +40,7 @@ void tc_utc_date(char out[11], int64_t timestamp)
 	struct tm tm;
 	time_t t = (time_t)timestamp;
 
-	if (!gmtime_r(&t, &tm) ||
-	    strftime(out, 11, "%Y-%m-%d", &tm) != 10)
+	if (!gmtime_r(&t, &tm) || strftime(out, 11, "%Y-%m-%d", &tm) != 10)
 		memcpy(out, "1970-01-01", 11);
 }
 
@@ -61,8 +60,8 @@ static char *tc_canon_text(const char *s)
 	while (*s == ' ' || *s == '\t')
 		s++;
 	end = s + strlen(s);
-	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r' ||
-			   end[-1] == '\n'))
+	while (end > s &&
+	       (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r' || end[-1] == '\n'))
 		end--;
 	r = xstrndup(s, (size_t)(end - s));
 	for (char *p = r; *p; p++)
@@ -81,9 +80,9 @@ void tc_sign_output_clear(struct tc_sign_output *out)
 {
 	if (!out)
 		return;
-	buf_free(&out->canonical_request);
-	buf_free(&out->string_to_sign);
-	buf_free_secret(&out->authorization);
+	buf_release(&out->canonical_request);
+	buf_release(&out->string_to_sign);
+	buf_release_secret(&out->authorization);
 	secure_wipe(out, sizeof(*out));
 	memset(out, 0, sizeof(*out));
 }
@@ -117,7 +116,8 @@ static int tc_canon_headers(struct buf *canon, char *signed_headers, size_t sh_s
 			break;
 		}
 		if (i > 0 && !strcmp(h[i].name, h[i - 1].name)) {
-			error = err_set(e, ERR_INVALID, "header '%s' signed twice", h[i].name);
+			error = err_set(e, ERR_INVALID, "header '%s' signed twice",
+					h[i].name);
 			break;
 		}
 		if (used + l + (i ? 1 : 0) + 1 > sh_size) {
@@ -160,25 +160,26 @@ int tc_sign(struct tc_sign_output *out, const struct tc_sign_input *in, struct e
 
 	/* 1. canonical request */
 	if (sha256_hex(out->payload_hash, in->payload_len ? in->payload : "",
-			  in->payload_len))
+		       in->payload_len))
 		error = err_set(e, ERR_GENERIC, "sha-256 failed");
 	if (!error)
 		error = tc_canon_headers(&headers, out->signed_headers,
 					 sizeof(out->signed_headers), in, e);
 	if (!error &&
 	    buf_printf(&out->canonical_request, "%s\n/\n%s\n%s\n%s\n%s", in->method,
-		       in->query ? in->query : "", buf_str(&headers),
-		       out->signed_headers, out->payload_hash))
+		       in->query ? in->query : "", buf_str(&headers), out->signed_headers,
+		       out->payload_hash))
 		error = err_set(e, ERR_TOOBIG, "canonical request too long");
 	if (!error && sha256_hex(out->canonical_hash, out->canonical_request.ptr,
-				    out->canonical_request.len))
+				 out->canonical_request.len))
 		error = err_set(e, ERR_GENERIC, "sha-256 failed");
 
 	/* 2. string to sign */
 	if (!error) {
 		tc_utc_date(out->date, in->timestamp);
-		if (buf_printf(&out->string_to_sign, "%s\n%" PRId64 "\n%s/%s/tc3_request\n%s",
-			       TC_ALGORITHM, in->timestamp, out->date, in->service,
+		if (buf_printf(&out->string_to_sign,
+			       "%s\n%" PRId64 "\n%s/%s/tc3_request\n%s", TC_ALGORITHM,
+			       in->timestamp, out->date, in->service,
 			       out->canonical_hash))
 			error = err_set(e, ERR_TOOBIG, "string to sign too long");
 	}
@@ -191,10 +192,12 @@ int tc_sign(struct tc_sign_output *out, const struct tc_sign_input *in, struct e
 		key = xmalloc(keylen);
 		memcpy(key, "TC3", 3);
 		memcpy(key + 3, in->secret_key, sklen);
-		if (tc_hmac(out->secret_date, key, keylen, out->date, strlen(out->date)) ||
+		if (tc_hmac(out->secret_date, key, keylen, out->date,
+			    strlen(out->date)) ||
 		    tc_hmac(out->secret_service, out->secret_date, 32, in->service,
 			    strlen(in->service)) ||
-		    tc_hmac(out->secret_signing, out->secret_service, 32, "tc3_request", 11) ||
+		    tc_hmac(out->secret_signing, out->secret_service, 32, "tc3_request",
+			    11) ||
 		    tc_hmac(sig, out->secret_signing, 32, out->string_to_sign.ptr,
 			    out->string_to_sign.len))
 			error = err_set(e, ERR_GENERIC, "hmac-sha256 failed");
@@ -204,10 +207,11 @@ int tc_sign(struct tc_sign_output *out, const struct tc_sign_input *in, struct e
 
 	/* 4. Authorization */
 	if (!error &&
-	    buf_printf(&out->authorization,
-		       "%s Credential=%s/%s/%s/tc3_request, SignedHeaders=%s, Signature=%s",
-		       TC_ALGORITHM, in->secret_id, out->date, in->service,
-		       out->signed_headers, out->signature))
+	    buf_printf(
+		    &out->authorization,
+		    "%s Credential=%s/%s/%s/tc3_request, SignedHeaders=%s, Signature=%s",
+		    TC_ALGORITHM, in->secret_id, out->date, in->service,
+		    out->signed_headers, out->signature))
 		error = err_set(e, ERR_TOOBIG, "authorization header too long");
 
 	if (key) {
@@ -215,7 +219,7 @@ int tc_sign(struct tc_sign_output *out, const struct tc_sign_input *in, struct e
 		free(key);
 	}
 	secure_wipe(sig, sizeof(sig));
-	buf_free(&headers);
+	buf_release(&headers);
 	return error;
 }
 
@@ -254,7 +258,8 @@ static char *tc_skip_space(char *p)
 	return p;
 }
 
-/* Parse "TC3-HMAC-SHA256 Credential=ID/DATE/SVC/tc3_request, SignedHeaders=..., Signature=..." */
+/* Parse "TC3-HMAC-SHA256 Credential=ID/DATE/SVC/tc3_request, SignedHeaders=...,
+ * Signature=..." */
 static bool tc_parse_auth(struct tc_auth_parts *a, char *s)
 {
 	size_t alen = strlen(TC_ALGORITHM);
@@ -278,7 +283,8 @@ static bool tc_parse_auth(struct tc_auth_parts *a, char *s)
 			p += strlen(p);
 		}
 		/* trim the end of part */
-		for (char *t = part + strlen(part); t > part && (t[-1] == ' ' || t[-1] == '\t');)
+		for (char *t = part + strlen(part);
+		     t > part && (t[-1] == ' ' || t[-1] == '\t');)
 			*--t = '\0';
 		if (!*part)
 			return false;
@@ -388,8 +394,9 @@ int tc_verify(const char *method, const char *query, const struct tc_header *hea
 	}
 	if (!tc_list_has(a.signed_headers, "content-type") ||
 	    !tc_list_has(a.signed_headers, "host")) {
-		error = tc_auth_fail(e, ERR_AUTH, "AuthFailure.InvalidAuthorization",
-				     "'SignedHeaders' must include content-type and host");
+		error = tc_auth_fail(
+			e, ERR_AUTH, "AuthFailure.InvalidAuthorization",
+			"'SignedHeaders' must include content-type and host");
 		goto done;
 	}
 	if (strcmp(a.service, service)) {
@@ -398,8 +405,9 @@ int tc_verify(const char *method, const char *query, const struct tc_header *hea
 		goto done;
 	}
 	if (ts > now + TC_TIME_WINDOW_SECONDS || ts < now - TC_TIME_WINDOW_SECONDS) {
-		error = tc_auth_fail(e, ERR_AUTH, "AuthFailure.SignatureExpire",
-				     "the request timestamp is more than 5 minutes from server time");
+		error = tc_auth_fail(
+			e, ERR_AUTH, "AuthFailure.SignatureExpire",
+			"the request timestamp is more than 5 minutes from server time");
 		goto done;
 	}
 	if (!lookup_secret || !(secret = lookup_secret(ctx, a.secret_id))) {
@@ -409,8 +417,9 @@ int tc_verify(const char *method, const char *query, const struct tc_header *hea
 	}
 	tc_utc_date(date, ts);
 	if (strcmp(date, a.date)) {
-		error = tc_auth_fail(e, ERR_AUTH, "AuthFailure.SignatureFailure",
-				     "the credential scope date does not match 'X-TC-Timestamp'");
+		error = tc_auth_fail(
+			e, ERR_AUTH, "AuthFailure.SignatureFailure",
+			"the credential scope date does not match 'X-TC-Timestamp'");
 		goto done;
 	}
 	/* the headers SignedHeaders lists, in its order (the signer sorts) */
@@ -420,13 +429,15 @@ int tc_verify(const char *method, const char *query, const struct tc_header *hea
 		const char *v;
 
 		if (nsigned == TC_SIGN_MAX_HEADERS || l == 0) {
-			error = tc_auth_fail(e, ERR_AUTH, "AuthFailure.InvalidAuthorization",
+			error = tc_auth_fail(e, ERR_AUTH,
+					     "AuthFailure.InvalidAuthorization",
 					     "the 'SignedHeaders' list is invalid");
 			goto done;
 		}
 		if (!(v = tc_find_header(headers, nheaders, p, l))) {
-			error = tc_auth_fail(e, ERR_AUTH, "AuthFailure.SignatureFailure",
-					     "a header listed in 'SignedHeaders' is missing");
+			error = tc_auth_fail(
+				e, ERR_AUTH, "AuthFailure.SignatureFailure",
+				"a header listed in 'SignedHeaders' is missing");
 			goto done;
 		}
 		if (end)
@@ -453,8 +464,9 @@ int tc_verify(const char *method, const char *query, const struct tc_header *hea
 
 		if (tc_sign(&out, &in, &se)) {
 			err_clear(&se);
-			error = tc_auth_fail(e, ERR_AUTH, "AuthFailure.InvalidAuthorization",
-					     "the signed headers cannot be canonicalized");
+			error = tc_auth_fail(
+				e, ERR_AUTH, "AuthFailure.InvalidAuthorization",
+				"the signed headers cannot be canonicalized");
 			goto done;
 		}
 	}

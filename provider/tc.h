@@ -23,7 +23,7 @@
 #define TC_DEFAULT_ENDPOINT "https://cvm.tencentcloudapi.com"
 #define TC_LANGUAGE "en-US" /* X-TC-Language: API messages in English */
 #define TC_TIME_WINDOW_SECONDS 300
-#define TC_MAX_PAGE 100      /* DescribeInstances Limit, ids per call */
+#define TC_MAX_PAGE 100	     /* DescribeInstances Limit, ids per call */
 #define TC_MAX_RUN_COUNT 100 /* InstanceCount per RunInstances */
 
 /* ---------------------------------------------------------------------
@@ -42,16 +42,16 @@ struct tc_header {
  * signer.  payload is signed byte for byte.
  */
 struct tc_sign_input {
-	const char *method;       /* "POST" */
-	const char *query;        /* "" for POST */
+	const char *method; /* "POST" */
+	const char *query;  /* "" for POST */
 	const struct tc_header *headers;
 	size_t nheaders;
 	const void *payload;
 	size_t payload_len;
-	const char *service;      /* "cvm" */
-	int64_t timestamp;        /* Unix seconds, as X-TC-Timestamp */
+	const char *service; /* "cvm" */
+	int64_t timestamp;   /* Unix seconds, as X-TC-Timestamp */
 	const char *secret_id;
-	const char *secret_key;   /* wiped copies only; never stored */
+	const char *secret_key; /* wiped copies only; never stored */
 };
 
 /* Every intermediate value, for tests and for the verifier. */
@@ -60,7 +60,7 @@ struct tc_sign_output {
 	struct buf canonical_request;
 	char canonical_hash[65];
 	struct buf string_to_sign;
-	char date[11];            /* YYYY-MM-DD, UTC */
+	char date[11]; /* YYYY-MM-DD, UTC */
 	char signed_headers[256];
 	unsigned char secret_date[32];
 	unsigned char secret_service[32];
@@ -138,11 +138,11 @@ struct tc_cred_spec;
 
 struct tc_cred {
 	char *secret_id;
-	char *secret_key; /* secret */
-	char *token;      /* secret; NULL for permanent keys */
-	char *source;     /* where they came from, for messages: "environment" */
-	int64_t expires;  /* Unix seconds; 0 = never (long-lived keys) */
-	int64_t issued;   /* Unix seconds when fetched (temporary only) */
+	char *secret_key;	   /* secret */
+	char *token;		   /* secret; NULL for permanent keys */
+	char *source;		   /* where they came from, for messages: "environment" */
+	int64_t expires;	   /* Unix seconds; 0 = never (long-lived keys) */
+	int64_t issued;		   /* Unix seconds when fetched (temporary only) */
 	struct tc_cred_spec *spec; /* owned; NULL for long-lived keys */
 };
 
@@ -211,24 +211,24 @@ struct tc_client;
 #define TC_DEFAULT_PARALLELISM 16
 
 struct tc_client_opts {
-	const char *endpoint;     /* NULL: SPOTENV_ENDPOINT, then TC_DEFAULT_ENDPOINT */
-	int parallelism;          /* requests in flight per region (X-TC-Region);
-				     0 = TC_DEFAULT_PARALLELISM */
-	long connect_timeout_ms;  /* 0 = 5000 */
-	long timeout_ms;          /* 0 = 30000 */
-	int max_attempts;         /* 0 = 5 */
-	long backoff_base_ms;     /* 0 = 200 */
-	long backoff_cap_ms;      /* 0 = 5000 */
-	long throttle_wait_ms;    /* 0 = 1000: least wait after RequestLimitExceeded
-				     (the limits count per second, so a shorter
-				     wait mostly meets the same window) */
-	int rate_run;             /* per second; 0 = 10 (RunInstances) */
-	int rate_terminate;       /* 0 = 10 */
-	int rate_describe;        /* 0 = 40 (DescribeInstances) */
-	int rate_offers;          /* 0 = 40 (DescribeZoneInstanceConfigInfos) */
-	long rate_margin_ms;      /* 0 = 10: the limiters' window is 1 s plus
-				     this (the API's clock granularity and
-				     skew; see "Rate limits" below) */
+	const char *endpoint;	 /* NULL: SPOTENV_ENDPOINT, then TC_DEFAULT_ENDPOINT */
+	int parallelism;	 /* requests in flight per region (X-TC-Region);
+				    0 = TC_DEFAULT_PARALLELISM */
+	long connect_timeout_ms; /* 0 = 5000 */
+	long timeout_ms;	 /* 0 = 30000 */
+	int max_attempts;	 /* 0 = 5 */
+	long backoff_base_ms;	 /* 0 = 200 */
+	long backoff_cap_ms;	 /* 0 = 5000 */
+	long throttle_wait_ms;	 /* 0 = 1000: least wait after RequestLimitExceeded
+				    (the limits count per second, so a shorter
+				    wait mostly meets the same window) */
+	int rate_run;		 /* per second; 0 = 10 (RunInstances) */
+	int rate_terminate;	 /* 0 = 10 */
+	int rate_describe;	 /* 0 = 40 (DescribeInstances) */
+	int rate_offers;	 /* 0 = 40 (DescribeZoneInstanceConfigInfos) */
+	long rate_margin_ms;	 /* 0 = 10: the limiters' window is 1 s plus
+				    this (the API's clock granularity and
+				    skew; see "Rate limits" below) */
 	/* Verbose call log (redacted lines, no newline); NULL = quiet. */
 	void (*log)(void *ctx, const char *line);
 	void *log_ctx;
@@ -246,7 +246,7 @@ const char *tc_client_endpoint(const struct tc_client *c);
 
 /* Counters, for tests, benchmarks and the metrics file. */
 struct tc_client_stats {
-	uint64_t calls;     /* HTTP requests sent, retries included */
+	uint64_t calls; /* HTTP requests sent, retries included */
 	uint64_t retries;
 	uint64_t throttled; /* answers refused with RequestLimitExceeded* (or HTTP
 			       429); each is retried after a backoff, and the
@@ -301,13 +301,13 @@ void tc_client_stats(const struct tc_client *c, struct tc_client_stats *out);
 struct tc_call {
 	const char *action;
 	const char *region;
-	char *body;          /* owned by the caller */
-	void *response;      /* out: cJSON * of "Response", caller frees */
-	struct err err;      /* out */
-	int attempts;        /* out */
+	char *body;	/* owned by the caller */
+	void *response; /* out: cJSON * of "Response", caller frees */
+	struct err err; /* out */
+	int attempts;	/* out */
 	void (*on_done)(struct tc_call *call, void *ctx); /* optional, see above */
 	void *on_done_ctx;
-	bool cancel;         /* in: drop it unless it is in flight */
+	bool cancel; /* in: drop it unless it is in flight */
 };
 
 int tc_call_many(struct tc_client *c, struct tc_call *calls, size_t n);
@@ -315,9 +315,9 @@ int tc_call_one(struct tc_client *c, struct tc_call *call);
 
 /* A DescribeInstances filter; values are ORed, filters ANDed. */
 struct tc_filter {
-	const char *name;          /* tag-key, tag:KEY, instance-id, zone, ... */
+	const char *name; /* tag-key, tag:KEY, instance-id, zone, ... */
 	const char *const *values;
-	size_t nvalues;            /* <= 5 */
+	size_t nvalues; /* <= 5 */
 };
 
 /*
@@ -344,7 +344,7 @@ struct tc_region_obs {
 	const char *const *types;
 	size_t ntypes;
 	struct tc_instance_list *instances; /* out */
-	struct tc_offer_list *offers;       /* out; NULL = no offers */
+	struct tc_offer_list *offers;	    /* out; NULL = no offers */
 	/*
 	 * out: the listing still looked inconsistent after every re-read
 	 * (TotalCount moved between pages, a page came back short, fewer
@@ -367,7 +367,8 @@ struct tc_region_obs {
  * latest state); r[i].inconsistent says when it never settled.  On error
  * nothing is appended to any output.
  */
-int tc_observe_regions(struct tc_client *c, struct tc_region_obs *r, size_t n, struct err *e);
+int tc_observe_regions(struct tc_client *c, struct tc_region_obs *r, size_t n,
+		       struct err *e);
 
 /* One spot launch (InstanceCount <= 100). */
 struct tc_run_request {
@@ -376,10 +377,10 @@ struct tc_run_request {
 	const char *instance_type;
 	const char *image;
 	int count;
-	const char *max_price;       /* decimal string, sent as is */
-	const char *client_token;    /* <= 64 ASCII */
-	const char *instance_name;   /* NULL = none */
-	const struct tc_tag *tags;   /* TagSpecification, ResourceType instance */
+	const char *max_price;	   /* decimal string, sent as is */
+	const char *client_token;  /* <= 64 ASCII */
+	const char *instance_name; /* NULL = none */
+	const struct tc_tag *tags; /* TagSpecification, ResourceType instance */
 	size_t ntags;
 	const char *vpc_id, *subnet_id;
 	const char *const *security_group_ids;
@@ -411,9 +412,8 @@ int tc_terminate_instances(struct tc_client *c, const char *region,
  * SPOTPAID offers in region, filtered by zones and types (either may be
  * empty = all).  Appends to out.
  */
-int tc_describe_offers(struct tc_client *c, const char *region,
-		       const char *const *zones, size_t nzones,
-		       const char *const *types, size_t ntypes,
+int tc_describe_offers(struct tc_client *c, const char *region, const char *const *zones,
+		       size_t nzones, const char *const *types, size_t ntypes,
 		       struct tc_offer_list *out, struct err *e);
 
 /*
@@ -427,7 +427,8 @@ int tc_describe_offers(struct tc_client *c, const char *region,
  * the quota as a hint should take as "unknown", not as bad credentials.
  */
 int tc_describe_spot_quota(struct tc_client *c, const char *region,
-			   struct tc_spot_quota_list *out, char **app_id_out, struct err *e);
+			   struct tc_spot_quota_list *out, char **app_id_out,
+			   struct err *e);
 
 /*
  * Classify an API error code (and HTTP status, 0 if none):
@@ -513,7 +514,8 @@ int tc_parse_spot_quota(struct tc_spot_quota_list *out, char **app_id_out,
  *    is a non-negative integer (number or string of digits).
  */
 
-/* "2020-09-22T00:00:00Z", "...+08:00" or "YYYY-MM-DD hh:mm:ss" (UTC) as Unix seconds; 0 when unparsable. */
+/* "2020-09-22T00:00:00Z", "...+08:00" or "YYYY-MM-DD hh:mm:ss" (UTC) as Unix seconds; 0
+ * when unparsable. */
 int64_t tc_parse_time(const char *s);
 
 #endif

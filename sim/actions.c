@@ -31,14 +31,15 @@ static int check_known(struct sim_call *c, const cJSON *obj, const char *const *
 {
 	const cJSON *v;
 
-	cJSON_ArrayForEach(v, obj) {
+	cJSON_ArrayForEach (v, obj) {
 		bool ok = false;
 
 		for (const char *const *k = known; *k && !ok; k++)
 			ok = !strcmp(*k, v->string);
 		if (!ok)
 			return sim_call_fail(c, "UnknownParameter",
-					     "The parameter `%s` is not recognized", v->string);
+					     "The parameter `%s` is not recognized",
+					     v->string);
 	}
 	return 0;
 }
@@ -49,7 +50,8 @@ static const cJSON *field(const cJSON *obj, const char *name)
 }
 
 /* Optional string field: NULL when absent; fails on the wrong type. */
-static int opt_str(struct sim_call *c, const cJSON *obj, const char *name, const char **out)
+static int opt_str(struct sim_call *c, const cJSON *obj, const char *name,
+		   const char **out)
 {
 	const cJSON *v = field(obj, name);
 
@@ -57,19 +59,20 @@ static int opt_str(struct sim_call *c, const cJSON *obj, const char *name, const
 	if (!v || cJSON_IsNull(v))
 		return 0;
 	if (!cJSON_IsString(v))
-		return sim_call_fail(c, "InvalidParameter", "The parameter `%s` must be a string",
-				     name);
+		return sim_call_fail(c, "InvalidParameter",
+				     "The parameter `%s` must be a string", name);
 	*out = v->valuestring;
 	return 0;
 }
 
-static int req_str(struct sim_call *c, const cJSON *obj, const char *name, const char *shown,
-		   const char **out)
+static int req_str(struct sim_call *c, const cJSON *obj, const char *name,
+		   const char *shown, const char **out)
 {
 	if (opt_str(c, obj, name, out) < 0)
 		return -1;
 	if (!*out)
-		return sim_call_fail(c, "MissingParameter", "The parameter `%s` is missing",
+		return sim_call_fail(c, "MissingParameter",
+				     "The parameter `%s` is missing",
 				     shown ? shown : name);
 	return 0;
 }
@@ -83,16 +86,17 @@ static int opt_int(struct sim_call *c, const cJSON *obj, const char *name, int64
 	if (!v || cJSON_IsNull(v))
 		return 0;
 	if (!cJSON_IsNumber(v))
-		return sim_call_fail(c, "InvalidParameter", "The parameter `%s` must be an integer",
-				     name);
+		return sim_call_fail(c, "InvalidParameter",
+				     "The parameter `%s` must be an integer", name);
 	if (!(v->valuedouble >= (double)min && v->valuedouble <= (double)max))
 		return sim_call_fail(c, range_code,
-				     "The value of `%s` must be from %" PRId64 " to %" PRId64, name,
-				     min, max);
+				     "The value of `%s` must be from %" PRId64
+				     " to %" PRId64,
+				     name, min, max);
 	/* in range, so the cast is defined */
 	if (v->valuedouble != (double)(int64_t)v->valuedouble)
-		return sim_call_fail(c, "InvalidParameter", "The parameter `%s` must be an integer",
-				     name);
+		return sim_call_fail(c, "InvalidParameter",
+				     "The parameter `%s` must be an integer", name);
 	*out = (int64_t)v->valuedouble;
 	return 0;
 }
@@ -105,8 +109,8 @@ static int opt_bool(struct sim_call *c, const cJSON *obj, const char *name, bool
 	if (!v || cJSON_IsNull(v))
 		return 0;
 	if (!cJSON_IsBool(v))
-		return sim_call_fail(c, "InvalidParameter", "The parameter `%s` must be a boolean",
-				     name);
+		return sim_call_fail(c, "InvalidParameter",
+				     "The parameter `%s` must be a boolean", name);
 	*out = cJSON_IsTrue(v);
 	return 0;
 }
@@ -122,19 +126,21 @@ static int opt_strs(struct sim_call *c, const cJSON *obj, const char *name, size
 	if (!a || cJSON_IsNull(a))
 		return 0;
 	if (!cJSON_IsArray(a))
-		return sim_call_fail(c, "InvalidParameter", "The parameter `%s` must be an array",
-				     name);
+		return sim_call_fail(c, "InvalidParameter",
+				     "The parameter `%s` must be an array", name);
 	if ((size_t)cJSON_GetArraySize(a) > max)
-		return sim_call_fail(c, max_code, "The parameter `%s` has more than %zu elements",
+		return sim_call_fail(c, max_code,
+				     "The parameter `%s` has more than %zu elements",
 				     name, max);
 	*out = xcalloc((size_t)cJSON_GetArraySize(a) + 1, sizeof(char *));
-	cJSON_ArrayForEach(v, a) {
+	cJSON_ArrayForEach (v, a) {
 		if (!cJSON_IsString(v)) {
 			free(*out);
 			*out = NULL;
 			*n = 0;
 			return sim_call_fail(c, "InvalidParameter",
-					     "The elements of `%s` must be strings", name);
+					     "The elements of `%s` must be strings",
+					     name);
 		}
 		(*out)[(*n)++] = v->valuestring;
 	}
@@ -265,7 +271,8 @@ static bool match_filter(struct sim_call *c, const struct sim_instance *in,
 		return false;
 	case DF_TAG:
 		for (size_t i = 0; tags_visible && i < in->ntags; i++)
-			if (!strcmp(in->tags[i].key, f->tag) && any_eq(f, in->tags[i].value))
+			if (!strcmp(in->tags[i].key, f->tag) &&
+			    any_eq(f, in->tags[i].value))
 				return true;
 		return false;
 	}
@@ -298,11 +305,13 @@ static cJSON *instance_json(struct sim_call *c, const struct sim_instance *in)
 	cJSON *o = cJSON_CreateObject(), *x, *tags;
 	char created[32];
 	bool pending = !strcmp(state, "PENDING"), leaving = in->leave_ms != 0;
-	bool operating = !leaving && !pending && !in->launch_failed && in->op != SIM_OP_NONE &&
-			 c->now < in->op_until_ms;
+	bool operating = !leaving && !pending && !in->launch_failed &&
+			 in->op != SIM_OP_NONE && c->now < in->op_until_ms;
 	static const char *const op_names[] = {
-		[SIM_OP_NONE] = "RunInstances", [SIM_OP_REBOOT] = "RebootInstances",
-		[SIM_OP_STOP] = "StopInstances", [SIM_OP_START] = "StartInstances",
+		[SIM_OP_NONE] = "RunInstances",
+		[SIM_OP_REBOOT] = "RebootInstances",
+		[SIM_OP_STOP] = "StopInstances",
+		[SIM_OP_START] = "StartInstances",
 	};
 
 	created_time(created, in->created_ms);
@@ -318,9 +327,11 @@ static cJSON *instance_json(struct sim_call *c, const struct sim_instance *in)
 	cJSON_AddNumberToObject(o, "Memory", p->memory);
 	cJSON_AddStringToObject(o, "RestrictState", "NORMAL");
 	cJSON_AddStringToObject(o, "InstanceName", in->name ? in->name : "");
-	cJSON_AddStringToObject(o, "InstanceChargeType", in->spot ? "SPOTPAID" : "POSTPAID_BY_HOUR");
+	cJSON_AddStringToObject(o, "InstanceChargeType",
+				in->spot ? "SPOTPAID" : "POSTPAID_BY_HOUR");
 	x = cJSON_AddObjectToObject(o, "SystemDisk");
-	cJSON_AddStringToObject(x, "DiskType", in->disk_type ? in->disk_type : "CLOUD_PREMIUM");
+	cJSON_AddStringToObject(x, "DiskType",
+				in->disk_type ? in->disk_type : "CLOUD_PREMIUM");
 	cJSON_AddStringToObject(x, "DiskId", "disk-sim");
 	cJSON_AddNumberToObject(x, "DiskSize", in->disk_size ? in->disk_size : 50);
 	cJSON_AddNullToObject(o, "DataDisks");
@@ -332,7 +343,8 @@ static cJSON *instance_json(struct sim_call *c, const struct sim_instance *in)
 	cJSON_AddNumberToObject(x, "InternetMaxBandwidthOut", in->bandwidth);
 	x = cJSON_AddObjectToObject(o, "VirtualPrivateCloud");
 	cJSON_AddStringToObject(x, "VpcId", in->vpc_id ? in->vpc_id : "vpc-default");
-	cJSON_AddStringToObject(x, "SubnetId", in->subnet_id ? in->subnet_id : "subnet-default");
+	cJSON_AddStringToObject(x, "SubnetId",
+				in->subnet_id ? in->subnet_id : "subnet-default");
 	cJSON_AddBoolToObject(x, "AsVpcGateway", false);
 	cJSON_AddStringToObject(o, "ImageId", in->image ? in->image : "");
 	cJSON_AddStringToObject(o, "OsName", "TencentOS Server 3.1 (TK4)");
@@ -354,8 +366,9 @@ static cJSON *instance_json(struct sim_call *c, const struct sim_instance *in)
 	cJSON_AddStringToObject(o, "LatestOperation",
 				leaving ? "TerminateInstances" : op_names[in->op]);
 	cJSON_AddStringToObject(o, "LatestOperationState",
-				pending || leaving || operating ? "OPERATING" :
-				!strcmp(state, "LAUNCH_FAILED") ? "FAILED" : "SUCCESS");
+				pending || leaving || operating	  ? "OPERATING"
+				: !strcmp(state, "LAUNCH_FAILED") ? "FAILED"
+								  : "SUCCESS");
 	cJSON_AddStringToObject(o, "LatestOperationRequestId", in->request_id);
 	if (!strcmp(state, "LAUNCH_FAILED"))
 		cJSON_AddStringToObject(o, "LatestOperationErrorMsg",
@@ -378,11 +391,12 @@ static int parse_dfilters(struct sim_call *c, const cJSON *fs, struct dfilter *o
 	if (!fs || cJSON_IsNull(fs))
 		return 0;
 	if (!cJSON_IsArray(fs))
-		return sim_call_fail(c, "InvalidParameter", "The parameter `Filters` must be an array");
+		return sim_call_fail(c, "InvalidParameter",
+				     "The parameter `Filters` must be an array");
 	if (cJSON_GetArraySize(fs) > 10)
 		return sim_call_fail(c, "InvalidParameterValue.LimitExceeded",
 				     "At most 10 `Filters` may be given");
-	cJSON_ArrayForEach(f, fs) {
+	cJSON_ArrayForEach (f, fs) {
 		static const char *const known[] = { "Name", "Values", NULL };
 		struct dfilter *d = &out[*nout];
 		const char *name;
@@ -404,28 +418,32 @@ static int parse_dfilters(struct sim_call *c, const cJSON *fs, struct dfilter *o
 			d->kind = DF_TAG;
 			d->tag = name + 4;
 		} else {
-			return sim_call_fail(c, "InvalidFilter", "The filter `%s` is not supported",
-					     name);
+			return sim_call_fail(c, "InvalidFilter",
+					     "The filter `%s` is not supported", name);
 		}
 		if (!field(f, "Values"))
-			return sim_call_fail(c, "MissingParameter",
-					     "The parameter `Filters.N.Values` is missing");
+			return sim_call_fail(
+				c, "MissingParameter",
+				"The parameter `Filters.N.Values` is missing");
 		(*nout)++; /* counted before opt_strs so the values get freed */
-		if (opt_strs(c, f, "Values", 5, "InvalidFilterValue.LimitExceeded", &d->values,
-			     &d->n) < 0)
+		if (opt_strs(c, f, "Values", 5, "InvalidFilterValue.LimitExceeded",
+			     &d->values, &d->n) < 0)
 			return -1;
 		if (d->n == 0)
 			return sim_call_fail(c, "InvalidParameterValue",
-					     "The filter `%s` needs at least one value", name);
+					     "The filter `%s` needs at least one value",
+					     name);
 		if (d->kind == DF_ZONE)
 			for (size_t v = 0; v < d->n; v++) {
 				int z = sim_find_zone(c->s, d->values[v]);
 
-				if (z < 0 || strcmp(c->s->regions[c->s->zones[z].region].name,
-						    c->region))
-					return sim_call_fail(c, "InvalidZone.MismatchRegion",
-							     "The zone `%s` does not exist in `%s`",
-							     d->values[v], c->region);
+				if (z < 0 ||
+				    strcmp(c->s->regions[c->s->zones[z].region].name,
+					   c->region))
+					return sim_call_fail(
+						c, "InvalidZone.MismatchRegion",
+						"The zone `%s` does not exist in `%s`",
+						d->values[v], c->region);
 			}
 	}
 	return 0;
@@ -433,7 +451,8 @@ static int parse_dfilters(struct sim_call *c, const cJSON *fs, struct dfilter *o
 
 int sim_action_describe_instances(struct sim_call *c)
 {
-	static const char *const known[] = { "InstanceIds", "Filters", "Offset", "Limit", NULL };
+	static const char *const known[] = { "InstanceIds", "Filters", "Offset", "Limit",
+					     NULL };
 	struct dfilter filters[10];
 	size_t nfilters = 0, nids = 0;
 	const char **ids = NULL;
@@ -442,15 +461,17 @@ int sim_action_describe_instances(struct sim_call *c)
 	int error = -1;
 
 	if (check_known(c, c->req, known) < 0 ||
-	    opt_strs(c, c->req, "InstanceIds", 100, "InvalidParameterValue.LimitExceeded", &ids,
-		     &nids) < 0 ||
+	    opt_strs(c, c->req, "InstanceIds", 100, "InvalidParameterValue.LimitExceeded",
+		     &ids, &nids) < 0 ||
 	    parse_dfilters(c, field(c->req, "Filters"), filters, &nfilters) < 0 ||
-	    opt_int(c, c->req, "Offset", 0, INT32_MAX, "InvalidParameterValue", &offset) < 0 ||
+	    opt_int(c, c->req, "Offset", 0, INT32_MAX, "InvalidParameterValue", &offset) <
+		    0 ||
 	    opt_int(c, c->req, "Limit", 0, 100, "InvalidParameterValue", &limit) < 0)
 		goto done;
 	if (nids && nfilters) {
-		sim_call_fail(c, "InvalidParameter",
-			      "The parameters `InstanceIds` and `Filters` cannot be used together");
+		sim_call_fail(
+			c, "InvalidParameter",
+			"The parameters `InstanceIds` and `Filters` cannot be used together");
 		goto done;
 	}
 	for (size_t i = 0; i < nids; i++)
@@ -564,35 +585,42 @@ static int parse_tags(struct sim_call *c, struct run_tags *t)
 	if (!cJSON_IsArray(specs))
 		return sim_call_fail(c, "InvalidParameter",
 				     "The parameter `TagSpecification` must be an array");
-	cJSON_ArrayForEach(spec, specs) {
+	cJSON_ArrayForEach (spec, specs) {
 		static const char *const known[] = { "ResourceType", "Tags", NULL };
 		static const char *const tknown[] = { "Key", "Value", NULL };
 		const cJSON *tags, *tag;
 		const char *rt;
 
 		if (!cJSON_IsObject(spec))
-			return sim_call_fail(c, "InvalidParameter",
-					     "The elements of `TagSpecification` must be objects");
+			return sim_call_fail(
+				c, "InvalidParameter",
+				"The elements of `TagSpecification` must be objects");
 		if (check_known(c, spec, known) < 0 ||
-		    req_str(c, spec, "ResourceType", "TagSpecification.N.ResourceType", &rt) < 0)
+		    req_str(c, spec, "ResourceType", "TagSpecification.N.ResourceType",
+			    &rt) < 0)
 			return -1;
 		if (strcmp(rt, "instance") && strcmp(rt, "host") && strcmp(rt, "image") &&
 		    strcmp(rt, "keypair") && strcmp(rt, "ps") && strcmp(rt, "hpc"))
 			return sim_call_fail(c, "InvalidParameterValue",
-					     "The resource type `%s` is not supported", rt);
+					     "The resource type `%s` is not supported",
+					     rt);
 		tags = field(spec, "Tags");
 		if (!cJSON_IsArray(tags))
-			return sim_call_fail(c, "MissingParameter",
-					     "The parameter `TagSpecification.N.Tags` is missing");
-		cJSON_ArrayForEach(tag, tags) {
+			return sim_call_fail(
+				c, "MissingParameter",
+				"The parameter `TagSpecification.N.Tags` is missing");
+		cJSON_ArrayForEach (tag, tags) {
 			const char *k, *v;
 
 			if (!cJSON_IsObject(tag))
-				return sim_call_fail(c, "InvalidParameter",
-						     "The elements of `Tags` must be objects");
+				return sim_call_fail(
+					c, "InvalidParameter",
+					"The elements of `Tags` must be objects");
 			if (check_known(c, tag, tknown) < 0 ||
-			    req_str(c, tag, "Key", "TagSpecification.N.Tags.N.Key", &k) < 0 ||
-			    req_str(c, tag, "Value", "TagSpecification.N.Tags.N.Value", &v) < 0)
+			    req_str(c, tag, "Key", "TagSpecification.N.Tags.N.Key", &k) <
+				    0 ||
+			    req_str(c, tag, "Value", "TagSpecification.N.Tags.N.Value",
+				    &v) < 0)
 				return -1;
 			if (strcmp(rt, "instance"))
 				continue;
@@ -600,18 +628,21 @@ static int parse_tags(struct sim_call *c, struct run_tags *t)
 				return sim_call_fail(c, "FailedOperation.IllegalTagKey",
 						     "The tag key `%s` is illegal", k);
 			if (tag_key_reserved(k))
-				return sim_call_fail(c, "FailedOperation.TagKeyReserved",
-						     "The tag key `%s` is reserved by the system", k);
+				return sim_call_fail(
+					c, "FailedOperation.TagKeyReserved",
+					"The tag key `%s` is reserved by the system", k);
 			if (strlen(v) > 255 || !tag_chars_ok(v))
 				return sim_call_fail(c, "FailedOperation.IllegalTagValue",
 						     "The tag value `%s` is illegal", v);
 			for (size_t i = 0; i < t->n; i++)
 				if (!strcmp(t->key[i], k))
-					return sim_call_fail(c, "InvalidParameterValue.DuplicateTags",
-							     "The tag key `%s` is given twice", k);
+					return sim_call_fail(
+						c, "InvalidParameterValue.DuplicateTags",
+						"The tag key `%s` is given twice", k);
 			if (t->n == 50)
-				return sim_call_fail(c, "InvalidParameterValue.TagQuotaLimitExceeded",
-						     "At most 50 tags may be attached to an instance");
+				return sim_call_fail(
+					c, "InvalidParameterValue.TagQuotaLimitExceeded",
+					"At most 50 tags may be attached to an instance");
 			t->key[t->n] = k;
 			t->value[t->n] = v;
 			t->n++;
@@ -642,11 +673,13 @@ static int parse_spot(struct sim_call *c, struct run_args *a)
 	if (!mo || cJSON_IsNull(mo))
 		return 0;
 	if (!cJSON_IsObject(mo))
-		return sim_call_fail(c, "InvalidParameter",
-				     "The parameter `InstanceMarketOptions` must be an object");
+		return sim_call_fail(
+			c, "InvalidParameter",
+			"The parameter `InstanceMarketOptions` must be an object");
 	if (strcmp(a->charge, "SPOTPAID"))
-		return sim_call_fail(c, "InvalidParameterCombination",
-				     "`InstanceMarketOptions` requires `InstanceChargeType` SPOTPAID");
+		return sim_call_fail(
+			c, "InvalidParameterCombination",
+			"`InstanceMarketOptions` requires `InstanceChargeType` SPOTPAID");
 	if (check_known(c, mo, known) < 0 ||
 	    req_str(c, mo, "MarketType", "InstanceMarketOptions.MarketType", &mt) < 0)
 		return -1;
@@ -655,8 +688,9 @@ static int parse_spot(struct sim_call *c, struct run_args *a)
 				     "The market type `%s` is not supported", mt);
 	so = field(mo, "SpotOptions");
 	if (!cJSON_IsObject(so))
-		return sim_call_fail(c, "MissingParameter",
-				     "The parameter `InstanceMarketOptions.SpotOptions` is missing");
+		return sim_call_fail(
+			c, "MissingParameter",
+			"The parameter `InstanceMarketOptions.SpotOptions` is missing");
 	if (check_known(c, so, sknown) < 0 ||
 	    req_str(c, so, "MaxPrice", "InstanceMarketOptions.SpotOptions.MaxPrice",
 		    &a->max_price) < 0 ||
@@ -664,7 +698,8 @@ static int parse_spot(struct sim_call *c, struct run_args *a)
 		return -1;
 	if (!dec_valid(a->max_price))
 		return sim_call_fail(c, "InvalidParameterValue",
-				     "The bid price `%s` is not a valid price", a->max_price);
+				     "The bid price `%s` is not a valid price",
+				     a->max_price);
 	if (sit && strcmp(sit, "one-time"))
 		return sim_call_fail(c, "InvalidParameterValue",
 				     "The spot instance type `%s` is not supported", sit);
@@ -673,21 +708,45 @@ static int parse_spot(struct sim_call *c, struct run_args *a)
 
 static int parse_run(struct sim_call *c, struct run_args *a)
 {
-	static const char *const known[] = {
-		"InstanceChargeType", "InstanceChargePrepaid", "Placement", "InstanceType",
-		"ImageId", "SystemDisk", "DataDisks", "VirtualPrivateCloud", "InternetAccessible",
-		"InstanceCount", "MinCount", "InstanceName", "LoginSettings", "SecurityGroupIds",
-		"EnhancedService", "ClientToken", "HostName", "ActionTimer",
-		"DisasterRecoverGroupIds", "TagSpecification", "InstanceMarketOptions", "UserData",
-		"Metadata", "DryRun", "CpuTopology", "CamRoleName", "HpcClusterId",
-		"LaunchTemplate", "DedicatedClusterId", "ChcIds", "DisableApiTermination",
-		"EnableJumboFrame", NULL
-	};
+	static const char *const known[] = { "InstanceChargeType",
+					     "InstanceChargePrepaid",
+					     "Placement",
+					     "InstanceType",
+					     "ImageId",
+					     "SystemDisk",
+					     "DataDisks",
+					     "VirtualPrivateCloud",
+					     "InternetAccessible",
+					     "InstanceCount",
+					     "MinCount",
+					     "InstanceName",
+					     "LoginSettings",
+					     "SecurityGroupIds",
+					     "EnhancedService",
+					     "ClientToken",
+					     "HostName",
+					     "ActionTimer",
+					     "DisasterRecoverGroupIds",
+					     "TagSpecification",
+					     "InstanceMarketOptions",
+					     "UserData",
+					     "Metadata",
+					     "DryRun",
+					     "CpuTopology",
+					     "CamRoleName",
+					     "HpcClusterId",
+					     "LaunchTemplate",
+					     "DedicatedClusterId",
+					     "ChcIds",
+					     "DisableApiTermination",
+					     "EnableJumboFrame",
+					     NULL };
 	const cJSON *pl, *v;
 	size_t dec;
 
 	a->count = 1;
-	if (check_known(c, c->req, known) < 0 || opt_str(c, c->req, "ClientToken", &a->token) < 0)
+	if (check_known(c, c->req, known) < 0 ||
+	    opt_str(c, c->req, "ClientToken", &a->token) < 0)
 		return -1;
 	if (a->token && strlen(a->token) > TC_MAX_CLIENT_TOKEN)
 		return sim_call_fail(c, "InvalidClientToken.TooLong",
@@ -698,11 +757,13 @@ static int parse_run(struct sim_call *c, struct run_args *a)
 		a->charge = "POSTPAID_BY_HOUR";
 	if (strcmp(a->charge, "SPOTPAID") && strcmp(a->charge, "POSTPAID_BY_HOUR"))
 		return sim_call_fail(c, "InvalidParameterValue",
-				     "The charge type `%s` is not supported here", a->charge);
+				     "The charge type `%s` is not supported here",
+				     a->charge);
 
 	pl = field(c->req, "Placement");
 	if (!pl)
-		return sim_call_fail(c, "MissingParameter", "The parameter `Placement` is missing");
+		return sim_call_fail(c, "MissingParameter",
+				     "The parameter `Placement` is missing");
 	if (!cJSON_IsObject(pl))
 		return sim_call_fail(c, "InvalidParameter",
 				     "The parameter `Placement` must be an object");
@@ -711,13 +772,14 @@ static int parse_run(struct sim_call *c, struct run_args *a)
 	a->zi = sim_find_zone(c->s, a->zone);
 	if (a->zi < 0 || strcmp(c->s->regions[c->s->zones[a->zi].region].name, c->region))
 		return sim_call_fail(c, "InvalidZone.MismatchRegion",
-				     "The zone `%s` does not exist in `%s`", a->zone, c->region);
+				     "The zone `%s` does not exist in `%s`", a->zone,
+				     c->region);
 
 	if (req_str(c, c->req, "ImageId", NULL, &a->image) < 0)
 		return -1;
 	if (!id_shape(a->image, "img-"))
-		return sim_call_fail(c, "InvalidImageId.Malformed", "The image id `%s` is malformed",
-				     a->image);
+		return sim_call_fail(c, "InvalidImageId.Malformed",
+				     "The image id `%s` is malformed", a->image);
 	if (req_str(c, c->req, "InstanceType", NULL, &a->type) < 0)
 		return -1;
 	if (!strchr(a->type, '.') || a->type[0] == '.')
@@ -730,13 +792,15 @@ static int parse_run(struct sim_call *c, struct run_args *a)
 		for (size_t i = 0; i < c->s->npools && !anywhere; i++)
 			anywhere = !strcmp(c->s->pools[i].type, a->type);
 		if (!anywhere)
-			return sim_call_fail(c, "InvalidParameterValue.InstanceTypeNotFound",
-					     "The instance type `%s` does not exist", a->type);
+			return sim_call_fail(
+				c, "InvalidParameterValue.InstanceTypeNotFound",
+				"The instance type `%s` does not exist", a->type);
 		return sim_call_fail(c, "ResourceUnavailable.InstanceType",
-				     "The instance type `%s` is not sold in `%s`", a->type, a->zone);
+				     "The instance type `%s` is not sold in `%s`",
+				     a->type, a->zone);
 	}
-	if (opt_int(c, c->req, "InstanceCount", 1, TC_MAX_RUN_COUNT, "InvalidParameterValue",
-		    &a->count) < 0)
+	if (opt_int(c, c->req, "InstanceCount", 1, TC_MAX_RUN_COUNT,
+		    "InvalidParameterValue", &a->count) < 0)
 		return -1;
 	if (parse_spot(c, a) < 0 || parse_tags(c, &a->tags) < 0)
 		return -1;
@@ -747,45 +811,53 @@ static int parse_run(struct sim_call *c, struct run_args *a)
 				     "The `InstanceName` is longer than 128 characters");
 	if (opt_str(c, c->req, "UserData", &a->user_data) < 0)
 		return -1;
-	if (a->user_data && (!b64_valid(a->user_data, &dec) || strlen(a->user_data) > 16384))
+	if (a->user_data &&
+	    (!b64_valid(a->user_data, &dec) || strlen(a->user_data) > 16384))
 		return sim_call_fail(c, "InvalidParameterValue.InvalidUserDataFormat",
 				     "The `UserData` is not base64 of at most 16 KB");
 	if ((v = field(c->req, "VirtualPrivateCloud")) && !cJSON_IsNull(v)) {
 		if (!cJSON_IsObject(v))
-			return sim_call_fail(c, "InvalidParameter",
-					     "The parameter `VirtualPrivateCloud` must be an object");
+			return sim_call_fail(
+				c, "InvalidParameter",
+				"The parameter `VirtualPrivateCloud` must be an object");
 		if (req_str(c, v, "VpcId", "VirtualPrivateCloud.VpcId", &a->vpc) < 0 ||
-		    req_str(c, v, "SubnetId", "VirtualPrivateCloud.SubnetId", &a->subnet) < 0)
+		    req_str(c, v, "SubnetId", "VirtualPrivateCloud.SubnetId",
+			    &a->subnet) < 0)
 			return -1;
 	}
-	if (opt_strs(c, c->req, "SecurityGroupIds", 100, "InvalidParameterValue.LimitExceeded",
-		     &a->sgs, &a->nsgs) < 0)
+	if (opt_strs(c, c->req, "SecurityGroupIds", 100,
+		     "InvalidParameterValue.LimitExceeded", &a->sgs, &a->nsgs) < 0)
 		return -1;
 	if ((v = field(c->req, "LoginSettings")) && !cJSON_IsNull(v)) {
 		if (!cJSON_IsObject(v))
-			return sim_call_fail(c, "InvalidParameter",
-					     "The parameter `LoginSettings` must be an object");
-		if (opt_strs(c, v, "KeyIds", 100, "InvalidParameterValue.LimitExceeded", &a->keys,
-			     &a->nkeys) < 0)
+			return sim_call_fail(
+				c, "InvalidParameter",
+				"The parameter `LoginSettings` must be an object");
+		if (opt_strs(c, v, "KeyIds", 100, "InvalidParameterValue.LimitExceeded",
+			     &a->keys, &a->nkeys) < 0)
 			return -1;
 		if (a->nkeys && field(v, "Password"))
-			return sim_call_fail(c, "InvalidParameterCombination",
-					     "`LoginSettings.Password` and `KeyIds` cannot be used together");
+			return sim_call_fail(
+				c, "InvalidParameterCombination",
+				"`LoginSettings.Password` and `KeyIds` cannot be used together");
 	}
 	if ((v = field(c->req, "SystemDisk")) && !cJSON_IsNull(v)) {
 		if (!cJSON_IsObject(v))
-			return sim_call_fail(c, "InvalidParameter",
-					     "The parameter `SystemDisk` must be an object");
+			return sim_call_fail(
+				c, "InvalidParameter",
+				"The parameter `SystemDisk` must be an object");
 		if (opt_str(c, v, "DiskType", &a->disk_type) < 0 ||
-		    opt_int(c, v, "DiskSize", 20, 2048, "InvalidParameterValue", &a->disk_size) < 0)
+		    opt_int(c, v, "DiskSize", 20, 2048, "InvalidParameterValue",
+			    &a->disk_size) < 0)
 			return -1;
 	}
 	if ((v = field(c->req, "InternetAccessible")) && !cJSON_IsNull(v)) {
 		if (!cJSON_IsObject(v))
-			return sim_call_fail(c, "InvalidParameter",
-					     "The parameter `InternetAccessible` must be an object");
-		if (opt_int(c, v, "InternetMaxBandwidthOut", 0, 65535, "InvalidParameterValue",
-			    &a->bandwidth) < 0)
+			return sim_call_fail(
+				c, "InvalidParameter",
+				"The parameter `InternetAccessible` must be an object");
+		if (opt_int(c, v, "InternetMaxBandwidthOut", 0, 65535,
+			    "InvalidParameterValue", &a->bandwidth) < 0)
 			return -1;
 	}
 	if (opt_bool(c, c->req, "DisableApiTermination", &a->protect) < 0)
@@ -814,34 +886,39 @@ static int run_admit(struct sim_call *c, const struct run_args *a)
 	int64_t quota = c->s->faults.spot_quota_vcpu;
 
 	if (c->s->faults.insufficient_balance)
-		return sim_call_fail(c, "InvalidAccount.InsufficientBalance",
-				     "The account balance is insufficient (injected by spotenv sim)");
+		return sim_call_fail(
+			c, "InvalidAccount.InsufficientBalance",
+			"The account balance is insufficient (injected by spotenv sim)");
 	if (spot && !p->spot)
-		return sim_call_fail(c, "UnsupportedOperation.NoInstanceTypeSupportSpot",
-				     "The instance type `%s` does not support spot instances in `%s`",
-				     a->type, a->zone);
+		return sim_call_fail(
+			c, "UnsupportedOperation.NoInstanceTypeSupportSpot",
+			"The instance type `%s` does not support spot instances in `%s`",
+			a->type, a->zone);
 	if (spot && a->max_price && dec_cmp_str(a->max_price, p->price) < 0)
-		return sim_call_fail(c, "InvalidParameterValue.InsufficientPrice",
-				     "The bid price %s is below the current spot price of `%s` in `%s`",
-				     a->max_price, a->type, a->zone);
+		return sim_call_fail(
+			c, "InvalidParameterValue.InsufficientPrice",
+			"The bid price %s is below the current spot price of `%s` in `%s`",
+			a->max_price, a->type, a->zone);
 	if (spot && quota > 0) {
-		int64_t used = sim_spot_vcpu_used(c->s, p->zone), want = a->count * p->cpu;
+		int64_t used = sim_spot_vcpu_used(c->s, p->zone),
+			want = a->count * p->cpu;
 
 		if (used + want > quota)
 			return sim_call_fail(c, "LimitExceeded.SpotQuota",
 					     "The spot quota of zone `%s` is %" PRId64
 					     " vCPU: %" PRId64 " in use, %" PRId64
 					     " remaining, %" PRId64 " requested",
-					     a->zone, quota, used, used < quota ? quota - used : 0,
-					     want);
+					     a->zone, quota, used,
+					     used < quota ? quota - used : 0, want);
 	}
 	if (p->stock < a->count) {
 		if (p->stock == 0)
 			return sim_call_fail(c, "ResourcesSoldOut.SpecifiedInstanceType",
-					     "The instance type `%s` is sold out in `%s`", a->type,
-					     a->zone);
+					     "The instance type `%s` is sold out in `%s`",
+					     a->type, a->zone);
 		return sim_call_fail(c, "ResourceInsufficient.SpecifiedInstanceType",
-				     "Only %" PRId64 " instances of `%s` are available in `%s`",
+				     "Only %" PRId64
+				     " instances of `%s` are available in `%s`",
 				     p->stock, a->type, a->zone);
 	}
 	return 0;
@@ -883,9 +960,11 @@ int sim_action_run_instances(struct sim_call *c)
 	set = cJSON_AddArrayToObject(c->resp, "InstanceIdSet");
 	for (int64_t i = 0; i < a.count; i++) {
 		struct sim_instance *in = sim_instance_new(c->s, a.pool);
-		const char *base = a.name ? a.name : "\xe6\x9c\xaa\xe5\x91\xbd\xe5\x90\x8d";
+		const char *base =
+			a.name ? a.name : "\xe6\x9c\xaa\xe5\x91\xbd\xe5\x90\x8d";
 
-		in->name = a.count > 1 ? xasprintf("%s%" PRId64, base, i + 1) : xstrdup(base);
+		in->name = a.count > 1 ? xasprintf("%s%" PRId64, base, i + 1)
+				       : xstrdup(base);
 		in->image = xstrdup(a.image);
 		in->spot = !strcmp(a.charge, "SPOTPAID");
 		in->tags = xcalloc(a.tags.n ? a.tags.n : 1, sizeof(*in->tags));
@@ -945,9 +1024,12 @@ static const char *terminate_refusal(const struct sim_instance *in, int64_t now,
 		  "LAUNCH_FAILED" },
 		{ "STARTING", "UnsupportedOperation.InstanceStateStarting", "STARTING" },
 		{ "STOPPING", "UnsupportedOperation.InstanceStateStopping", "STOPPING" },
-		{ "REBOOTING", "UnsupportedOperation.InstanceStateRebooting", "REBOOTING" },
-		{ "TERMINATING", "UnsupportedOperation.InstanceStateTerminating", "TERMINATING" },
-		{ "SHUTDOWN", "UnsupportedOperation.InstanceStateTerminating", "SHUTDOWN" },
+		{ "REBOOTING", "UnsupportedOperation.InstanceStateRebooting",
+		  "REBOOTING" },
+		{ "TERMINATING", "UnsupportedOperation.InstanceStateTerminating",
+		  "TERMINATING" },
+		{ "SHUTDOWN", "UnsupportedOperation.InstanceStateTerminating",
+		  "SHUTDOWN" },
 	};
 	const char *state = sim_instance_state(in, now);
 
@@ -982,11 +1064,12 @@ int sim_action_terminate_instances(struct sim_call *c)
 	if (check_known(c, c->req, known) < 0 ||
 	    opt_bool(c, c->req, "ReleaseAddress", &b) < 0 ||
 	    opt_bool(c, c->req, "ReleasePrepaidDataDisks", &b) < 0 ||
-	    opt_strs(c, c->req, "InstanceIds", 100, "InvalidParameterValue.LimitExceeded", &ids,
-		     &nids) < 0)
+	    opt_strs(c, c->req, "InstanceIds", 100, "InvalidParameterValue.LimitExceeded",
+		     &ids, &nids) < 0)
 		goto done;
 	if (!nids) {
-		sim_call_fail(c, "MissingParameter", "The parameter `InstanceIds` is missing");
+		sim_call_fail(c, "MissingParameter",
+			      "The parameter `InstanceIds` is missing");
 		goto done;
 	}
 	for (size_t i = 0; i < nids; i++) {
@@ -1004,8 +1087,9 @@ int sim_action_terminate_instances(struct sim_call *c)
 		}
 	}
 	if (nnamed) {
-		sim_call_fail(c, "InvalidInstanceId.NotFound", "The instance%s %s %s not exist",
-			      nnamed > 1 ? "s" : "", buf_str(&named), nnamed > 1 ? "do" : "does");
+		sim_call_fail(c, "InvalidInstanceId.NotFound",
+			      "The instance%s %s %s not exist", nnamed > 1 ? "s" : "",
+			      buf_str(&named), nnamed > 1 ? "do" : "does");
 		goto done;
 	}
 	for (size_t i = 0; i < nids; i++) {
@@ -1024,8 +1108,8 @@ int sim_action_terminate_instances(struct sim_call *c)
 	}
 	if (code) {
 		sim_call_fail(c, code, "The instance%s %s %s %s and cannot be terminated",
-			      nnamed > 1 ? "s" : "", buf_str(&named), nnamed > 1 ? "are" : "is",
-			      why);
+			      nnamed > 1 ? "s" : "", buf_str(&named),
+			      nnamed > 1 ? "are" : "is", why);
 		goto done;
 	}
 	for (size_t i = 0; i < nids; i++) {
@@ -1042,9 +1126,10 @@ int sim_action_terminate_instances(struct sim_call *c)
 	}
 	if (c->s->faults.operation_in_progress_rate > 0 &&
 	    sim_rand01(c->s) < c->s->faults.operation_in_progress_rate) {
-		sim_call_fail(c, "OperationDenied.InstanceOperationInProgress",
-			      "An operation is in progress on the instances, try again later "
-			      "(injected by spotenv sim)");
+		sim_call_fail(
+			c, "OperationDenied.InstanceOperationInProgress",
+			"An operation is in progress on the instances, try again later "
+			"(injected by spotenv sim)");
 		goto done;
 	}
 	for (size_t i = 0; i < nids; i++) {
@@ -1059,7 +1144,7 @@ int sim_action_terminate_instances(struct sim_call *c)
 	c->committed = true;
 	error = 0;
 done:
-	buf_free(&named);
+	buf_release(&named);
 	free(ids);
 	return error;
 }
@@ -1100,9 +1185,10 @@ static cJSON *offer_row(struct sim_call *c, const struct sim_pool *p, const char
 {
 	cJSON *o = cJSON_CreateObject(), *pr;
 	bool spot = !strcmp(charge, "SPOTPAID");
-	const char *cat = p->stock == 0 ? "WithoutStock" :
-			  p->stock < 10 ? "UnderStock" :
-			  p->stock < 50 ? "NormalStock" : "EnoughStock";
+	const char *cat = p->stock == 0	  ? "WithoutStock"
+			  : p->stock < 10 ? "UnderStock"
+			  : p->stock < 50 ? "NormalStock"
+					  : "EnoughStock";
 	char *tname = xasprintf("Standard %s", p->family);
 
 	cJSON_AddStringToObject(o, "Zone", c->s->zones[p->zone].name);
@@ -1119,10 +1205,12 @@ static cJSON *offer_row(struct sim_call *c, const struct sim_pool *p, const char
 	pr = cJSON_AddObjectToObject(o, "Price");
 	cJSON_AddItemToObject(pr, "UnitPrice", list_price(p->price));
 	cJSON_AddStringToObject(pr, "ChargeUnit", "HOUR");
-	cJSON_AddItemToObject(pr, "UnitPriceDiscount", spot ? raw_number(p->price) : list_price(p->price));
+	cJSON_AddItemToObject(pr, "UnitPriceDiscount",
+			      spot ? raw_number(p->price) : list_price(p->price));
 	cJSON_AddNumberToObject(pr, "Discount", spot ? 20 : 100);
 	cJSON_AddStringToObject(o, "SoldOutReason",
-				p->stock > 0 ? "" : "ResourcesSoldOut.SpecifiedInstanceType");
+				p->stock > 0 ? ""
+					     : "ResourcesSoldOut.SpecifiedInstanceType");
 	cJSON_AddNumberToObject(o, "InstanceBandwidth", 1.5);
 	cJSON_AddNumberToObject(o, "InstancePps", 30);
 	cJSON_AddNumberToObject(o, "StorageBlockAmount", 0);
@@ -1142,7 +1230,8 @@ int sim_action_describe_zone_configs(struct sim_call *c)
 	static const char *const known[] = { "Filters", NULL };
 	static const char *const fknown[] = { "Name", "Values", NULL };
 	static const char *const charges[] = { "POSTPAID_BY_HOUR", "SPOTPAID" };
-	const char **zones = NULL, **families = NULL, **types = NULL, **chg = NULL, **ign = NULL;
+	const char **zones = NULL, **families = NULL, **types = NULL, **chg = NULL,
+		   **ign = NULL;
 	size_t nz = 0, nf = 0, nt = 0, nc = 0, ni = 0;
 	const cJSON *fs, *f;
 	cJSON *set;
@@ -1152,7 +1241,8 @@ int sim_action_describe_zone_configs(struct sim_call *c)
 		goto done;
 	fs = field(c->req, "Filters");
 	if (fs && !cJSON_IsNull(fs) && !cJSON_IsArray(fs)) {
-		sim_call_fail(c, "InvalidParameter", "The parameter `Filters` must be an array");
+		sim_call_fail(c, "InvalidParameter",
+			      "The parameter `Filters` must be an array");
 		goto done;
 	}
 	if (cJSON_GetArraySize(fs) > 10) {
@@ -1160,12 +1250,13 @@ int sim_action_describe_zone_configs(struct sim_call *c)
 			      "At most 10 `Filters` may be given");
 		goto done;
 	}
-	cJSON_ArrayForEach(f, fs) {
+	cJSON_ArrayForEach (f, fs) {
 		const char *name, ***dst;
 		size_t *ndst;
 
 		if (!cJSON_IsObject(f)) {
-			sim_call_fail(c, "InvalidParameter", "The elements of `Filters` must be objects");
+			sim_call_fail(c, "InvalidParameter",
+				      "The elements of `Filters` must be objects");
 			goto done;
 		}
 		if (check_known(c, f, fknown) < 0 ||
@@ -1182,26 +1273,32 @@ int sim_action_describe_zone_configs(struct sim_call *c)
 		else if (!strcmp(name, "sort-keys"))
 			dst = &ign, ndst = &ni;
 		else {
-			sim_call_fail(c, "InvalidFilter", "The filter `%s` is not supported", name);
+			sim_call_fail(c, "InvalidFilter",
+				      "The filter `%s` is not supported", name);
 			goto done;
 		}
 		if (*dst) {
-			sim_call_fail(c, "InvalidFilter", "The filter `%s` is given twice", name);
+			sim_call_fail(c, "InvalidFilter",
+				      "The filter `%s` is given twice", name);
 			goto done;
 		}
 		if (!field(f, "Values")) {
-			sim_call_fail(c, "MissingParameter", "The parameter `Filters.N.Values` is missing");
+			sim_call_fail(c, "MissingParameter",
+				      "The parameter `Filters.N.Values` is missing");
 			goto done;
 		}
-		if (opt_strs(c, f, "Values", 100, "InvalidFilterValue.LimitExceeded", dst, ndst) < 0)
+		if (opt_strs(c, f, "Values", 100, "InvalidFilterValue.LimitExceeded", dst,
+			     ndst) < 0)
 			goto done;
 	}
 	for (size_t i = 0; i < nz; i++) {
 		int z = sim_find_zone(c->s, zones[i]);
 
-		if (z < 0 || strcmp(c->s->regions[c->s->zones[z].region].name, c->region)) {
+		if (z < 0 ||
+		    strcmp(c->s->regions[c->s->zones[z].region].name, c->region)) {
 			sim_call_fail(c, "InvalidZone.MismatchRegion",
-				      "The zone `%s` does not exist in `%s`", zones[i], c->region);
+				      "The zone `%s` does not exist in `%s`", zones[i],
+				      c->region);
 			goto done;
 		}
 	}
@@ -1238,7 +1335,10 @@ done:
 /* DescribeAccountQuota */
 
 static const char *const quota_sets[] = {
-	"PostPaidQuotaSet", "DisasterRecoverGroupQuotaSet", "PrePaidQuotaSet", "SpotPaidQuotaSet",
+	"PostPaidQuotaSet",
+	"DisasterRecoverGroupQuotaSet",
+	"PrePaidQuotaSet",
+	"SpotPaidQuotaSet",
 };
 
 /*
@@ -1262,7 +1362,8 @@ int sim_action_describe_account_quota(struct sim_call *c)
 		goto done;
 	fs = field(c->req, "Filters");
 	if (fs && !cJSON_IsNull(fs) && !cJSON_IsArray(fs)) {
-		sim_call_fail(c, "InvalidParameter", "The parameter `Filters` must be an array");
+		sim_call_fail(c, "InvalidParameter",
+			      "The parameter `Filters` must be an array");
 		goto done;
 	}
 	if (cJSON_GetArraySize(fs) > 10) {
@@ -1270,12 +1371,13 @@ int sim_action_describe_account_quota(struct sim_call *c)
 			      "At most 10 `Filters` may be given");
 		goto done;
 	}
-	cJSON_ArrayForEach(f, fs) {
+	cJSON_ArrayForEach (f, fs) {
 		const char *name, ***dst;
 		size_t *ndst;
 
 		if (!cJSON_IsObject(f)) {
-			sim_call_fail(c, "InvalidParameter", "The elements of `Filters` must be objects");
+			sim_call_fail(c, "InvalidParameter",
+				      "The elements of `Filters` must be objects");
 			goto done;
 		}
 		if (check_known(c, f, fknown) < 0 ||
@@ -1286,18 +1388,22 @@ int sim_action_describe_account_quota(struct sim_call *c)
 		else if (!strcmp(name, "quota-type"))
 			dst = &types, ndst = &nt;
 		else {
-			sim_call_fail(c, "InvalidFilter", "The filter `%s` is not supported", name);
+			sim_call_fail(c, "InvalidFilter",
+				      "The filter `%s` is not supported", name);
 			goto done;
 		}
 		if (*dst) {
-			sim_call_fail(c, "InvalidFilter", "The filter `%s` is given twice", name);
+			sim_call_fail(c, "InvalidFilter",
+				      "The filter `%s` is given twice", name);
 			goto done;
 		}
 		if (!field(f, "Values")) {
-			sim_call_fail(c, "MissingParameter", "The parameter `Filters.N.Values` is missing");
+			sim_call_fail(c, "MissingParameter",
+				      "The parameter `Filters.N.Values` is missing");
 			goto done;
 		}
-		if (opt_strs(c, f, "Values", 100, "InvalidFilterValue.LimitExceeded", dst, ndst) < 0)
+		if (opt_strs(c, f, "Values", 100, "InvalidFilterValue.LimitExceeded", dst,
+			     ndst) < 0)
 			goto done;
 		if (*ndst == 0) {
 			sim_call_fail(c, "InvalidParameterValue",
@@ -1308,18 +1414,21 @@ int sim_action_describe_account_quota(struct sim_call *c)
 	for (size_t i = 0; i < nz; i++) {
 		int z = sim_find_zone(c->s, zones[i]);
 
-		if (z < 0 || strcmp(c->s->regions[c->s->zones[z].region].name, c->region)) {
+		if (z < 0 ||
+		    strcmp(c->s->regions[c->s->zones[z].region].name, c->region)) {
 			sim_call_fail(c, "InvalidZone.MismatchRegion",
-				      "The zone `%s` does not exist in `%s`", zones[i], c->region);
+				      "The zone `%s` does not exist in `%s`", zones[i],
+				      c->region);
 			goto done;
 		}
 	}
 	for (size_t i = 0; i < nt; i++)
 		if (!in_values(quota_sets, ARRAY_SIZE(quota_sets), types[i])) {
-			sim_call_fail(c, "InvalidParameterValue.Range",
-				      "The quota type `%s` is not one of PostPaidQuotaSet, "
-				      "DisasterRecoverGroupQuotaSet, PrePaidQuotaSet, SpotPaidQuotaSet",
-				      types[i]);
+			sim_call_fail(
+				c, "InvalidParameterValue.Range",
+				"The quota type `%s` is not one of PostPaidQuotaSet, "
+				"DisasterRecoverGroupQuotaSet, PrePaidQuotaSet, SpotPaidQuotaSet",
+				types[i]);
 			goto done;
 		}
 	if (c->s->faults.account_quota_unsupported) {
@@ -1347,15 +1456,17 @@ int sim_action_describe_account_quota(struct sim_call *c)
 			int64_t used, total;
 			cJSON *row;
 
-			if (strcmp(c->s->regions[c->s->zones[z].region].name, c->region) ||
+			if (strcmp(c->s->regions[c->s->zones[z].region].name,
+				   c->region) ||
 			    (zones && !in_values(zones, nz, zname)))
 				continue;
 			used = sim_spot_vcpu_used(c->s, (int)z);
 			total = quota > 0 ? quota : SIM_UNLIMITED_QUOTA_VCPU;
 			row = cJSON_CreateObject();
 			cJSON_AddNumberToObject(row, "UsedQuota", (double)used);
-			cJSON_AddNumberToObject(row, "RemainingQuota",
-						(double)(used < total ? total - used : 0));
+			cJSON_AddNumberToObject(
+				row, "RemainingQuota",
+				(double)(used < total ? total - used : 0));
 			cJSON_AddNumberToObject(row, "TotalQuota", (double)total);
 			cJSON_AddStringToObject(row, "Zone", zname);
 			cJSON_AddItemToArray(set, row);

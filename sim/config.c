@@ -37,7 +37,8 @@ static const struct {
 	const char *region;
 	const char *zones[4];
 } builtin_regions[] = {
-	{ "ap-guangzhou", { "ap-guangzhou-3", "ap-guangzhou-4", "ap-guangzhou-6", "ap-guangzhou-7" } },
+	{ "ap-guangzhou",
+	  { "ap-guangzhou-3", "ap-guangzhou-4", "ap-guangzhou-6", "ap-guangzhou-7" } },
 	{ "ap-shanghai", { "ap-shanghai-2", "ap-shanghai-4", "ap-shanghai-5", NULL } },
 	{ "ap-beijing", { "ap-beijing-5", "ap-beijing-6", "ap-beijing-7", NULL } },
 };
@@ -96,8 +97,8 @@ static int builtin_pools(struct sim *s, struct err *e)
 
 				snprintf(price, sizeof(price), "0.%02d", cents);
 				sim_type_shape(builtin_types[t].type, &cpu, &mem);
-				if (sim_add_pool(s, zone, builtin_types[t].type, cpu, mem, 200,
-						 price, e) < 0)
+				if (sim_add_pool(s, zone, builtin_types[t].type, cpu, mem,
+						 200, price, e) < 0)
 					return e->code;
 			}
 		}
@@ -124,7 +125,7 @@ struct ycfg {
 };
 
 static int yfail(struct ycfg *c, const struct ynode *n, const char *fmt, ...)
-    SPOTENV_PRINTF(3, 4);
+	SPOTENV_PRINTF(3, 4);
 
 static int yfail(struct ycfg *c, const struct ynode *n, const char *fmt, ...)
 {
@@ -234,8 +235,8 @@ static int ykeys(struct ycfg *c, const struct ynode *n, const char *what,
 
 static int load_pool(struct ycfg *c, int zone, const struct ynode *pn)
 {
-	static const char *const keys[] = {"instanceType", "stock",  "price",
-					   "cpu",	   "memory", "spot", NULL};
+	static const char *const keys[] = { "instanceType", "stock", "price", "cpu",
+					    "memory",	    "spot",  NULL };
 	const char *type, *price, *spot = NULL;
 	int64_t stock = 0, cpu = 0, mem = 0;
 	int dcpu = 0, dmem = 0;
@@ -264,9 +265,9 @@ static int load_pool(struct ycfg *c, int zone, const struct ynode *pn)
 		return error;
 	if (!cpu || !mem)
 		return yfail(
-		    c, pn,
-		    "pool '%s' needs 'cpu' and 'memory' (not derivable from the name)",
-		    type);
+			c, pn,
+			"pool '%s' needs 'cpu' and 'memory' (not derivable from the name)",
+			type);
 	if ((n = ynode_get(pn, "spot")) &&
 	    (!(spot = yscalar(n)) || (strcmp(spot, "true") && strcmp(spot, "false"))))
 		return yfail(c, n, "'spot' must be true or false");
@@ -276,14 +277,14 @@ static int load_pool(struct ycfg *c, int zone, const struct ynode *pn)
 			     c->s->zones[zone].name);
 	}
 	if (spot && !strcmp(spot, "false"))
-		c->s->pools[c->s->npools - 1].spot = c->s->pools[c->s->npools - 1].initial_spot =
-			false;
+		c->s->pools[c->s->npools - 1].spot =
+			c->s->pools[c->s->npools - 1].initial_spot = false;
 	return 0;
 }
 
 static int load_zone(struct ycfg *c, int region, const struct ynode *zn)
 {
-	static const char *const keys[] = {"name", "pools", NULL};
+	static const char *const keys[] = { "name", "pools", NULL };
 	const char *rname = c->s->regions[region].name, *name;
 	const struct ynode *ps;
 	int error, zi;
@@ -310,7 +311,7 @@ static int load_zone(struct ycfg *c, int region, const struct ynode *zn)
 
 static int load_regions(struct ycfg *c, const struct ynode *rs)
 {
-	static const char *const keys[] = {"name", "zones", NULL};
+	static const char *const keys[] = { "name", "zones", NULL };
 	int error;
 
 	if (rs->kind != YNODE_SEQ)
@@ -340,7 +341,7 @@ static int load_regions(struct ycfg *c, const struct ynode *rs)
 
 static int load_creds(struct ycfg *c, const struct ynode *cs)
 {
-	static const char *const keys[] = {"secretId", "secretKey", NULL};
+	static const char *const keys[] = { "secretId", "secretKey", NULL };
 	int error;
 
 	if (cs->kind != YNODE_SEQ)
@@ -363,7 +364,7 @@ static int load_creds(struct ycfg *c, const struct ynode *cs)
 
 static int load_account(struct ycfg *c, const struct ynode *an)
 {
-	static const char *const keys[] = {"appId", NULL};
+	static const char *const keys[] = { "appId", NULL };
 	const struct ynode *n;
 	int64_t id;
 	int error;
@@ -422,8 +423,8 @@ static int load_faults(struct ycfg *c, const struct ynode *n)
 /* The world document (the root is not null). */
 static int load_world(struct ycfg *c, const struct ynode *root)
 {
-	static const char *const keys[] = {"credentials", "account", "regions",
-					   "rateLimits", "faults", NULL};
+	static const char *const keys[] = { "credentials", "account", "regions",
+					    "rateLimits",  "faults",  NULL };
 	const struct ynode *n;
 	int error;
 
@@ -474,19 +475,19 @@ int sim_world_load(struct sim *s, const char *path, struct err *e)
 	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
 		if (buf_put(&b, chunk, n) < 0) {
 			fclose(f);
-			buf_free(&b);
+			buf_release(&b);
 			return err_set(e, ERR_TOOBIG,
 				       "world file '%s' is larger than %u bytes", path,
 				       SIM_MAX_WORLD_FILE);
 		}
 	if (ferror(f)) {
 		fclose(f);
-		buf_free(&b);
+		buf_release(&b);
 		return err_set(e, ERR_GENERIC, "cannot read world file '%s'", path);
 	}
 	fclose(f);
 	error = sim_world_load_buffer(s, path, buf_str(&b), b.len, e);
-	buf_free(&b);
+	buf_release(&b);
 	return error;
 }
 
@@ -509,7 +510,7 @@ int sim_world_load_buffer(struct sim *s, const char *name, const char *text, siz
 			  struct err *e)
 {
 	struct errlist errs = ERRLIST_INIT;
-	struct ycfg c = {.s = s, .path = name, .e = e, .errs = &errs};
+	struct ycfg c = { .s = s, .path = name, .e = e, .errs = &errs };
 	size_t ndocs = 0;
 	int ret, error = 0;
 

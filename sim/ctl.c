@@ -22,7 +22,8 @@ static bool sim_ctl_loopback(const char *host)
 	char h[64];
 	size_t n = strlen(host);
 
-	if (n >= 2 && host[0] == '[' && host[n - 1] == ']') { /* curl keeps IPv6 brackets */
+	if (n >= 2 && host[0] == '[' &&
+	    host[n - 1] == ']') { /* curl keeps IPv6 brackets */
 		if (n - 2 >= sizeof(h))
 			return false;
 		memcpy(h, host + 1, n - 2);
@@ -53,13 +54,14 @@ int sim_ctl_check_endpoint(const char *endpoint, struct err *e)
 		   curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
 		   curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
 		   (strcasecmp(scheme, "http") && strcasecmp(scheme, "https"))) {
-		error = err_set(e, ERR_INVALID, "emulator endpoint '%s' is not an http:// URL",
-				endpoint);
-	} else if (!sim_ctl_loopback(host)) {
 		error = err_set(e, ERR_INVALID,
-				"emulator endpoint '%s' is not on loopback; 'sim ctl' only talks "
-				"to an emulator on this machine (127.0.0.1, ::1 or localhost)",
-				endpoint);
+				"emulator endpoint '%s' is not an http:// URL", endpoint);
+	} else if (!sim_ctl_loopback(host)) {
+		error = err_set(
+			e, ERR_INVALID,
+			"emulator endpoint '%s' is not on loopback; 'sim ctl' only talks "
+			"to an emulator on this machine (127.0.0.1, ::1 or localhost)",
+			endpoint);
 	}
 	curl_free(scheme);
 	curl_free(host);
@@ -88,7 +90,8 @@ static size_t sim_ctl_write(char *ptr, size_t size, size_t n, void *ud)
 static int sim_ctl_answer_error(const struct buf *answer, struct err *e)
 {
 	cJSON *r = cJSON_ParseWithLength(buf_str(answer), answer->len);
-	const char *msg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "error"));
+	const char *msg =
+		cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "error"));
 	int error = err_set(e, ERR_INVALID, "%s", msg ? msg : buf_str(answer));
 
 	cJSON_Delete(r);
@@ -99,8 +102,8 @@ static int sim_ctl_answer_error(const struct buf *answer, struct err *e)
  * Send one request to endpoint/_sim/verb: a POST of body when post, else a
  * GET.  Appends a 2xx answer's body to out.
  */
-static int sim_ctl_send(struct buf *out, const char *endpoint, const char *verb, bool post,
-			const char *body, struct err *e)
+static int sim_ctl_send(struct buf *out, const char *endpoint, const char *verb,
+			bool post, const char *body, struct err *e)
 {
 	struct sim_ctl_answer answer = { BUF_INIT, false };
 	struct curl_slist *hdrs = NULL;
@@ -134,13 +137,14 @@ static int sim_ctl_send(struct buf *out, const char *endpoint, const char *verb,
 		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body ? body : "{}");
 	rc = curl_easy_perform(curl);
 	if (answer.toobig) {
-		error = err_set(e, ERR_TOOBIG, "the emulator's answer is larger than %u MiB",
+		error = err_set(e, ERR_TOOBIG,
+				"the emulator's answer is larger than %u MiB",
 				SIM_CTL_MAX_ANSWER >> 20);
 		goto done;
 	}
 	if (rc != CURLE_OK) {
-		error = err_set(e, ERR_NET, "cannot reach the emulator at '%s': %s", endpoint,
-				curl_easy_strerror(rc));
+		error = err_set(e, ERR_NET, "cannot reach the emulator at '%s': %s",
+				endpoint, curl_easy_strerror(rc));
 		goto done;
 	}
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
@@ -153,13 +157,13 @@ done:
 	if (curl)
 		curl_easy_cleanup(curl);
 	free(url);
-	buf_free(&answer.body);
+	buf_release(&answer.body);
 	return error;
 }
 
 /* POST doc (or json, when given); doc is freed. */
-static int sim_ctl_post(struct buf *out, const char *endpoint, const char *verb, cJSON *doc,
-			const char *json, struct err *e)
+static int sim_ctl_post(struct buf *out, const char *endpoint, const char *verb,
+			cJSON *doc, const char *json, struct err *e)
 {
 	char *body = json ? NULL : cJSON_PrintUnformatted(doc);
 	int error;
@@ -269,8 +273,8 @@ static cJSON *sim_ctl_ids_doc(const char *const *ids, size_t nids)
 	return doc;
 }
 
-int sim_ctl_reclaim(struct buf *out, const char *endpoint, const struct sim_ctl_reclaim *r,
-		    const char *json, struct err *e)
+int sim_ctl_reclaim(struct buf *out, const char *endpoint,
+		    const struct sim_ctl_reclaim *r, const char *json, struct err *e)
 {
 	cJSON *doc;
 

@@ -24,9 +24,13 @@
 #include <sys/socket.h>
 
 static const char *const known_codes[] = {
-	"AuthFailure.SignatureFailure", "AuthFailure.SignatureExpire",
-	"AuthFailure.SecretIdNotFound", "AuthFailure.InvalidAuthorization",
-	"AuthFailure.InvalidSecretId", "AuthFailure.TokenFailure", "MissingParameter",
+	"AuthFailure.SignatureFailure",
+	"AuthFailure.SignatureExpire",
+	"AuthFailure.SecretIdNotFound",
+	"AuthFailure.InvalidAuthorization",
+	"AuthFailure.InvalidSecretId",
+	"AuthFailure.TokenFailure",
+	"MissingParameter",
 };
 
 /* A stable literal for an error code string (counters keep pointers). */
@@ -87,16 +91,19 @@ static void api_error(struct sim *s, struct sim_response *out, const char *code,
  * SDKs sign the endpoint host as configured, which may lack the port the
  * HTTP library puts in the Host header.
  */
-static int verify(struct sim *s, const struct sim_request *req, int64_t now_s, struct err *e)
+static int verify(struct sim *s, const struct sim_request *req, int64_t now_s,
+		  struct err *e)
 {
 	const char *host = find_header(req, "host"), *colon;
 	struct tc_header *h;
 	char *bare;
 	int error;
 
-	error = tc_verify(req->method, req->query ? req->query : "", req->headers, req->nheaders,
-			  req->body, req->body_len, TC_SERVICE, now_s, lookup_secret, s, e);
-	if (!error || !host || !e->api_code || strcmp(e->api_code, "AuthFailure.SignatureFailure"))
+	error = tc_verify(req->method, req->query ? req->query : "", req->headers,
+			  req->nheaders, req->body, req->body_len, TC_SERVICE, now_s,
+			  lookup_secret, s, e);
+	if (!error || !host || !e->api_code ||
+	    strcmp(e->api_code, "AuthFailure.SignatureFailure"))
 		return error;
 	colon = strrchr(host, ':');
 	if (!colon || strchr(colon, ']'))
@@ -111,8 +118,9 @@ static int verify(struct sim *s, const struct sim_request *req, int64_t now_s, s
 	{
 		struct err e2 = ERR_INIT;
 
-		if (!tc_verify(req->method, req->query ? req->query : "", h, req->nheaders,
-			       req->body, req->body_len, TC_SERVICE, now_s, lookup_secret, s, &e2)) {
+		if (!tc_verify(req->method, req->query ? req->query : "", h,
+			       req->nheaders, req->body, req->body_len, TC_SERVICE, now_s,
+			       lookup_secret, s, &e2)) {
 			err_clear(e);
 			error = 0;
 		}
@@ -127,8 +135,8 @@ static int verify(struct sim *s, const struct sim_request *req, int64_t now_s, s
  * Answer one API request of action act; ri is the index of the region it
  * names (X-TC-Region), -1 when none or unknown.
  */
-static void answer_api(struct sim *s, const struct sim_request *req, struct sim_response *out,
-		       int64_t now, enum sim_action act, int ri)
+static void answer_api(struct sim *s, const struct sim_request *req,
+		       struct sim_response *out, int64_t now, enum sim_action act, int ri)
 {
 	const char *action = find_header(req, "x-tc-action");
 	const char *version = find_header(req, "x-tc-version");
@@ -148,44 +156,54 @@ static void answer_api(struct sim *s, const struct sim_request *req, struct sim_
 		return;
 	}
 	if (!action || !*action) {
-		api_error(s, out, "MissingParameter", "The parameter `Action` is missing", rid);
+		api_error(s, out, "MissingParameter", "The parameter `Action` is missing",
+			  rid);
 		return;
 	}
 	if (!version || !*version) {
-		api_error(s, out, "MissingParameter", "The parameter `Version` is missing", rid);
+		api_error(s, out, "MissingParameter",
+			  "The parameter `Version` is missing", rid);
 		return;
 	}
 	if (strcmp(version, TC_VERSION)) {
-		api_error(s, out, "NoSuchVersion", "The requested version does not exist", rid);
+		api_error(s, out, "NoSuchVersion", "The requested version does not exist",
+			  rid);
 		return;
 	}
 	if (verify(s, req, now / 1000, &e) < 0 || sim_sts_check(s, req, now, &e) < 0) {
 		const char *code = intern_code(e.api_code);
 
-		api_error(s, out, code, e.api_message ? e.api_message : "authentication failed", rid);
+		api_error(s, out, code,
+			  e.api_message ? e.api_message : "authentication failed", rid);
 		err_clear(&e);
 		return;
 	}
 	if (act == SIM_ACT_OTHER) {
-		api_error(s, out, "InvalidAction", "The requested action does not exist", rid);
+		api_error(s, out, "InvalidAction", "The requested action does not exist",
+			  rid);
 		return;
 	}
 	if (!region || !*region) {
-		api_error(s, out, "MissingParameter", "The parameter `Region` is missing", rid);
+		api_error(s, out, "MissingParameter", "The parameter `Region` is missing",
+			  rid);
 		return;
 	}
 	if (ri < 0) {
-		api_error(s, out, "UnsupportedRegion", "The region is not supported", rid);
+		api_error(s, out, "UnsupportedRegion", "The region is not supported",
+			  rid);
 		return;
 	}
 	if (!sim_rate_take(s, act, ri, now)) {
 		api_error(s, out, "RequestLimitExceeded",
-			  "Your current request times equals to `limit` in a second", rid);
+			  "Your current request times equals to `limit` in a second",
+			  rid);
 		return;
 	}
-	if (s->faults.internal_error_rate > 0 && sim_rand01(s) < s->faults.internal_error_rate) {
+	if (s->faults.internal_error_rate > 0 &&
+	    sim_rand01(s) < s->faults.internal_error_rate) {
 		/* the code each action documents for it */
-		bool server = act == SIM_ACT_DESCRIBE_INSTANCES || act == SIM_ACT_TERMINATE_INSTANCES;
+		bool server = act == SIM_ACT_DESCRIBE_INSTANCES ||
+			      act == SIM_ACT_TERMINATE_INSTANCES;
 
 		api_error(s, out, server ? "InternalServerError" : "InternalError",
 			  "An internal error occurred (injected)", rid);
@@ -194,7 +212,8 @@ static void answer_api(struct sim *s, const struct sim_request *req, struct sim_
 	c.req = cJSON_ParseWithLength(req->body ? req->body : "", req->body_len);
 	if (!cJSON_IsObject(c.req)) {
 		cJSON_Delete((cJSON *)c.req);
-		api_error(s, out, "InvalidParameter", "The request body is not a JSON object", rid);
+		api_error(s, out, "InvalidParameter",
+			  "The request body is not a JSON object", rid);
 		return;
 	}
 	c.s = s;
@@ -229,7 +248,8 @@ static void answer_api(struct sim *s, const struct sim_request *req, struct sim_
 		return;
 	}
 	free(c.message);
-	if (c.committed && act == SIM_ACT_RUN_INSTANCES && s->faults.drop_after_commit_rate > 0 &&
+	if (c.committed && act == SIM_ACT_RUN_INSTANCES &&
+	    s->faults.drop_after_commit_rate > 0 &&
 	    sim_rand01(s) < s->faults.drop_after_commit_rate) {
 		s->stats.dropped++;
 		out->drop = true;
@@ -246,8 +266,8 @@ static void answer_api(struct sim *s, const struct sim_request *req, struct sim_
  * An API request: counted by action in the totals and, when it names a
  * known region, in that region's counters too (with its error code).
  */
-static void handle_api(struct sim *s, const struct sim_request *req, struct sim_response *out,
-		       int64_t now)
+static void handle_api(struct sim *s, const struct sim_request *req,
+		       struct sim_response *out, int64_t now)
 {
 	const char *action = find_header(req, "x-tc-action");
 	const char *region = find_header(req, "x-tc-region");
@@ -283,30 +303,35 @@ static void ctl_error(struct sim_response *out, int status, const char *fmt, ...
 	render(out, status, doc);
 }
 
-static void ctl_reclaim(struct sim *s, const cJSON *body, struct sim_response *out, int64_t now)
+static void ctl_reclaim(struct sim *s, const cJSON *body, struct sim_response *out,
+			int64_t now)
 {
 	const cJSON *ids = cJSON_GetObjectItemCaseSensitive(body, "instanceIds");
 	const cJSON *count = cJSON_GetObjectItemCaseSensitive(body, "count");
 	const cJSON *env = cJSON_GetObjectItemCaseSensitive(body, "env");
 	const cJSON *v;
-	cJSON *doc = cJSON_CreateObject(), *done = cJSON_AddArrayToObject(doc, "reclaimed");
+	cJSON *doc = cJSON_CreateObject(),
+	      *done = cJSON_AddArrayToObject(doc, "reclaimed");
 
 	if (ids) {
 		if (!cJSON_IsArray(ids)) {
 			cJSON_Delete(doc);
-			return ctl_error(out, 400, "'instanceIds' must be an array of strings");
+			return ctl_error(out, 400,
+					 "'instanceIds' must be an array of strings");
 		}
-		cJSON_ArrayForEach(v, ids)
+		cJSON_ArrayForEach (v, ids)
 			if (!cJSON_IsString(v) || !sim_instance_find(s, v->valuestring)) {
 				cJSON_Delete(doc);
 				return ctl_error(out, 404, "instance '%s' not found",
-						 cJSON_IsString(v) ? v->valuestring : "?");
+						 cJSON_IsString(v) ? v->valuestring
+								   : "?");
 			}
-		cJSON_ArrayForEach(v, ids) {
+		cJSON_ArrayForEach (v, ids) {
 			struct sim_instance *in = sim_instance_find(s, v->valuestring);
 
 			if (in->leave_ms || in->launch_failed)
-				continue; /* leaving already, or no running capacity to take */
+				continue; /* leaving already, or no running capacity to
+					     take */
 			sim_instance_leave(s, in, true, now);
 			s->stats.reclaimed++;
 			cJSON_AddItemToArray(done, cJSON_CreateString(in->id));
@@ -315,9 +340,12 @@ static void ctl_reclaim(struct sim *s, const cJSON *body, struct sim_response *o
 		struct sim_instance **cand;
 		size_t n = 0, want;
 
-		if (!cJSON_IsNumber(count) || !(count->valuedouble >= 0 && count->valuedouble <= 1e9)) {
+		if (!cJSON_IsNumber(count) ||
+		    !(count->valuedouble >= 0 && count->valuedouble <= 1e9)) {
 			cJSON_Delete(doc);
-			return ctl_error(out, 400, "give 'count' (and optionally 'env') or 'instanceIds'");
+			return ctl_error(
+				out, 400,
+				"give 'count' (and optionally 'env') or 'instanceIds'");
 		}
 		if (env && !cJSON_IsString(env)) {
 			cJSON_Delete(doc);
@@ -355,10 +383,12 @@ static void ctl_reclaim(struct sim *s, const cJSON *body, struct sim_response *o
 
 static void ctl_pool(struct sim *s, const cJSON *body, struct sim_response *out)
 {
-	const char *region = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(body, "region"));
-	const char *zone = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(body, "zone"));
-	const char *type =
-		cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(body, "instanceType"));
+	const char *region =
+		cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(body, "region"));
+	const char *zone =
+		cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(body, "zone"));
+	const char *type = cJSON_GetStringValue(
+		cJSON_GetObjectItemCaseSensitive(body, "instanceType"));
 	const cJSON *stock = cJSON_GetObjectItemCaseSensitive(body, "stock");
 	const cJSON *price = cJSON_GetObjectItemCaseSensitive(body, "price");
 	const cJSON *spot = cJSON_GetObjectItemCaseSensitive(body, "spot");
@@ -370,21 +400,24 @@ static void ctl_pool(struct sim *s, const cJSON *body, struct sim_response *out)
 	if ((zi = sim_find_zone(s, zone)) < 0)
 		return ctl_error(out, 404, "zone '%s' not found", zone);
 	if (region && strcmp(region, s->regions[s->zones[zi].region].name))
-		return ctl_error(out, 400, "zone '%s' is not in region '%s'", zone, region);
+		return ctl_error(out, 400, "zone '%s' is not in region '%s'", zone,
+				 region);
 	if (stock && (!cJSON_IsNumber(stock) || stock->valuedouble < 0 ||
 		      stock->valuedouble > 1e8))
 		return ctl_error(out, 400, "'stock' must be a whole number >= 0");
 	if (price && (!cJSON_IsString(price) || !dec_valid(price->valuestring)))
-		return ctl_error(out, 400, "'price' must be a decimal string such as \"0.12\"");
+		return ctl_error(out, 400,
+				 "'price' must be a decimal string such as \"0.12\"");
 	if (spot && !cJSON_IsBool(spot))
 		return ctl_error(out, 400, "'spot' must be true or false");
 	if ((pi = sim_find_pool(s, zi, type)) < 0) {
 		int cpu = 0, mem = 0;
 
 		if (!price || !sim_type_shape(type, &cpu, &mem))
-			return ctl_error(out, 404,
-					 "pool '%s' in '%s' not found (a new pool needs 'price' and a type name like S5.MEDIUM4)",
-					 type, zone);
+			return ctl_error(
+				out, 404,
+				"pool '%s' in '%s' not found (a new pool needs 'price' and a type name like S5.MEDIUM4)",
+				type, zone);
 		if (sim_add_pool(s, zi, type, cpu, mem, 0, price->valuestring, &e) < 0) {
 			ctl_error(out, 400, "%s", e.msg);
 			err_clear(&e);
@@ -421,9 +454,11 @@ static struct sim_instance **ctl_instances(struct sim *s, const cJSON *body, siz
 		return NULL;
 	}
 	found = xcalloc((size_t)cJSON_GetArraySize(ids), sizeof(*found));
-	cJSON_ArrayForEach(v, ids) {
-		if (!cJSON_IsString(v) || !(found[*n] = sim_instance_find(s, v->valuestring))) {
-			ctl_error(out, cJSON_IsString(v) ? 404 : 400, "instance '%s' not found",
+	cJSON_ArrayForEach (v, ids) {
+		if (!cJSON_IsString(v) ||
+		    !(found[*n] = sim_instance_find(s, v->valuestring))) {
+			ctl_error(out, cJSON_IsString(v) ? 404 : 400,
+				  "instance '%s' not found",
 				  cJSON_IsString(v) ? v->valuestring : "?");
 			free(found);
 			*n = 0;
@@ -499,8 +534,8 @@ static void ctl_operate(struct sim *s, const cJSON *body, struct sim_response *o
 		const char *st = sim_instance_state(ins[i], now);
 
 		if (strcmp(st, ops[k].from)) {
-			ctl_error(out, 409, "instance '%s' is %s: '%s' needs %s", ins[i]->id, st,
-				  ops[k].name, ops[k].from);
+			ctl_error(out, 409, "instance '%s' is %s: '%s' needs %s",
+				  ins[i]->id, st, ops[k].name, ops[k].from);
 			free(ins);
 			return;
 		}
@@ -522,7 +557,8 @@ static void sim_reset(struct sim *s, int64_t now)
 	sim_world_clear_instances(s);
 	for (size_t i = 0; i < s->npools; i++) {
 		s->pools[i].stock = s->pools[i].initial_stock;
-		memcpy(s->pools[i].price, s->pools[i].initial_price, sizeof(s->pools[i].price));
+		memcpy(s->pools[i].price, s->pools[i].initial_price,
+		       sizeof(s->pools[i].price));
 		s->pools[i].spot = s->pools[i].initial_spot;
 	}
 	sim_stats_clear(s);
@@ -545,7 +581,8 @@ static void handle_control(struct sim *s, const struct sim_request *req,
 				     : cJSON_CreateObject();
 		if (!cJSON_IsObject(body)) {
 			cJSON_Delete(body);
-			return ctl_error(out, 400, "the request body must be a JSON object");
+			return ctl_error(out, 400,
+					 "the request body must be a JSON object");
 		}
 	}
 	if (!strcmp(what, "stats") && get) {
@@ -574,8 +611,9 @@ static void handle_control(struct sim *s, const struct sim_request *req,
 			      off->valuedouble < 1e15)) ||
 		    (abs && off)) {
 			cJSON_Delete(body);
-			return ctl_error(out, 400,
-					 "give 'now' (ms since the epoch) or 'offsetMs', numbers");
+			return ctl_error(
+				out, 400,
+				"give 'now' (ms since the epoch) or 'offsetMs', numbers");
 		}
 		if (abs)
 			s->clock_offset_ms += (int64_t)abs->valuedouble - now;
@@ -607,10 +645,12 @@ static void handle_control(struct sim *s, const struct sim_request *req,
 		sim_reset(s, now);
 		cJSON_AddBoolToObject(doc, "reset", true);
 		render(out, 200, doc);
-	} else if (!strcmp(what, "stats") || !strcmp(what, "state") || !strcmp(what, "pool") ||
-		   !strcmp(what, "reclaim") || !strcmp(what, "reset") || !strcmp(what, "clock") ||
+	} else if (!strcmp(what, "stats") || !strcmp(what, "state") ||
+		   !strcmp(what, "pool") || !strcmp(what, "reclaim") ||
+		   !strcmp(what, "reset") || !strcmp(what, "clock") ||
 		   !strcmp(what, "protect") || !strcmp(what, "operate")) {
-		ctl_error(out, 405, "method %s is not allowed on '/_sim/%s'", req->method, what);
+		ctl_error(out, 405, "method %s is not allowed on '/_sim/%s'", req->method,
+			  what);
 	} else {
 		ctl_error(out, 404, "no control endpoint '/_sim/%s'", what);
 	}
@@ -643,7 +683,8 @@ static void log_request(struct sim *s, const struct sim_request *req,
 		log_value(region, sizeof(region), find_header(req, "x-tc-region"));
 		line = xasprintf("%s %s -> %s%s (%" PRId64 " instances)", action, region,
 				 out->error_code ? out->error_code : "ok",
-				 out->drop ? ", connection dropped" : "", (int64_t)s->ninstances);
+				 out->drop ? ", connection dropped" : "",
+				 (int64_t)s->ninstances);
 	}
 	UNUSED(now);
 	s->opts.log(s->opts.log_ctx, line);
@@ -668,7 +709,9 @@ void sim_handle(struct sim *s, const struct sim_request *req, struct sim_respons
 	else if (!strcmp(req->path, "/"))
 		handle_api(s, req, out, now);
 	else
-		ctl_error(out, 404, "not found: the CVM API is at '/', the control API under '/_sim/'");
+		ctl_error(
+			out, 404,
+			"not found: the CVM API is at '/', the control API under '/_sim/'");
 	if (s->opts.log)
 		log_request(s, req, out, now);
 	pthread_mutex_unlock(&s->mu);
@@ -678,7 +721,7 @@ void sim_response_clear(struct sim_response *r)
 {
 	if (!r)
 		return;
-	buf_free(&r->body);
+	buf_release(&r->body);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -741,7 +784,7 @@ static int load_state_file(struct sim *s, const char *path, struct err *e)
 		buf_put(&b, chunk, n);
 	fclose(f);
 	root = cJSON_ParseWithLength(buf_str(&b), b.len);
-	buf_free(&b);
+	buf_release(&b);
 	if (!root)
 		return err_set(e, ERR_INVALID, "state file '%s' is not valid JSON", path);
 	error = sim_state_load_json(s, root, e);
@@ -801,7 +844,7 @@ void sim_free(struct sim *s)
 	}
 	free(s->creds);
 	sim_sts_free(s);
-	sim_rates_free(s);
+	sim_rates_release(s);
 	sim_stats_clear(s);
 	for (size_t i = 0; i < s->nregions; i++)
 		free(s->regions[i].name);
@@ -955,7 +998,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	UNUSED(conn);
 	UNUSED(toe);
 	if (sc) {
-		buf_free(&sc->body);
+		buf_release(&sc->body);
 		free(sc);
 		*con_cls = NULL;
 	}
@@ -973,24 +1016,29 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ss, socklen
 	if (listen[0] == '[') {
 		hend = strchr(listen, ']');
 		if (!hend || hend[1] != ':')
-			return err_set(e, ERR_INVALID, "cannot parse listen address '%s'", listen);
+			return err_set(e, ERR_INVALID, "cannot parse listen address '%s'",
+				       listen);
 		h = listen + 1;
 		colon = hend + 1;
 	} else {
 		colon = strrchr(listen, ':');
 		if (!colon)
-			return err_set(e, ERR_INVALID,
-				       "listen address '%s' needs a port (127.0.0.1:PORT)", listen);
+			return err_set(
+				e, ERR_INVALID,
+				"listen address '%s' needs a port (127.0.0.1:PORT)",
+				listen);
 		hend = colon;
 	}
 	if ((size_t)(hend - h) >= sizeof(host))
-		return err_set(e, ERR_INVALID, "cannot parse listen address '%s'", listen);
+		return err_set(e, ERR_INVALID, "cannot parse listen address '%s'",
+			       listen);
 	memcpy(host, h, (size_t)(hend - h));
 	host[hend - h] = '\0';
 	errno = 0;
 	port = strtol(colon + 1, &end, 10);
 	if (errno || !colon[1] || *end || port < 0 || port > 65535)
-		return err_set(e, ERR_INVALID, "invalid port in listen address '%s'", listen);
+		return err_set(e, ERR_INVALID, "invalid port in listen address '%s'",
+			       listen);
 	memset(ss, 0, sizeof(*ss));
 	if (!strcmp(host, "localhost"))
 		snprintf(host, sizeof(host), "127.0.0.1");
@@ -1000,26 +1048,29 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ss, socklen
 
 		if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
 			if ((ntohl(a4->sin_addr.s_addr) >> 24) != 127)
-				return err_set(e, ERR_INVALID,
-					       "refusing to listen on '%s': only loopback addresses are allowed",
-					       listen);
+				return err_set(
+					e, ERR_INVALID,
+					"refusing to listen on '%s': only loopback addresses are allowed",
+					listen);
 			a4->sin_family = AF_INET;
 			a4->sin_port = htons((uint16_t)port);
 			*len = sizeof(*a4);
 			*v6 = false;
 		} else if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
 			if (!IN6_IS_ADDR_LOOPBACK(&a6->sin6_addr))
-				return err_set(e, ERR_INVALID,
-					       "refusing to listen on '%s': only loopback addresses are allowed",
-					       listen);
+				return err_set(
+					e, ERR_INVALID,
+					"refusing to listen on '%s': only loopback addresses are allowed",
+					listen);
 			a6->sin6_family = AF_INET6;
 			a6->sin6_port = htons((uint16_t)port);
 			*len = sizeof(*a6);
 			*v6 = true;
 		} else {
-			return err_set(e, ERR_INVALID,
-				       "refusing to listen on '%s': only loopback addresses are allowed",
-				       listen);
+			return err_set(
+				e, ERR_INVALID,
+				"refusing to listen on '%s': only loopback addresses are allowed",
+				listen);
 		}
 	}
 	return 0;
@@ -1039,12 +1090,13 @@ int sim_listen(struct sim *s, const char *listen, struct err *e)
 		return err_set(e, ERR_GENERIC, "the emulator is already listening");
 	if ((error = parse_listen(listen, &ss, &len, &v6, e)))
 		return error;
-	d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD |
-				     (v6 ? MHD_USE_IPv6 : 0),
-			     0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
-			     (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)512,
-			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120,
-			     MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
+	d = MHD_start_daemon(
+		MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD |
+			(v6 ? MHD_USE_IPv6 : 0),
+		0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
+		(struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)512,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
 	if (!d)
 		return err_set(e, ERR_GENERIC, "cannot listen on '%s': %s", listen,
 			       errno ? strerror(errno) : "libmicrohttpd failed to start");
@@ -1052,10 +1104,13 @@ int sim_listen(struct sim *s, const char *listen, struct err *e)
 	s->daemon = d;
 	s->port = info ? info->port : 0;
 	if (v6)
-		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, host, sizeof(host));
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, host,
+			  sizeof(host));
 	else
-		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, host, sizeof(host));
-	snprintf(s->url, sizeof(s->url), v6 ? "http://[%s]:%d" : "http://%s:%d", host, s->port);
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, host,
+			  sizeof(host));
+	snprintf(s->url, sizeof(s->url), v6 ? "http://[%s]:%d" : "http://%s:%d", host,
+		 s->port);
 	return 0;
 }
 

@@ -71,20 +71,20 @@ struct sim;
  * else the default.  Start from SIM_OPTS_INIT.
  */
 struct sim_opts {
-	const char *config_path;   /* world YAML; NULL = built-in world */
-	const char *state_path;    /* loaded by sim_new when it exists */
-	uint64_t seed;             /* RNG seed (ids, faults, reclaim victims) */
-	int64_t latency_ms;        /* added to every CVM API answer */
-	int64_t pending_ms;        /* PENDING -> RUNNING */
-	int64_t terminating_ms;    /* TERMINATING/SHUTDOWN -> gone */
-	int64_t tag_lag_ms;        /* new instances invisible to tag filters */
-	double internal_error_rate;     /* 0..1 of CVM API requests */
-	double drop_after_commit_rate;  /* 0..1 of successful RunInstances */
-	double reclaim_per_minute;      /* random reclaims of active instances */
-	double launch_fail_rate;        /* 0..1 of new instances end LAUNCH_FAILED */
-	int64_t launch_failed_ttl_ms;   /* LAUNCH_FAILED instances are removed after this */
-	int64_t spot_quota_vcpu;        /* spot vCPUs per zone; 0 = unlimited */
-	bool no_rate_limits;       /* disable the per-action rate limits */
+	const char *config_path;       /* world YAML; NULL = built-in world */
+	const char *state_path;	       /* loaded by sim_new when it exists */
+	uint64_t seed;		       /* RNG seed (ids, faults, reclaim victims) */
+	int64_t latency_ms;	       /* added to every CVM API answer */
+	int64_t pending_ms;	       /* PENDING -> RUNNING */
+	int64_t terminating_ms;	       /* TERMINATING/SHUTDOWN -> gone */
+	int64_t tag_lag_ms;	       /* new instances invisible to tag filters */
+	double internal_error_rate;    /* 0..1 of CVM API requests */
+	double drop_after_commit_rate; /* 0..1 of successful RunInstances */
+	double reclaim_per_minute;     /* random reclaims of active instances */
+	double launch_fail_rate;       /* 0..1 of new instances end LAUNCH_FAILED */
+	int64_t launch_failed_ttl_ms; /* LAUNCH_FAILED instances are removed after this */
+	int64_t spot_quota_vcpu;      /* spot vCPUs per zone; 0 = unlimited */
+	bool no_rate_limits;	      /* disable the per-action rate limits */
 	/* Wall clock in ms since the epoch; NULL = the real clock. */
 	int64_t (*clock)(void *ctx);
 	void *clock_ctx;
@@ -96,11 +96,14 @@ struct sim_opts {
 	void *log_ctx;
 };
 
-#define SIM_OPTS_INIT                                                              \
-	{ .seed = 1, .latency_ms = -1, .pending_ms = -1, .terminating_ms = -1,      \
-	  .tag_lag_ms = -1, .internal_error_rate = -1.0, .drop_after_commit_rate = -1.0, \
-	  .reclaim_per_minute = -1.0, .launch_fail_rate = -1.0,                     \
-	  .launch_failed_ttl_ms = -1, .spot_quota_vcpu = -1 }
+#define SIM_OPTS_INIT                                                                    \
+	{                                                                                \
+		.seed = 1, .latency_ms = -1, .pending_ms = -1, .terminating_ms = -1,     \
+		.tag_lag_ms = -1, .internal_error_rate = -1.0,                           \
+		.drop_after_commit_rate = -1.0, .reclaim_per_minute = -1.0,              \
+		.launch_fail_rate = -1.0, .launch_failed_ttl_ms = -1,                    \
+		.spot_quota_vcpu = -1                                                    \
+	}
 
 /*
  * Create an emulator: the built-in world or opts->config_path, then the
@@ -130,9 +133,9 @@ int sim_save_state(struct sim *s, struct err *e);
 
 /* One request, transport-free.  All pointers are borrowed. */
 struct sim_request {
-	const char *method;             /* "POST", "GET" */
-	const char *path;               /* "/" or "/_sim/stats" (no query) */
-	const char *query;              /* "" when none */
+	const char *method; /* "POST", "GET" */
+	const char *path;   /* "/" or "/_sim/stats" (no query) */
+	const char *query;  /* "" when none */
 	const struct tc_header *headers;
 	size_t nheaders;
 	const char *body;
@@ -141,14 +144,17 @@ struct sim_request {
 
 /* One answer.  Clear with sim_response_clear. */
 struct sim_response {
-	int status;        /* HTTP status (200 for API errors, like the service) */
-	struct buf body;   /* JSON text */
-	bool drop;         /* close the connection without answering */
-	int64_t delay_ms;  /* wait this long before answering (latency fault) */
+	int status;		/* HTTP status (200 for API errors, like the service) */
+	struct buf body;	/* JSON text */
+	bool drop;		/* close the connection without answering */
+	int64_t delay_ms;	/* wait this long before answering (latency fault) */
 	const char *error_code; /* API error code answered, or NULL (borrowed) */
 };
 
-#define SIM_RESPONSE_INIT { 0, BUF_INIT, false, 0, NULL }
+#define SIM_RESPONSE_INIT                                                                \
+	{                                                                                \
+		0, BUF_INIT, false, 0, NULL                                              \
+	}
 
 /* Answer one request (thread-safe).  Always fills out. */
 void sim_handle(struct sim *s, const struct sim_request *req, struct sim_response *out);
@@ -180,7 +186,7 @@ size_t sim_instance_count(struct sim *s);
  *	if (sim_ctl_stats(&out, "http://127.0.0.1:8787", &e) < 0)
  *		...
  *	fputs(buf_str(&out), stdout);
- *	buf_free(&out);
+ *	buf_release(&out);
  */
 
 /*
@@ -213,19 +219,23 @@ struct sim_ctl_faults {
 	double reclaim_per_minute;
 	double launch_fail_rate;
 	int64_t launch_failed_ttl_ms;
-	int64_t spot_quota_vcpu;       /* 0 = unlimited */
+	int64_t spot_quota_vcpu; /* 0 = unlimited */
 	double operation_in_progress_rate;
 	int insufficient_balance;      /* switch */
 	int account_quota_unsupported; /* switch */
-	int rate_limits;               /* switch */
+	int rate_limits;	       /* switch */
 };
 
-#define SIM_CTL_FAULTS_INIT                                                            \
-	{ .latency_ms = -1, .pending_ms = -1, .terminating_ms = -1, .tag_lag_ms = -1,   \
-	  .internal_error_rate = -1.0, .drop_after_commit_rate = -1.0,                  \
-	  .reclaim_per_minute = -1.0, .launch_fail_rate = -1.0, .launch_failed_ttl_ms = -1, \
-	  .spot_quota_vcpu = -1, .operation_in_progress_rate = -1.0,                    \
-	  .insufficient_balance = -1, .account_quota_unsupported = -1, .rate_limits = -1 }
+#define SIM_CTL_FAULTS_INIT                                                              \
+	{                                                                                \
+		.latency_ms = -1, .pending_ms = -1, .terminating_ms = -1,                \
+		.tag_lag_ms = -1, .internal_error_rate = -1.0,                           \
+		.drop_after_commit_rate = -1.0, .reclaim_per_minute = -1.0,              \
+		.launch_fail_rate = -1.0, .launch_failed_ttl_ms = -1,                    \
+		.spot_quota_vcpu = -1, .operation_in_progress_rate = -1.0,               \
+		.insufficient_balance = -1, .account_quota_unsupported = -1,             \
+		.rate_limits = -1                                                        \
+	}
 
 /* The faults: GET shows them; a change (or json) POSTs it and shows the result. */
 int sim_ctl_faults(struct buf *out, const char *endpoint, const struct sim_ctl_faults *f,
@@ -236,12 +246,15 @@ struct sim_ctl_pool {
 	const char *region; /* checked against the zone; NULL: not sent */
 	const char *zone;   /* NULL with type NULL: list the pools */
 	const char *type;
-	int stock;          /* < 0: unchanged */
-	const char *price;  /* decimal; NULL: unchanged */
-	int spot;           /* sold as spot: 1 yes, 0 no, < 0: unchanged */
+	int stock;	   /* < 0: unchanged */
+	const char *price; /* decimal; NULL: unchanged */
+	int spot;	   /* sold as spot: 1 yes, 0 no, < 0: unchanged */
 };
 
-#define SIM_CTL_POOL_INIT { NULL, NULL, NULL, -1, NULL, -1 }
+#define SIM_CTL_POOL_INIT                                                                \
+	{                                                                                \
+		NULL, NULL, NULL, -1, NULL, -1                                           \
+	}
 
 /* The pools: GET lists them; a zone or type (or json) POSTs the change. */
 int sim_ctl_pool(struct buf *out, const char *endpoint, const struct sim_ctl_pool *p,
@@ -251,15 +264,18 @@ int sim_ctl_pool(struct buf *out, const char *endpoint, const struct sim_ctl_poo
 struct sim_ctl_reclaim {
 	const char *const *ids; /* borrowed */
 	size_t nids;
-	int count;              /* when nids is 0; < 0: 1 */
-	const char *env;        /* only instances of this environment; NULL: any */
+	int count;	 /* when nids is 0; < 0: 1 */
+	const char *env; /* only instances of this environment; NULL: any */
 };
 
-#define SIM_CTL_RECLAIM_INIT { NULL, 0, -1, NULL }
+#define SIM_CTL_RECLAIM_INIT                                                             \
+	{                                                                                \
+		NULL, 0, -1, NULL                                                        \
+	}
 
 /* POST /_sim/reclaim. */
-int sim_ctl_reclaim(struct buf *out, const char *endpoint, const struct sim_ctl_reclaim *r,
-		    const char *json, struct err *e);
+int sim_ctl_reclaim(struct buf *out, const char *endpoint,
+		    const struct sim_ctl_reclaim *r, const char *json, struct err *e);
 
 /* POST /_sim/protect: termination protection of ids on (or off). */
 int sim_ctl_protect(struct buf *out, const char *endpoint, const char *const *ids,

@@ -31,13 +31,13 @@ struct sim_zone {
 
 /* A pool: one instance type in one zone. */
 struct sim_pool {
-	int zone;              /* index into zones */
-	char *type;            /* S5.MEDIUM4 */
-	char *family;          /* S5 */
-	int cpu, memory;       /* cores, GB */
-	int64_t stock;         /* instances that can still be launched */
-	char price[SIM_PRICE_MAX];   /* spot price, decimal text as configured */
-	bool spot;             /* sold as SPOTPAID (world `spot: false` turns it off) */
+	int zone;		   /* index into zones */
+	char *type;		   /* S5.MEDIUM4 */
+	char *family;		   /* S5 */
+	int cpu, memory;	   /* cores, GB */
+	int64_t stock;		   /* instances that can still be launched */
+	char price[SIM_PRICE_MAX]; /* spot price, decimal text as configured */
+	bool spot;	       /* sold as SPOTPAID (world `spot: false` turns it off) */
 	int64_t initial_stock; /* for reset */
 	char initial_price[SIM_PRICE_MAX];
 	bool initial_spot;
@@ -71,10 +71,10 @@ struct sim_faults {
 	double drop_after_commit_rate;
 	double reclaim_per_minute;
 	double launch_fail_rate;
-	int64_t launch_failed_ttl_ms;   /* a LAUNCH_FAILED instance is removed after this */
-	int64_t spot_quota_vcpu;        /* per zone; 0 = unlimited */
+	int64_t launch_failed_ttl_ms; /* a LAUNCH_FAILED instance is removed after this */
+	int64_t spot_quota_vcpu;      /* per zone; 0 = unlimited */
 	double operation_in_progress_rate; /* 0..1 of TerminateInstances refused */
-	bool insufficient_balance;      /* RunInstances: InvalidAccount.InsufficientBalance */
+	bool insufficient_balance; /* RunInstances: InvalidAccount.InsufficientBalance */
 	bool account_quota_unsupported; /* DescribeAccountQuota: UnsupportedOperation */
 	bool rate_limits;
 	int rate[SIM_ACT_COUNT]; /* requests per second per action */
@@ -94,23 +94,23 @@ struct sim_tag {
 };
 
 struct sim_instance {
-	char id[16];             /* ins-xxxxxxxx */
+	char id[16]; /* ins-xxxxxxxx */
 	char *name;
-	int pool;                /* index into pools */
+	int pool; /* index into pools */
 	char *image;
-	bool spot;               /* SPOTPAID (else POSTPAID_BY_HOUR) */
+	bool spot; /* SPOTPAID (else POSTPAID_BY_HOUR) */
 	struct sim_tag *tags;
 	size_t ntags;
 	int64_t created_ms;
-	int64_t running_ms;      /* PENDING until then */
-	int64_t tags_ms;         /* tags invisible until then */
-	int64_t leave_ms;        /* 0, or when it started leaving */
-	int64_t gone_ms;         /* when a leaving (or LAUNCH_FAILED) instance vanishes */
-	bool reclaimed;          /* leaving because of a reclaim (SHUTDOWN) */
-	bool launch_failed;      /* ends LAUNCH_FAILED instead of RUNNING */
-	bool protect;            /* termination protection (DisableApiTermination) */
-	enum sim_op op;          /* the last operation started on it */
-	int64_t op_until_ms;     /* op is in progress until then */
+	int64_t running_ms;  /* PENDING until then */
+	int64_t tags_ms;     /* tags invisible until then */
+	int64_t leave_ms;    /* 0, or when it started leaving */
+	int64_t gone_ms;     /* when a leaving (or LAUNCH_FAILED) instance vanishes */
+	bool reclaimed;	     /* leaving because of a reclaim (SHUTDOWN) */
+	bool launch_failed;  /* ends LAUNCH_FAILED instead of RUNNING */
+	bool protect;	     /* termination protection (DisableApiTermination) */
+	enum sim_op op;	     /* the last operation started on it */
+	int64_t op_until_ms; /* op is in progress until then */
 	char *vpc_id, *subnet_id;
 	char **sgs;
 	size_t nsgs;
@@ -121,8 +121,8 @@ struct sim_instance {
 	int bandwidth;
 	char private_ip[16];
 	char uuid[37];
-	char request_id[37];     /* the RunInstances that made it */
-	size_t slot;             /* index in world.list */
+	char request_id[37];	    /* the RunInstances that made it */
+	size_t slot;		    /* index in world.list */
 	struct sim_instance *hnext; /* id hash chain */
 };
 
@@ -132,7 +132,7 @@ struct sim_token {
 	char **ids;
 	size_t n;
 	int64_t ms;
-	struct sim_token *hnext;      /* hash chain */
+	struct sim_token *hnext;	 /* hash chain */
 	struct sim_token *older, *newer; /* FIFO */
 };
 
@@ -196,9 +196,9 @@ struct sim {
 	size_t hsize;
 	struct sim_instance **leaving; /* instances in TERMINATING/SHUTDOWN */
 	size_t nleaving, aleaving;
-	struct sim_instance **failed;  /* instances that end (or ended) LAUNCH_FAILED */
+	struct sim_instance **failed; /* instances that end (or ended) LAUNCH_FAILED */
 	size_t nfailed, afailed;
-	uint64_t app_id;               /* the account's AppId (DescribeAccountQuota) */
+	uint64_t app_id; /* the account's AppId (DescribeAccountQuota) */
 
 	/* ClientTokens */
 	struct sim_token **thash;
@@ -208,7 +208,7 @@ struct sim {
 	uint64_t rng;
 	int64_t clock_offset_ms; /* added to the clock (POST /_sim/clock) */
 	int64_t reclaim_last_ms; /* time the reclaim rate was last applied */
-	double reclaim_carry;    /* fractional reclaims owed */
+	double reclaim_carry;	 /* fractional reclaims owed */
 	struct sim_stats stats;
 
 	/* server */
@@ -227,12 +227,13 @@ struct sim {
  * (AuthFailure.SignatureExpire); 0 for long-lived keys.
  */
 bool sim_sts_route(const struct sim_request *req);
-void sim_sts_handle(struct sim *s, const struct sim_request *req, struct sim_response *out,
-		    int64_t now);
+void sim_sts_handle(struct sim *s, const struct sim_request *req,
+		    struct sim_response *out, int64_t now);
 void sim_sts_control(struct sim *s, const struct sim_request *req, const cJSON *body,
 		     struct sim_response *out);
 const char *sim_sts_secret(struct sim *s, const char *id);
-int sim_sts_check(struct sim *s, const struct sim_request *req, int64_t now_ms, struct err *e);
+int sim_sts_check(struct sim *s, const struct sim_request *req, int64_t now_ms,
+		  struct err *e);
 void sim_sts_free(struct sim *s);
 
 /* world.c */
@@ -252,10 +253,12 @@ struct sim_instance *sim_instance_new(struct sim *s, int pool);
 bool sim_instance_insert(struct sim *s, struct sim_instance *in);
 struct sim_instance *sim_instance_find(struct sim *s, const char *id);
 /* Start leaving: TERMINATING (or SHUTDOWN when reclaimed) until now + terminatingMs. */
-void sim_instance_leave(struct sim *s, struct sim_instance *in, bool reclaimed, int64_t now);
+void sim_instance_leave(struct sim *s, struct sim_instance *in, bool reclaimed,
+			int64_t now);
 const char *sim_instance_state(const struct sim_instance *in, int64_t now);
 bool sim_instance_active(const struct sim_instance *in);
-/* Mark an instance that will end LAUNCH_FAILED: removed at running_ms + launchFailedTtlMs. */
+/* Mark an instance that will end LAUNCH_FAILED: removed at running_ms +
+ * launchFailedTtlMs. */
 void sim_instance_will_fail(struct sim *s, struct sim_instance *in);
 /* vCPUs of SPOTPAID instances in a zone (every state until they are removed). */
 int64_t sim_spot_vcpu_used(const struct sim *s, int zone);
@@ -268,7 +271,8 @@ void sim_world_clear_instances(struct sim *s);
 void sim_instance_free(struct sim_instance *in);
 /* ClientTokens. */
 const struct sim_token *sim_token_find(struct sim *s, const char *token, int64_t now);
-void sim_token_add(struct sim *s, const char *token, char *const *ids, size_t n, int64_t now);
+void sim_token_add(struct sim *s, const char *token, char *const *ids, size_t n,
+		   int64_t now);
 /* Counters: the totals over every region. */
 void sim_count_error(struct sim *s, const char *code);
 /*
@@ -286,7 +290,7 @@ bool sim_rate_take(struct sim *s, enum sim_action a, int region, int64_t now);
 /* (Re)size and empty every region's windows to faults.rate. */
 void sim_rates_setup(struct sim *s);
 /* Free every region's windows (sim_free). */
-void sim_rates_free(struct sim *s);
+void sim_rates_release(struct sim *s);
 void sim_faults_default(struct sim_faults *f);
 char *sim_strdup_or_null(const char *s);
 
@@ -307,17 +311,17 @@ cJSON *sim_stats_json(struct sim *s);
 /* Apply a faults object (control API, config); errors name the key. */
 int sim_faults_apply_json(struct sim_faults *f, const cJSON *obj, struct err *e);
 
-/* actions.c: each fills resp (a Response object without RequestId) or returns an error code
- * with a message.  */
+/* actions.c: each fills resp (a Response object without RequestId) or returns an error
+ * code with a message.  */
 struct sim_call {
 	struct sim *s;
 	int64_t now;
-	const char *region;  /* X-TC-Region, validated */
-	const cJSON *req;    /* the request object */
-	cJSON *resp;         /* out: fields of Response */
-	const char *code;    /* out: error code (string literal) */
-	char *message;       /* out: error message (owned) */
-	bool committed;      /* out: the world changed (drop-after-commit applies) */
+	const char *region; /* X-TC-Region, validated */
+	const cJSON *req;   /* the request object */
+	cJSON *resp;	    /* out: fields of Response */
+	const char *code;   /* out: error code (string literal) */
+	char *message;	    /* out: error message (owned) */
+	bool committed;	    /* out: the world changed (drop-after-commit applies) */
 	char request_id[37];
 };
 
@@ -327,6 +331,7 @@ int sim_action_terminate_instances(struct sim_call *c);
 int sim_action_describe_zone_configs(struct sim_call *c);
 int sim_action_describe_account_quota(struct sim_call *c);
 /* Set an error on c; returns -1. */
-int sim_call_fail(struct sim_call *c, const char *code, const char *fmt, ...) SPOTENV_PRINTF(3, 4);
+int sim_call_fail(struct sim_call *c, const char *code, const char *fmt, ...)
+	SPOTENV_PRINTF(3, 4);
 
 #endif

@@ -34,7 +34,8 @@ cJSON *sim_faults_json(const struct sim_faults *f)
 	cJSON_AddNumberToObject(j, "launchFailRate", f->launch_fail_rate);
 	cJSON_AddNumberToObject(j, "launchFailedTtlMs", (double)f->launch_failed_ttl_ms);
 	cJSON_AddNumberToObject(j, "spotQuotaVcpu", (double)f->spot_quota_vcpu);
-	cJSON_AddNumberToObject(j, "operationInProgressRate", f->operation_in_progress_rate);
+	cJSON_AddNumberToObject(j, "operationInProgressRate",
+				f->operation_in_progress_rate);
 	cJSON_AddBoolToObject(j, "insufficientBalance", f->insufficient_balance);
 	cJSON_AddBoolToObject(j, "accountQuotaUnsupported", f->account_quota_unsupported);
 	cJSON_AddBoolToObject(j, "rateLimits", f->rate_limits);
@@ -47,7 +48,8 @@ cJSON *sim_faults_json(const struct sim_faults *f)
 static int get_ms(const cJSON *v, const char *key, int64_t *out, struct err *e)
 {
 	if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 86400000.0 * 365)
-		return err_set(e, ERR_INVALID, "'%s' must be a number of milliseconds >= 0", key);
+		return err_set(e, ERR_INVALID,
+			       "'%s' must be a number of milliseconds >= 0", key);
 	*out = (int64_t)v->valuedouble;
 	return 0;
 }
@@ -65,15 +67,18 @@ static int get_vcpu(const cJSON *v, const char *key, int64_t *out, struct err *e
 {
 	if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0 && v->valuedouble <= 1e7) ||
 	    v->valuedouble != (double)(int64_t)v->valuedouble)
-		return err_set(e, ERR_INVALID, "'%s' must be a whole number of vCPUs >= 0", key);
+		return err_set(e, ERR_INVALID,
+			       "'%s' must be a whole number of vCPUs >= 0", key);
 	*out = (int64_t)v->valuedouble;
 	return 0;
 }
 
-static int get_rate(const cJSON *v, const char *key, double max, double *out, struct err *e)
+static int get_rate(const cJSON *v, const char *key, double max, double *out,
+		    struct err *e)
 {
 	if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0) || v->valuedouble > max)
-		return err_set(e, ERR_INVALID, "'%s' must be a number from 0 to %g", key, max);
+		return err_set(e, ERR_INVALID, "'%s' must be a number from 0 to %g", key,
+			       max);
 	*out = v->valuedouble;
 	return 0;
 }
@@ -87,7 +92,7 @@ int sim_faults_apply_json(struct sim_faults *f, const cJSON *obj, struct err *e)
 
 	if (!cJSON_IsObject(obj))
 		return err_set(e, ERR_INVALID, "faults must be a JSON object");
-	cJSON_ArrayForEach(v, obj) {
+	cJSON_ArrayForEach (v, obj) {
 		const char *k = v->string ? v->string : "";
 
 		if (!strcmp(k, "latencyMs"))
@@ -122,21 +127,24 @@ int sim_faults_apply_json(struct sim_faults *f, const cJSON *obj, struct err *e)
 			const cJSON *r;
 
 			if (!cJSON_IsObject(v))
-				return err_set(e, ERR_INVALID, "'rates' must be an object");
-			cJSON_ArrayForEach(r, v) {
+				return err_set(e, ERR_INVALID,
+					       "'rates' must be an object");
+			cJSON_ArrayForEach (r, v) {
 				int a;
 
 				for (a = 0; a < SIM_ACT_COUNT; a++)
 					if (!strcmp(r->string, sim_action_names[a]))
 						break;
 				if (a == SIM_ACT_COUNT)
-					error = err_set(e, ERR_INVALID, "unknown action '%s' in 'rates'",
+					error = err_set(e, ERR_INVALID,
+							"unknown action '%s' in 'rates'",
 							r->string);
 				else if (!cJSON_IsNumber(r) || r->valuedouble < 0 ||
 					 r->valuedouble > 1000000)
-					error = err_set(e, ERR_INVALID,
-							"'rates.%s' must be a number of requests per second",
-							r->string);
+					error = err_set(
+						e, ERR_INVALID,
+						"'rates.%s' must be a number of requests per second",
+						r->string);
 				else
 					n.rate[a] = (int)r->valuedouble;
 				if (error)
@@ -181,11 +189,14 @@ static void sim_stats_regions_json(struct sim *s, cJSON *by)
 		cJSON *er = cJSON_AddObjectToObject(o, "errors");
 
 		for (int a = 0; a < SIM_ACT_COUNT; a++)
-			cJSON_AddNumberToObject(r, sim_action_names[a], (double)st->requests[a]);
+			cJSON_AddNumberToObject(r, sim_action_names[a],
+						(double)st->requests[a]);
 		if (st->requests[SIM_ACT_OTHER])
-			cJSON_AddNumberToObject(r, "other", (double)st->requests[SIM_ACT_OTHER]);
+			cJSON_AddNumberToObject(r, "other",
+						(double)st->requests[SIM_ACT_OTHER]);
 		for (size_t k = 0; k < st->nerrors; k++)
-			cJSON_AddNumberToObject(er, st->errors[k].code, (double)st->errors[k].n);
+			cJSON_AddNumberToObject(er, st->errors[k].code,
+						(double)st->errors[k].n);
 	}
 }
 
@@ -196,15 +207,18 @@ cJSON *sim_stats_json(struct sim *s)
 
 	r = cJSON_AddObjectToObject(j, "requests");
 	for (int a = 0; a < SIM_ACT_COUNT; a++) {
-		cJSON_AddNumberToObject(r, sim_action_names[a], (double)s->stats.requests[a]);
+		cJSON_AddNumberToObject(r, sim_action_names[a],
+					(double)s->stats.requests[a]);
 		total += s->stats.requests[a];
 	}
 	if (s->stats.requests[SIM_ACT_OTHER])
-		cJSON_AddNumberToObject(r, "other", (double)s->stats.requests[SIM_ACT_OTHER]);
+		cJSON_AddNumberToObject(r, "other",
+					(double)s->stats.requests[SIM_ACT_OTHER]);
 	total += s->stats.requests[SIM_ACT_OTHER];
 	er = cJSON_AddObjectToObject(j, "errors");
 	for (size_t i = 0; i < s->stats.nerrors; i++) {
-		cJSON_AddNumberToObject(er, s->stats.errors[i].code, (double)s->stats.errors[i].n);
+		cJSON_AddNumberToObject(er, s->stats.errors[i].code,
+					(double)s->stats.errors[i].n);
 		errors += s->stats.errors[i].n;
 	}
 	cJSON_AddNumberToObject(j, "launched", (double)s->stats.launched);
@@ -213,7 +227,8 @@ cJSON *sim_stats_json(struct sim *s)
 	cJSON_AddNumberToObject(j, "instances", (double)s->ninstances);
 	cJSON_AddNumberToObject(j, "leaving", (double)s->nleaving);
 	cJSON_AddNumberToObject(j, "dropped", (double)s->stats.dropped);
-	cJSON_AddNumberToObject(j, "launchFailedRemoved", (double)s->stats.failed_removed);
+	cJSON_AddNumberToObject(j, "launchFailedRemoved",
+				(double)s->stats.failed_removed);
 	cJSON_AddNumberToObject(j, "totalRequests", (double)total);
 	cJSON_AddNumberToObject(j, "totalErrors", (double)errors);
 	cJSON_AddNumberToObject(j, "clientTokens", (double)s->ntokens);
@@ -258,12 +273,14 @@ cJSON *sim_state_json(struct sim *s, int64_t now)
 		o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "id", in->id);
 		add_str(o, "name", in->name);
-		cJSON_AddStringToObject(o, "region", s->regions[s->zones[p->zone].region].name);
+		cJSON_AddStringToObject(o, "region",
+					s->regions[s->zones[p->zone].region].name);
 		cJSON_AddStringToObject(o, "zone", s->zones[p->zone].name);
 		cJSON_AddStringToObject(o, "instanceType", p->type);
 		cJSON_AddStringToObject(o, "state", sim_instance_state(in, now));
 		add_str(o, "image", in->image);
-		cJSON_AddStringToObject(o, "chargeType", in->spot ? "SPOTPAID" : "POSTPAID_BY_HOUR");
+		cJSON_AddStringToObject(o, "chargeType",
+					in->spot ? "SPOTPAID" : "POSTPAID_BY_HOUR");
 		tags = cJSON_AddObjectToObject(o, "tags");
 		for (size_t t = 0; t < in->ntags; t++)
 			cJSON_AddStringToObject(tags, in->tags[t].key, in->tags[t].value);
@@ -276,14 +293,17 @@ cJSON *sim_state_json(struct sim *s, int64_t now)
 		cJSON_AddBoolToObject(o, "launchFailed", in->launch_failed);
 		cJSON_AddBoolToObject(o, "protected", in->protect);
 		if (in->op != SIM_OP_NONE) {
-			static const char *const ops[] = { "", "reboot", "stop", "start" };
+			static const char *const ops[] = { "", "reboot", "stop",
+							   "start" };
 
 			cJSON_AddStringToObject(o, "operation", ops[in->op]);
-			cJSON_AddNumberToObject(o, "operationUntilMs", (double)in->op_until_ms);
+			cJSON_AddNumberToObject(o, "operationUntilMs",
+						(double)in->op_until_ms);
 		}
 		add_str(o, "vpcId", in->vpc_id);
 		add_str(o, "subnetId", in->subnet_id);
-		cJSON_AddItemToObject(o, "securityGroupIds", str_array(in->sgs, in->nsgs));
+		cJSON_AddItemToObject(o, "securityGroupIds",
+				      str_array(in->sgs, in->nsgs));
 		cJSON_AddItemToObject(o, "keyIds", str_array(in->key_ids, in->nkey_ids));
 		add_str(o, "diskType", in->disk_type);
 		cJSON_AddNumberToObject(o, "diskSize", in->disk_size);
@@ -322,7 +342,7 @@ static char **jstrs(const cJSON *o, const char *k, size_t *n)
 	if (!cJSON_IsArray(a))
 		return NULL;
 	out = xcalloc((size_t)cJSON_GetArraySize(a) + 1, sizeof(*out));
-	cJSON_ArrayForEach(v, a)
+	cJSON_ArrayForEach (v, a)
 		if (cJSON_IsString(v))
 			out[(*n)++] = xstrdup(v->valuestring);
 	return out;
@@ -338,9 +358,10 @@ int sim_state_load_json(struct sim *s, const cJSON *root, struct err *e)
 	const cJSON *pools, *insts, *v, *faults;
 
 	if (!cJSON_IsObject(root) || jnum(root, "version") != 1)
-		return err_set(e, ERR_INVALID, "not a spotenv sim state document (version 1)");
+		return err_set(e, ERR_INVALID,
+			       "not a spotenv sim state document (version 1)");
 	pools = cJSON_GetObjectItemCaseSensitive(root, "pools");
-	cJSON_ArrayForEach(v, pools) {
+	cJSON_ArrayForEach (v, pools) {
 		int zone = sim_find_zone(s, jstr(v, "zone")), p;
 		const char *price = jstr(v, "price");
 
@@ -348,7 +369,8 @@ int sim_state_load_json(struct sim *s, const cJSON *root, struct err *e)
 			continue; /* the world file changed: keep its pools */
 		s->pools[p].stock = jnum(v, "stock");
 		if (cJSON_IsBool(cJSON_GetObjectItemCaseSensitive(v, "spot")))
-			s->pools[p].spot = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "spot"));
+			s->pools[p].spot =
+				cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "spot"));
 		if (price && dec_valid(price) && strlen(price) < SIM_PRICE_MAX)
 			copy_fixed(s->pools[p].price, sizeof(s->pools[p].price), price);
 	}
@@ -361,7 +383,7 @@ int sim_state_load_json(struct sim *s, const cJSON *root, struct err *e)
 		err_clear(&fe);
 	}
 	insts = cJSON_GetObjectItemCaseSensitive(root, "instances");
-	cJSON_ArrayForEach(v, insts) {
+	cJSON_ArrayForEach (v, insts) {
 		const char *id = jstr(v, "id"), *chg = jstr(v, "chargeType");
 		int zone = sim_find_zone(s, jstr(v, "zone")), p;
 		struct sim_instance *in;
@@ -377,8 +399,9 @@ int sim_state_load_json(struct sim *s, const cJSON *root, struct err *e)
 		in->image = sim_strdup_or_null(jstr(v, "image"));
 		in->spot = !chg || !strcmp(chg, "SPOTPAID");
 		tags = cJSON_GetObjectItemCaseSensitive(v, "tags");
-		in->tags = xcalloc((size_t)cJSON_GetArraySize(tags) + 1, sizeof(*in->tags));
-		cJSON_ArrayForEach(t, tags) {
+		in->tags =
+			xcalloc((size_t)cJSON_GetArraySize(tags) + 1, sizeof(*in->tags));
+		cJSON_ArrayForEach (t, tags) {
 			if (!cJSON_IsObject(tags) || !t->string || !cJSON_IsString(t))
 				continue;
 			in->tags[in->ntags].key = xstrdup(t->string);
@@ -388,13 +411,16 @@ int sim_state_load_json(struct sim *s, const cJSON *root, struct err *e)
 		in->created_ms = jnum(v, "createdMs");
 		in->running_ms = jnum(v, "runningMs");
 		in->tags_ms = jnum(v, "tagsMs");
-		in->protect = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "protected"));
+		in->protect =
+			cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "protected"));
 		{
 			const char *op = jstr(v, "operation");
 
-			in->op = !op ? SIM_OP_NONE : !strcmp(op, "reboot") ? SIM_OP_REBOOT :
-				 !strcmp(op, "stop") ? SIM_OP_STOP :
-				 !strcmp(op, "start") ? SIM_OP_START : SIM_OP_NONE;
+			in->op = !op			 ? SIM_OP_NONE
+				 : !strcmp(op, "reboot") ? SIM_OP_REBOOT
+				 : !strcmp(op, "stop")	 ? SIM_OP_STOP
+				 : !strcmp(op, "start")	 ? SIM_OP_START
+							 : SIM_OP_NONE;
 			in->op_until_ms = jnum(v, "operationUntilMs");
 		}
 		in->vpc_id = sim_strdup_or_null(jstr(v, "vpcId"));
@@ -412,12 +438,15 @@ int sim_state_load_json(struct sim *s, const cJSON *root, struct err *e)
 			continue;
 		}
 		if (jnum(v, "leaveMs") > 0) {
-			in->launch_failed =
-				cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "launchFailed"));
-			sim_instance_leave(s, in, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "reclaimed")),
+			in->launch_failed = cJSON_IsTrue(
+				cJSON_GetObjectItemCaseSensitive(v, "launchFailed"));
+			sim_instance_leave(s, in,
+					   cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+						   v, "reclaimed")),
 					   jnum(v, "leaveMs"));
 			in->gone_ms = jnum(v, "goneMs");
-		} else if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "launchFailed"))) {
+		} else if (cJSON_IsTrue(
+				   cJSON_GetObjectItemCaseSensitive(v, "launchFailed"))) {
 			/* removed at goneMs (older state files: running + today's TTL) */
 			in->gone_ms = jnum(v, "goneMs");
 			sim_instance_will_fail(s, in);

@@ -23,7 +23,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
-#define SIM_STS_MAX 4096          /* temporary credentials kept */
+#define SIM_STS_MAX 4096 /* temporary credentials kept */
 #define SIM_STS_KEEP_EXPIRED_MS (10 * 60 * 1000)
 #define SIM_STS_ROLE_DEFAULT "spotenv-sim-role"
 #define SIM_META_PREFIX "/latest/meta-data/"
@@ -36,9 +36,9 @@ struct sim_sts_cred {
 };
 
 struct sim_sts {
-	char *role_name;     /* "" = no role bound: the metadata pages answer 404 */
-	int64_t duration_s;  /* 0 = as asked (DurationSeconds, default 7200) */
-	char *web_token;     /* NULL = any non-empty WebIdentityToken passes */
+	char *role_name;    /* "" = no role bound: the metadata pages answer 404 */
+	int64_t duration_s; /* 0 = as asked (DurationSeconds, default 7200) */
+	char *web_token;    /* NULL = any non-empty WebIdentityToken passes */
 	struct sim_sts_cred *creds;
 	size_t n, a;
 	uint64_t metadata, assume_role, web_identity, issued, token_failures, expired;
@@ -94,7 +94,8 @@ bool sim_sts_route(const struct sim_request *req)
 	version = sim_sts_header(req, "x-tc-version");
 	auth = sim_sts_header(req, "authorization");
 	return (version && !strcmp(version, TC_STS_VERSION)) ||
-	       (auth && (!strcmp(auth, "SKIP") || strstr(auth, "/" TC_STS_SERVICE "/tc3_request")));
+	       (auth && (!strcmp(auth, "SKIP") ||
+			 strstr(auth, "/" TC_STS_SERVICE "/tc3_request")));
 }
 
 static struct sim_sts_cred *sim_sts_find(struct sim_sts *t, const char *id)
@@ -129,7 +130,8 @@ static bool sim_sts_secret_id(char *out, size_t size, const struct sim_request *
 	return true;
 }
 
-int sim_sts_check(struct sim *s, const struct sim_request *req, int64_t now_ms, struct err *e)
+int sim_sts_check(struct sim *s, const struct sim_request *req, int64_t now_ms,
+		  struct err *e)
 {
 	char id[128];
 	struct sim_sts_cred *c;
@@ -143,7 +145,8 @@ int sim_sts_check(struct sim *s, const struct sim_request *req, int64_t now_ms, 
 		s->sts->token_failures++;
 		err_set(e, ERR_AUTH, "token missing or wrong");
 		err_set_api(e, "AuthFailure.TokenFailure",
-			    token ? "The token is invalid" : "The token is missing (X-TC-Token)",
+			    token ? "The token is invalid"
+				  : "The token is missing (X-TC-Token)",
 			    NULL, ERR_CLASS_AUTH);
 		return ERR_AUTH;
 	}
@@ -151,7 +154,8 @@ int sim_sts_check(struct sim *s, const struct sim_request *req, int64_t now_ms, 
 		s->sts->expired++;
 		err_set(e, ERR_AUTH, "temporary credentials expired");
 		err_set_api(e, "AuthFailure.SignatureExpire",
-			    "The temporary credentials have expired", NULL, ERR_CLASS_AUTH);
+			    "The temporary credentials have expired", NULL,
+			    ERR_CLASS_AUTH);
 		return ERR_AUTH;
 	}
 	return 0;
@@ -169,7 +173,8 @@ static void sim_sts_rand_hex(char *out, size_t nbytes)
 }
 
 /* Issue credentials living duration_s from now_ms. */
-static struct sim_sts_cred *sim_sts_issue(struct sim *s, int64_t now_ms, int64_t duration_s)
+static struct sim_sts_cred *sim_sts_issue(struct sim *s, int64_t now_ms,
+					  int64_t duration_s)
 {
 	struct sim_sts *t = sim_sts_get(s);
 	char hex[129];
@@ -262,7 +267,8 @@ static void sim_sts_metadata(struct sim *s, const struct sim_request *req,
 		sim_sts_expiration(exp, c->expires_ms / 1000);
 		cJSON_AddStringToObject(doc, "TmpSecretId", c->id);
 		cJSON_AddStringToObject(doc, "TmpSecretKey", c->key);
-		cJSON_AddNumberToObject(doc, "ExpiredTime", (double)(c->expires_ms / 1000));
+		cJSON_AddNumberToObject(doc, "ExpiredTime",
+					(double)(c->expires_ms / 1000));
 		cJSON_AddStringToObject(doc, "Expiration", exp);
 		cJSON_AddStringToObject(doc, "Token", c->token);
 		cJSON_AddStringToObject(doc, "Code", "Success");
@@ -301,14 +307,14 @@ static const char *sim_sts_param(const cJSON *req, const char *name)
 }
 
 /* AssumeRole and AssumeRoleWithWebIdentity. */
-static void sim_sts_api(struct sim *s, const struct sim_request *req, struct sim_response *out,
-			int64_t now)
+static void sim_sts_api(struct sim *s, const struct sim_request *req,
+			struct sim_response *out, int64_t now)
 {
-	static const char *const codes[] = { "AuthFailure.SignatureFailure",
-					     "AuthFailure.SignatureExpire",
-					     "AuthFailure.SecretIdNotFound",
-					     "AuthFailure.InvalidAuthorization",
-					     "AuthFailure.TokenFailure", "MissingParameter" };
+	static const char *const codes[] = {
+		"AuthFailure.SignatureFailure", "AuthFailure.SignatureExpire",
+		"AuthFailure.SecretIdNotFound", "AuthFailure.InvalidAuthorization",
+		"AuthFailure.TokenFailure",	"MissingParameter"
+	};
 	struct sim_sts *t = sim_sts_get(s);
 	const char *action = sim_sts_header(req, "x-tc-action");
 	const char *version = sim_sts_header(req, "x-tc-version");
@@ -322,36 +328,39 @@ static void sim_sts_api(struct sim *s, const struct sim_request *req, struct sim
 	if (strcmp(req->method, "POST"))
 		return sim_sts_error(s, out, "UnsupportedProtocol", "POST only", rid);
 	if (!action || !*action)
-		return sim_sts_error(s, out, "MissingParameter", "The parameter `Action` is missing",
-				     rid);
+		return sim_sts_error(s, out, "MissingParameter",
+				     "The parameter `Action` is missing", rid);
 	if (!version || strcmp(version, TC_STS_VERSION))
-		return sim_sts_error(s, out, "NoSuchVersion", "The requested version does not exist",
-				     rid);
+		return sim_sts_error(s, out, "NoSuchVersion",
+				     "The requested version does not exist", rid);
 	web = !strcmp(action, "AssumeRoleWithWebIdentity");
 	if (!web && strcmp(action, "AssumeRole"))
-		return sim_sts_error(s, out, "InvalidAction", "The requested action does not exist",
-				     rid);
+		return sim_sts_error(s, out, "InvalidAction",
+				     "The requested action does not exist", rid);
 	if (web)
 		t->web_identity++;
 	else
 		t->assume_role++;
 	if (web && (!auth || strcmp(auth, "SKIP")))
-		return sim_sts_error(s, out, "AuthFailure.InvalidAuthorization",
-				     "AssumeRoleWithWebIdentity is sent with Authorization: SKIP",
-				     rid);
+		return sim_sts_error(
+			s, out, "AuthFailure.InvalidAuthorization",
+			"AssumeRoleWithWebIdentity is sent with Authorization: SKIP",
+			rid);
 	if (!web) {
 		struct err e = ERR_INIT;
 
 		if (tc_verify(req->method, req->query ? req->query : "", req->headers,
-			      req->nheaders, req->body, req->body_len, TC_STS_SERVICE, now / 1000,
-			      sim_sts_lookup, s, &e) < 0 ||
+			      req->nheaders, req->body, req->body_len, TC_STS_SERVICE,
+			      now / 1000, sim_sts_lookup, s, &e) < 0 ||
 		    sim_sts_check(s, req, now, &e) < 0) {
 			code = "AuthFailure";
 			for (size_t i = 0; e.api_code && i < ARRAY_SIZE(codes); i++)
 				if (!strcmp(codes[i], e.api_code))
 					code = codes[i];
 			sim_sts_error(s, out, code,
-				      e.api_message ? e.api_message : "authentication failed", rid);
+				      e.api_message ? e.api_message
+						    : "authentication failed",
+				      rid);
 			err_clear(&e);
 			return;
 		}
@@ -363,15 +372,17 @@ static void sim_sts_api(struct sim *s, const struct sim_request *req, struct sim
 				     "The request body is not a JSON object", rid);
 	}
 	{
-		static const char *const need[] = { "RoleArn", "RoleSessionName", "ProviderId",
-						    "WebIdentityToken" };
-		const cJSON *dur = cJSON_GetObjectItemCaseSensitive(body, "DurationSeconds");
+		static const char *const need[] = { "RoleArn", "RoleSessionName",
+						    "ProviderId", "WebIdentityToken" };
+		const cJSON *dur =
+			cJSON_GetObjectItemCaseSensitive(body, "DurationSeconds");
 		int64_t d = 7200;
 		const char *wt = sim_sts_param(body, "WebIdentityToken");
 
 		for (size_t i = 0; i < (web ? 4u : 2u); i++) {
 			if (!sim_sts_param(body, need[i])) {
-				char *m = xasprintf("The parameter `%s` is missing", need[i]);
+				char *m = xasprintf("The parameter `%s` is missing",
+						    need[i]);
 
 				sim_sts_error(s, out, "MissingParameter", m, rid);
 				free(m);
@@ -397,7 +408,8 @@ static void sim_sts_api(struct sim *s, const struct sim_request *req, struct sim
 		}
 		{
 			struct sim_sts_cred *c = sim_sts_issue(s, now, d);
-			cJSON *doc = cJSON_CreateObject(), *r = cJSON_AddObjectToObject(doc, "Response");
+			cJSON *doc = cJSON_CreateObject(),
+			      *r = cJSON_AddObjectToObject(doc, "Response");
 			cJSON *k = cJSON_AddObjectToObject(r, "Credentials");
 			char exp[32];
 
@@ -405,7 +417,8 @@ static void sim_sts_api(struct sim *s, const struct sim_request *req, struct sim
 			cJSON_AddStringToObject(k, "Token", c->token);
 			cJSON_AddStringToObject(k, "TmpSecretId", c->id);
 			cJSON_AddStringToObject(k, "TmpSecretKey", c->key);
-			cJSON_AddNumberToObject(r, "ExpiredTime", (double)(c->expires_ms / 1000));
+			cJSON_AddNumberToObject(r, "ExpiredTime",
+						(double)(c->expires_ms / 1000));
 			cJSON_AddStringToObject(r, "Expiration", exp);
 			cJSON_AddStringToObject(r, "RequestId", rid);
 			sim_sts_render(out, 200, doc);
@@ -413,7 +426,8 @@ static void sim_sts_api(struct sim *s, const struct sim_request *req, struct sim
 	}
 done:
 	if (body) {
-		const cJSON *wt = cJSON_GetObjectItemCaseSensitive(body, "WebIdentityToken");
+		const cJSON *wt =
+			cJSON_GetObjectItemCaseSensitive(body, "WebIdentityToken");
 
 		if (cJSON_IsString(wt))
 			secure_wipe(wt->valuestring, strlen(wt->valuestring));
@@ -421,8 +435,8 @@ done:
 	cJSON_Delete(body);
 }
 
-void sim_sts_handle(struct sim *s, const struct sim_request *req, struct sim_response *out,
-		    int64_t now)
+void sim_sts_handle(struct sim *s, const struct sim_request *req,
+		    struct sim_response *out, int64_t now)
 {
 	if (!strncmp(req->path, SIM_META_PREFIX, strlen(SIM_META_PREFIX)))
 		sim_sts_metadata(s, req, out, now);
@@ -439,17 +453,21 @@ void sim_sts_control(struct sim *s, const struct sim_request *req, const cJSON *
 
 	if (!strcmp(req->method, "POST")) {
 		const cJSON *rn = cJSON_GetObjectItemCaseSensitive(body, "roleName");
-		const cJSON *d = cJSON_GetObjectItemCaseSensitive(body, "durationSeconds");
-		const cJSON *wt = cJSON_GetObjectItemCaseSensitive(body, "webIdentityToken");
+		const cJSON *d =
+			cJSON_GetObjectItemCaseSensitive(body, "durationSeconds");
+		const cJSON *wt =
+			cJSON_GetObjectItemCaseSensitive(body, "webIdentityToken");
 
 		if ((rn && !cJSON_IsString(rn)) ||
-		    (d && !(cJSON_IsNumber(d) && d->valuedouble >= 0 && d->valuedouble <= 43200)) ||
+		    (d && !(cJSON_IsNumber(d) && d->valuedouble >= 0 &&
+			    d->valuedouble <= 43200)) ||
 		    (wt && !cJSON_IsString(wt) && !cJSON_IsNull(wt))) {
 			doc = cJSON_CreateObject();
-			cJSON_AddStringToObject(doc, "error",
-						"give 'roleName' (a string, \"\" = none), "
-						"'durationSeconds' (0 to 43200, 0 = as asked), "
-						"'webIdentityToken' (a string, null = any)");
+			cJSON_AddStringToObject(
+				doc, "error",
+				"give 'roleName' (a string, \"\" = none), "
+				"'durationSeconds' (0 to 43200, 0 = as asked), "
+				"'webIdentityToken' (a string, null = any)");
 			sim_sts_render(out, 400, doc);
 			return;
 		}
@@ -461,7 +479,8 @@ void sim_sts_control(struct sim *s, const struct sim_request *req, const cJSON *
 			t->duration_s = (int64_t)d->valuedouble;
 		if (wt) {
 			free(t->web_token);
-			t->web_token = cJSON_IsString(wt) ? xstrdup(wt->valuestring) : NULL;
+			t->web_token =
+				cJSON_IsString(wt) ? xstrdup(wt->valuestring) : NULL;
 		}
 	} else if (strcmp(req->method, "GET")) {
 		sim_sts_text(out, 405, "{\"error\":\"GET or POST\"}");
@@ -473,7 +492,8 @@ void sim_sts_control(struct sim *s, const struct sim_request *req, const cJSON *
 	cJSON_AddBoolToObject(doc, "webIdentityTokenSet", t->web_token != NULL);
 	cJSON_AddNumberToObject(doc, "metadata", (double)t->metadata);
 	cJSON_AddNumberToObject(doc, "assumeRole", (double)t->assume_role);
-	cJSON_AddNumberToObject(doc, "assumeRoleWithWebIdentity", (double)t->web_identity);
+	cJSON_AddNumberToObject(doc, "assumeRoleWithWebIdentity",
+				(double)t->web_identity);
 	cJSON_AddNumberToObject(doc, "issued", (double)t->issued);
 	cJSON_AddNumberToObject(doc, "tokenFailures", (double)t->token_failures);
 	cJSON_AddNumberToObject(doc, "expired", (double)t->expired);

@@ -8,10 +8,8 @@
 #include <sys/time.h>
 
 const char *const sim_action_names[SIM_ACT_COUNT] = {
-	"DescribeInstances",
-	"RunInstances",
-	"TerminateInstances",
-	"DescribeZoneInstanceConfigInfos",
+	"DescribeInstances",	"RunInstances",
+	"TerminateInstances",	"DescribeZoneInstanceConfigInfos",
 	"DescribeAccountQuota",
 };
 
@@ -138,7 +136,8 @@ int sim_add_pool(struct sim *s, int zone, const char *type, int cpu, int memory,
 			       s->zones[zone].name);
 	if (!(norm = dec_normalize(price)) || strlen(norm) >= SIM_PRICE_MAX) {
 		free(norm);
-		return err_set(e, ERR_INVALID, "price '%s' is not a decimal number", price);
+		return err_set(e, ERR_INVALID, "price '%s' is not a decimal number",
+			       price);
 	}
 	if (stock < 0)
 		stock = 0;
@@ -301,7 +300,8 @@ static void instance_remove(struct sim *s, struct sim_instance *in)
 		compact_list(s);
 }
 
-void sim_instance_leave(struct sim *s, struct sim_instance *in, bool reclaimed, int64_t now)
+void sim_instance_leave(struct sim *s, struct sim_instance *in, bool reclaimed,
+			int64_t now)
 {
 	if (in->leave_ms)
 		return;
@@ -392,8 +392,9 @@ void sim_advance(struct sim *s, int64_t now)
 	/* the reclaim rate, lazily: what is owed since the last request */
 	if (s->faults.reclaim_per_minute > 0 && s->reclaim_last_ms > 0 &&
 	    now > s->reclaim_last_ms) {
-		double owed = s->reclaim_carry + s->faults.reclaim_per_minute *
-							  (double)(now - s->reclaim_last_ms) / 60000.0;
+		double owed = s->reclaim_carry +
+			      s->faults.reclaim_per_minute *
+				      (double)(now - s->reclaim_last_ms) / 60000.0;
 		size_t whole = owed > 1e6 ? 1000000 : (size_t)owed;
 
 		s->reclaim_carry = owed - (double)whole;
@@ -434,7 +435,6 @@ void sim_advance(struct sim *s, int64_t now)
 	s->nleaving = k;
 }
 
-
 /* ------------------------------------------------------------------ */
 /* ClientTokens: a hash plus a FIFO, bounded in count and age. */
 
@@ -474,13 +474,15 @@ const struct sim_token *sim_token_find(struct sim *s, const char *token, int64_t
 	token_expire(s, now);
 	if (!s->thsize)
 		return NULL;
-	for (struct sim_token *t = s->thash[hash_str(token) & (s->thsize - 1)]; t; t = t->hnext)
+	for (struct sim_token *t = s->thash[hash_str(token) & (s->thsize - 1)]; t;
+	     t = t->hnext)
 		if (!strcmp(t->token, token))
 			return t;
 	return NULL;
 }
 
-void sim_token_add(struct sim *s, const char *token, char *const *ids, size_t n, int64_t now)
+void sim_token_add(struct sim *s, const char *token, char *const *ids, size_t n,
+		   int64_t now)
 {
 	struct sim_token *t;
 	size_t b;
@@ -535,7 +537,8 @@ void sim_world_clear_instances(struct sim *s)
 /* Counters and rate limits */
 
 /* Count one `code` in a list of counters. */
-static void sim_count_code(struct sim_counter **v, size_t *n, size_t *alloc, const char *code)
+static void sim_count_code(struct sim_counter **v, size_t *n, size_t *alloc,
+			   const char *code)
 {
 	for (size_t i = 0; i < *n; i++)
 		if (!strcmp((*v)[i].code, code)) {
@@ -592,7 +595,8 @@ void sim_rates_setup(struct sim *s)
 	for (size_t i = 0; i < s->nregions; i++)
 		for (int a = 0; a < SIM_ACT_COUNT; a++) {
 			struct sim_rate *r = &s->regions[i].rates[a];
-			size_t cap = s->faults.rate[a] > 0 ? (size_t)s->faults.rate[a] : 1;
+			size_t cap =
+				s->faults.rate[a] > 0 ? (size_t)s->faults.rate[a] : 1;
 
 			if (r->cap != cap) {
 				free(r->ring);
@@ -603,12 +607,13 @@ void sim_rates_setup(struct sim *s)
 		}
 }
 
-void sim_rates_free(struct sim *s)
+void sim_rates_release(struct sim *s)
 {
 	for (size_t i = 0; i < s->nregions; i++)
 		for (int a = 0; a < SIM_ACT_COUNT; a++) {
 			free(s->regions[i].rates[a].ring);
-			memset(&s->regions[i].rates[a], 0, sizeof(s->regions[i].rates[a]));
+			memset(&s->regions[i].rates[a], 0,
+			       sizeof(s->regions[i].rates[a]));
 		}
 }
 

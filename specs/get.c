@@ -129,10 +129,10 @@ bool spec_fields(struct spec_ctx *c, const struct ynode *map, const char *path,
 		if (j < nf) {
 			if (f[j].key)
 				spec_error(
-				    c, k, path,
-				    "duplicate key '%s' (first given at line %d column "
-				    "%d)",
-				    k->str, f[j].key->line, f[j].key->col);
+					c, k, path,
+					"duplicate key '%s' (first given at line %d column "
+					"%d)",
+					k->str, f[j].key->line, f[j].key->col);
 			else {
 				f[j].key = k;
 				f[j].val = v;
@@ -227,10 +227,10 @@ bool spec_get_int(struct spec_ctx *c, const struct ynode *n, const char *path, l
 	    !is_int_text(n->str)) {
 		if (n->kind == YNODE_SCALAR && !n->plain && is_int_text(n->str))
 			spec_error(
-			    c, n, path,
-			    "expected a whole number from %ld to %ld, got the string %s "
-			    "(drop the quotes)",
-			    min, max, spec_describe(d, sizeof(d), n));
+				c, n, path,
+				"expected a whole number from %ld to %ld, got the string %s "
+				"(drop the quotes)",
+				min, max, spec_describe(d, sizeof(d), n));
 		else
 			spec_error(c, n, path,
 				   "expected a whole number from %ld to %ld, got %s", min,
@@ -250,8 +250,8 @@ bool spec_get_int(struct spec_ctx *c, const struct ynode *n, const char *path, l
 
 bool spec_get_bool(struct spec_ctx *c, const struct ynode *n, const char *path, bool *out)
 {
-	static const char *const t[] = {"true", "True", "TRUE"};
-	static const char *const f[] = {"false", "False", "FALSE"};
+	static const char *const t[] = { "true", "True", "TRUE" };
+	static const char *const f[] = { "false", "False", "FALSE" };
 	char d[64];
 
 	if (n->kind == YNODE_SCALAR && n->plain) {
@@ -285,10 +285,10 @@ char *spec_get_price(struct spec_ctx *c, const struct ynode *n, const char *path
 	if (n->kind != YNODE_SCALAR || ynode_is_null(n) || strlen(n->str) != n->len ||
 	    dec_parse(n->str, &v) < 0) {
 		spec_error(
-		    c, n, path,
-		    "expected a price in CNY per hour as a decimal such as \"0.60\" "
-		    "(at most 9 decimal places), got %s",
-		    spec_describe(d, sizeof(d), n));
+			c, n, path,
+			"expected a price in CNY per hour as a decimal such as \"0.60\" "
+			"(at most 9 decimal places), got %s",
+			spec_describe(d, sizeof(d), n));
 		return NULL;
 	}
 	if (v <= 0) {
@@ -369,11 +369,11 @@ char *spec_get_name(struct spec_ctx *c, const struct ynode *n, const char *path)
 		return NULL;
 	if (!valid_name(s)) {
 		spec_error(
-		    c, n, path,
-		    "expected a name of lowercase letters, digits and '-' that starts "
-		    "and ends "
-		    "with a letter or digit, at most %d characters, got %s",
-		    SPEC_MAX_NAME, spec_describe(d, sizeof(d), n));
+			c, n, path,
+			"expected a name of lowercase letters, digits and '-' that starts "
+			"and ends "
+			"with a letter or digit, at most %d characters, got %s",
+			SPEC_MAX_NAME, spec_describe(d, sizeof(d), n));
 		return NULL;
 	}
 	return xstrdup(s);
@@ -425,8 +425,8 @@ bool spec_get_id_list(struct spec_ctx *c, const struct ynode *n, const char *pat
 	*out = n->nkids ? xcalloc(n->nkids, sizeof(**out)) : NULL;
 	*nout = 0;
 	for (size_t i = 0; i < n->nkids; i++) {
-		char *id =
-		    spec_get_id(c, n->kids[i], spec_path_index(p, path, i), prefix, what);
+		char *id = spec_get_id(c, n->kids[i], spec_path_index(p, path, i), prefix,
+				       what);
 
 		if (!id) {
 			ok = false;

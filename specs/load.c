@@ -150,7 +150,7 @@ int spec_load_paths(struct spec_set *out, const char *const *paths, size_t npath
 	return errs->n == nerrs ? 0 : ERR_INVALID;
 }
 
-void spec_set_free(struct spec_set *set)
+void spec_set_release(struct spec_set *set)
 {
 	if (!set)
 		return;

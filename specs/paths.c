@@ -41,9 +41,10 @@ static const char *file_kind(mode_t mode)
 
 static int not_regular(struct errlist *errs, const char *path, mode_t mode)
 {
-	return errlist_add(errs, ERR_INVALID, path, 0, 0, NULL,
-			   "is %s, not a regular file; specs are read from regular files only",
-			   file_kind(mode));
+	return errlist_add(
+		errs, ERR_INVALID, path, 0, 0, NULL,
+		"is %s, not a regular file; specs are read from regular files only",
+		file_kind(mode));
 }
 
 /*
@@ -226,8 +227,8 @@ static void filelist_dedup(struct spec_filelist *l)
 
 		if (stat(l->v[i], &st) == 0) {
 			for (size_t j = 0; j < nids && !again; j++)
-				again =
-				    ids[j].dev == st.st_dev && ids[j].ino == st.st_ino;
+				again = ids[j].dev == st.st_dev &&
+					ids[j].ino == st.st_ino;
 			if (!again) {
 				ALLOC_GROW(ids, nids + 1, ids_alloc);
 				ids[nids].dev = st.st_dev;
@@ -258,9 +259,9 @@ int spec_paths_collect(struct spec_filelist *out, const char *const *paths, size
 			bool gone = errno == ENOENT || errno == ENOTDIR;
 
 			missing |= gone;
-			errlist_add(
-			    errs, ERR_INVALID, paths[i], 0, 0, NULL, "%s%s",
-			    gone ? "" : "cannot access: ", errstr(errno, e, sizeof(e)));
+			errlist_add(errs, ERR_INVALID, paths[i], 0, 0, NULL, "%s%s",
+				    gone ? "" : "cannot access: ",
+				    errstr(errno, e, sizeof(e)));
 			continue;
 		}
 		if (!S_ISDIR(st.st_mode)) {

@@ -20,12 +20,12 @@
 #define SPEC_MAX_DISK_GB 1024
 #define SPEC_MAX_BANDWIDTH 1000
 
-static const char *const alloc_names[] = {"priority", "spread", "lowest-price",
-					   "capacity-optimized"};
+static const char *const alloc_names[] = { "priority", "spread", "lowest-price",
+					   "capacity-optimized" };
 
 static const char *const disk_types[] = {
-    "LOCAL_BASIC",   "LOCAL_SSD",  "CLOUD_BASIC", "CLOUD_SSD",
-    "CLOUD_PREMIUM", "CLOUD_BSSD", "CLOUD_HSSD",  "CLOUD_TSSD",
+	"LOCAL_BASIC",	 "LOCAL_SSD",  "CLOUD_BASIC", "CLOUD_SSD",
+	"CLOUD_PREMIUM", "CLOUD_BSSD", "CLOUD_HSSD",  "CLOUD_TSSD",
 };
 
 void spec_env_release(struct spec_env *e)
@@ -67,7 +67,7 @@ void spec_env_release(struct spec_env *e)
 static void load_metadata(struct spec_ctx *c, struct spec_env *e, const struct ynode *n,
 			  const char *path)
 {
-	struct spec_field f[] = {{"name", NULL, NULL}, {"scope", NULL, NULL}};
+	struct spec_field f[] = { { "name", NULL, NULL }, { "scope", NULL, NULL } };
 	char p[SPEC_MAX_PATH];
 
 	if (!spec_fields(c, n, path, f, ARRAY_SIZE(f), false))
@@ -113,10 +113,10 @@ static void load_pool(struct spec_ctx *c, struct spec_env *e, const struct ynode
 		      const char *path, struct spec_pool *out, bool *ok)
 {
 	struct spec_field f[] = {
-	    {"zone", NULL, NULL},
-	    {"instanceType", NULL, NULL},
-	    {"subnetId", NULL, NULL},
-	    {"maxPrice", NULL, NULL},
+		{ "zone", NULL, NULL },
+		{ "instanceType", NULL, NULL },
+		{ "subnetId", NULL, NULL },
+		{ "maxPrice", NULL, NULL },
 	};
 	char p[SPEC_MAX_PATH], d[64];
 	const char *s;
@@ -133,8 +133,8 @@ static void load_pool(struct spec_ctx *c, struct spec_env *e, const struct ynode
 				 "a zone such as 'ap-guangzhou-3'"))) {
 		size_t rl = e->region ? strlen(e->region) : 0;
 		const char *num = e->region && !strncmp(s, e->region, rl) && s[rl] == '-'
-				      ? s + rl + 1
-				      : NULL;
+					  ? s + rl + 1
+					  : NULL;
 		bool digits = num && *num;
 
 		for (const char *q = num; digits && *q; q++)
@@ -159,17 +159,18 @@ static void load_pool(struct spec_ctx *c, struct spec_env *e, const struct ynode
 			out->instance_type = xstrdup(s);
 		else
 			spec_error(
-			    c, f[1].val, p,
-			    "expected an instance type such as 'S5.MEDIUM4', got %s",
-			    spec_describe(d, sizeof(d), f[1].val));
+				c, f[1].val, p,
+				"expected an instance type such as 'S5.MEDIUM4', got %s",
+				spec_describe(d, sizeof(d), f[1].val));
 	}
-	if (spec_present(&f[2]) && !(out->subnet_id = spec_get_id(
-					 c, f[2].val, spec_path_key(p, path, "subnetId"),
-					 "subnet-", "a subnet id")))
+	if (spec_present(&f[2]) &&
+	    !(out->subnet_id =
+		      spec_get_id(c, f[2].val, spec_path_key(p, path, "subnetId"),
+				  "subnet-", "a subnet id")))
 		*ok = false;
 	if (spec_present(&f[3]) &&
 	    !(out->max_price =
-		  spec_get_price(c, f[3].val, spec_path_key(p, path, "maxPrice"))))
+		      spec_get_price(c, f[3].val, spec_path_key(p, path, "maxPrice"))))
 		*ok = false;
 	if (!out->zone || !out->instance_type)
 		*ok = false;
@@ -214,12 +215,12 @@ static void load_pools(struct spec_ctx *c, struct spec_env *e, const struct ynod
 			if (!strcmp(e->pools[j].zone, pool->zone) &&
 			    !strcmp(e->pools[j].instance_type, pool->instance_type)) {
 				spec_error(
-				    c, n->kids[i], p,
-				    "duplicate pool: zone '%s' with instance type '%s' "
-				    "is already "
-				    "listed at line %d column %d",
-				    pool->zone, pool->instance_type, e->pools[j].loc.line,
-				    e->pools[j].loc.col);
+					c, n->kids[i], p,
+					"duplicate pool: zone '%s' with instance type '%s' "
+					"is already "
+					"listed at line %d column %d",
+					pool->zone, pool->instance_type,
+					e->pools[j].loc.line, e->pools[j].loc.col);
 				break;
 			}
 		}
@@ -253,8 +254,8 @@ static bool valid_tag_key_char(unsigned char ch)
 
 static bool reserved_tag_key(const char *k)
 {
-	static const char *const prefixes[] = {"qcloud", "tencent", "project",
-					       "spotenv:"};
+	static const char *const prefixes[] = { "qcloud", "tencent", "project",
+						"spotenv:" };
 
 	for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++)
 		if (!strncasecmp(k, prefixes[i], strlen(prefixes[i])))
@@ -276,11 +277,11 @@ static void load_tags(struct spec_ctx *c, struct spec_env *e, const struct ynode
 	}
 	if (ynode_npairs(n) + SPEC_OWN_TAGS > SPEC_MAX_TAGS) {
 		spec_error(
-		    c, n, path,
-		    "too many tags: %zu, and spotenv adds %d of its own; an instance can "
-		    "have at most %d (so at most %d here)",
-		    ynode_npairs(n), SPEC_OWN_TAGS, SPEC_MAX_TAGS,
-		    SPEC_MAX_TAGS - SPEC_OWN_TAGS);
+			c, n, path,
+			"too many tags: %zu, and spotenv adds %d of its own; an instance can "
+			"have at most %d (so at most %d here)",
+			ynode_npairs(n), SPEC_OWN_TAGS, SPEC_MAX_TAGS,
+			SPEC_MAX_TAGS - SPEC_OWN_TAGS);
 		return;
 	}
 	refs = xcalloc(ynode_npairs(n) + 1, sizeof(*refs));
@@ -297,23 +298,23 @@ static void load_tags(struct spec_ctx *c, struct spec_env *e, const struct ynode
 			for (const char *q = ks; *q; q++) {
 				if (!valid_tag_key_char((unsigned char)*q)) {
 					spec_error(
-					    c, k, path,
-					    "tag key %s has the character '%c'; tag keys "
-					    "may hold "
-					    "letters, digits, spaces and + - = . _ : / @",
-					    spec_describe(d, sizeof(d), k),
-					    isprint((unsigned char)*q) ? *q : '?');
+						c, k, path,
+						"tag key %s has the character '%c'; tag keys "
+						"may hold "
+						"letters, digits, spaces and + - = . _ : / @",
+						spec_describe(d, sizeof(d), k),
+						isprint((unsigned char)*q) ? *q : '?');
 					ok = false;
 					break;
 				}
 			}
 			if (ok && reserved_tag_key(ks)) {
 				spec_error(
-				    c, k, path,
-				    "tag key %s is reserved (keys starting with "
-				    "'qcloud', "
-				    "'tencent', 'project' or 'spotenv:' cannot be used)",
-				    spec_describe(d, sizeof(d), k));
+					c, k, path,
+					"tag key %s is reserved (keys starting with "
+					"'qcloud', "
+					"'tencent', 'project' or 'spotenv:' cannot be used)",
+					spec_describe(d, sizeof(d), k));
 				ok = false;
 			}
 		}
@@ -321,9 +322,9 @@ static void load_tags(struct spec_ctx *c, struct spec_env *e, const struct ynode
 			vs = spec_get_scalar(c, v, path, "a tag value");
 			if (vs && spec_utf8_chars(vs) > SPEC_MAX_TAG_VALUE) {
 				spec_error(
-				    c, v, path,
-				    "value of tag '%s' is longer than %d characters",
-				    ks ? ks : "?", SPEC_MAX_TAG_VALUE);
+					c, v, path,
+					"value of tag '%s' is longer than %d characters",
+					ks ? ks : "?", SPEC_MAX_TAG_VALUE);
 				vs = NULL;
 			} else if (vs && spec_has_control(vs)) {
 				spec_error(c, v, path,
@@ -361,9 +362,9 @@ static void load_network(struct spec_ctx *c, struct spec_env *e, const struct yn
 			 const char *path)
 {
 	struct spec_field f[] = {
-	    {"vpcId", NULL, NULL},
-	    {"securityGroupIds", NULL, NULL},
-	    {"publicIpBandwidthMbps", NULL, NULL},
+		{ "vpcId", NULL, NULL },
+		{ "securityGroupIds", NULL, NULL },
+		{ "publicIpBandwidthMbps", NULL, NULL },
 	};
 	char p[SPEC_MAX_PATH];
 
@@ -371,7 +372,7 @@ static void load_network(struct spec_ctx *c, struct spec_env *e, const struct yn
 		return;
 	if (spec_present(&f[0]))
 		e->network.vpc_id = spec_get_id(
-		    c, f[0].val, spec_path_key(p, path, "vpcId"), "vpc-", "a VPC id");
+			c, f[0].val, spec_path_key(p, path, "vpcId"), "vpc-", "a VPC id");
 	if (spec_present(&f[1]))
 		spec_get_id_list(c, f[1].val, spec_path_key(p, path, "securityGroupIds"),
 				 "sg-", "a security group id",
@@ -385,7 +386,8 @@ static void load_network(struct spec_ctx *c, struct spec_env *e, const struct yn
 static void load_login(struct spec_ctx *c, struct spec_env *e, const struct ynode *n,
 		       const char *path)
 {
-	struct spec_field f[] = {{"keyIds", NULL, NULL}, {"keepImageLogin", NULL, NULL}};
+	struct spec_field f[] = { { "keyIds", NULL, NULL },
+				  { "keepImageLogin", NULL, NULL } };
 	char p[SPEC_MAX_PATH];
 	bool keys_ok = true;
 
@@ -400,16 +402,16 @@ static void load_login(struct spec_ctx *c, struct spec_env *e, const struct ynod
 			      &e->login.keep_image_login);
 	if (keys_ok && e->login.nkey_ids > 0 && e->login.keep_image_login)
 		spec_error(
-		    c, f[1].key, path,
-		    "keyIds and keepImageLogin cannot both be set (choose the image's "
-		    "login or "
-		    "the keys)");
+			c, f[1].key, path,
+			"keyIds and keepImageLogin cannot both be set (choose the image's "
+			"login or "
+			"the keys)");
 }
 
 static void load_system_disk(struct spec_ctx *c, struct spec_env *e,
 			     const struct ynode *n, const char *path)
 {
-	struct spec_field f[] = {{"type", NULL, NULL}, {"sizeGb", NULL, NULL}};
+	struct spec_field f[] = { { "type", NULL, NULL }, { "sizeGb", NULL, NULL } };
 	char p[SPEC_MAX_PATH];
 	int i;
 
@@ -428,7 +430,7 @@ static void load_user_data(struct spec_ctx *c, struct spec_env *e, const struct 
 			   const char *path)
 {
 	const char *s =
-	    spec_get_scalar(c, n, path, "text (a script or cloud-init config)");
+		spec_get_scalar(c, n, path, "text (a script or cloud-init config)");
 	size_t len, b64;
 
 	if (!s)
@@ -439,11 +441,11 @@ static void load_user_data(struct spec_ctx *c, struct spec_env *e, const struct 
 	b64 = 4 * ((len + 2) / 3);
 	if (b64 > SPEC_MAX_USERDATA_B64) {
 		spec_error(
-		    c, n, path,
-		    "user data is %zu bytes after base64 encoding; the limit is %d "
-		    "(about 12 KiB "
-		    "of text)",
-		    b64, SPEC_MAX_USERDATA_B64);
+			c, n, path,
+			"user data is %zu bytes after base64 encoding; the limit is %d "
+			"(about 12 KiB "
+			"of text)",
+			b64, SPEC_MAX_USERDATA_B64);
 		return;
 	}
 	e->user_data = xstrdup(s);
@@ -456,8 +458,8 @@ static void load_user_data(struct spec_ctx *c, struct spec_env *e, const struct 
 static void load_update(struct spec_ctx *c, struct spec_env *e, const struct ynode *n,
 			const char *path)
 {
-	struct spec_field f[] = {{"maxSurge", NULL, NULL},
-				 {"maxUnavailable", NULL, NULL}};
+	struct spec_field f[] = { { "maxSurge", NULL, NULL },
+				  { "maxUnavailable", NULL, NULL } };
 	char p[SPEC_MAX_PATH];
 	bool ok = true;
 
@@ -471,17 +473,17 @@ static void load_update(struct spec_ctx *c, struct spec_env *e, const struct yno
 				   0, SPEC_MAX_CAPACITY, &e->update.max_unavailable);
 	if (ok && e->update.max_surge == 0 && e->update.max_unavailable == 0)
 		spec_error(
-		    c, n, path,
-		    "maxSurge and maxUnavailable cannot both be 0 (nothing could be "
-		    "replaced)");
+			c, n, path,
+			"maxSurge and maxUnavailable cannot both be 0 (nothing could be "
+			"replaced)");
 }
 
 static void load_limits(struct spec_ctx *c, struct spec_env *e, const struct ynode *n,
 			const char *path)
 {
 	struct spec_field f[] = {
-	    {"maxReleasePerApply", NULL, NULL},
-	    {"maxHourlyCost", NULL, NULL},
+		{ "maxReleasePerApply", NULL, NULL },
+		{ "maxHourlyCost", NULL, NULL },
 	};
 	char p[SPEC_MAX_PATH];
 
@@ -491,21 +493,21 @@ static void load_limits(struct spec_ctx *c, struct spec_env *e, const struct yno
 		spec_get_int(c, f[0].val, spec_path_key(p, path, "maxReleasePerApply"), 0,
 			     SPEC_MAX_CAPACITY, &e->limits.max_release_per_apply);
 	if (spec_present(&f[1]))
-		e->limits.max_hourly_cost =
-		    spec_get_price(c, f[1].val, spec_path_key(p, path, "maxHourlyCost"));
+		e->limits.max_hourly_cost = spec_get_price(
+			c, f[1].val, spec_path_key(p, path, "maxHourlyCost"));
 }
 
 static void load_spec(struct spec_ctx *c, struct spec_env *e, const struct ynode *n,
 		      const char *path)
 {
 	struct spec_field f[] = {
-	    {"region", NULL, NULL},	  {"capacity", NULL, NULL},
-	    {"maxPrice", NULL, NULL},	  {"image", NULL, NULL},
-	    {"pools", NULL, NULL},	  {"allocation", NULL, NULL},
-	    {"instanceName", NULL, NULL}, {"tags", NULL, NULL},
-	    {"network", NULL, NULL},	  {"login", NULL, NULL},
-	    {"systemDisk", NULL, NULL},	  {"userData", NULL, NULL},
-	    {"update", NULL, NULL},	  {"limits", NULL, NULL},
+		{ "region", NULL, NULL },	{ "capacity", NULL, NULL },
+		{ "maxPrice", NULL, NULL },	{ "image", NULL, NULL },
+		{ "pools", NULL, NULL },	{ "allocation", NULL, NULL },
+		{ "instanceName", NULL, NULL }, { "tags", NULL, NULL },
+		{ "network", NULL, NULL },	{ "login", NULL, NULL },
+		{ "systemDisk", NULL, NULL },	{ "userData", NULL, NULL },
+		{ "update", NULL, NULL },	{ "limits", NULL, NULL },
 	};
 	const struct ynode *subnets[SPEC_MAX_POOLS], *pool_nodes[SPEC_MAX_POOLS];
 	size_t pool_index[SPEC_MAX_POOLS];
@@ -535,7 +537,7 @@ static void load_spec(struct spec_ctx *c, struct spec_env *e, const struct ynode
 	if (spec_need(c, n, path, x,
 		      "the highest bid in CNY per instance-hour, such as \"0.60\""))
 		e->max_price =
-		    spec_get_price(c, x->val, spec_path_key(p, path, "maxPrice"));
+			spec_get_price(c, x->val, spec_path_key(p, path, "maxPrice"));
 	x = spec_field_find(f, ARRAY_SIZE(f), "image");
 	if (spec_need(c, n, path, x, "an image id such as 'img-pmqg1cw7'"))
 		e->image = spec_get_id(c, x->val, spec_path_key(p, path, "image"), "img-",
@@ -553,10 +555,10 @@ static void load_spec(struct spec_ctx *c, struct spec_env *e, const struct ynode
 		spec_path_index(pp, spec_path_key(p, path, "pools"), pool_index[k]);
 		if (e->network.vpc_id && !e->pools[k].subnet_id)
 			spec_error(
-			    c, pool_nodes[k], pp,
-			    "missing required key 'subnetId' (network.vpcId is set, and "
-			    "subnets "
-			    "belong to one zone)");
+				c, pool_nodes[k], pp,
+				"missing required key 'subnetId' (network.vpcId is set, and "
+				"subnets "
+				"belong to one zone)");
 		else if (e->pools[k].subnet_id &&
 			 !ynode_get(ynode_get(n, "network"), "vpcId"))
 			spec_error(c, subnets[k], spec_path_key(ps, pp, "subnetId"),
@@ -573,11 +575,12 @@ static void load_spec(struct spec_ctx *c, struct spec_env *e, const struct ynode
 				 "an instance name prefix"))) {
 		if (spec_utf8_chars(s) > SPEC_MAX_INSTANCE_NAME || spec_has_control(s))
 			spec_error(
-			    c, x->val, p,
-			    "expected an instance name prefix of at most %d characters "
-			    "without "
-			    "control characters, got %s",
-			    SPEC_MAX_INSTANCE_NAME, spec_describe(d, sizeof(d), x->val));
+				c, x->val, p,
+				"expected an instance name prefix of at most %d characters "
+				"without "
+				"control characters, got %s",
+				SPEC_MAX_INSTANCE_NAME,
+				spec_describe(d, sizeof(d), x->val));
 		else
 			e->instance_name = xstrdup(s);
 	}
@@ -644,10 +647,10 @@ static void load_env(struct spec_ctx *c, const struct ynode *n,
 
 	if (e.name && (first = find_seen(c, e.name))) {
 		spec_error(
-		    c, ynode_get(meta->val, "name"),
-		    spec_path_key(p, spec_path_key(pm, prefix, "metadata"), "name"),
-		    "duplicate environment '%s' (first defined at %s:%d:%d)", e.name,
-		    first->file, first->line, first->col);
+			c, ynode_get(meta->val, "name"),
+			spec_path_key(p, spec_path_key(pm, prefix, "metadata"), "name"),
+			"duplicate environment '%s' (first defined at %s:%d:%d)", e.name,
+			first->file, first->line, first->col);
 	} else if (e.name) {
 		ALLOC_GROW(c->seen, c->nseen + 1, c->alloc_seen);
 		c->seen[c->nseen].name = xstrdup(e.name);
@@ -662,7 +665,7 @@ static void load_env(struct spec_ctx *c, const struct ynode *n,
 	c->set->envs[c->set->nenvs++] = e;
 }
 
-static const char *const kinds[] = {"SpotEnvironment", "SpotEnvironmentList"};
+static const char *const kinds[] = { "SpotEnvironment", "SpotEnvironmentList" };
 
 /*
  * apiVersion and kind of a document (want_kind NULL: both required) or of
@@ -683,9 +686,10 @@ static bool check_header(struct spec_ctx *c, const struct ynode *n,
 				    "'" SPEC_API_VERSION "'");
 		if (s && strcmp(s, SPEC_API_VERSION))
 			spec_error(
-			    c, api->val, p,
-			    "unsupported apiVersion %s (expected '" SPEC_API_VERSION "')",
-			    spec_describe(d, sizeof(d), api->val));
+				c, api->val, p,
+				"unsupported apiVersion %s (expected '" SPEC_API_VERSION
+				"')",
+				spec_describe(d, sizeof(d), api->val));
 		ok = s && !strcmp(s, SPEC_API_VERSION);
 	} else if (!want_kind || api->key) {
 		spec_need(c, n, path, api, "'" SPEC_API_VERSION "'");
@@ -733,10 +737,10 @@ static void load_list(struct spec_ctx *c, const struct ynode *items)
 	}
 	for (size_t i = 0; i < items->nkids; i++) {
 		struct spec_field f[] = {
-		    {"apiVersion", NULL, NULL},
-		    {"kind", NULL, NULL},
-		    {"metadata", NULL, NULL},
-		    {"spec", NULL, NULL},
+			{ "apiVersion", NULL, NULL },
+			{ "kind", NULL, NULL },
+			{ "metadata", NULL, NULL },
+			{ "spec", NULL, NULL },
 		};
 		const struct ynode *it = items->kids[i];
 		int kind = 0;
@@ -754,15 +758,16 @@ static void load_list(struct spec_ctx *c, const struct ynode *items)
 void spec_load_doc(void *arg, const struct ynode *root)
 {
 	struct spec_ctx *c = arg;
-	struct spec_field api = {"apiVersion", NULL, NULL}, kind = {"kind", NULL, NULL};
+	struct spec_field api = { "apiVersion", NULL, NULL },
+			  kind = { "kind", NULL, NULL };
 	char d[64];
 	int k = -1;
 
 	if (root->kind != YNODE_MAP) {
 		spec_error(
-		    c, root, NULL,
-		    "expected a mapping with apiVersion, kind, metadata and spec, got %s",
-		    spec_describe(d, sizeof(d), root));
+			c, root, NULL,
+			"expected a mapping with apiVersion, kind, metadata and spec, got %s",
+			spec_describe(d, sizeof(d), root));
 		return;
 	}
 	/* the keys allowed depend on the kind: read it first */
@@ -772,19 +777,19 @@ void spec_load_doc(void *arg, const struct ynode *root)
 		return;
 	if (k == 0) {
 		struct spec_field f[] = {
-		    {"apiVersion", NULL, NULL},
-		    {"kind", NULL, NULL},
-		    {"metadata", NULL, NULL},
-		    {"spec", NULL, NULL},
+			{ "apiVersion", NULL, NULL },
+			{ "kind", NULL, NULL },
+			{ "metadata", NULL, NULL },
+			{ "spec", NULL, NULL },
 		};
 
 		spec_fields(c, root, "", f, ARRAY_SIZE(f), true);
 		load_env(c, root, &f[2], &f[3], "");
 	} else {
 		struct spec_field f[] = {
-		    {"apiVersion", NULL, NULL},
-		    {"kind", NULL, NULL},
-		    {"items", NULL, NULL},
+			{ "apiVersion", NULL, NULL },
+			{ "kind", NULL, NULL },
+			{ "items", NULL, NULL },
 		};
 
 		spec_fields(c, root, "", f, ARRAY_SIZE(f), true);

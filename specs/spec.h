@@ -11,7 +11,7 @@
  * in YAML are converted from their source text, never through a float.
  *
  * Ownership: a struct spec_set owns everything reachable from it; free it
- * with spec_set_free().
+ * with spec_set_release().
  */
 #ifndef SPOTENV_SPEC_H
 #define SPOTENV_SPEC_H
@@ -22,26 +22,26 @@
 #define SPEC_API_VERSION "spotenv/v1"
 #define SPEC_MAX_CAPACITY 10000
 #define SPEC_MAX_POOLS 20
-#define SPEC_MAX_TAGS 50       /* per instance, including spotenv's own */
-#define SPEC_OWN_TAGS 3        /* spotenv:env, spotenv:scope, spotenv:template */
+#define SPEC_MAX_TAGS 50 /* per instance, including spotenv's own */
+#define SPEC_OWN_TAGS 3	 /* spotenv:env, spotenv:scope, spotenv:template */
 #define SPEC_MAX_USERDATA_B64 16384
 #define SPEC_MAX_NAME 40
 
 enum spec_alloc {
-	SPEC_ALLOC_PRIORITY = 0, /* fill pools in order (default) */
-	SPEC_ALLOC_SPREAD,       /* balance active instances across pools */
-	SPEC_ALLOC_LOWEST_PRICE, /* cheapest current spot price first */
+	SPEC_ALLOC_PRIORITY = 0,       /* fill pools in order (default) */
+	SPEC_ALLOC_SPREAD,	       /* balance active instances across pools */
+	SPEC_ALLOC_LOWEST_PRICE,       /* cheapest current spot price first */
 	SPEC_ALLOC_CAPACITY_OPTIMIZED, /* most stock (StatusCategory) first, then price */
 };
 
 /* A place where something was written in a spec file. */
 struct spec_loc {
 	const char *file; /* borrowed from spec_set.files */
-	int line, col;    /* 1-based */
+	int line, col;	  /* 1-based */
 };
 
 struct spec_pool {
-	char *zone;          /* ap-guangzhou-3 */
+	char *zone;	     /* ap-guangzhou-3 */
 	char *instance_type; /* S5.MEDIUM4 */
 	char *subnet_id;     /* NULL unless set */
 	char *max_price;     /* per-pool bid; NULL = the environment's */
@@ -58,7 +58,7 @@ struct spec_env {
 	char *scope; /* metadata.scope, default "default" */
 
 	char *region;
-	int capacity;    /* 0..SPEC_MAX_CAPACITY */
+	int capacity;	 /* 0..SPEC_MAX_CAPACITY */
 	char *max_price; /* decimal string, > 0 */
 	char *image;
 
@@ -72,7 +72,7 @@ struct spec_env {
 	size_t ntags;
 
 	struct {
-		char *vpc_id;              /* NULL = default network */
+		char *vpc_id;		   /* NULL = default network */
 		char **security_group_ids; /* may be empty */
 		size_t nsecurity_groups;
 		int public_ip_bandwidth_mbps; /* 0 = no public IP */
@@ -93,13 +93,13 @@ struct spec_env {
 	char *user_data_b64; /* base64 of user_data, as sent; NULL = none */
 
 	struct {
-		int max_surge;       /* default 1 */
+		int max_surge;	     /* default 1 */
 		int max_unavailable; /* default 0 */
 	} update;
 
 	struct {
 		int max_release_per_apply; /* -1 = no limit (default) */
-		char *max_hourly_cost;     /* decimal string; NULL = no limit */
+		char *max_hourly_cost;	   /* decimal string; NULL = no limit */
 	} limits;
 
 	struct spec_loc loc; /* where the environment starts */
@@ -113,20 +113,23 @@ struct spec_set {
 	size_t nenvs_alloc, nfiles_alloc;
 };
 
-#define SPEC_SET_INIT { 0 }
+#define SPEC_SET_INIT                                                                    \
+	{                                                                                \
+		0                                                                        \
+	}
 
 /*
  * Load every path (file or directory) into out.  Problems are appended to
  * errs (each located); returns 0 when there were none, ERR_INVALID when
  * the specs have errors, ERR_NOTFOUND when a path does not exist.  out
- * holds whatever was valid even on error; free it with spec_set_free().
+ * holds whatever was valid even on error; free it with spec_set_release().
  */
 int spec_load_paths(struct spec_set *out, const char *const *paths, size_t npaths,
 		    struct errlist *errs);
 /* Load one YAML document stream from memory (name is used in errors). */
-int spec_load_buffer(struct spec_set *out, const char *name, const char *data,
-		     size_t len, struct errlist *errs);
-void spec_set_free(struct spec_set *set);
+int spec_load_buffer(struct spec_set *out, const char *name, const char *data, size_t len,
+		     struct errlist *errs);
+void spec_set_release(struct spec_set *set);
 
 /* Find an environment by name; NULL when absent.  Borrowed. */
 const struct spec_env *spec_set_find(const struct spec_set *set, const char *name);

@@ -103,7 +103,7 @@ char *buf_detach(struct buf *b, size_t *len)
 	return p;
 }
 
-void buf_free(struct buf *b)
+void buf_release(struct buf *b)
 {
 	if (!b)
 		return;
@@ -112,10 +112,10 @@ void buf_free(struct buf *b)
 	b->len = b->alloc = 0;
 }
 
-void buf_free_secret(struct buf *b)
+void buf_release_secret(struct buf *b)
 {
 	if (!b)
 		return;
 	secure_wipe(b->ptr, b->alloc);
-	buf_free(b);
+	buf_release(b);
 }

@@ -5,14 +5,14 @@
  * (as git's strbuf): `ptr` is NULL until the first append and
  * NUL-terminated from then on (buf_str gives "" before), `len` excludes the
  * NUL, and `len <= max` when the cap `max` is not 0 (buf_init sets the cap;
- * it is a limit, not a size hint, and allocates nothing).  An append that would pass `max` fails
- * with ERR_TOOBIG and leaves the buffer as it was (curl's dynbuf "toobig").
+ * it is a limit, not a size hint, and allocates nothing).  An append that would pass
+ *`max` fails with ERR_TOOBIG and leaves the buffer as it was (curl's dynbuf "toobig").
  *
  *	struct buf b = BUF_INIT;     (unbounded)
  *	buf_init(&b, 1 << 20);       (at most 1 MiB)
  *	buf_printf(&b, "%d", n);
  *	fwrite(b.ptr, 1, b.len, f);
- *	buf_free(&b);
+ *	buf_release(&b);
  */
 #ifndef SPOTENV_BUF_H
 #define SPOTENV_BUF_H
@@ -26,7 +26,10 @@ struct buf {
 	size_t max;   /* 0 = unbounded */
 };
 
-#define BUF_INIT { NULL, 0, 0, 0 }
+#define BUF_INIT                                                                         \
+	{                                                                                \
+		NULL, 0, 0, 0                                                            \
+	}
 
 /* Reset b to empty with a size cap (0 = unbounded). */
 void buf_init(struct buf *b, size_t max);
@@ -43,7 +46,7 @@ void buf_reset(struct buf *b);
 /* Give the string to the caller (who frees it); b becomes empty. */
 char *buf_detach(struct buf *b, size_t *len);
 /* Free the contents (wiping them first when secret is true). */
-void buf_free(struct buf *b);
-void buf_free_secret(struct buf *b);
+void buf_release(struct buf *b);
+void buf_release_secret(struct buf *b);
 
 #endif

@@ -86,7 +86,8 @@ const char *dec_format(char *buf, size_t size, dec_t v, int min_frac)
 	if (min_frac > DEC_SCALE_DIGITS)
 		keep = DEC_SCALE_DIGITS;
 	if (keep > 0)
-		n = snprintf(buf, size, "%s%" PRId64 ".%.*s", neg ? "-" : "", ip, keep, frac);
+		n = snprintf(buf, size, "%s%" PRId64 ".%.*s", neg ? "-" : "", ip, keep,
+			     frac);
 	else
 		n = snprintf(buf, size, "%s%" PRId64, neg ? "-" : "", ip);
 	if (n < 0 || (size_t)n >= size)

@@ -56,11 +56,13 @@ const char *duration_format(char *buf, size_t size, int64_t ms)
 	if (ms < 1000)
 		n = snprintf(buf, size, "%" PRId64 "ms", ms);
 	else if (h)
-		n = snprintf(buf, size, "%" PRId64 "h%02" PRId64 "m%02" PRId64 "s", h, m, s);
+		n = snprintf(buf, size, "%" PRId64 "h%02" PRId64 "m%02" PRId64 "s", h, m,
+			     s);
 	else if (m)
 		n = snprintf(buf, size, "%" PRId64 "m%02" PRId64 "s", m, s);
 	else
-		n = snprintf(buf, size, "%" PRId64 ".%01" PRId64 "s", s, (ms % 1000) / 100);
+		n = snprintf(buf, size, "%" PRId64 ".%01" PRId64 "s", s,
+			     (ms % 1000) / 100);
 	if (n < 0 || (size_t)n >= size)
 		buf[size ? size - 1 : 0] = '\0';
 	return buf;

@@ -26,10 +26,10 @@ enum err_code {
 	ERR_GENERIC = -1,  /* anything else */
 	ERR_NOTFOUND = -2, /* a file, profile or object does not exist */
 	ERR_INVALID = -3,  /* bad input: spec, JSON, arguments */
-	ERR_API = -4,      /* the API answered with an error (api_* set) */
-	ERR_NET = -5,      /* transport: connect, timeout, HTTP status */
-	ERR_AUTH = -6,     /* credentials missing or rejected */
-	ERR_STALE = -7,    /* a saved plan no longer matches the world */
+	ERR_API = -4,	   /* the API answered with an error (api_* set) */
+	ERR_NET = -5,	   /* transport: connect, timeout, HTTP status */
+	ERR_AUTH = -6,	   /* credentials missing or rejected */
+	ERR_STALE = -7,	   /* a saved plan no longer matches the world */
 	ERR_TOOBIG = -8,   /* a bounded buffer or limit was exceeded */
 	ERR_LOCKED = -9,   /* a lock is held by someone else */
 };
@@ -41,7 +41,7 @@ enum err_code {
  */
 enum err_class {
 	ERR_CLASS_NONE = 0,
-	ERR_CLASS_AUTH,      /* AuthFailure.*, UnauthorizedOperation*: stop */
+	ERR_CLASS_AUTH,	     /* AuthFailure.*, UnauthorizedOperation*: stop */
 	ERR_CLASS_THROTTLED, /* RequestLimitExceeded*: retried, after the window */
 	/*
 	 * This pool cannot take the launch: stock, sold out, bid too low, not
@@ -49,14 +49,14 @@ enum err_class {
 	 * with the next pool.
 	 */
 	ERR_CLASS_CAPACITY,
-	ERR_CLASS_INVALID,   /* Invalid*, MissingParameter, ...: the request is wrong */
+	ERR_CLASS_INVALID, /* Invalid*, MissingParameter, ...: the request is wrong */
 	/*
 	 * Worth trying again after a backoff: InternalError*,
 	 * InternalServerError*, OperationDenied.InstanceOperationInProgress,
 	 * MutexOperation.TaskRunning, HTTP 5xx, timeouts, resets.
 	 */
 	ERR_CLASS_TRANSIENT,
-	ERR_CLASS_OTHER,     /* anything else: not retried, not capacity */
+	ERR_CLASS_OTHER, /* anything else: not retried, not capacity */
 	/*
 	 * The zone's spot quota (vCPU per account and zone) is used up:
 	 * LimitExceeded.SpotQuota, LimitExceeded.UserSpotQuota.  What still
@@ -74,18 +74,21 @@ enum err_class {
 };
 
 struct err {
-	int code;          /* ERR_OK while no error is set */
-	char *msg;         /* lowercase, no trailing period */
-	char *file;        /* optional: where (spec errors) */
-	int line, col;     /* 1-based; 0 when unknown */
-	char *path;        /* optional key path: spec.pools[1].zone */
-	char *api_code;    /* optional: API error code */
+	int code;	   /* ERR_OK while no error is set */
+	char *msg;	   /* lowercase, no trailing period */
+	char *file;	   /* optional: where (spec errors) */
+	int line, col;	   /* 1-based; 0 when unknown */
+	char *path;	   /* optional key path: spec.pools[1].zone */
+	char *api_code;	   /* optional: API error code */
 	char *api_message; /* optional: API error message */
 	char *request_id;  /* optional: API RequestId */
 	enum err_class cls;
 };
 
-#define ERR_INIT { 0 }
+#define ERR_INIT                                                                         \
+	{                                                                                \
+		0                                                                        \
+	}
 
 /* Set an error unless one is set already.  Returns code (never 0). */
 int err_set(struct err *e, int code, const char *fmt, ...) SPOTENV_PRINTF(3, 4);
@@ -97,7 +100,10 @@ int err_set_at(struct err *e, int code, const char *file, int line, int col,
 void err_set_api(struct err *e, const char *api_code, const char *api_message,
 		 const char *request_id, enum err_class cls);
 /* True when e holds an error. */
-static inline bool err_isset(const struct err *e) { return e && e->code != 0; }
+static inline bool err_isset(const struct err *e)
+{
+	return e && e->code != 0;
+}
 /* Free what e holds and reset it to ERR_INIT.  NULL is fine. */
 void err_clear(struct err *e);
 /* Move src into dst (dst cleared first); src is reset. */
@@ -114,7 +120,10 @@ struct errlist {
 	size_t n, alloc;
 };
 
-#define ERRLIST_INIT { NULL, 0, 0 }
+#define ERRLIST_INIT                                                                     \
+	{                                                                                \
+		NULL, 0, 0                                                               \
+	}
 
 /* Append a located error; returns the code. */
 int errlist_add(struct errlist *l, int code, const char *file, int line, int col,

@@ -162,13 +162,14 @@ static int esc_string(struct buf *out, size_t max, const char *s, bool left, int
 		error = buf_puts(&tmp, "(null)");
 	else
 		error = esc_put_len(&tmp, s,
-				    strnlen(s, prec >= 0 && (size_t)prec < max + 4 ? (size_t)prec
-										: max + 4),
+				    strnlen(s, prec >= 0 && (size_t)prec < max + 4
+						       ? (size_t)prec
+						       : max + 4),
 				    max);
 	if (!error)
 		error = buf_printf(out, left ? "%-*s" : "%*s", width < 0 ? 0 : width,
 				   buf_str(&tmp));
-	buf_free(&tmp);
+	buf_release(&tmp);
 	return error;
 }
 
@@ -229,7 +230,8 @@ int esc_vprintf(struct buf *out, size_t max, const char *fmt, va_list ap)
 				error = ERR_INVALID; /* %ls */
 				break;
 			}
-			error = esc_string(out, max, va_arg(aq, const char *), left, width, prec);
+			error = esc_string(out, max, va_arg(aq, const char *), left,
+					   width, prec);
 			continue;
 		}
 		/* rebuild the conversion with the * values written in */

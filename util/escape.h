@@ -41,7 +41,7 @@ int esc_put_len(struct buf *out, const char *s, size_t len, size_t max);
  * conversion it does not know (which is a bug in the caller).
  */
 int esc_vprintf(struct buf *out, size_t max, const char *fmt, va_list ap)
-    SPOTENV_PRINTF(3, 0);
+	SPOTENV_PRINTF(3, 0);
 int esc_printf(struct buf *out, size_t max, const char *fmt, ...) SPOTENV_PRINTF(3, 4);
 
 #endif

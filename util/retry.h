@@ -23,10 +23,10 @@
 #include "setup.h"
 
 struct retry {
-	int attempts;        /* tries in all, the first included; 0 = no limit */
+	int attempts;	     /* tries in all, the first included; 0 = no limit */
 	int64_t base_ms;     /* the pause after the first try */
-	int64_t cap_ms;      /* pauses double up to this (0 = base_ms: a fixed pause) */
-	bool jitter;         /* full jitter: uniform in [0, pause] */
+	int64_t cap_ms;	     /* pauses double up to this (0 = base_ms: a fixed pause) */
+	bool jitter;	     /* full jitter: uniform in [0, pause] */
 	int64_t deadline_ms; /* no try starts after this clock time (0 = none) */
 };
 

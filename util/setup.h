@@ -58,16 +58,15 @@ char *xasprintf(const char *fmt, ...) SPOTENV_PRINTF(1, 2);
 char *xvasprintf(const char *fmt, va_list ap) SPOTENV_PRINTF(1, 0);
 
 /* Grow *arr (of *alloc elements of size elem) so it holds at least need. */
-#define ALLOC_GROW(arr, need, alloc)                                         \
-	do {                                                                 \
-		if ((size_t)(need) > (alloc)) {                              \
-			size_t alloc_grow_n_ = (alloc) < 8 ? 8 : (alloc) * 2; \
-			while (alloc_grow_n_ < (size_t)(need))               \
-				alloc_grow_n_ *= 2;                          \
-			(arr) = xreallocarray((arr), alloc_grow_n_,          \
-					      sizeof(*(arr)));               \
-			(alloc) = alloc_grow_n_;                             \
-		}                                                            \
+#define ALLOC_GROW(arr, need, alloc)                                                     \
+	do {                                                                             \
+		if ((size_t)(need) > (alloc)) {                                          \
+			size_t alloc_grow_n_ = (alloc) < 8 ? 8 : (alloc)*2;              \
+			while (alloc_grow_n_ < (size_t)(need))                           \
+				alloc_grow_n_ *= 2;                                      \
+			(arr) = xreallocarray((arr), alloc_grow_n_, sizeof(*(arr)));     \
+			(alloc) = alloc_grow_n_;                                         \
+		}                                                                        \
 	} while (0)
 
 /* Wipe memory that held a secret, in a way the compiler cannot drop. */

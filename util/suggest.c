@@ -72,4 +72,3 @@ const char *suggest_closest(const char *got, const char *const *cands, size_t n)
 	}
 	return best;
 }
-

@@ -33,7 +33,7 @@ struct ybuild {
 };
 
 static void yerr(struct ybuild *b, int line, int col, const char *fmt, ...)
-    SPOTENV_PRINTF(4, 5);
+	SPOTENV_PRINTF(4, 5);
 
 static void yerr(struct ybuild *b, int line, int col, const char *fmt, ...)
 {
@@ -303,8 +303,8 @@ static bool ybuild_merge_from(struct ybuild *b, struct keyset *ks, struct pairs 
  */
 static void ybuild_merge(struct ybuild *b, struct ynode *map)
 {
-	struct pairs out = {NULL, 0, 0};
-	struct keyset ks = {NULL, 0, 0};
+	struct pairs out = { NULL, 0, 0 };
+	struct keyset ks = { NULL, 0, 0 };
 	bool any = false;
 
 	for (size_t i = 0; i + 1 < map->nkids; i += 2)
@@ -372,7 +372,8 @@ static void ybuild_close(struct ybuild *b)
  */
 static void ybuild_tag(struct ybuild *b, const yaml_char_t *utag, yaml_mark_t m)
 {
-	static const char *const core[] = { "str", "int", "float", "bool", "null", "seq", "map" };
+	static const char *const core[] = { "str",  "int", "float", "bool",
+					    "null", "seq", "map" };
 	static const char prefix[] = "tag:yaml.org,2002:";
 	const char *tag = (const char *)utag;
 
@@ -384,12 +385,14 @@ static void ybuild_tag(struct ybuild *b, const yaml_char_t *utag, yaml_mark_t m)
 				return;
 		yerr(b, mark_line(m), mark_col(m),
 		     "unsupported YAML tag '!!%.64s' (only !!str, !!int, !!float, !!bool, !!null, "
-		     "!!seq and !!map are understood)", tag + sizeof(prefix) - 1);
+		     "!!seq and !!map are understood)",
+		     tag + sizeof(prefix) - 1);
 		return;
 	}
 	yerr(b, mark_line(m), mark_col(m),
 	     "unknown YAML tag '%.64s' (only !!str, !!int, !!float, !!bool, !!null, !!seq and "
-	     "!!map are understood)", tag);
+	     "!!map are understood)",
+	     tag);
 }
 
 static void ybuild_scalar(struct ybuild *b, const yaml_event_t *ev)
@@ -444,7 +447,9 @@ static void ybuild_collection(struct ybuild *b, const yaml_event_t *ev,
 	const yaml_char_t *anchor = kind == YNODE_MAP ? ev->data.mapping_start.anchor
 						      : ev->data.sequence_start.anchor;
 
-	ybuild_tag(b, kind == YNODE_MAP ? ev->data.mapping_start.tag : ev->data.sequence_start.tag,
+	ybuild_tag(b,
+		   kind == YNODE_MAP ? ev->data.mapping_start.tag
+				     : ev->data.sequence_start.tag,
 		   ev->start_mark);
 	ybuild_anchor(b, anchor, n);
 	ybuild_attach(b, n);

@@ -84,7 +84,7 @@ int main(int argc, char **argv)
 	struct plan_totals tot;
 	struct err e = ERR_INIT;
 	struct mark m0, ms, m1, m2, m3, m4;
-	char (*hash)[2][PLAN_TEMPLATE_HEX + 1];
+	char(*hash)[2][PLAN_TEMPLATE_HEX + 1];
 	double base_mib;
 
 	base_mib = peak_mib();
@@ -92,12 +92,14 @@ int main(int argc, char **argv)
 	for (long i = 0; i < nenv; i++) {
 		const char *region = i % 2 ? "ap-shanghai" : "ap-guangzhou";
 
-		buf_printf(&spec, "---\napiVersion: spotenv/v1\nkind: SpotEnvironment\n"
-			   "metadata: {name: env-%06ld}\nspec:\n  region: %s\n  capacity: %ld\n"
-			   "  maxPrice: \"0.50\"\n  image: img-aaaaaaaa\n  allocation: spread\n"
-			   "  pools:\n    - {zone: %s-2, instanceType: S5.MEDIUM4}\n"
-			   "    - {zone: %s-4, instanceType: S5.MEDIUM4}\n",
-			   i, region, per_env - 5 + i % 10, region, region);
+		buf_printf(
+			&spec,
+			"---\napiVersion: spotenv/v1\nkind: SpotEnvironment\n"
+			"metadata: {name: env-%06ld}\nspec:\n  region: %s\n  capacity: %ld\n"
+			"  maxPrice: \"0.50\"\n  image: img-aaaaaaaa\n  allocation: spread\n"
+			"  pools:\n    - {zone: %s-2, instanceType: S5.MEDIUM4}\n"
+			"    - {zone: %s-4, instanceType: S5.MEDIUM4}\n",
+			i, region, per_env - 5 + i % 10, region, region);
 	}
 	if (spec_load_buffer(&set, "bench.yaml", spec.ptr, spec.len, &errs) < 0 ||
 	    (long)set.nenvs != nenv) {
@@ -108,7 +110,8 @@ int main(int argc, char **argv)
 	hash = xcalloc(set.nenvs, sizeof(*hash));
 	for (size_t i = 0; i < set.nenvs; i++)
 		for (int k = 0; k < 2; k++)
-			plan_template_hash(hash[i][k], &set.envs[i], &set.envs[i].pools[k]);
+			plan_template_hash(hash[i][k], &set.envs[i],
+					   &set.envs[i].pools[k]);
 	l.v = xcalloc((size_t)ninst, sizeof(*l.v));
 	l.alloc = (size_t)ninst;
 	for (long i = 0; i < ninst; i++) {
@@ -155,7 +158,8 @@ int main(int argc, char **argv)
 	pin.specs = &set;
 	pin.observed = &obs;
 	if (plan_make(&p, &pin, &e) < 0) {
-		fprintf(stderr, "planner_bench: plan_make: %s\n", e.msg ? e.msg : "failed");
+		fprintf(stderr, "planner_bench: plan_make: %s\n",
+			e.msg ? e.msg : "failed");
 		return 1;
 	}
 	m2 = mark_now();
@@ -177,16 +181,17 @@ int main(int argc, char **argv)
 	phase("plan_to_json", m2, m3);
 	phase("plan_render_text", m3, m4);
 	printf("plan: %d environments, %zu instances observed, %d to launch, %d to release "
-	       "(%d replacements)\n", tot.envs, p->nobserved, tot.launch, tot.release, tot.replace);
+	       "(%d replacements)\n",
+	       tot.envs, p->nobserved, tot.launch, tot.release, tot.replace);
 	printf("planner (plan_make + plan_to_json): cpu %.3f s, wall %.3f s; peak RSS %.1f MiB\n",
 	       m3.cpu - m1.cpu, m3.wall - m1.wall, peak_mib());
 
 	plan_free(p);
-	buf_free(&out);
-	buf_free(&spec);
+	buf_release(&out);
+	buf_release(&spec);
 	free(hash);
 	plan_observed_clear(&obs);
-	spec_set_free(&set);
+	spec_set_release(&set);
 	errlist_clear(&errs);
 	return 0;
 }

@@ -29,7 +29,8 @@ static double now_s(void)
 }
 
 /* Every page of region, one after the other; 0 or an error (printed). */
-static int list_region(struct tc_client *c, const char *region, long *pages, long *instances)
+static int list_region(struct tc_client *c, const char *region, long *pages,
+		       long *instances)
 {
 	int64_t offset = 0, total = -1;
 
@@ -44,7 +45,8 @@ static int list_region(struct tc_client *c, const char *region, long *pages, lon
 		call.action = "DescribeInstances";
 		call.region = region;
 		call.body = xasprintf("{\"Filters\":[{\"Name\":\"tag-key\",\"Values\":"
-				      "[\"spotenv:env\"]}],\"Offset\":%" PRId64 ",\"Limit\":100}",
+				      "[\"spotenv:env\"]}],\"Offset\":%" PRId64
+				      ",\"Limit\":100}",
 				      offset);
 		error = tc_call_one(c, &call);
 		if (!error)
@@ -99,8 +101,8 @@ int main(int argc, char **argv)
 		double r0 = now_s();
 
 		error = list_region(c, argv[i], &p, &n);
-		printf("sdk-style listing of %s: %ld pages, %ld instances, %.2f s\n", argv[i], p, n,
-		       now_s() - r0);
+		printf("sdk-style listing of %s: %ld pages, %ld instances, %.2f s\n",
+		       argv[i], p, n, now_s() - r0);
 		pages += p;
 		instances += n;
 	}

@@ -37,8 +37,8 @@ static const char spec_text[] =
 static struct spec_set specs = SPEC_SET_INIT;
 
 /* One instance in obs: id, region, and the tags given (NULL values skipped). */
-static void fuzz_add_instance(struct plan_observed *obs, const char *id, const char *region,
-			      const char *env, const char *scope)
+static void fuzz_add_instance(struct plan_observed *obs, const char *id,
+			      const char *region, const char *env, const char *scope)
 {
 	struct tc_instance_list l = { NULL, 0, 0 };
 	struct tc_instance *in;
@@ -83,7 +83,8 @@ static void fuzz_checks(const struct plan *p)
 			const struct plan_env *other = &p->envs[(i + j + 1) % p->nenvs];
 
 			fuzz_add_instance(&mine, r->id, r->region, pe->name, pe->scope);
-			fuzz_add_instance(&odd, r->id, r->region, j & 1 ? other->name : NULL,
+			fuzz_add_instance(&odd, r->id, r->region,
+					  j & 1 ? other->name : NULL,
 					  j & 2 ? other->scope : NULL);
 		}
 	}
@@ -93,7 +94,8 @@ static void fuzz_checks(const struct plan *p)
 	apply_verify_plan(p, &none, &why);
 	plan_basis_check(p, &mine, &why);
 	if (checked == 0) {
-		/* a plan that passes is one spotenv makes: it writes and reads back as one */
+		/* a plan that passes is one spotenv makes: it writes and reads back as
+		 * one */
 		struct buf a = BUF_INIT;
 		struct plan *q = NULL;
 		struct err e = ERR_INIT;
@@ -102,13 +104,13 @@ static void fuzz_checks(const struct plan *p)
 		if (plan_from_json(&q, a.ptr, a.len, &e) != 0 || plan_check(q, NULL) != 0)
 			abort();
 		plan_free(q);
-		buf_free(&a);
+		buf_release(&a);
 		err_clear(&e);
 	}
 	plan_observed_clear(&mine);
 	plan_observed_clear(&odd);
 	plan_observed_clear(&none);
-	buf_free(&why);
+	buf_release(&why);
 }
 
 static void fuzz_plan(const char *body, size_t size)
@@ -133,8 +135,8 @@ static void fuzz_plan(const char *body, size_t size)
 	err_clear(&e);
 	plan_free(p);
 	plan_free(q);
-	buf_free(&a);
-	buf_free(&b);
+	buf_release(&a);
+	buf_release(&b);
 }
 
 static void fuzz_observed(const char *body, size_t size)
@@ -165,8 +167,8 @@ static void fuzz_observed(const char *body, size_t size)
 	plan_free(p);
 	plan_observed_clear(&o);
 	plan_observed_clear(&o2);
-	buf_free(&a);
-	buf_free(&b);
+	buf_release(&a);
+	buf_release(&b);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -177,7 +179,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!specs.nenvs) {
 		struct errlist errs = ERRLIST_INIT;
 
-		if (spec_load_buffer(&specs, "fuzz.yaml", spec_text, strlen(spec_text), &errs))
+		if (spec_load_buffer(&specs, "fuzz.yaml", spec_text, strlen(spec_text),
+				     &errs))
 			abort();
 		errlist_clear(&errs);
 	}

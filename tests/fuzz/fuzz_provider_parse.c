@@ -42,8 +42,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (tc_parse_offers(&ol, resp, &e) == 0)
 			for (size_t i = 0; i < ol.n; i++) {
 				/* a price is unknown (NULL) or a positive decimal */
-				if (ol.v[i].price && (!dec_valid(ol.v[i].price) ||
-						      !strpbrk(ol.v[i].price, "123456789")))
+				if (ol.v[i].price &&
+				    (!dec_valid(ol.v[i].price) ||
+				     !strpbrk(ol.v[i].price, "123456789")))
 					abort();
 				if (ol.v[i].status_category && !*ol.v[i].status_category)
 					abort(); /* "" is unknown: NULL */
@@ -53,11 +54,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			for (size_t i = 0; i < ql.n; i++) {
 				const struct tc_spot_quota *q = &ql.v[i];
 
-				if (!q->zone || !*q->zone || q->used < -1 || q->remaining < -1 ||
-				    q->total < -1 || tc_spot_quota_find(&ql, q->zone) != q)
-					abort(); /* zones are unique and named, counts >= 0 or -1 */
+				if (!q->zone || !*q->zone || q->used < -1 ||
+				    q->remaining < -1 || q->total < -1 ||
+				    tc_spot_quota_find(&ql, q->zone) != q)
+					abort(); /* zones are unique and named, counts >=
+						    0 or -1 */
 			}
-			if (app_id && (!*app_id || strspn(app_id, "0123456789") != strlen(app_id)))
+			if (app_id &&
+			    (!*app_id || strspn(app_id, "0123456789") != strlen(app_id)))
 				abort(); /* AppId is decimal text */
 		} else if (app_id || ql.n) {
 			abort(); /* nothing comes out of a failure */

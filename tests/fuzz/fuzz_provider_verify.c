@@ -90,8 +90,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		body = p;
 		body_len = (size_t)(end - p);
 	}
-	error = tc_verify(method, query, h, nh, body, body_len, "cvm", FUZZ_NOW, fuzz_lookup,
-			  NULL, &e);
+	error = tc_verify(method, query, h, nh, body, body_len, "cvm", FUZZ_NOW,
+			  fuzz_lookup, NULL, &e);
 	if (error) {
 		/* every refusal is an auth error the emulator can answer with */
 		if (error != ERR_AUTH || !e.msg || !e.api_code || e.cls != ERR_CLASS_AUTH)

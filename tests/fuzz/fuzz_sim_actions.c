@@ -39,8 +39,8 @@ static struct sim *new_world(void)
 static void run_action(int which, const char *body, size_t len)
 {
 	static int (*const actions[])(struct sim_call *) = {
-		sim_action_describe_instances, sim_action_run_instances,
-		sim_action_terminate_instances, sim_action_describe_zone_configs,
+		sim_action_describe_instances,	   sim_action_run_instances,
+		sim_action_terminate_instances,	   sim_action_describe_zone_configs,
 		sim_action_describe_account_quota,
 	};
 	struct sim_call c;
@@ -99,7 +99,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	len = size - 1;
 	fake_ms += 7;
 	switch (data[0] % 12) {
-	case 0: case 1: case 2: case 3:
+	case 0:
+	case 1:
+	case 2:
+	case 3:
 		run_action(data[0] % 12, body, len);
 		break;
 	case 9:

@@ -29,7 +29,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (!ret) {
 		for (size_t i = 0; i < s->npools; i++)
-			if (s->pools[i].zone < 0 || (size_t)s->pools[i].zone >= s->nzones ||
+			if (s->pools[i].zone < 0 ||
+			    (size_t)s->pools[i].zone >= s->nzones ||
 			    !dec_valid(s->pools[i].price) || s->pools[i].cpu < 1)
 				abort();
 		cJSON_Delete(sim_faults_json(&s->faults));

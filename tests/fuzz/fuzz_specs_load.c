@@ -40,6 +40,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	errlist_sort(&errs);
 	errlist_clear(&errs);
-	spec_set_free(&set);
+	spec_set_release(&set);
 	return 0;
 }

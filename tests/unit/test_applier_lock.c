@@ -26,17 +26,23 @@ static void test_url_forms(void **state)
 		const char *url, *base, *prefix;
 		bool https, loopback;
 	} ok[] = {
-		{ "etcd://127.0.0.1:2379", "http://127.0.0.1:2379", "/spotenv", false, true },
-		{ "etcd://localhost", "http://localhost:2379", "/spotenv", false, true },
-		{ "etcd://127.8.9.1:23790/", "http://127.8.9.1:23790", "/spotenv", false, true },
-		{ "etcd://[::1]:2379/team/a/", "http://[::1]:2379", "/team/a", false, true },
-		{ "etcd://etcd.example.com:2379", "https://etcd.example.com:2379", "/spotenv", true,
-		  false },
-		{ "ETCD://Etcd.Example.COM/ci", "https://etcd.example.com:2379", "/ci", true, false },
-		{ "etcd+https://127.0.0.1:2379/x_y.z~", "https://127.0.0.1:2379", "/x_y.z~", true,
+		{ "etcd://127.0.0.1:2379", "http://127.0.0.1:2379", "/spotenv", false,
 		  true },
-		{ "etcd+http://localhost:1", "http://localhost:1", "/spotenv", false, true },
-		{ "etcd+https://10.0.0.5", "https://10.0.0.5:2379", "/spotenv", true, false },
+		{ "etcd://localhost", "http://localhost:2379", "/spotenv", false, true },
+		{ "etcd://127.8.9.1:23790/", "http://127.8.9.1:23790", "/spotenv", false,
+		  true },
+		{ "etcd://[::1]:2379/team/a/", "http://[::1]:2379", "/team/a", false,
+		  true },
+		{ "etcd://etcd.example.com:2379", "https://etcd.example.com:2379",
+		  "/spotenv", true, false },
+		{ "ETCD://Etcd.Example.COM/ci", "https://etcd.example.com:2379", "/ci",
+		  true, false },
+		{ "etcd+https://127.0.0.1:2379/x_y.z~", "https://127.0.0.1:2379",
+		  "/x_y.z~", true, true },
+		{ "etcd+http://localhost:1", "http://localhost:1", "/spotenv", false,
+		  true },
+		{ "etcd+https://10.0.0.5", "https://10.0.0.5:2379", "/spotenv", true,
+		  false },
 	};
 
 	(void)state;
@@ -91,7 +97,8 @@ static void test_url_refused(void **state)
 
 		assert_int_equal(apply_lock_url_parse(&u, bad[i].url, &e), ERR_INVALID);
 		if (!strstr(e.msg, bad[i].why))
-			fail_msg("%s: '%s' does not say '%s'", bad[i].url, e.msg, bad[i].why);
+			fail_msg("%s: '%s' does not say '%s'", bad[i].url, e.msg,
+				 bad[i].why);
 		assert_null(u.base);
 		assert_null(u.prefix);
 		err_clear(&e);
@@ -104,10 +111,12 @@ static void test_url_secrets_not_shown(void **state)
 	struct err e = ERR_INIT;
 
 	(void)state;
-	assert_int_equal(apply_lock_url_parse(&u, "etcd://root:s3cret@127.0.0.1:2379/x", &e),
-			 ERR_INVALID);
-	assert_string_equal(e.msg, "lock URL 'etcd://***@127.0.0.1:2379/x' has credentials; "
-				   "etcd authentication is not supported");
+	assert_int_equal(
+		apply_lock_url_parse(&u, "etcd://root:s3cret@127.0.0.1:2379/x", &e),
+		ERR_INVALID);
+	assert_string_equal(e.msg,
+			    "lock URL 'etcd://***@127.0.0.1:2379/x' has credentials; "
+			    "etcd authentication is not supported");
 	err_clear(&e);
 	/* a URL that is wrong elsewhere too, and one with a terminal escape */
 	assert_int_equal(apply_lock_url_parse(&u, "etcd://a:b@c@h:1?q", &e), ERR_INVALID);
@@ -166,8 +175,8 @@ static void test_key_and_base64(void **state)
 
 static void test_base64_refused(void **state)
 {
-	static const char *bad[] = { "YWI", "YW=I", "Y===", "YWI=YWI=", "YW I", "YWI\n", "YW-_",
-				     "=YWI", "====" };
+	static const char *bad[] = { "YWI",   "YW=I", "Y===", "YWI=YWI=", "YW I",
+				     "YWI\n", "YW-_", "=YWI", "====" };
 	struct err e = ERR_INIT;
 	char *out = NULL;
 	size_t n = 0;
@@ -216,7 +225,8 @@ static void test_holder_and_scopes(void **state)
 	assert_int_equal(gethostname(host, sizeof(host)), 0);
 	host[sizeof(host) - 1] = '\0';
 	s = apply_lock_holder("destroy", (time_t)1767225600);
-	want = xasprintf("%s pid %ld since 2026-01-01T00:00:00Z (destroy)", host, (long)getpid());
+	want = xasprintf("%s pid %ld since 2026-01-01T00:00:00Z (destroy)", host,
+			 (long)getpid());
 	assert_string_equal(s, want);
 	free(s);
 	free(want);
@@ -244,14 +254,18 @@ static void test_parse_grant(void **state)
 	int64_t id = 0, ttl = 0;
 
 	(void)state;
-	assert_int_equal(apply_lock_parse_grant(PARSE_LEN("{\"header\":{\"revision\":\"1\"},"
-							  "\"ID\":\"2324035760220595462\",\"TTL\":\"10\"}"),
-						&id, &ttl, &e),
-			 0);
+	assert_int_equal(
+		apply_lock_parse_grant(
+			PARSE_LEN("{\"header\":{\"revision\":\"1\"},"
+				  "\"ID\":\"2324035760220595462\",\"TTL\":\"10\"}"),
+			&id, &ttl, &e),
+		0);
 	assert_true(id == 2324035760220595462LL);
 	assert_int_equal(ttl, 10);
 	/* numbers too, when exact */
-	assert_int_equal(apply_lock_parse_grant(PARSE_LEN("{\"ID\":77,\"TTL\":2}"), &id, &ttl, &e), 0);
+	assert_int_equal(
+		apply_lock_parse_grant(PARSE_LEN("{\"ID\":77,\"TTL\":2}"), &id, &ttl, &e),
+		0);
 	assert_int_equal(id, 77);
 	assert_int_equal(ttl, 2);
 
@@ -272,16 +286,19 @@ static void test_parse_grant(void **state)
 		"",
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
-		if (apply_lock_parse_grant(PARSE_LEN(bad[i]), &id, &ttl, &e) != ERR_INVALID)
+		if (apply_lock_parse_grant(PARSE_LEN(bad[i]), &id, &ttl, &e) !=
+		    ERR_INVALID)
 			fail_msg("'%s' was accepted", bad[i]);
 		err_clear(&e);
 	}
 	/* etcd's error answer is quoted, escaped */
-	assert_int_equal(apply_lock_parse_grant(PARSE_LEN("{\"error\":\"etcdserver: no\\u001b[2J\","
-							  "\"code\":9}"),
-						&id, &ttl, &e),
+	assert_int_equal(apply_lock_parse_grant(
+				 PARSE_LEN("{\"error\":\"etcdserver: no\\u001b[2J\","
+					   "\"code\":9}"),
+				 &id, &ttl, &e),
 			 ERR_GENERIC);
-	assert_string_equal(e.msg, "etcd refused the lease grant: etcdserver: no\\x1b[2J");
+	assert_string_equal(e.msg,
+			    "etcd refused the lease grant: etcdserver: no\\x1b[2J");
 	err_clear(&e);
 }
 
@@ -292,35 +309,40 @@ static void test_parse_txn(void **state)
 	bool won = false;
 
 	(void)state;
-	assert_int_equal(apply_lock_parse_txn(PARSE_LEN("{\"header\":{},\"succeeded\":true,"
-							"\"responses\":[{\"response_put\":{}}]}"),
-					      &won, &holder, &e),
-			 0);
+	assert_int_equal(
+		apply_lock_parse_txn(PARSE_LEN("{\"header\":{},\"succeeded\":true,"
+					       "\"responses\":[{\"response_put\":{}}]}"),
+				     &won, &holder, &e),
+		0);
 	assert_true(won);
 	assert_null(holder);
 
 	/* held: the holder's note, decoded and escaped ("ci-7 pid 1\x1b") */
-	assert_int_equal(apply_lock_parse_txn(
-				 PARSE_LEN("{\"responses\":[{\"response_range\":{\"kvs\":[{\"key\":\"YQ==\","
-					   "\"create_revision\":\"2\",\"value\":\"Y2ktNyBwaWQgMRs=\","
-					   "\"lease\":\"9\"}],\"count\":\"1\"}}]}"),
-				 &won, &holder, &e),
-			 0);
+	assert_int_equal(
+		apply_lock_parse_txn(
+			PARSE_LEN(
+				"{\"responses\":[{\"response_range\":{\"kvs\":[{\"key\":\"YQ==\","
+				"\"create_revision\":\"2\",\"value\":\"Y2ktNyBwaWQgMRs=\","
+				"\"lease\":\"9\"}],\"count\":\"1\"}}]}"),
+			&won, &holder, &e),
+		0);
 	assert_false(won);
 	assert_string_equal(holder, "ci-7 pid 1\\x1b");
 	free(holder);
 	holder = NULL;
 
 	/* held, but without a note (or without the key: it went meanwhile) */
-	assert_int_equal(apply_lock_parse_txn(PARSE_LEN("{\"responses\":[{\"response_range\":"
-							"{\"kvs\":[{\"key\":\"YQ==\"}]}}]}"),
-					      &won, &holder, &e),
-			 0);
+	assert_int_equal(
+		apply_lock_parse_txn(PARSE_LEN("{\"responses\":[{\"response_range\":"
+					       "{\"kvs\":[{\"key\":\"YQ==\"}]}}]}"),
+				     &won, &holder, &e),
+		0);
 	assert_false(won);
 	assert_string_equal(holder, "an unknown holder");
 	free(holder);
 	holder = NULL;
-	assert_int_equal(apply_lock_parse_txn(PARSE_LEN("{\"header\":{}}"), &won, &holder, &e), 0);
+	assert_int_equal(
+		apply_lock_parse_txn(PARSE_LEN("{\"header\":{}}"), &won, &holder, &e), 0);
 	assert_false(won);
 	assert_string_equal(holder, "an unknown holder");
 	free(holder);
@@ -339,7 +361,8 @@ static void test_parse_txn(void **state)
 		"null",
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
-		if (apply_lock_parse_txn(PARSE_LEN(bad[i]), &won, &holder, &e) != ERR_INVALID)
+		if (apply_lock_parse_txn(PARSE_LEN(bad[i]), &won, &holder, &e) !=
+		    ERR_INVALID)
 			fail_msg("'%s' was accepted", bad[i]);
 		assert_null(holder);
 		err_clear(&e);
@@ -352,31 +375,41 @@ static void test_parse_keepalive(void **state)
 	int64_t ttl = -1;
 
 	(void)state;
-	assert_int_equal(apply_lock_parse_keepalive(PARSE_LEN("{\"result\":{\"header\":{},\"ID\":\"7\","
-							      "\"TTL\":\"5\"}}\n"),
-						    &ttl, &e),
+	assert_int_equal(apply_lock_parse_keepalive(
+				 PARSE_LEN("{\"result\":{\"header\":{},\"ID\":\"7\","
+					   "\"TTL\":\"5\"}}\n"),
+				 &ttl, &e),
 			 0);
 	assert_int_equal(ttl, 5);
 	/* a lease that is gone: etcd leaves TTL out */
-	assert_int_equal(apply_lock_parse_keepalive(PARSE_LEN("{\"result\":{\"ID\":\"7\"}}"), &ttl, &e), 0);
-	assert_int_equal(ttl, 0);
-	assert_int_equal(apply_lock_parse_keepalive(PARSE_LEN("{\"result\":{\"TTL\":\"-1\"}}"), &ttl, &e),
+	assert_int_equal(apply_lock_parse_keepalive(
+				 PARSE_LEN("{\"result\":{\"ID\":\"7\"}}"), &ttl, &e),
 			 0);
 	assert_int_equal(ttl, 0);
-	assert_int_equal(apply_lock_parse_keepalive(PARSE_LEN("{\"TTL\":\"5\"}"), &ttl, &e), ERR_INVALID);
+	assert_int_equal(apply_lock_parse_keepalive(
+				 PARSE_LEN("{\"result\":{\"TTL\":\"-1\"}}"), &ttl, &e),
+			 0);
+	assert_int_equal(ttl, 0);
+	assert_int_equal(
+		apply_lock_parse_keepalive(PARSE_LEN("{\"TTL\":\"5\"}"), &ttl, &e),
+		ERR_INVALID);
 	err_clear(&e);
-	assert_int_equal(apply_lock_parse_keepalive(PARSE_LEN("{\"result\":{\"TTL\":{}}}"), &ttl, &e),
+	assert_int_equal(apply_lock_parse_keepalive(
+				 PARSE_LEN("{\"result\":{\"TTL\":{}}}"), &ttl, &e),
 			 ERR_INVALID);
 	err_clear(&e);
 	/* the streaming form of an error */
-	assert_int_equal(apply_lock_parse_keepalive(PARSE_LEN("{\"error\":{\"grpc_code\":14,"
-							      "\"message\":\"unavailable\"}}"),
-						    &ttl, &e),
-			 ERR_GENERIC);
+	assert_int_equal(
+		apply_lock_parse_keepalive(PARSE_LEN("{\"error\":{\"grpc_code\":14,"
+						     "\"message\":\"unavailable\"}}"),
+					   &ttl, &e),
+		ERR_GENERIC);
 	assert_string_equal(e.msg, "etcd refused the lease keep-alive: unavailable");
 	err_clear(&e);
-	assert_int_equal(apply_lock_parse_keepalive(PARSE_LEN("{\"error\":7}"), &ttl, &e), ERR_GENERIC);
-	assert_string_equal(e.msg, "etcd refused the lease keep-alive: an error without a message");
+	assert_int_equal(apply_lock_parse_keepalive(PARSE_LEN("{\"error\":7}"), &ttl, &e),
+			 ERR_GENERIC);
+	assert_string_equal(
+		e.msg, "etcd refused the lease keep-alive: an error without a message");
 	err_clear(&e);
 }
 
@@ -384,13 +417,13 @@ static void test_parse_keepalive(void **state)
 /* A fake etcd on loopback, answering as each test says */
 
 enum fake_mode {
-	FAKE_OK,       /* grant, txn won, keep-alive, revoke */
-	FAKE_HELD,     /* txn: held by someone else's lease, with a note */
+	FAKE_OK,	/* grant, txn won, keep-alive, revoke */
+	FAKE_HELD,	/* txn: held by someone else's lease, with a note */
 	FAKE_HELD_FREE, /* held for the first 3 tries, then won */
-	FAKE_OURS,     /* txn: failed, but the key is under our own lease */
-	FAKE_EXPIRE,   /* keep-alive answers without TTL after 2 renewals */
+	FAKE_OURS,	/* txn: failed, but the key is under our own lease */
+	FAKE_EXPIRE,	/* keep-alive answers without TTL after 2 renewals */
 	FAKE_GRANT_503,
-	FAKE_HUGE,     /* grant answers more than the cap */
+	FAKE_HUGE, /* grant answers more than the cap */
 };
 
 struct fake {
@@ -407,10 +440,11 @@ struct fake_req {
 	struct buf body;
 };
 
-static enum MHD_Result fake_answer(struct MHD_Connection *conn, unsigned status, const char *body)
+static enum MHD_Result fake_answer(struct MHD_Connection *conn, unsigned status,
+				   const char *body)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), (void *)body,
-								 MHD_RESPMEM_MUST_COPY);
+	struct MHD_Response *r = MHD_create_response_from_buffer(
+		strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
 	enum MHD_Result ret;
 
 	MHD_add_response_header(r, "Content-Type", "application/json");
@@ -419,9 +453,10 @@ static enum MHD_Result fake_answer(struct MHD_Connection *conn, unsigned status,
 	return ret;
 }
 
-static enum MHD_Result fake_request(void *cls, struct MHD_Connection *conn, const char *url,
-				    const char *method, const char *version,
-				    const char *upload, size_t *upload_size, void **con_cls)
+static enum MHD_Result fake_request(void *cls, struct MHD_Connection *conn,
+				    const char *url, const char *method,
+				    const char *version, const char *upload,
+				    size_t *upload_size, void **con_cls)
 {
 	struct fake *f = cls;
 	struct fake_req *q = *con_cls;
@@ -448,8 +483,9 @@ static enum MHD_Result fake_request(void *cls, struct MHD_Connection *conn, cons
 		if (strcmp(buf_str(&q->body), "{\"TTL\":1}"))
 			f->bad = "grant body";
 		if (f->mode == FAKE_GRANT_503) {
-			ret = fake_answer(conn, 503, "{\"error\":\"etcdserver: request timed out\","
-						     "\"code\":14}");
+			ret = fake_answer(conn, 503,
+					  "{\"error\":\"etcdserver: request timed out\","
+					  "\"code\":14}");
 		} else if (f->mode == FAKE_HUGE) {
 			huge = xmalloc(APPLY_LOCK_MAX_ANSWER + 2);
 			memset(huge, ' ', APPLY_LOCK_MAX_ANSWER + 1);
@@ -468,12 +504,16 @@ static enum MHD_Result fake_request(void *cls, struct MHD_Connection *conn, cons
 			f->bad = "txn body";
 		if (f->mode == FAKE_HELD || (f->mode == FAKE_HELD_FREE && f->txns <= 3))
 			/* "other pid 9\e]0;x" */
-			ret = fake_answer(conn, 200, "{\"responses\":[{\"response_range\":{\"kvs\":[{"
-						     "\"value\":\"b3RoZXIgcGlkIDkbXTA7eA==\","
-						     "\"lease\":\"99\"}]}}]}");
+			ret = fake_answer(
+				conn, 200,
+				"{\"responses\":[{\"response_range\":{\"kvs\":[{"
+				"\"value\":\"b3RoZXIgcGlkIDkbXTA7eA==\","
+				"\"lease\":\"99\"}]}}]}");
 		else if (f->mode == FAKE_OURS)
-			ret = fake_answer(conn, 200, "{\"responses\":[{\"response_range\":{\"kvs\":[{"
-						     "\"value\":\"eA==\",\"lease\":\"7\"}]}}]}");
+			ret = fake_answer(
+				conn, 200,
+				"{\"responses\":[{\"response_range\":{\"kvs\":[{"
+				"\"value\":\"eA==\",\"lease\":\"7\"}]}}]}");
 		else
 			ret = fake_answer(conn, 200, "{\"succeeded\":true}");
 	} else if (!strcmp(url, "/v3/lease/keepalive")) {
@@ -483,12 +523,14 @@ static enum MHD_Result fake_request(void *cls, struct MHD_Connection *conn, cons
 		if (f->mode == FAKE_EXPIRE && f->keepalives > 2)
 			ret = fake_answer(conn, 200, "{\"result\":{\"ID\":\"7\"}}\n");
 		else
-			ret = fake_answer(conn, 200, "{\"result\":{\"ID\":\"7\",\"TTL\":\"1\"}}\n");
+			ret = fake_answer(conn, 200,
+					  "{\"result\":{\"ID\":\"7\",\"TTL\":\"1\"}}\n");
 	} else if (!strcmp(url, "/v3/lease/revoke")) {
 		f->revokes++;
 		if (f->mode == FAKE_EXPIRE)
-			ret = fake_answer(conn, 404, "{\"error\":\"etcdserver: requested lease not "
-						     "found\",\"code\":5}");
+			ret = fake_answer(conn, 404,
+					  "{\"error\":\"etcdserver: requested lease not "
+					  "found\",\"code\":5}");
 		else
 			ret = fake_answer(conn, 200, "{\"header\":{}}");
 	} else {
@@ -507,7 +549,7 @@ static void fake_completed(void *cls, struct MHD_Connection *conn, void **con_cl
 	(void)conn;
 	(void)toe;
 	if (q) {
-		buf_free(&q->body);
+		buf_release(&q->body);
 		free(q);
 	}
 	*con_cls = NULL;
@@ -523,9 +565,10 @@ static int fake_setup(void **state)
 	sa.sin_family = AF_INET;
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	pthread_mutex_init(&f->mu, NULL);
-	f->d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD, 0,
-				NULL, NULL, fake_request, f, MHD_OPTION_SOCK_ADDR, &sa,
-				MHD_OPTION_NOTIFY_COMPLETED, fake_completed, NULL, MHD_OPTION_END);
+	f->d = MHD_start_daemon(
+		MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD, 0, NULL,
+		NULL, fake_request, f, MHD_OPTION_SOCK_ADDR, &sa,
+		MHD_OPTION_NOTIFY_COMPLETED, fake_completed, NULL, MHD_OPTION_END);
 	assert_non_null(f->d);
 	info = MHD_get_daemon_info(f->d, MHD_DAEMON_INFO_BIND_PORT);
 	f->port = info->port;
@@ -643,8 +686,8 @@ static int inner_describe(void *ctx, const char *region, const struct tc_filter 
 			  size_t nfilters, const char *const *ids, size_t nids,
 			  struct tc_instance_list *out, struct err *e)
 {
-	(void)ctx, (void)region, (void)filters, (void)nfilters, (void)ids, (void)nids, (void)out,
-		(void)e;
+	(void)ctx, (void)region, (void)filters, (void)nfilters, (void)ids, (void)nids,
+		(void)out, (void)e;
 	inner_calls++;
 	return 0;
 }
@@ -662,8 +705,8 @@ static void inner_run(void *ctx, struct tc_call *calls, size_t n)
 	inner_calls++;
 }
 
-static int inner_terminate(void *ctx, const char *region, const char *const *ids, size_t n,
-			   struct err *e)
+static int inner_terminate(void *ctx, const char *region, const char *const *ids,
+			   size_t n, struct err *e)
 {
 	(void)ctx, (void)region, (void)ids, (void)n, (void)e;
 	inner_calls++;
@@ -682,7 +725,8 @@ static void inner_sleep(void *ctx, int64_t ms)
 }
 
 static const struct apply_cloud_ops inner_ops = {
-	inner_describe, inner_observe, inner_run, inner_terminate, inner_now, inner_sleep, NULL,
+	inner_describe, inner_observe, inner_run, inner_terminate,
+	inner_now,	inner_sleep,   NULL,
 };
 
 static void test_fake_lost_stops_guard(void **state)
@@ -702,7 +746,8 @@ static void test_fake_lost_stops_guard(void **state)
 	assert_int_equal(apply_lock_acquire(&l, f->url, scopes, 1, &o, &e), 0);
 	apply_lock_guard_init(&g, &inner, l);
 	/* while it holds, everything passes */
-	assert_int_equal(g.cloud.ops->describe(g.cloud.ctx, "r", NULL, 0, ids, 1, NULL, &e), 0);
+	assert_int_equal(
+		g.cloud.ops->describe(g.cloud.ctx, "r", NULL, 0, ids, 1, NULL, &e), 0);
 	assert_int_equal(g.cloud.ops->terminate(g.cloud.ctx, "r", ids, 1, &e), 0);
 	assert_int_equal(inner_calls, 2);
 	/* the third keep-alive finds the lease gone */
@@ -711,7 +756,9 @@ static void test_fake_lost_stops_guard(void **state)
 		usleep(20000);
 	}
 	assert_int_equal(e.code, ERR_LOCKED);
-	assert_string_equal(e.msg, "the etcd lock on scope 'a' was lost: its lease expired or was revoked");
+	assert_string_equal(
+		e.msg,
+		"the etcd lock on scope 'a' was lost: its lease expired or was revoked");
 	err_clear(&e);
 	/* then nothing reaches the cloud but the clock */
 	memset(calls, 0, sizeof(calls));
@@ -721,12 +768,14 @@ static void test_fake_lost_stops_guard(void **state)
 		assert_int_equal(calls[i].err.cls, ERR_CLASS_AUTH);
 		err_clear(&calls[i].err);
 	}
-	assert_int_equal(g.cloud.ops->terminate(g.cloud.ctx, "r", ids, 1, &e), ERR_LOCKED);
+	assert_int_equal(g.cloud.ops->terminate(g.cloud.ctx, "r", ids, 1, &e),
+			 ERR_LOCKED);
 	err_clear(&e);
 	assert_int_equal(g.cloud.ops->observe(g.cloud.ctx, NULL, 0, &e), ERR_LOCKED);
 	err_clear(&e);
-	assert_int_equal(g.cloud.ops->describe(g.cloud.ctx, "r", NULL, 0, ids, 1, NULL, &e),
-			 ERR_LOCKED);
+	assert_int_equal(
+		g.cloud.ops->describe(g.cloud.ctx, "r", NULL, 0, ids, 1, NULL, &e),
+		ERR_LOCKED);
 	err_clear(&e);
 	assert_int_equal(g.cloud.ops->now_ms(g.cloud.ctx), 42);
 	assert_int_equal(inner_calls, 2);
@@ -746,7 +795,8 @@ static void test_fake_errors(void **state)
 
 	f->mode = FAKE_GRANT_503;
 	assert_int_equal(apply_lock_acquire(&l, f->url, scopes, 1, &o, &e), ERR_NET);
-	assert_string_equal(e.msg, "etcd refused the lease grant: etcdserver: request timed out");
+	assert_string_equal(
+		e.msg, "etcd refused the lease grant: etcdserver: request timed out");
 	err_clear(&e);
 	f->mode = FAKE_HUGE;
 	assert_int_equal(apply_lock_acquire(&l, f->url, scopes, 1, &o, &e), ERR_TOOBIG);
@@ -754,13 +804,15 @@ static void test_fake_errors(void **state)
 	assert_int_equal(fake_count(f, &f->txns), 0);
 	assert_int_equal(fake_count(f, &f->revokes), 0);
 
-	assert_int_equal(apply_lock_acquire(&l, f->url, bad_scopes, 2, &o, &e), ERR_INVALID);
+	assert_int_equal(apply_lock_acquire(&l, f->url, bad_scopes, 2, &o, &e),
+			 ERR_INVALID);
 	assert_string_equal(e.msg, "scope '../x' cannot name a lock");
 	err_clear(&e);
 	assert_int_equal(apply_lock_acquire(&l, f->url, scopes, 0, &o, &e), ERR_INVALID);
 	err_clear(&e);
-	assert_int_equal(apply_lock_acquire(&l, "etcd+http://192.0.2.1", scopes, 1, &o, &e),
-			 ERR_INVALID);
+	assert_int_equal(
+		apply_lock_acquire(&l, "etcd+http://192.0.2.1", scopes, 1, &o, &e),
+		ERR_INVALID);
 	err_clear(&e);
 	assert_int_equal(fake_count(f, &f->grants), 2);
 	assert_null(l);
@@ -811,12 +863,18 @@ int main(void)
 		cmocka_unit_test(test_parse_grant),
 		cmocka_unit_test(test_parse_txn),
 		cmocka_unit_test(test_parse_keepalive),
-		cmocka_unit_test_setup_teardown(test_fake_acquire_release, fake_setup, fake_teardown),
-		cmocka_unit_test_setup_teardown(test_fake_held, fake_setup, fake_teardown),
-		cmocka_unit_test_setup_teardown(test_fake_wait_then_won, fake_setup, fake_teardown),
-		cmocka_unit_test_setup_teardown(test_fake_lost_stops_guard, fake_setup, fake_teardown),
-		cmocka_unit_test_setup_teardown(test_fake_errors, fake_setup, fake_teardown),
-		cmocka_unit_test_setup_teardown(test_unreachable, fake_setup, fake_teardown_stopped),
+		cmocka_unit_test_setup_teardown(test_fake_acquire_release, fake_setup,
+						fake_teardown),
+		cmocka_unit_test_setup_teardown(test_fake_held, fake_setup,
+						fake_teardown),
+		cmocka_unit_test_setup_teardown(test_fake_wait_then_won, fake_setup,
+						fake_teardown),
+		cmocka_unit_test_setup_teardown(test_fake_lost_stops_guard, fake_setup,
+						fake_teardown),
+		cmocka_unit_test_setup_teardown(test_fake_errors, fake_setup,
+						fake_teardown),
+		cmocka_unit_test_setup_teardown(test_unreachable, fake_setup,
+						fake_teardown_stopped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

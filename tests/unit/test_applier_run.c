@@ -21,9 +21,9 @@
 /* The fake cloud: sim_handle behind the seam */
 
 struct op {
-	char kind;   /* 'R' RunInstances, 'T' TerminateInstances */
-	char *what;  /* R: "pool-zone/type bid token"; T: the ids, space-separated */
-	int64_t at;  /* fake clock */
+	char kind;  /* 'R' RunInstances, 'T' TerminateInstances */
+	char *what; /* R: "pool-zone/type bid token"; T: the ids, space-separated */
+	int64_t at; /* fake clock */
 };
 
 struct fake {
@@ -60,8 +60,8 @@ static void fake_record(struct fake *f, char kind, char *what)
  * *response or the API error into e (with its class).  Each call takes a
  * millisecond of fake time, so the emulator's rate windows see time pass.
  */
-static int fake_call(struct fake *f, const char *action, const char *region, const char *body,
-		     cJSON **response, struct err *e)
+static int fake_call(struct fake *f, const char *action, const char *region,
+		     const char *body, cJSON **response, struct err *e)
 {
 	char tsbuf[32];
 	struct tc_header sign_h[2] = { { "content-type", "application/json" },
@@ -126,11 +126,13 @@ static cJSON *describe_body(const struct tc_filter *filters, size_t nfilters,
 		cJSON *fs = cJSON_AddArrayToObject(j, "Filters");
 
 		for (size_t i = 0; i < nfilters; i++) {
-			cJSON *fo = cJSON_CreateObject(), *vs = cJSON_AddArrayToObject(fo, "Values");
+			cJSON *fo = cJSON_CreateObject(),
+			      *vs = cJSON_AddArrayToObject(fo, "Values");
 
 			cJSON_AddStringToObject(fo, "Name", filters[i].name);
 			for (size_t k = 0; k < filters[i].nvalues; k++)
-				cJSON_AddItemToArray(vs, cJSON_CreateString(filters[i].values[k]));
+				cJSON_AddItemToArray(
+					vs, cJSON_CreateString(filters[i].values[k]));
 			cJSON_AddItemToArray(fs, fo);
 		}
 	}
@@ -151,7 +153,8 @@ static int fake_describe(void *ctx, const char *region, const struct tc_filter *
 
 	assert_true(nids <= TC_MAX_PAGE);
 	do {
-		cJSON *body = describe_body(filters, nfilters, ids, nids, offset), *resp = NULL;
+		cJSON *body = describe_body(filters, nfilters, ids, nids, offset),
+		      *resp = NULL;
 		char *text = cJSON_PrintUnformatted(body);
 		int error = fake_call(f, "DescribeInstances", region, text, &resp, e);
 		size_t before = out->n;
@@ -182,7 +185,8 @@ static int fake_offers(struct fake *f, struct tc_region_obs *r, struct err *e)
 	cJSON_AddItemToArray(vs, cJSON_CreateString("SPOTPAID"));
 	cJSON_AddItemToArray(fs, fo);
 	text = cJSON_PrintUnformatted(j);
-	error = fake_call(f, "DescribeZoneInstanceConfigInfos", r->region, text, &resp, e);
+	error = fake_call(f, "DescribeZoneInstanceConfigInfos", r->region, text, &resp,
+			  e);
 	if (!error)
 		error = tc_parse_offers(r->offers, resp, e);
 	free(text);
@@ -196,8 +200,8 @@ static int fake_observe(void *ctx, struct tc_region_obs *r, size_t n, struct err
 	int error = 0;
 
 	for (size_t i = 0; i < n && !error; i++) {
-		error = fake_describe(ctx, r[i].region, r[i].filters, r[i].nfilters, NULL, 0,
-				      r[i].instances, e);
+		error = fake_describe(ctx, r[i].region, r[i].filters, r[i].nfilters, NULL,
+				      0, r[i].instances, e);
 		if (!error && r[i].offers)
 			error = fake_offers(ctx, &r[i], e);
 	}
@@ -216,16 +220,21 @@ static void fake_run(void *ctx, struct tc_call *calls, size_t n)
 		cJSON *dry = cJSON_GetObjectItem(body, "DryRun");
 
 		if (cJSON_IsTrue(dry))
-			fake_record(f, 'D', xstrdup(cJSON_GetObjectItem(body, "ClientToken")
-							    ? "token"
-							    : "none"));
+			fake_record(f, 'D',
+				    xstrdup(cJSON_GetObjectItem(body, "ClientToken")
+						    ? "token"
+						    : "none"));
 		else
 			fake_record(f, 'R',
 				    xasprintf("%s/%s %s %s",
-					      cJSON_GetStringValue(cJSON_GetObjectItem(pl, "Zone")),
-					      cJSON_GetStringValue(cJSON_GetObjectItem(body, "InstanceType")),
-					      cJSON_GetStringValue(cJSON_GetObjectItem(so, "MaxPrice")),
-					      cJSON_GetStringValue(cJSON_GetObjectItem(body, "ClientToken"))));
+					      cJSON_GetStringValue(
+						      cJSON_GetObjectItem(pl, "Zone")),
+					      cJSON_GetStringValue(cJSON_GetObjectItem(
+						      body, "InstanceType")),
+					      cJSON_GetStringValue(cJSON_GetObjectItem(
+						      so, "MaxPrice")),
+					      cJSON_GetStringValue(cJSON_GetObjectItem(
+						      body, "ClientToken"))));
 		cJSON_Delete(body);
 		err_clear(&calls[i].err);
 		calls[i].attempts = 1;
@@ -235,8 +244,9 @@ static void fake_run(void *ctx, struct tc_call *calls, size_t n)
 			char id[32];
 
 			snprintf(id, sizeof(id), "ins-x%07d", k % 10000000);
-			cJSON_AddItemToArray(cJSON_GetObjectItem(calls[i].response, "InstanceIdSet"),
-					     cJSON_CreateString(id));
+			cJSON_AddItemToArray(
+				cJSON_GetObjectItem(calls[i].response, "InstanceIdSet"),
+				cJSON_CreateString(id));
 		}
 	}
 }
@@ -256,14 +266,16 @@ static int fake_terminate(void *ctx, const char *region, const char *const *ids,
 		buf_printf(&what, "%s%s", i ? " " : "", ids[i]);
 	}
 	fake_record(f, 'T', xstrdup(buf_str(&what)));
-	buf_free(&what);
+	buf_release(&what);
 	for (size_t i = 0; f->refuse_id && i < n; i++)
 		if (!strcmp(ids[i], f->refuse_id)) {
 			cJSON_Delete(j);
 			err_set(e, ERR_API, "refused");
 			err_set_api(e, "UnsupportedOperation.InstancesProtected",
-				    "termination protection is on for an instance", "req-1",
-				    tc_classify("UnsupportedOperation.InstancesProtected", 200));
+				    "termination protection is on for an instance",
+				    "req-1",
+				    tc_classify("UnsupportedOperation.InstancesProtected",
+						200));
 			return ERR_API;
 		}
 	text = cJSON_PrintUnformatted(j);
@@ -453,7 +465,7 @@ static void test_converge_from_nothing(void **state)
 	assert_false(plan_has_changes(p));
 	assert_int_equal(active_of(f, &set, "web"), 3);
 	plan_free(p);
-	spec_set_free(&set);
+	spec_set_release(&set);
 	fake_free(f);
 }
 
@@ -475,7 +487,7 @@ static void test_sends_the_plans_bid(void **state)
 	assert_non_null(strstr(f->ops[0].what, " 0.44 "));
 	apply_result_clear(&res);
 	plan_free(p);
-	spec_set_free(&set);
+	spec_set_release(&set);
 	fake_free(f);
 }
 
@@ -508,7 +520,7 @@ static void test_fallback_to_next_pool(void **state)
 	assert_non_null(strstr(res.envs[0].reasons[0], "ap-guangzhou-3/S5.MEDIUM4"));
 	apply_result_clear(&res);
 	plan_free(p);
-	spec_set_free(&set);
+	spec_set_release(&set);
 	fake_free(f);
 }
 
@@ -536,7 +548,7 @@ static void test_all_pools_sold_out_is_short(void **state)
 	assert_true(apply_result_retryable(&res));
 	apply_result_clear(&res);
 	plan_free(p);
-	spec_set_free(&set);
+	spec_set_release(&set);
 	fake_free(f);
 }
 
@@ -569,11 +581,12 @@ static void test_partial_stock(void **state)
 	/* partial tries carry derived tokens, never the plan's for another count */
 	for (size_t i = 1; i < f->nops; i++)
 		if (f->ops[i].kind == 'R')
-			assert_null(strstr(f->ops[i].what, p->envs[0].launches[0].client_token));
+			assert_null(strstr(f->ops[i].what,
+					   p->envs[0].launches[0].client_token));
 	assert_int_equal(active_of(f, &set, "web"), 2);
 	apply_result_clear(&res);
 	plan_free(p);
-	spec_set_free(&set);
+	spec_set_release(&set);
 	fake_free(f);
 }
 
@@ -597,11 +610,13 @@ static void test_release_order(void **state)
 	apply_result_clear(&res);
 	plan_free(p);
 	/* the image changes (drift) and capacity drops (excess) */
-	load_specs(&set2, "apiVersion: spotenv/v1\nkind: SpotEnvironment\nmetadata: {name: web}\n"
-			  "spec:\n  region: ap-guangzhou\n  capacity: 2\n  maxPrice: \"0.60\"\n"
-			  "  image: img-newimage\n  update: {maxSurge: 2, maxUnavailable: 0}\n"
-			  "  pools:\n"
-			  "    - {zone: ap-guangzhou-3, instanceType: S5.MEDIUM4}\n");
+	load_specs(
+		&set2,
+		"apiVersion: spotenv/v1\nkind: SpotEnvironment\nmetadata: {name: web}\n"
+		"spec:\n  region: ap-guangzhou\n  capacity: 2\n  maxPrice: \"0.60\"\n"
+		"  image: img-newimage\n  update: {maxSurge: 2, maxUnavailable: 0}\n"
+		"  pools:\n"
+		"    - {zone: ap-guangzhou-3, instanceType: S5.MEDIUM4}\n");
 	p = observe_and_plan(f, &set2);
 	pe = plan_find_env(p, "web");
 	assert_non_null(pe);
@@ -635,8 +650,8 @@ static void test_release_order(void **state)
 	assert_true(res.envs[0].converged);
 	apply_result_clear(&res);
 	plan_free(p);
-	spec_set_free(&set);
-	spec_set_free(&set2);
+	spec_set_release(&set);
+	spec_set_release(&set2);
 	fake_free(f);
 }
 
@@ -660,7 +675,8 @@ static void test_launch_failed_not_terminated(void **state)
 	assert_int_equal(res.envs[0].launch_failed, 3);
 	assert_int_equal(res.envs[0].short_by, 3);
 	assert_false(res.envs[0].converged);
-	assert_non_null(strstr(res.envs[0].reasons[res.envs[0].nreasons - 1], "LAUNCH_FAILED"));
+	assert_non_null(
+		strstr(res.envs[0].reasons[res.envs[0].nreasons - 1], "LAUNCH_FAILED"));
 	apply_result_clear(&res);
 	plan_free(p);
 	fake_control(f, "/_sim/faults", "{\"launchFailRate\":0}");
@@ -677,7 +693,7 @@ static void test_launch_failed_not_terminated(void **state)
 	assert_true(res.envs[0].converged);
 	apply_result_clear(&res);
 	plan_free(p);
-	spec_set_free(&set);
+	spec_set_release(&set);
 	fake_free(f);
 }
 
@@ -723,8 +739,8 @@ static void test_refused_release_split(void **state)
 	apply_result_clear(&res);
 	plan_free(p);
 	free(spec0);
-	spec_set_free(&set);
-	spec_set_free(&none);
+	spec_set_release(&set);
+	spec_set_release(&none);
 	fake_free(f);
 }
 
@@ -753,12 +769,15 @@ static void test_verify_plan_releases(void **state)
 	apply_result_clear(&res);
 	plan_free(p);
 	/* someone else's instance, no tags */
-	assert_int_equal(fake_call(f, "RunInstances", "ap-guangzhou",
-				   "{\"InstanceChargeType\":\"SPOTPAID\",\"Placement\":{\"Zone\":"
-				   "\"ap-guangzhou-3\"},\"ImageId\":\"img-pmqg1cw7\",\"InstanceType\":"
-				   "\"S5.MEDIUM4\",\"InstanceCount\":1,\"InstanceMarketOptions\":"
-				   "{\"MarketType\":\"spot\",\"SpotOptions\":{\"MaxPrice\":\"0.50\"}}}",
-				   &resp, &e), 0);
+	assert_int_equal(
+		fake_call(
+			f, "RunInstances", "ap-guangzhou",
+			"{\"InstanceChargeType\":\"SPOTPAID\",\"Placement\":{\"Zone\":"
+			"\"ap-guangzhou-3\"},\"ImageId\":\"img-pmqg1cw7\",\"InstanceType\":"
+			"\"S5.MEDIUM4\",\"InstanceCount\":1,\"InstanceMarketOptions\":"
+			"{\"MarketType\":\"spot\",\"SpotOptions\":{\"MaxPrice\":\"0.50\"}}}",
+			&resp, &e),
+		0);
 	spec0 = xstrdup(spec_web);
 	memcpy(strstr(spec0, "capacity: 3"), "capacity: 2", 11);
 	load_specs(&none, spec0);
@@ -774,12 +793,12 @@ static void test_verify_plan_releases(void **state)
 	assert_int_equal(apply_verify_plan(p, &obs, &why), ERR_INVALID);
 	assert_non_null(strstr(buf_str(&why), "is not an instance spotenv owns"));
 	plan_observed_clear(&obs);
-	buf_free(&why);
+	buf_release(&why);
 	cJSON_Delete(resp);
 	plan_free(p);
 	free(spec0);
-	spec_set_free(&set);
-	spec_set_free(&none);
+	spec_set_release(&set);
+	spec_set_release(&none);
 	fake_free(f);
 }
 
@@ -799,10 +818,11 @@ static void test_lying_answer(void **state)
 	assert_int_equal(res.launched, 0);
 	assert_true(res.envs[0].error);
 	assert_false(res.envs[0].converged);
-	assert_non_null(strstr(res.envs[0].reasons[0], "more ids than instances asked for"));
+	assert_non_null(
+		strstr(res.envs[0].reasons[0], "more ids than instances asked for"));
 	apply_result_clear(&res);
 	plan_free(p);
-	spec_set_free(&set);
+	spec_set_release(&set);
 	fake_free(f);
 }
 
@@ -828,7 +848,7 @@ static void test_check_sends_no_token(void **state)
 	assert_int_equal(res.launched, 3);
 	apply_result_clear(&res);
 	plan_free(p);
-	spec_set_free(&set);
+	spec_set_release(&set);
 	fake_free(f);
 }
 
@@ -853,7 +873,7 @@ static void test_waits_for_tags(void **state)
 	p = observe_and_plan(f, &set);
 	assert_false(plan_has_changes(p));
 	plan_free(p);
-	spec_set_free(&set);
+	spec_set_release(&set);
 	fake_free(f);
 }
 
@@ -883,7 +903,7 @@ static void test_reclaimed_while_waiting(void **state)
 	assert_non_null(strstr(res.envs[0].reasons[0], "reclaimed before running"));
 	apply_result_clear(&res);
 	plan_free(p);
-	spec_set_free(&set);
+	spec_set_release(&set);
 	fake_free(f);
 }
 
@@ -967,7 +987,7 @@ static void test_until_converged(void **state)
 	assert_int_equal(cv.launched, 3);
 	assert_int_equal(apply_converge_total(&cv, "web")->launched, 3);
 	apply_converge_result_clear(&cv);
-	spec_set_free(&set);
+	spec_set_release(&set);
 	fake_free(f);
 }
 
@@ -1002,7 +1022,7 @@ static void test_until_converged_gives_up_at_deadline(void **state)
 	assert_int_equal(cv.rounds, 5);
 	assert_true(f->now - start <= 40 * 1000 + 1000);
 	apply_converge_result_clear(&cv);
-	spec_set_free(&set);
+	spec_set_release(&set);
 	fake_free(f);
 }
 
@@ -1025,29 +1045,37 @@ static void test_next_round(void **state)
 	envs[1].capacity_short = true;
 	r.converged = 1;
 	assert_int_equal(apply_next_round(&r, false, 0, 0, 0, &pause), APPLY_NEXT_STOP);
-	assert_int_equal(apply_next_round(&r, true, 0, 1000, 100000, &pause), APPLY_NEXT_BACKOFF);
+	assert_int_equal(apply_next_round(&r, true, 0, 1000, 100000, &pause),
+			 APPLY_NEXT_BACKOFF);
 	assert_int_equal(pause, 2000);
-	assert_int_equal(apply_next_round(&r, true, 3, 1000, 100000, &pause), APPLY_NEXT_BACKOFF);
+	assert_int_equal(apply_next_round(&r, true, 3, 1000, 100000, &pause),
+			 APPLY_NEXT_BACKOFF);
 	assert_int_equal(pause, 16000);
-	assert_int_equal(apply_next_round(&r, true, 10, 1000, 100000, &pause), APPLY_NEXT_BACKOFF);
+	assert_int_equal(apply_next_round(&r, true, 10, 1000, 100000, &pause),
+			 APPLY_NEXT_BACKOFF);
 	assert_int_equal(pause, 30000); /* capped */
 	/* the pause would end past the deadline */
-	assert_int_equal(apply_next_round(&r, true, 0, 99000, 100000, &pause), APPLY_NEXT_STOP);
+	assert_int_equal(apply_next_round(&r, true, 0, 99000, 100000, &pause),
+			 APPLY_NEXT_STOP);
 	/* an error is not worth another round */
 	envs[1].error = true;
-	assert_int_equal(apply_next_round(&r, true, 0, 1000, 100000, &pause), APPLY_NEXT_STOP);
+	assert_int_equal(apply_next_round(&r, true, 0, 1000, 100000, &pause),
+			 APPLY_NEXT_STOP);
 	/* a rollout step goes on at once */
 	envs[1].error = false;
 	envs[1].short_by = 0;
 	envs[1].drift_left = 2;
 	envs[1].released = 1;
-	assert_int_equal(apply_next_round(&r, true, 0, 1000, 100000, &pause), APPLY_NEXT_ROLLOUT);
+	assert_int_equal(apply_next_round(&r, true, 0, 1000, 100000, &pause),
+			 APPLY_NEXT_ROLLOUT);
 	assert_int_equal(pause, 0);
-	assert_int_equal(apply_next_round(&r, true, 0, 100001, 100000, &pause), APPLY_NEXT_STOP);
+	assert_int_equal(apply_next_round(&r, true, 0, 100001, 100000, &pause),
+			 APPLY_NEXT_STOP);
 	/* everything converged */
 	envs[1].converged = true;
 	r.converged = 2;
-	assert_int_equal(apply_next_round(&r, true, 0, 1000, 100000, &pause), APPLY_NEXT_STOP);
+	assert_int_equal(apply_next_round(&r, true, 0, 1000, 100000, &pause),
+			 APPLY_NEXT_STOP);
 }
 
 static void test_outcome_counts(void **state)
@@ -1075,9 +1103,11 @@ static void test_outcome_counts(void **state)
 	assert_int_equal(er.short_by, 3);
 	assert_false(er.converged);
 	assert_int_equal(er.nreasons, 3);
-	assert_string_equal(er.reasons[0], "1 launched instance was reclaimed before running");
+	assert_string_equal(er.reasons[0],
+			    "1 launched instance was reclaimed before running");
 	assert_string_equal(er.reasons[1], "1 launched instance ended LAUNCH_FAILED");
-	assert_string_equal(er.reasons[2], "1 instance still pending when the wait timed out");
+	assert_string_equal(er.reasons[2],
+			    "1 instance still pending when the wait timed out");
 	for (size_t i = 0; i < er.nreasons; i++)
 		free(er.reasons[i]);
 	free(er.reasons);
@@ -1141,7 +1171,8 @@ static void test_outcome_capacity_and_drift(void **state)
 	apply_outcome(&er, &env, &f);
 	assert_false(er.converged);
 	assert_int_equal(er.drift_left, 0);
-	assert_string_equal(er.reasons[0], "1 drifted instance kept until replacements run");
+	assert_string_equal(er.reasons[0],
+			    "1 drifted instance kept until replacements run");
 	free(er.reasons[0]);
 	free(er.reasons);
 
@@ -1159,8 +1190,9 @@ static void test_outcome_capacity_and_drift(void **state)
 	apply_outcome(&er, &env, &f);
 	assert_int_equal(er.excess_left, 2);
 	assert_false(er.converged);
-	assert_string_equal(er.reasons[0], "2 excess instances not released yet (not running: the "
-					   "API cannot terminate them now)");
+	assert_string_equal(er.reasons[0],
+			    "2 excess instances not released yet (not running: the "
+			    "API cannot terminate them now)");
 	free(er.reasons[0]);
 	free(er.reasons);
 }

@@ -11,12 +11,11 @@
 #include <dirent.h>
 #include <cjson/cJSON.h>
 
-#define SPEC_HEAD                                                    \
-	"apiVersion: spotenv/v1\nkind: SpotEnvironment\nmetadata:\n" \
+#define SPEC_HEAD                                                                        \
+	"apiVersion: spotenv/v1\nkind: SpotEnvironment\nmetadata:\n"                     \
 	"  name: web\nspec:\n  region: ap-guangzhou\n"
 
-static const char *const base_spec =
-	SPEC_HEAD
+static const char *const base_spec = SPEC_HEAD
 	"  capacity: 2\n  maxPrice: \"0.50\"\n  image: img-aaaaaaaa\n"
 	"  pools:\n    - zone: ap-guangzhou-3\n      instanceType: S5.MEDIUM4\n";
 
@@ -26,7 +25,8 @@ static void load_spec(struct spec_set *set, const char *text)
 
 	if (spec_load_buffer(set, "test.yaml", text, strlen(text), &errs) < 0) {
 		for (size_t i = 0; i < errs.n; i++)
-			print_error("%d:%d: %s\n", errs.v[i].line, errs.v[i].col, errs.v[i].msg);
+			print_error("%d:%d: %s\n", errs.v[i].line, errs.v[i].col,
+				    errs.v[i].msg);
 		fail_msg("spec does not load");
 	}
 	errlist_clear(&errs);
@@ -39,7 +39,7 @@ static void hash_of(char out[PLAN_TEMPLATE_HEX + 1], const char *text)
 	load_spec(&set, text);
 	assert_int_equal(set.nenvs, 1);
 	plan_template_hash(out, &set.envs[0], &set.envs[0].pools[0]);
-	spec_set_free(&set);
+	spec_set_release(&set);
 }
 
 /* Replace the first occurrence of from in s by to; caller frees. */
@@ -63,7 +63,8 @@ static void test_template_hash_fields(void **state)
 		{ "  pools:", "  systemDisk: {type: CLOUD_SSD, sizeGb: 60}\n  pools:" },
 		{ "  pools:", "  login: {keyIds: [skey-aaaa]}\n  pools:" },
 		{ "  pools:", "  login: {keepImageLogin: true}\n  pools:" },
-		{ "  pools:", "  network: {vpcId: vpc-a, securityGroupIds: [sg-a]}\n  pools:" },
+		{ "  pools:",
+		  "  network: {vpcId: vpc-a, securityGroupIds: [sg-a]}\n  pools:" },
 	};
 	/* These do not touch the template: the hash must stay. */
 	static const char *const same[][2] = {
@@ -71,7 +72,8 @@ static void test_template_hash_fields(void **state)
 		{ "capacity: 2", "capacity: 7" },
 		{ "  pools:", "  tags: {team: web}\n  pools:" },
 		{ "  pools:", "  allocation: spread\n  pools:" },
-		{ "  pools:", "  limits: {maxReleasePerApply: 3, maxHourlyCost: \"1\"}\n  pools:" },
+		{ "  pools:",
+		  "  limits: {maxReleasePerApply: 3, maxHourlyCost: \"1\"}\n  pools:" },
 		{ "  pools:", "  update: {maxSurge: 4, maxUnavailable: 2}\n  pools:" },
 		{ "S5.MEDIUM4\n", "S5.MEDIUM4\n      maxPrice: \"0.70\"\n" },
 	};
@@ -84,7 +86,8 @@ static void test_template_hash_fields(void **state)
 		char *s = subst(base_spec, drift[i][0], drift[i][1]);
 
 		if (strstr(s, "vpcId")) { /* a VPC needs a subnet per pool */
-			char *t = subst(s, "S5.MEDIUM4\n", "S5.MEDIUM4\n      subnetId: subnet-a\n");
+			char *t = subst(s, "S5.MEDIUM4\n",
+					"S5.MEDIUM4\n      subnetId: subnet-a\n");
 
 			free(s);
 			s = t;
@@ -109,7 +112,8 @@ static void test_template_hash_fields(void **state)
  */
 
 static void add_instance(struct plan_observed *obs, const char *id, const char *env,
-			 const char *scope, const char *tmpl, const char *state, int64_t created)
+			 const char *scope, const char *tmpl, const char *state,
+			 int64_t created)
 {
 	struct tc_instance_list l = { 0 };
 	struct tc_instance *in;
@@ -177,7 +181,9 @@ static void world_init(struct world *w, const char *spec)
 
 static void world_plan(struct world *w, bool prune, int max_release)
 {
-	struct plan_input in = { .specs = &w->set, .observed = &w->obs, .prune = prune,
+	struct plan_input in = { .specs = &w->set,
+				 .observed = &w->obs,
+				 .prune = prune,
 				 .max_release = max_release };
 	struct err e = ERR_INIT;
 
@@ -191,7 +197,7 @@ static void world_free(struct world *w)
 {
 	plan_free(w->p);
 	plan_observed_clear(&w->obs);
-	spec_set_free(&w->set);
+	spec_set_release(&w->set);
 }
 
 static void test_render_text(void **state)
@@ -209,26 +215,31 @@ static void test_render_text(void **state)
 	assert_int_equal(plan_render_text(&b, w.p, false), 0);
 	assert_non_null(strstr(b.ptr, "env web (scope default, ap-guangzhou, priority): "
 				      "2 desired, 1 active, 1 drifted, 1 failed\n"));
-	assert_non_null(strstr(b.ptr, "  + launch 1 x S5.MEDIUM4 in ap-guangzhou-3 (pool 1), "
-				      "bid 0.50, spot 0.20\n"));
+	assert_non_null(strstr(b.ptr,
+			       "  + launch 1 x S5.MEDIUM4 in ap-guangzhou-3 (pool 1), "
+			       "bid 0.50, spot 0.20\n"));
 	assert_non_null(strstr(b.ptr, "  ~ launch 1 x S5.MEDIUM4"));
-	assert_non_null(strstr(b.ptr, "  ~ release ins-2 (S5.MEDIUM4 ap-guangzhou-3, RUNNING): "
-				      "drift: template 000000000000 -> "));
-	assert_non_null(strstr(b.ptr, "  - release ins-1 (S5.MEDIUM4 ap-guangzhou-3, STOPPED): "
-				      "failed: state STOPPED\n"));
-	assert_non_null(strstr(b.ptr, "env gone (orphan, scope default, ap-guangzhou): 1 active\n"
-				      "  warning: environment 'gone'"));
+	assert_non_null(strstr(b.ptr,
+			       "  ~ release ins-2 (S5.MEDIUM4 ap-guangzhou-3, RUNNING): "
+			       "drift: template 000000000000 -> "));
+	assert_non_null(strstr(b.ptr,
+			       "  - release ins-1 (S5.MEDIUM4 ap-guangzhou-3, STOPPED): "
+			       "failed: state STOPPED\n"));
+	assert_non_null(
+		strstr(b.ptr, "env gone (orphan, scope default, ap-guangzhou): 1 active\n"
+			      "  warning: environment 'gone'"));
 	assert_null(strchr(b.ptr, '\033'));
 	/* The closing line is last. */
-	assert_non_null(strstr(b.ptr, "\nPlan: 1 to launch, 1 to release, 1 to replace.\n"));
+	assert_non_null(
+		strstr(b.ptr, "\nPlan: 1 to launch, 1 to release, 1 to replace.\n"));
 	assert_int_equal(b.ptr[b.len - 1], '\n');
 
 	assert_int_equal(plan_render_text(&c, w.p, true), 0);
 	assert_non_null(strstr(c.ptr, "\033[32m+\033[0m launch"));
 	assert_non_null(strstr(c.ptr, "\033[31m-\033[0m release"));
 	assert_non_null(strstr(c.ptr, "\033[33m~\033[0m release"));
-	buf_free(&b);
-	buf_free(&c);
+	buf_release(&b);
+	buf_release(&c);
 	world_free(&w);
 }
 
@@ -250,10 +261,12 @@ static void test_render_closing(void **state)
 	world_free(&w);
 
 	/* Two environments, one short of capacity (sold out). */
-	two = xasprintf("%s---\n%s", base_spec, "apiVersion: spotenv/v1\nkind: SpotEnvironment\n"
-			"metadata: {name: zz}\nspec:\n  region: ap-guangzhou\n  capacity: 1\n"
-			"  maxPrice: \"0.5\"\n  image: img-aaaaaaaa\n"
-			"  pools: [{zone: ap-guangzhou-4, instanceType: S5.MEDIUM4}]\n");
+	two = xasprintf(
+		"%s---\n%s", base_spec,
+		"apiVersion: spotenv/v1\nkind: SpotEnvironment\n"
+		"metadata: {name: zz}\nspec:\n  region: ap-guangzhou\n  capacity: 1\n"
+		"  maxPrice: \"0.5\"\n  image: img-aaaaaaaa\n"
+		"  pools: [{zone: ap-guangzhou-4, instanceType: S5.MEDIUM4}]\n");
 	world_init(&w, two);
 	add_offer(&w.obs, "ap-guangzhou-4", "SOLD_OUT", "0.20");
 	add_instance(&w.obs, "ins-1", "web", "default", w.tmpl, "RUNNING", 10);
@@ -264,7 +277,7 @@ static void test_render_closing(void **state)
 	assert_string_equal(b.ptr, "No changes. 1 of 2 environments converged.");
 	assert_int_equal(plan_find_env(w.p, "zz")->status, PLAN_STATUS_SHORT);
 	assert_null(plan_find_env(w.p, "nope"));
-	buf_free(&b);
+	buf_release(&b);
 	world_free(&w);
 	free(two);
 }
@@ -284,22 +297,25 @@ static void test_render_markdown(void **state)
 	assert_int_equal(plan_render_markdown(&b, w.p), 0);
 	warn = strstr(b.ptr, "> [!WARNING]\n> - `gone`: environment 'gone'");
 	table = strstr(b.ptr, "| Environment | Scope |");
-	details = strstr(b.ptr, "<details><summary><code>web</code>: 1 to launch, 0 to release, "
-				"1 to replace</summary>");
+	details = strstr(b.ptr,
+			 "<details><summary><code>web</code>: 1 to launch, 0 to release, "
+			 "1 to replace</summary>");
 	diff = strstr(b.ptr, "```diff\n+ launch 1 x S5.MEDIUM4");
 	assert_non_null(warn);
 	assert_non_null(table);
 	assert_non_null(details);
 	assert_non_null(diff);
 	assert_true(warn < table && table < details && details < diff);
-	assert_non_null(strstr(b.ptr, "| `web` | default | ap-guangzhou | 2 | 1 | 0 | 0 | 1 | 0 | 1 "
-				      "| 0.40 | changes |\n"));
+	assert_non_null(strstr(
+		b.ptr, "| `web` | default | ap-guangzhou | 2 | 1 | 0 | 0 | 1 | 0 | 1 "
+		       "| 0.40 | changes |\n"));
 	assert_non_null(strstr(b.ptr, "| `gone` (orphan) |"));
 	/* Replacements show as `!` lines in the diff block. */
 	assert_non_null(strstr(b.ptr, "\n! release ins-2 "));
-	assert_non_null(strstr(b.ptr, "**Plan: 1 to launch, 0 to release, 1 to replace.**"));
+	assert_non_null(
+		strstr(b.ptr, "**Plan: 1 to launch, 0 to release, 1 to replace.**"));
 	assert_null(strchr(b.ptr, '\033'));
-	buf_free(&b);
+	buf_release(&b);
 	world_free(&w);
 }
 
@@ -311,22 +327,28 @@ static void test_render_hostile_strings(void **state)
 
 	(void)state;
 	world_init(&w, base_spec);
-	add_instance(&w.obs, "ins-1\033[2J", "evil|<b>x</b>\033[2J`y`", "default", "t", "RUNNING", 1);
+	add_instance(&w.obs, "ins-1\033[2J", "evil|<b>x</b>\033[2J`y`", "default", "t",
+		     "RUNNING", 1);
 	world_plan(&w, true, -1);
 	plan_render_text(&t, w.p, false);
 	assert_null(strchr(t.ptr, '\033'));
 	assert_non_null(strstr(t.ptr, "env evil|<b>x</b>?[2J`y` (orphan,"));
-	assert_non_null(strstr(t.ptr, "release ins-1?[2J (S5.MEDIUM4 ap-guangzhou-3, RUNNING): orphan"));
+	assert_non_null(strstr(
+		t.ptr, "release ins-1?[2J (S5.MEDIUM4 ap-guangzhou-3, RUNNING): orphan"));
 	plan_render_markdown(&m, w.p);
 	assert_null(strchr(m.ptr, '\033'));
 	/* "<b>" appears only inside the ``` block, where it is literal text */
 	assert_true(strstr(m.ptr, "<b>") > strstr(m.ptr, "```diff"));
-	assert_non_null(strstr(m.ptr, "| evil\\|&lt;b&gt;x&lt;/b&gt;?\\[2J\\`y\\` (orphan) |"));
-	assert_non_null(strstr(m.ptr, "<summary><code>evil|&lt;b&gt;x&lt;/b&gt;?[2J`y`</code>"));
-	assert_non_null(strstr(m.ptr, "- release ins-1?[2J (S5.MEDIUM4 ap-guangzhou-3, RUNNING): orphan: "
-				      "environment 'evil|<b>x</b>?[2J'y'' is not in the specs\n"));
-	buf_free(&t);
-	buf_free(&m);
+	assert_non_null(
+		strstr(m.ptr, "| evil\\|&lt;b&gt;x&lt;/b&gt;?\\[2J\\`y\\` (orphan) |"));
+	assert_non_null(
+		strstr(m.ptr, "<summary><code>evil|&lt;b&gt;x&lt;/b&gt;?[2J`y`</code>"));
+	assert_non_null(strstr(
+		m.ptr,
+		"- release ins-1?[2J (S5.MEDIUM4 ap-guangzhou-3, RUNNING): orphan: "
+		"environment 'evil|<b>x</b>?[2J'y'' is not in the specs\n"));
+	buf_release(&t);
+	buf_release(&m);
 	world_free(&w);
 }
 
@@ -361,8 +383,8 @@ static void test_plan_check_golden(void **state)
 			fail_msg("%s:\n%s", path, buf_str(&why));
 		n++;
 		plan_free(p);
-		buf_free(&doc);
-		buf_free(&why);
+		buf_release(&doc);
+		buf_release(&why);
 		free(path);
 	}
 	closedir(d);
@@ -370,7 +392,8 @@ static void test_plan_check_golden(void **state)
 }
 
 /* A plan edited by hand: each tampering is named, nothing passes. */
-static void expect_tampered(struct world *w, void (*edit)(struct plan *p), const char *what)
+static void expect_tampered(struct world *w, void (*edit)(struct plan *p),
+			    const char *what)
 {
 	struct buf doc = BUF_INIT, why = BUF_INIT;
 	struct plan *p = NULL;
@@ -384,8 +407,8 @@ static void expect_tampered(struct world *w, void (*edit)(struct plan *p), const
 	if (plan_check(p, &why) == 0 || !strstr(buf_str(&why), what))
 		fail_msg("want '%s' in:\n%s", what, buf_str(&why));
 	plan_free(p);
-	buf_free(&doc);
-	buf_free(&why);
+	buf_release(&doc);
+	buf_release(&why);
 }
 
 static void edit_bid(struct plan *p)
@@ -519,19 +542,24 @@ static void test_plan_check_declarations(void **state)
 
 	(void)state;
 	world_init(&w, base_spec);
-	expect_tampered(&w, edit_image, "pool 1: its template hash is not that of the environment's "
+	expect_tampered(&w, edit_image,
+			"pool 1: its template hash is not that of the environment's "
 			"launch template");
-	expect_tampered(&w, edit_to_launch, "its actions (2 launched, 0 released) are not its "
+	expect_tampered(&w, edit_to_launch,
+			"its actions (2 launched, 0 released) are not its "
 			"to_launch 1, to_release 0 and to_replace 0");
 	expect_tampered(&w, edit_pool_launch, "pool 1: launches 2 instances, it says 7");
 	expect_tampered(&w, edit_fallback, "fallback pool 1 is not a usable pool");
 	expect_tampered(&w, edit_scope, "its scope is not one of the plan's scopes");
 	expect_tampered(&w, edit_index, "pool 1: its index is 4");
 	expect_tampered(&w, edit_capacity, "a capacity over 10000");
-	expect_tampered(&w, edit_tag_control, "tag 1 is empty, too long or holds control characters");
-	expect_tampered(&w, edit_region, "pool 1: its zone is not in the environment's region");
+	expect_tampered(&w, edit_tag_control,
+			"tag 1 is empty, too long or holds control characters");
+	expect_tampered(&w, edit_region,
+			"pool 1: its zone is not in the environment's region");
 	expect_tampered(&w, edit_region_header, "its region is not a region name");
-	expect_tampered(&w, edit_user_data, "its launch template holds a malformed id, name or "
+	expect_tampered(&w, edit_user_data,
+			"its launch template holds a malformed id, name or "
 			"user data");
 	world_free(&w);
 }
@@ -551,15 +579,17 @@ static void test_plan_check_copies(void **state)
 	world_plan(&w, false, -1);
 	assert_int_equal(plan_to_json(&doc, w.p), 0);
 	root = cJSON_Parse(doc.ptr);
-	launches = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(root, "environments"),
-							  0),
-				       "launches");
+	launches = cJSON_GetObjectItem(
+		cJSON_GetArrayItem(cJSON_GetObjectItem(root, "environments"), 0),
+		"launches");
 	for (int i = 0; i < 199; i++)
-		cJSON_AddItemToArray(launches, cJSON_Duplicate(cJSON_GetArrayItem(launches, 0), 1));
+		cJSON_AddItemToArray(launches,
+				     cJSON_Duplicate(cJSON_GetArrayItem(launches, 0), 1));
 	text = cJSON_PrintUnformatted(root);
 	assert_int_equal(plan_from_json(&p, text, strlen(text), &e), 0);
 	assert_int_equal(plan_check(p, &why), ERR_INVALID);
-	assert_non_null(strstr(buf_str(&why), "launches 400 instances for a capacity of 2"));
+	assert_non_null(
+		strstr(buf_str(&why), "launches 400 instances for a capacity of 2"));
 	assert_non_null(strstr(buf_str(&why), "appears more than once"));
 	/* listed once, not 199 times */
 	assert_null(strstr(strstr(buf_str(&why), "appears more than once") + 1,
@@ -567,8 +597,8 @@ static void test_plan_check_copies(void **state)
 	plan_free(p);
 	free(text);
 	cJSON_Delete(root);
-	buf_free(&doc);
-	buf_free(&why);
+	buf_release(&doc);
+	buf_release(&why);
 	world_free(&w);
 }
 
@@ -586,26 +616,28 @@ static void test_plan_json_round_trip_and_check(void **state)
 	pe = plan_find_env(w.p, "web");
 	assert_non_null(pe);
 	assert_int_equal(pe->nlaunches, 1);
-	plan_launch_set_check(&w.p->envs[0].launches[0], false, "ResourcesSoldOut.SpecifiedInstanceType",
-			      "sold out");
+	plan_launch_set_check(&w.p->envs[0].launches[0], false,
+			      "ResourcesSoldOut.SpecifiedInstanceType", "sold out");
 	assert_int_equal(plan_to_json(&a, w.p), 0);
-	assert_non_null(strstr(a.ptr, "\"check\": \"ResourcesSoldOut.SpecifiedInstanceType\""));
+	assert_non_null(
+		strstr(a.ptr, "\"check\": \"ResourcesSoldOut.SpecifiedInstanceType\""));
 	assert_int_equal(plan_from_json(&back, a.ptr, a.len, &e), 0);
 	assert_int_equal(plan_to_json(&b, back), 0);
 	assert_string_equal(a.ptr, b.ptr);
 	plan_render_text(&t1, w.p, false);
 	plan_render_text(&t2, back, false);
 	assert_string_equal(t1.ptr, t2.ptr);
-	assert_non_null(strstr(t1.ptr, "[dry run failed: ResourcesSoldOut.SpecifiedInstanceType: "
-				       "sold out]"));
+	assert_non_null(strstr(t1.ptr,
+			       "[dry run failed: ResourcesSoldOut.SpecifiedInstanceType: "
+			       "sold out]"));
 	plan_launch_set_check(&back->envs[0].launches[0], true, NULL, NULL);
 	buf_reset(&t2);
 	plan_render_text(&t2, back, false);
 	assert_non_null(strstr(t2.ptr, "[dry run ok]"));
-	buf_free(&a);
-	buf_free(&b);
-	buf_free(&t1);
-	buf_free(&t2);
+	buf_release(&a);
+	buf_release(&b);
+	buf_release(&t1);
+	buf_release(&t2);
 	plan_free(back);
 	world_free(&w);
 }
@@ -618,7 +650,8 @@ static void expect_plan_error(const char *doc, const char *msg_part)
 	assert_int_equal(plan_from_json(&p, doc, strlen(doc), &e), ERR_INVALID);
 	assert_null(p);
 	if (!e.msg || !strstr(e.msg, msg_part))
-		fail_msg("error '%s' does not mention '%s'", e.msg ? e.msg : "", msg_part);
+		fail_msg("error '%s' does not mention '%s'", e.msg ? e.msg : "",
+			 msg_part);
 	err_clear(&e);
 }
 
@@ -632,28 +665,33 @@ static void test_plan_json_errors(void **state)
 	expect_plan_error("{", "not valid JSON");
 	expect_plan_error("[]", "not a JSON object");
 	expect_plan_error("{\"kind\": \"plan\"}", "no 'format_version'");
-	expect_plan_error("{\"format_version\": \"2\"}", "unsupported plan format_version '2'");
+	expect_plan_error("{\"format_version\": \"2\"}",
+			  "unsupported plan format_version '2'");
 
 	world_init(&w, base_spec);
 	world_plan(&w, false, -1);
 	plan_to_json(&a, w.p);
 	bad = subst(a.ptr, "\"count\": 2", "\"count\": \"2\"");
-	expect_plan_error(bad, "'environments[0].launches[0].count': expected an integer");
+	expect_plan_error(bad,
+			  "'environments[0].launches[0].count': expected an integer");
 	free(bad);
 	bad = subst(a.ptr, "\"count\": 2", "\"count\": 101");
 	expect_plan_error(bad, "launches[0].count");
 	free(bad);
 	bad = subst(a.ptr, "\"bid\": \"0.50\",\n          \"price\"",
 		    "\"bid\": \"cheap\",\n          \"price\"");
-	expect_plan_error(bad, "'environments[0].pools[0].bid': expected a decimal string");
+	expect_plan_error(bad,
+			  "'environments[0].pools[0].bid': expected a decimal string");
 	free(bad);
 	bad = subst(a.ptr, "\"pool\": 0", "\"pool\": 7");
-	expect_plan_error(bad, "'environments[0].launches': a launch names a pool that is not listed");
+	expect_plan_error(
+		bad,
+		"'environments[0].launches': a launch names a pool that is not listed");
 	free(bad);
 	bad = subst(a.ptr, "\"basis\"", "\"basis_\"");
 	expect_plan_error(bad, "'basis': missing");
 	free(bad);
-	buf_free(&a);
+	buf_release(&a);
 	world_free(&w);
 }
 
@@ -669,7 +707,8 @@ static void test_plan_json_shape(void **state)
 	world_plan(&w, false, -1);
 	plan_to_json(&a, w.p);
 	/* a member twice: the reader would see one, a reviewer's tool the other */
-	bad = subst(a.ptr, "\"kind\": \"plan\",", "\"kind\": \"plan\", \"kind\": \"destroy\",");
+	bad = subst(a.ptr, "\"kind\": \"plan\",",
+		    "\"kind\": \"plan\", \"kind\": \"destroy\",");
 	expect_plan_error(bad, "'kind': appears twice");
 	free(bad);
 	bad = subst(a.ptr, "\"count\": 2,", "\"count\": 2, \"count\": 100,");
@@ -721,8 +760,8 @@ static void test_plan_json_shape(void **state)
 	bad = subst(a.ptr, "\"environments\": [", "\"environments\": [7, ");
 	expect_plan_error(bad, "'environments[0]': expected an object");
 	free(bad);
-	buf_free(&big);
-	buf_free(&a);
+	buf_release(&big);
+	buf_release(&a);
 	world_free(&w);
 }
 
@@ -743,7 +782,9 @@ static void test_plan_json_binding(void **state)
 	w.p->endpoint = xstrdup("http://127.0.0.1:8787/");
 	buf_reset(&a);
 	plan_to_json(&a, w.p);
-	assert_non_null(strstr(a.ptr, "\"endpoint\": \"http://127.0.0.1:8787/\",\n  \"account\": null,"));
+	assert_non_null(strstr(
+		a.ptr,
+		"\"endpoint\": \"http://127.0.0.1:8787/\",\n  \"account\": null,"));
 	w.p->account = xstrdup("1250000000");
 	buf_reset(&a);
 	plan_to_json(&a, w.p);
@@ -762,8 +803,8 @@ static void test_plan_json_binding(void **state)
 	bad = subst(a.ptr, "\"http://127.0.0.1:8787/\"", "7");
 	expect_plan_error(bad, "'endpoint': expected a string");
 	free(bad);
-	buf_free(&a);
-	buf_free(&b);
+	buf_release(&a);
+	buf_release(&b);
 	world_free(&w);
 }
 
@@ -775,8 +816,10 @@ static void test_observed_json(void **state)
 	struct err e = ERR_INIT;
 	static const char *const bad[][2] = {
 		{ "{}", "no 'format_version'" },
-		{ "{\"format_version\": \"9\"}", "unsupported observed snapshot format_version '9'" },
-		{ "{\"format_version\": \"1\", \"instances\": {}}", "'instances': expected an array" },
+		{ "{\"format_version\": \"9\"}",
+		  "unsupported observed snapshot format_version '9'" },
+		{ "{\"format_version\": \"1\", \"instances\": {}}",
+		  "'instances': expected an array" },
 		{ "{\"format_version\": \"1\", \"instances\": [{\"id\": \"i\"}]}",
 		  "instances[0].region: expected a string" },
 		{ "{\"format_version\": \"1\", \"instances\": [], \"offers\": [{\"region\": \"r\", "
@@ -801,15 +844,16 @@ static void test_observed_json(void **state)
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		struct plan_observed o = PLAN_OBSERVED_INIT;
 
-		assert_int_equal(plan_observed_from_json(&o, bad[i][0], strlen(bad[i][0]), &e),
-				 ERR_INVALID);
+		assert_int_equal(
+			plan_observed_from_json(&o, bad[i][0], strlen(bad[i][0]), &e),
+			ERR_INVALID);
 		if (!strstr(e.msg, bad[i][1]))
 			fail_msg("error '%s' does not mention '%s'", e.msg, bad[i][1]);
 		assert_int_equal(o.instances.n, 0);
 		err_clear(&e);
 	}
-	buf_free(&a);
-	buf_free(&b);
+	buf_release(&a);
+	buf_release(&b);
 	plan_observed_clear(&back);
 	world_free(&w);
 }
@@ -841,15 +885,16 @@ static void test_basis_diff(void **state)
 	free(w.obs.instances.v[1].id);
 	w.obs.instances.v[1].id = xstrdup("ins-3");
 	assert_int_equal(plan_basis_check(old, &w.obs, &d), ERR_STALE);
-	assert_string_equal(d.ptr, "ins-1: RUNNING -> STOPPED\nins-2: gone (was RUNNING)\n"
-				   "ins-3: new (RUNNING)\n");
+	assert_string_equal(d.ptr,
+			    "ins-1: RUNNING -> STOPPED\nins-2: gone (was RUNNING)\n"
+			    "ins-3: new (RUNNING)\n");
 	world_plan(&w, false, -1);
 	buf_reset(&d);
 	assert_int_equal(plan_basis_diff(old, w.p, &d), ERR_STALE);
 	assert_non_null(strstr(d.ptr, "ins-1: RUNNING -> STOPPED\n"));
 	assert_string_not_equal(old->basis, w.p->basis);
 	plan_free(old);
-	buf_free(&d);
+	buf_release(&d);
 	world_free(&w);
 }
 
@@ -882,8 +927,9 @@ static void test_destroy(void **state)
 	assert_int_equal(pe->nreleases, 0);
 	assert_int_equal(pe->status, PLAN_STATUS_CONVERGED);
 	plan_render_text(&b, p, false);
-	assert_non_null(strstr(b.ptr, "- release ins-1 (S5.MEDIUM4 ap-guangzhou-3, RUNNING): destroy: "
-				     "environment 'web' is destroyed"));
+	assert_non_null(strstr(
+		b.ptr, "- release ins-1 (S5.MEDIUM4 ap-guangzhou-3, RUNNING): destroy: "
+		       "environment 'web' is destroyed"));
 	assert_non_null(strstr(b.ptr, "Plan: 0 to launch, 2 to release, 0 to replace."));
 	assert_false(plan_has_errors(p));
 	buf_reset(&b);
@@ -900,9 +946,10 @@ static void test_destroy(void **state)
 	assert_false(plan_has_errors(p));
 	assert_int_equal(p->envs[0].nreleases, 1);
 	assert_int_equal(p->envs[0].status, PLAN_STATUS_SHORT);
-	assert_non_null(strstr(p->envs[0].warnings[0], "1 more instance left for later destroys"));
+	assert_non_null(strstr(p->envs[0].warnings[0],
+			       "1 more instance left for later destroys"));
 	plan_free(p);
-	buf_free(&b);
+	buf_release(&b);
 	plan_observed_clear(&obs);
 }
 
@@ -1012,7 +1059,8 @@ static void test_plan_make_errors(void **state)
 	in.nenvs = 2;
 	assert_int_equal(plan_make(&p, &in, &e), ERR_INVALID);
 	assert_null(p);
-	assert_string_equal(e.msg, "environment 'nosuch' is not in the specs and has no instances");
+	assert_string_equal(
+		e.msg, "environment 'nosuch' is not in the specs and has no instances");
 	err_clear(&e);
 	world_free(&w);
 }
@@ -1029,7 +1077,8 @@ static void test_order_independent(void **state)
 	free(spec);
 	for (int i = 0; i < 9; i++) {
 		snprintf(id, sizeof(id), "ins-%d", i);
-		add_instance(&w.obs, id, "web", "default", i % 3 ? w.tmpl : "000000000000",
+		add_instance(&w.obs, id, "web", "default",
+			     i % 3 ? w.tmpl : "000000000000",
 			     i == 4 ? "STOPPED" : "RUNNING", 100 + i % 4);
 	}
 	/* duplicates, as shifting pages can return: one id twice, one pool twice */
@@ -1053,8 +1102,8 @@ static void test_order_independent(void **state)
 	world_plan(&w, false, -1);
 	plan_to_json(&b, w.p);
 	assert_string_equal(a.ptr, b.ptr);
-	buf_free(&a);
-	buf_free(&b);
+	buf_release(&a);
+	buf_release(&b);
 	world_free(&w);
 }
 
@@ -1082,12 +1131,14 @@ static void test_speed(void **state)
 	for (int i = 0; i < 100; i++) {
 		const char *region = i % 2 ? "ap-shanghai" : "ap-guangzhou";
 
-		buf_printf(&spec, "---\napiVersion: spotenv/v1\nkind: SpotEnvironment\n"
-			   "metadata: {name: env-%03d}\nspec:\n  region: %s\n  capacity: %d\n"
-			   "  maxPrice: \"0.50\"\n  image: img-aaaaaaaa\n  allocation: spread\n"
-			   "  pools:\n    - {zone: %s-2, instanceType: S5.MEDIUM4}\n"
-			   "    - {zone: %s-4, instanceType: S5.MEDIUM4}\n",
-			   i, region, 95 + i % 10, region, region);
+		buf_printf(
+			&spec,
+			"---\napiVersion: spotenv/v1\nkind: SpotEnvironment\n"
+			"metadata: {name: env-%03d}\nspec:\n  region: %s\n  capacity: %d\n"
+			"  maxPrice: \"0.50\"\n  image: img-aaaaaaaa\n  allocation: spread\n"
+			"  pools:\n    - {zone: %s-2, instanceType: S5.MEDIUM4}\n"
+			"    - {zone: %s-4, instanceType: S5.MEDIUM4}\n",
+			i, region, 95 + i % 10, region, region);
 	}
 	load_spec(&set, spec.ptr);
 	assert_int_equal(set.nenvs, 100);
@@ -1142,10 +1193,10 @@ static void test_speed(void **state)
 	assert_int_equal(p->nobserved, 10000);
 	assert_true(plan_has_changes(p));
 	plan_free(p);
-	buf_free(&json);
-	buf_free(&spec);
+	buf_release(&json);
+	buf_release(&spec);
 	plan_observed_clear(&obs);
-	spec_set_free(&set);
+	spec_set_release(&set);
 }
 
 int main(void)

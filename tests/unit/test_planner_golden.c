@@ -85,7 +85,8 @@ static void expect_same(const char *what, const char *path, const char *expected
 		e--, a--;
 	/* Keep the whole actual text for `diff -u`. */
 	mkdir("tests/out", 0755);
-	for (out = xasprintf("tests/out/%s", path), p = out + strlen("tests/out/"); *p; p++)
+	for (out = xasprintf("tests/out/%s", path), p = out + strlen("tests/out/"); *p;
+	     p++)
 		if (*p == '/')
 			*p = '_';
 	f = fopen(out, "wb");
@@ -93,10 +94,12 @@ static void expect_same(const char *what, const char *path, const char *expected
 		fputs(actual, f);
 		fclose(f);
 	}
-	print_error("%s: %s differs at line %d\n  expected: %.*s\n  actual:   %.*s\n"
-		    "(diff -u %s %s; rerun with UPDATE_GOLDEN=1 to rewrite, then review the "
-		    "diff)\n", path, what, line, (int)strcspn(e, "\n"), e, (int)strcspn(a, "\n"), a,
-		    path, out);
+	print_error(
+		"%s: %s differs at line %d\n  expected: %.*s\n  actual:   %.*s\n"
+		"(diff -u %s %s; rerun with UPDATE_GOLDEN=1 to rewrite, then review the "
+		"diff)\n",
+		path, what, line, (int)strcspn(e, "\n"), e, (int)strcspn(a, "\n"), a,
+		path, out);
 	free(out);
 	fail();
 }
@@ -109,8 +112,9 @@ static void load_spec(struct spec_set *set, const char *path)
 
 	if (spec_load_paths(set, paths, 1, &errs) < 0) {
 		for (size_t i = 0; i < errs.n; i++)
-			print_error("%s:%d:%d: %s\n", errs.v[i].file ? errs.v[i].file : "?",
-				    errs.v[i].line, errs.v[i].col, errs.v[i].msg);
+			print_error("%s:%d:%d: %s\n",
+				    errs.v[i].file ? errs.v[i].file : "?", errs.v[i].line,
+				    errs.v[i].col, errs.v[i].msg);
 		errlist_clear(&errs);
 		fail_msg("%s: spec does not load", path);
 	}
@@ -123,8 +127,8 @@ static void load_spec(struct spec_set *set, const char *path)
  * has no spec-before.yaml, and a placeholder is an error).  *used tells
  * whether there was one.
  */
-static char *subst_templates(const char *path, const char *data, const struct spec_set *before,
-			     bool *used)
+static char *subst_templates(const char *path, const char *data,
+			     const struct spec_set *before, bool *used)
 {
 	static const char opener[] = "%TEMPLATE(";
 	struct buf out = BUF_INIT;
@@ -147,22 +151,27 @@ static char *subst_templates(const char *path, const char *data, const struct sp
 			*comma = '\0';
 			pool = strtol(comma + 1, &e, 10);
 			if (e == comma + 1 || *e)
-				fail_msg("%s: %%TEMPLATE(%s,%s)%%: the pool is a number from 1", path, arg,
-					 comma + 1);
+				fail_msg(
+					"%s: %%TEMPLATE(%s,%s)%%: the pool is a number from 1",
+					path, arg, comma + 1);
 		}
 		if (!before)
-			fail_msg("%s: %%TEMPLATE(%s)%% needs a spec-before.yaml beside it", path, arg);
+			fail_msg(
+				"%s: %%TEMPLATE(%s)%% needs a spec-before.yaml beside it",
+				path, arg);
 		for (size_t i = 0; i < before->nenvs; i++)
 			if (!strcmp(before->envs[i].name, arg)) {
 				env = &before->envs[i];
 				nenv++;
 			}
 		if (nenv != 1)
-			fail_msg("%s: %%TEMPLATE(%s)%%: %s environment of that name in spec-before.yaml",
-				 path, arg, nenv ? "more than one" : "no");
+			fail_msg(
+				"%s: %%TEMPLATE(%s)%%: %s environment of that name in spec-before.yaml",
+				path, arg, nenv ? "more than one" : "no");
 		if (pool < 1 || (size_t)pool > env->npools)
-			fail_msg("%s: %%TEMPLATE(%s,%ld)%%: environment '%s' has %zu pools in spec-before.yaml",
-				 path, arg, pool, arg, env->npools);
+			fail_msg(
+				"%s: %%TEMPLATE(%s,%ld)%%: environment '%s' has %zu pools in spec-before.yaml",
+				path, arg, pool, arg, env->npools);
 		plan_template_hash(hash, env, &env->pools[pool - 1]);
 		buf_put(&out, p, (size_t)(q - p));
 		buf_puts(&out, hash);
@@ -193,7 +202,7 @@ static void load_options(struct plan_input *in, const char *dir, char ***envs)
 		in->max_release = v->valueint;
 	v = cJSON_GetObjectItem(root, "envs");
 	*envs = xcalloc((size_t)cJSON_GetArraySize(v) + 1, sizeof(char *));
-	cJSON_ArrayForEach(it, v)
+	cJSON_ArrayForEach (it, v)
 		(*envs)[n++] = xstrdup(it->valuestring);
 	in->envs = (const char *const *)*envs;
 	in->nenvs = n;
@@ -217,7 +226,8 @@ static void run_case(void **state)
 	struct plan_observed obs = PLAN_OBSERVED_INIT;
 	struct plan_input in = { 0 };
 	struct plan *p = NULL, *p2 = NULL, *back = NULL;
-	struct buf j1 = BUF_INIT, j2 = BUF_INIT, j3 = BUF_INIT, t1 = BUF_INIT, t2 = BUF_INIT;
+	struct buf j1 = BUF_INIT, j2 = BUF_INIT, j3 = BUF_INIT, t1 = BUF_INIT,
+		   t2 = BUF_INIT;
 	struct buf md = BUF_INIT;
 	struct err e = ERR_INIT;
 	char **envs = NULL, *data, *obs_text, *expected;
@@ -233,8 +243,10 @@ static void run_case(void **state)
 	obs_text = subst_templates(obs_path, data, have_before ? &before : NULL, &used);
 	free(data);
 	if (have_before && !used)
-		fail_msg("%s: spec-before.yaml is read by nothing: name its template hashes in "
-			 "observed.json with %%TEMPLATE(ENV[,N])%%", dir);
+		fail_msg(
+			"%s: spec-before.yaml is read by nothing: name its template hashes in "
+			"observed.json with %%TEMPLATE(ENV[,N])%%",
+			dir);
 	if (plan_observed_from_json(&obs, obs_text, strlen(obs_text), &e) < 0)
 		fail_msg("%s: observed.json: %s", dir, e.msg);
 	free(obs_text);
@@ -291,7 +303,8 @@ static void run_case(void **state)
 		free(expected);
 		expected = read_file(exp_path, NULL);
 		if (!expected)
-			fail_msg("%s: missing (run with UPDATE_GOLDEN=1 and review)", exp_path);
+			fail_msg("%s: missing (run with UPDATE_GOLDEN=1 and review)",
+				 exp_path);
 		expect_same("plan", exp_path, expected, j1.ptr);
 		free(expected);
 		expected = read_file(txt_path, NULL);
@@ -301,12 +314,12 @@ static void run_case(void **state)
 
 done:
 	free(expected);
-	buf_free(&j1);
-	buf_free(&j2);
-	buf_free(&j3);
-	buf_free(&t1);
-	buf_free(&t2);
-	buf_free(&md);
+	buf_release(&j1);
+	buf_release(&j2);
+	buf_release(&j3);
+	buf_release(&t1);
+	buf_release(&t2);
+	buf_release(&md);
 	plan_free(p);
 	plan_free(p2);
 	plan_free(back);
@@ -314,8 +327,8 @@ done:
 		free(envs[i]);
 	free(envs);
 	err_clear(&e);
-	spec_set_free(&set);
-	spec_set_free(&before);
+	spec_set_release(&set);
+	spec_set_release(&before);
 	plan_observed_clear(&obs);
 	free(spec_path);
 	free(obs_path);

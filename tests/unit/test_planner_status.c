@@ -7,16 +7,15 @@
 #include <cmocka.h>
 #include "../../planner/plan.h"
 
-#define SPEC_HEAD                                                    \
-	"apiVersion: spotenv/v1\nkind: SpotEnvironment\nmetadata:\n" \
+#define SPEC_HEAD                                                                        \
+	"apiVersion: spotenv/v1\nkind: SpotEnvironment\nmetadata:\n"                     \
 	"  name: web\nspec:\n  region: ap-guangzhou\n"
 
 /* Two pools, capacity 4. */
 static const char *const spec_text =
-	SPEC_HEAD
-	"  capacity: 4\n  maxPrice: \"0.50\"\n  image: img-aaaaaaaa\n"
-	"  pools:\n    - zone: ap-guangzhou-3\n      instanceType: S5.MEDIUM4\n"
-	"    - zone: ap-guangzhou-4\n      instanceType: S5.MEDIUM4\n";
+	SPEC_HEAD "  capacity: 4\n  maxPrice: \"0.50\"\n  image: img-aaaaaaaa\n"
+		  "  pools:\n    - zone: ap-guangzhou-3\n      instanceType: S5.MEDIUM4\n"
+		  "    - zone: ap-guangzhou-4\n      instanceType: S5.MEDIUM4\n";
 
 /*
  * Append an instance to obs; env or scope NULL leaves that tag off.
@@ -65,8 +64,8 @@ static struct plan_env env_named(const char *name, const char *scope)
 	return env;
 }
 
-static void expect(const struct plan_status_counts *k, int running, int pending, int failed,
-		   int leaving)
+static void expect(const struct plan_status_counts *k, int running, int pending,
+		   int failed, int leaving)
 {
 	assert_int_equal(k->running, running);
 	assert_int_equal(k->pending, pending);
@@ -206,7 +205,9 @@ static void test_counts_of_a_real_plan(void **state)
 	struct plan_status_counts k, k3, k4;
 
 	(void)state;
-	assert_int_equal(spec_load_buffer(&set, "web.yaml", spec_text, strlen(spec_text), &errs), 0);
+	assert_int_equal(
+		spec_load_buffer(&set, "web.yaml", spec_text, strlen(spec_text), &errs),
+		0);
 	plan_observed_add_region(&obs, "ap-guangzhou");
 	web(&obs, "ins-1", "RUNNING", "ap-guangzhou-3");
 	web(&obs, "ins-2", "PENDING", "ap-guangzhou-3");
@@ -234,7 +235,7 @@ static void test_counts_of_a_real_plan(void **state)
 	plan_free(p);
 	plan_observed_clear(&obs);
 	errlist_clear(&errs);
-	spec_set_free(&set);
+	spec_set_release(&set);
 }
 
 int main(void)

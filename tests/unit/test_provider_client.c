@@ -29,9 +29,9 @@ enum reply_kind { REPLY_OK, REPLY_RESET, REPLY_TRUNCATE };
 
 struct reply {
 	enum reply_kind kind;
-	int status;       /* 200 when 0 */
-	char *body;       /* owned */
-	int delay_ms;     /* before answering */
+	int status;   /* 200 when 0 */
+	char *body;   /* owned */
+	int delay_ms; /* before answering */
 };
 
 struct rq {
@@ -197,11 +197,20 @@ static void *conn_main(void *arg)
 		if (e.api_code)
 			snprintf(r.verify_code, sizeof(r.verify_code), "%s", e.api_code);
 		err_clear(&e);
-		r.action = hget(h, nh, "X-TC-Action") ? xstrdup(hget(h, nh, "X-TC-Action")) : NULL;
-		r.region = hget(h, nh, "X-TC-Region") ? xstrdup(hget(h, nh, "X-TC-Region")) : NULL;
-		r.token = hget(h, nh, "X-TC-Token") ? xstrdup(hget(h, nh, "X-TC-Token")) : NULL;
-		r.auth = hget(h, nh, "Authorization") ? xstrdup(hget(h, nh, "Authorization")) : NULL;
-		r.lang = hget(h, nh, "X-TC-Language") ? xstrdup(hget(h, nh, "X-TC-Language")) : NULL;
+		r.action = hget(h, nh, "X-TC-Action")
+				   ? xstrdup(hget(h, nh, "X-TC-Action"))
+				   : NULL;
+		r.region = hget(h, nh, "X-TC-Region")
+				   ? xstrdup(hget(h, nh, "X-TC-Region"))
+				   : NULL;
+		r.token = hget(h, nh, "X-TC-Token") ? xstrdup(hget(h, nh, "X-TC-Token"))
+						    : NULL;
+		r.auth = hget(h, nh, "Authorization")
+				 ? xstrdup(hget(h, nh, "Authorization"))
+				 : NULL;
+		r.lang = hget(h, nh, "X-TC-Language")
+				 ? xstrdup(hget(h, nh, "X-TC-Language"))
+				 : NULL;
 		free(block);
 		free(block2);
 
@@ -231,9 +240,10 @@ static void *conn_main(void *arg)
 		} else {
 			const char *body = rep.body ? rep.body : "";
 			size_t blen = strlen(body);
-			char *head = xasprintf("HTTP/1.1 %d X\r\nContent-Type: application/json\r\n"
-					       "Content-Length: %zu\r\n\r\n",
-					       rep.status ? rep.status : 200, blen);
+			char *head = xasprintf(
+				"HTTP/1.1 %d X\r\nContent-Type: application/json\r\n"
+				"Content-Length: %zu\r\n\r\n",
+				rep.status ? rep.status : 200, blen);
 
 			send_all(fd, head, strlen(head));
 			free(head);
@@ -246,7 +256,7 @@ static void *conn_main(void *arg)
 			free(rep.body);
 		}
 	}
-	buf_free(&in);
+	buf_release(&in);
 	pthread_mutex_lock(&s->mu);
 	close(fd);
 	s->fds[ca->idx] = -1;
@@ -353,8 +363,11 @@ static void reply_json(struct reply *out, const char *fmt, ...)
 
 static void reply_error(struct reply *out, const char *code, int n)
 {
-	reply_json(out, "{\"Response\":{\"Error\":{\"Code\":\"%s\",\"Message\":\"message for %s\"},"
-			"\"RequestId\":\"req-%d\"}}", code, code, n);
+	reply_json(
+		out,
+		"{\"Response\":{\"Error\":{\"Code\":\"%s\",\"Message\":\"message for %s\"},"
+		"\"RequestId\":\"req-%d\"}}",
+		code, code, n);
 }
 
 /* ---------------------------------------------------------------------
@@ -383,8 +396,10 @@ static void logs_free(struct logs *l)
 
 static struct tc_client *client(struct srv *s, struct tc_client_opts *o, bool token)
 {
-	struct tc_cred cred = { .secret_id = (char *)SECRET_ID, .secret_key = (char *)SECRET_KEY,
-				.token = token ? (char *)TOKEN : NULL, .source = (char *)"test" };
+	struct tc_cred cred = { .secret_id = (char *)SECRET_ID,
+				.secret_key = (char *)SECRET_KEY,
+				.token = token ? (char *)TOKEN : NULL,
+				.source = (char *)"test" };
 	struct tc_client_opts def;
 	struct tc_client *c = NULL;
 	struct err e = ERR_INIT;
@@ -415,7 +430,8 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void call_init(struct tc_call *c, const char *action, const char *region, const char *body)
+static void call_init(struct tc_call *c, const char *action, const char *region,
+		      const char *body)
 {
 	memset(c, 0, sizeof(*c));
 	c->action = action;
@@ -438,7 +454,10 @@ static void h_simple(struct srv *s, const struct rq *r, int n, struct reply *out
 {
 	(void)s;
 	(void)r;
-	reply_json(out, "{\"Response\":{\"TotalCount\":0,\"InstanceSet\":[],\"RequestId\":\"req-%d\"}}", n);
+	reply_json(
+		out,
+		"{\"Response\":{\"TotalCount\":0,\"InstanceSet\":[],\"RequestId\":\"req-%d\"}}",
+		n);
 }
 
 static void test_headers_and_signature(void **state)
@@ -446,7 +465,8 @@ static void test_headers_and_signature(void **state)
 	struct srv *s = srv_start(h_simple, NULL);
 	struct tc_client *c = client(s, NULL, true);
 	struct tc_call call;
-	static const char body[] = "{\"Limit\": 1, \"Filters\": [{\"Values\": [\"\\u672a\"], \"Name\": \"instance-name\"}]}";
+	static const char body[] =
+		"{\"Limit\": 1, \"Filters\": [{\"Values\": [\"\\u672a\"], \"Name\": \"instance-name\"}]}";
 	char host[64];
 
 	(void)state;
@@ -457,17 +477,21 @@ static void test_headers_and_signature(void **state)
 	assert_int_equal(s->nreqs, 1);
 	assert_true(s->reqs[0].verified);
 	/* exactly these headers, nothing added by curl (no Expect, no Accept) */
-	assert_string_equal(s->reqs[0].names,
-			    "host;authorization;content-type;x-tc-action;x-tc-version;x-tc-region;"
-			    "x-tc-timestamp;x-tc-token;x-tc-language;x-tc-requestclient;content-length");
+	assert_string_equal(
+		s->reqs[0].names,
+		"host;authorization;content-type;x-tc-action;x-tc-version;x-tc-region;"
+		"x-tc-timestamp;x-tc-token;x-tc-language;x-tc-requestclient;content-length");
 	/* API messages in English; the header is sent, not signed */
 	assert_string_equal(s->reqs[0].lang, "en-US");
-	assert_string_equal(s->reqs[0].body, body); /* the bytes signed are the bytes sent */
+	assert_string_equal(s->reqs[0].body,
+			    body); /* the bytes signed are the bytes sent */
 	assert_string_equal(s->reqs[0].action, "DescribeInstances");
 	assert_string_equal(s->reqs[0].region, "ap-guangzhou");
 	assert_string_equal(s->reqs[0].token, TOKEN);
 	assert_non_null(strstr(s->reqs[0].auth, "Credential=" SECRET_ID "/"));
-	assert_non_null(strstr(s->reqs[0].auth, "/cvm/tc3_request, SignedHeaders=content-type;host;x-tc-action, Signature="));
+	assert_non_null(strstr(
+		s->reqs[0].auth,
+		"/cvm/tc3_request, SignedHeaders=content-type;host;x-tc-action, Signature="));
 	snprintf(host, sizeof(host), "127.0.0.1:%d", s->port);
 	call_free(&call);
 	tc_client_free(c);
@@ -477,14 +501,26 @@ static void test_headers_and_signature(void **state)
 static void test_endpoints(void **state)
 {
 	static const char *ok[] = {
-		"https://cvm.tencentcloudapi.com", "https://cvm.ap-guangzhou.tencentcloudapi.com/",
-		"http://127.0.0.1:8080", "http://localhost:1", "http://[::1]:9000", "http://127.3.2.1",
+		"https://cvm.tencentcloudapi.com",
+		"https://cvm.ap-guangzhou.tencentcloudapi.com/",
+		"http://127.0.0.1:8080",
+		"http://localhost:1",
+		"http://[::1]:9000",
+		"http://127.3.2.1",
 		"HTTPS://CVM.TENCENTCLOUDAPI.COM",
 	};
 	static const char *bad[] = {
-		"http://cvm.tencentcloudapi.com", "http://10.0.0.1:80", "ftp://127.0.0.1",
-		"cvm.tencentcloudapi.com", "https://", "https://a/path", "https://u@host",
-		"http://128.0.0.1", "https://host:99x", "http://[::2]:80", "https://h?x=1",
+		"http://cvm.tencentcloudapi.com",
+		"http://10.0.0.1:80",
+		"ftp://127.0.0.1",
+		"cvm.tencentcloudapi.com",
+		"https://",
+		"https://a/path",
+		"https://u@host",
+		"http://128.0.0.1",
+		"https://host:99x",
+		"http://[::2]:80",
+		"https://h?x=1",
 	};
 	struct tc_cred cred = { .secret_id = (char *)"id", .secret_key = (char *)"key" };
 	struct tc_client_opts o;
@@ -543,8 +579,9 @@ static void h_pages(struct srv *s, const struct rq *r, int n, struct reply *out)
 		/* the last page repeats ins-0 instead of ins-249 */
 		int id = i == 249 ? 0 : i;
 
-		buf_printf(&b, "%s{\"InstanceId\":\"ins-%d\",\"InstanceState\":\"RUNNING\","
-			       "\"Tags\":[{\"Key\":\"spotenv:env\",\"Value\":\"web\"}]}",
+		buf_printf(&b,
+			   "%s{\"InstanceId\":\"ins-%d\",\"InstanceState\":\"RUNNING\","
+			   "\"Tags\":[{\"Key\":\"spotenv:env\",\"Value\":\"web\"}]}",
 			   i > off ? "," : "", id);
 	}
 	buf_printf(&b, "],\"RequestId\":\"req-%d\"}}", n);
@@ -566,7 +603,8 @@ static void test_paging_concurrent(void **state)
 	int offsets = 0;
 
 	(void)state;
-	assert_int_equal(tc_describe_instances(c, "ap-guangzhou", &f, 1, NULL, 0, &l, &e), 0);
+	assert_int_equal(tc_describe_instances(c, "ap-guangzhou", &f, 1, NULL, 0, &l, &e),
+			 0);
 	/*
 	 * 249 unique ids for a TotalCount of 250: the listing may have missed
 	 * one, so it is read again, 3 reads in all (it never settles here)
@@ -586,8 +624,12 @@ static void test_paging_concurrent(void **state)
 		assert_true(s->reqs[i].verified);
 		assert_int_equal(cJSON_GetObjectItem(b, "Limit")->valueint, 100);
 		offsets += cJSON_GetObjectItem(b, "Offset")->valueint;
-		assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(
-			cJSON_GetObjectItem(b, "Filters"), 0), "Name")->valuestring, "tag:spotenv:env");
+		assert_string_equal(
+			cJSON_GetObjectItem(
+				cJSON_GetArrayItem(cJSON_GetObjectItem(b, "Filters"), 0),
+				"Name")
+				->valuestring,
+			"tag:spotenv:env");
 		cJSON_Delete(b);
 	}
 	assert_int_equal(offsets, 3 * (0 + 100 + 200));
@@ -615,8 +657,10 @@ static void h_vanish(struct srv *s, const struct rq *r, int n, struct reply *out
 	(void)s;
 	buf_printf(&b, "{\"Response\":{\"TotalCount\":%d,\"InstanceSet\":[", total);
 	for (int i = off; i < off + 100 && i < total; i++)
-		buf_printf(&b, "%s{\"InstanceId\":\"ins-%03d\",\"InstanceState\":\"RUNNING\"}",
-			   i > off ? "," : "", i + gone);
+		buf_printf(
+			&b,
+			"%s{\"InstanceId\":\"ins-%03d\",\"InstanceState\":\"RUNNING\"}",
+			i > off ? "," : "", i + gone);
 	buf_printf(&b, "],\"RequestId\":\"req-%d\"}}", n);
 	out->body = buf_detach(&b, NULL);
 	cJSON_Delete(req);
@@ -663,12 +707,17 @@ static void h_lying_total(struct srv *s, const struct rq *r, int n, struct reply
 
 	(void)s;
 	if (off == 0)
-		reply_json(out, "{\"Response\":{\"TotalCount\":5000000,\"InstanceSet\":["
-				"{\"InstanceId\":\"ins-00000001\",\"InstanceState\":\"RUNNING\"}],"
-				"\"RequestId\":\"req-%d\"}}", n);
+		reply_json(
+			out,
+			"{\"Response\":{\"TotalCount\":5000000,\"InstanceSet\":["
+			"{\"InstanceId\":\"ins-00000001\",\"InstanceState\":\"RUNNING\"}],"
+			"\"RequestId\":\"req-%d\"}}",
+			n);
 	else
-		reply_json(out, "{\"Response\":{\"TotalCount\":5000000,\"InstanceSet\":[],"
-				"\"RequestId\":\"req-%d\"}}", n);
+		reply_json(out,
+			   "{\"Response\":{\"TotalCount\":5000000,\"InstanceSet\":[],"
+			   "\"RequestId\":\"req-%d\"}}",
+			   n);
 	cJSON_Delete(req);
 }
 
@@ -707,20 +756,25 @@ static void h_regions(struct srv *s, const struct rq *r, int n, struct reply *ou
 
 	(void)s;
 	if (!strcmp(r->action, "DescribeZoneInstanceConfigInfos")) {
-		buf_printf(&b, "{\"Response\":{\"InstanceTypeQuotaSet\":[{\"Zone\":\"%s-3\","
-			       "\"InstanceType\":\"S5.MEDIUM4\",\"InstanceChargeType\":\"SPOTPAID\","
-			       "\"Status\":\"SELL\",\"Price\":{\"UnitPriceDiscount\":%s}}],"
-			       "\"RequestId\":\"req-%d\"}}",
-			   r->region, gz ? "0.11" : "0.13", n);
+		buf_printf(
+			&b,
+			"{\"Response\":{\"InstanceTypeQuotaSet\":[{\"Zone\":\"%s-3\","
+			"\"InstanceType\":\"S5.MEDIUM4\",\"InstanceChargeType\":\"SPOTPAID\","
+			"\"Status\":\"SELL\",\"Price\":{\"UnitPriceDiscount\":%s}}],"
+			"\"RequestId\":\"req-%d\"}}",
+			r->region, gz ? "0.11" : "0.13", n);
 		out->delay_ms = 100;
 	} else {
 		int total = gz ? 250 : 120;
 		int off = cJSON_GetObjectItem(req, "Offset")->valueint;
 
-		buf_printf(&b, "{\"Response\":{\"TotalCount\":%d,\"InstanceSet\":[", total);
+		buf_printf(&b, "{\"Response\":{\"TotalCount\":%d,\"InstanceSet\":[",
+			   total);
 		for (int i = off; i < off + 100 && i < total; i++)
-			buf_printf(&b, "%s{\"InstanceId\":\"ins-%s%d\",\"InstanceState\":\"RUNNING\"}",
-				   i > off ? "," : "", gz ? "g" : "s", i);
+			buf_printf(
+				&b,
+				"%s{\"InstanceId\":\"ins-%s%d\",\"InstanceState\":\"RUNNING\"}",
+				i > off ? "," : "", gz ? "g" : "s", i);
 		buf_printf(&b, "],\"RequestId\":\"req-%d\"}}", n);
 		if (off == 0)
 			out->delay_ms = 100; /* the first round overlaps */
@@ -735,7 +789,8 @@ static void test_observe_regions(void **state)
 	struct tc_client *c = client(s, NULL, false);
 	struct tc_instance_list gz = { NULL, 0, 0 }, sh = { NULL, 0, 0 };
 	struct tc_offer_list ogz = { NULL, 0, 0 }, osh = { NULL, 0, 0 };
-	const char *key = "spotenv:env", *zones[] = { "ap-guangzhou-3" }, *types[] = { "S5.MEDIUM4" };
+	const char *key = "spotenv:env", *zones[] = { "ap-guangzhou-3" },
+		   *types[] = { "S5.MEDIUM4" };
 	struct tc_filter f = { "tag-key", &key, 1 };
 	struct tc_region_obs r[2];
 	struct err e = ERR_INIT;
@@ -791,14 +846,17 @@ static void test_observe_regions(void **state)
 /* Instance ids: chunks of 100, no filters. */
 static void h_ids(struct srv *s, const struct rq *r, int n, struct reply *out)
 {
-	cJSON *req = cJSON_Parse(r->body), *ids = cJSON_GetObjectItem(req, "InstanceIds"), *id;
+	cJSON *req = cJSON_Parse(r->body), *ids = cJSON_GetObjectItem(req, "InstanceIds"),
+	      *id;
 	struct buf b = BUF_INIT;
 	bool first = true;
 
 	(void)s;
-	buf_printf(&b, "{\"Response\":{\"TotalCount\":%d,\"InstanceSet\":[", cJSON_GetArraySize(ids));
-	cJSON_ArrayForEach(id, ids) {
-		buf_printf(&b, "%s{\"InstanceId\":\"%s\"}", first ? "" : ",", id->valuestring);
+	buf_printf(&b, "{\"Response\":{\"TotalCount\":%d,\"InstanceSet\":[",
+		   cJSON_GetArraySize(ids));
+	cJSON_ArrayForEach (id, ids) {
+		buf_printf(&b, "%s{\"InstanceId\":\"%s\"}", first ? "" : ",",
+			   id->valuestring);
 		first = false;
 	}
 	buf_printf(&b, "],\"RequestId\":\"req-%d\"}}", n);
@@ -819,15 +877,17 @@ static void test_describe_ids(void **state)
 	(void)state;
 	for (int i = 0; i < 150; i++)
 		ids[i] = xasprintf("ins-%03d", i);
-	assert_int_equal(tc_describe_instances(c, "ap-shanghai", NULL, 0, (const char *const *)ids,
-					       150, &l, &e), 0);
+	assert_int_equal(tc_describe_instances(c, "ap-shanghai", NULL, 0,
+					       (const char *const *)ids, 150, &l, &e),
+			 0);
 	assert_int_equal(s->nreqs, 2);
 	assert_int_equal(l.n, 150);
 	for (int i = 0; i < s->nreqs; i++)
 		assert_null(strstr(s->reqs[i].body, "Filters"));
 	/* ids and filters together are refused without a call */
-	assert_int_equal(tc_describe_instances(c, "ap-shanghai", &f, 1, (const char *const *)ids,
-					       1, &l, &e), ERR_INVALID);
+	assert_int_equal(tc_describe_instances(c, "ap-shanghai", &f, 1,
+					       (const char *const *)ids, 1, &l, &e),
+			 ERR_INVALID);
 	err_clear(&e);
 	assert_int_equal(s->nreqs, 2);
 	for (int i = 0; i < 150; i++)
@@ -847,7 +907,10 @@ static void h_run_flaky(struct srv *s, const struct rq *r, int n, struct reply *
 	else if (n == 1)
 		out->status = 502, reply_json(out, "bad gateway");
 	else
-		reply_json(out, "{\"Response\":{\"InstanceIdSet\":[\"ins-a\",\"ins-b\"],\"RequestId\":\"req-%d\"}}", n);
+		reply_json(
+			out,
+			"{\"Response\":{\"InstanceIdSet\":[\"ins-a\",\"ins-b\"],\"RequestId\":\"req-%d\"}}",
+			n);
 }
 
 static void test_run_retry_same_token(void **state)
@@ -855,8 +918,13 @@ static void test_run_retry_same_token(void **state)
 	struct srv *s = srv_start(h_run_flaky, NULL);
 	struct tc_client *c = client(s, NULL, false);
 	struct tc_run_request req = {
-		.region = "ap-guangzhou", .zone = "ap-guangzhou-6", .instance_type = "S5.LARGE8",
-		.image = "img-1", .count = 2, .max_price = "0.60", .client_token = "spotenv-web-0-abc",
+		.region = "ap-guangzhou",
+		.zone = "ap-guangzhou-6",
+		.instance_type = "S5.LARGE8",
+		.image = "img-1",
+		.count = 2,
+		.max_price = "0.60",
+		.client_token = "spotenv-web-0-abc",
 	};
 	struct tc_client_stats st;
 	struct err e = ERR_INIT;
@@ -901,8 +969,13 @@ static void test_run_dry_run_and_checks(void **state)
 	struct srv *s = srv_start(h_dry_run, NULL);
 	struct tc_client *c = client(s, NULL, false);
 	struct tc_run_request req = {
-		.region = "ap-guangzhou", .zone = "ap-guangzhou-6", .instance_type = "S5.LARGE8",
-		.image = "img-1", .count = 1, .max_price = "0.60", .client_token = "t",
+		.region = "ap-guangzhou",
+		.zone = "ap-guangzhou-6",
+		.instance_type = "S5.LARGE8",
+		.image = "img-1",
+		.count = 1,
+		.max_price = "0.60",
+		.client_token = "t",
 		.dry_run = true,
 	};
 	struct err e = ERR_INIT;
@@ -920,7 +993,8 @@ static void test_run_dry_run_and_checks(void **state)
 	assert_int_equal(tc_run_instances(c, &req, &ids, &n, &e), ERR_INVALID);
 	err_clear(&e);
 	req.count = 1;
-	req.client_token = "0123456789012345678901234567890123456789012345678901234567890123x";
+	req.client_token =
+		"0123456789012345678901234567890123456789012345678901234567890123x";
 	assert_int_equal(tc_run_instances(c, &req, &ids, &n, &e), ERR_INVALID);
 	err_clear(&e);
 	req.client_token = "t";
@@ -950,7 +1024,10 @@ static void h_dry_run_plain(struct srv *s, const struct rq *r, int n, struct rep
 	if (n == 0)
 		reply_json(out, "{\"Response\":{\"RequestId\":\"req-%d\"}}", n);
 	else if (n == 1)
-		reply_json(out, "{\"Response\":{\"InstanceIdSet\":[\"ins-x\"],\"RequestId\":\"req-%d\"}}", n);
+		reply_json(
+			out,
+			"{\"Response\":{\"InstanceIdSet\":[\"ins-x\"],\"RequestId\":\"req-%d\"}}",
+			n);
 	else if (n == 2)
 		reply_error(out, "ResourcesSoldOut.SpecifiedInstanceType", n);
 	else
@@ -962,8 +1039,13 @@ static void test_run_dry_run_request_id_only(void **state)
 	struct srv *s = srv_start(h_dry_run_plain, NULL);
 	struct tc_client *c = client(s, NULL, false);
 	struct tc_run_request req = {
-		.region = "ap-guangzhou", .zone = "ap-guangzhou-6", .instance_type = "S5.LARGE8",
-		.image = "img-1", .count = 2, .max_price = "0.60", .dry_run = true,
+		.region = "ap-guangzhou",
+		.zone = "ap-guangzhou-6",
+		.instance_type = "S5.LARGE8",
+		.image = "img-1",
+		.count = 2,
+		.max_price = "0.60",
+		.dry_run = true,
 	};
 	struct err e = ERR_INIT;
 	char **ids = NULL;
@@ -1001,8 +1083,10 @@ static void test_run_dry_run_request_id_only(void **state)
 static void h_transient_codes(struct srv *s, const struct rq *r, int n, struct reply *out)
 {
 	static const char *const codes[] = {
-		"InternalServerError", "OperationDenied.InstanceOperationInProgress",
-		"MutexOperation.TaskRunning", "RequestLimitExceeded.IPLimitExceeded",
+		"InternalServerError",
+		"OperationDenied.InstanceOperationInProgress",
+		"MutexOperation.TaskRunning",
+		"RequestLimitExceeded.IPLimitExceeded",
 	};
 
 	(void)s;
@@ -1070,7 +1154,8 @@ static void test_final_codes_not_retried(void **state)
 		assert_int_equal(call.attempts, 1);
 		assert_string_equal(call.err.api_code, t[i].code);
 		if (call.err.cls != t[i].cls)
-			fail_msg("%s: class %d, want %d", t[i].code, call.err.cls, t[i].cls);
+			fail_msg("%s: class %d, want %d", t[i].code, call.err.cls,
+				 t[i].cls);
 		call_free(&call);
 		free(body);
 	}
@@ -1196,7 +1281,9 @@ static void test_malformed_json(void **state)
 	struct err e = ERR_INIT;
 
 	(void)state;
-	assert_int_equal(tc_describe_instances(c, "ap-guangzhou", NULL, 0, NULL, 0, &l, &e), ERR_API);
+	assert_int_equal(
+		tc_describe_instances(c, "ap-guangzhou", NULL, 0, NULL, 0, &l, &e),
+		ERR_API);
 	assert_non_null(strstr(e.msg, "unexpected API response"));
 	assert_int_equal(l.n, 0);
 	assert_int_equal(s->nreqs, 1); /* not retried */
@@ -1209,7 +1296,10 @@ static void h_wrong_shape(struct srv *s, const struct rq *r, int n, struct reply
 {
 	(void)s;
 	(void)r;
-	reply_json(out, "{\"Response\":{\"TotalCount\":\"many\",\"InstanceSet\":{},\"RequestId\":\"req-%d\"}}", n);
+	reply_json(
+		out,
+		"{\"Response\":{\"TotalCount\":\"many\",\"InstanceSet\":{},\"RequestId\":\"req-%d\"}}",
+		n);
 }
 
 static void test_unexpected_shape(void **state)
@@ -1220,7 +1310,9 @@ static void test_unexpected_shape(void **state)
 	struct err e = ERR_INIT;
 
 	(void)state;
-	assert_int_equal(tc_describe_instances(c, "ap-guangzhou", NULL, 0, NULL, 0, &l, &e), ERR_API);
+	assert_int_equal(
+		tc_describe_instances(c, "ap-guangzhou", NULL, 0, NULL, 0, &l, &e),
+		ERR_API);
 	assert_non_null(strstr(e.msg, "TotalCount"));
 	err_clear(&e);
 	tc_client_free(c);
@@ -1319,7 +1411,8 @@ static void test_connection_refused(void **state)
 	assert_int_equal(tc_call_one(c, &call), ERR_NET);
 	assert_int_equal(call.attempts, 3);
 	assert_int_equal(call.err.cls, ERR_CLASS_TRANSIENT);
-	assert_non_null(strstr(call.err.msg, "'DescribeInstances' in 'ap-guangzhou' failed"));
+	assert_non_null(
+		strstr(call.err.msg, "'DescribeInstances' in 'ap-guangzhou' failed"));
 	call_free(&call);
 	tc_client_free(c);
 }
@@ -1373,7 +1466,8 @@ static void test_api_error_not_retried(void **state)
 	assert_int_equal(tc_call_one(c, &call), ERR_API);
 	assert_int_equal(call.attempts, 1);
 	assert_string_equal(call.err.api_code, "InvalidZone.MismatchRegion");
-	assert_string_equal(call.err.api_message, "message for InvalidZone.MismatchRegion");
+	assert_string_equal(call.err.api_message,
+			    "message for InvalidZone.MismatchRegion");
 	assert_string_equal(call.err.request_id, "req-0");
 	assert_int_equal(call.err.cls, ERR_CLASS_INVALID);
 	assert_string_equal(call.err.msg, "'DescribeInstances' in 'ap-guangzhou' failed");
@@ -1403,7 +1497,9 @@ static bool contains_secret(const char *s, struct srv *srv)
 	if (strstr(s, SECRET_KEY) || strstr(s, TOKEN))
 		return true;
 	for (int i = 0; i < srv->nreqs; i++) {
-		const char *sig = srv->reqs[i].auth ? strstr(srv->reqs[i].auth, "Signature=") : NULL;
+		const char *sig = srv->reqs[i].auth
+					  ? strstr(srv->reqs[i].auth, "Signature=")
+					  : NULL;
 
 		if (sig && strstr(s, sig + 10))
 			return true;
@@ -1431,7 +1527,8 @@ static void test_redaction(void **state)
 	call_init(&calls[1], "DescribeInstances", "ap-guangzhou", "{}");
 	assert_int_equal(tc_call_one(c, &calls[1]), 0);
 	assert_int_equal(s->nreqs, 4);
-	assert_int_equal(logs.n, 5); /* where the credentials came from, one line per attempt */
+	assert_int_equal(logs.n,
+			 5); /* where the credentials came from, one line per attempt */
 	assert_non_null(strstr(logs.lines[0], "credentials from test"));
 	assert_non_null(strstr(logs.lines[1], "DescribeInstances"));
 	assert_non_null(strstr(logs.lines[1], "region=ap-guangzhou"));
@@ -1479,7 +1576,8 @@ static void test_token_bucket(void **state)
 		call_free(&calls[i]);
 	/* another action has its own bucket: 10 terminate calls go at once */
 	for (int i = 0; i < 10; i++)
-		call_init(&calls[i], "TerminateInstances", "ap-guangzhou", "{\"InstanceIds\":[\"ins-1\"]}");
+		call_init(&calls[i], "TerminateInstances", "ap-guangzhou",
+			  "{\"InstanceIds\":[\"ins-1\"]}");
 	t0 = now_ms();
 	assert_int_equal(tc_call_many(c, calls, 10), 0);
 	assert_true(now_ms() - t0 < 900);
@@ -1584,7 +1682,8 @@ static void test_limiter_sliding_window(void **state)
 	c = client(s, &o, false);
 	/* 25 calls in each of two regions, all at once */
 	for (int i = 0; i < 50; i++)
-		call_init(&calls[i], "DescribeInstances", i % 2 ? "ap-shanghai" : "ap-guangzhou", "{}");
+		call_init(&calls[i], "DescribeInstances",
+			  i % 2 ? "ap-shanghai" : "ap-guangzhou", "{}");
 	t0 = now_ms();
 	assert_int_equal(tc_call_many(c, calls, 50), 0);
 	dt = now_ms() - t0;
@@ -1674,7 +1773,8 @@ static void test_throttled_counted_and_logged(void **state)
 		if (!strncmp(logs.lines[i], "call ", 5))
 			calls++;
 	assert_int_equal(calls, 2);
-	assert_non_null(strstr(logs.lines[logs.n - 2], "error=RequestLimitExceeded throttled=1 retry_in="));
+	assert_non_null(strstr(logs.lines[logs.n - 2],
+			       "error=RequestLimitExceeded throttled=1 retry_in="));
 	assert_null(strstr(logs.lines[logs.n - 1], "throttled="));
 	call_free(&call);
 	logs_free(&logs);
@@ -1686,7 +1786,8 @@ static void test_throttled_counted_and_logged(void **state)
  * TotalCount says 5,000,000 but every page after the first is empty: the
  * first empty page cancels the rest of the round before it goes out.
  */
-static void h_empty_after_first(struct srv *s, const struct rq *r, int n, struct reply *out)
+static void h_empty_after_first(struct srv *s, const struct rq *r, int n,
+				struct reply *out)
 {
 	cJSON *req = cJSON_Parse(r->body);
 	int off = cJSON_GetObjectItem(req, "Offset")->valueint;
@@ -1695,8 +1796,10 @@ static void h_empty_after_first(struct srv *s, const struct rq *r, int n, struct
 	(void)s;
 	buf_printf(&b, "{\"Response\":{\"TotalCount\":5000000,\"InstanceSet\":[");
 	for (int i = 0; off == 0 && i < 100; i++)
-		buf_printf(&b, "%s{\"InstanceId\":\"ins-%08d\",\"InstanceState\":\"RUNNING\"}",
-			   i ? "," : "", i);
+		buf_printf(
+			&b,
+			"%s{\"InstanceId\":\"ins-%08d\",\"InstanceState\":\"RUNNING\"}",
+			i ? "," : "", i);
 	buf_printf(&b, "],\"RequestId\":\"req-%d\"}}", n);
 	out->body = buf_detach(&b, NULL);
 	out->delay_ms = 20;
@@ -1750,7 +1853,9 @@ static void test_terminate_chunks(void **state)
 	(void)state;
 	for (int i = 0; i < 250; i++)
 		ids[i] = xasprintf("ins-%d", i);
-	assert_int_equal(tc_terminate_instances(c, "ap-guangzhou", (const char *const *)ids, 250, &e), 0);
+	assert_int_equal(tc_terminate_instances(c, "ap-guangzhou",
+						(const char *const *)ids, 250, &e),
+			 0);
 	assert_int_equal(s->nreqs, 3);
 	for (int i = 0; i < 3; i++) {
 		cJSON *b = cJSON_Parse(s->reqs[i].body);
@@ -1774,11 +1879,14 @@ static void h_offers(struct srv *s, const struct rq *r, int n, struct reply *out
 {
 	(void)s;
 	(void)r;
-	reply_json(out, "{\"Response\":{\"InstanceTypeQuotaSet\":["
-			"{\"Zone\":\"ap-guangzhou-6\",\"InstanceType\":\"S5.LARGE8\",\"InstanceChargeType\":\"SPOTPAID\","
-			"\"Status\":\"SELL\",\"StatusCategory\":\"NormalStock\",\"Cpu\":4,\"Memory\":8,"
-			"\"Price\":{\"UnitPriceDiscount\":0.32,\"Discount\":\"20.000000\"}}],"
-			"\"RequestId\":\"req-%d\"}}", n);
+	reply_json(
+		out,
+		"{\"Response\":{\"InstanceTypeQuotaSet\":["
+		"{\"Zone\":\"ap-guangzhou-6\",\"InstanceType\":\"S5.LARGE8\",\"InstanceChargeType\":\"SPOTPAID\","
+		"\"Status\":\"SELL\",\"StatusCategory\":\"NormalStock\",\"Cpu\":4,\"Memory\":8,"
+		"\"Price\":{\"UnitPriceDiscount\":0.32,\"Discount\":\"20.000000\"}}],"
+		"\"RequestId\":\"req-%d\"}}",
+		n);
 }
 
 static void test_offers(void **state)
@@ -1791,15 +1899,17 @@ static void test_offers(void **state)
 	const char *types[] = { "S5.LARGE8" };
 
 	(void)state;
-	assert_int_equal(tc_describe_offers(c, "ap-guangzhou", zones, 2, types, 1, &l, &e), 0);
+	assert_int_equal(
+		tc_describe_offers(c, "ap-guangzhou", zones, 2, types, 1, &l, &e), 0);
 	assert_int_equal(l.n, 1);
 	assert_string_equal(l.v[0].price, "0.32");
 	assert_string_equal(l.v[0].status_category, "NormalStock");
 	assert_int_equal(s->nreqs, 1);
-	assert_string_equal(s->reqs[0].body,
-			    "{\"Filters\":[{\"Name\":\"zone\",\"Values\":[\"ap-guangzhou-6\",\"ap-guangzhou-7\"]},"
-			    "{\"Name\":\"instance-type\",\"Values\":[\"S5.LARGE8\"]},"
-			    "{\"Name\":\"instance-charge-type\",\"Values\":[\"SPOTPAID\"]}]}");
+	assert_string_equal(
+		s->reqs[0].body,
+		"{\"Filters\":[{\"Name\":\"zone\",\"Values\":[\"ap-guangzhou-6\",\"ap-guangzhou-7\"]},"
+		"{\"Name\":\"instance-type\",\"Values\":[\"S5.LARGE8\"]},"
+		"{\"Name\":\"instance-charge-type\",\"Values\":[\"SPOTPAID\"]}]}");
 	tc_offer_list_clear(&l);
 	tc_client_free(c);
 	srv_stop(s);
@@ -1818,18 +1928,23 @@ static void h_quota(struct srv *s, const struct rq *r, int n, struct reply *out)
 	if (r->region && !strcmp(r->region, "ap-shanghai"))
 		reply_error(out, "UnauthorizedOperation", n);
 	else if (r->region && !strcmp(r->region, "ap-beijing"))
-		reply_json(out, "{\"Response\":{\"AccountQuotaOverview\":{\"AccountQuota\":"
-				"{\"SpotPaidQuotaSet\":[{\"Zone\":\"ap-beijing-1\",\"RemainingQuota\":\"lots\"}]}},"
-				"\"RequestId\":\"req-%d\"}}", n);
+		reply_json(
+			out,
+			"{\"Response\":{\"AccountQuotaOverview\":{\"AccountQuota\":"
+			"{\"SpotPaidQuotaSet\":[{\"Zone\":\"ap-beijing-1\",\"RemainingQuota\":\"lots\"}]}},"
+			"\"RequestId\":\"req-%d\"}}",
+			n);
 	else
-		reply_json(out, "{\"Response\":{\"AccountQuotaOverview\":{\"Region\":\"ap-guangzhou\","
-				"\"AccountQuota\":{\"PostPaidQuotaSet\":[{\"UsedQuota\":0,\"RemainingQuota\":288,"
-				"\"TotalQuota\":288,\"Zone\":\"ap-guangzhou-1\"}],"
-				"\"SpotPaidQuotaSet\":[{\"UsedQuota\":0,\"RemainingQuota\":244,\"TotalQuota\":244,"
-				"\"Zone\":\"ap-guangzhou-1\"},{\"UsedQuota\":4,\"RemainingQuota\":195,"
-				"\"TotalQuota\":199,\"Zone\":\"ap-guangzhou-2\"}],"
-				"\"ImageQuotaSet\":[{\"UsedQuota\":0,\"TotalQuota\":10}]}},"
-				"\"RequestId\":\"7f117776-3d20-4f00-839b-b22b04625f47\",\"AppId\":251007416}}");
+		reply_json(
+			out,
+			"{\"Response\":{\"AccountQuotaOverview\":{\"Region\":\"ap-guangzhou\","
+			"\"AccountQuota\":{\"PostPaidQuotaSet\":[{\"UsedQuota\":0,\"RemainingQuota\":288,"
+			"\"TotalQuota\":288,\"Zone\":\"ap-guangzhou-1\"}],"
+			"\"SpotPaidQuotaSet\":[{\"UsedQuota\":0,\"RemainingQuota\":244,\"TotalQuota\":244,"
+			"\"Zone\":\"ap-guangzhou-1\"},{\"UsedQuota\":4,\"RemainingQuota\":195,"
+			"\"TotalQuota\":199,\"Zone\":\"ap-guangzhou-2\"}],"
+			"\"ImageQuotaSet\":[{\"UsedQuota\":0,\"TotalQuota\":10}]}},"
+			"\"RequestId\":\"7f117776-3d20-4f00-839b-b22b04625f47\",\"AppId\":251007416}}");
 }
 
 static void test_spot_quota(void **state)
@@ -1866,7 +1981,8 @@ static void test_spot_quota(void **state)
 
 	/* refused: the API's error, nothing appended, no AppId */
 	app_id = (char *)"untouched";
-	assert_int_equal(tc_describe_spot_quota(c, "ap-shanghai", &l, &app_id, &e), ERR_API);
+	assert_int_equal(tc_describe_spot_quota(c, "ap-shanghai", &l, &app_id, &e),
+			 ERR_API);
 	assert_string_equal(e.api_code, "UnauthorizedOperation");
 	assert_int_equal(e.cls, ERR_CLASS_AUTH);
 	assert_null(app_id);
@@ -1883,7 +1999,8 @@ static void test_spot_quota(void **state)
 	/* the shared bucket of other actions (10/s), not the describe buckets at 1/s */
 	t0 = now_ms();
 	for (int i = 0; i < 5; i++) {
-		assert_int_equal(tc_describe_spot_quota(c, "ap-guangzhou", &l, NULL, &e), 0);
+		assert_int_equal(tc_describe_spot_quota(c, "ap-guangzhou", &l, NULL, &e),
+				 0);
 		tc_spot_quota_list_clear(&l);
 	}
 	assert_true(now_ms() - t0 < 900);

@@ -15,11 +15,22 @@
 static char home[256];
 
 static const char *const vars[] = {
-	"TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY", "TENCENTCLOUD_SESSION_TOKEN",
-	"TENCENTCLOUD_SECURITY_TOKEN", "TENCENTCLOUD_TOKEN", "TENCENTCLOUD_PROFILE",
-	"TENCENTCLOUD_CREDENTIALS_FILE", "TENCENTCLOUD_ROLE_ARN", "TENCENTCLOUD_ROLE_SESSION_NAME",
-	"TENCENTCLOUD_WEB_IDENTITY_TOKEN_FILE", "TENCENTCLOUD_PROVIDER_ID", "TENCENTCLOUD_REGION",
-	"TKE_PROVIDER_ID", "TKE_WEB_IDENTITY_TOKEN_FILE", "TKE_ROLE_ARN", "TKE_REGION",
+	"TENCENTCLOUD_SECRET_ID",
+	"TENCENTCLOUD_SECRET_KEY",
+	"TENCENTCLOUD_SESSION_TOKEN",
+	"TENCENTCLOUD_SECURITY_TOKEN",
+	"TENCENTCLOUD_TOKEN",
+	"TENCENTCLOUD_PROFILE",
+	"TENCENTCLOUD_CREDENTIALS_FILE",
+	"TENCENTCLOUD_ROLE_ARN",
+	"TENCENTCLOUD_ROLE_SESSION_NAME",
+	"TENCENTCLOUD_WEB_IDENTITY_TOKEN_FILE",
+	"TENCENTCLOUD_PROVIDER_ID",
+	"TENCENTCLOUD_REGION",
+	"TKE_PROVIDER_ID",
+	"TKE_WEB_IDENTITY_TOKEN_FILE",
+	"TKE_ROLE_ARN",
+	"TKE_REGION",
 	"SPOTENV_STS_ENDPOINT",
 };
 
@@ -63,20 +74,20 @@ static int teardown(void **state)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
-static const char INI[] =
-	"# comment\n"
-	"[default]\n"
-	"secret_id = AKIDini\n"
-	"secret_key = inikey\n"
-	"\n"
-	"[prod]\n"
-	"secret_id=AKIDprod\n"
-	"secret_key=\"prodkey\"\n"
-	"token = prodtoken\n"
-	"[half]\n"
-	"secret_id = AKIDhalf\n";
+static const char INI[] = "# comment\n"
+			  "[default]\n"
+			  "secret_id = AKIDini\n"
+			  "secret_key = inikey\n"
+			  "\n"
+			  "[prod]\n"
+			  "secret_id=AKIDprod\n"
+			  "secret_key=\"prodkey\"\n"
+			  "token = prodtoken\n"
+			  "[half]\n"
+			  "secret_id = AKIDhalf\n";
 
-static const char TCCLI[] = "{\"secretId\": \"AKIDtccli\", \"secretKey\": \"tcclikey\", \"token\": \"tt\"}";
+static const char TCCLI[] =
+	"{\"secretId\": \"AKIDtccli\", \"secretKey\": \"tcclikey\", \"token\": \"tt\"}";
 
 static void test_env_first(void **state)
 {
@@ -134,7 +145,9 @@ static void test_env_half_is_error(void **state)
 	unsetenv("TENCENTCLOUD_SECRET_ID");
 	setenv("TENCENTCLOUD_SECRET_KEY", "envkey", 1);
 	assert_int_equal(tc_cred_load(&c, NULL, &e), ERR_AUTH);
-	assert_non_null(strstr(e.msg, "'TENCENTCLOUD_SECRET_KEY' is set but 'TENCENTCLOUD_SECRET_ID' is not"));
+	assert_non_null(strstr(
+		e.msg,
+		"'TENCENTCLOUD_SECRET_KEY' is set but 'TENCENTCLOUD_SECRET_ID' is not"));
 	assert_null(strstr(e.msg, "envkey"));
 	err_clear(&e);
 }
@@ -199,7 +212,8 @@ static void test_credentials_file_var(void **state)
 	char path[400];
 
 	(void)state;
-	write_file("other.ini", "[default]\nsecret_id = AKIDother\nsecret_key = otherkey\n");
+	write_file("other.ini",
+		   "[default]\nsecret_id = AKIDother\nsecret_key = otherkey\n");
 	write_file(".tencentcloud/credentials", INI);
 	snprintf(path, sizeof(path), "%s/other.ini", home);
 	setenv("TENCENTCLOUD_CREDENTIALS_FILE", path, 1);
@@ -264,7 +278,8 @@ static void test_tccli_cvm_role_and_role_arn(void **state)
 	struct err e = ERR_INIT;
 
 	(void)state;
-	write_file(".tccli/default.credential", "{\"type\": \"cvm-role\", \"role-name\": \"r1\"}");
+	write_file(".tccli/default.credential",
+		   "{\"type\": \"cvm-role\", \"role-name\": \"r1\"}");
 	assert_int_equal(tc_cred_load(&c, NULL, &e), 0);
 	assert_non_null(c.spec);
 	assert_null(c.secret_id);
@@ -272,9 +287,10 @@ static void test_tccli_cvm_role_and_role_arn(void **state)
 	assert_non_null(strstr(c.source, "'r1'"));
 	tc_cred_clear(&c);
 
-	write_file(".tccli/default.credential",
-		   "{\"secretId\": \"AKIDbase\", \"secretKey\": \"basekey\", "
-		   "\"role-arn\": \"qcs::cam::uin/1:roleName/r\", \"role-session-name\": \"s\"}");
+	write_file(
+		".tccli/default.credential",
+		"{\"secretId\": \"AKIDbase\", \"secretKey\": \"basekey\", "
+		"\"role-arn\": \"qcs::cam::uin/1:roleName/r\", \"role-session-name\": \"s\"}");
 	assert_int_equal(tc_cred_load(&c, NULL, &e), 0);
 	assert_non_null(c.spec);
 	assert_null(c.secret_id);
@@ -359,13 +375,15 @@ static void test_parse_metadata(void **state)
 		"\"ExpiredTime\":1799999999,\"Code\":\"Success\"}",
 	};
 	const char *want[] = { "not a JSON object", "not a JSON object", "not 'Success'",
-			       "'TmpSecretId'", "'Token'", "'ExpiredTime'", "expired already" };
+			       "'TmpSecretId'",	    "'Token'",		 "'ExpiredTime'",
+			       "expired already" };
 
 	(void)state;
-	snprintf(good, sizeof(good),
-		 "{\"TmpSecretId\":\"AKIDt\",\"TmpSecretKey\":\"secretk\",\"Token\":\"tok\","
-		 "\"ExpiredTime\":%d,\"Expiration\":\"x\",\"Code\":\"Success\"}",
-		 NOW + 600);
+	snprintf(
+		good, sizeof(good),
+		"{\"TmpSecretId\":\"AKIDt\",\"TmpSecretKey\":\"secretk\",\"Token\":\"tok\","
+		"\"ExpiredTime\":%d,\"Expiration\":\"x\",\"Code\":\"Success\"}",
+		NOW + 600);
 	assert_int_equal(tc_cred_parse_metadata(&c, good, strlen(good), NOW, &e), 0);
 	assert_string_equal(c.secret_id, "AKIDt");
 	assert_string_equal(c.secret_key, "secretk");
@@ -373,8 +391,9 @@ static void test_parse_metadata(void **state)
 	assert_int_equal(c.expires, NOW + 600);
 	assert_int_equal(c.issued, NOW);
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
-		assert_int_equal(tc_cred_parse_metadata(&c, bad[i], strlen(bad[i]), NOW, &e),
-				 ERR_AUTH);
+		assert_int_equal(
+			tc_cred_parse_metadata(&c, bad[i], strlen(bad[i]), NOW, &e),
+			ERR_AUTH);
 		assert_non_null(strstr(e.msg, want[i]));
 		assert_null(strstr(e.msg, "secretk"));
 		assert_null(strstr(e.msg, "tok\""));
@@ -407,11 +426,12 @@ static void test_parse_sts(void **state)
 			       "expired already" };
 
 	(void)state;
-	snprintf(good, sizeof(good),
-		 "{\"Response\":{\"Credentials\":{\"Token\":\"tok\",\"TmpSecretId\":\"AKIDs\","
-		 "\"TmpSecretKey\":\"sk\"},\"ExpiredTime\":\"%d\",\"Expiration\":\"x\","
-		 "\"RequestId\":\"r\"}}",
-		 NOW + 20);
+	snprintf(
+		good, sizeof(good),
+		"{\"Response\":{\"Credentials\":{\"Token\":\"tok\",\"TmpSecretId\":\"AKIDs\","
+		"\"TmpSecretKey\":\"sk\"},\"ExpiredTime\":\"%d\",\"Expiration\":\"x\","
+		"\"RequestId\":\"r\"}}",
+		NOW + 20);
 	assert_int_equal(tc_cred_parse_sts(&c, good, strlen(good), NOW, &e), 0);
 	assert_string_equal(c.secret_id, "AKIDs");
 	assert_string_equal(c.token, "tok");
@@ -495,7 +515,8 @@ static void test_tccli_errors(void **state)
 	assert_int_equal(tc_cred_load(&c, NULL, &e), ERR_AUTH);
 	assert_non_null(strstr(e.msg, "lacks 'secretKey'"));
 	err_clear(&e);
-	write_file(".tccli/default.credential", "{\"secretId\": \"AKID\", \"secretKey\": 5}");
+	write_file(".tccli/default.credential",
+		   "{\"secretId\": \"AKID\", \"secretKey\": 5}");
 	assert_int_equal(tc_cred_load(&c, NULL, &e), ERR_AUTH);
 	assert_non_null(strstr(e.msg, "not a string"));
 	err_clear(&e);
@@ -509,16 +530,21 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_env_half_is_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ini_beats_tccli, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_profiles, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_credentials_file_var, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_nothing_found_names_places, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_credentials_file_var, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_nothing_found_names_places, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_tccli_errors, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cvm_role_last_resort, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_tccli_cvm_role_and_role_arn, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cvm_role_last_resort, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_tccli_cvm_role_and_role_arn, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_web_identity_env, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_parse_metadata, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_parse_sts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refresh_rule, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_renewal_failure_waits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_renewal_failure_waits, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

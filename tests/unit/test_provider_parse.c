@@ -27,14 +27,17 @@ static void test_classify(void **state)
 		{ "UnauthorizedOperation", 200, ERR_CLASS_AUTH },
 		{ "RequestLimitExceeded", 200, ERR_CLASS_THROTTLED },
 		{ "RequestLimitExceeded.UinLimitExceeded", 200, ERR_CLASS_THROTTLED },
-		{ "RequestLimitExceeded.GlobalRegionUinLimitExceeded", 200, ERR_CLASS_THROTTLED },
+		{ "RequestLimitExceeded.GlobalRegionUinLimitExceeded", 200,
+		  ERR_CLASS_THROTTLED },
 		{ "RequestLimitExceeded.IPLimitExceeded", 200, ERR_CLASS_THROTTLED },
 		{ "ResourceInsufficient.SpecifiedInstanceType", 200, ERR_CLASS_CAPACITY },
-		{ "ResourceInsufficient.AvailabilityZoneSoldOut", 200, ERR_CLASS_CAPACITY },
+		{ "ResourceInsufficient.AvailabilityZoneSoldOut", 200,
+		  ERR_CLASS_CAPACITY },
 		{ "ResourcesSoldOut.SpecifiedInstanceType", 200, ERR_CLASS_CAPACITY },
 		{ "InvalidParameterValue.InsufficientPrice", 200, ERR_CLASS_CAPACITY },
 		{ "InvalidParameterValue.InsufficientOffering", 200, ERR_CLASS_CAPACITY },
-		{ "UnsupportedOperation.NoInstanceTypeSupportSpot", 200, ERR_CLASS_CAPACITY },
+		{ "UnsupportedOperation.NoInstanceTypeSupportSpot", 200,
+		  ERR_CLASS_CAPACITY },
 		{ "UnsupportedOperation.SpotUnsupportedRegion", 200, ERR_CLASS_CAPACITY },
 		{ "LimitExceeded.SpotQuota", 200, ERR_CLASS_QUOTA },
 		{ "LimitExceeded.UserSpotQuota", 200, ERR_CLASS_QUOTA },
@@ -47,11 +50,13 @@ static void test_classify(void **state)
 		{ "MissingParameter", 200, ERR_CLASS_INVALID },
 		{ "InvalidClientToken.TooLong", 200, ERR_CLASS_INVALID },
 		{ "InvalidInstanceId.NotFound", 200, ERR_CLASS_INVALID },
-		{ "UnsupportedOperation.InstanceMixedPricingModel", 200, ERR_CLASS_INVALID },
+		{ "UnsupportedOperation.InstanceMixedPricingModel", 200,
+		  ERR_CLASS_INVALID },
 		{ "UnsupportedOperation", 200, ERR_CLASS_INVALID },
 		{ "UnsupportedOperation.InstancesProtected", 200, ERR_CLASS_OTHER },
 		{ "UnsupportedOperation.InstanceStatePending", 200, ERR_CLASS_OTHER },
-		{ "UnsupportedOperation.InstanceStateLaunchFailed", 200, ERR_CLASS_OTHER },
+		{ "UnsupportedOperation.InstanceStateLaunchFailed", 200,
+		  ERR_CLASS_OTHER },
 		{ "UnsupportedOperation.InstanceStateStarting", 200, ERR_CLASS_OTHER },
 		{ "UnsupportedOperation.InstanceStateStopping", 200, ERR_CLASS_OTHER },
 		{ "UnsupportedOperation.InstanceStateRebooting", 200, ERR_CLASS_OTHER },
@@ -63,11 +68,13 @@ static void test_classify(void **state)
 		{ "InternalError.Unknown", 200, ERR_CLASS_TRANSIENT },
 		{ "InternalServerError", 200, ERR_CLASS_TRANSIENT },
 		{ "InternalServerErrorX", 200, ERR_CLASS_OTHER },
-		{ "OperationDenied.InstanceOperationInProgress", 200, ERR_CLASS_TRANSIENT },
+		{ "OperationDenied.InstanceOperationInProgress", 200,
+		  ERR_CLASS_TRANSIENT },
 		{ "OperationDenied", 200, ERR_CLASS_OTHER },
 		{ "MutexOperation.TaskRunning", 200, ERR_CLASS_TRANSIENT },
 		{ "FailedOperation.TagKeyReserved", 200, ERR_CLASS_OTHER },
-		{ "ResourceInsufficientX", 200, ERR_CLASS_OTHER }, /* prefix needs a dot */
+		{ "ResourceInsufficientX", 200,
+		  ERR_CLASS_OTHER }, /* prefix needs a dot */
 		{ NULL, 500, ERR_CLASS_TRANSIENT },
 		{ NULL, 502, ERR_CLASS_TRANSIENT },
 		{ NULL, 429, ERR_CLASS_THROTTLED },
@@ -82,15 +89,18 @@ static void test_classify(void **state)
 		enum err_class got = tc_classify(t[i].code, t[i].http);
 
 		if (got != t[i].cls)
-			fail_msg("tc_classify(%s, %ld) = %d, want %d", t[i].code ? t[i].code : "NULL",
-				 t[i].http, got, t[i].cls);
+			fail_msg("tc_classify(%s, %ld) = %d, want %d",
+				 t[i].code ? t[i].code : "NULL", t[i].http, got,
+				 t[i].cls);
 		/* errors carry the same class, but for the quota transition */
 		got = tc_err_class(t[i].code, t[i].http);
 		if (got != (t[i].cls == ERR_CLASS_QUOTA ? TC_ERR_CLASS_QUOTA : t[i].cls))
-			fail_msg("tc_err_class(%s) = %d", t[i].code ? t[i].code : "NULL", got);
+			fail_msg("tc_err_class(%s) = %d", t[i].code ? t[i].code : "NULL",
+				 got);
 	}
 	/* until the applier handles ERR_CLASS_QUOTA, quota errors stay capacity */
-	assert_int_equal(tc_err_class("LimitExceeded.SpotQuota", 200), ERR_CLASS_CAPACITY);
+	assert_int_equal(tc_err_class("LimitExceeded.SpotQuota", 200),
+			 ERR_CLASS_CAPACITY);
 }
 
 static void test_response_envelope(void **state)
@@ -125,10 +135,12 @@ static void test_response_envelope(void **state)
 		err_clear(&e);
 	}
 	/* an error response keeps code, message, RequestId and class */
-	assert_int_equal(parse(&r, "{\"Response\":{\"Error\":{\"Code\":\"InvalidZone.MismatchRegion\","
-				    "\"Message\":\"zone does not exist\"},\"RequestId\":\"req-9\"}}",
-			       &e),
-			 ERR_API);
+	assert_int_equal(
+		parse(&r,
+		      "{\"Response\":{\"Error\":{\"Code\":\"InvalidZone.MismatchRegion\","
+		      "\"Message\":\"zone does not exist\"},\"RequestId\":\"req-9\"}}",
+		      &e),
+		ERR_API);
 	assert_string_equal(e.api_code, "InvalidZone.MismatchRegion");
 	assert_string_equal(e.api_message, "zone does not exist");
 	assert_string_equal(e.request_id, "req-9");
@@ -144,12 +156,14 @@ static void test_response_envelope(void **state)
 			{ "InvalidAccount.InsufficientBalance", ERR_CLASS_ACCOUNT },
 			{ "InternalServerError", ERR_CLASS_TRANSIENT },
 			{ "UnsupportedOperation.InstanceStatePending", ERR_CLASS_OTHER },
-			{ "UnsupportedOperation.NoInstanceTypeSupportSpot", ERR_CLASS_CAPACITY },
+			{ "UnsupportedOperation.NoInstanceTypeSupportSpot",
+			  ERR_CLASS_CAPACITY },
 		};
 
 		for (size_t i = 0; i < ARRAY_SIZE(c); i++) {
 			char *doc = xasprintf("{\"Response\":{\"Error\":{\"Code\":\"%s\","
-					       "\"Message\":\"m\"},\"RequestId\":\"r\"}}", c[i].code);
+					      "\"Message\":\"m\"},\"RequestId\":\"r\"}}",
+					      c[i].code);
 
 			assert_int_equal(parse(&r, doc, &e), ERR_API);
 			assert_string_equal(e.api_code, c[i].code);
@@ -159,8 +173,11 @@ static void test_response_envelope(void **state)
 		}
 	}
 	/* success: the Response object, numbers keeping their text */
-	assert_int_equal(parse(&r, "{\"Response\": {\"N\": 0.10000000000000001, \"I\": 250, "
-				    "\"E\": 1e-2, \"S\": \"x\", \"RequestId\": \"r\"}}", &e), 0);
+	assert_int_equal(parse(&r,
+			       "{\"Response\": {\"N\": 0.10000000000000001, \"I\": 250, "
+			       "\"E\": 1e-2, \"S\": \"x\", \"RequestId\": \"r\"}}",
+			       &e),
+			 0);
 	{
 		cJSON *j = r;
 		cJSON *n = cJSON_GetObjectItem(j, "N"), *i = cJSON_GetObjectItem(j, "I");
@@ -242,7 +259,9 @@ static void test_instances(void **state)
 static void test_instances_wrong_types(void **state)
 {
 	static const char *bad[] = {
-		"{\"Response\": {\"InstanceSet\": [], \"RequestId\": \"r\"}}", /* no TotalCount */
+		"{\"Response\": {\"InstanceSet\": [], \"RequestId\": \"r\"}}", /* no
+										  TotalCount
+										*/
 		"{\"Response\": {\"TotalCount\": \"x\", \"InstanceSet\": []}}",
 		"{\"Response\": {\"TotalCount\": -1, \"InstanceSet\": []}}",
 		"{\"Response\": {\"TotalCount\": 1, \"InstanceSet\": {}}}",
@@ -276,7 +295,11 @@ static void test_instances_wrong_types(void **state)
 		int64_t total = 0;
 		void *r;
 
-		assert_int_equal(parse(&r, "{\"Response\": {\"TotalCount\": \"7\", \"InstanceSet\": []}}", &e), 0);
+		assert_int_equal(
+			parse(&r,
+			      "{\"Response\": {\"TotalCount\": \"7\", \"InstanceSet\": []}}",
+			      &e),
+			0);
 		assert_int_equal(tc_parse_instances(&l, &total, r, "rg", &e), 0);
 		assert_int_equal(total, 7);
 		cJSON_Delete(r);
@@ -326,20 +349,31 @@ static void test_offers(void **state)
 	/* decimal text: kept as written up to 9 decimals, rounded half up beyond */
 	{
 		static const char *const t[][2] = {
-			{ "0.10", "0.10" }, { "\"0.10\"", "0.10" }, { "0.123456789", "0.123456789" },
-			{ "0.1234567895", "0.12345679" }, { "0.1234567894", "0.123456789" },
-			{ "9.9999999999", "10" }, { "0.30000000000000004", "0.3" }, { "1E2", "100" },
-			{ "\"100.000000\"", "100.000000" }, { "2.5e-1", "0.25" },
-			{ "99.9999999996", "100" }, { "0.0000000005", "0.000000001" },
+			{ "0.10", "0.10" },
+			{ "\"0.10\"", "0.10" },
+			{ "0.123456789", "0.123456789" },
+			{ "0.1234567895", "0.12345679" },
+			{ "0.1234567894", "0.123456789" },
+			{ "9.9999999999", "10" },
+			{ "0.30000000000000004", "0.3" },
+			{ "1E2", "100" },
+			{ "\"100.000000\"", "100.000000" },
+			{ "2.5e-1", "0.25" },
+			{ "99.9999999996", "100" },
+			{ "0.0000000005", "0.000000001" },
 			/* zero, or rounding to zero at 9 decimals: not given (unknown) */
-			{ "0", NULL }, { "0.0", NULL }, { "\"0.00\"", NULL }, { "0e5", NULL },
+			{ "0", NULL },
+			{ "0.0", NULL },
+			{ "\"0.00\"", NULL },
+			{ "0e5", NULL },
 			{ "0.0000000004", NULL },
 		};
 
 		for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
-			char *doc = xasprintf("{\"Response\": {\"InstanceTypeQuotaSet\": [{\"Zone\": \"z\","
-					       " \"InstanceType\": \"t\", \"Price\": {\"UnitPriceDiscount\": %s}}]}}",
-					       t[i][0]);
+			char *doc = xasprintf(
+				"{\"Response\": {\"InstanceTypeQuotaSet\": [{\"Zone\": \"z\","
+				" \"InstanceType\": \"t\", \"Price\": {\"UnitPriceDiscount\": %s}}]}}",
+				t[i][0]);
 
 			assert_int_equal(parse(&r, doc, &e), 0);
 			assert_int_equal(tc_parse_offers(&l, r, &e), 0);
@@ -347,7 +381,8 @@ static void test_offers(void **state)
 			if (!t[i][1] ? l.v[0].price != NULL
 				     : !l.v[0].price || strcmp(l.v[0].price, t[i][1]))
 				fail_msg("price %s gave %s, want %s", t[i][0],
-					 l.v[0].price ? l.v[0].price : "NULL", t[i][1] ? t[i][1] : "NULL");
+					 l.v[0].price ? l.v[0].price : "NULL",
+					 t[i][1] ? t[i][1] : "NULL");
 			tc_offer_list_clear(&l);
 			cJSON_Delete(r);
 			free(doc);
@@ -355,16 +390,22 @@ static void test_offers(void **state)
 	}
 
 	/* a price too large for util/decimal */
-	assert_int_equal(parse(&r, "{\"Response\": {\"InstanceTypeQuotaSet\": [{\"Zone\": \"z\","
-				    " \"InstanceType\": \"t\", \"Price\": {\"UnitPriceDiscount\": 1e20}}]}}",
-			       &e), 0);
+	assert_int_equal(
+		parse(&r,
+		      "{\"Response\": {\"InstanceTypeQuotaSet\": [{\"Zone\": \"z\","
+		      " \"InstanceType\": \"t\", \"Price\": {\"UnitPriceDiscount\": 1e20}}]}}",
+		      &e),
+		0);
 	assert_int_equal(tc_parse_offers(&l, r, &e), ERR_API);
 	err_clear(&e);
 	cJSON_Delete(r);
 	/* a price that is not a number */
-	assert_int_equal(parse(&r, "{\"Response\": {\"InstanceTypeQuotaSet\": [{\"Zone\": \"z\","
-				    " \"InstanceType\": \"t\", \"Price\": {\"UnitPriceDiscount\": \"cheap\"}}]}}",
-			       &e), 0);
+	assert_int_equal(
+		parse(&r,
+		      "{\"Response\": {\"InstanceTypeQuotaSet\": [{\"Zone\": \"z\","
+		      " \"InstanceType\": \"t\", \"Price\": {\"UnitPriceDiscount\": \"cheap\"}}]}}",
+		      &e),
+		0);
 	assert_int_equal(tc_parse_offers(&l, r, &e), ERR_API);
 	assert_int_equal(l.n, 0);
 	err_clear(&e);
@@ -410,7 +451,8 @@ static void test_offer_price_and_stock(void **state)
 		" \"Price\": {\"UnitPrice\": \"0.80\", \"UnitPriceDiscount\": null}},"
 		/* neither: unknown; no StatusCategory: unknown */
 		"{\"Zone\": \"z\", \"InstanceType\": \"d\", \"Price\": {\"Discount\": 20}},"
-		/* no Price at all; StatusCategory null or empty: unknown; other text as given */
+		/* no Price at all; StatusCategory null or empty: unknown; other text as
+		   given */
 		"{\"Zone\": \"z\", \"InstanceType\": \"e\", \"StatusCategory\": null},"
 		"{\"Zone\": \"z\", \"InstanceType\": \"f\", \"StatusCategory\": \"\"},"
 		"{\"Zone\": \"z\", \"InstanceType\": \"g\", \"StatusCategory\": \"NormalStock\","
@@ -444,7 +486,7 @@ static void test_offer_price_and_stock(void **state)
 	assert_string_equal(l.v[0].zone, "ap-guangzhou-2");
 	assert_string_equal(l.v[0].type, "S2.SMALL1");
 	assert_string_equal(l.v[0].status, "SELL");
-	assert_null(l.v[0].price);           /* 0.0 and 0.0: unknown, never free */
+	assert_null(l.v[0].price);	     /* 0.0 and 0.0: unknown, never free */
 	assert_null(l.v[0].status_category); /* absent: unknown */
 	assert_int_equal(l.v[0].cpu, 1);
 	assert_int_equal(l.v[0].memory_gb, 1);
@@ -557,14 +599,18 @@ static void test_spot_quota(void **state)
 			const char *app_id;
 		} ok[] = {
 			{ "{\"Response\": {\"RequestId\": \"r\"}}", 0, NULL },
-			{ "{\"Response\": {\"AccountQuotaOverview\": null, \"AppId\": null}}", 0, NULL },
-			{ "{\"Response\": {\"AccountQuotaOverview\": {\"Region\": \"x\"}, \"AppId\": \"0042\"}}", 0, "42" },
-			{ "{\"Response\": {\"AccountQuotaOverview\": {\"AccountQuota\": {}}, \"AppId\": 0}}", 0, "0" },
+			{ "{\"Response\": {\"AccountQuotaOverview\": null, \"AppId\": null}}",
+			  0, NULL },
+			{ "{\"Response\": {\"AccountQuotaOverview\": {\"Region\": \"x\"}, \"AppId\": \"0042\"}}",
+			  0, "42" },
+			{ "{\"Response\": {\"AccountQuotaOverview\": {\"AccountQuota\": {}}, \"AppId\": 0}}",
+			  0, "0" },
 			{ "{\"Response\": {\"AccountQuotaOverview\": {\"AccountQuota\": {\"SpotPaidQuotaSet\": null}},"
-			  " \"AppId\": 2.51007416e8}}", 0, "251007416" },
+			  " \"AppId\": 2.51007416e8}}",
+			  0, "251007416" },
 			{ "{\"Response\": {\"AccountQuotaOverview\": {\"AccountQuota\": {\"SpotPaidQuotaSet\": ["
-			  "{\"Zone\": \"z1\", \"TotalQuota\": \"50\"}]}}, \"AppId\": 12345678901234567890}}", 1,
-			  "12345678901234567890" },
+			  "{\"Zone\": \"z1\", \"TotalQuota\": \"50\"}]}}, \"AppId\": 12345678901234567890}}",
+			  1, "12345678901234567890" },
 		};
 
 		for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
@@ -582,7 +628,7 @@ static void test_spot_quota(void **state)
 		}
 		assert_string_equal(l.v[0].zone, "z1");
 		assert_int_equal(l.v[0].total, 50);
-		assert_int_equal(l.v[0].used, -1);      /* not given */
+		assert_int_equal(l.v[0].used, -1);	/* not given */
 		assert_int_equal(l.v[0].remaining, -1); /* not given */
 		tc_spot_quota_list_clear(&l);
 	}
@@ -637,9 +683,12 @@ static void test_spot_quota(void **state)
 	{
 		struct buf b = BUF_INIT;
 
-		buf_puts(&b, "{\"Response\": {\"AccountQuotaOverview\": {\"AccountQuota\": {\"SpotPaidQuotaSet\": [");
+		buf_puts(
+			&b,
+			"{\"Response\": {\"AccountQuotaOverview\": {\"AccountQuota\": {\"SpotPaidQuotaSet\": [");
 		for (int i = 0; i < 1001; i++)
-			buf_printf(&b, "%s{\"Zone\": \"z-%d\", \"TotalQuota\": 50}", i ? "," : "", i);
+			buf_printf(&b, "%s{\"Zone\": \"z-%d\", \"TotalQuota\": 50}",
+				   i ? "," : "", i);
 		buf_puts(&b, "]}}}}");
 		assert_int_equal(parse(&r, buf_str(&b), &e), 0);
 		assert_int_equal(tc_parse_spot_quota(&l, NULL, r, &e), ERR_API);
@@ -647,7 +696,7 @@ static void test_spot_quota(void **state)
 		assert_int_equal(l.n, 0);
 		err_clear(&e);
 		cJSON_Delete(r);
-		buf_free(&b);
+		buf_release(&b);
 	}
 	/* not a Response object */
 	assert_int_equal(tc_parse_spot_quota(&l, NULL, NULL, &e), ERR_API);
@@ -661,20 +710,34 @@ static void test_run_request_json(void **state)
 	const char *sgs[] = { "sg-1", "sg-2" };
 	const char *keys[] = { "skey-1" };
 	struct tc_run_request req = {
-		.region = "ap-guangzhou", .zone = "ap-guangzhou-6",
-		.instance_type = "S5.LARGE8", .image = "img-1", .count = 3,
-		.max_price = "0.60", .client_token = "tok-1", .instance_name = "web",
-		.tags = tags, .ntags = 2, .vpc_id = "vpc-1", .subnet_id = "subnet-1",
-		.security_group_ids = sgs, .nsecurity_groups = 2,
-		.public_ip_bandwidth_mbps = 10, .key_ids = keys, .nkey_ids = 1,
-		.system_disk_type = "CLOUD_PREMIUM", .system_disk_size_gb = 50,
-		.user_data_b64 = "ZWNobw==", .dry_run = true,
+		.region = "ap-guangzhou",
+		.zone = "ap-guangzhou-6",
+		.instance_type = "S5.LARGE8",
+		.image = "img-1",
+		.count = 3,
+		.max_price = "0.60",
+		.client_token = "tok-1",
+		.instance_name = "web",
+		.tags = tags,
+		.ntags = 2,
+		.vpc_id = "vpc-1",
+		.subnet_id = "subnet-1",
+		.security_group_ids = sgs,
+		.nsecurity_groups = 2,
+		.public_ip_bandwidth_mbps = 10,
+		.key_ids = keys,
+		.nkey_ids = 1,
+		.system_disk_type = "CLOUD_PREMIUM",
+		.system_disk_size_gb = 50,
+		.user_data_b64 = "ZWNobw==",
+		.dry_run = true,
 	};
 	char *s;
 
 	(void)state;
 	s = tc_run_request_json(&req);
-	assert_string_equal(s,
+	assert_string_equal(
+		s,
 		"{\"InstanceChargeType\":\"SPOTPAID\",\"InstanceMarketOptions\":{\"MarketType\":\"spot\","
 		"\"SpotOptions\":{\"MaxPrice\":\"0.60\",\"SpotInstanceType\":\"one-time\"}},"
 		"\"Placement\":{\"Zone\":\"ap-guangzhou-6\"},\"ImageId\":\"img-1\","
@@ -698,7 +761,8 @@ static void test_run_request_json(void **state)
 	req.max_price = "1";
 	req.keep_image_login = true;
 	s = tc_run_request_json(&req);
-	assert_string_equal(s,
+	assert_string_equal(
+		s,
 		"{\"InstanceChargeType\":\"SPOTPAID\",\"InstanceMarketOptions\":{\"MarketType\":\"spot\","
 		"\"SpotOptions\":{\"MaxPrice\":\"1\",\"SpotInstanceType\":\"one-time\"}},"
 		"\"Placement\":{\"Zone\":\"z\"},\"ImageId\":\"i\",\"InstanceType\":\"t\","

@@ -76,29 +76,36 @@ static void test_official_example(void **state)
 
 	(void)state;
 	sign3(&o, MASKED_ID, MASKED_KEY, true, BODY, strlen(BODY), TS);
-	assert_string_equal(o.payload_hash,
-			    "35e9c5b0e3ae67532d3c9f17ead6c90222632e5b1ff7f6e89887f1398934f064");
+	assert_string_equal(
+		o.payload_hash,
+		"35e9c5b0e3ae67532d3c9f17ead6c90222632e5b1ff7f6e89887f1398934f064");
 	assert_int_equal(o.canonical_request.len, 207);
 	assert_int_equal(strlen(canon), 207);
 	assert_memory_equal(o.canonical_request.ptr, canon, 207);
-	assert_string_equal(o.canonical_hash,
-			    "7019a55be8395899b900fb5564e4200d984910f34794a27cb3fb7d10ff6a1e84");
+	assert_string_equal(
+		o.canonical_hash,
+		"7019a55be8395899b900fb5564e4200d984910f34794a27cb3fb7d10ff6a1e84");
 	assert_string_equal(o.date, "2019-02-25");
 	assert_string_equal(o.signed_headers, "content-type;host;x-tc-action");
 	assert_string_equal(buf_str(&o.string_to_sign), sts);
 	hex(h, o.secret_date, 32);
-	assert_string_equal(h, "da98fb70dcf6b112dc21038d1eeeb3a95c74b4dcb12c1131f864f6066bd02be0");
+	assert_string_equal(
+		h, "da98fb70dcf6b112dc21038d1eeeb3a95c74b4dcb12c1131f864f6066bd02be0");
 	hex(h, o.secret_service, 32);
-	assert_string_equal(h, "8d70cbefb03939f929db64d32dc2ba89b1095620119fe3e050e2b18c5bd2752f");
+	assert_string_equal(
+		h, "8d70cbefb03939f929db64d32dc2ba89b1095620119fe3e050e2b18c5bd2752f");
 	hex(h, o.secret_signing, 32);
-	assert_string_equal(h, "b596b923aad85185e2d1f6659d2a062e0a86731226e021e61bfe06f7ed05f5af");
-	assert_string_equal(o.signature,
-			    "10b1a37a7301a02ca19a647ad722d5e43b4b3cff309d421d85b46093f6ab6c4f");
-	assert_string_equal(buf_str(&o.authorization),
-			    "TC3-HMAC-SHA256 Credential=AKID********************************"
-			    "/2019-02-25/cvm/tc3_request, SignedHeaders=content-type;host;"
-			    "x-tc-action, Signature=10b1a37a7301a02ca19a647ad722d5e43b4b3cff"
-			    "309d421d85b46093f6ab6c4f");
+	assert_string_equal(
+		h, "b596b923aad85185e2d1f6659d2a062e0a86731226e021e61bfe06f7ed05f5af");
+	assert_string_equal(
+		o.signature,
+		"10b1a37a7301a02ca19a647ad722d5e43b4b3cff309d421d85b46093f6ab6c4f");
+	assert_string_equal(
+		buf_str(&o.authorization),
+		"TC3-HMAC-SHA256 Credential=AKID********************************"
+		"/2019-02-25/cvm/tc3_request, SignedHeaders=content-type;host;"
+		"x-tc-action, Signature=10b1a37a7301a02ca19a647ad722d5e43b4b3cff"
+		"309d421d85b46093f6ab6c4f");
 	tc_sign_output_clear(&o);
 	/* cleared means wiped */
 	for (size_t i = 0; i < sizeof(o.secret_signing); i++)
@@ -114,17 +121,25 @@ static void test_header_order_and_case_do_not_matter(void **state)
 		{ "content-type", " " CT "\t" },
 	};
 	struct tc_sign_input in = {
-		.method = "POST", .query = "", .headers = h, .nheaders = 3,
-		.payload = BODY, .payload_len = strlen(BODY), .service = "cvm",
-		.timestamp = TS, .secret_id = MASKED_ID, .secret_key = MASKED_KEY,
+		.method = "POST",
+		.query = "",
+		.headers = h,
+		.nheaders = 3,
+		.payload = BODY,
+		.payload_len = strlen(BODY),
+		.service = "cvm",
+		.timestamp = TS,
+		.secret_id = MASKED_ID,
+		.secret_key = MASKED_KEY,
 	};
 	struct tc_sign_output o;
 	struct err e = ERR_INIT;
 
 	(void)state;
 	assert_int_equal(tc_sign(&o, &in, &e), 0);
-	assert_string_equal(o.signature,
-			    "10b1a37a7301a02ca19a647ad722d5e43b4b3cff309d421d85b46093f6ab6c4f");
+	assert_string_equal(
+		o.signature,
+		"10b1a37a7301a02ca19a647ad722d5e43b4b3cff309d421d85b46093f6ab6c4f");
 	tc_sign_output_clear(&o);
 }
 
@@ -139,32 +154,39 @@ static void test_earlier_revisions(void **state)
 	(void)state;
 	/* A': three headers, partly masked key */
 	sign3(&o, MASKED_ID, KEY_A, true, BODY, strlen(BODY), TS);
-	assert_string_equal(o.canonical_hash,
-			    "7019a55be8395899b900fb5564e4200d984910f34794a27cb3fb7d10ff6a1e84");
-	assert_string_equal(o.signature,
-			    "be4f67d323c78ab9acb7395e43c0dbcf822a9cfac32fea2449a7bc7726b770a3");
+	assert_string_equal(
+		o.canonical_hash,
+		"7019a55be8395899b900fb5564e4200d984910f34794a27cb3fb7d10ff6a1e84");
+	assert_string_equal(
+		o.signature,
+		"be4f67d323c78ab9acb7395e43c0dbcf822a9cfac32fea2449a7bc7726b770a3");
 	tc_sign_output_clear(&o);
 
 	/* B: two headers, the EXAMPLE key */
 	sign3(&o, ID_B, KEY_B, false, BODY, strlen(BODY), TS);
 	assert_int_equal(o.canonical_request.len, 165);
 	assert_memory_equal(o.canonical_request.ptr, canon_b, 165);
-	assert_string_equal(o.canonical_hash,
-			    "5ffe6a04c0664d6b969fab9a13bdab201d63ee709638e2749d62a09ca18d7031");
-	assert_string_equal(o.signature,
-			    "72e494ea809ad7a8c8f7a4507b9bddcbaa8e581f516e8da2f66e2c5a96525168");
-	assert_string_equal(buf_str(&o.authorization),
-			    "TC3-HMAC-SHA256 Credential=AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE"
-			    "/2019-02-25/cvm/tc3_request, SignedHeaders=content-type;host, "
-			    "Signature=72e494ea809ad7a8c8f7a4507b9bddcbaa8e581f516e8da2f66e2c5a96525168");
+	assert_string_equal(
+		o.canonical_hash,
+		"5ffe6a04c0664d6b969fab9a13bdab201d63ee709638e2749d62a09ca18d7031");
+	assert_string_equal(
+		o.signature,
+		"72e494ea809ad7a8c8f7a4507b9bddcbaa8e581f516e8da2f66e2c5a96525168");
+	assert_string_equal(
+		buf_str(&o.authorization),
+		"TC3-HMAC-SHA256 Credential=AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE"
+		"/2019-02-25/cvm/tc3_request, SignedHeaders=content-type;host, "
+		"Signature=72e494ea809ad7a8c8f7a4507b9bddcbaa8e581f516e8da2f66e2c5a96525168");
 	tc_sign_output_clear(&o);
 
 	/* B': two headers, partly masked key */
 	sign3(&o, ID_B, KEY_A, false, BODY, strlen(BODY), TS);
-	assert_string_equal(o.canonical_hash,
-			    "5ffe6a04c0664d6b969fab9a13bdab201d63ee709638e2749d62a09ca18d7031");
-	assert_string_equal(o.signature,
-			    "2230eefd229f582d8b1b891af7107b91597240707d778ab3738f756258d7652c");
+	assert_string_equal(
+		o.canonical_hash,
+		"5ffe6a04c0664d6b969fab9a13bdab201d63ee709638e2749d62a09ca18d7031");
+	assert_string_equal(
+		o.signature,
+		"2230eefd229f582d8b1b891af7107b91597240707d778ab3738f756258d7652c");
 	tc_sign_output_clear(&o);
 }
 
@@ -189,17 +211,25 @@ static void test_empty_payload(void **state)
 	struct tc_header h[2] = { { "Content-Type", "application/x-www-form-urlencoded" },
 				  { "Host", HOST } };
 	struct tc_sign_input in = {
-		.method = "GET", .query = "", .headers = h, .nheaders = 2,
-		.payload = NULL, .payload_len = 0, .service = "cvm",
-		.timestamp = TS, .secret_id = "id", .secret_key = "key",
+		.method = "GET",
+		.query = "",
+		.headers = h,
+		.nheaders = 2,
+		.payload = NULL,
+		.payload_len = 0,
+		.service = "cvm",
+		.timestamp = TS,
+		.secret_id = "id",
+		.secret_key = "key",
 	};
 	struct tc_sign_output o;
 	struct err e = ERR_INIT;
 
 	(void)state;
 	assert_int_equal(tc_sign(&o, &in, &e), 0);
-	assert_string_equal(o.payload_hash,
-			    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	assert_string_equal(
+		o.payload_hash,
+		"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 	tc_sign_output_clear(&o);
 }
 
@@ -207,9 +237,16 @@ static void test_sign_rejects_bad_input(void **state)
 {
 	struct tc_header h[2] = { { "Host", "a" }, { "host", "b" } };
 	struct tc_sign_input in = {
-		.method = "POST", .query = "", .headers = h, .nheaders = 2,
-		.payload = "", .payload_len = 0, .service = "cvm",
-		.timestamp = TS, .secret_id = "id", .secret_key = "key",
+		.method = "POST",
+		.query = "",
+		.headers = h,
+		.nheaders = 2,
+		.payload = "",
+		.payload_len = 0,
+		.service = "cvm",
+		.timestamp = TS,
+		.secret_id = "id",
+		.secret_key = "key",
 	};
 	struct tc_sign_output o;
 	struct err e = ERR_INIT;
@@ -315,7 +352,9 @@ static void test_verify_accepts_vectors(void **state)
 	/* A' with its own key */
 	ring.key[0] = KEY_A;
 	make_req(&r, MASKED_ID, KEY_A, true, TS);
-	assert_true(strstr(r.auth, "be4f67d323c78ab9acb7395e43c0dbcf822a9cfac32fea2449a7bc7726b770a3"));
+	assert_true(strstr(
+		r.auth,
+		"be4f67d323c78ab9acb7395e43c0dbcf822a9cfac32fea2449a7bc7726b770a3"));
 	assert_int_equal(verify(&r, BODY, TS, &e), 0);
 	ring.key[0] = MASKED_KEY;
 	/* header names arrive in any case */
@@ -375,8 +414,9 @@ static void test_verify_rejects_changes(void **state)
 	{
 		struct err e = ERR_INIT;
 
-		assert_int_equal(tc_verify("POST", "", r.h, r.n, BODY, strlen(BODY), "cbs", TS,
-					   lookup, &ring, &e), ERR_AUTH);
+		assert_int_equal(tc_verify("POST", "", r.h, r.n, BODY, strlen(BODY),
+					   "cbs", TS, lookup, &ring, &e),
+				 ERR_AUTH);
 		assert_string_equal(e.api_code, "AuthFailure.InvalidAuthorization");
 		err_clear(&e);
 	}
@@ -423,7 +463,8 @@ static void test_verify_missing_and_malformed(void **state)
 		if (i == 0)
 			assert_string_equal(e.api_code, "MissingParameter");
 		else
-			assert_string_equal(e.api_code, "AuthFailure.InvalidAuthorization");
+			assert_string_equal(e.api_code,
+					    "AuthFailure.InvalidAuthorization");
 		err_clear(&e);
 	}
 }

@@ -48,7 +48,8 @@ static struct sim *default_sim(void)
  * storage), and the parsed Response in *resp when resp is not NULL.
  */
 static const char *call_full(struct sim *s, const char *action, const char *region,
-			     const char *body, int64_t ts, const char *secret, cJSON **resp)
+			     const char *body, int64_t ts, const char *secret,
+			     cJSON **resp)
 {
 	static char code[128];
 	char tsbuf[32];
@@ -136,10 +137,11 @@ static const char *control(struct sim *s, const char *method, const char *path,
 	return text;
 }
 
-#define RUN_BODY(zone, type, count, price, extra)                                   \
-	"{\"InstanceChargeType\":\"SPOTPAID\",\"Placement\":{\"Zone\":\"" zone "\"},"   \
-	"\"ImageId\":\"img-pmqg1cw7\",\"InstanceType\":\"" type "\",\"InstanceCount\":" \
-	count ",\"InstanceMarketOptions\":{\"MarketType\":\"spot\",\"SpotOptions\":"   \
+#define RUN_BODY(zone, type, count, price, extra)                                        \
+	"{\"InstanceChargeType\":\"SPOTPAID\",\"Placement\":{\"Zone\":\"" zone "\"},"    \
+	"\"ImageId\":\"img-pmqg1cw7\",\"InstanceType\":\"" type                          \
+	"\",\"InstanceCount\":" count                                                    \
+	",\"InstanceMarketOptions\":{\"MarketType\":\"spot\",\"SpotOptions\":"           \
 	"{\"MaxPrice\":\"" price "\"}}" extra "}"
 
 static const char *state_of(struct sim *s, const char *id)
@@ -155,8 +157,8 @@ static const char *state_of(struct sim *s, const char *id)
 		snprintf(st, sizeof(st), "gone");
 	else
 		snprintf(st, sizeof(st), "%s",
-			 cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(set, 0),
-								  "InstanceState")));
+			 cJSON_GetStringValue(cJSON_GetObjectItem(
+				 cJSON_GetArrayItem(set, 0), "InstanceState")));
 	cJSON_Delete(r);
 	return st;
 }
@@ -199,10 +201,14 @@ static void test_life_cycle(void **state)
 	UNUSED(state);
 	fake_ms = T0;
 	s = default_sim();
-	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "2", "0.50", ""), &r), "ok");
+	assert_string_equal(
+		call(s, "RunInstances",
+		     RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "2", "0.50", ""), &r),
+		"ok");
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r, "InstanceIdSet")), 2);
 	snprintf(id, sizeof(id), "%s",
-		 cJSON_GetStringValue(cJSON_GetArrayItem(cJSON_GetObjectItem(r, "InstanceIdSet"), 0)));
+		 cJSON_GetStringValue(
+			 cJSON_GetArrayItem(cJSON_GetObjectItem(r, "InstanceIdSet"), 0)));
 	cJSON_Delete(r);
 	assert_int_equal(strlen(id), 12);
 	assert_int_equal(pool_stock(s, "ap-guangzhou-3", "S5.MEDIUM4"), 198);
@@ -245,17 +251,25 @@ static void test_launch_failed(void **state)
 	o.pending_ms = 100;
 	o.launch_fail_rate = 1;
 	s = new_sim(&o);
-	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "1", "1", ""), &r), "ok");
+	assert_string_equal(call(s, "RunInstances",
+				 RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "1", "1", ""),
+				 &r),
+			    "ok");
 	snprintf(id, sizeof(id), "%s",
-		 cJSON_GetStringValue(cJSON_GetArrayItem(cJSON_GetObjectItem(r, "InstanceIdSet"), 0)));
+		 cJSON_GetStringValue(
+			 cJSON_GetArrayItem(cJSON_GetObjectItem(r, "InstanceIdSet"), 0)));
 	cJSON_Delete(r);
 	assert_string_equal(state_of(s, id), "PENDING");
 	fake_ms = T0 + 100;
 	snprintf(body, sizeof(body), "{\"InstanceIds\":[\"%s\"]}", id);
 	assert_string_equal(call(s, "DescribeInstances", body, &r), "ok");
 	in = cJSON_GetArrayItem(cJSON_GetObjectItem(r, "InstanceSet"), 0);
-	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(in, "InstanceState")), "LAUNCH_FAILED");
-	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(in, "LatestOperationState")), "FAILED");
+	assert_string_equal(
+		cJSON_GetStringValue(cJSON_GetObjectItem(in, "InstanceState")),
+		"LAUNCH_FAILED");
+	assert_string_equal(
+		cJSON_GetStringValue(cJSON_GetObjectItem(in, "LatestOperationState")),
+		"FAILED");
 	assert_true(cJSON_IsString(cJSON_GetObjectItem(in, "LatestOperationErrorMsg")));
 	cJSON_Delete(r);
 	/* a failed launch cannot be terminated: the emulator removes it after its TTL */
@@ -278,13 +292,18 @@ static void test_tag_lag(void **state)
 	struct sim_opts o = SIM_OPTS_INIT;
 	struct sim *s;
 	cJSON *r = NULL;
-	const char *tagged = RUN_BODY("ap-guangzhou-4", "S5.LARGE8", "3", "1",
-				      ",\"TagSpecification\":[{\"ResourceType\":\"instance\",\"Tags\":"
-				      "[{\"Key\":\"spotenv:env\",\"Value\":\"lag\"}]}]");
-	const char *by_tag = "{\"Filters\":[{\"Name\":\"tag:spotenv:env\",\"Values\":[\"lag\"]}]}";
-	const char *by_key = "{\"Filters\":[{\"Name\":\"tag-key\",\"Values\":[\"spotenv:env\"]}]}";
-	const char *by_val = "{\"Filters\":[{\"Name\":\"tag-value\",\"Values\":[\"lag\"]}]}";
-	const char *by_zone = "{\"Filters\":[{\"Name\":\"zone\",\"Values\":[\"ap-guangzhou-4\"]}]}";
+	const char *tagged =
+		RUN_BODY("ap-guangzhou-4", "S5.LARGE8", "3", "1",
+			 ",\"TagSpecification\":[{\"ResourceType\":\"instance\",\"Tags\":"
+			 "[{\"Key\":\"spotenv:env\",\"Value\":\"lag\"}]}]");
+	const char *by_tag =
+		"{\"Filters\":[{\"Name\":\"tag:spotenv:env\",\"Values\":[\"lag\"]}]}";
+	const char *by_key =
+		"{\"Filters\":[{\"Name\":\"tag-key\",\"Values\":[\"spotenv:env\"]}]}";
+	const char *by_val =
+		"{\"Filters\":[{\"Name\":\"tag-value\",\"Values\":[\"lag\"]}]}";
+	const char *by_zone =
+		"{\"Filters\":[{\"Name\":\"zone\",\"Values\":[\"ap-guangzhou-4\"]}]}";
 
 	UNUSED(state);
 	fake_ms = T0;
@@ -301,9 +320,11 @@ static void test_tag_lag(void **state)
 	/* visible by other filters, with no tags yet */
 	assert_string_equal(call(s, "DescribeInstances", by_zone, &r), "ok");
 	assert_int_equal(cJSON_GetObjectItem(r, "TotalCount")->valueint, 3);
-	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(
-				 cJSON_GetArrayItem(cJSON_GetObjectItem(r, "InstanceSet"), 0), "Tags")),
-			 0);
+	assert_int_equal(
+		cJSON_GetArraySize(cJSON_GetObjectItem(
+			cJSON_GetArrayItem(cJSON_GetObjectItem(r, "InstanceSet"), 0),
+			"Tags")),
+		0);
 	cJSON_Delete(r);
 	fake_ms = T0 + 2000;
 	for (size_t i = 0; i < ARRAY_SIZE(lagged); i++) {
@@ -317,7 +338,8 @@ static void test_tag_lag(void **state)
 static void test_rate_window(void **state)
 {
 	struct sim *s;
-	const char *dry = RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "1", "1", ",\"DryRun\":true");
+	const char *dry =
+		RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "1", "1", ",\"DryRun\":true");
 
 	UNUSED(state);
 	fake_ms = T0;
@@ -335,7 +357,8 @@ static void test_rate_window(void **state)
 	fake_ms = T0 + 5000;
 	for (int i = 0; i < 40; i++)
 		assert_string_equal(call(s, "DescribeInstances", "{}", NULL), "ok");
-	assert_string_equal(call(s, "DescribeInstances", "{}", NULL), "RequestLimitExceeded");
+	assert_string_equal(call(s, "DescribeInstances", "{}", NULL),
+			    "RequestLimitExceeded");
 	assert_int_equal(s->stats.launched, 0);
 	sim_free(s);
 }
@@ -358,69 +381,100 @@ static void test_rate_per_region(void **state)
 	s = default_sim();
 	for (int r = 0; r < 2; r++) {
 		for (int i = 0; i < 40; i++)
-			assert_string_equal(call_full(s, "DescribeInstances", regions[r], "{}",
-						      fake_ms / 1000, NULL, NULL), "ok");
+			assert_string_equal(call_full(s, "DescribeInstances", regions[r],
+						      "{}", fake_ms / 1000, NULL, NULL),
+					    "ok");
 		assert_string_equal(call_full(s, "DescribeInstances", regions[r], "{}",
-					      fake_ms / 1000, NULL, NULL), "RequestLimitExceeded");
+					      fake_ms / 1000, NULL, NULL),
+				    "RequestLimitExceeded");
 	}
 	/* a third region's window is untouched, and other actions have their own */
-	assert_string_equal(call_full(s, "DescribeInstances", "ap-beijing", "{}", fake_ms / 1000,
-				      NULL, NULL), "ok");
-	assert_string_equal(call_full(s, "DescribeZoneInstanceConfigInfos", "ap-guangzhou", "{}",
-				      fake_ms / 1000, NULL, NULL), "ok");
+	assert_string_equal(call_full(s, "DescribeInstances", "ap-beijing", "{}",
+				      fake_ms / 1000, NULL, NULL),
+			    "ok");
+	assert_string_equal(call_full(s, "DescribeZoneInstanceConfigInfos",
+				      "ap-guangzhou", "{}", fake_ms / 1000, NULL, NULL),
+			    "ok");
 	/* each region's window slides on its own */
 	fake_ms = T0 + 1000;
-	assert_string_equal(call_full(s, "DescribeInstances", "ap-shanghai", "{}", fake_ms / 1000,
-				      NULL, NULL), "ok");
+	assert_string_equal(call_full(s, "DescribeInstances", "ap-shanghai", "{}",
+				      fake_ms / 1000, NULL, NULL),
+			    "ok");
 
 	st = cJSON_Parse(control(s, "GET", "/_sim/stats", NULL, &status));
 	assert_int_equal(status, 200);
 	/* the totals, across regions, as before */
 	assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(st, "requests"),
-					     "DescribeInstances")->valueint, 84);
+					     "DescribeInstances")
+				 ->valueint,
+			 84);
 	assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(st, "errors"),
-					     "RequestLimitExceeded")->valueint, 2);
+					     "RequestLimitExceeded")
+				 ->valueint,
+			 2);
 	by = cJSON_GetObjectItem(st, "byRegion");
 	for (int r = 0; r < 2; r++) {
 		cJSON *one = cJSON_GetObjectItem(by, regions[r]);
 
 		assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(one, "requests"),
-						     "DescribeInstances")->valueint, r ? 42 : 41);
+						     "DescribeInstances")
+					 ->valueint,
+				 r ? 42 : 41);
 		assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(one, "errors"),
-						     "RequestLimitExceeded")->valueint, 1);
+						     "RequestLimitExceeded")
+					 ->valueint,
+				 1);
 	}
-	assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(by, "ap-guangzhou"),
-								 "requests"),
-					     "DescribeZoneInstanceConfigInfos")->valueint, 1);
-	assert_null(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(by, "ap-beijing"),
-							    "errors"), "RequestLimitExceeded"));
+	assert_int_equal(
+		cJSON_GetObjectItem(
+			cJSON_GetObjectItem(cJSON_GetObjectItem(by, "ap-guangzhou"),
+					    "requests"),
+			"DescribeZoneInstanceConfigInfos")
+			->valueint,
+		1);
+	assert_null(cJSON_GetObjectItem(
+		cJSON_GetObjectItem(cJSON_GetObjectItem(by, "ap-beijing"), "errors"),
+		"RequestLimitExceeded"));
 	cJSON_Delete(st);
 
 	/* {"rates": {"ACTION": N}} sets the rate of every region */
-	control(s, "POST", "/_sim/faults", "{\"rates\":{\"DescribeInstances\":2}}", &status);
+	control(s, "POST", "/_sim/faults", "{\"rates\":{\"DescribeInstances\":2}}",
+		&status);
 	assert_int_equal(status, 200);
 	fake_ms = T0 + 5000;
 	for (int r = 0; r < 2; r++) {
 		for (int i = 0; i < 2; i++)
-			assert_string_equal(call_full(s, "DescribeInstances", regions[r], "{}",
-						      fake_ms / 1000, NULL, NULL), "ok");
+			assert_string_equal(call_full(s, "DescribeInstances", regions[r],
+						      "{}", fake_ms / 1000, NULL, NULL),
+					    "ok");
 		assert_string_equal(call_full(s, "DescribeInstances", regions[r], "{}",
-					      fake_ms / 1000, NULL, NULL), "RequestLimitExceeded");
+					      fake_ms / 1000, NULL, NULL),
+				    "RequestLimitExceeded");
 	}
 	/* a request naming no known region counts in the totals only */
-	assert_string_equal(call_full(s, "DescribeInstances", "ap-nowhere", "{}", fake_ms / 1000,
-				      NULL, NULL), "UnsupportedRegion");
+	assert_string_equal(call_full(s, "DescribeInstances", "ap-nowhere", "{}",
+				      fake_ms / 1000, NULL, NULL),
+			    "UnsupportedRegion");
 	st = cJSON_Parse(control(s, "GET", "/_sim/stats", NULL, &status));
-	assert_null(cJSON_GetObjectItem(cJSON_GetObjectItem(st, "byRegion"), "ap-nowhere"));
+	assert_null(
+		cJSON_GetObjectItem(cJSON_GetObjectItem(st, "byRegion"), "ap-nowhere"));
 	assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(st, "errors"),
-					     "UnsupportedRegion")->valueint, 1);
+					     "UnsupportedRegion")
+				 ->valueint,
+			 1);
 	cJSON_Delete(st);
 	/* a reset zeroes every region's counters too */
 	control(s, "POST", "/_sim/reset", NULL, &status);
 	st = cJSON_Parse(control(s, "GET", "/_sim/stats", NULL, &status));
-	assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(
-		cJSON_GetObjectItem(st, "byRegion"), "ap-shanghai"), "requests"),
-		"DescribeInstances")->valueint, 0);
+	assert_int_equal(
+		cJSON_GetObjectItem(
+			cJSON_GetObjectItem(
+				cJSON_GetObjectItem(cJSON_GetObjectItem(st, "byRegion"),
+						    "ap-shanghai"),
+				"requests"),
+			"DescribeInstances")
+			->valueint,
+		0);
 	cJSON_Delete(st);
 	sim_free(s);
 }
@@ -434,22 +488,33 @@ static void test_auth(void **state)
 	fake_ms = T0;
 	now = T0 / 1000;
 	s = default_sim();
-	assert_string_equal(call_full(s, "DescribeInstances", "ap-guangzhou", "{}", now, NULL, NULL), "ok");
-	assert_string_equal(call_full(s, "DescribeInstances", "ap-guangzhou", "{}", now - 300, NULL, NULL), "ok");
-	assert_string_equal(call_full(s, "DescribeInstances", "ap-guangzhou", "{}", now - 301, NULL, NULL),
+	assert_string_equal(
+		call_full(s, "DescribeInstances", "ap-guangzhou", "{}", now, NULL, NULL),
+		"ok");
+	assert_string_equal(call_full(s, "DescribeInstances", "ap-guangzhou", "{}",
+				      now - 300, NULL, NULL),
+			    "ok");
+	assert_string_equal(call_full(s, "DescribeInstances", "ap-guangzhou", "{}",
+				      now - 301, NULL, NULL),
 			    "AuthFailure.SignatureExpire");
-	assert_string_equal(call_full(s, "DescribeInstances", "ap-guangzhou", "{}", now + 301, NULL, NULL),
+	assert_string_equal(call_full(s, "DescribeInstances", "ap-guangzhou", "{}",
+				      now + 301, NULL, NULL),
 			    "AuthFailure.SignatureExpire");
-	assert_string_equal(call_full(s, "DescribeInstances", "ap-guangzhou", "{}", now, "wrong", NULL),
+	assert_string_equal(call_full(s, "DescribeInstances", "ap-guangzhou", "{}", now,
+				      "wrong", NULL),
 			    "AuthFailure.SignatureFailure");
-	assert_string_equal(call_full(s, "DescribeInstance", "ap-guangzhou", "{}", now, NULL, NULL),
-			    "InvalidAction");
-	assert_string_equal(call_full(s, "DescribeInstances", NULL, "{}", now, NULL, NULL),
-			    "MissingParameter");
-	assert_string_equal(call_full(s, "DescribeInstances", "eu-nowhere", "{}", now, NULL, NULL),
-			    "UnsupportedRegion");
-	assert_string_equal(call_full(s, "DescribeInstances", "ap-guangzhou", "[1]", now, NULL, NULL),
-			    "InvalidParameter");
+	assert_string_equal(
+		call_full(s, "DescribeInstance", "ap-guangzhou", "{}", now, NULL, NULL),
+		"InvalidAction");
+	assert_string_equal(
+		call_full(s, "DescribeInstances", NULL, "{}", now, NULL, NULL),
+		"MissingParameter");
+	assert_string_equal(
+		call_full(s, "DescribeInstances", "eu-nowhere", "{}", now, NULL, NULL),
+		"UnsupportedRegion");
+	assert_string_equal(
+		call_full(s, "DescribeInstances", "ap-guangzhou", "[1]", now, NULL, NULL),
+		"InvalidParameter");
 	sim_free(s);
 }
 
@@ -464,39 +529,62 @@ static void test_errors(void **state)
 		{ "DescribeInstances", "{\"Offset\":-1}", "InvalidParameterValue" },
 		{ "DescribeInstances", "{\"Limit\":\"5\"}", "InvalidParameter" },
 		{ "DescribeInstances", "{\"Bogus\":1}", "UnknownParameter" },
-		{ "DescribeInstances", "{\"InstanceIds\":[\"ins-bad\"]}", "InvalidInstanceId.Malformed" },
+		{ "DescribeInstances", "{\"InstanceIds\":[\"ins-bad\"]}",
+		  "InvalidInstanceId.Malformed" },
 		{ "DescribeInstances",
 		  "{\"InstanceIds\":[\"ins-aaaaaaaa\"],\"Filters\":[{\"Name\":\"zone\",\"Values\":[\"ap-guangzhou-3\"]}]}",
 		  "InvalidParameter" },
-		{ "DescribeInstances", "{\"Filters\":[{\"Name\":\"color\",\"Values\":[\"red\"]}]}",
+		{ "DescribeInstances",
+		  "{\"Filters\":[{\"Name\":\"color\",\"Values\":[\"red\"]}]}",
 		  "InvalidFilter" },
-		{ "DescribeInstances", "{\"Filters\":[{\"Name\":\"zone\"}]}", "MissingParameter" },
+		{ "DescribeInstances", "{\"Filters\":[{\"Name\":\"zone\"}]}",
+		  "MissingParameter" },
 		{ "DescribeInstances",
 		  "{\"Filters\":[{\"Name\":\"instance-id\",\"Values\":[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\"]}]}",
 		  "InvalidFilterValue.LimitExceeded" },
-		{ "DescribeInstances", "{\"Filters\":[{\"Name\":\"zone\",\"Values\":[\"ap-shanghai-2\"]}]}",
+		{ "DescribeInstances",
+		  "{\"Filters\":[{\"Name\":\"zone\",\"Values\":[\"ap-shanghai-2\"]}]}",
 		  "InvalidZone.MismatchRegion" },
 		{ "RunInstances", "{}", "MissingParameter" },
-		{ "RunInstances", RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "0", "1", ""), "InvalidParameterValue" },
-		{ "RunInstances", RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "101", "1", ""), "InvalidParameterValue" },
-		{ "RunInstances", RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "1", "0.01", ""),
+		{ "RunInstances", RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "0", "1", ""),
+		  "InvalidParameterValue" },
+		{ "RunInstances",
+		  RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "101", "1", ""),
+		  "InvalidParameterValue" },
+		{ "RunInstances",
+		  RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "1", "0.01", ""),
 		  "InvalidParameterValue.InsufficientPrice" },
-		{ "RunInstances", RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "1", "abc", ""), "InvalidParameterValue" },
-		{ "RunInstances", RUN_BODY("ap-guangzhou-5", "S5.MEDIUM4", "1", "1", ""), "InvalidZone.MismatchRegion" },
+		{ "RunInstances",
+		  RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "1", "abc", ""),
+		  "InvalidParameterValue" },
+		{ "RunInstances", RUN_BODY("ap-guangzhou-5", "S5.MEDIUM4", "1", "1", ""),
+		  "InvalidZone.MismatchRegion" },
 		{ "RunInstances", RUN_BODY("ap-guangzhou-3", "S9.HUGE1", "1", "1", ""),
 		  "InvalidParameterValue.InstanceTypeNotFound" },
-		{ "RunInstances", RUN_BODY("ap-guangzhou-3", "BOGUS", "1", "1", ""), "InvalidInstanceType.Malformed" },
-		{ "RunInstances", RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "1", "1", ",\"ClientToken\":\"12345678901234567890123456789012345678901234567890123456789012345\""),
+		{ "RunInstances", RUN_BODY("ap-guangzhou-3", "BOGUS", "1", "1", ""),
+		  "InvalidInstanceType.Malformed" },
+		{ "RunInstances",
+		  RUN_BODY(
+			  "ap-guangzhou-3", "S5.MEDIUM4", "1", "1",
+			  ",\"ClientToken\":\"12345678901234567890123456789012345678901234567890123456789012345\""),
 		  "InvalidClientToken.TooLong" },
-		{ "RunInstances", RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "1", "1",
-					   ",\"TagSpecification\":[{\"ResourceType\":\"instance\",\"Tags\":[{\"Key\":\"qcloud:x\",\"Value\":\"v\"}]}]"),
+		{ "RunInstances",
+		  RUN_BODY(
+			  "ap-guangzhou-3", "S5.MEDIUM4", "1", "1",
+			  ",\"TagSpecification\":[{\"ResourceType\":\"instance\",\"Tags\":[{\"Key\":\"qcloud:x\",\"Value\":\"v\"}]}]"),
 		  "FailedOperation.TagKeyReserved" },
-		{ "RunInstances", RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "1", "1",
-					   ",\"TagSpecification\":[{\"ResourceType\":\"instance\",\"Tags\":[{\"Key\":\"a\",\"Value\":\"v\"},{\"Key\":\"a\",\"Value\":\"w\"}]}]"),
+		{ "RunInstances",
+		  RUN_BODY(
+			  "ap-guangzhou-3", "S5.MEDIUM4", "1", "1",
+			  ",\"TagSpecification\":[{\"ResourceType\":\"instance\",\"Tags\":[{\"Key\":\"a\",\"Value\":\"v\"},{\"Key\":\"a\",\"Value\":\"w\"}]}]"),
 		  "InvalidParameterValue.DuplicateTags" },
-		{ "RunInstances", RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "1", "1", ",\"UserData\":\"not base64!\""),
+		{ "RunInstances",
+		  RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "1", "1",
+			   ",\"UserData\":\"not base64!\""),
 		  "InvalidParameterValue.InvalidUserDataFormat" },
-		{ "RunInstances", RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "1", "1", ",\"Foo\":1"), "UnknownParameter" },
+		{ "RunInstances",
+		  RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "1", "1", ",\"Foo\":1"),
+		  "UnknownParameter" },
 		{ "RunInstances",
 		  "{\"Placement\":{\"Zone\":\"ap-guangzhou-3\"},\"ImageId\":\"img-1\",\"InstanceType\":\"S5.MEDIUM4\"}",
 		  "InvalidImageId.Malformed" },
@@ -509,11 +597,15 @@ static void test_errors(void **state)
 		  "\"InstanceType\":\"S5.MEDIUM4\",\"InstanceMarketOptions\":{\"MarketType\":\"spot\",\"SpotOptions\":{}}}",
 		  "MissingParameter" },
 		{ "TerminateInstances", "{}", "MissingParameter" },
-		{ "TerminateInstances", "{\"InstanceIds\":[\"ins-zzzzzzzz\"]}", "InvalidInstanceId.NotFound" },
-		{ "TerminateInstances", "{\"InstanceIds\":[\"i-1\"]}", "InvalidInstanceId.Malformed" },
-		{ "DescribeZoneInstanceConfigInfos", "{\"Filters\":[{\"Name\":\"color\",\"Values\":[\"x\"]}]}",
+		{ "TerminateInstances", "{\"InstanceIds\":[\"ins-zzzzzzzz\"]}",
+		  "InvalidInstanceId.NotFound" },
+		{ "TerminateInstances", "{\"InstanceIds\":[\"i-1\"]}",
+		  "InvalidInstanceId.Malformed" },
+		{ "DescribeZoneInstanceConfigInfos",
+		  "{\"Filters\":[{\"Name\":\"color\",\"Values\":[\"x\"]}]}",
 		  "InvalidFilter" },
-		{ "DescribeZoneInstanceConfigInfos", "{\"Filters\":[{\"Name\":\"zone\",\"Values\":[\"ap-beijing-5\"]}]}",
+		{ "DescribeZoneInstanceConfigInfos",
+		  "{\"Filters\":[{\"Name\":\"zone\",\"Values\":[\"ap-beijing-5\"]}]}",
 		  "InvalidZone.MismatchRegion" },
 	};
 	char big[4096];
@@ -533,7 +625,8 @@ static void test_errors(void **state)
 	/* 101 ids to terminate */
 	k = (size_t)snprintf(big, sizeof(big), "{\"InstanceIds\":[");
 	for (int i = 0; i < 101; i++)
-		k += (size_t)snprintf(big + k, sizeof(big) - k, "%s\"ins-%08d\"", i ? "," : "", i);
+		k += (size_t)snprintf(big + k, sizeof(big) - k, "%s\"ins-%08d\"",
+				      i ? "," : "", i);
 	snprintf(big + k, sizeof(big) - k, "]}");
 	assert_string_equal(call(s, "TerminateInstances", big, NULL),
 			    "InvalidParameterValue.LimitExceeded");
@@ -543,7 +636,8 @@ static void test_errors(void **state)
 	k = (size_t)snprintf(big, sizeof(big), "{\"Filters\":[");
 	for (int i = 0; i < 11; i++)
 		k += (size_t)snprintf(big + k, sizeof(big) - k,
-				      "%s{\"Name\":\"tag-key\",\"Values\":[\"k%d\"]}", i ? "," : "", i);
+				      "%s{\"Name\":\"tag-key\",\"Values\":[\"k%d\"]}",
+				      i ? "," : "", i);
 	snprintf(big + k, sizeof(big) - k, "]}");
 	assert_string_equal(call(s, "DescribeInstances", big, NULL),
 			    "InvalidParameterValue.LimitExceeded");
@@ -563,8 +657,16 @@ static void test_stock_and_tokens(void **state)
 	fake_ms = T0;
 	s = default_sim();
 	s->faults.rate_limits = false;
-	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-6", "SA2.MEDIUM4", "5", "1", ",\"ClientToken\":\"tok-1\""), &r1), "ok");
-	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-6", "SA2.MEDIUM4", "5", "1", ",\"ClientToken\":\"tok-1\""), &r2), "ok");
+	assert_string_equal(call(s, "RunInstances",
+				 RUN_BODY("ap-guangzhou-6", "SA2.MEDIUM4", "5", "1",
+					  ",\"ClientToken\":\"tok-1\""),
+				 &r1),
+			    "ok");
+	assert_string_equal(call(s, "RunInstances",
+				 RUN_BODY("ap-guangzhou-6", "SA2.MEDIUM4", "5", "1",
+					  ",\"ClientToken\":\"tok-1\""),
+				 &r2),
+			    "ok");
 	a = cJSON_PrintUnformatted(cJSON_GetObjectItem(r1, "InstanceIdSet"));
 	b = cJSON_PrintUnformatted(cJSON_GetObjectItem(r2, "InstanceIdSet"));
 	assert_string_equal(a, b);
@@ -579,17 +681,33 @@ static void test_stock_and_tokens(void **state)
 		"{\"zone\":\"ap-guangzhou-6\",\"instanceType\":\"SA2.MEDIUM4\",\"stock\":3,\"price\":\"0.125\"}",
 		&status);
 	assert_int_equal(status, 200);
-	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-6", "SA2.MEDIUM4", "4", "1", ""), NULL),
+	assert_string_equal(call(s, "RunInstances",
+				 RUN_BODY("ap-guangzhou-6", "SA2.MEDIUM4", "4", "1", ""),
+				 NULL),
 			    "ResourceInsufficient.SpecifiedInstanceType");
-	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-6", "SA2.MEDIUM4", "1", "0.124", ""), NULL),
-			    "InvalidParameterValue.InsufficientPrice");
-	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-6", "SA2.MEDIUM4", "1", "0.125", ",\"DryRun\":true"), NULL),
+	assert_string_equal(
+		call(s, "RunInstances",
+		     RUN_BODY("ap-guangzhou-6", "SA2.MEDIUM4", "1", "0.124", ""), NULL),
+		"InvalidParameterValue.InsufficientPrice");
+	assert_string_equal(call(s, "RunInstances",
+				 RUN_BODY("ap-guangzhou-6", "SA2.MEDIUM4", "1", "0.125",
+					  ",\"DryRun\":true"),
+				 NULL),
 			    "ok");
-	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-6", "SA2.MEDIUM4", "3", "0.125", ""), NULL), "ok");
-	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-6", "SA2.MEDIUM4", "1", "1", ""), NULL),
+	assert_string_equal(
+		call(s, "RunInstances",
+		     RUN_BODY("ap-guangzhou-6", "SA2.MEDIUM4", "3", "0.125", ""), NULL),
+		"ok");
+	assert_string_equal(call(s, "RunInstances",
+				 RUN_BODY("ap-guangzhou-6", "SA2.MEDIUM4", "1", "1", ""),
+				 NULL),
 			    "ResourcesSoldOut.SpecifiedInstanceType");
 	/* the same token still answers after the pool sold out */
-	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-6", "SA2.MEDIUM4", "5", "1", ",\"ClientToken\":\"tok-1\""), NULL), "ok");
+	assert_string_equal(call(s, "RunInstances",
+				 RUN_BODY("ap-guangzhou-6", "SA2.MEDIUM4", "5", "1",
+					  ",\"ClientToken\":\"tok-1\""),
+				 NULL),
+			    "ok");
 	assert_int_equal(s->stats.launched, 8);
 	sim_free(s);
 }
@@ -628,21 +746,32 @@ static void test_reclaim_control(void **state)
 	fake_ms = T0;
 	s = default_sim();
 	s->faults.rate_limits = false;
-	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "4", "1",
-							      ",\"TagSpecification\":[{\"ResourceType\":\"instance\",\"Tags\":[{\"Key\":\"spotenv:env\",\"Value\":\"a\"}]}]"),
-			     NULL), "ok");
-	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "4", "1",
-							      ",\"TagSpecification\":[{\"ResourceType\":\"instance\",\"Tags\":[{\"Key\":\"spotenv:env\",\"Value\":\"b\"}]}]"),
-			     NULL), "ok");
+	assert_string_equal(
+		call(s, "RunInstances",
+		     RUN_BODY(
+			     "ap-guangzhou-3", "S5.MEDIUM4", "4", "1",
+			     ",\"TagSpecification\":[{\"ResourceType\":\"instance\",\"Tags\":[{\"Key\":\"spotenv:env\",\"Value\":\"a\"}]}]"),
+		     NULL),
+		"ok");
+	assert_string_equal(
+		call(s, "RunInstances",
+		     RUN_BODY(
+			     "ap-guangzhou-3", "S5.MEDIUM4", "4", "1",
+			     ",\"TagSpecification\":[{\"ResourceType\":\"instance\",\"Tags\":[{\"Key\":\"spotenv:env\",\"Value\":\"b\"}]}]"),
+		     NULL),
+		"ok");
 	out = control(s, "POST", "/_sim/reclaim", "{\"count\":3,\"env\":\"a\"}", &status);
 	assert_int_equal(status, 200);
 	j = cJSON_Parse(out);
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(j, "reclaimed")), 3);
-	assert_string_equal(state_of(s, cJSON_GetArrayItem(cJSON_GetObjectItem(j, "reclaimed"), 0)->valuestring),
-			    "SHUTDOWN");
+	assert_string_equal(
+		state_of(s, cJSON_GetArrayItem(cJSON_GetObjectItem(j, "reclaimed"), 0)
+				    ->valuestring),
+		"SHUTDOWN");
 	cJSON_Delete(j);
 	/* more than there are: all that are left */
-	out = control(s, "POST", "/_sim/reclaim", "{\"count\":10,\"env\":\"a\"}", &status);
+	out = control(s, "POST", "/_sim/reclaim", "{\"count\":10,\"env\":\"a\"}",
+		      &status);
 	j = cJSON_Parse(out);
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(j, "reclaimed")), 1);
 	cJSON_Delete(j);
@@ -651,7 +780,8 @@ static void test_reclaim_control(void **state)
 	assert_int_equal(sim_instance_count(s), 4);
 	/* reclaimed capacity is not given back */
 	assert_int_equal(pool_stock(s, "ap-guangzhou-3", "S5.MEDIUM4"), 192);
-	out = control(s, "POST", "/_sim/reclaim", "{\"instanceIds\":[\"ins-00000000\"]}", &status);
+	out = control(s, "POST", "/_sim/reclaim", "{\"instanceIds\":[\"ins-00000000\"]}",
+		      &status);
 	assert_int_equal(status, 404);
 	out = control(s, "GET", "/_sim/stats", NULL, &status);
 	j = cJSON_Parse(out);
@@ -669,13 +799,19 @@ static void test_reclaim_control(void **state)
 	assert_int_equal(status, 400);
 	control(s, "POST", "/_sim/faults", "{\"internalErrorRate\":1}", &status);
 	assert_int_equal(status, 200);
-	/* each action's documented code: InternalServerError for describe and terminate */
-	assert_string_equal(call(s, "DescribeInstances", "{}", NULL), "InternalServerError");
-	assert_string_equal(call(s, "TerminateInstances", "{\"InstanceIds\":[\"ins-aaaaaaaa\"]}", NULL),
+	/* each action's documented code: InternalServerError for describe and terminate
+	 */
+	assert_string_equal(call(s, "DescribeInstances", "{}", NULL),
 			    "InternalServerError");
-	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "1", "1", ""), NULL),
+	assert_string_equal(call(s, "TerminateInstances",
+				 "{\"InstanceIds\":[\"ins-aaaaaaaa\"]}", NULL),
+			    "InternalServerError");
+	assert_string_equal(call(s, "RunInstances",
+				 RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "1", "1", ""),
+				 NULL),
 			    "InternalError");
-	assert_string_equal(call(s, "DescribeZoneInstanceConfigInfos", "{}", NULL), "InternalError");
+	assert_string_equal(call(s, "DescribeZoneInstanceConfigInfos", "{}", NULL),
+			    "InternalError");
 	assert_string_equal(call(s, "DescribeAccountQuota", "{}", NULL), "InternalError");
 	sim_free(s);
 }
@@ -690,7 +826,10 @@ static void test_reclaim_rate(void **state)
 	o.reclaim_per_minute = 60; /* one a second */
 	o.no_rate_limits = true;
 	s = new_sim(&o);
-	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "10", "1", ""), NULL), "ok");
+	assert_string_equal(call(s, "RunInstances",
+				 RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "10", "1", ""),
+				 NULL),
+			    "ok");
 	fake_ms = T0 + 3500;
 	assert_string_equal(call(s, "DescribeInstances", "{}", NULL), "ok");
 	assert_int_equal(s->stats.reclaimed, 3);
@@ -711,7 +850,10 @@ static void test_seed_reproducible(void **state)
 		fake_ms = T0;
 		o.seed = 42;
 		s = new_sim(&o);
-		assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "5", "1", ""), &r), "ok");
+		assert_string_equal(
+			call(s, "RunInstances",
+			     RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "5", "1", ""), &r),
+			"ok");
 		t = cJSON_PrintUnformatted(cJSON_GetObjectItem(r, "InstanceIdSet"));
 		snprintf(ids[k], sizeof(ids[k]), "%s", t);
 		free(t);
@@ -721,7 +863,8 @@ static void test_seed_reproducible(void **state)
 	assert_string_equal(ids[0], ids[1]);
 }
 
-#define PTAG ",\"TagSpecification\":[{\"ResourceType\":\"instance\",\"Tags\":[{\"Key\":\"spotenv:env\",\"Value\":\"p\"}]}]"
+#define PTAG                                                                             \
+	",\"TagSpecification\":[{\"ResourceType\":\"instance\",\"Tags\":[{\"Key\":\"spotenv:env\",\"Value\":\"p\"}]}]"
 
 static void test_paging(void **state)
 {
@@ -733,26 +876,40 @@ static void test_paging(void **state)
 	fake_ms = T0;
 	s = default_sim();
 	s->faults.rate_limits = false;
-	s->faults.spot_quota_vcpu = 0; /* 300 in one zone: an account with a raised quota */
-	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-7", "S2.MEDIUM4", "100", "1", PTAG), NULL), "ok");
-	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-7", "S5.MEDIUM4", "100", "1", PTAG), NULL), "ok");
-	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-7", "SA2.MEDIUM4", "100", "1", PTAG), NULL), "ok");
+	s->faults.spot_quota_vcpu =
+		0; /* 300 in one zone: an account with a raised quota */
+	assert_string_equal(
+		call(s, "RunInstances",
+		     RUN_BODY("ap-guangzhou-7", "S2.MEDIUM4", "100", "1", PTAG), NULL),
+		"ok");
+	assert_string_equal(
+		call(s, "RunInstances",
+		     RUN_BODY("ap-guangzhou-7", "S5.MEDIUM4", "100", "1", PTAG), NULL),
+		"ok");
+	assert_string_equal(
+		call(s, "RunInstances",
+		     RUN_BODY("ap-guangzhou-7", "SA2.MEDIUM4", "100", "1", PTAG), NULL),
+		"ok");
 	/* another region's instances never show */
-	assert_string_equal(call_full(s, "RunInstances", "ap-shanghai",
-				      RUN_BODY("ap-shanghai-2", "S2.MEDIUM4", "7", "1", ""), fake_ms / 1000,
-				      NULL, NULL), "ok");
+	assert_string_equal(
+		call_full(s, "RunInstances", "ap-shanghai",
+			  RUN_BODY("ap-shanghai-2", "S2.MEDIUM4", "7", "1", ""),
+			  fake_ms / 1000, NULL, NULL),
+		"ok");
 	for (int off = 0; off < 300; off += 100) {
 		cJSON *r = NULL, *in;
 		char body[160];
 
-		snprintf(body, sizeof(body),
-			 "{\"Filters\":[{\"Name\":\"tag-key\",\"Values\":[\"spotenv:env\"]}],\"Offset\":%d,\"Limit\":100}",
-			 off);
+		snprintf(
+			body, sizeof(body),
+			"{\"Filters\":[{\"Name\":\"tag-key\",\"Values\":[\"spotenv:env\"]}],\"Offset\":%d,\"Limit\":100}",
+			off);
 		assert_string_equal(call(s, "DescribeInstances", body, &r), "ok");
 		assert_int_equal(cJSON_GetObjectItem(r, "TotalCount")->valueint, 300);
-		cJSON_ArrayForEach(in, cJSON_GetObjectItem(r, "InstanceSet"))
+		cJSON_ArrayForEach (in, cJSON_GetObjectItem(r, "InstanceSet"))
 			snprintf(seen[nseen++], 16, "%s",
-				 cJSON_GetStringValue(cJSON_GetObjectItem(in, "InstanceId")));
+				 cJSON_GetStringValue(
+					 cJSON_GetObjectItem(in, "InstanceId")));
 		cJSON_Delete(r);
 	}
 	assert_int_equal(nseen, 300);
@@ -764,7 +921,8 @@ static void test_paging(void **state)
 
 		assert_string_equal(call(s, "DescribeInstances", "{}", &r), "ok");
 		assert_int_equal(cJSON_GetObjectItem(r, "TotalCount")->valueint, 300);
-		assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r, "InstanceSet")), 20);
+		assert_int_equal(
+			cJSON_GetArraySize(cJSON_GetObjectItem(r, "InstanceSet")), 20);
 		cJSON_Delete(r);
 	}
 	sim_free(s);
@@ -784,28 +942,36 @@ static void test_offers(void **state)
 		"{\"zone\":\"ap-beijing-6\",\"instanceType\":\"S5.LARGE8\",\"stock\":0,\"price\":\"0.3071\"}",
 		&status);
 	assert_int_equal(status, 200);
-	assert_string_equal(call_full(s, "DescribeZoneInstanceConfigInfos", "ap-beijing",
-				      "{\"Filters\":[{\"Name\":\"instance-charge-type\",\"Values\":[\"SPOTPAID\"]},"
-				      "{\"Name\":\"zone\",\"Values\":[\"ap-beijing-6\"]},"
-				      "{\"Name\":\"instance-type\",\"Values\":[\"S5.LARGE8\"]}]}",
-				      fake_ms / 1000, NULL, &r), "ok");
-	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r, "InstanceTypeQuotaSet")), 1);
+	assert_string_equal(
+		call_full(
+			s, "DescribeZoneInstanceConfigInfos", "ap-beijing",
+			"{\"Filters\":[{\"Name\":\"instance-charge-type\",\"Values\":[\"SPOTPAID\"]},"
+			"{\"Name\":\"zone\",\"Values\":[\"ap-beijing-6\"]},"
+			"{\"Name\":\"instance-type\",\"Values\":[\"S5.LARGE8\"]}]}",
+			fake_ms / 1000, NULL, &r),
+		"ok");
+	assert_int_equal(
+		cJSON_GetArraySize(cJSON_GetObjectItem(r, "InstanceTypeQuotaSet")), 1);
 	row = cJSON_GetArrayItem(cJSON_GetObjectItem(r, "InstanceTypeQuotaSet"), 0);
-	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(row, "Status")), "SOLD_OUT");
-	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(row, "InstanceChargeType")), "SPOTPAID");
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(row, "Status")),
+			    "SOLD_OUT");
+	assert_string_equal(
+		cJSON_GetStringValue(cJSON_GetObjectItem(row, "InstanceChargeType")),
+		"SPOTPAID");
 	text = cJSON_PrintUnformatted(cJSON_GetObjectItem(row, "Price"));
 	assert_non_null(strstr(text, "\"UnitPriceDiscount\":0.3071"));
 	assert_non_null(strstr(text, "\"UnitPrice\":1.5355"));
 	free(text);
 	cJSON_Delete(r);
 	/* without filters: both charge types for every pool of the region */
-	assert_string_equal(call_full(s, "DescribeZoneInstanceConfigInfos", "ap-beijing", "{}",
-				      fake_ms / 1000, NULL, &r), "ok");
-	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r, "InstanceTypeQuotaSet")), 30);
+	assert_string_equal(call_full(s, "DescribeZoneInstanceConfigInfos", "ap-beijing",
+				      "{}", fake_ms / 1000, NULL, &r),
+			    "ok");
+	assert_int_equal(
+		cJSON_GetArraySize(cJSON_GetObjectItem(r, "InstanceTypeQuotaSet")), 30);
 	cJSON_Delete(r);
 	sim_free(s);
 }
-
 
 /* ------------------------------------------------------------------ */
 /* Strictness (docs/sim.md, "Strictness") */
@@ -818,7 +984,7 @@ static const char *launch(struct sim *s, const char *body, char ids[][16], size_
 
 	snprintf(code, sizeof(code), "%s", call(s, "RunInstances", body, &r));
 	*n = 0;
-	cJSON_ArrayForEach(v, cJSON_GetObjectItem(r, "InstanceIdSet"))
+	cJSON_ArrayForEach (v, cJSON_GetObjectItem(r, "InstanceIdSet"))
 		if (*n < 8)
 			snprintf(ids[(*n)++], 16, "%s", cJSON_GetStringValue(v));
 	cJSON_Delete(r);
@@ -826,7 +992,8 @@ static const char *launch(struct sim *s, const char *body, char ids[][16], size_
 }
 
 /* TerminateInstances of the given ids; the code, and the message in msg (static). */
-static const char *terminate(struct sim *s, const char *const *ids, size_t n, const char **msg)
+static const char *terminate(struct sim *s, const char *const *ids, size_t n,
+			     const char **msg)
 {
 	static char m[512];
 	char body[1024];
@@ -836,11 +1003,13 @@ static const char *terminate(struct sim *s, const char *const *ids, size_t n, co
 
 	k = (size_t)snprintf(body, sizeof(body), "{\"InstanceIds\":[");
 	for (size_t i = 0; i < n; i++)
-		k += (size_t)snprintf(body + k, sizeof(body) - k, "%s\"%s\"", i ? "," : "", ids[i]);
+		k += (size_t)snprintf(body + k, sizeof(body) - k, "%s\"%s\"",
+				      i ? "," : "", ids[i]);
 	snprintf(body + k, sizeof(body) - k, "]}");
 	code = call(s, "TerminateInstances", body, &r);
 	er = cJSON_GetObjectItem(r, "Error");
-	snprintf(m, sizeof(m), "%s", er ? cJSON_GetStringValue(cJSON_GetObjectItem(er, "Message")) : "");
+	snprintf(m, sizeof(m), "%s",
+		 er ? cJSON_GetStringValue(cJSON_GetObjectItem(er, "Message")) : "");
 	if (msg)
 		*msg = m;
 	cJSON_Delete(r);
@@ -861,14 +1030,19 @@ static void test_terminate_states(void **state)
 	fake_ms = T0;
 	s = default_sim(); /* pending 1000 ms, terminating 500 ms */
 	s->faults.rate_limits = false;
-	assert_string_equal(launch(s, RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "3", "1", ""), a, &na), "ok");
+	assert_string_equal(
+		launch(s, RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "3", "1", ""), a, &na),
+		"ok");
 	fake_ms = T0 + 1000; /* a[] RUNNING */
-	assert_string_equal(launch(s, RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "2", "1", ""), p, &np), "ok");
+	assert_string_equal(
+		launch(s, RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "2", "1", ""), p, &np),
+		"ok");
 	/* PENDING: refused, and one bad id fails the whole call */
 	{
 		const char *ids[] = { a[0], p[0], a[1], p[1] };
 
-		assert_string_equal(terminate(s, ids, 4, &msg), "UnsupportedOperation.InstanceStatePending");
+		assert_string_equal(terminate(s, ids, 4, &msg),
+				    "UnsupportedOperation.InstanceStatePending");
 		/* the message names every PENDING id, and only those */
 		assert_non_null(strstr(msg, p[0]));
 		assert_non_null(strstr(msg, p[1]));
@@ -881,7 +1055,8 @@ static void test_terminate_states(void **state)
 	{
 		const char *ids[] = { p[0], "ins-zzzzzzzz" };
 
-		assert_string_equal(terminate(s, ids, 2, &msg), "InvalidInstanceId.NotFound");
+		assert_string_equal(terminate(s, ids, 2, &msg),
+				    "InvalidInstanceId.NotFound");
 		assert_non_null(strstr(msg, "ins-zzzzzzzz"));
 		assert_null(strstr(msg, p[0]));
 	}
@@ -890,7 +1065,8 @@ static void test_terminate_states(void **state)
 		const char *one[] = { a[0] }, *two[] = { a[0], a[1] };
 
 		assert_string_equal(terminate(s, one, 1, NULL), "ok");
-		assert_string_equal(terminate(s, two, 2, &msg), "UnsupportedOperation.InstanceStateTerminating");
+		assert_string_equal(terminate(s, two, 2, &msg),
+				    "UnsupportedOperation.InstanceStateTerminating");
 		assert_non_null(strstr(msg, a[0]));
 		assert_null(strstr(msg, a[1]));
 		assert_string_equal(state_of(s, a[1]), "RUNNING");
@@ -898,69 +1074,97 @@ static void test_terminate_states(void **state)
 		control(s, "POST", "/_sim/reclaim", body, &status);
 		assert_int_equal(status, 200);
 		one[0] = a[1];
-		assert_string_equal(terminate(s, one, 1, NULL), "UnsupportedOperation.InstanceStateTerminating");
+		assert_string_equal(terminate(s, one, 1, NULL),
+				    "UnsupportedOperation.InstanceStateTerminating");
 	}
 	/* reboot, stop and start from the control API */
 	{
 		const char *one[] = { a[2] };
 
-		snprintf(body, sizeof(body), "{\"instanceIds\":[\"%s\"],\"operation\":\"reboot\",\"ms\":300}", a[2]);
+		snprintf(body, sizeof(body),
+			 "{\"instanceIds\":[\"%s\"],\"operation\":\"reboot\",\"ms\":300}",
+			 a[2]);
 		control(s, "POST", "/_sim/operate", body, &status);
 		assert_int_equal(status, 200);
 		assert_string_equal(state_of(s, a[2]), "REBOOTING");
-		assert_string_equal(terminate(s, one, 1, NULL), "UnsupportedOperation.InstanceStateRebooting");
+		assert_string_equal(terminate(s, one, 1, NULL),
+				    "UnsupportedOperation.InstanceStateRebooting");
 		/* an operation needs the right state: not while rebooting */
 		control(s, "POST", "/_sim/operate", body, &status);
 		assert_int_equal(status, 409);
 		fake_ms += 300;
 		assert_string_equal(state_of(s, a[2]), "RUNNING");
-		snprintf(body, sizeof(body), "{\"instanceIds\":[\"%s\"],\"operation\":\"stop\",\"ms\":300}", a[2]);
+		snprintf(body, sizeof(body),
+			 "{\"instanceIds\":[\"%s\"],\"operation\":\"stop\",\"ms\":300}",
+			 a[2]);
 		control(s, "POST", "/_sim/operate", body, &status);
 		assert_string_equal(state_of(s, a[2]), "STOPPING");
-		assert_string_equal(terminate(s, one, 1, NULL), "UnsupportedOperation.InstanceStateStopping");
+		assert_string_equal(terminate(s, one, 1, NULL),
+				    "UnsupportedOperation.InstanceStateStopping");
 		fake_ms += 300;
 		assert_string_equal(state_of(s, a[2]), "STOPPED");
-		snprintf(body, sizeof(body), "{\"instanceIds\":[\"%s\"],\"operation\":\"start\",\"ms\":300}", a[2]);
+		snprintf(body, sizeof(body),
+			 "{\"instanceIds\":[\"%s\"],\"operation\":\"start\",\"ms\":300}",
+			 a[2]);
 		control(s, "POST", "/_sim/operate", body, &status);
 		assert_int_equal(status, 200);
 		assert_string_equal(state_of(s, a[2]), "STARTING");
-		assert_string_equal(terminate(s, one, 1, NULL), "UnsupportedOperation.InstanceStateStarting");
-		control(s, "POST", "/_sim/operate", "{\"instanceIds\":[\"ins-00000000\"],\"operation\":\"stop\"}", &status);
+		assert_string_equal(terminate(s, one, 1, NULL),
+				    "UnsupportedOperation.InstanceStateStarting");
+		control(s, "POST", "/_sim/operate",
+			"{\"instanceIds\":[\"ins-00000000\"],\"operation\":\"stop\"}",
+			&status);
 		assert_int_equal(status, 404);
 		control(s, "POST", "/_sim/operate", body, &status);
 		assert_int_equal(status, 409);
 		fake_ms += 300;
 		/* a STOPPED instance can be terminated */
-		snprintf(body, sizeof(body), "{\"instanceIds\":[\"%s\"],\"operation\":\"stop\",\"ms\":0}", a[2]);
+		snprintf(body, sizeof(body),
+			 "{\"instanceIds\":[\"%s\"],\"operation\":\"stop\",\"ms\":0}",
+			 a[2]);
 		control(s, "POST", "/_sim/operate", body, &status);
 		assert_string_equal(state_of(s, a[2]), "STOPPED");
 		assert_string_equal(terminate(s, one, 1, NULL), "ok");
 	}
 	/* termination protection: from the launch or from the control API */
-	assert_string_equal(launch(s, RUN_BODY("ap-guangzhou-4", "S5.MEDIUM4", "1", "1", ",\"DisableApiTermination\":true"), b, &nb), "ok");
+	assert_string_equal(launch(s,
+				   RUN_BODY("ap-guangzhou-4", "S5.MEDIUM4", "1", "1",
+					    ",\"DisableApiTermination\":true"),
+				   b, &nb),
+			    "ok");
 	fake_ms += 1000;
-	assert_string_equal(launch(s, RUN_BODY("ap-guangzhou-4", "S5.MEDIUM4", "1", "1", ""), f, &nf), "ok");
+	assert_string_equal(
+		launch(s, RUN_BODY("ap-guangzhou-4", "S5.MEDIUM4", "1", "1", ""), f, &nf),
+		"ok");
 	fake_ms += 1000;
 	{
 		const char *ids[] = { f[0], b[0] }, *one[] = { f[0] };
 
 		snprintf(body, sizeof(body), "{\"InstanceIds\":[\"%s\"]}", b[0]);
 		assert_string_equal(call(s, "DescribeInstances", body, &r), "ok");
-		assert_true(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(r, "InstanceSet"), 0),
-							     "DisableApiTermination")));
+		assert_true(cJSON_IsTrue(cJSON_GetObjectItem(
+			cJSON_GetArrayItem(cJSON_GetObjectItem(r, "InstanceSet"), 0),
+			"DisableApiTermination")));
 		cJSON_Delete(r);
-		assert_string_equal(terminate(s, ids, 2, &msg), "UnsupportedOperation.InstancesProtected");
+		assert_string_equal(terminate(s, ids, 2, &msg),
+				    "UnsupportedOperation.InstancesProtected");
 		assert_non_null(strstr(msg, b[0]));
 		assert_null(strstr(msg, f[0]));
 		assert_string_equal(state_of(s, f[0]), "RUNNING");
-		snprintf(body, sizeof(body), "{\"instanceIds\":[\"%s\"],\"protected\":true}", f[0]);
+		snprintf(body, sizeof(body),
+			 "{\"instanceIds\":[\"%s\"],\"protected\":true}", f[0]);
 		control(s, "POST", "/_sim/protect", body, &status);
 		assert_int_equal(status, 200);
-		assert_string_equal(terminate(s, one, 1, NULL), "UnsupportedOperation.InstancesProtected");
-		snprintf(body, sizeof(body), "{\"instanceIds\":[\"%s\",\"%s\"],\"protected\":false}", f[0], b[0]);
+		assert_string_equal(terminate(s, one, 1, NULL),
+				    "UnsupportedOperation.InstancesProtected");
+		snprintf(body, sizeof(body),
+			 "{\"instanceIds\":[\"%s\",\"%s\"],\"protected\":false}", f[0],
+			 b[0]);
 		control(s, "POST", "/_sim/protect", body, &status);
 		assert_int_equal(status, 200);
-		control(s, "POST", "/_sim/protect", "{\"instanceIds\":[\"ins-00000000\"],\"protected\":true}", &status);
+		control(s, "POST", "/_sim/protect",
+			"{\"instanceIds\":[\"ins-00000000\"],\"protected\":true}",
+			&status);
 		assert_int_equal(status, 404);
 		control(s, "POST", "/_sim/protect", "{\"instanceIds\":[]}", &status);
 		assert_int_equal(status, 400);
@@ -972,12 +1176,17 @@ static void test_terminate_states(void **state)
 		size_t nq;
 		const char *ids[2];
 
-		assert_string_equal(launch(s, "{\"Placement\":{\"Zone\":\"ap-guangzhou-6\"},\"ImageId\":\"img-pmqg1cw7\","
-					   "\"InstanceType\":\"S5.MEDIUM4\"}", q, &nq), "ok");
+		assert_string_equal(
+			launch(s,
+			       "{\"Placement\":{\"Zone\":\"ap-guangzhou-6\"},\"ImageId\":\"img-pmqg1cw7\","
+			       "\"InstanceType\":\"S5.MEDIUM4\"}",
+			       q, &nq),
+			"ok");
 		fake_ms += 1000;
 		ids[0] = p[0];
 		ids[1] = q[0];
-		assert_string_equal(terminate(s, ids, 2, NULL), "UnsupportedOperation.InstanceMixedPricingModel");
+		assert_string_equal(terminate(s, ids, 2, NULL),
+				    "UnsupportedOperation.InstanceMixedPricingModel");
 		assert_string_equal(terminate(s, ids, 1, NULL), "ok");
 		assert_string_equal(terminate(s, ids + 1, 1, NULL), "ok");
 	}
@@ -1002,16 +1211,25 @@ static void test_launch_failed_ttl(void **state)
 	o.no_rate_limits = true;
 	s = new_sim(&o);
 	assert_int_equal(s->faults.launch_failed_ttl_ms, 5000);
-	assert_string_equal(launch(s, RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "4", "1", ""), ids, &n), "ok");
+	assert_string_equal(launch(s,
+				   RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "4", "1", ""),
+				   ids, &n),
+			    "ok");
 	control(s, "POST", "/_sim/faults", "{\"launchFailRate\":0}", &status);
-	assert_string_equal(launch(s, RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "1", "1", ""), ok, &nok), "ok");
+	assert_string_equal(launch(s,
+				   RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "1", "1", ""),
+				   ok, &nok),
+			    "ok");
 	fake_ms = T0 + 100;
 	assert_string_equal(state_of(s, ids[0]), "LAUNCH_FAILED");
-	/* failed instances hold their quota and stock until removed, and are never reclaimed */
+	/* failed instances hold their quota and stock until removed, and are never
+	 * reclaimed */
 	out = control(s, "POST", "/_sim/reclaim", "{\"count\":10}", &status);
 	j = cJSON_Parse(out);
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(j, "reclaimed")), 1);
-	assert_string_equal(cJSON_GetStringValue(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "reclaimed"), 0)), ok[0]);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetArrayItem(
+				    cJSON_GetObjectItem(j, "reclaimed"), 0)),
+			    ok[0]);
 	cJSON_Delete(j);
 	assert_int_equal(pool_stock(s, "ap-guangzhou-3", "S5.MEDIUM4"), 195);
 	assert_int_equal(sim_spot_vcpu_used(s, sim_find_zone(s, "ap-guangzhou-3")), 10);
@@ -1023,7 +1241,8 @@ static void test_launch_failed_ttl(void **state)
 	fake_ms = T0 + 100 + 5000;
 	assert_string_equal(state_of(s, ids[3]), "gone");
 	assert_int_equal(sim_instance_count(s), 0);
-	assert_int_equal(pool_stock(s, "ap-guangzhou-3", "S5.MEDIUM4"), 199); /* reclaimed one not returned */
+	assert_int_equal(pool_stock(s, "ap-guangzhou-3", "S5.MEDIUM4"),
+			 199); /* reclaimed one not returned */
 	out = control(s, "GET", "/_sim/stats", NULL, &status);
 	j = cJSON_Parse(out);
 	assert_int_equal(cJSON_GetObjectItem(j, "launchFailedRemoved")->valueint, 4);
@@ -1037,11 +1256,16 @@ static int64_t quota_row(struct sim *s, const char *zone, const char *key)
 	cJSON *r = NULL, *row;
 	int64_t v;
 
-	snprintf(body, sizeof(body), "{\"Filters\":[{\"Name\":\"zone\",\"Values\":[\"%s\"]}]}", zone);
+	snprintf(body, sizeof(body),
+		 "{\"Filters\":[{\"Name\":\"zone\",\"Values\":[\"%s\"]}]}", zone);
 	assert_string_equal(call(s, "DescribeAccountQuota", body, &r), "ok");
-	row = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(
-								 r, "AccountQuotaOverview"), "AccountQuota"),
-						 "SpotPaidQuotaSet"), 0);
+	row = cJSON_GetArrayItem(
+		cJSON_GetObjectItem(
+			cJSON_GetObjectItem(
+				cJSON_GetObjectItem(r, "AccountQuotaOverview"),
+				"AccountQuota"),
+			"SpotPaidQuotaSet"),
+		0);
 	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(row, "Zone")), zone);
 	v = (int64_t)cJSON_GetObjectItem(row, key)->valuedouble;
 	cJSON_Delete(r);
@@ -1062,30 +1286,58 @@ static void test_spot_quota(void **state)
 	s->faults.rate_limits = false;
 	assert_int_equal(s->faults.spot_quota_vcpu, 50);
 	/* 20 + 6 MEDIUM4 = 52 vCPU: the second call fails whole */
-	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "20", "1", ""), NULL), "ok");
-	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-3", "SA2.MEDIUM4", "6", "1", ""), NULL),
+	assert_string_equal(call(s, "RunInstances",
+				 RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "20", "1", ""),
+				 NULL),
+			    "ok");
+	assert_string_equal(call(s, "RunInstances",
+				 RUN_BODY("ap-guangzhou-3", "SA2.MEDIUM4", "6", "1", ""),
+				 NULL),
 			    "LimitExceeded.SpotQuota");
 	assert_int_equal(s->stats.launched, 20);
 	assert_int_equal(pool_stock(s, "ap-guangzhou-3", "SA2.MEDIUM4"), 200);
 	/* a DryRun checks the quota too */
-	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-3", "SA2.MEDIUM4", "6", "1", ",\"DryRun\":true"), NULL),
+	assert_string_equal(call(s, "RunInstances",
+				 RUN_BODY("ap-guangzhou-3", "SA2.MEDIUM4", "6", "1",
+					  ",\"DryRun\":true"),
+				 NULL),
 			    "LimitExceeded.SpotQuota");
-	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-3", "SA2.MEDIUM4", "5", "1", ",\"DryRun\":true"), NULL),
+	assert_string_equal(call(s, "RunInstances",
+				 RUN_BODY("ap-guangzhou-3", "SA2.MEDIUM4", "5", "1",
+					  ",\"DryRun\":true"),
+				 NULL),
 			    "ok");
 	/* a LARGE8 is 4 vCPU: 40 + 8 fits, 40 + 12 does not */
-	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-3", "S5.LARGE8", "3", "1", ""), NULL),
+	assert_string_equal(call(s, "RunInstances",
+				 RUN_BODY("ap-guangzhou-3", "S5.LARGE8", "3", "1", ""),
+				 NULL),
 			    "LimitExceeded.SpotQuota");
-	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-3", "S5.LARGE8", "2", "1", ""), NULL), "ok");
+	assert_string_equal(call(s, "RunInstances",
+				 RUN_BODY("ap-guangzhou-3", "S5.LARGE8", "2", "1", ""),
+				 NULL),
+			    "ok");
 	assert_int_equal(quota_row(s, "ap-guangzhou-3", "UsedQuota"), 48);
 	assert_int_equal(quota_row(s, "ap-guangzhou-3", "RemainingQuota"), 2);
 	assert_int_equal(quota_row(s, "ap-guangzhou-3", "TotalQuota"), 50);
-	assert_string_equal(launch(s, RUN_BODY("ap-guangzhou-3", "S2.MEDIUM4", "1", "1", ""), ids, &n), "ok");
+	assert_string_equal(launch(s,
+				   RUN_BODY("ap-guangzhou-3", "S2.MEDIUM4", "1", "1", ""),
+				   ids, &n),
+			    "ok");
 	/* full; other zones have their own quota; pay-as-you-go does not count */
-	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "1", "1", ""), NULL),
+	assert_string_equal(call(s, "RunInstances",
+				 RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "1", "1", ""),
+				 NULL),
 			    "LimitExceeded.SpotQuota");
-	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-4", "S5.MEDIUM4", "25", "1", ""), NULL), "ok");
-	assert_string_equal(call(s, "RunInstances", "{\"Placement\":{\"Zone\":\"ap-guangzhou-3\"},\"ImageId\":\"img-pmqg1cw7\","
-				 "\"InstanceType\":\"S5.MEDIUM4\",\"InstanceCount\":3}", NULL), "ok");
+	assert_string_equal(call(s, "RunInstances",
+				 RUN_BODY("ap-guangzhou-4", "S5.MEDIUM4", "25", "1", ""),
+				 NULL),
+			    "ok");
+	assert_string_equal(
+		call(s, "RunInstances",
+		     "{\"Placement\":{\"Zone\":\"ap-guangzhou-3\"},\"ImageId\":\"img-pmqg1cw7\","
+		     "\"InstanceType\":\"S5.MEDIUM4\",\"InstanceCount\":3}",
+		     NULL),
+		"ok");
 	assert_int_equal(quota_row(s, "ap-guangzhou-3", "UsedQuota"), 50);
 	/* a leaving instance counts until it is gone */
 	fake_ms = T0 + 1000;
@@ -1094,18 +1346,26 @@ static void test_spot_quota(void **state)
 
 		assert_string_equal(terminate(s, one, 1, NULL), "ok");
 	}
-	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "1", "1", ""), NULL),
+	assert_string_equal(call(s, "RunInstances",
+				 RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "1", "1", ""),
+				 NULL),
 			    "LimitExceeded.SpotQuota");
 	fake_ms = T0 + 1500;
 	assert_int_equal(quota_row(s, "ap-guangzhou-3", "RemainingQuota"), 2);
-	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "1", "1", ""), NULL), "ok");
+	assert_string_equal(call(s, "RunInstances",
+				 RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "1", "1", ""),
+				 NULL),
+			    "ok");
 	/* the message says how much is left */
 	{
 		cJSON *r = NULL;
 
-		assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-4", "S5.LARGE8", "1", "1", ""), &r),
-				    "LimitExceeded.SpotQuota");
-		msg = cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(r, "Error"), "Message"));
+		assert_string_equal(
+			call(s, "RunInstances",
+			     RUN_BODY("ap-guangzhou-4", "S5.LARGE8", "1", "1", ""), &r),
+			"LimitExceeded.SpotQuota");
+		msg = cJSON_GetStringValue(
+			cJSON_GetObjectItem(cJSON_GetObjectItem(r, "Error"), "Message"));
 		assert_non_null(strstr(msg, "ap-guangzhou-4"));
 		assert_non_null(strstr(msg, "0 remaining"));
 		cJSON_Delete(r);
@@ -1113,16 +1373,23 @@ static void test_spot_quota(void **state)
 	/* raised through the control API; 0 is unlimited */
 	control(s, "POST", "/_sim/faults", "{\"spotQuotaVcpu\":0}", &status);
 	assert_int_equal(status, 200);
-	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "100", "1", ""), NULL), "ok");
-	assert_int_equal(quota_row(s, "ap-guangzhou-3", "TotalQuota"), SIM_UNLIMITED_QUOTA_VCPU);
-	assert_int_equal(quota_row(s, "ap-guangzhou-3", "RemainingQuota"), SIM_UNLIMITED_QUOTA_VCPU - 250);
+	assert_string_equal(call(s, "RunInstances",
+				 RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "100", "1", ""),
+				 NULL),
+			    "ok");
+	assert_int_equal(quota_row(s, "ap-guangzhou-3", "TotalQuota"),
+			 SIM_UNLIMITED_QUOTA_VCPU);
+	assert_int_equal(quota_row(s, "ap-guangzhou-3", "RemainingQuota"),
+			 SIM_UNLIMITED_QUOTA_VCPU - 250);
 	control(s, "POST", "/_sim/faults", "{\"spotQuotaVcpu\":-1}", &status);
 	assert_int_equal(status, 400);
 	control(s, "POST", "/_sim/faults", "{\"spotQuotaVcpu\":2.5}", &status);
 	assert_int_equal(status, 400);
 	/* and back: over the quota now, so nothing more launches */
 	control(s, "POST", "/_sim/faults", "{\"spotQuotaVcpu\":50}", &status);
-	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "1", "1", ""), NULL),
+	assert_string_equal(call(s, "RunInstances",
+				 RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "1", "1", ""),
+				 NULL),
 			    "LimitExceeded.SpotQuota");
 	assert_int_equal(quota_row(s, "ap-guangzhou-3", "RemainingQuota"), 0);
 	sim_free(s);
@@ -1133,9 +1400,16 @@ static void test_spot_quota(void **state)
 
 		o.spot_quota_vcpu = 4;
 		s = new_sim(&o);
-		assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "3", "1", ""), NULL),
-				    "LimitExceeded.SpotQuota");
-		assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "2", "1", ""), NULL), "ok");
+		assert_string_equal(
+			call(s, "RunInstances",
+			     RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "3", "1", ""),
+			     NULL),
+			"LimitExceeded.SpotQuota");
+		assert_string_equal(
+			call(s, "RunInstances",
+			     RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "2", "1", ""),
+			     NULL),
+			"ok");
 		sim_free(s);
 	}
 }
@@ -1149,12 +1423,17 @@ static void test_account_quota(void **state)
 	UNUSED(state);
 	fake_ms = T0;
 	s = default_sim();
-	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-6", "S5.LARGE8", "3", "1", ""), NULL), "ok");
+	assert_string_equal(call(s, "RunInstances",
+				 RUN_BODY("ap-guangzhou-6", "S5.LARGE8", "3", "1", ""),
+				 NULL),
+			    "ok");
 	assert_string_equal(call(s, "DescribeAccountQuota", "{}", &r), "ok");
 	/* the published example's shape: AppId next to AccountQuotaOverview */
-	assert_int_equal((int64_t)cJSON_GetObjectItem(r, "AppId")->valuedouble, (int64_t)SIM_DEFAULT_APP_ID);
+	assert_int_equal((int64_t)cJSON_GetObjectItem(r, "AppId")->valuedouble,
+			 (int64_t)SIM_DEFAULT_APP_ID);
 	ov = cJSON_GetObjectItem(r, "AccountQuotaOverview");
-	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(ov, "Region")), "ap-guangzhou");
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(ov, "Region")),
+			    "ap-guangzhou");
 	aq = cJSON_GetObjectItem(ov, "AccountQuota");
 	assert_true(cJSON_IsArray(cJSON_GetObjectItem(aq, "PostPaidQuotaSet")));
 	assert_true(cJSON_IsArray(cJSON_GetObjectItem(aq, "PrePaidQuotaSet")));
@@ -1164,12 +1443,16 @@ static void test_account_quota(void **state)
 		cJSON *row;
 		int seen = 0;
 
-		cJSON_ArrayForEach(row, set) {
-			const char *z = cJSON_GetStringValue(cJSON_GetObjectItem(row, "Zone"));
+		cJSON_ArrayForEach (row, set) {
+			const char *z =
+				cJSON_GetStringValue(cJSON_GetObjectItem(row, "Zone"));
 			int used = cJSON_GetObjectItem(row, "UsedQuota")->valueint;
 
-			assert_int_equal(cJSON_GetObjectItem(row, "TotalQuota")->valueint, 50);
-			assert_int_equal(cJSON_GetObjectItem(row, "RemainingQuota")->valueint, 50 - used);
+			assert_int_equal(cJSON_GetObjectItem(row, "TotalQuota")->valueint,
+					 50);
+			assert_int_equal(
+				cJSON_GetObjectItem(row, "RemainingQuota")->valueint,
+				50 - used);
 			assert_int_equal(used, !strcmp(z, "ap-guangzhou-6") ? 12 : 0);
 			seen++;
 		}
@@ -1177,54 +1460,84 @@ static void test_account_quota(void **state)
 	}
 	cJSON_Delete(r);
 	/* quota-type picks the sets */
-	assert_string_equal(call(s, "DescribeAccountQuota",
-				 "{\"Filters\":[{\"Name\":\"quota-type\",\"Values\":[\"SpotPaidQuotaSet\"]}]}", &r), "ok");
-	aq = cJSON_GetObjectItem(cJSON_GetObjectItem(r, "AccountQuotaOverview"), "AccountQuota");
+	assert_string_equal(
+		call(s, "DescribeAccountQuota",
+		     "{\"Filters\":[{\"Name\":\"quota-type\",\"Values\":[\"SpotPaidQuotaSet\"]}]}",
+		     &r),
+		"ok");
+	aq = cJSON_GetObjectItem(cJSON_GetObjectItem(r, "AccountQuotaOverview"),
+				 "AccountQuota");
 	assert_int_equal(cJSON_GetArraySize(aq), 1);
-	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(aq, "SpotPaidQuotaSet")), 4);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(aq, "SpotPaidQuotaSet")),
+			 4);
 	cJSON_Delete(r);
 	/* region-scoped */
-	assert_string_equal(call_full(s, "DescribeAccountQuota", "ap-beijing", "{}", fake_ms / 1000, NULL, &r), "ok");
-	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(
-				 r, "AccountQuotaOverview"), "AccountQuota"), "SpotPaidQuotaSet")), 3);
+	assert_string_equal(call_full(s, "DescribeAccountQuota", "ap-beijing", "{}",
+				      fake_ms / 1000, NULL, &r),
+			    "ok");
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(
+				 cJSON_GetObjectItem(
+					 cJSON_GetObjectItem(r, "AccountQuotaOverview"),
+					 "AccountQuota"),
+				 "SpotPaidQuotaSet")),
+			 3);
 	cJSON_Delete(r);
-	assert_string_equal(call(s, "DescribeAccountQuota", "{\"Filters\":[{\"Name\":\"zone\",\"Values\":[\"ap-beijing-5\"]}]}", NULL),
-			    "InvalidZone.MismatchRegion");
-	assert_string_equal(call(s, "DescribeAccountQuota", "{\"Filters\":[{\"Name\":\"colour\",\"Values\":[\"x\"]}]}", NULL),
-			    "InvalidFilter");
-	assert_string_equal(call(s, "DescribeAccountQuota", "{\"Filters\":[{\"Name\":\"quota-type\",\"Values\":[\"Spot\"]}]}", NULL),
-			    "InvalidParameterValue.Range");
-	assert_string_equal(call(s, "DescribeAccountQuota", "{\"Zone\":\"ap-guangzhou-3\"}", NULL), "UnknownParameter");
+	assert_string_equal(
+		call(s, "DescribeAccountQuota",
+		     "{\"Filters\":[{\"Name\":\"zone\",\"Values\":[\"ap-beijing-5\"]}]}",
+		     NULL),
+		"InvalidZone.MismatchRegion");
+	assert_string_equal(
+		call(s, "DescribeAccountQuota",
+		     "{\"Filters\":[{\"Name\":\"colour\",\"Values\":[\"x\"]}]}", NULL),
+		"InvalidFilter");
+	assert_string_equal(
+		call(s, "DescribeAccountQuota",
+		     "{\"Filters\":[{\"Name\":\"quota-type\",\"Values\":[\"Spot\"]}]}",
+		     NULL),
+		"InvalidParameterValue.Range");
+	assert_string_equal(
+		call(s, "DescribeAccountQuota", "{\"Zone\":\"ap-guangzhou-3\"}", NULL),
+		"UnknownParameter");
 	control(s, "POST", "/_sim/faults", "{\"accountQuotaUnsupported\":true}", &status);
 	assert_int_equal(status, 200);
-	assert_string_equal(call(s, "DescribeAccountQuota", "{}", NULL), "UnsupportedOperation");
-	control(s, "POST", "/_sim/faults", "{\"accountQuotaUnsupported\":false}", &status);
+	assert_string_equal(call(s, "DescribeAccountQuota", "{}", NULL),
+			    "UnsupportedOperation");
+	control(s, "POST", "/_sim/faults", "{\"accountQuotaUnsupported\":false}",
+		&status);
 	/* rate limit: 20 a second */
 	fake_ms = T0 + 10000;
 	for (int i = 0; i < 20; i++)
 		assert_string_equal(call(s, "DescribeAccountQuota", "{}", NULL), "ok");
-	assert_string_equal(call(s, "DescribeAccountQuota", "{}", NULL), "RequestLimitExceeded");
+	assert_string_equal(call(s, "DescribeAccountQuota", "{}", NULL),
+			    "RequestLimitExceeded");
 	sim_free(s);
 }
 
-static const char *category(struct sim *s, const char *zone, const char *type, int64_t stock)
+static const char *category(struct sim *s, const char *zone, const char *type,
+			    int64_t stock)
 {
 	static char cat[32];
 	char body[256];
 	cJSON *r = NULL, *row;
 	int status;
 
-	snprintf(body, sizeof(body), "{\"zone\":\"%s\",\"instanceType\":\"%s\",\"stock\":%" PRId64 "}",
-		 zone, type, stock);
+	snprintf(body, sizeof(body),
+		 "{\"zone\":\"%s\",\"instanceType\":\"%s\",\"stock\":%" PRId64 "}", zone,
+		 type, stock);
 	control(s, "POST", "/_sim/pool", body, &status);
 	assert_int_equal(status, 200);
-	snprintf(body, sizeof(body),
-		 "{\"Filters\":[{\"Name\":\"zone\",\"Values\":[\"%s\"]},{\"Name\":\"instance-type\",\"Values\":[\"%s\"]},"
-		 "{\"Name\":\"instance-charge-type\",\"Values\":[\"SPOTPAID\"]}]}", zone, type);
+	snprintf(
+		body, sizeof(body),
+		"{\"Filters\":[{\"Name\":\"zone\",\"Values\":[\"%s\"]},{\"Name\":\"instance-type\",\"Values\":[\"%s\"]},"
+		"{\"Name\":\"instance-charge-type\",\"Values\":[\"SPOTPAID\"]}]}",
+		zone, type);
 	assert_string_equal(call(s, "DescribeZoneInstanceConfigInfos", body, &r), "ok");
 	row = cJSON_GetArrayItem(cJSON_GetObjectItem(r, "InstanceTypeQuotaSet"), 0);
-	snprintf(cat, sizeof(cat), "%s", cJSON_GetStringValue(cJSON_GetObjectItem(row, "StatusCategory")));
-	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(row, "Status")), stock ? "SELL" : "SOLD_OUT");
+	snprintf(cat, sizeof(cat), "%s",
+		 cJSON_GetStringValue(cJSON_GetObjectItem(row, "StatusCategory")));
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(row, "Status")),
+			    stock ? "SELL" : "SOLD_OUT");
 	cJSON_Delete(r);
 	return cat;
 }
@@ -1234,41 +1547,71 @@ static void test_stock_levels_and_spotless(void **state)
 	struct sim *s;
 	cJSON *r = NULL;
 	int status;
-	const char *spot_filter = "{\"Filters\":[{\"Name\":\"zone\",\"Values\":[\"ap-guangzhou-7\"]},"
-				  "{\"Name\":\"instance-type\",\"Values\":[\"S2.MEDIUM4\"]}]}";
+	const char *spot_filter =
+		"{\"Filters\":[{\"Name\":\"zone\",\"Values\":[\"ap-guangzhou-7\"]},"
+		"{\"Name\":\"instance-type\",\"Values\":[\"S2.MEDIUM4\"]}]}";
 
 	UNUSED(state);
 	fake_ms = T0;
 	s = default_sim();
 	s->faults.rate_limits = false;
-	assert_string_equal(category(s, "ap-guangzhou-3", "S5.MEDIUM4", 0), "WithoutStock");
+	assert_string_equal(category(s, "ap-guangzhou-3", "S5.MEDIUM4", 0),
+			    "WithoutStock");
 	assert_string_equal(category(s, "ap-guangzhou-3", "S5.MEDIUM4", 1), "UnderStock");
 	assert_string_equal(category(s, "ap-guangzhou-3", "S5.MEDIUM4", 9), "UnderStock");
-	assert_string_equal(category(s, "ap-guangzhou-3", "S5.MEDIUM4", 10), "NormalStock");
-	assert_string_equal(category(s, "ap-guangzhou-3", "S5.MEDIUM4", 49), "NormalStock");
-	assert_string_equal(category(s, "ap-guangzhou-3", "S5.MEDIUM4", 50), "EnoughStock");
-	/* a type that is not sold as spot: no SPOTPAID row, and a spot launch is refused */
-	control(s, "POST", "/_sim/pool", "{\"zone\":\"ap-guangzhou-7\",\"instanceType\":\"S2.MEDIUM4\",\"spot\":false}", &status);
+	assert_string_equal(category(s, "ap-guangzhou-3", "S5.MEDIUM4", 10),
+			    "NormalStock");
+	assert_string_equal(category(s, "ap-guangzhou-3", "S5.MEDIUM4", 49),
+			    "NormalStock");
+	assert_string_equal(category(s, "ap-guangzhou-3", "S5.MEDIUM4", 50),
+			    "EnoughStock");
+	/* a type that is not sold as spot: no SPOTPAID row, and a spot launch is refused
+	 */
+	control(s, "POST", "/_sim/pool",
+		"{\"zone\":\"ap-guangzhou-7\",\"instanceType\":\"S2.MEDIUM4\",\"spot\":false}",
+		&status);
 	assert_int_equal(status, 200);
-	control(s, "POST", "/_sim/pool", "{\"zone\":\"ap-guangzhou-7\",\"instanceType\":\"S2.MEDIUM4\",\"spot\":1}", &status);
+	control(s, "POST", "/_sim/pool",
+		"{\"zone\":\"ap-guangzhou-7\",\"instanceType\":\"S2.MEDIUM4\",\"spot\":1}",
+		&status);
 	assert_int_equal(status, 400);
-	assert_string_equal(call(s, "DescribeZoneInstanceConfigInfos", spot_filter, &r), "ok");
-	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r, "InstanceTypeQuotaSet")), 1);
-	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(
-				    cJSON_GetObjectItem(r, "InstanceTypeQuotaSet"), 0), "InstanceChargeType")),
-			    "POSTPAID_BY_HOUR");
+	assert_string_equal(call(s, "DescribeZoneInstanceConfigInfos", spot_filter, &r),
+			    "ok");
+	assert_int_equal(
+		cJSON_GetArraySize(cJSON_GetObjectItem(r, "InstanceTypeQuotaSet")), 1);
+	assert_string_equal(
+		cJSON_GetStringValue(cJSON_GetObjectItem(
+			cJSON_GetArrayItem(cJSON_GetObjectItem(r, "InstanceTypeQuotaSet"),
+					   0),
+			"InstanceChargeType")),
+		"POSTPAID_BY_HOUR");
 	cJSON_Delete(r);
-	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-7", "S2.MEDIUM4", "1", "1", ""), NULL),
+	assert_string_equal(call(s, "RunInstances",
+				 RUN_BODY("ap-guangzhou-7", "S2.MEDIUM4", "1", "1", ""),
+				 NULL),
 			    "UnsupportedOperation.NoInstanceTypeSupportSpot");
-	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-7", "S2.MEDIUM4", "1", "1", ",\"DryRun\":true"), NULL),
+	assert_string_equal(call(s, "RunInstances",
+				 RUN_BODY("ap-guangzhou-7", "S2.MEDIUM4", "1", "1",
+					  ",\"DryRun\":true"),
+				 NULL),
 			    "UnsupportedOperation.NoInstanceTypeSupportSpot");
-	assert_string_equal(call(s, "RunInstances", "{\"Placement\":{\"Zone\":\"ap-guangzhou-7\"},\"ImageId\":\"img-pmqg1cw7\","
-				 "\"InstanceType\":\"S2.MEDIUM4\"}", NULL), "ok");
+	assert_string_equal(
+		call(s, "RunInstances",
+		     "{\"Placement\":{\"Zone\":\"ap-guangzhou-7\"},\"ImageId\":\"img-pmqg1cw7\","
+		     "\"InstanceType\":\"S2.MEDIUM4\"}",
+		     NULL),
+		"ok");
 	/* other zones still sell it as spot */
-	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-6", "S2.MEDIUM4", "1", "1", ""), NULL), "ok");
+	assert_string_equal(call(s, "RunInstances",
+				 RUN_BODY("ap-guangzhou-6", "S2.MEDIUM4", "1", "1", ""),
+				 NULL),
+			    "ok");
 	/* reset brings the world's setting back */
 	control(s, "POST", "/_sim/reset", "{}", &status);
-	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-7", "S2.MEDIUM4", "1", "1", ""), NULL), "ok");
+	assert_string_equal(call(s, "RunInstances",
+				 RUN_BODY("ap-guangzhou-7", "S2.MEDIUM4", "1", "1", ""),
+				 NULL),
+			    "ok");
 	sim_free(s);
 }
 
@@ -1286,31 +1629,51 @@ static void test_dry_run_and_faults(void **state)
 	s = default_sim();
 	s->faults.rate_limits = false;
 	/* DryRun success: a RequestId and nothing else */
-	assert_string_equal(call(s, "RunInstances",
-				 RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "2", "1", ",\"ClientToken\":\"plan-check-1\",\"DryRun\":true"),
-				 &r), "ok");
+	assert_string_equal(
+		call(s, "RunInstances",
+		     RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "2", "1",
+			      ",\"ClientToken\":\"plan-check-1\",\"DryRun\":true"),
+		     &r),
+		"ok");
 	assert_int_equal(cJSON_GetArraySize(r), 1);
 	assert_non_null(cJSON_GetObjectItem(r, "RequestId"));
 	cJSON_Delete(r);
 	assert_int_equal(s->stats.launched, 0);
 	assert_int_equal(s->ntokens, 0);
 	/* ... and never registers its ClientToken: the real launch launches */
-	assert_string_equal(launch(s, RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "2", "1", ",\"ClientToken\":\"plan-check-1\""), ids, &n), "ok");
+	assert_string_equal(launch(s,
+				   RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "2", "1",
+					    ",\"ClientToken\":\"plan-check-1\""),
+				   ids, &n),
+			    "ok");
 	assert_int_equal(n, 2);
 	assert_int_equal(s->stats.launched, 2);
-	assert_string_equal(launch(s, RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "2", "1", ",\"ClientToken\":\"plan-check-1\""), again, &n2), "ok");
+	assert_string_equal(launch(s,
+				   RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "2", "1",
+					    ",\"ClientToken\":\"plan-check-1\""),
+				   again, &n2),
+			    "ok");
 	assert_string_equal(ids[1], again[1]);
 	assert_int_equal(s->stats.launched, 2);
 	UNUSED(tok);
 	/* insufficient balance: every launch, DryRun too, launches nothing */
 	control(s, "POST", "/_sim/faults", "{\"insufficientBalance\":true}", &status);
 	assert_int_equal(status, 200);
-	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "1", "1", ""), NULL),
+	assert_string_equal(call(s, "RunInstances",
+				 RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "1", "1", ""),
+				 NULL),
 			    "InvalidAccount.InsufficientBalance");
-	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "1", "1", ",\"DryRun\":true"), NULL),
+	assert_string_equal(call(s, "RunInstances",
+				 RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "1", "1",
+					  ",\"DryRun\":true"),
+				 NULL),
 			    "InvalidAccount.InsufficientBalance");
 	/* an earlier launch's token still answers */
-	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "2", "1", ",\"ClientToken\":\"plan-check-1\""), NULL), "ok");
+	assert_string_equal(call(s, "RunInstances",
+				 RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "2", "1",
+					  ",\"ClientToken\":\"plan-check-1\""),
+				 NULL),
+			    "ok");
 	control(s, "POST", "/_sim/faults", "{\"insufficientBalance\":1}", &status);
 	assert_int_equal(status, 400);
 	control(s, "POST", "/_sim/faults", "{\"insufficientBalance\":false}", &status);
@@ -1322,10 +1685,12 @@ static void test_dry_run_and_faults(void **state)
 	{
 		const char *both[] = { ids[0], ids[1] };
 
-		assert_string_equal(terminate(s, both, 2, NULL), "OperationDenied.InstanceOperationInProgress");
+		assert_string_equal(terminate(s, both, 2, NULL),
+				    "OperationDenied.InstanceOperationInProgress");
 		assert_string_equal(state_of(s, ids[0]), "RUNNING");
 		/* (state rules come first) */
-		control(s, "POST", "/_sim/faults", "{\"operationInProgressRate\":0}", &status);
+		control(s, "POST", "/_sim/faults", "{\"operationInProgressRate\":0}",
+			&status);
 		assert_string_equal(terminate(s, both, 2, NULL), "ok");
 	}
 	sim_free(s);
@@ -1349,12 +1714,17 @@ static void test_strict_faults_seeded(void **state)
 		o.pending_ms = 0;
 		o.no_rate_limits = true;
 		s = new_sim(&o);
-		control(s, "POST", "/_sim/faults", "{\"operationInProgressRate\":0.5}", &status);
-		assert_string_equal(launch(s, RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "8", "1", ""), ids, &n), "ok");
+		control(s, "POST", "/_sim/faults", "{\"operationInProgressRate\":0.5}",
+			&status);
+		assert_string_equal(
+			launch(s, RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "8", "1", ""),
+			       ids, &n),
+			"ok");
 		for (size_t i = 0; i < n && i < 63; i++) {
 			const char *one[] = { ids[i] };
 
-			runs[k][i] = !strcmp(terminate(s, one, 1, NULL), "ok") ? 'o' : 'x';
+			runs[k][i] =
+				!strcmp(terminate(s, one, 1, NULL), "ok") ? 'o' : 'x';
 			runs[k][i + 1] = '\0';
 		}
 		sim_free(s);
@@ -1385,7 +1755,8 @@ static void test_config_file(void **state)
 		{ "faults: {a: &a [1,1,1,1,1,1,1,1], b: &b [*a,*a,*a,*a,*a,*a,*a,*a],"
 		  " c: &c [*b,*b,*b,*b,*b,*b,*b,*b], d: &d [*c,*c,*c,*c,*c,*c,*c,*c],"
 		  " e: &e [*d,*d,*d,*d,*d,*d,*d,*d], f: &f [*e,*e,*e,*e,*e,*e,*e,*e],"
-		  " g: [*f,*f,*f,*f,*f,*f,*f,*f]}\n", "too large" },
+		  " g: [*f,*f,*f,*f,*f,*f,*f,*f]}\n",
+		  "too large" },
 	};
 	char path[] = "/tmp/spotenv-sim-test-XXXXXX";
 	struct sim_opts o = SIM_OPTS_INIT;
@@ -1418,7 +1789,8 @@ static void test_config_file(void **state)
 	      "account: {appId: 1300000042}\n"
 	      "rateLimits: {RunInstances: 2, DescribeAccountQuota: 5}\n"
 	      "faults: {pendingMs: 10, tagLagMs: 20, spotQuotaVcpu: 0, launchFailedTtlMs: 7,\n"
-	      "         operationInProgressRate: 0.25, insufficientBalance: true}\n", f);
+	      "         operationInProgressRate: 0.25, insufficientBalance: true}\n",
+	      f);
 	fclose(f);
 	fake_ms = T0;
 	o.clock = fake_clock;
@@ -1473,13 +1845,22 @@ static void test_state_roundtrip(void **state)
 	o.state_path = path;
 	o.no_rate_limits = true;
 	s = new_sim(&o);
-	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "3", "1",
-							      ",\"TagSpecification\":[{\"ResourceType\":\"instance\",\"Tags\":[{\"Key\":\"k\",\"Value\":\"v\"}]}]"),
-			     &r), "ok");
+	assert_string_equal(
+		call(s, "RunInstances",
+		     RUN_BODY(
+			     "ap-guangzhou-3", "S5.MEDIUM4", "3", "1",
+			     ",\"TagSpecification\":[{\"ResourceType\":\"instance\",\"Tags\":[{\"Key\":\"k\",\"Value\":\"v\"}]}]"),
+		     &r),
+		"ok");
 	cJSON_Delete(r);
-	control(s, "POST", "/_sim/pool", "{\"zone\":\"ap-beijing-7\",\"instanceType\":\"S5.MEDIUM4\",\"price\":\"0.3\"}", &status);
-	control(s, "POST", "/_sim/pool", "{\"zone\":\"ap-guangzhou-4\",\"instanceType\":\"S5.LARGE8\",\"spot\":false}", &status);
-	/* one protected, one rebooting, one that will fail and be removed at a set time */
+	control(s, "POST", "/_sim/pool",
+		"{\"zone\":\"ap-beijing-7\",\"instanceType\":\"S5.MEDIUM4\",\"price\":\"0.3\"}",
+		&status);
+	control(s, "POST", "/_sim/pool",
+		"{\"zone\":\"ap-guangzhou-4\",\"instanceType\":\"S5.LARGE8\",\"spot\":false}",
+		&status);
+	/* one protected, one rebooting, one that will fail and be removed at a set time
+	 */
 	fake_ms = T0 + 2000; /* RUNNING */
 	{
 		const char *ids[3];
@@ -1489,18 +1870,28 @@ static void test_state_roundtrip(void **state)
 		assert_string_equal(call(s, "DescribeInstances", "{}", &r), "ok");
 		set = cJSON_GetObjectItem(r, "InstanceSet");
 		for (int i = 0; i < 3; i++)
-			ids[i] = cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(set, i), "InstanceId"));
-		snprintf(body, sizeof(body), "{\"instanceIds\":[\"%s\"],\"protected\":true}", ids[0]);
+			ids[i] = cJSON_GetStringValue(cJSON_GetObjectItem(
+				cJSON_GetArrayItem(set, i), "InstanceId"));
+		snprintf(body, sizeof(body),
+			 "{\"instanceIds\":[\"%s\"],\"protected\":true}", ids[0]);
 		control(s, "POST", "/_sim/protect", body, &status);
 		assert_int_equal(status, 200);
-		snprintf(body, sizeof(body), "{\"instanceIds\":[\"%s\"],\"operation\":\"reboot\",\"ms\":60000}", ids[1]);
+		snprintf(
+			body, sizeof(body),
+			"{\"instanceIds\":[\"%s\"],\"operation\":\"reboot\",\"ms\":60000}",
+			ids[1]);
 		control(s, "POST", "/_sim/operate", body, &status);
 		assert_int_equal(status, 200);
 		cJSON_Delete(r);
 	}
-	control(s, "POST", "/_sim/faults", "{\"launchFailRate\":1,\"launchFailedTtlMs\":30000}", &status);
-	assert_string_equal(call(s, "RunInstances", RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "1", "1", ""), NULL), "ok");
-	control(s, "POST", "/_sim/faults", "{\"launchFailRate\":0,\"launchFailedTtlMs\":1}", &status);
+	control(s, "POST", "/_sim/faults",
+		"{\"launchFailRate\":1,\"launchFailedTtlMs\":30000}", &status);
+	assert_string_equal(call(s, "RunInstances",
+				 RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "1", "1", ""),
+				 NULL),
+			    "ok");
+	control(s, "POST", "/_sim/faults",
+		"{\"launchFailRate\":0,\"launchFailedTtlMs\":1}", &status);
 	assert_string_equal(call(s, "DescribeInstances", "{}", &r), "ok");
 	cJSON_DeleteItemFromObject(r, "RequestId");
 	before = cJSON_PrintUnformatted(r);
@@ -1521,9 +1912,13 @@ static void test_state_roundtrip(void **state)
 	cJSON_Delete(r);
 	free(before);
 	assert_int_equal(pool_stock(s, "ap-guangzhou-3", "S5.MEDIUM4"), 196);
-	assert_string_equal(s->pools[sim_find_pool(s, sim_find_zone(s, "ap-beijing-7"), "S5.MEDIUM4")].price,
-			    "0.3");
-	assert_false(s->pools[sim_find_pool(s, sim_find_zone(s, "ap-guangzhou-4"), "S5.LARGE8")].spot);
+	assert_string_equal(
+		s->pools[sim_find_pool(s, sim_find_zone(s, "ap-beijing-7"), "S5.MEDIUM4")]
+			.price,
+		"0.3");
+	assert_false(s->pools[sim_find_pool(s, sim_find_zone(s, "ap-guangzhou-4"),
+					    "S5.LARGE8")]
+			     .spot);
 	/* the failed one keeps its removal time: 30 s after it failed */
 	fake_ms = T0 + 2000 + 2000 + 30000 - 1;
 	assert_int_equal(sim_instance_count(s), 4);

@@ -83,7 +83,8 @@ static void load_captured(struct captured *c, const char *path)
 		line[strcspn(line, "\n")] = '\0';
 		if (line[0] == '#') {
 			if (!strncmp(line, "# expect: ", 10))
-				snprintf(c->expect, sizeof(c->expect), "%.120s", line + 10);
+				snprintf(c->expect, sizeof(c->expect), "%.120s",
+					 line + 10);
 			continue;
 		}
 		if (first) { /* request line */
@@ -156,12 +157,12 @@ static const char *send_raw(const char *url, const struct captured *c, cJSON **r
 	curl_slist_free_all(h);
 	free(hosth);
 	if (rc != CURLE_OK) {
-		buf_free(&out);
+		buf_release(&out);
 		snprintf(code, sizeof(code), "curl:%d", (int)rc);
 		return code;
 	}
 	doc = cJSON_Parse(buf_str(&out));
-	buf_free(&out);
+	buf_release(&out);
 	assert_non_null(doc);
 	r = cJSON_GetObjectItem(doc, "Response");
 	assert_non_null(r);
@@ -224,8 +225,10 @@ static void test_captured_requests(void **state)
 				char *a, *b;
 
 				assert_string_equal(send_raw(url, &c, &r2, NULL), "ok");
-				a = cJSON_PrintUnformatted(cJSON_GetObjectItem(r1, "InstanceIdSet"));
-				b = cJSON_PrintUnformatted(cJSON_GetObjectItem(r2, "InstanceIdSet"));
+				a = cJSON_PrintUnformatted(
+					cJSON_GetObjectItem(r1, "InstanceIdSet"));
+				b = cJSON_PrintUnformatted(
+					cJSON_GetObjectItem(r2, "InstanceIdSet"));
 				assert_string_equal(a, b);
 				free(a);
 				free(b);
@@ -254,7 +257,8 @@ static void test_captured_requests(void **state)
 static void sign_fresh(struct captured *c, const char *action, const char *body,
 		       const char *sent_host, const char *sign_host, int64_t ts)
 {
-	struct tc_header sh[2] = { { "content-type", "application/json" }, { "host", sign_host } };
+	struct tc_header sh[2] = { { "content-type", "application/json" },
+				   { "host", sign_host } };
 	struct tc_sign_input in;
 	struct tc_sign_output out;
 	struct err e = ERR_INIT;
@@ -282,7 +286,8 @@ static void sign_fresh(struct captured *c, const char *action, const char *body,
 	c->headers[c->nheaders++] = xasprintf("X-TC-Timestamp: %" PRId64, ts);
 	c->headers[c->nheaders++] = xstrdup("X-TC-Region: ap-guangzhou");
 	c->headers[c->nheaders++] = xstrdup("X-TC-RequestClient: SDK_GO_1.3.166");
-	c->headers[c->nheaders++] = xasprintf("Authorization: %s", buf_str(&out.authorization));
+	c->headers[c->nheaders++] =
+		xasprintf("Authorization: %s", buf_str(&out.authorization));
 	c->body = xstrdup(body);
 	c->body_len = strlen(body);
 	tc_sign_output_clear(&out);
@@ -304,7 +309,8 @@ static void *describe_worker(void *arg)
 
 		snprintf(hostport, sizeof(hostport), "%s", w->url + strlen("http://"));
 		hostport[strcspn(hostport, "/")] = '\0';
-		sign_fresh(&c, "DescribeInstances", "{\"Limit\":100}", "127.0.0.1", hostport, w->ts);
+		sign_fresh(&c, "DescribeInstances", "{\"Limit\":100}", "127.0.0.1",
+			   hostport, w->ts);
 		if (!strcmp(send_raw(w->url, &c, NULL, NULL), "ok"))
 			w->ok++;
 		captured_free(&c);
@@ -322,9 +328,10 @@ static void test_http_paths(void **state)
 	CURLcode rc;
 	struct worker w[8];
 	pthread_t th[8];
-	const char *run = "{\"InstanceChargeType\":\"SPOTPAID\",\"Placement\":{\"Zone\":\"ap-guangzhou-3\"},"
-			  "\"ImageId\":\"img-pmqg1cw7\",\"InstanceType\":\"S5.MEDIUM4\",\"InstanceCount\":2,"
-			  "\"ClientToken\":\"drop-1\"}";
+	const char *run =
+		"{\"InstanceChargeType\":\"SPOTPAID\",\"Placement\":{\"Zone\":\"ap-guangzhou-3\"},"
+		"\"ImageId\":\"img-pmqg1cw7\",\"InstanceType\":\"S5.MEDIUM4\",\"InstanceCount\":2,"
+		"\"ClientToken\":\"drop-1\"}";
 
 	UNUSED(state);
 	set_now(now * 1000);
@@ -342,7 +349,8 @@ static void test_http_paths(void **state)
 	captured_free(&c);
 	/* a different host is not accepted */
 	sign_fresh(&c, "DescribeInstances", "{}", "127.0.0.1", "example.com", now);
-	assert_string_equal(send_raw(url, &c, NULL, NULL), "AuthFailure.SignatureFailure");
+	assert_string_equal(send_raw(url, &c, NULL, NULL),
+			    "AuthFailure.SignatureFailure");
 	captured_free(&c);
 
 	/* several requests in flight at once */
@@ -357,7 +365,8 @@ static void test_http_paths(void **state)
 		assert_int_equal(w[i].ok, 10);
 	}
 
-	/* drop after commit: no answer, but the launch happened; the retry gets the same ids */
+	/* drop after commit: no answer, but the launch happened; the retry gets the same
+	 * ids */
 	{
 		int st;
 		struct sim_request req;

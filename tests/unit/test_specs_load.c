@@ -49,7 +49,7 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 
-	spec_set_free(&f->set);
+	spec_set_release(&f->set);
 	errlist_clear(&f->errs);
 	free(f);
 	return 0;
@@ -236,20 +236,19 @@ static void test_number_prices_exact(void **state)
 	const struct spec_env *e;
 
 	expect_ok(
-	    f,
-	    load(
-		f, HEAD
-		"  region: ap-guangzhou\n"
-		"  capacity: 2\n"
-		"  maxPrice: 0.6\n"
-		"  image: img-pmqg1cw7\n"
-		"  pools:\n"
-		"    - {zone: ap-guangzhou-3, instanceType: S5.MEDIUM4, maxPrice: 0.60}\n"
-		"    - {zone: ap-guangzhou-4, instanceType: S5.MEDIUM4, maxPrice: .5}\n"
-		"    - {zone: ap-guangzhou-6, instanceType: S5.MEDIUM4, maxPrice: 1}\n"
-		"    - {zone: ap-guangzhou-7, instanceType: S5.MEDIUM4, maxPrice: "
-		"0.123456789}\n"
-		"  limits: {maxHourlyCost: 12.10}\n"));
+		f,
+		load(f, HEAD
+		     "  region: ap-guangzhou\n"
+		     "  capacity: 2\n"
+		     "  maxPrice: 0.6\n"
+		     "  image: img-pmqg1cw7\n"
+		     "  pools:\n"
+		     "    - {zone: ap-guangzhou-3, instanceType: S5.MEDIUM4, maxPrice: 0.60}\n"
+		     "    - {zone: ap-guangzhou-4, instanceType: S5.MEDIUM4, maxPrice: .5}\n"
+		     "    - {zone: ap-guangzhou-6, instanceType: S5.MEDIUM4, maxPrice: 1}\n"
+		     "    - {zone: ap-guangzhou-7, instanceType: S5.MEDIUM4, maxPrice: "
+		     "0.123456789}\n"
+		     "  limits: {maxHourlyCost: 12.10}\n"));
 	e = &f->set.envs[0];
 	assert_string_equal(e->max_price, "0.6");
 	assert_string_equal(e->pools[0].max_price, "0.60");
@@ -292,15 +291,14 @@ static void test_sorted_and_find(void **state)
 	struct fx *f = *state;
 
 	expect_ok(
-	    f,
-	    load(
 		f,
-		"apiVersion: spotenv/v1\nkind: SpotEnvironment\nmetadata: {name: zulu}\n"
-		"spec:\n" BASE "---\n"
-		"apiVersion: spotenv/v1\nkind: SpotEnvironment\nmetadata: {name: alpha}\n"
-		"spec:\n" BASE "---\n"
-		"apiVersion: spotenv/v1\nkind: SpotEnvironment\nmetadata: {name: mike}\n"
-		"spec:\n" BASE));
+		load(f,
+		     "apiVersion: spotenv/v1\nkind: SpotEnvironment\nmetadata: {name: zulu}\n"
+		     "spec:\n" BASE "---\n"
+		     "apiVersion: spotenv/v1\nkind: SpotEnvironment\nmetadata: {name: alpha}\n"
+		     "spec:\n" BASE "---\n"
+		     "apiVersion: spotenv/v1\nkind: SpotEnvironment\nmetadata: {name: mike}\n"
+		     "spec:\n" BASE));
 	assert_int_equal(f->set.nenvs, 3);
 	assert_string_equal(f->set.envs[0].name, "alpha");
 	assert_string_equal(f->set.envs[1].name, "mike");
@@ -317,8 +315,8 @@ static void test_x_keys_ignored(void **state)
 {
 	struct fx *f = *state;
 
-	expect_ok(
-	    f, load(f, "x-note: anything [goes] here\n" HEAD BASE "x-other: {a: 1}\n"));
+	expect_ok(f, load(f, "x-note: anything [goes] here\n" HEAD BASE
+			     "x-other: {a: 1}\n"));
 	assert_int_equal(f->set.nenvs, 1);
 }
 
@@ -357,18 +355,19 @@ static void test_merge_list_precedence(void **state)
 	const struct spec_env *e;
 
 	expect_ok(
-	    f,
-	    load(f, "apiVersion: spotenv/v1\n"
-		    "kind: SpotEnvironmentList\n"
-		    "x-a: &a {maxPrice: \"0.40\", capacity: 1}\n"
-		    "x-b: &b {maxPrice: \"0.55\", capacity: 9, image: img-pmqg1cw7}\n"
-		    "x-c: &c {region: ap-shanghai}\n"
-		    "items:\n"
-		    "  - metadata: {name: m}\n"
-		    "    spec:\n"
-		    "      <<: [*a, *b, *c]\n"
-		    "      capacity: 3\n"
-		    "      pools: [{zone: ap-shanghai-2, instanceType: S5.MEDIUM4}]\n"));
+		f,
+		load(f,
+		     "apiVersion: spotenv/v1\n"
+		     "kind: SpotEnvironmentList\n"
+		     "x-a: &a {maxPrice: \"0.40\", capacity: 1}\n"
+		     "x-b: &b {maxPrice: \"0.55\", capacity: 9, image: img-pmqg1cw7}\n"
+		     "x-c: &c {region: ap-shanghai}\n"
+		     "items:\n"
+		     "  - metadata: {name: m}\n"
+		     "    spec:\n"
+		     "      <<: [*a, *b, *c]\n"
+		     "      capacity: 3\n"
+		     "      pools: [{zone: ap-shanghai-2, instanceType: S5.MEDIUM4}]\n"));
 	e = &f->set.envs[0];
 	assert_string_equal(e->max_price, "0.40"); /* earlier merge wins */
 	assert_int_equal(e->capacity, 3);	   /* explicit wins */
@@ -413,26 +412,26 @@ static void test_json_output(void **state)
 	j = spec_set_to_json(&f->set);
 	assert_string_equal(cJSON_GetObjectItem(j, "format_version")->valuestring, "1");
 	assert_string_equal(
-	    cJSON_GetArrayItem(cJSON_GetObjectItem(j, "files"), 0)->valuestring,
-	    "t.yaml");
+		cJSON_GetArrayItem(cJSON_GetObjectItem(j, "files"), 0)->valuestring,
+		"t.yaml");
 	env = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "environments"), 0);
 	assert_string_equal(
-	    cJSON_GetObjectItem(cJSON_GetObjectItem(env, "metadata"), "scope")
-		->valuestring,
-	    "default");
+		cJSON_GetObjectItem(cJSON_GetObjectItem(env, "metadata"), "scope")
+			->valuestring,
+		"default");
 	spec = cJSON_GetObjectItem(env, "spec");
 	assert_string_equal(cJSON_GetObjectItem(spec, "maxPrice")->valuestring, "0.60");
 	assert_string_equal(cJSON_GetObjectItem(spec, "allocation")->valuestring,
 			    "priority");
 	assert_true(cJSON_IsNull(cJSON_GetObjectItem(spec, "userData")));
 	assert_string_equal(cJSON_GetArrayItem(cJSON_GetObjectItem(spec, "pools"), 0)
-				->child->next->next->next->next->valuestring,
+				    ->child->next->next->next->next->valuestring,
 			    "0.60"); /* bid */
 	assert_string_equal(cJSON_GetObjectItem(spec, "tags")->child->string, "a");
 	assert_int_equal(
-	    cJSON_GetObjectItem(cJSON_GetObjectItem(spec, "update"), "maxSurge")
-		->valueint,
-	    1);
+		cJSON_GetObjectItem(cJSON_GetObjectItem(spec, "update"), "maxSurge")
+			->valueint,
+		1);
 	cJSON_Delete(j);
 }
 
@@ -443,12 +442,13 @@ static void test_price_zero(void **state)
 	struct fx *f = *state;
 
 	assert_int_equal(
-	    load(f, HEAD "  region: ap-guangzhou\n"
-			 "  capacity: 2\n"
-			 "  maxPrice: \"0.00\"\n"
-			 "  image: img-pmqg1cw7\n"
-			 "  pools: [{zone: ap-guangzhou-3, instanceType: S5.MEDIUM4}]\n"),
-	    ERR_INVALID);
+		load(f, HEAD
+		     "  region: ap-guangzhou\n"
+		     "  capacity: 2\n"
+		     "  maxPrice: \"0.00\"\n"
+		     "  image: img-pmqg1cw7\n"
+		     "  pools: [{zone: ap-guangzhou-3, instanceType: S5.MEDIUM4}]\n"),
+		ERR_INVALID);
 	expect_one(f, 8, 13, "spec.maxPrice", "must be greater than 0");
 	assert_int_equal(f->set.nenvs, 0);
 }
@@ -489,17 +489,21 @@ static void test_yaml_tags(void **state)
 {
 	struct fx *f = *state;
 
-	expect_ok(f, load(f, HEAD "  region: !!str ap-guangzhou\n"
-				  "  capacity: !!int 3\n"
-				  "  maxPrice: ! \"0.60\"\n"
-				  "  image: img-pmqg1cw7\n"
-				  "  pools: !!seq [!!map {zone: ap-guangzhou-3, instanceType: S5.MEDIUM4}]\n"));
-	spec_set_free(&f->set);
-	load(f, HEAD "  region: ap-guangzhou\n"
-		     "  capacity: !foo 3\n"
-		     "  maxPrice: \"0.60\"\n"
-		     "  image: !!binary img-pmqg1cw7\n"
-		     "  pools: !pools [{zone: ap-guangzhou-3, instanceType: S5.MEDIUM4}]\n");
+	expect_ok(
+		f,
+		load(f, HEAD
+		     "  region: !!str ap-guangzhou\n"
+		     "  capacity: !!int 3\n"
+		     "  maxPrice: ! \"0.60\"\n"
+		     "  image: img-pmqg1cw7\n"
+		     "  pools: !!seq [!!map {zone: ap-guangzhou-3, instanceType: S5.MEDIUM4}]\n"));
+	spec_set_release(&f->set);
+	load(f,
+	     HEAD "  region: ap-guangzhou\n"
+		  "  capacity: !foo 3\n"
+		  "  maxPrice: \"0.60\"\n"
+		  "  image: !!binary img-pmqg1cw7\n"
+		  "  pools: !pools [{zone: ap-guangzhou-3, instanceType: S5.MEDIUM4}]\n");
 	expect_at(f, 0, 7, 13, NULL, "unknown YAML tag '!foo'");
 	expect_at(f, 1, 9, 10, NULL, "unsupported YAML tag '!!binary'");
 	expect_at(f, 2, 10, 10, NULL, "unknown YAML tag '!pools'");
@@ -597,8 +601,8 @@ static void test_long_value_cut_at_character(void **state)
 		buf_puts(&want, "\xc3\xa9");
 	buf_puts(&want, "...'");
 	expect_one(f, 13, 17, "spec.instanceName", buf_str(&want));
-	buf_free(&b);
-	buf_free(&want);
+	buf_release(&b);
+	buf_release(&want);
 }
 
 /* ---- invalid: keys ---- */
@@ -690,8 +694,8 @@ static void test_root_not_mapping(void **state)
 
 	load(f, "- a\n- b\n");
 	expect_one(
-	    f, 1, 1, NULL,
-	    "expected a mapping with apiVersion, kind, metadata and spec, got a list");
+		f, 1, 1, NULL,
+		"expected a mapping with apiVersion, kind, metadata and spec, got a list");
 }
 
 static void test_list_item_path(void **state)
@@ -738,14 +742,14 @@ static void test_all_errors_reported(void **state)
 	struct fx *f = *state;
 
 	assert_int_equal(
-	    load(f, HEAD BASE
-		 "  allocation: sprad\n"
-		 "---\n"
-		 "apiVersion: spotenv/v1\nkind: SpotEnvironment\nmetadata: {name: ok}\n"
-		 "spec:\n" BASE "---\n"
-		 "apiVersion: spotenv/v1\nkind: SpotEnvironment\nmetadata: {name: Bad}\n"
-		 "spec:\n" BASE "  tags: {qcloud-x: y}\n"),
-	    ERR_INVALID);
+		load(f, HEAD BASE
+		     "  allocation: sprad\n"
+		     "---\n"
+		     "apiVersion: spotenv/v1\nkind: SpotEnvironment\nmetadata: {name: ok}\n"
+		     "spec:\n" BASE "---\n"
+		     "apiVersion: spotenv/v1\nkind: SpotEnvironment\nmetadata: {name: Bad}\n"
+		     "spec:\n" BASE "  tags: {qcloud-x: y}\n"),
+		ERR_INVALID);
 	assert_int_equal(f->errs.n, 3);
 	expect_at(f, 0, 13, 15, "spec.allocation",
 		  "unknown value 'sprad' (did you mean 'spread'?)");
@@ -855,9 +859,9 @@ static void test_duplicate_pool(void **state)
 
 	load(f, HEAD BASE "    - zone: ap-guangzhou-3\n      instanceType: S5.MEDIUM4\n");
 	expect_one(
-	    f, 13, 7, "spec.pools[1]",
-	    "duplicate pool: zone 'ap-guangzhou-3' with instance type 'S5.MEDIUM4' is "
-	    "already listed at line 11 column 7");
+		f, 13, 7, "spec.pools[1]",
+		"duplicate pool: zone 'ap-guangzhou-3' with instance type 'S5.MEDIUM4' is "
+		"already listed at line 11 column 7");
 }
 
 static void test_pools_count(void **state)
@@ -881,17 +885,16 @@ static void test_pools_count(void **state)
 			   i + 1);
 	load(f, buf_str(&b));
 	expect_one(f, 11, 5, "spec.pools", "expected from 1 to 20 pools, got 21");
-	buf_free(&b);
+	buf_release(&b);
 }
 
 static void test_vpc_needs_subnets(void **state)
 {
 	struct fx *f = *state;
 
-	load(
-	    f, HEAD BASE
-	    "    - {zone: ap-guangzhou-4, instanceType: S5.MEDIUM4, subnetId: subnet-b}\n"
-	    "  network: {vpcId: vpc-a}\n");
+	load(f, HEAD BASE
+	     "    - {zone: ap-guangzhou-4, instanceType: S5.MEDIUM4, subnetId: subnet-b}\n"
+	     "  network: {vpcId: vpc-a}\n");
 	expect_one(f, 11, 7, "spec.pools[0]",
 		   "missing required key 'subnetId' (network.vpcId is set");
 }
@@ -975,8 +978,8 @@ static void test_tag_key_allowed_chars(void **state)
 {
 	struct fx *f = *state;
 
-	expect_ok(
-	    f, load(f, HEAD BASE "  tags: {\"a b+c-d=e.f_g:h/i@j\": x, 团队: 图形}\n"));
+	expect_ok(f, load(f, HEAD BASE
+			  "  tags: {\"a b+c-d=e.f_g:h/i@j\": x, 团队: 图形}\n"));
 	assert_int_equal(f->set.envs[0].ntags, 2);
 }
 
@@ -997,7 +1000,7 @@ static void test_tag_lengths(void **state)
 	expect_at(f, 0, 14, 5, "spec.tags", "is longer than 127 characters");
 	expect_at(f, 1, 15, 12, "spec.tags",
 		  "value of tag 'short' is longer than 255 characters");
-	buf_free(&b);
+	buf_release(&b);
 }
 
 static void test_tag_count(void **state)
@@ -1011,12 +1014,12 @@ static void test_tag_count(void **state)
 		buf_printf(&b, "    k%02d: v\n", i);
 	expect_ok(f, load(f, buf_str(&b)));
 	assert_int_equal(f->set.envs[0].ntags, 47);
-	spec_set_free(&f->set);
+	spec_set_release(&f->set);
 	buf_printf(&b, "    k47: v\n");
 	load(f, buf_str(&b));
 	expect_one(f, 14, 5, "spec.tags",
 		   "too many tags: 48, and spotenv adds 3 of its own");
-	buf_free(&b);
+	buf_release(&b);
 }
 
 static void test_tag_duplicate_through_merge_is_fine(void **state)
@@ -1049,7 +1052,7 @@ static void test_user_data_limit(void **state)
 	buf_puts(&b, "\"\n");
 	expect_ok(f, load(f, buf_str(&b)));
 	assert_int_equal(strlen(f->set.envs[0].user_data_b64), 16384);
-	spec_set_free(&f->set);
+	spec_set_release(&f->set);
 	buf_reset(&b);
 	buf_puts(&b, HEAD BASE "  userData: \"");
 	for (int i = 0; i < 12289; i++)
@@ -1058,7 +1061,7 @@ static void test_user_data_limit(void **state)
 	load(f, buf_str(&b));
 	expect_one(f, 13, 13, "spec.userData",
 		   "user data is 16388 bytes after base64 encoding; the limit is 16384");
-	buf_free(&b);
+	buf_release(&b);
 }
 
 static void test_user_data_empty_is_none(void **state)
@@ -1100,8 +1103,8 @@ static void test_merge_not_mapping(void **state)
 
 	load(f, HEAD BASE "  tags: {<<: [{a: b}, oops]}\n");
 	expect_one(
-	    f, 13, 23, NULL,
-	    "merge key '<<' expects a mapping or a list of mappings, got a scalar");
+		f, 13, 23, NULL,
+		"merge key '<<' expects a mapping or a list of mappings, got a scalar");
 }
 
 static void test_unknown_anchor(void **state)
@@ -1142,7 +1145,7 @@ static void test_billion_laughs(void **state)
 	expect_one(f, 6, 45, NULL, "more than 1000000 nodes through aliases");
 	assert_int_equal(f->set.nenvs, 0);
 	assert_true((double)(clock() - t0) / CLOCKS_PER_SEC < 1.0);
-	buf_free(&b);
+	buf_release(&b);
 }
 
 static void test_merge_laughs(void **state)
@@ -1161,7 +1164,7 @@ static void test_merge_laughs(void **state)
 	load(f, buf_str(&b));
 	assert_int_equal(f->errs.n, 1);
 	assert_non_null(strstr(f->errs.v[0].msg, "billion laughs"));
-	buf_free(&b);
+	buf_release(&b);
 }
 
 static void test_repeated_big_merge_is_bounded(void **state)
@@ -1183,7 +1186,7 @@ static void test_repeated_big_merge_is_bounded(void **state)
 	assert_int_equal(f->errs.v[0].line, 2);
 	assert_non_null(strstr(f->errs.v[0].msg, "more than 1000000 nodes"));
 	assert_true((double)(clock() - t0) / CLOCKS_PER_SEC < 1.0);
-	buf_free(&b);
+	buf_release(&b);
 }
 
 static void test_depth_limit(void **state)
@@ -1197,7 +1200,7 @@ static void test_depth_limit(void **state)
 		buf_putc(&b, ']');
 	load(f, buf_str(&b));
 	expect_one(f, 1, 65, NULL, "nesting is deeper than 64 levels");
-	buf_free(&b);
+	buf_release(&b);
 }
 
 static void test_non_utf8(void **state)
@@ -1283,88 +1286,88 @@ int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 	const struct CMUnitTest tests[] = {
-	    T(test_minimal_defaults),
-	    T(test_yaml_tags),
-	    T(test_full_spec_with_vpc),
-	    T(test_number_prices_exact),
-	    T(test_string_price_kept),
-	    T(test_capacity_zero_ok),
-	    T(test_sorted_and_find),
-	    T(test_x_keys_ignored),
-	    T(test_merge_key),
-	    T(test_merge_list_precedence),
-	    T(test_alias_in_list_and_nested_merge),
-	    T(test_json_output),
-	    T(test_price_zero),
-	    T(test_price_exponent),
-	    T(test_price_too_precise),
-	    T(test_capacity_range),
-	    T(test_capacity_quoted),
-	    T(test_capacity_mapping),
-	    T(test_missing_required),
-	    T(test_null_required),
-	    T(test_missing_spec),
-	    T(test_bool_invalid),
-	    T(test_bad_image_id),
-	    T(test_long_value_cut_at_character),
-	    T(test_unknown_key_did_you_mean),
-	    T(test_unknown_key_snake_case),
-	    T(test_unknown_key_no_suggestion),
-	    T(test_unknown_top_key),
-	    T(test_x_key_only_top_level),
-	    T(test_duplicate_key),
-	    T(test_api_version),
-	    T(test_missing_api_version),
-	    T(test_kind_did_you_mean),
-	    T(test_root_not_mapping),
-	    T(test_list_item_path),
-	    T(test_list_empty),
-	    T(test_list_item_wrong_kind),
-	    T(test_all_errors_reported),
-	    T(test_name_rules),
-	    T(test_name_length),
-	    T(test_scope_invalid),
-	    T(test_duplicate_env_same_buffer),
-	    T(test_duplicate_env_two_buffers),
-	    T(test_duplicate_env_in_list),
-	    T(test_zone_outside_region),
-	    T(test_zone_prefix_only),
-	    T(test_duplicate_pool),
-	    T(test_pools_count),
-	    T(test_vpc_needs_subnets),
-	    T(test_subnet_needs_vpc),
-	    T(test_instance_type),
-	    T(test_security_group_ids),
-	    T(test_allocation_enum),
-	    T(test_disk_type),
-	    T(test_disk_size),
-	    T(test_tag_reserved),
-	    T(test_tag_bad_char),
-	    T(test_tag_key_allowed_chars),
-	    T(test_tag_lengths),
-	    T(test_tag_count),
-	    T(test_tag_duplicate_through_merge_is_fine),
-	    T(test_login_conflict),
-	    T(test_user_data_limit),
-	    T(test_user_data_empty_is_none),
-	    T(test_update_rules),
-	    T(test_limits),
-	    T(test_merge_not_mapping),
-	    T(test_unknown_anchor),
-	    T(test_recursive_alias),
-	    T(test_billion_laughs),
-	    T(test_merge_laughs),
-	    T(test_repeated_big_merge_is_bounded),
-	    T(test_depth_limit),
-	    T(test_non_utf8),
-	    T(test_utf16),
-	    T(test_nul_in_scalar),
-	    T(test_nul_in_root_scalar),
-	    T(test_empty_file),
-	    T(test_syntax_error),
-	    T(test_syntax_error_keeps_earlier_docs),
-	    T(test_null_buffer),
-	    T(test_bom_accepted),
+		T(test_minimal_defaults),
+		T(test_yaml_tags),
+		T(test_full_spec_with_vpc),
+		T(test_number_prices_exact),
+		T(test_string_price_kept),
+		T(test_capacity_zero_ok),
+		T(test_sorted_and_find),
+		T(test_x_keys_ignored),
+		T(test_merge_key),
+		T(test_merge_list_precedence),
+		T(test_alias_in_list_and_nested_merge),
+		T(test_json_output),
+		T(test_price_zero),
+		T(test_price_exponent),
+		T(test_price_too_precise),
+		T(test_capacity_range),
+		T(test_capacity_quoted),
+		T(test_capacity_mapping),
+		T(test_missing_required),
+		T(test_null_required),
+		T(test_missing_spec),
+		T(test_bool_invalid),
+		T(test_bad_image_id),
+		T(test_long_value_cut_at_character),
+		T(test_unknown_key_did_you_mean),
+		T(test_unknown_key_snake_case),
+		T(test_unknown_key_no_suggestion),
+		T(test_unknown_top_key),
+		T(test_x_key_only_top_level),
+		T(test_duplicate_key),
+		T(test_api_version),
+		T(test_missing_api_version),
+		T(test_kind_did_you_mean),
+		T(test_root_not_mapping),
+		T(test_list_item_path),
+		T(test_list_empty),
+		T(test_list_item_wrong_kind),
+		T(test_all_errors_reported),
+		T(test_name_rules),
+		T(test_name_length),
+		T(test_scope_invalid),
+		T(test_duplicate_env_same_buffer),
+		T(test_duplicate_env_two_buffers),
+		T(test_duplicate_env_in_list),
+		T(test_zone_outside_region),
+		T(test_zone_prefix_only),
+		T(test_duplicate_pool),
+		T(test_pools_count),
+		T(test_vpc_needs_subnets),
+		T(test_subnet_needs_vpc),
+		T(test_instance_type),
+		T(test_security_group_ids),
+		T(test_allocation_enum),
+		T(test_disk_type),
+		T(test_disk_size),
+		T(test_tag_reserved),
+		T(test_tag_bad_char),
+		T(test_tag_key_allowed_chars),
+		T(test_tag_lengths),
+		T(test_tag_count),
+		T(test_tag_duplicate_through_merge_is_fine),
+		T(test_login_conflict),
+		T(test_user_data_limit),
+		T(test_user_data_empty_is_none),
+		T(test_update_rules),
+		T(test_limits),
+		T(test_merge_not_mapping),
+		T(test_unknown_anchor),
+		T(test_recursive_alias),
+		T(test_billion_laughs),
+		T(test_merge_laughs),
+		T(test_repeated_big_merge_is_bounded),
+		T(test_depth_limit),
+		T(test_non_utf8),
+		T(test_utf16),
+		T(test_nul_in_scalar),
+		T(test_nul_in_root_scalar),
+		T(test_empty_file),
+		T(test_syntax_error),
+		T(test_syntax_error_keeps_earlier_docs),
+		T(test_null_buffer),
+		T(test_bom_accepted),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -69,7 +69,7 @@ static int teardown(void **state)
 	if (system(cmd) != 0)
 		print_message("cannot remove %s\n", f->dir);
 	free(cmd);
-	spec_set_free(&f->set);
+	spec_set_release(&f->set);
 	errlist_clear(&f->errs);
 	free(f);
 	return 0;
@@ -77,7 +77,7 @@ static int teardown(void **state)
 
 static int load1(struct fx *f, const char *p)
 {
-	const char *paths[1] = {p};
+	const char *paths[1] = { p };
 
 	return spec_load_paths(&f->set, paths, 1, &f->errs);
 }
@@ -132,7 +132,7 @@ static void test_same_file_twice_read_once(void **state)
 {
 	struct fx *f = *state;
 	char *a = path(f, "a.yaml");
-	const char *paths[3] = {a, f->dir, a};
+	const char *paths[3] = { a, f->dir, a };
 
 	put(f, "a.yaml", ENV("web"));
 	assert_int_equal(spec_load_paths(&f->set, paths, 3, &f->errs), 0);
@@ -156,7 +156,7 @@ static void test_missing_path(void **state)
 {
 	struct fx *f = *state;
 	char *p = path(f, "nope.yaml"), *ok = path(f, "ok.yaml");
-	const char *paths[2] = {p, ok};
+	const char *paths[2] = { p, ok };
 
 	put(f, "ok.yaml", ENV("web"));
 	assert_int_equal(spec_load_paths(&f->set, paths, 2, &f->errs), ERR_NOTFOUND);
@@ -294,7 +294,7 @@ static void test_not_regular_files(void **state)
 	assert_string_equal(f->errs.v[1].file, fifo);
 	assert_non_null(strstr(f->errs.v[1].msg, "is a FIFO, not a regular file"));
 	assert_int_equal(f->set.nenvs, 1);
-	spec_set_free(&f->set);
+	spec_set_release(&f->set);
 	errlist_clear(&f->errs);
 	/* given directly */
 	assert_int_equal(load1(f, fifo), ERR_INVALID);
@@ -314,17 +314,17 @@ int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 	const struct CMUnitTest tests[] = {
-	    T(test_directory_recursive_sorted),
-	    T(test_duplicate_across_files),
-	    T(test_same_file_twice_read_once),
-	    T(test_explicit_file_any_extension),
-	    T(test_missing_path),
-	    T(test_directory_without_specs),
-	    T(test_empty_file_in_directory),
-	    T(test_unreadable_file),
-	    T(test_read_error),
-	    T(test_errors_in_several_files),
-	    T(test_not_regular_files),
+		T(test_directory_recursive_sorted),
+		T(test_duplicate_across_files),
+		T(test_same_file_twice_read_once),
+		T(test_explicit_file_any_extension),
+		T(test_missing_path),
+		T(test_directory_without_specs),
+		T(test_empty_file_in_directory),
+		T(test_unreadable_file),
+		T(test_read_error),
+		T(test_errors_in_several_files),
+		T(test_not_regular_files),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -67,7 +67,7 @@ static void test_buf_bounded(void **state)
 	assert_int_equal(buf_puts(&b, "xy"), ERR_TOOBIG);
 	assert_string_equal(buf_str(&b), "abcd123");
 	assert_int_equal(b.len, 7);
-	buf_free(&b);
+	buf_release(&b);
 	assert_string_equal(buf_str(&b), "");
 }
 

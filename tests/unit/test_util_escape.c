@@ -12,7 +12,7 @@ static void expect_put(const char *in, size_t max, const char *want)
 
 	assert_int_equal(esc_put(&b, in, max), 0);
 	assert_string_equal(buf_str(&b), want);
-	buf_free(&b);
+	buf_release(&b);
 }
 
 static void test_escape_controls(void **state)
@@ -23,10 +23,15 @@ static void test_escape_controls(void **state)
 	expect_put("\033]0;pwned\007\033[2J\033[H", 512, "?]0;pwned??[2J?[H");
 	expect_put("a\rb\nc\td\x7f", 512, "a?b?c?d?");
 	/* C1 controls as UTF-8 (U+009B is CSI), printable UTF-8 untouched */
-	expect_put("x\xc2\x9b" "31m\xc2\xa0" "\xc3\xa9\xe4\xb8\xad", 512,
-		   "x?31m\xc2\xa0\xc3\xa9\xe4\xb8\xad");
+	expect_put("x\xc2\x9b"
+		   "31m\xc2\xa0"
+		   "\xc3\xa9\xe4\xb8\xad",
+		   512, "x?31m\xc2\xa0\xc3\xa9\xe4\xb8\xad");
 	/* invalid UTF-8: a stray continuation, an overlong '/', a surrogate */
-	expect_put("\x80" "a\xc0\xaf" "b\xed\xa0\x80", 512, "?a??b???");
+	expect_put("\x80"
+		   "a\xc0\xaf"
+		   "b\xed\xa0\x80",
+		   512, "?a??b???");
 	expect_put(NULL, 512, "(null)");
 }
 
@@ -43,7 +48,7 @@ static void test_escape_cut(void **state)
 		assert_int_equal(esc_put(&b, big, ESC_MAX), 0);
 		assert_int_equal(b.len, ESC_MAX + 3);
 		assert_string_equal(buf_str(&b) + ESC_MAX, "...");
-		buf_free(&b);
+		buf_release(&b);
 	}
 	free(big);
 	expect_put("abcdef", 6, "abcdef");
@@ -63,7 +68,7 @@ static void expect_fmt(const char *want, const char *fmt, ...)
 	assert_int_equal(esc_vprintf(&b, 8, fmt, ap), 0);
 	va_end(ap);
 	assert_string_equal(buf_str(&b), want);
-	buf_free(&b);
+	buf_release(&b);
 }
 
 static void test_escape_printf(void **state)

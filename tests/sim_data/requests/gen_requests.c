@@ -78,7 +78,8 @@ static void gen(const char *file, const char *expect, const char *note, const ch
 
 int main(void)
 {
-	const char *go_body = "{\"Filters\":[{\"Name\":\"zone\",\"Values\":[\"ap-guangzhou-3\"]}],\"Limit\":10}";
+	const char *go_body =
+		"{\"Filters\":[{\"Name\":\"zone\",\"Values\":[\"ap-guangzhou-3\"]}],\"Limit\":10}";
 	const char *py_body =
 		"{\"InstanceChargeType\": \"SPOTPAID\", \"Placement\": {\"Zone\": \"ap-guangzhou-3\"}, "
 		"\"InstanceType\": \"S5.MEDIUM4\", \"ImageId\": \"img-pmqg1cw7\", \"InstanceCount\": 2, "
@@ -86,7 +87,8 @@ int main(void)
 		"\"SpotOptions\": {\"MaxPrice\": \"0.50\", \"SpotInstanceType\": \"one-time\"}}, "
 		"\"TagSpecification\": [{\"ResourceType\": \"instance\", \"Tags\": [{\"Key\": \"spotenv:env\", "
 		"\"Value\": \"captured\"}]}]}";
-	const char *node_body = "{\"Filters\":[{\"Name\":\"instance-charge-type\",\"Values\":[\"SPOTPAID\"]}]}";
+	const char *node_body =
+		"{\"Filters\":[{\"Name\":\"instance-charge-type\",\"Values\":[\"SPOTPAID\"]}]}";
 	const struct hdr go[] = {
 		{ "Host", "127.0.0.1", true },
 		{ "X-TC-Action", "DescribeInstances", false },
@@ -117,26 +119,28 @@ int main(void)
 	};
 
 	gen("sdk-go-describe.http", "ok",
-	    "Go SDK style: signs content-type;host with the host without port",
-	    ID, KEY, go, ARRAY_SIZE(go), go_body, NULL, NULL);
+	    "Go SDK style: signs content-type;host with the host without port", ID, KEY,
+	    go, ARRAY_SIZE(go), go_body, NULL, NULL);
 	gen("sdk-python-run.http", "ok",
-	    "Python SDK style: json.dumps separators, host without port, spot launch",
-	    ID, KEY, py, ARRAY_SIZE(py), py_body, NULL, NULL);
+	    "Python SDK style: json.dumps separators, host without port, spot launch", ID,
+	    KEY, py, ARRAY_SIZE(py), py_body, NULL, NULL);
 	gen("doc-style-offers.http", "ok",
 	    "documentation style: charset in content-type, x-tc-action signed (value lower-cased)",
 	    ID, KEY, node, ARRAY_SIZE(node), node_body, NULL, NULL);
 	gen("tampered-body.http", "AuthFailure.SignatureFailure",
-	    "the Go request with its body changed after signing (Limit 10 -> 100)",
-	    ID, KEY, go, ARRAY_SIZE(go), go_body,
-	    "{\"Filters\":[{\"Name\":\"zone\",\"Values\":[\"ap-guangzhou-3\"]}],\"Limit\":100}", NULL);
+	    "the Go request with its body changed after signing (Limit 10 -> 100)", ID,
+	    KEY, go, ARRAY_SIZE(go), go_body,
+	    "{\"Filters\":[{\"Name\":\"zone\",\"Values\":[\"ap-guangzhou-3\"]}],\"Limit\":100}",
+	    NULL);
 	gen("tampered-signed-action.http", "AuthFailure.SignatureFailure",
-	    "x-tc-action is signed but the action sent differs from the signed one",
-	    ID, KEY, node, ARRAY_SIZE(node), node_body, NULL, "DescribeInstances");
+	    "x-tc-action is signed but the action sent differs from the signed one", ID,
+	    KEY, node, ARRAY_SIZE(node), node_body, NULL, "DescribeInstances");
 	gen("wrong-secret.http", "AuthFailure.SignatureFailure",
-	    "signed with a SecretKey that is not the test credential's",
-	    ID, "not-the-right-key", go, ARRAY_SIZE(go), go_body, NULL, NULL);
+	    "signed with a SecretKey that is not the test credential's", ID,
+	    "not-the-right-key", go, ARRAY_SIZE(go), go_body, NULL, NULL);
 	gen("unknown-secretid.http", "AuthFailure.SecretIdNotFound",
 	    "signed with a SecretId the emulator does not know",
-	    "AKIDUNKNOWN00000000000000000000000000", KEY, go, ARRAY_SIZE(go), go_body, NULL, NULL);
+	    "AKIDUNKNOWN00000000000000000000000000", KEY, go, ARRAY_SIZE(go), go_body,
+	    NULL, NULL);
 	return 0;
 }
