@@ -103,10 +103,11 @@ static void status_json(struct buf *out, const struct plan *p,
 		cJSON *qa = cJSON_AddArrayToObject(root, "spot_quota");
 
 		for (size_t i = 0; i < q->n; i++) {
-			cJSON *o = cJSON_CreateObject();
+			cJSON *o;
 
 			if (!status_zone_used(p, q->v[i].row.zone))
 				continue;
+			o = cJSON_CreateObject();
 			cJSON_AddStringToObject(o, "region", q->v[i].region);
 			cJSON_AddStringToObject(o, "zone", q->v[i].row.zone);
 			cJSON_AddNumberToObject(o, "used_vcpu", (double)q->v[i].row.used);
