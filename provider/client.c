@@ -57,12 +57,15 @@
  */
 struct tc_limiter {
 	char *action;
-	char *region;	   /* "" for calls without a region */
-	int rate;	   /* requests per window */
-	int inflight;	   /* sent, not answered: the API may count them at any moment */
+	char *region; /* "" for calls without a region */
+	int cap;      /* the documented rate: requests per window (the ring's size) */
+	int rate;     /* the rate in force, 1..cap (see tc_limiter_throttled) */
+	int inflight; /* sent, not answered: the API may count them at any moment */
 	int64_t *answered; /* answer times (monotonic us) still in the window, a ring */
 	size_t head;	   /* the oldest answer */
 	size_t count;
+	int64_t cut_us; /* when the rate was last lowered (0 = never) */
+	int ok;		/* answers not refused since the rate last changed */
 };
 
 /* The requests in flight to one region; --parallelism bounds each. */
@@ -85,7 +88,8 @@ struct tc_client {
 	size_t nlanes, alanes;
 	struct tc_client_stats stats;
 	uint64_t rng;
-	struct retry retry; /* for calls that failed in a way that passes */
+	struct retry retry;	     /* for calls that failed in a way that passes */
+	struct retry throttle_retry; /* for calls refused for the rate */
 };
 
 /* One call in flight or waiting (tc_call_many). */
@@ -98,6 +102,8 @@ struct tc_pending {
 	struct buf resp;
 	int64_t not_before_us;
 	int64_t started_us;
+	int failures;  /* failed tries other than refusals for the rate */
+	int throttles; /* tries refused for the rate */
 	bool done, inflight;
 	char errbuf[CURL_ERROR_SIZE];
 };
@@ -242,8 +248,8 @@ static struct tc_limiter *tc_limiter_for(struct tc_client *c, const char *action
 	l = xcalloc(1, sizeof(*l));
 	l->action = xstrdup(action);
 	l->region = xstrdup(region);
-	l->rate = tc_rate_of(c, action);
-	l->answered = xcalloc((size_t)l->rate, sizeof(*l->answered));
+	l->cap = l->rate = tc_rate_of(c, action);
+	l->answered = xcalloc((size_t)l->cap, sizeof(*l->answered));
 	ALLOC_GROW(c->limiters, c->nlimiters + 1, c->alimiters);
 	c->limiters[c->nlimiters++] = l;
 	return l;
@@ -256,13 +262,13 @@ static struct tc_limiter *tc_limiter_for(struct tc_client *c, const char *action
  */
 static int64_t tc_limiter_wait(struct tc_limiter *l, int64_t now, int64_t window_us)
 {
-	size_t rate = (size_t)l->rate;
+	size_t cap = (size_t)l->cap;
 
 	while (l->count && l->answered[l->head] + window_us <= now) {
-		l->head = (l->head + 1) % rate;
+		l->head = (l->head + 1) % cap;
 		l->count--;
 	}
-	if ((size_t)l->inflight + l->count < rate)
+	if ((size_t)l->inflight + l->count < (size_t)l->rate)
 		return 0;
 	if (l->count)
 		return l->answered[l->head] + window_us - now;
@@ -282,11 +288,47 @@ static void tc_limiter_sent(struct tc_limiter *l)
  */
 static void tc_limiter_answered(struct tc_limiter *l, int64_t now)
 {
-	size_t rate = (size_t)l->rate;
+	size_t cap = (size_t)l->cap;
 
-	assert(l->inflight > 0 && l->count < rate);
+	assert(l->inflight > 0 && l->count < cap);
 	l->inflight--;
-	l->answered[(l->head + l->count++) % rate] = now;
+	l->answered[(l->head + l->count++) % cap] = now;
+}
+
+/*
+ * The API refused a request of l with RequestLimitExceeded although l kept
+ * to the documented rate: the account's real limit is lower (sub-accounts
+ * and other tools share it, per action and region).  Halve the rate in
+ * force, once per window (the refusals of one burst are one event), down
+ * to one request a window.  Returns whether it was lowered.
+ */
+static bool tc_limiter_throttled(struct tc_limiter *l, int64_t now, int64_t window_us)
+{
+	if (l->cut_us && now < l->cut_us + window_us)
+		return false;
+	l->cut_us = now;
+	l->ok = 0;
+	if (l->rate == 1)
+		return false;
+	l->rate = l->rate / 2 > 1 ? l->rate / 2 : 1;
+	return true;
+}
+
+/*
+ * An answer of l that was not refused: once TC_RATE_HOLD windows have
+ * passed since the last cut, each window's worth of such answers raises
+ * the rate by one, back up to the documented rate (additive increase, so
+ * a shared limit is probed gently instead of refused in bursts).
+ */
+#define TC_RATE_HOLD 10
+static void tc_limiter_ok(struct tc_limiter *l, int64_t now, int64_t window_us)
+{
+	if (l->rate >= l->cap || now < l->cut_us + TC_RATE_HOLD * window_us)
+		return;
+	if (++l->ok >= l->rate) {
+		l->rate++;
+		l->ok = 0;
+	}
 }
 
 /*
@@ -352,6 +394,7 @@ int tc_client_new(struct tc_client **out, const struct tc_cred *cred,
 	TC_DEFAULT(backoff_base_ms, 200);
 	TC_DEFAULT(backoff_cap_ms, 5000);
 	TC_DEFAULT(throttle_wait_ms, 1000);
+	TC_DEFAULT(max_throttled, 12);
 	TC_DEFAULT(rate_run, 10);
 	TC_DEFAULT(rate_terminate, 10);
 	TC_DEFAULT(rate_describe, 40);
@@ -373,6 +416,8 @@ int tc_client_new(struct tc_client **out, const struct tc_cred *cred,
 	c->retry.base_ms = c->o.backoff_base_ms;
 	c->retry.cap_ms = c->o.backoff_cap_ms;
 	c->retry.jitter = true;
+	c->throttle_retry = c->retry;
+	c->throttle_retry.attempts = c->o.max_throttled;
 	c->window_us = (1000 + (int64_t)c->o.rate_margin_ms) * 1000;
 
 	/*
@@ -687,7 +732,7 @@ static bool tc_finish(struct tc_client *c, struct tc_pending *p, CURLcode rc, in
 	void *resp = NULL;
 	long status = 0;
 	int64_t ms = (now - p->started_us) / 1000, wait_ms = 0;
-	bool retry = false;
+	bool retry = false, cut = false;
 
 	curl_easy_getinfo(p->easy, CURLINFO_RESPONSE_CODE, &status);
 	if (rc != CURLE_OK) {
@@ -735,15 +780,33 @@ static bool tc_finish(struct tc_client *c, struct tc_pending *p, CURLcode rc, in
 				c->stats.throttled++;
 		}
 	}
-	if (retry && retry_again(&c->retry, call->attempts, 0, &wait_ms, &c->rng)) {
-		if (ae.cls == ERR_CLASS_THROTTLED)
+	/*
+	 * Refusals for the rate and other failures have budgets of their
+	 * own: a refused request was not carried out, and a busy account can
+	 * refuse a call many times before its turn comes, so refusals must
+	 * not use up the tries of a call that also meets an InternalError.
+	 */
+	if (ae.cls == ERR_CLASS_THROTTLED) {
+		p->throttles++;
+		if (tc_limiter_throttled(p->limiter, now, c->window_us))
+			cut = true;
+		if (retry &&
+		    retry_again(&c->throttle_retry, p->throttles, 0, &wait_ms, &c->rng))
 			wait_ms += c->o.throttle_wait_ms;
-	} else
-		retry = false;
+		else
+			retry = false;
+	} else {
+		if (!err_isset(&ae) || ae.api_code)
+			tc_limiter_ok(p->limiter, now, c->window_us);
+		if (err_isset(&ae))
+			p->failures++;
+		if (!retry || !retry_again(&c->retry, p->failures, 0, &wait_ms, &c->rng))
+			retry = false;
+	}
 
 	if (c->o.log) {
 		const char *rid = ae.request_id, *what = "-";
-		char retry_in[48] = "", throttled[48] = "";
+		char retry_in[48] = "", throttled[48] = "", limit[32] = "";
 
 		if (!rid && resp) {
 			const cJSON *j = cJSON_GetObjectItemCaseSensitive((cJSON *)resp,
@@ -758,14 +821,16 @@ static bool tc_finish(struct tc_client *c, struct tc_pending *p, CURLcode rc, in
 		if (ae.cls == ERR_CLASS_THROTTLED)
 			snprintf(throttled, sizeof(throttled), " throttled=%" PRIu64,
 				 c->stats.throttled);
+		if (cut)
+			snprintf(limit, sizeof(limit), " limit=%d/s", p->limiter->rate);
 		if (retry)
 			snprintf(retry_in, sizeof(retry_in), " retry_in=%" PRId64 "ms",
 				 wait_ms);
 		tc_log(c,
 		       "call %s region=%s attempt=%d status=%ld time=%" PRId64
-		       "ms request_id=%s error=%s%s%s",
+		       "ms request_id=%s error=%s%s%s%s",
 		       call->action, region, call->attempts, status, ms, tc_or_dash(rid),
-		       tc_or_dash(what), throttled, retry_in);
+		       tc_or_dash(what), throttled, retry_in, limit);
 	}
 
 	curl_multi_remove_handle(c->multi, p->easy);

@@ -216,7 +216,12 @@ struct tc_client_opts {
 				    0 = TC_DEFAULT_PARALLELISM */
 	long connect_timeout_ms; /* 0 = 5000 */
 	long timeout_ms;	 /* 0 = 30000 */
-	int max_attempts;	 /* 0 = 5 */
+	int max_attempts;	 /* 0 = 5: tries in all, refusals for the rate
+				    aside */
+	int max_throttled;	 /* 0 = 12: answers refused for the rate
+				    (RequestLimitExceeded) one call may get;
+				    each also halves its limiter's rate, once
+				    per window, see "Rate limits" */
 	long backoff_base_ms;	 /* 0 = 200 */
 	long backoff_cap_ms;	 /* 0 = 5000 */
 	long throttle_wait_ms;	 /* 0 = 1000: least wait after RequestLimitExceeded
@@ -288,6 +293,15 @@ void tc_client_stats(const struct tc_client *c, struct tc_client_stats *out);
  * about 2.1 s).  Retries pass the limiter too.  At most `parallelism`
  * requests are in flight per region, so calls of different regions never
  * wait for each other.
+ *
+ * The documented rate is a ceiling, not a promise: sub-accounts and other
+ * tools share the account's limit.  A request refused with
+ * RequestLimitExceeded halves its limiter's rate (once per window, down to
+ * 1/s; -v shows limit=N/s on that line) and is tried again after
+ * throttle_wait_ms plus a jittered backoff, up to max_throttled refusals,
+ * which do not use up max_attempts.  Ten windows after the last cut, each
+ * window's worth of answers that were not refused raises the rate by one
+ * again, back up to the documented rate.
  *
  * Hooks, for callers that stream (tc_observe_regions): on_done, when set,
  * runs once inside tc_call_many as soon as its call is over (answered,

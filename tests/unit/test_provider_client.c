@@ -1782,6 +1782,89 @@ static void test_throttled_counted_and_logged(void **state)
 	srv_stop(s);
 }
 
+/* Four refusals for the rate, then an InternalError, then an answer. */
+static void h_throttle_4_internal_1(struct srv *s, const struct rq *r, int n,
+				    struct reply *out)
+{
+	if (n < 4)
+		reply_error(out, "RequestLimitExceeded", n);
+	else if (n == 4)
+		reply_error(out, "InternalError", n);
+	else
+		h_simple(s, r, n, out);
+}
+
+/*
+ * Refusals for the rate do not use up the tries of other failures (a busy
+ * account must not turn one InternalError into a failed apply), and the
+ * first refusal halves the limiter's rate, once per window.
+ */
+static void test_throttle_budget_and_cut(void **state)
+{
+	struct srv *s = srv_start(h_throttle_4_internal_1, NULL);
+	struct tc_client_opts o;
+	struct tc_client *c;
+	struct tc_call call;
+	struct logs logs = { { NULL }, 0 };
+	int cuts = 0;
+
+	(void)state;
+	memset(&o, 0, sizeof(o));
+	o.max_attempts = 2;
+	o.log = log_cb;
+	o.log_ctx = &logs;
+	c = client(s, &o, false);
+	call_init(&call, "DescribeInstances", "ap-guangzhou", "{}");
+	assert_int_equal(tc_call_one(c, &call), 0);
+	assert_int_equal(call.attempts, 6);
+	for (int i = 0; i < logs.n; i++)
+		if (strstr(logs.lines[i], " limit="))
+			cuts++, assert_non_null(strstr(logs.lines[i], "limit=20/s"));
+	assert_int_equal(cuts, 1);
+	call_free(&call);
+	logs_free(&logs);
+	tc_client_free(c);
+	srv_stop(s);
+
+	/* with max_throttled, refusals end the call */
+	s = srv_start(h_throttle_4_internal_1, NULL);
+	memset(&o, 0, sizeof(o));
+	o.max_throttled = 3;
+	c = client(s, &o, false);
+	call_init(&call, "DescribeInstances", "ap-guangzhou", "{}");
+	assert_int_equal(tc_call_one(c, &call), ERR_API);
+	assert_int_equal(call.attempts, 3);
+	assert_int_equal(call.err.cls, ERR_CLASS_THROTTLED);
+	call_free(&call);
+	tc_client_free(c);
+	srv_stop(s);
+}
+
+/* After a cut to 20/s, 25 calls cannot all go in one window. */
+static void test_throttle_cut_paces_later_calls(void **state)
+{
+	struct srv *s = srv_start(h_throttle_once, NULL);
+	struct tc_client *c = client(s, NULL, false);
+	struct tc_call calls[25], one;
+	int64_t t0;
+
+	(void)state;
+	call_init(&one, "DescribeInstances", "ap-guangzhou", "{}");
+	assert_int_equal(tc_call_one(c, &one), 0);
+	assert_int_equal(one.attempts, 2);
+	call_free(&one);
+	for (size_t i = 0; i < ARRAY_SIZE(calls); i++)
+		call_init(&calls[i], "DescribeInstances", "ap-guangzhou", "{}");
+	t0 = now_ms();
+	assert_int_equal(tc_call_many(c, calls, ARRAY_SIZE(calls)), 0);
+	/* 40/s would send all 25 at once; 20/s holds 7 back for a window */
+	assert_true(now_ms() - t0 >= 1000);
+	for (size_t i = 0; i < ARRAY_SIZE(calls); i++)
+		call_free(&calls[i]);
+	tc_client_free(c);
+	srv_stop(s);
+}
+
 /*
  * TotalCount says 5,000,000 but every page after the first is empty: the
  * first empty page cancels the rest of the round before it goes out.
@@ -2042,6 +2125,8 @@ int main(void)
 		cmocka_unit_test(test_limiter_sliding_window),
 		cmocka_unit_test(test_limiter_counts_from_answers),
 		cmocka_unit_test(test_throttled_counted_and_logged),
+		cmocka_unit_test(test_throttle_budget_and_cut),
+		cmocka_unit_test(test_throttle_cut_paces_later_calls),
 		cmocka_unit_test(test_paging_cancelled_after_empty),
 	};
 
