@@ -8,6 +8,8 @@
 #   make fuzz       build the libFuzzer targets (clang)
 #   make bench      run the benchmarks against `spotenv sim` (tests/bench/)
 #   make install    PREFIX=/usr/local DESTDIR=
+#   make deb        the Debian package, built in a copy of the tree (build/deb/)
+#   make check-deb  make deb, then install it into a scratch root and run it
 #   make clean
 #
 # Knobs: CC, CFLAGS, LDFLAGS, PKG_CONFIG, SANITIZE=address,undefined,
@@ -126,7 +128,7 @@ check: deps-test
 LINT_CHECKS := lint-shell lint-format
 LINT_C = $(wildcard */*.c */*.h tests/*/*.c tests/*/*.h)
 LINT_SH = $(wildcard tests/*.sh tests/bench/*.sh tests/fuzz/run.sh tests/soak/*.sh \
-	tests/cli/*.bash tests/cli/fixtures/*.bash util/deps.sh .ci/run)
+	tests/cli/*.bash tests/cli/fixtures/*.bash tests/deb/*.sh util/deps.sh .ci/run)
 LINT_BATS = $(wildcard tests/cli/*.bats)
 lint: $(LINT_CHECKS)
 lint-shell:
@@ -170,6 +172,18 @@ build-fuzz/%: tests/fuzz/%.c $(wildcard util/*.c provider/*.c specs/*.c planner/
 fuzz: $(FUZZ_BINS)
 fuzz-run: fuzz
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh $(FUZZ_BINS)
+
+# The Debian package (debian/; README.Debian says what is in it): make deb
+# builds it with dpkg-buildpackage in a copy of the tree, into build/deb/;
+# make check-deb installs it with dpkg into a scratch root and runs the
+# installed spotenv (tests/deb/).  .ci/run runs check-deb after make check.
+deps-deb:
+	@PKG_CONFIG=$(PKG_CONFIG) sh util/deps.sh deb
+deb: deps-deb
+	@sh tests/deb/build.sh
+check-deb: deb
+	@sh tests/deb/check.sh
+.PHONY: deps-deb deb check-deb
 
 install: $(BIN)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1

@@ -5,15 +5,17 @@
 #                             `make deps`, and so `make demo`
 #   sh util/deps.sh test      the above, and what the tests use:
 #                             `make deps-test`, and so `make check`
+#   sh util/deps.sh deb       build, and what building the Debian package
+#                             needs: `make deb`, `make check-deb`
 set -u
 PKG_CONFIG=${PKG_CONFIG:-pkg-config}
 what=${1:-build}
 missing=""
 
 case $what in
-build | test) ;;
+build | test | deb) ;;
 *)
-	echo "usage: sh util/deps.sh [build|test]" >&2
+	echo "usage: sh util/deps.sh [build|test|deb]" >&2
 	exit 64
 	;;
 esac
@@ -48,6 +50,16 @@ if [ "$what" = test ]; then
 	[ -x /usr/bin/time ] || missing="$missing time" # benchmarks: peak memory
 	# bats --jobs needs GNU parallel (moreutils has a parallel of its own)
 	parallel --version 2>/dev/null | grep -q 'GNU parallel' || missing="$missing parallel"
+	# the recipes' test (tests/cli/0800-recipes.bats): YAML that parses,
+	# systemd units that systemd-analyze verify accepts
+	python3 -c 'import yaml' 2>/dev/null || /usr/bin/python3 -c 'import yaml' 2>/dev/null ||
+		missing="$missing python3-yaml"
+	need_cmd systemd-analyze systemd
+fi
+
+if [ "$what" = deb ]; then
+	need_cmd dpkg-buildpackage dpkg-dev # make deb
+	need_cmd dh debhelper               # debian/rules (debhelper-compat 13)
 fi
 
 [ -z "$missing" ] && exit 0
