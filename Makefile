@@ -7,6 +7,7 @@
 #   make demo       install missing deps, build, run the demo against `spotenv sim`
 #   make fuzz       build the libFuzzer targets (clang)
 #   make bench      run the benchmarks against `spotenv sim` (tests/bench/)
+#   make schema     regenerate docs/spotenv.schema.json (spotenv schema)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make deb        the Debian package, built in a copy of the tree (build/deb/)
 #   make check-deb  make deb, then install it into a scratch root and run it
@@ -143,6 +144,13 @@ lint-format:
 soak: all
 	@SPOTENV=$(abspath $(BIN)) sh tests/soak/run.sh
 .PHONY: soak
+
+# The JSON Schema of specs, generated from the loader's rule tables
+# (specs/rules.c); tests/cli/0700-schema.bats fails when the committed one
+# differs from what the binary prints.
+schema: $(BIN)
+	$(abspath $(BIN)) schema -o docs/spotenv.schema.json
+.PHONY: schema
 
 demo: deps
 	@$(MAKE) --no-print-directory all >/dev/null

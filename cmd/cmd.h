@@ -113,6 +113,8 @@ int cmd_observe_cmd(const struct cmd_ctx *ctx);
 extern const struct cmd_syntax cmd_observe_syntax;
 int cmd_plan(const struct cmd_ctx *ctx);
 extern const struct cmd_syntax cmd_plan_syntax;
+int cmd_schema(const struct cmd_ctx *ctx);
+extern const struct cmd_syntax cmd_schema_syntax;
 int cmd_show(const struct cmd_ctx *ctx);
 extern const struct cmd_syntax cmd_show_syntax;
 int cmd_sim(const struct cmd_ctx *ctx);

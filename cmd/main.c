@@ -23,6 +23,8 @@ const struct cmd cmd_table[] = {
 	  cmd_observe_cmd },
 	{ "plan", "observe and diff; print what apply would do", 0, &cmd_plan_syntax,
 	  cmd_plan },
+	{ "schema", "print the JSON Schema of spec files", 0, &cmd_schema_syntax,
+	  cmd_schema },
 	{ "show", "render a saved plan", 0, &cmd_show_syntax, cmd_show },
 	{ "sim", "run the local CVM API emulator", 0, &cmd_sim_syntax, cmd_sim },
 	{ "status", "desired against observed, per environment and pool", 0,

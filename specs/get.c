@@ -94,19 +94,22 @@ bool spec_present(const struct spec_field *f)
 }
 
 /*
- * Read the pairs of map into f[] by name.  Unknown keys are errors (with a
- * suggestion) unless allow_x and they start with "x-"; a key given twice is
- * an error.  Returns false, after an error, when map is not a mapping.
+ * Read the pairs of map into f[] (one per key of m, in m's order).  Unknown
+ * keys are errors (with a suggestion) unless m allows "x-" keys and they
+ * start with "x-"; a key given twice is an error.  Returns false, after an
+ * error, when map is not a mapping.
  */
 bool spec_fields(struct spec_ctx *c, const struct ynode *map, const char *path,
-		 struct spec_field *f, size_t nf, bool allow_x)
+		 const struct spec_map *m, struct spec_field *f)
 {
-	const char *names[32];
+	const char *names[SPEC_MAX_KEYS];
+	size_t nf = m->nkeys;
 	char d[64], h[96];
 
 	assert(nf <= ARRAY_SIZE(names));
 	for (size_t i = 0; i < nf; i++) {
-		names[i] = f[i].name;
+		names[i] = f[i].name = m->keys[i].name;
+		f[i].rule = &m->keys[i];
 		f[i].key = f[i].val = NULL;
 	}
 	if (map->kind != YNODE_MAP) {
@@ -139,7 +142,7 @@ bool spec_fields(struct spec_ctx *c, const struct ynode *map, const char *path,
 			}
 			continue;
 		}
-		if (allow_x && !strncmp(k->str, "x-", 2))
+		if (m->allow_x && !strncmp(k->str, "x-", 2))
 			continue;
 		spec_error(c, k, path, "unknown key %s%s", spec_describe(d, sizeof(d), k),
 			   spec_hint(h, sizeof(h), k->str, names, nf));
@@ -156,9 +159,12 @@ struct spec_field *spec_field_find(struct spec_field *f, size_t nf, const char *
 	return NULL;
 }
 
-/* The first pair of map with this key, without reporting anything. */
-void spec_field_peek(const struct ynode *map, struct spec_field *f)
+/* The first pair of map with the key of rule, without reporting anything. */
+void spec_field_peek(const struct ynode *map, const struct spec_key *rule,
+		     struct spec_field *f)
 {
+	f->name = rule->name;
+	f->rule = rule;
 	f->key = f->val = NULL;
 	for (size_t i = 0; i + 1 < map->nkids; i += 2) {
 		const struct ynode *k = map->kids[i];
@@ -171,18 +177,32 @@ void spec_field_peek(const struct ynode *map, struct spec_field *f)
 	}
 }
 
-/* True when the required field is present; an error at map otherwise. */
+bool spec_field_error(const struct spec_field *f)
+{
+	if (spec_present(f))
+		return false;
+	if (f->key)
+		return f->rule->flags & (SPEC_KEY_REQUIRED | SPEC_KEY_NOT_NULL);
+	return f->rule->flags & SPEC_KEY_REQUIRED;
+}
+
+/*
+ * True when the field has a value.  Otherwise false, after an error when
+ * its rule says it must have one (required, or not null once written).
+ */
 bool spec_need(struct spec_ctx *c, const struct ynode *map, const char *path,
-	       const struct spec_field *f, const char *expect)
+	       const struct spec_field *f)
 {
 	if (spec_present(f))
 		return true;
+	if (!spec_field_error(f))
+		return false;
 	if (f->key)
 		spec_error(c, f->key, path, "'%s' must not be empty (expected %s)",
-			   f->name, expect);
+			   f->name, f->rule->expect);
 	else
 		spec_error(c, map, path, "missing required key '%s' (%s)", f->name,
-			   expect);
+			   f->rule->expect);
 	return false;
 }
 
@@ -442,4 +462,43 @@ bool spec_get_id_list(struct spec_ctx *c, const struct ynode *n, const char *pat
 		(*out)[(*nout)++] = id;
 	}
 	return ok;
+}
+
+/* ---- getters by rule ---- */
+
+bool spec_rule_int(struct spec_ctx *c, const struct spec_key *rule, const struct ynode *n,
+		   const char *path, int *out)
+{
+	assert(rule->type == SPEC_T_INT);
+	return spec_get_int(c, n, path, rule->min, rule->max, out);
+}
+
+int spec_rule_enum(struct spec_ctx *c, const struct spec_key *rule, const struct ynode *n,
+		   const char *path)
+{
+	assert(rule->type == SPEC_T_ENUM);
+	return spec_get_enum(c, n, path, rule->choices, rule->nchoices);
+}
+
+char *spec_rule_id(struct spec_ctx *c, const struct spec_key *rule, const struct ynode *n,
+		   const char *path)
+{
+	assert(rule->type == SPEC_T_STR && rule->prefix && rule->what);
+	return spec_get_id(c, n, path, rule->prefix, rule->what);
+}
+
+bool spec_rule_id_list(struct spec_ctx *c, const struct spec_key *rule,
+		       const struct ynode *n, const char *path, char ***out, size_t *nout)
+{
+	assert(rule->type == SPEC_T_LIST && (rule->flags & SPEC_KEY_UNIQUE));
+	assert(rule->item->prefix && rule->item->what);
+	return spec_get_id_list(c, n, path, rule->item->prefix, rule->item->what, out,
+				nout);
+}
+
+const char *spec_rule_scalar(struct spec_ctx *c, const struct spec_key *rule,
+			     const struct ynode *n, const char *path)
+{
+	assert(rule->expect);
+	return spec_get_scalar(c, n, path, rule->expect);
 }

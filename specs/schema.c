@@ -1,11 +1,12 @@
 /*
  * schema.c - SpotEnvironment and SpotEnvironmentList documents.
  *
- * The rules of docs/spec-format.md: which keys each mapping has, which are
- * required, the defaults, and the checks that involve more than one value
- * (zones in the region, subnets with a VPC, duplicate pools, tags and
- * environments).  An environment enters the set only when it has no
- * problem at all; get.c reads and checks the single values.
+ * The rules of docs/spec-format.md: the defaults, and the checks that
+ * involve more than one value (zones in the region, subnets with a VPC,
+ * duplicate pools, tags and environments).  Which keys each mapping has,
+ * which are required, and their types, bounds and enum values come from
+ * the tables of rules.c; get.c reads and checks the single values.  An
+ * environment enters the set only when it has no problem at all.
  */
 #include "../util/setup.h"
 
@@ -13,20 +14,12 @@
 
 #include "load_int.h"
 
-#define SPEC_MAX_TAG_KEY 127
-#define SPEC_MAX_TAG_VALUE 255
-#define SPEC_MAX_INSTANCE_NAME 60
-#define SPEC_MIN_DISK_GB 20
-#define SPEC_MAX_DISK_GB 1024
-#define SPEC_MAX_BANDWIDTH 1000
-
-static const char *const alloc_names[] = { "priority", "spread", "lowest-price",
-					   "capacity-optimized" };
-
-static const char *const disk_types[] = {
-	"LOCAL_BASIC",	 "LOCAL_SSD",  "CLOUD_BASIC", "CLOUD_SSD",
-	"CLOUD_PREMIUM", "CLOUD_BSSD", "CLOUD_HSSD",  "CLOUD_TSSD",
-};
+/* The field of f[] (read with spec_fields against m) for m's key name. */
+static struct spec_field *field(struct spec_field *f, const struct spec_map *m,
+				const char *name)
+{
+	return spec_field_find(f, m->nkeys, name);
+}
 
 void spec_env_release(struct spec_env *e)
 {
@@ -67,16 +60,17 @@ void spec_env_release(struct spec_env *e)
 static void load_metadata(struct spec_ctx *c, struct spec_env *e, const struct ynode *n,
 			  const char *path)
 {
-	struct spec_field f[] = { { "name", NULL, NULL }, { "scope", NULL, NULL } };
+	const struct spec_map *m = &spec_map_metadata;
+	struct spec_field f[SPEC_MAX_KEYS], *x;
 	char p[SPEC_MAX_PATH];
 
-	if (!spec_fields(c, n, path, f, ARRAY_SIZE(f), false))
+	if (!spec_fields(c, n, path, m, f))
 		return;
-	if (spec_need(c, n, path, &f[0], "the environment's name"))
-		e->name = spec_get_name(c, f[0].val, spec_path_key(p, path, "name"));
-	if (spec_present(&f[1])) {
+	if (spec_need(c, n, path, (x = field(f, m, "name"))))
+		e->name = spec_get_name(c, x->val, spec_path_key(p, path, "name"));
+	if (spec_need(c, n, path, (x = field(f, m, "scope")))) {
 		free(e->scope);
-		e->scope = spec_get_name(c, f[1].val, spec_path_key(p, path, "scope"));
+		e->scope = spec_get_name(c, x->val, spec_path_key(p, path, "scope"));
 		if (!e->scope)
 			e->scope = xstrdup("default");
 	}
@@ -97,11 +91,11 @@ static bool valid_region(const char *s)
 	return dash && s[-1] != '-';
 }
 
-static bool valid_instance_type(const char *s)
+static bool valid_instance_type(const struct spec_key *rule, const char *s)
 {
 	const char *dot = strchr(s, '.');
 
-	if (!dot || dot == s || !dot[1] || strlen(s) > 64)
+	if (!dot || dot == s || !dot[1] || strlen(s) > (size_t)rule->max)
 		return false;
 	for (; *s; s++)
 		if (!isalnum((unsigned char)*s) && s != dot)
@@ -112,25 +106,21 @@ static bool valid_instance_type(const char *s)
 static void load_pool(struct spec_ctx *c, struct spec_env *e, const struct ynode *n,
 		      const char *path, struct spec_pool *out, bool *ok)
 {
-	struct spec_field f[] = {
-		{ "zone", NULL, NULL },
-		{ "instanceType", NULL, NULL },
-		{ "subnetId", NULL, NULL },
-		{ "maxPrice", NULL, NULL },
-	};
+	const struct spec_map *m = &spec_map_pool;
+	struct spec_field f[SPEC_MAX_KEYS], *x;
 	char p[SPEC_MAX_PATH], d[64];
 	const char *s;
 
 	out->loc.file = c->file;
 	out->loc.line = n->line;
 	out->loc.col = n->col;
-	if (!spec_fields(c, n, path, f, ARRAY_SIZE(f), false)) {
+	if (!spec_fields(c, n, path, m, f)) {
 		*ok = false;
 		return;
 	}
-	if (spec_need(c, n, path, &f[0], "a zone such as 'ap-guangzhou-3'") &&
-	    (s = spec_get_scalar(c, f[0].val, spec_path_key(p, path, "zone"),
-				 "a zone such as 'ap-guangzhou-3'"))) {
+	x = field(f, m, "zone");
+	if (spec_need(c, n, path, x) &&
+	    (s = spec_rule_scalar(c, x->rule, x->val, spec_path_key(p, path, "zone")))) {
 		size_t rl = e->region ? strlen(e->region) : 0;
 		const char *num = e->region && !strncmp(s, e->region, rl) && s[rl] == '-'
 					  ? s + rl + 1
@@ -140,37 +130,36 @@ static void load_pool(struct spec_ctx *c, struct spec_env *e, const struct ynode
 		for (const char *q = num; digits && *q; q++)
 			digits = isdigit((unsigned char)*q);
 		if (e->region && !digits) {
-			spec_error(c, f[0].val, p,
+			spec_error(c, x->val, p,
 				   "zone %s is not in region '%s' (expected '%s-N')",
-				   spec_describe(d, sizeof(d), f[0].val), e->region,
+				   spec_describe(d, sizeof(d), x->val), e->region,
 				   e->region);
 		} else if (!e->region && !valid_region(s)) {
-			spec_error(c, f[0].val, p,
-				   "expected a zone such as 'ap-guangzhou-3', got %s",
-				   spec_describe(d, sizeof(d), f[0].val));
+			spec_error(c, x->val, p, "expected %s, got %s", x->rule->expect,
+				   spec_describe(d, sizeof(d), x->val));
 		} else {
 			out->zone = xstrdup(s);
 		}
 	}
-	if (spec_need(c, n, path, &f[1], "an instance type such as 'S5.MEDIUM4'") &&
-	    (s = spec_get_scalar(c, f[1].val, spec_path_key(p, path, "instanceType"),
-				 "an instance type such as 'S5.MEDIUM4'"))) {
-		if (valid_instance_type(s))
+	x = field(f, m, "instanceType");
+	if (spec_need(c, n, path, x) &&
+	    (s = spec_rule_scalar(c, x->rule, x->val,
+				  spec_path_key(p, path, "instanceType")))) {
+		if (valid_instance_type(x->rule, s))
 			out->instance_type = xstrdup(s);
 		else
-			spec_error(
-				c, f[1].val, p,
-				"expected an instance type such as 'S5.MEDIUM4', got %s",
-				spec_describe(d, sizeof(d), f[1].val));
+			spec_error(c, x->val, p, "expected %s, got %s", x->rule->expect,
+				   spec_describe(d, sizeof(d), x->val));
 	}
-	if (spec_present(&f[2]) &&
-	    !(out->subnet_id =
-		      spec_get_id(c, f[2].val, spec_path_key(p, path, "subnetId"),
-				  "subnet-", "a subnet id")))
+	x = field(f, m, "subnetId");
+	if (spec_need(c, n, path, x) &&
+	    !(out->subnet_id = spec_rule_id(c, x->rule, x->val,
+					    spec_path_key(p, path, "subnetId"))))
 		*ok = false;
-	if (spec_present(&f[3]) &&
+	x = field(f, m, "maxPrice");
+	if (spec_need(c, n, path, x) &&
 	    !(out->max_price =
-		      spec_get_price(c, f[3].val, spec_path_key(p, path, "maxPrice"))))
+		      spec_get_price(c, x->val, spec_path_key(p, path, "maxPrice"))))
 		*ok = false;
 	if (!out->zone || !out->instance_type)
 		*ok = false;
@@ -180,7 +169,8 @@ static void load_pool(struct spec_ctx *c, struct spec_env *e, const struct ynode
  * The pools that are valid; pool_nodes[i], subnet_nodes[i] and index[i]
  * say where e->pools[i] was written.
  */
-static void load_pools(struct spec_ctx *c, struct spec_env *e, const struct ynode *n,
+static void load_pools(struct spec_ctx *c, struct spec_env *e,
+		       const struct spec_key *rule, const struct ynode *n,
 		       const char *path, const struct ynode **pool_nodes,
 		       const struct ynode **subnet_nodes, size_t *index)
 {
@@ -192,9 +182,9 @@ static void load_pools(struct spec_ctx *c, struct spec_env *e, const struct ynod
 			   spec_describe(d, sizeof(d), n));
 		return;
 	}
-	if (n->nkids == 0 || n->nkids > SPEC_MAX_POOLS) {
-		spec_error(c, n, path, "expected from 1 to %d pools, got %zu",
-			   SPEC_MAX_POOLS, n->nkids);
+	if (n->nkids < (size_t)rule->min || n->nkids > (size_t)rule->max) {
+		spec_error(c, n, path, "expected from %ld to %ld pools, got %zu",
+			   rule->min, rule->max, n->nkids);
 		return;
 	}
 	e->pools = xcalloc(n->nkids, sizeof(*e->pools));
@@ -263,9 +253,10 @@ static bool reserved_tag_key(const char *k)
 	return false;
 }
 
-static void load_tags(struct spec_ctx *c, struct spec_env *e, const struct ynode *n,
-		      const char *path)
+static void load_tags(struct spec_ctx *c, struct spec_env *e, const struct spec_key *rule,
+		      const struct ynode *n, const char *path)
 {
+	const struct spec_key *krule = rule->dict_key, *vrule = rule->item;
 	struct tagref *refs = NULL;
 	size_t nrefs = 0;
 	char d[64];
@@ -275,7 +266,7 @@ static void load_tags(struct spec_ctx *c, struct spec_env *e, const struct ynode
 			   spec_describe(d, sizeof(d), n));
 		return;
 	}
-	if (ynode_npairs(n) + SPEC_OWN_TAGS > SPEC_MAX_TAGS) {
+	if (ynode_npairs(n) > (size_t)rule->max) {
 		spec_error(
 			c, n, path,
 			"too many tags: %zu, and spotenv adds %d of its own; an instance can "
@@ -287,12 +278,12 @@ static void load_tags(struct spec_ctx *c, struct spec_env *e, const struct ynode
 	refs = xcalloc(ynode_npairs(n) + 1, sizeof(*refs));
 	for (size_t i = 0; i + 1 < n->nkids; i += 2) {
 		const struct ynode *k = n->kids[i], *v = n->kids[i + 1];
-		const char *ks = spec_get_scalar(c, k, path, "a tag key"), *vs = "";
+		const char *ks = spec_rule_scalar(c, krule, k, path), *vs = "";
 		bool ok = ks != NULL;
 
-		if (ks && spec_utf8_chars(ks) > SPEC_MAX_TAG_KEY) {
-			spec_error(c, k, path, "tag key %s is longer than %d characters",
-				   spec_describe(d, sizeof(d), k), SPEC_MAX_TAG_KEY);
+		if (ks && spec_utf8_chars(ks) > (size_t)krule->max) {
+			spec_error(c, k, path, "tag key %s is longer than %ld characters",
+				   spec_describe(d, sizeof(d), k), krule->max);
 			ok = false;
 		} else if (ks) {
 			for (const char *q = ks; *q; q++) {
@@ -319,12 +310,12 @@ static void load_tags(struct spec_ctx *c, struct spec_env *e, const struct ynode
 			}
 		}
 		if (!ynode_is_null(v)) {
-			vs = spec_get_scalar(c, v, path, "a tag value");
-			if (vs && spec_utf8_chars(vs) > SPEC_MAX_TAG_VALUE) {
+			vs = spec_rule_scalar(c, vrule, v, path);
+			if (vs && spec_utf8_chars(vs) > (size_t)vrule->max) {
 				spec_error(
 					c, v, path,
-					"value of tag '%s' is longer than %d characters",
-					ks ? ks : "?", SPEC_MAX_TAG_VALUE);
+					"value of tag '%s' is longer than %ld characters",
+					ks ? ks : "?", vrule->max);
 				vs = NULL;
 			} else if (vs && spec_has_control(vs)) {
 				spec_error(c, v, path,
@@ -361,48 +352,45 @@ static void load_tags(struct spec_ctx *c, struct spec_env *e, const struct ynode
 static void load_network(struct spec_ctx *c, struct spec_env *e, const struct ynode *n,
 			 const char *path)
 {
-	struct spec_field f[] = {
-		{ "vpcId", NULL, NULL },
-		{ "securityGroupIds", NULL, NULL },
-		{ "publicIpBandwidthMbps", NULL, NULL },
-	};
+	const struct spec_map *m = &spec_map_network;
+	struct spec_field f[SPEC_MAX_KEYS], *x;
 	char p[SPEC_MAX_PATH];
 
-	if (!spec_fields(c, n, path, f, ARRAY_SIZE(f), false))
+	if (!spec_fields(c, n, path, m, f))
 		return;
-	if (spec_present(&f[0]))
-		e->network.vpc_id = spec_get_id(
-			c, f[0].val, spec_path_key(p, path, "vpcId"), "vpc-", "a VPC id");
-	if (spec_present(&f[1]))
-		spec_get_id_list(c, f[1].val, spec_path_key(p, path, "securityGroupIds"),
-				 "sg-", "a security group id",
-				 &e->network.security_group_ids,
-				 &e->network.nsecurity_groups);
-	if (spec_present(&f[2]))
-		spec_get_int(c, f[2].val, spec_path_key(p, path, "publicIpBandwidthMbps"),
-			     0, SPEC_MAX_BANDWIDTH, &e->network.public_ip_bandwidth_mbps);
+	if (spec_need(c, n, path, (x = field(f, m, "vpcId"))))
+		e->network.vpc_id =
+			spec_rule_id(c, x->rule, x->val, spec_path_key(p, path, "vpcId"));
+	if (spec_need(c, n, path, (x = field(f, m, "securityGroupIds"))))
+		spec_rule_id_list(
+			c, x->rule, x->val, spec_path_key(p, path, "securityGroupIds"),
+			&e->network.security_group_ids, &e->network.nsecurity_groups);
+	if (spec_need(c, n, path, (x = field(f, m, "publicIpBandwidthMbps"))))
+		spec_rule_int(c, x->rule, x->val,
+			      spec_path_key(p, path, "publicIpBandwidthMbps"),
+			      &e->network.public_ip_bandwidth_mbps);
 }
 
 static void load_login(struct spec_ctx *c, struct spec_env *e, const struct ynode *n,
 		       const char *path)
 {
-	struct spec_field f[] = { { "keyIds", NULL, NULL },
-				  { "keepImageLogin", NULL, NULL } };
+	const struct spec_map *m = &spec_map_login;
+	struct spec_field f[SPEC_MAX_KEYS], *x;
 	char p[SPEC_MAX_PATH];
 	bool keys_ok = true;
 
-	if (!spec_fields(c, n, path, f, ARRAY_SIZE(f), false))
+	if (!spec_fields(c, n, path, m, f))
 		return;
-	if (spec_present(&f[0]))
-		keys_ok = spec_get_id_list(c, f[0].val, spec_path_key(p, path, "keyIds"),
-					   "skey-", "a key id", &e->login.key_ids,
-					   &e->login.nkey_ids);
-	if (spec_present(&f[1]))
-		spec_get_bool(c, f[1].val, spec_path_key(p, path, "keepImageLogin"),
+	if (spec_need(c, n, path, (x = field(f, m, "keyIds"))))
+		keys_ok = spec_rule_id_list(c, x->rule, x->val,
+					    spec_path_key(p, path, "keyIds"),
+					    &e->login.key_ids, &e->login.nkey_ids);
+	if (spec_need(c, n, path, (x = field(f, m, "keepImageLogin"))))
+		spec_get_bool(c, x->val, spec_path_key(p, path, "keepImageLogin"),
 			      &e->login.keep_image_login);
 	if (keys_ok && e->login.nkey_ids > 0 && e->login.keep_image_login)
 		spec_error(
-			c, f[1].key, path,
+			c, x->key, path,
 			"keyIds and keepImageLogin cannot both be set (choose the image's "
 			"login or "
 			"the keys)");
@@ -411,26 +399,27 @@ static void load_login(struct spec_ctx *c, struct spec_env *e, const struct ynod
 static void load_system_disk(struct spec_ctx *c, struct spec_env *e,
 			     const struct ynode *n, const char *path)
 {
-	struct spec_field f[] = { { "type", NULL, NULL }, { "sizeGb", NULL, NULL } };
+	const struct spec_map *m = &spec_map_system_disk;
+	struct spec_field f[SPEC_MAX_KEYS], *x;
 	char p[SPEC_MAX_PATH];
 	int i;
 
-	if (!spec_fields(c, n, path, f, ARRAY_SIZE(f), false))
+	if (!spec_fields(c, n, path, m, f))
 		return;
-	if (spec_present(&f[0]) &&
-	    (i = spec_get_enum(c, f[0].val, spec_path_key(p, path, "type"), disk_types,
-			       ARRAY_SIZE(disk_types))) >= 0)
-		e->system_disk.type = xstrdup(disk_types[i]);
-	if (spec_present(&f[1]))
-		spec_get_int(c, f[1].val, spec_path_key(p, path, "sizeGb"),
-			     SPEC_MIN_DISK_GB, SPEC_MAX_DISK_GB, &e->system_disk.size_gb);
+	x = field(f, m, "type");
+	if (spec_need(c, n, path, x) &&
+	    (i = spec_rule_enum(c, x->rule, x->val, spec_path_key(p, path, "type"))) >= 0)
+		e->system_disk.type = xstrdup(x->rule->choices[i]);
+	if (spec_need(c, n, path, (x = field(f, m, "sizeGb"))))
+		spec_rule_int(c, x->rule, x->val, spec_path_key(p, path, "sizeGb"),
+			      &e->system_disk.size_gb);
 }
 
-static void load_user_data(struct spec_ctx *c, struct spec_env *e, const struct ynode *n,
+static void load_user_data(struct spec_ctx *c, struct spec_env *e,
+			   const struct spec_key *rule, const struct ynode *n,
 			   const char *path)
 {
-	const char *s =
-		spec_get_scalar(c, n, path, "text (a script or cloud-init config)");
+	const char *s = spec_rule_scalar(c, rule, n, path);
 	size_t len, b64;
 
 	if (!s)
@@ -458,19 +447,21 @@ static void load_user_data(struct spec_ctx *c, struct spec_env *e, const struct 
 static void load_update(struct spec_ctx *c, struct spec_env *e, const struct ynode *n,
 			const char *path)
 {
-	struct spec_field f[] = { { "maxSurge", NULL, NULL },
-				  { "maxUnavailable", NULL, NULL } };
+	const struct spec_map *m = &spec_map_update;
+	struct spec_field f[SPEC_MAX_KEYS], *x;
 	char p[SPEC_MAX_PATH];
 	bool ok = true;
 
-	if (!spec_fields(c, n, path, f, ARRAY_SIZE(f), false))
+	if (!spec_fields(c, n, path, m, f))
 		return;
-	if (spec_present(&f[0]))
-		ok &= spec_get_int(c, f[0].val, spec_path_key(p, path, "maxSurge"), 0,
-				   SPEC_MAX_CAPACITY, &e->update.max_surge);
-	if (spec_present(&f[1]))
-		ok &= spec_get_int(c, f[1].val, spec_path_key(p, path, "maxUnavailable"),
-				   0, SPEC_MAX_CAPACITY, &e->update.max_unavailable);
+	if (spec_need(c, n, path, (x = field(f, m, "maxSurge"))))
+		ok &= spec_rule_int(c, x->rule, x->val,
+				    spec_path_key(p, path, "maxSurge"),
+				    &e->update.max_surge);
+	if (spec_need(c, n, path, (x = field(f, m, "maxUnavailable"))))
+		ok &= spec_rule_int(c, x->rule, x->val,
+				    spec_path_key(p, path, "maxUnavailable"),
+				    &e->update.max_unavailable);
 	if (ok && e->update.max_surge == 0 && e->update.max_unavailable == 0)
 		spec_error(
 			c, n, path,
@@ -481,34 +472,26 @@ static void load_update(struct spec_ctx *c, struct spec_env *e, const struct yno
 static void load_limits(struct spec_ctx *c, struct spec_env *e, const struct ynode *n,
 			const char *path)
 {
-	struct spec_field f[] = {
-		{ "maxReleasePerApply", NULL, NULL },
-		{ "maxHourlyCost", NULL, NULL },
-	};
+	const struct spec_map *m = &spec_map_limits;
+	struct spec_field f[SPEC_MAX_KEYS], *x;
 	char p[SPEC_MAX_PATH];
 
-	if (!spec_fields(c, n, path, f, ARRAY_SIZE(f), false))
+	if (!spec_fields(c, n, path, m, f))
 		return;
-	if (spec_present(&f[0]))
-		spec_get_int(c, f[0].val, spec_path_key(p, path, "maxReleasePerApply"), 0,
-			     SPEC_MAX_CAPACITY, &e->limits.max_release_per_apply);
-	if (spec_present(&f[1]))
+	if (spec_need(c, n, path, (x = field(f, m, "maxReleasePerApply"))))
+		spec_rule_int(c, x->rule, x->val,
+			      spec_path_key(p, path, "maxReleasePerApply"),
+			      &e->limits.max_release_per_apply);
+	if (spec_need(c, n, path, (x = field(f, m, "maxHourlyCost"))))
 		e->limits.max_hourly_cost = spec_get_price(
-			c, f[1].val, spec_path_key(p, path, "maxHourlyCost"));
+			c, x->val, spec_path_key(p, path, "maxHourlyCost"));
 }
 
 static void load_spec(struct spec_ctx *c, struct spec_env *e, const struct ynode *n,
 		      const char *path)
 {
-	struct spec_field f[] = {
-		{ "region", NULL, NULL },	{ "capacity", NULL, NULL },
-		{ "maxPrice", NULL, NULL },	{ "image", NULL, NULL },
-		{ "pools", NULL, NULL },	{ "allocation", NULL, NULL },
-		{ "instanceName", NULL, NULL }, { "tags", NULL, NULL },
-		{ "network", NULL, NULL },	{ "login", NULL, NULL },
-		{ "systemDisk", NULL, NULL },	{ "userData", NULL, NULL },
-		{ "update", NULL, NULL },	{ "limits", NULL, NULL },
-	};
+	const struct spec_map *m = &spec_map_spec;
+	struct spec_field f[SPEC_MAX_KEYS];
 	const struct ynode *subnets[SPEC_MAX_POOLS], *pool_nodes[SPEC_MAX_POOLS];
 	size_t pool_index[SPEC_MAX_POOLS];
 	char p[SPEC_MAX_PATH], d[64];
@@ -516,39 +499,37 @@ static void load_spec(struct spec_ctx *c, struct spec_env *e, const struct ynode
 	const char *s;
 	int i;
 
-	if (!spec_fields(c, n, path, f, ARRAY_SIZE(f), false))
+	if (!spec_fields(c, n, path, m, f))
 		return;
-	x = spec_field_find(f, ARRAY_SIZE(f), "region");
-	if (spec_need(c, n, path, x, "a region such as 'ap-guangzhou'") &&
-	    (s = spec_get_scalar(c, x->val, spec_path_key(p, path, "region"),
-				 "a region such as 'ap-guangzhou'"))) {
+	x = field(f, m, "region");
+	if (spec_need(c, n, path, x) &&
+	    (s = spec_rule_scalar(c, x->rule, x->val,
+				  spec_path_key(p, path, "region")))) {
 		if (valid_region(s))
 			e->region = xstrdup(s);
 		else
-			spec_error(c, x->val, p,
-				   "expected a region such as 'ap-guangzhou', got %s",
+			spec_error(c, x->val, p, "expected %s, got %s", x->rule->expect,
 				   spec_describe(d, sizeof(d), x->val));
 	}
-	x = spec_field_find(f, ARRAY_SIZE(f), "capacity");
-	if (spec_need(c, n, path, x, "the number of instances wanted, 0 to 10000"))
-		spec_get_int(c, x->val, spec_path_key(p, path, "capacity"), 0,
-			     SPEC_MAX_CAPACITY, &e->capacity);
-	x = spec_field_find(f, ARRAY_SIZE(f), "maxPrice");
-	if (spec_need(c, n, path, x,
-		      "the highest bid in CNY per instance-hour, such as \"0.60\""))
+	x = field(f, m, "capacity");
+	if (spec_need(c, n, path, x))
+		spec_rule_int(c, x->rule, x->val, spec_path_key(p, path, "capacity"),
+			      &e->capacity);
+	x = field(f, m, "maxPrice");
+	if (spec_need(c, n, path, x))
 		e->max_price =
 			spec_get_price(c, x->val, spec_path_key(p, path, "maxPrice"));
-	x = spec_field_find(f, ARRAY_SIZE(f), "image");
-	if (spec_need(c, n, path, x, "an image id such as 'img-pmqg1cw7'"))
-		e->image = spec_get_id(c, x->val, spec_path_key(p, path, "image"), "img-",
-				       "an image id");
-	x = spec_field_find(f, ARRAY_SIZE(f), "network");
-	if (spec_present(x))
+	x = field(f, m, "image");
+	if (spec_need(c, n, path, x))
+		e->image =
+			spec_rule_id(c, x->rule, x->val, spec_path_key(p, path, "image"));
+	x = field(f, m, "network");
+	if (spec_need(c, n, path, x))
 		load_network(c, e, x->val, spec_path_key(p, path, "network"));
-	x = spec_field_find(f, ARRAY_SIZE(f), "pools");
-	if (spec_need(c, n, path, x, "a list of zone and instanceType pairs"))
-		load_pools(c, e, x->val, spec_path_key(p, path, "pools"), pool_nodes,
-			   subnets, pool_index);
+	x = field(f, m, "pools");
+	if (spec_need(c, n, path, x))
+		load_pools(c, e, x->rule, x->val, spec_path_key(p, path, "pools"),
+			   pool_nodes, subnets, pool_index);
 	for (size_t k = 0; k < e->npools; k++) {
 		char pp[SPEC_MAX_PATH], ps[SPEC_MAX_PATH];
 
@@ -564,43 +545,41 @@ static void load_spec(struct spec_ctx *c, struct spec_env *e, const struct ynode
 			spec_error(c, subnets[k], spec_path_key(ps, pp, "subnetId"),
 				   "subnetId needs network.vpcId (the subnet's VPC)");
 	}
-	x = spec_field_find(f, ARRAY_SIZE(f), "allocation");
-	if (spec_present(x) &&
-	    (i = spec_get_enum(c, x->val, spec_path_key(p, path, "allocation"),
-			       alloc_names, ARRAY_SIZE(alloc_names))) >= 0)
+	x = field(f, m, "allocation");
+	if (spec_need(c, n, path, x) &&
+	    (i = spec_rule_enum(c, x->rule, x->val,
+				spec_path_key(p, path, "allocation"))) >= 0)
 		e->allocation = (enum spec_alloc)i;
-	x = spec_field_find(f, ARRAY_SIZE(f), "instanceName");
-	if (spec_present(x) &&
-	    (s = spec_get_scalar(c, x->val, spec_path_key(p, path, "instanceName"),
-				 "an instance name prefix"))) {
-		if (spec_utf8_chars(s) > SPEC_MAX_INSTANCE_NAME || spec_has_control(s))
-			spec_error(
-				c, x->val, p,
-				"expected an instance name prefix of at most %d characters "
-				"without "
-				"control characters, got %s",
-				SPEC_MAX_INSTANCE_NAME,
-				spec_describe(d, sizeof(d), x->val));
+	x = field(f, m, "instanceName");
+	if (spec_need(c, n, path, x) &&
+	    (s = spec_rule_scalar(c, x->rule, x->val,
+				  spec_path_key(p, path, "instanceName")))) {
+		if (spec_utf8_chars(s) > (size_t)x->rule->max || spec_has_control(s))
+			spec_error(c, x->val, p,
+				   "expected %s of at most %ld characters without "
+				   "control characters, got %s",
+				   x->rule->expect, x->rule->max,
+				   spec_describe(d, sizeof(d), x->val));
 		else
 			e->instance_name = xstrdup(s);
 	}
-	x = spec_field_find(f, ARRAY_SIZE(f), "tags");
-	if (spec_present(x))
-		load_tags(c, e, x->val, spec_path_key(p, path, "tags"));
-	x = spec_field_find(f, ARRAY_SIZE(f), "login");
-	if (spec_present(x))
+	x = field(f, m, "tags");
+	if (spec_need(c, n, path, x))
+		load_tags(c, e, x->rule, x->val, spec_path_key(p, path, "tags"));
+	x = field(f, m, "login");
+	if (spec_need(c, n, path, x))
 		load_login(c, e, x->val, spec_path_key(p, path, "login"));
-	x = spec_field_find(f, ARRAY_SIZE(f), "systemDisk");
-	if (spec_present(x))
+	x = field(f, m, "systemDisk");
+	if (spec_need(c, n, path, x))
 		load_system_disk(c, e, x->val, spec_path_key(p, path, "systemDisk"));
-	x = spec_field_find(f, ARRAY_SIZE(f), "userData");
-	if (spec_present(x))
-		load_user_data(c, e, x->val, spec_path_key(p, path, "userData"));
-	x = spec_field_find(f, ARRAY_SIZE(f), "update");
-	if (spec_present(x))
+	x = field(f, m, "userData");
+	if (spec_need(c, n, path, x))
+		load_user_data(c, e, x->rule, x->val, spec_path_key(p, path, "userData"));
+	x = field(f, m, "update");
+	if (spec_need(c, n, path, x))
 		load_update(c, e, x->val, spec_path_key(p, path, "update"));
-	x = spec_field_find(f, ARRAY_SIZE(f), "limits");
-	if (spec_present(x))
+	x = field(f, m, "limits");
+	if (spec_need(c, n, path, x))
 		load_limits(c, e, x->val, spec_path_key(p, path, "limits"));
 }
 
@@ -639,10 +618,9 @@ static void load_env(struct spec_ctx *c, const struct ynode *n,
 	e.loc.line = n->line;
 	e.loc.col = n->col;
 
-	if (spec_need(c, n, prefix, meta, "a mapping with the environment's name"))
+	if (spec_need(c, n, prefix, meta))
 		load_metadata(c, &e, meta->val, spec_path_key(p, prefix, "metadata"));
-	if (spec_need(c, n, prefix, spec,
-		      "a mapping with region, capacity, maxPrice, image and pools"))
+	if (spec_need(c, n, prefix, spec))
 		load_spec(c, &e, spec->val, spec_path_key(p, prefix, "spec"));
 
 	if (e.name && (first = find_seen(c, e.name))) {
@@ -665,65 +643,72 @@ static void load_env(struct spec_ctx *c, const struct ynode *n,
 	c->set->envs[c->set->nenvs++] = e;
 }
 
-static const char *const kinds[] = { "SpotEnvironment", "SpotEnvironmentList" };
+/* The index of s among rule's choices, or -1. */
+static int rule_choice(const struct spec_key *rule, const char *s)
+{
+	for (size_t i = 0; i < rule->nchoices; i++)
+		if (!strcmp(s, rule->choices[i]))
+			return (int)i;
+	return -1;
+}
 
 /*
- * apiVersion and kind of a document (want_kind NULL: both required) or of
- * a list item (want_kind set: both optional, and kind must be want_kind).
- * Sets *kind_out to an index into kinds[]; false when unusable.
+ * apiVersion and kind of a document (item false: any kind) or of a list
+ * item (item true: apiVersion and kind may be left out, and kind must be
+ * one of its rule's).  Whether they are required, and the values allowed,
+ * come from the fields' rules.  Sets *kind_out to an index into
+ * spec_kind_names[]; false when unusable.
  */
 static bool check_header(struct spec_ctx *c, const struct ynode *n,
 			 const struct spec_field *api, const struct spec_field *kind,
-			 const char *path, const char *want_kind, int *kind_out)
+			 const char *path, bool item, int *kind_out)
 {
-	const char *expect_kind = "'SpotEnvironment' or 'SpotEnvironmentList'";
+	const struct spec_key *ar = api->rule, *kr = kind->rule;
+	const char *const *kinds = item ? kr->choices : spec_kind_names;
+	size_t nkinds = item ? kr->nchoices : spec_nkind_names;
 	char p[SPEC_MAX_PATH], d[64], h[96];
 	bool ok = true;
 	const char *s;
 
-	if (spec_present(api)) {
-		s = spec_get_scalar(c, api->val, spec_path_key(p, path, "apiVersion"),
-				    "'" SPEC_API_VERSION "'");
-		if (s && strcmp(s, SPEC_API_VERSION))
-			spec_error(
-				c, api->val, p,
-				"unsupported apiVersion %s (expected '" SPEC_API_VERSION
-				"')",
-				spec_describe(d, sizeof(d), api->val));
-		ok = s && !strcmp(s, SPEC_API_VERSION);
-	} else if (!want_kind || api->key) {
-		spec_need(c, n, path, api, "'" SPEC_API_VERSION "'");
-		ok = false;
+	if (spec_need(c, n, path, api)) {
+		s = spec_rule_scalar(c, ar, api->val,
+				     spec_path_key(p, path, "apiVersion"));
+		ok = s && rule_choice(ar, s) >= 0;
+		if (s && !ok)
+			spec_error(c, api->val, p,
+				   "unsupported apiVersion %s (expected %s)",
+				   spec_describe(d, sizeof(d), api->val), ar->expect);
+	} else {
+		ok = !spec_field_error(api);
 	}
-	if (want_kind && !kind->key) {
+	if (!spec_need(c, n, path, kind)) {
+		if (spec_field_error(kind))
+			return false;
 		*kind_out = 0;
 		return ok;
 	}
-	if (!spec_need(c, n, path, kind, want_kind ? "'SpotEnvironment'" : expect_kind))
+	if (!(s = spec_rule_scalar(c, kr, kind->val, spec_path_key(p, path, "kind"))))
 		return false;
-	if (!(s = spec_get_scalar(c, kind->val, spec_path_key(p, path, "kind"),
-				  expect_kind)))
-		return false;
-	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
-		if (!strcmp(s, kinds[i]) && (!want_kind || !strcmp(s, want_kind))) {
-			*kind_out = (int)i;
+	for (size_t i = 0; i < nkinds; i++) {
+		if (!strcmp(s, kinds[i])) {
+			*kind_out = (int)(kinds + i - spec_kind_names);
 			return ok;
 		}
 	}
-	if (want_kind)
-		spec_error(c, kind->val, p,
-			   "unsupported kind %s in a list (expected '%s')",
-			   spec_describe(d, sizeof(d), kind->val), want_kind);
+	if (item)
+		spec_error(c, kind->val, p, "unsupported kind %s in a list (expected %s)",
+			   spec_describe(d, sizeof(d), kind->val), kr->expect);
 	else
 		spec_error(c, kind->val, p, "unsupported kind %s%s; expected %s",
 			   spec_describe(d, sizeof(d), kind->val),
-			   spec_hint(h, sizeof(h), s, kinds, ARRAY_SIZE(kinds)),
-			   expect_kind);
+			   spec_hint(h, sizeof(h), s, kinds, nkinds), kr->expect);
 	return false;
 }
 
-static void load_list(struct spec_ctx *c, const struct ynode *items)
+static void load_list(struct spec_ctx *c, const struct spec_key *rule,
+		      const struct ynode *items)
 {
+	const struct spec_map *m = rule->item->map;
 	char p[SPEC_MAX_PATH], d[64];
 
 	if (items->kind != YNODE_SEQ) {
@@ -731,26 +716,22 @@ static void load_list(struct spec_ctx *c, const struct ynode *items)
 			   spec_describe(d, sizeof(d), items));
 		return;
 	}
-	if (items->nkids == 0) {
+	if (items->nkids < (size_t)rule->min) {
 		spec_error(c, items, "items", "expected at least one environment");
 		return;
 	}
 	for (size_t i = 0; i < items->nkids; i++) {
-		struct spec_field f[] = {
-			{ "apiVersion", NULL, NULL },
-			{ "kind", NULL, NULL },
-			{ "metadata", NULL, NULL },
-			{ "spec", NULL, NULL },
-		};
+		struct spec_field f[SPEC_MAX_KEYS];
 		const struct ynode *it = items->kids[i];
 		int kind = 0;
 
 		spec_path_index(p, "items", i);
-		if (!spec_fields(c, it, p, f, ARRAY_SIZE(f), true))
+		if (!spec_fields(c, it, p, m, f))
 			continue;
-		if (!check_header(c, it, &f[0], &f[1], p, "SpotEnvironment", &kind))
+		if (!check_header(c, it, field(f, m, "apiVersion"), field(f, m, "kind"),
+				  p, true, &kind))
 			continue;
-		load_env(c, it, &f[2], &f[3], p);
+		load_env(c, it, field(f, m, "metadata"), field(f, m, "spec"), p);
 	}
 }
 
@@ -758,8 +739,8 @@ static void load_list(struct spec_ctx *c, const struct ynode *items)
 void spec_load_doc(void *arg, const struct ynode *root)
 {
 	struct spec_ctx *c = arg;
-	struct spec_field api = { "apiVersion", NULL, NULL },
-			  kind = { "kind", NULL, NULL };
+	const struct spec_map *m = &spec_map_env_doc;
+	struct spec_field api, kind, f[SPEC_MAX_KEYS], *x;
 	char d[64];
 	int k = -1;
 
@@ -771,36 +752,24 @@ void spec_load_doc(void *arg, const struct ynode *root)
 		return;
 	}
 	/* the keys allowed depend on the kind: read it first */
-	spec_field_peek(root, &api);
-	spec_field_peek(root, &kind);
-	if (!check_header(c, root, &api, &kind, "", NULL, &k))
+	spec_field_peek(root, spec_map_key(m, "apiVersion"), &api);
+	spec_field_peek(root, spec_map_key(m, "kind"), &kind);
+	if (!check_header(c, root, &api, &kind, "", false, &k))
 		return;
 	if (k == 0) {
-		struct spec_field f[] = {
-			{ "apiVersion", NULL, NULL },
-			{ "kind", NULL, NULL },
-			{ "metadata", NULL, NULL },
-			{ "spec", NULL, NULL },
-		};
-
-		spec_fields(c, root, "", f, ARRAY_SIZE(f), true);
-		load_env(c, root, &f[2], &f[3], "");
+		spec_fields(c, root, "", m, f);
+		load_env(c, root, field(f, m, "metadata"), field(f, m, "spec"), "");
 	} else {
-		struct spec_field f[] = {
-			{ "apiVersion", NULL, NULL },
-			{ "kind", NULL, NULL },
-			{ "items", NULL, NULL },
-		};
-
-		spec_fields(c, root, "", f, ARRAY_SIZE(f), true);
-		if (spec_need(c, root, "", &f[2], "a list of environments"))
-			load_list(c, f[2].val);
+		m = &spec_map_list_doc;
+		spec_fields(c, root, "", m, f);
+		if (spec_need(c, root, "", (x = field(f, m, "items"))))
+			load_list(c, x->rule, x->val);
 	}
 }
 
 const char *spec_alloc_name(enum spec_alloc a)
 {
-	if ((size_t)a < ARRAY_SIZE(alloc_names))
-		return alloc_names[a];
+	if ((size_t)a < spec_nalloc_names)
+		return spec_alloc_names[a];
 	return "unknown";
 }

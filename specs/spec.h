@@ -149,4 +149,14 @@ struct cJSON *spec_set_to_json(const struct spec_set *set);
 /* One environment: {"metadata", "spec", "source"}.  Caller owns it. */
 struct cJSON *spec_env_to_json(const struct spec_env *env);
 
+/*
+ * The JSON Schema (draft 2020-12) of one spec document, SpotEnvironment or
+ * SpotEnvironmentList, built from the rule tables the loader checks
+ * against (specs/rules.c), so it says what spec_load_*() accept about
+ * keys, types, bounds and enum values.  `spotenv schema` prints it and
+ * docs/spotenv.schema.json is its output.  The caller owns the result
+ * (cJSON_Delete).
+ */
+struct cJSON *spec_json_schema(void);
+
 #endif

@@ -43,6 +43,10 @@ if [ "$what" = test ]; then
 	need_pc cmocka libcmocka-dev     # unit tests
 	need_cmd bats bats               # CLI tests
 	need_cmd python3 python3         # CLI tests: JSON checks, a scripted responder
+	# the JSON Schema's test (tests/cli/0700-schema.bats): Draft 2020-12, YAML
+	python3 -c 'import jsonschema, yaml' 2>/dev/null ||
+		/usr/bin/python3 -c 'import jsonschema, yaml' 2>/dev/null ||
+		missing="$missing python3-jsonschema python3-yaml"
 	need_cmd curl curl               # CLI tests: the emulator's control API by hand
 	need_cmd clang clang             # fuzzers (libFuzzer)
 	need_cmd shellcheck shellcheck   # make lint
