@@ -999,7 +999,7 @@ static int wait_phase(struct run *run, struct err *e)
 		if (error)
 			break;
 		recount(run);
-		report(run, all_settled ? "tags" : "waiting");
+		report(run, all_settled ? "waiting for tags" : "waiting");
 	}
 	recount(run);
 	return error;
@@ -1102,9 +1102,12 @@ int apply_run(struct apply_result *res, const struct apply_cloud *cloud,
 		res->envs[i].desired = p->envs[i].desired;
 		run.prog[i].env = p->envs[i].name;
 		run.prog[i].desired = p->envs[i].desired;
+		run.prog[i].to_release = (int)p->envs[i].nreleases;
+		for (size_t k = 0; k < p->envs[i].nlaunches; k++)
+			run.prog[i].to_launch += p->envs[i].launches[k].count;
 		run.gone[i] = xcalloc(p->envs[i].nreleases ? p->envs[i].nreleases : 1,
 				      sizeof(*run.gone[i]));
-		if (p->envs[i].status == PLAN_STATUS_ERROR) {
+		if (p->envs[i].status == PLAN_STATUS_ERROR || p->envs[i].nerrors) {
 			/* the plan said no: never act on an environment in error */
 			run.stopped[i] = true;
 			res->envs[i].error = true;

@@ -101,10 +101,18 @@ struct apply_progress_env {
 	int gone;     /* launched, then reclaimed or terminated before RUNNING */
 	int launched; /* instances RunInstances returned */
 	int released;
+	int to_launch;	/* instances the plan launches (replacements included) */
+	int to_release; /* instances the plan releases */
 };
 
 struct apply_progress {
-	const char *phase; /* "releasing", "launching", "waiting", "tags", "done" */
+	/*
+	 * "releasing", "launching", "waiting" (for RUNNING), "waiting for
+	 * tags" (every launch runs; DescribeInstances lists the tags of new
+	 * instances late, and spotenv waits until it does, so the next run
+	 * sees them as its own), "done"
+	 */
+	const char *phase;
 	int64_t elapsed_ms;
 	const struct apply_progress_env *envs;
 	size_t nenvs;

@@ -57,7 +57,7 @@ static const struct cmd_opt apply_opts[] = {
 	{ CMD_OPT_BOOL, "prune", 0, &apply_cli.prune, NULL,
 	  "release instances of environments no longer in the specs", 0, 0 },
 	{ CMD_OPT_BOOL, "strict", 0, &apply_cli.strict, NULL,
-	  "do nothing when any environment's plan has errors", 0, 0 },
+	  "do nothing when any spec file or environment's plan has errors", 0, 0 },
 	{ CMD_OPT_STR, "metrics-file", 0, &apply_cli.metrics_file, "FILE",
 	  "write Prometheus textfile metrics", 0, 0 },
 	{ CMD_OPT_STR, "lock-file", 0, &apply_cli.lock_file, "FILE",
@@ -127,6 +127,22 @@ const struct cmd_syntax cmd_destroy_syntax = {
 /* ------------------------------------------------------------------ */
 /* Progress on stderr */
 
+/*
+ * Whether env has anything to show in phase: releases while releasing,
+ * launches while launching and waiting, either at the end.  An
+ * environment with nothing to do in a phase gets no line ("releasing: 0
+ * released" says nothing).
+ */
+static bool progress_shows(const struct apply_progress *pr,
+			   const struct apply_progress_env *e)
+{
+	if (!strcmp(pr->phase, "releasing"))
+		return e->to_release > 0 || e->released > 0;
+	if (!strcmp(pr->phase, "done"))
+		return e->launched > 0 || e->released > 0;
+	return e->to_launch > 0 || e->launched > 0;
+}
+
 static void progress(void *ctx, const struct apply_progress *pr)
 {
 	struct apply_cli *a = ctx;
@@ -143,6 +159,9 @@ static void progress(void *ctx, const struct apply_progress *pr)
 		for (size_t i = 0; i < pr->nenvs; i++) {
 			const struct apply_progress_env *e = &pr->envs[i];
 
+			if (!e->to_launch && !e->to_release && !e->launched &&
+			    !e->released)
+				continue;
 			cmd_fprintf(
 				stderr,
 				"\033[2K  %-24s %s: %d running, %d pending, %d failed, "
@@ -158,12 +177,17 @@ static void progress(void *ctx, const struct apply_progress *pr)
 	if (a->last_phase && !strcmp(a->last_phase, pr->phase) &&
 	    now - a->last_line_ms < 10000)
 		return;
+	if (!strcmp(pr->phase, "waiting for tags") &&
+	    (!a->last_phase || strcmp(a->last_phase, pr->phase)))
+		cmd_notef("the new instances run; waiting until the API lists their "
+			  "tags (it shows them late), so that the next run counts them "
+			  "as its own");
 	a->last_phase = pr->phase;
 	a->last_line_ms = now;
 	for (size_t i = 0; i < pr->nenvs; i++) {
 		const struct apply_progress_env *e = &pr->envs[i];
 
-		if (!e->launched && !e->released)
+		if (!progress_shows(pr, e))
 			continue;
 		cmd_fprintf(
 			stderr,
@@ -409,8 +433,8 @@ static int load_saved_plan(const struct apply_cli *a, const char *path, struct p
 			"(edited?); nothing was done",
 			path);
 		cmd_print_lines(stderr, buf_str(&why));
-	} else if (plan_has_errors(*out)) {
-		ret = cmd_errorf("the saved plan has errors; make a new one");
+	} else if (plan_has_errors(*out) && a->strict) {
+		ret = cmd_errorf("the saved plan has errors (--strict); make a new one");
 	} else {
 		ret = check_max_release(a, *out);
 	}
@@ -574,7 +598,7 @@ static int round_approve(void *ctx, int round, const struct plan *p)
 	struct apply_cli *a = ctx;
 	int ret = 0;
 
-	if (plan_has_errors(p) && (a->strict || a->plan_file)) {
+	if (plan_has_errors(p) && a->strict) {
 		show_plan(a, p);
 		return cmd_errorf("the plan has errors; nothing was done%s",
 				  a->strict ? " (--strict)" : "");
@@ -661,7 +685,7 @@ static int apply_main(struct apply_cli *a, const struct cmd_strlist *args)
 	struct err e = ERR_INIT;
 	const char *verb = a->destroy ? "destroy" : "apply", *lock_url = NULL,
 		   **scopes = NULL;
-	size_t nscopes = 0;
+	size_t nscopes = 0, nbad = 0;
 	int64_t start = time_now_ms();
 	struct apply_memo *memo = NULL;
 	char *memo_file = NULL;
@@ -692,9 +716,14 @@ static int apply_main(struct apply_cli *a, const struct cmd_strlist *args)
 	if (a->plan_file)
 		ret = load_saved_plan(a, args->v[0], &a->saved);
 	else
-		ret = cmd_load_specs(&set, args, &a->c, a->destroy);
+		ret = cmd_load_specs(&set, args, &a->c, a->destroy,
+				     a->destroy || a->strict ? NULL : &nbad);
 	if (ret)
 		goto done;
+	if (a->prune && nbad) {
+		ret = cmd_refuse_prune(nbad);
+		goto done;
+	}
 	if ((ret = cmd_open_client(&client, &a->c)) != 0)
 		goto done;
 	if ((ret = cmd_lock_acquire(&lock, a->lock_file, a->lock_timeout_ms, verb)) != 0)
@@ -736,6 +765,13 @@ static int apply_main(struct apply_cli *a, const struct cmd_strlist *args)
 		goto done;
 	report_result(a, &cv);
 	ret = (size_t)cv.res.converged == cv.res.nenvs ? CMD_EXIT_OK : CMD_EXIT_SHORT;
+	if (nbad) {
+		/* what did not load was skipped: not converged, whatever it is */
+		cmd_warnf(
+			"%zu error%s in specs: the environments they affect were skipped",
+			nbad, nbad == 1 ? "" : "s");
+		ret = CMD_EXIT_SHORT;
+	}
 done:
 	if (a->metrics_file) {
 		int mret = write_metrics(a, &cv, client, time_now_ms() - start,

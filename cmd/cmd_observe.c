@@ -35,7 +35,7 @@ int cmd_observe_cmd(const struct cmd_ctx *ctx)
 	struct buf out = BUF_INIT;
 	int ret;
 
-	if ((ret = cmd_load_specs(&set, &ctx->args, &c, false)) != 0)
+	if ((ret = cmd_load_specs(&set, &ctx->args, &c, false, NULL)) != 0)
 		goto done;
 	if ((ret = cmd_open_client(&client, &c)) != 0)
 		goto done;
@@ -45,7 +45,7 @@ int cmd_observe_cmd(const struct cmd_ctx *ctx)
 		ret = cmd_errorf("snapshot too large");
 		goto done;
 	}
-	if (!out_file) {
+	if (!out_file || !strcmp(out_file, "-")) {
 		ret = cmd_put_stdout(&out);
 		goto done;
 	}

@@ -197,6 +197,7 @@ int cmd_status(const struct cmd_ctx *ctx)
 	struct apply_quota quota;
 	struct err qe = ERR_INIT;
 	bool have_quota = false;
+	size_t nbad = 0;
 	int ret;
 
 	memset(&quota, 0, sizeof(quota));
@@ -205,7 +206,7 @@ int cmd_status(const struct cmd_ctx *ctx)
 				 format);
 		goto done;
 	}
-	if ((ret = cmd_load_specs(&set, &ctx->args, &c, false)) != 0)
+	if ((ret = cmd_load_specs(&set, &ctx->args, &c, false, &nbad)) != 0)
 		goto done;
 	if (!c.observed && (ret = cmd_open_client(&client, &c)) != 0)
 		goto done;
@@ -241,6 +242,8 @@ int cmd_status(const struct cmd_ctx *ctx)
 		status_quota_text(&out, p, have_quota ? &quota : NULL);
 	}
 	ret = cmd_put_stdout(&out);
+	if (!ret && detailed && nbad)
+		ret = CMD_EXIT_SHORT; /* environments that did not load are not known */
 	if (!ret && detailed) {
 		/* 3 short beats 2 not converged beats 0 */
 		for (size_t i = 0; i < p->nenvs; i++) {

@@ -2,37 +2,97 @@
  * common.c - setup shared by the API commands, done the same way for all.
  */
 #include "../util/setup.h"
+#include "../util/suggest.h"
 #include "common.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
 
+/* The environment of set whose name is closest to name, or NULL. */
+static const char *closest_env(const struct spec_set *set, const char *name)
+{
+	const char **names = xcalloc(set->nenvs + 1, sizeof(*names));
+	const char *best;
+
+	for (size_t i = 0; i < set->nenvs; i++)
+		names[i] = set->envs[i].name;
+	best = suggest_closest(name, names, set->nenvs);
+	free(names);
+	return best;
+}
+
 int cmd_load_specs(struct spec_set *out, const struct cmd_strlist *paths,
-		   const struct cmd_common *c, bool allow_unknown_env)
+		   const struct cmd_common *c, bool allow_unknown_env, size_t *nbad)
 {
 	struct errlist errs = ERRLIST_INIT;
 	int ret = 0;
 
 	assert(paths->n);
+	if (nbad)
+		*nbad = 0;
 	spec_load_paths(out, paths->v, paths->n, &errs);
 	if (errs.n) {
 		errlist_sort(&errs);
 		for (size_t i = 0; i < errs.n; i++)
 			cmd_error_err(&errs.v[i]);
-		fprintf(stderr, "spotenv: %zu error%s in specs; nothing was done\n",
-			errs.n, errs.n == 1 ? "" : "s");
-		ret = CMD_EXIT_ERROR;
-		goto done;
-	}
-	for (size_t i = 0; !allow_unknown_env && i < c->envs.n; i++)
-		if (!spec_set_find(out, c->envs.v[i])) {
-			ret = cmd_errorf("no environment named '%s' in the specs",
-					 c->envs.v[i]);
+		if (!nbad || !out->nenvs) {
+			fprintf(stderr,
+				"spotenv: %zu error%s in specs; nothing was done\n",
+				errs.n, errs.n == 1 ? "" : "s");
+			ret = CMD_EXIT_ERROR;
 			goto done;
 		}
+		/*
+		 * Environments are independent: what did not load is skipped
+		 * (its instances are left alone: without a spec, spotenv
+		 * touches them only with --prune, which the caller refuses),
+		 * the environments that loaded go on.
+		 */
+		*nbad = errs.n;
+		cmd_warnf(
+			"%zu error%s in specs: the environments they affect are skipped; "
+			"the %zu that loaded go on",
+			errs.n, errs.n == 1 ? "" : "s", out->nenvs);
+	}
+	for (size_t i = 0; i < c->envs.n; i++) {
+		const char *name = c->envs.v[i], *best;
+
+		if (spec_set_find(out, name))
+			continue;
+		best = closest_env(out, name);
+		if (allow_unknown_env) {
+			/* an environment whose spec is gone may still have instances */
+			if (best)
+				cmd_warnf(
+					"no environment named '%s' in the specs (did you "
+					"mean '%s'?); looking for its instances anyway",
+					name, best);
+			continue;
+		}
+		if (best)
+			ret = cmd_errorf(
+				"no environment named '%s' in the specs (did you "
+				"mean '%s'?)",
+				name, best);
+		else if (errs.n)
+			ret = cmd_errorf("no environment named '%s' in the specs that "
+					 "loaded (%zu error%s above)",
+					 name, errs.n, errs.n == 1 ? "" : "s");
+		else
+			ret = cmd_errorf("no environment named '%s' in the specs", name);
+		goto done;
+	}
 done:
 	errlist_clear(&errs);
 	return ret;
+}
+
+int cmd_refuse_prune(size_t nbad)
+{
+	return cmd_errorf("--prune is refused while %zu error%s in specs: spotenv "
+			  "cannot tell an environment that was deleted from one whose "
+			  "file does not load; nothing was done",
+			  nbad, nbad == 1 ? "" : "s");
 }
 
 static void log_line(void *ctx, const char *line)
@@ -322,6 +382,14 @@ int cmd_write_file(const char *path, const char *data, size_t len)
 
 int cmd_write_file_mode(const char *path, const char *data, size_t len, mode_t mode)
 {
+	if (!strcmp(path, "-")) {
+		/* "-" is standard output, as for every tool that writes files */
+		if (len && fwrite(data, 1, len, stdout) != len)
+			return cmd_errorf("cannot write to standard output: %s",
+					  strerror(errno));
+		return 0;
+	}
+
 	/*
 	 * A fresh temporary name next to path (mkstemp: O_EXCL, so never a
 	 * file or symlink planted in a shared directory, and 0600 from the

@@ -67,11 +67,15 @@ struct cmd_common {
 /*
  * Load specs from paths (at least one: the dispatcher checks), printing
  * every error (FILE:LINE:COL: error: ...).  Checks that each --env names an
- * environment of the specs unless allow_unknown_env.  Returns 0 or an exit
- * code.
+ * environment of the specs unless allow_unknown_env (with a "did you
+ * mean").  nbad NULL: any error is fatal.  Otherwise the environments that
+ * loaded go on (a warning says the others are skipped) and *nbad counts
+ * the errors; fatal only when nothing loaded.  Returns 0 or an exit code.
  */
 int cmd_load_specs(struct spec_set *out, const struct cmd_strlist *paths,
-		   const struct cmd_common *c, bool allow_unknown_env);
+		   const struct cmd_common *c, bool allow_unknown_env, size_t *nbad);
+/* The refusal of --prune while nbad errors kept specs out; an exit code. */
+int cmd_refuse_prune(size_t nbad);
 
 /* Credentials and a client, or an exit code (message printed). */
 int cmd_open_client(struct tc_client **out, const struct cmd_common *c);
@@ -129,7 +133,7 @@ int cmd_read_file(const char *path, char **data, size_t *len);
 /*
  * Write data to path atomically (temp file + rename); 0 or an exit code.
  * Refuses to replace anything but a regular file (a device, FIFO, socket
- * or directory at path, also through a symlink).
+ * or directory at path, also through a symlink).  "-" is standard output.
  */
 int cmd_write_file(const char *path, const char *data, size_t len);
 /* The same with the file's mode (less the umask); cmd_write_file is 0644. */

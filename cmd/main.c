@@ -161,10 +161,116 @@ static int cmd_close_stdout(int ret)
 	return ret;
 }
 
+/*
+ * Options that may come before the command (`spotenv --no-color plan`,
+ * `spotenv -v --endpoint URL apply ...`), as Terraform's global flags do.
+ * They are moved behind the command name and parsed against its table, so
+ * a command that does not take one says so as for any other option.
+ */
+static const struct {
+	const char *name; /* "--name" or "-x" */
+	bool value;	  /* takes the next argument (unless --name=value) */
+} global_opts[] = {
+	{ "--no-color", false },  { "--quiet", false },	 { "-q", false },
+	{ "--verbose", false },	  { "-v", false },	 { "-vv", false },
+	{ "--endpoint", true },	  { "--profile", true }, { "--parallelism", true },
+	{ "--log-format", true },
+};
+
+/* How many arguments the global option at arg takes up (1 or 2), or 0. */
+static int global_opt_len(const char *arg)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(global_opts); i++) {
+		const char *n = global_opts[i].name;
+		size_t len = strlen(n);
+
+		if (!strcmp(arg, n))
+			return global_opts[i].value ? 2 : 1;
+		if (global_opts[i].value && !strncmp(arg, n, len) && arg[len] == '=')
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Move the global options before the command behind it, in their order:
+ * argv[1..] = "-v --endpoint U plan x" becomes "plan -v --endpoint U x".
+ * Returns the usage exit code when one is unknown or lacks its value.
+ */
+static int hoist_global_opts(int argc, char **argv, int *hoisted)
+{
+	int k = 1, len;
+
+	while (k < argc && argv[k][0] == '-' && strcmp(argv[k], "-h") &&
+	       strcmp(argv[k], "--help") && strcmp(argv[k], "--version")) {
+		if (!(len = global_opt_len(argv[k])))
+			return cmd_usagef(NULL,
+					  "unknown option '%s' before the command "
+					  "(global options: --no-color, -q, -v, "
+					  "--endpoint, --profile, --parallelism, "
+					  "--log-format)",
+					  argv[k]);
+		if (k + len > argc - 1)
+			return cmd_usagef(NULL, "no command after '%s'", argv[k]);
+		k += len;
+	}
+	if (k > 1) {
+		/* rotate argv[1..k] right by one: the command comes first */
+		char *name = argv[k];
+
+		memmove(argv + 2, argv + 1, (size_t)(k - 1) * sizeof(*argv));
+		argv[1] = name;
+	}
+	*hoisted = k - 1;
+	return 0;
+}
+
+/* Whether opts has the option arg ("--name", "--name=v", "-x", "-vv"). */
+static bool opts_have(const struct cmd_opt *opts, const char *arg)
+{
+	size_t len = strcspn(arg + 2, "=");
+
+	for (const struct cmd_opt *o = opts; o && o->kind != CMD_OPT_END; o++)
+		if (arg[1] == '-'
+			    ? strlen(o->lng) == len && !strncmp(o->lng, arg + 2, len)
+			    : o->shrt && o->shrt == arg[1])
+			return true;
+	return false;
+}
+
+/*
+ * Drop the hoisted global options (argv[2 .. 2+hoisted)) that command c
+ * does not take: a global option means nothing to a command that does not
+ * use it (`spotenv --no-color validate`).  Returns the new argc.
+ */
+static int drop_unused_global_opts(const struct cmd *c, int argc, char **argv,
+				   int hoisted)
+{
+	const struct cmd_opt *opts = c->syntax ? c->syntax->opts : NULL;
+	int k = 2, end = 2 + hoisted;
+
+	while (k < end) {
+		int len = global_opt_len(argv[k]);
+
+		if (!(c->flags & CMD_RAW_ARGS) && opts_have(opts, argv[k])) {
+			k += len;
+			continue;
+		}
+		memmove(argv + k, argv + k + len,
+			(size_t)(argc - k - len + 1) * sizeof(*argv));
+		argc -= len;
+		end -= len;
+	}
+	return argc;
+}
+
 int main(int argc, char **argv)
 {
 	const struct cmd *c;
+	int ret, hoisted = 0;
 
+	if (argc > 1 && (ret = hoist_global_opts(argc, argv, &hoisted)) != 0)
+		return ret;
 	if (argc < 2) {
 		print_main_help(stderr);
 		return CMD_EXIT_USAGE;
@@ -177,5 +283,6 @@ int main(int argc, char **argv)
 			cmd_dispatch(cmd_lookup("version"), NULL, 1, argv + 1));
 	if (!(c = cmd_lookup(argv[1])))
 		return cmd_unknown_command(argv[1]);
+	argc = drop_unused_global_opts(c, argc, argv, hoisted);
 	return cmd_close_stdout(cmd_dispatch(c, NULL, argc - 1, argv + 1));
 }

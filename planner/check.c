@@ -437,6 +437,11 @@ int plan_check(const struct plan *p, struct buf *why)
 		if (pe->status == PLAN_STATUS_ERROR && !pe->nerrors)
 			plan_bad(&k, "environment '%s': status error without errors",
 				 pe->name);
+		if (pe->status != PLAN_STATUS_ERROR && pe->nerrors)
+			plan_bad(&k,
+				 "environment '%s': errors listed but its status is not "
+				 "error",
+				 pe->name);
 		/* (an environment in error lists what it would do; apply never acts on
 		 * it) */
 		if (pe->status == PLAN_STATUS_CONVERGED &&

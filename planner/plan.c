@@ -652,7 +652,7 @@ static const char *plan_offer_price(const struct plan_ctx *c,
 static void plan_cost(struct plan_env *pe, const struct plan_ctx *c,
 		      const struct plan_inst *v, size_t n, const bool *released)
 {
-	dec_t total = 0, x;
+	dec_t total = 0, before = 0, x;
 	int unknown = 0;
 	char tmp[64];
 
@@ -660,16 +660,18 @@ static void plan_cost(struct plan_env *pe, const struct plan_ctx *c,
 		bool unusual;
 		const char *price;
 
-		if (released[i] ||
-		    plan_state_class(v[i].in->state, &unusual) != PLAN_STATE_ACTIVE)
+		if (plan_state_class(v[i].in->state, &unusual) != PLAN_STATE_ACTIVE)
 			continue;
 		price = plan_offer_price(c, v[i].in);
 		if (!price || dec_parse(price, &x)) {
-			unknown++;
+			unknown += !released[i];
 			continue;
 		}
-		total = dec_add(total, x);
+		before = dec_add(before, x);
+		if (!released[i])
+			total = dec_add(total, x);
 	}
+	pe->hourly_cost_before = xstrdup(dec_format(tmp, sizeof(tmp), before, 2));
 	for (size_t i = 0; i < pe->nlaunches; i++) {
 		const struct plan_launch *l = &pe->launches[i];
 
@@ -1108,8 +1110,8 @@ static void plan_env_orphan(struct plan_env *pe, const struct plan_ctx *c,
 			    const struct plan_inst *v, size_t n, bool release,
 			    enum plan_reason reason, int max_release)
 {
-	dec_t cost = 0, x;
-	int priced = 0, unpriced = 0, waiting = 0;
+	dec_t cost = 0, before = 0, x;
+	int priced = 0, unpriced = 0, waiting = 0, priced_before = 0;
 	bool waiting_said = false;
 	char tmp[64];
 
@@ -1134,6 +1136,10 @@ static void plan_env_orphan(struct plan_env *pe, const struct plan_ctx *c,
 			const char *price = c ? plan_offer_price(c, v[i].in) : NULL;
 
 			pe->active++;
+			if (price && dec_parse(price, &x) == 0) {
+				before = dec_add(before, x);
+				priced_before++;
+			}
 			if (!release && price && dec_parse(price, &x) == 0) {
 				cost = dec_add(cost, x);
 				priced++;
@@ -1184,6 +1190,8 @@ static void plan_env_orphan(struct plan_env *pe, const struct plan_ctx *c,
 	/* What the instances left running cost; unknown when no price was seen. */
 	if (!unpriced || priced)
 		pe->hourly_cost = xstrdup(dec_format(tmp, sizeof(tmp), cost, 2));
+	if (priced_before || !pe->active)
+		pe->hourly_cost_before = xstrdup(dec_format(tmp, sizeof(tmp), before, 2));
 	if (!release && pe->active + pe->failed > 0)
 		plan_warn(
 			pe,
@@ -1384,6 +1392,7 @@ int plan_destroy(struct plan **out, const struct plan_observed *observed,
 			pe->name = xstrdup(p->env_filter[f]);
 			pe->max_release = p->max_release;
 			pe->hourly_cost = xstrdup("0.00");
+			pe->hourly_cost_before = xstrdup("0.00");
 			pe->status = PLAN_STATUS_CONVERGED;
 		}
 	}
@@ -1431,6 +1440,27 @@ void plan_totals(const struct plan *p, struct plan_totals *t)
 	}
 }
 
+void plan_total_cost(const struct plan *p, char *before, char *after, size_t size)
+{
+	dec_t b = 0, a = 0, x;
+	bool have_b = false, have_a = false;
+	char tmp[64];
+
+	for (size_t i = 0; i < p->nenvs; i++) {
+		if (p->envs[i].hourly_cost_before &&
+		    !dec_parse(p->envs[i].hourly_cost_before, &x)) {
+			b = dec_add(b, x);
+			have_b = true;
+		}
+		if (p->envs[i].hourly_cost && !dec_parse(p->envs[i].hourly_cost, &x)) {
+			a = dec_add(a, x);
+			have_a = true;
+		}
+	}
+	snprintf(before, size, "%s", have_b ? dec_format(tmp, sizeof(tmp), b, 2) : "-");
+	snprintf(after, size, "%s", have_a ? dec_format(tmp, sizeof(tmp), a, 2) : "-");
+}
+
 const struct plan_env *plan_find_env(const struct plan *p, const char *name)
 {
 	for (size_t i = 0; i < p->nenvs; i++)
@@ -1470,6 +1500,7 @@ static void plan_env_release(struct plan_env *pe)
 	free(pe->basis);
 	free(pe->allocation);
 	free(pe->hourly_cost);
+	free(pe->hourly_cost_before);
 	free(pe->max_hourly_cost);
 	plan_template_free(pe->template);
 	for (size_t i = 0; i < pe->npools; i++) {

@@ -246,13 +246,15 @@ struct plan_env {
 	int drifted; /* active instances with a stale template */
 	int failed;
 	int leaving;
-	int unusual;	       /* active in a state spotenv does not know */
-	int to_launch;	       /* instances, replacements excluded */
-	int to_release;	       /* instances, drift replacements excluded */
-	int to_replace;	       /* drifted instances replaced (launch + release) */
-	char *hourly_cost;     /* estimated after the plan, exact decimal */
-	char *max_hourly_cost; /* limits.maxHourlyCost or NULL */
-	int max_release;       /* effective limit (-1 = none) */
+	int unusual;		  /* active in a state spotenv does not know */
+	int to_launch;		  /* instances, replacements excluded */
+	int to_release;		  /* instances, drift replacements excluded */
+	int to_replace;		  /* drifted instances replaced (launch + release) */
+	char *hourly_cost;	  /* estimated after the plan, exact decimal */
+	char *hourly_cost_before; /* what the active instances cost before it;
+				     NULL: unknown (a plan file without it) */
+	char *max_hourly_cost;	  /* limits.maxHourlyCost or NULL */
+	int max_release;	  /* effective limit (-1 = none) */
 	int max_surge, max_unavailable;
 
 	struct plan_template *template; /* NULL for orphans */
@@ -350,6 +352,13 @@ struct plan_totals {
 };
 void plan_totals(const struct plan *p, struct plan_totals *out);
 
+/*
+ * The estimated hourly cost of every environment before and after the plan,
+ * summed exactly, into before and after (each at least 32 bytes), "-" when
+ * no environment knows it.
+ */
+void plan_total_cost(const struct plan *p, char *before, char *after, size_t size);
+
 /* Find an environment of the plan by name; NULL when absent.  Borrowed. */
 const struct plan_env *plan_find_env(const struct plan *p, const char *name);
 
@@ -438,6 +447,15 @@ int plan_from_json(struct plan **out, const char *data, size_t len, struct err *
 int plan_render_text(struct buf *out, const struct plan *p, bool color);
 /* A pull-request comment: warnings first, a summary table, details folded. */
 int plan_render_markdown(struct buf *out, const struct plan *p);
+/*
+ * The same in at most limit characters (UTF-8 characters, not bytes):
+ * beyond that the summary table stays (as far as it fits) and the details
+ * stop where the limit is, saying how many were left out.
+ * plan_render_markdown is this with PLAN_MARKDOWN_LIMIT (60,000: a pull
+ * request comment holds 65,536).
+ */
+#define PLAN_MARKDOWN_LIMIT 60000
+int plan_render_markdown_limit(struct buf *out, const struct plan *p, size_t limit);
 /* The closing line alone (no newline), e.g. for --quiet. */
 int plan_render_closing(struct buf *out, const struct plan *p);
 

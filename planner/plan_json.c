@@ -129,6 +129,7 @@ static cJSON *plan_env_json(const struct plan_env *pe)
 	cJSON_AddNumberToObject(o, "to_launch", pe->to_launch);
 	cJSON_AddNumberToObject(o, "to_release", pe->to_release);
 	cJSON_AddNumberToObject(o, "to_replace", pe->to_replace);
+	plan_json_str(o, "hourly_cost_before", pe->hourly_cost_before);
 	plan_json_str(o, "hourly_cost", pe->hourly_cost);
 	plan_json_str(o, "max_hourly_cost", pe->max_hourly_cost);
 	cJSON_AddNumberToObject(o, "max_release", pe->max_release);
@@ -157,6 +158,7 @@ int plan_to_json(struct buf *out, const struct plan *p)
 {
 	cJSON *root = cJSON_CreateObject(), *o, *a;
 	struct plan_totals t;
+	char before[32], after[32];
 	int error;
 
 	plan_totals(p, &t);
@@ -182,6 +184,9 @@ int plan_to_json(struct buf *out, const struct plan *p)
 	cJSON_AddNumberToObject(o, "errors", t.errors);
 	cJSON_AddNumberToObject(o, "warnings", t.warnings);
 	cJSON_AddBoolToObject(o, "changes", plan_has_changes(p));
+	plan_total_cost(p, before, after, sizeof(before));
+	cJSON_AddStringToObject(o, "hourly_cost_before", before);
+	cJSON_AddStringToObject(o, "hourly_cost", after);
 	a = cJSON_AddArrayToObject(root, "environments");
 	for (size_t i = 0; i < p->nenvs; i++)
 		cJSON_AddItemToArray(a, plan_env_json(&p->envs[i]));
@@ -538,8 +543,13 @@ static void plan_rd_env(struct plan_reader *rd, struct plan_env *pe, const cJSON
 	pe->to_launch = plan_rd_int(rd, o, "to_launch", 0, PLAN_MAX_COUNT);
 	pe->to_release = plan_rd_int(rd, o, "to_release", 0, PLAN_MAX_COUNT);
 	pe->to_replace = plan_rd_int(rd, o, "to_replace", 0, PLAN_MAX_COUNT);
+	pe->hourly_cost_before = plan_rd_str(rd, o, "hourly_cost_before", true);
 	pe->hourly_cost = plan_rd_str(rd, o, "hourly_cost", true);
 	pe->max_hourly_cost = plan_rd_str(rd, o, "max_hourly_cost", true);
+	if ((pe->hourly_cost_before && !dec_valid(pe->hourly_cost_before)) ||
+	    (pe->hourly_cost && !dec_valid(pe->hourly_cost)) ||
+	    (pe->max_hourly_cost && !dec_valid(pe->max_hourly_cost)))
+		plan_rd_fail(rd, "hourly_cost", "expected a decimal string");
 	pe->max_release = plan_rd_int(rd, o, "max_release", -1, INT_MAX);
 	x = plan_rd_object(rd, o, "update", false);
 	if (x) {

@@ -102,6 +102,32 @@ int plan_render_closing(struct buf *out, const struct plan *p)
 			  t.converged, t.envs, plan_plural(t.envs));
 }
 
+/* "0.26/hour -> 0.39/hour" (a decimal each, checked when read from a file) */
+static void plan_put_cost(struct buf *b, const char *before, const char *after)
+{
+	plan_put_text(b, before ? before : "?");
+	buf_puts(b, "/hour -> ");
+	plan_put_text(b, after ? after : "?");
+	buf_puts(b, "/hour");
+}
+
+static void plan_put_total_cost(struct buf *b, const struct plan *p)
+{
+	char before[32], after[32];
+
+	plan_total_cost(p, before, after, sizeof(before));
+	plan_put_cost(b, before, after);
+}
+
+static int plan_envs_in_error(const struct plan *p)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < p->nenvs; i++)
+		n += p->envs[i].nerrors > 0;
+	return n;
+}
+
 /* "S5.MEDIUM4 in ap-guangzhou-3 (pool 1), bid 0.50, spot 0.21" */
 static void plan_launch_what(struct buf *b, const struct plan_launch *l)
 {
@@ -238,113 +264,279 @@ int plan_render_text(struct buf *out, const struct plan *p, bool color)
 			plan_put_text(out, pe->warnings[k]);
 			buf_putc(out, '\n');
 		}
-		if (!pe->orphan && pe->hourly_cost)
-			buf_printf(out, "  estimated cost after the plan: %s/hour\n",
-				   pe->hourly_cost);
-		else if (pe->orphan && !pe->nreleases && pe->hourly_cost)
+		if (!pe->orphan && pe->hourly_cost) {
+			buf_puts(out, "  estimated cost: ");
+			plan_put_cost(out, pe->hourly_cost_before, pe->hourly_cost);
+			buf_putc(out, '\n');
+		} else if (pe->orphan && !pe->nreleases && pe->hourly_cost) {
 			buf_printf(out, "  still costing: %s/hour\n", pe->hourly_cost);
+		}
 	}
 	buf_release(&title);
 	if (shown)
 		buf_putc(out, '\n');
 	if (t.errors)
 		buf_printf(out,
-			   "%sError:%s the plan has %d error%s and cannot be applied.\n",
-			   red, reset, t.errors, plan_plural(t.errors));
+			   "%sError:%s %d environment%s with errors will be skipped by "
+			   "apply.\n",
+			   red, reset, plan_envs_in_error(p),
+			   plan_plural(plan_envs_in_error(p)));
+	buf_puts(out, "Estimated cost: ");
+	plan_put_total_cost(out, p);
+	buf_puts(out, ".\n");
 	buf_puts(out, bold);
 	plan_render_closing(out, p);
 	buf_puts(out, reset);
 	return buf_putc(out, '\n');
 }
 
+/* UTF-8 characters in s[0..n): every byte that does not continue one. */
+static size_t plan_chars(const char *s, size_t n)
+{
+	size_t c = 0;
+
+	for (size_t i = 0; i < n; i++)
+		c += ((unsigned char)s[i] & 0xc0) != 0x80;
+	return c;
+}
+
+/* A Markdown document that must stay under a number of characters. */
+struct plan_md {
+	struct buf *out;
+	size_t used, limit; /* characters; limit leaves room for the ending */
+	size_t left_out;    /* lines not shown */
+};
+
+/* Append piece when it fits; false (nothing appended) otherwise. */
+static bool plan_md_add(struct plan_md *m, const struct buf *piece)
+{
+	size_t c = plan_chars(piece->ptr ? piece->ptr : "", piece->len);
+
+	if (m->used + c > m->limit)
+		return false;
+	buf_put(m->out, piece->ptr ? piece->ptr : "", piece->len);
+	m->used += c;
+	return true;
+}
+
+/* "> - `env`: message" lines under a callout, as many as fit. */
+static void plan_md_callout(struct plan_md *m, const struct plan *p, bool errors)
+{
+	struct buf b = BUF_INIT;
+	size_t more = 0;
+
+	for (size_t i = 0; i < p->nenvs; i++) {
+		const struct plan_env *pe = &p->envs[i];
+		size_t n = errors ? pe->nerrors : pe->nwarnings;
+
+		for (size_t k = 0; k < n; k++) {
+			buf_reset(&b);
+			buf_puts(&b, "> - ");
+			plan_put_md_name(&b, pe->name);
+			buf_puts(&b, ": ");
+			plan_put_md(&b, errors ? pe->errors[k] : pe->warnings[k]);
+			buf_putc(&b, '\n');
+			if (more || !plan_md_add(m, &b))
+				more++;
+		}
+	}
+	if (more) {
+		buf_reset(&b);
+		buf_printf(&b, "> - ... and %zu more\n", more);
+		plan_md_add(m, &b);
+		m->left_out += more;
+	}
+	buf_reset(&b);
+	buf_putc(&b, '\n');
+	plan_md_add(m, &b);
+	buf_release(&b);
+}
+
+static void plan_md_row(struct buf *b, const struct plan_env *pe)
+{
+	buf_puts(b, "| ");
+	plan_put_md_name(b, pe->name);
+	buf_puts(b, pe->orphan ? " (orphan) | " : " | ");
+	plan_put_md(b, pe->scope ? pe->scope : "-");
+	buf_puts(b, " | ");
+	plan_put_md(b, pe->region ? pe->region : "-");
+	buf_printf(b, " | %d | %d | %d | %d | %d | %d | %d | ", pe->desired, pe->active,
+		   pe->failed, pe->leaving, pe->to_launch, pe->to_release,
+		   pe->to_replace);
+	plan_put_md(b, pe->hourly_cost_before ? pe->hourly_cost_before : "-");
+	buf_puts(b, " &rarr; ");
+	plan_put_md(b, pe->hourly_cost ? pe->hourly_cost : "-");
+	buf_printf(b, " | %s |\n",
+		   pe->orphan && !pe->nreleases ? "orphan"
+						: plan_status_name(pe->status));
+}
+
+/*
+ * One environment's folded diff: whole when it fits, else as many lines as
+ * fit and a count of the rest; false when not even its heading fits.
+ */
+static bool plan_md_details(struct plan_md *m, const struct plan_env *pe)
+{
+	static const char end[] = "```\n\n</details>\n\n";
+	struct plan_line *lines = NULL;
+	struct buf b = BUF_INIT, line = BUF_INIT;
+	size_t n = plan_env_lines(pe, &lines), k;
+	bool ok;
+
+	buf_puts(&b, "<details><summary><code>");
+	plan_put_html(&b, pe->name);
+	buf_printf(&b,
+		   "</code>: %d to launch, %d to release, %d to replace</summary>\n\n"
+		   "```diff\n",
+		   pe->to_launch, pe->to_release, pe->to_replace);
+	/* the heading, the end and a "more" line must fit */
+	ok = m->limit >= 80 + sizeof(end);
+	if (ok) {
+		m->limit -= 80 + sizeof(end);
+		ok = plan_md_add(m, &b);
+		m->limit += 80 + sizeof(end);
+	}
+	for (k = 0; ok && k < n; k++) {
+		buf_reset(&line);
+		buf_printf(&line, "%c ", lines[k].sym == '~' ? '!' : lines[k].sym);
+		plan_put_code(&line, lines[k].text);
+		buf_putc(&line, '\n');
+		m->limit -= 80 + sizeof(end);
+		ok = plan_md_add(m, &line);
+		m->limit += 80 + sizeof(end);
+		if (!ok) {
+			ok = true;
+			break;
+		}
+	}
+	if (ok && k < n) {
+		buf_reset(&line);
+		buf_printf(&line, "# ... %zu more line%s not shown\n", n - k,
+			   n - k == 1 ? "" : "s");
+		plan_md_add(m, &line);
+		m->left_out += n - k;
+	}
+	if (ok) {
+		buf_reset(&line);
+		buf_puts(&line, end);
+		plan_md_add(m, &line);
+	} else {
+		m->left_out += n;
+	}
+	plan_lines_free(lines, n);
+	buf_release(&b);
+	buf_release(&line);
+	return ok && k == n;
+}
+
 int plan_render_markdown(struct buf *out, const struct plan *p)
 {
+	return plan_render_markdown_limit(out, p, PLAN_MARKDOWN_LIMIT);
+}
+
+int plan_render_markdown_limit(struct buf *out, const struct plan *p, size_t limit)
+{
 	struct plan_totals t;
+	struct plan_md m;
+	struct buf b = BUF_INIT, foot = BUF_INIT;
+	size_t rows_more = 0, envs_cut = 0, reserve;
+	bool full = true;
 
 	plan_totals(p, &t);
-	buf_puts(out, "### spotenv plan\n\n**");
-	plan_render_closing(out, p);
-	buf_puts(out, "**\n\n");
+	buf_printf(&foot, "<sub>basis `%.12s`", p->basis ? p->basis : "");
+	if (p->observed_at) {
+		buf_puts(&foot, ", observed ");
+		plan_put_md(&foot, p->observed_at);
+	}
+	buf_puts(&foot, "</sub>\n");
+	/* the footer and the note on what was left out always fit */
+	reserve = plan_chars(foot.ptr, foot.len) + 300;
+	m.out = out;
+	m.used = 0;
+	m.limit = limit > reserve ? limit - reserve : 0;
+	m.left_out = 0;
+
+	/* a hidden marker: CI finds and updates its one sticky comment */
+	buf_puts(&b, "<!-- spotenv-plan -->\n### spotenv plan\n\n**");
+	plan_render_closing(&b, p);
+	buf_puts(&b, "**\n\nEstimated cost: ");
+	plan_put_total_cost(&b, p);
+	buf_puts(&b, "\n\n");
+	plan_md_add(&m, &b);
 
 	if (t.errors) {
-		buf_puts(out,
-			 "> [!CAUTION]\n> The plan has errors and cannot be applied:\n");
-		for (size_t i = 0; i < p->nenvs; i++)
-			for (size_t k = 0; k < p->envs[i].nerrors; k++) {
-				buf_puts(out, "> - ");
-				plan_put_md_name(out, p->envs[i].name);
-				buf_puts(out, ": ");
-				plan_put_md(out, p->envs[i].errors[k]);
-				buf_putc(out, '\n');
-			}
-		buf_putc(out, '\n');
+		buf_reset(&b);
+		buf_printf(&b,
+			   "> [!CAUTION]\n> %d environment%s with errors will be skipped "
+			   "by apply:\n",
+			   plan_envs_in_error(p), plan_plural(plan_envs_in_error(p)));
+		plan_md_add(&m, &b);
+		plan_md_callout(&m, p, true);
 	}
 	if (t.warnings) {
-		buf_puts(out, "> [!WARNING]\n");
-		for (size_t i = 0; i < p->nenvs; i++)
-			for (size_t k = 0; k < p->envs[i].nwarnings; k++) {
-				buf_puts(out, "> - ");
-				plan_put_md_name(out, p->envs[i].name);
-				buf_puts(out, ": ");
-				plan_put_md(out, p->envs[i].warnings[k]);
-				buf_putc(out, '\n');
-			}
-		buf_putc(out, '\n');
+		buf_reset(&b);
+		buf_puts(&b, "> [!WARNING]\n");
+		plan_md_add(&m, &b);
+		plan_md_callout(&m, p, false);
 	}
 
 	if (p->nenvs) {
-		buf_puts(
-			out,
-			"| Environment | Scope | Region | Desired | Active | Failed | Leaving "
-			"| Launch | Release | Replace | Cost/hour | Status |\n");
-		buf_puts(out, "|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|\n");
+		buf_reset(&b);
+		buf_puts(&b,
+			 "| Environment | Scope | Region | Desired | Active | Failed | "
+			 "Leaving | Launch | Release | Replace | Cost/hour | Status |\n"
+			 "|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|\n");
+		plan_md_add(&m, &b);
 	}
 	for (size_t i = 0; i < p->nenvs; i++) {
-		const struct plan_env *pe = &p->envs[i];
-
-		buf_puts(out, "| ");
-		plan_put_md_name(out, pe->name);
-		buf_puts(out, pe->orphan ? " (orphan) | " : " | ");
-		plan_put_md(out, pe->scope ? pe->scope : "-");
-		buf_puts(out, " | ");
-		plan_put_md(out, pe->region ? pe->region : "-");
-		buf_printf(out, " | %d | %d | %d | %d | %d | %d | %d | %s | %s |\n",
-			   pe->desired, pe->active, pe->failed, pe->leaving,
-			   pe->to_launch, pe->to_release, pe->to_replace,
-			   pe->hourly_cost ? pe->hourly_cost : "-",
-			   pe->orphan && !pe->nreleases ? "orphan"
-							: plan_status_name(pe->status));
+		buf_reset(&b);
+		plan_md_row(&b, &p->envs[i]);
+		if (rows_more || !plan_md_add(&m, &b))
+			rows_more++;
 	}
+	buf_reset(&b);
+	if (rows_more)
+		buf_printf(
+			&b,
+			"| ... %zu more environment%s |  |  |  |  |  |  |  |  |  |  |  |\n",
+			rows_more, rows_more == 1 ? "" : "s");
 	if (p->nenvs)
-		buf_putc(out, '\n');
+		buf_putc(&b, '\n');
+	plan_md_add(&m, &b);
 
 	for (size_t i = 0; i < p->nenvs; i++) {
 		const struct plan_env *pe = &p->envs[i];
-		struct plan_line *lines = NULL;
-		size_t n;
 
 		if (!pe->nlaunches && !pe->nreleases)
 			continue;
-		buf_puts(out, "<details><summary><code>");
-		plan_put_html(out, pe->name);
-		buf_puts(out, "</code>");
-		buf_printf(out,
-			   ": %d to launch, %d to release, %d to replace</summary>\n\n"
-			   "```diff\n",
-			   pe->to_launch, pe->to_release, pe->to_replace);
-		n = plan_env_lines(pe, &lines);
-		for (size_t k = 0; k < n; k++) {
-			buf_printf(out, "%c ", lines[k].sym == '~' ? '!' : lines[k].sym);
-			plan_put_code(out, lines[k].text);
-			buf_putc(out, '\n');
+		if (!full) {
+			m.left_out += pe->nlaunches + pe->nreleases;
+			envs_cut++;
+			continue;
 		}
-		plan_lines_free(lines, n);
-		buf_puts(out, "```\n\n</details>\n\n");
+		if (!plan_md_details(&m, pe)) {
+			full = false;
+			envs_cut++;
+		}
 	}
-	buf_printf(out, "<sub>basis `%.12s`", p->basis ? p->basis : "");
-	if (p->observed_at) {
-		buf_puts(out, ", observed ");
-		plan_put_md(out, p->observed_at);
+	m.limit = limit; /* the reserve is for what follows */
+	if (m.left_out || rows_more) {
+		buf_reset(&b);
+		buf_printf(&b, "_Shortened to fit %zu characters: %zu line%s", limit,
+			   m.left_out, m.left_out == 1 ? "" : "s");
+		if (envs_cut)
+			buf_printf(&b, " of %zu environment%s", envs_cut,
+				   envs_cut == 1 ? "" : "s");
+		if (rows_more)
+			buf_printf(&b, " and %zu table row%s", rows_more,
+				   rows_more == 1 ? "" : "s");
+		buf_puts(&b,
+			 " left out; the full plan is in `spotenv show PLANFILE` or the "
+			 "text format._\n\n");
+		plan_md_add(&m, &b);
 	}
-	return buf_puts(out, "</sub>\n");
+	plan_md_add(&m, &foot);
+	buf_release(&b);
+	buf_release(&foot);
+	return 0;
 }

@@ -150,14 +150,19 @@ setup() {
 	[ -z "$output" ]
 }
 
-@test "plan: a guardrail error exits 1 and saves nothing" {
+@test "plan: a guardrail error skips its environment (exit 3); --strict exits 1 and saves nothing" {
 	spec=$(fx_spec web.yaml)
 	printf '  limits:\n    maxHourlyCost: "0.10"\n' >>"$spec"
-	run --separate-stderr "$SPOTENV" plan "$spec" --detailed-exitcode -o "$BATS_TEST_TMPDIR/p.json"
+	run --separate-stderr "$SPOTENV" plan "$spec" --strict -o "$BATS_TEST_TMPDIR/p.json"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"error: estimated hourly cost 0.36 exceeds limits.maxHourlyCost 0.10"* ]]
-	[[ "$stderr" == *"the plan has errors"*"(plan not saved)"* ]]
+	[[ "$stderr" == *"the plan has errors (--strict); plan not saved"* ]]
 	[ ! -e "$BATS_TEST_TMPDIR/p.json" ]
+	# without --strict the environment is skipped: said, saved as an error
+	run --separate-stderr "$SPOTENV" plan "$spec" --detailed-exitcode -o "$BATS_TEST_TMPDIR/p.json"
+	[ "$status" -eq 3 ]
+	[[ "$stderr" == *"environment 'web' has errors in its plan and is skipped"* ]]
+	[ "$(json_get environments.0.status <"$BATS_TEST_TMPDIR/p.json")" = "error" ]
 }
 
 @test "plan: a bid below one pool's price skips it; below every pool is an error" {
@@ -168,12 +173,12 @@ setup() {
 	[[ "$output" == *"warning: pool 1 (ap-guangzhou-3 S5.MEDIUM4): bid 0.50 is below the market price 0.90; skipped"* ]]
 	sim_ctl pool --zone ap-guangzhou-4 --type S5.MEDIUM4 --price 0.95 >/dev/null
 	run --separate-stderr "$SPOTENV" plan "$FX/web.yaml" --detailed-exitcode
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 3 ]
 	[[ "$output" == *"error: cannot launch 3 instances: no pool is usable and the bid is below the market price"* ]]
 	[[ "$output" != *"+ launch"* ]]
-	[[ "$stderr" == *"the plan has errors"* ]]
+	[[ "$stderr" == *"environment 'web' has errors in its plan and is skipped"* ]]
 	run --separate-stderr "$SPOTENV" plan "$FX/web.yaml" --format json
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 3 ]
 	[ "$(json_get environments.0.status <<<"$output")" = "error" ]
 	[ "$(json_get environments.0.pools.0.usable <<<"$output")" = "false" ]
 	[ "$(json_get environments.0.pools.1.usable <<<"$output")" = "false" ]

@@ -97,17 +97,18 @@ print(json.dumps(d, indent=1, sort_keys=True))
 	[ "$(live_count)" -eq 0 ]
 }
 
-@test "plan --check: a pool short of stock is reported on its launch" {
+@test "plan --check: a pool short of stock is reported on its launch, exit 3" {
 	# the offer still says SELL (1 left), only the dry run finds out
 	sim_ctl pool --zone ap-guangzhou-3 --type S5.MEDIUM4 --stock 1 >/dev/null
 	run --separate-stderr "$SPOTENV" plan "$FX/web.yaml"
 	[ "$status" -eq 0 ]
 	[[ "$output" != *"dry run"* ]]
+	# a refused dry run is not success: exit 3
 	run --separate-stderr "$SPOTENV" plan "$FX/web.yaml" --check
-	[ "$status" -eq 0 ]
+	[ "$status" -eq 3 ]
 	[[ "$output" == *"+ launch 3 x S5.MEDIUM4 in ap-guangzhou-3 (pool 1)"*"[dry run failed: ResourceInsufficient.SpecifiedInstanceType"* ]]
 	run --separate-stderr "$SPOTENV" plan "$FX/web.yaml" --check --format json
-	[ "$status" -eq 0 ]
+	[ "$status" -eq 3 ]
 	[ "$(json_get environments.0.launches.0.check <<<"$output")" = "ResourceInsufficient.SpecifiedInstanceType" ]
 	[[ "$(json_get environments.0.launches.0.check_message <<<"$output")" == *"S5.MEDIUM4"* ]]
 	# and the JSON of a plain plan leaves check empty

@@ -308,7 +308,10 @@ static void test_render_markdown(void **state)
 	assert_true(warn < table && table < details && details < diff);
 	assert_non_null(strstr(
 		b.ptr, "| `web` | default | ap-guangzhou | 2 | 1 | 0 | 0 | 1 | 0 | 1 "
-		       "| 0.40 | changes |\n"));
+		       "| 0.20 &rarr; 0.40 | changes |\n"));
+	/* the marker a CI job finds its sticky comment by, and the cost */
+	assert_ptr_equal(strstr(b.ptr, "<!-- spotenv-plan -->\n"), b.ptr);
+	assert_non_null(strstr(b.ptr, "Estimated cost: "));
 	assert_non_null(strstr(b.ptr, "| `gone` (orphan) |"));
 	/* Replacements show as `!` lines in the diff block. */
 	assert_non_null(strstr(b.ptr, "\n! release ins-2 "));
@@ -317,6 +320,58 @@ static void test_render_markdown(void **state)
 	assert_null(strchr(b.ptr, '\033'));
 	buf_release(&b);
 	world_free(&w);
+}
+
+/* UTF-8 characters of s. */
+static size_t chars_of(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+/*
+ * A scale-down of 1,500 instances: the Markdown stays under 60,000
+ * characters, keeps the summary, cuts the details and says how many lines
+ * were left out; with room for everything nothing is cut.
+ */
+static void test_render_markdown_limit(void **state)
+{
+	char *spec = subst(base_spec, "capacity: 2", "capacity: 0");
+	struct world w;
+	struct buf b = BUF_INIT, all = BUF_INIT;
+	char id[32];
+
+	(void)state;
+	world_init(&w, spec);
+	for (int i = 0; i < 1500; i++) {
+		snprintf(id, sizeof(id), "ins-%08d", i);
+		add_instance(&w.obs, id, "web", "default", w.tmpl, "RUNNING", 10 + i);
+	}
+	world_plan(&w, false, -1);
+	assert_int_equal((int)w.p->envs[0].nreleases, 1500);
+	assert_int_equal(plan_render_markdown(&b, w.p), 0);
+	assert_true(chars_of(b.ptr) <= PLAN_MARKDOWN_LIMIT);
+	assert_true(chars_of(b.ptr) > PLAN_MARKDOWN_LIMIT - 1000);
+	assert_ptr_equal(strstr(b.ptr, "<!-- spotenv-plan -->\n"), b.ptr);
+	assert_non_null(
+		strstr(b.ptr, "**Plan: 0 to launch, 1500 to release, 0 to replace.**"));
+	assert_non_null(strstr(b.ptr, "| `web` | default | ap-guangzhou | 0 | 1500 |"));
+	assert_non_null(strstr(b.ptr, "0.00 |"));
+	assert_non_null(strstr(b.ptr, "more lines not shown\n```\n\n</details>"));
+	assert_non_null(strstr(b.ptr, "_Shortened to fit 60000 characters: "));
+	assert_non_null(strstr(b.ptr, "<sub>basis `"));
+	/* multi-byte characters count once: a limit in characters, not bytes */
+	assert_int_equal(plan_render_markdown_limit(&all, w.p, SIZE_MAX / 2), 0);
+	assert_null(strstr(all.ptr, "Shortened"));
+	assert_non_null(strstr(all.ptr, "- release ins-00001499 "));
+	assert_true(all.len > 2 * PLAN_MARKDOWN_LIMIT);
+	buf_release(&b);
+	buf_release(&all);
+	world_free(&w);
+	free(spec);
 }
 
 /* Strings from the world cannot inject terminal escapes or Markdown. */
@@ -1206,6 +1261,7 @@ int main(void)
 		cmocka_unit_test(test_render_text),
 		cmocka_unit_test(test_render_closing),
 		cmocka_unit_test(test_render_markdown),
+		cmocka_unit_test(test_render_markdown_limit),
 		cmocka_unit_test(test_render_hostile_strings),
 		cmocka_unit_test(test_plan_json_round_trip_and_check),
 		cmocka_unit_test(test_plan_json_errors),
