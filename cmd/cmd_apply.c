@@ -332,6 +332,42 @@ static int write_metrics(struct apply_cli *a, const struct apply_converge_result
 /* ------------------------------------------------------------------ */
 /* Reporting */
 
+/* The length of reason without its " (RequestId ...)" part. */
+static size_t reason_key_len(const char *reason)
+{
+	const char *rid = strstr(reason, " (RequestId ");
+
+	return rid ? (size_t)(rid - reason) : strlen(reason);
+}
+
+/*
+ * An environment's reasons, each said once: the refusals of many calls
+ * alike (a pool sold out for every chunk of a large launch) become one
+ * line with the first RequestId and a count of the others.
+ */
+static void print_reasons(const struct apply_env_result *er)
+{
+	for (size_t k = 0; k < er->nreasons; k++) {
+		const char *r = er->reasons[k];
+		size_t len = reason_key_len(r), alike = 0;
+		bool seen = false;
+
+		for (size_t j = 0; j < k && !seen; j++)
+			seen = reason_key_len(er->reasons[j]) == len &&
+			       !strncmp(er->reasons[j], r, len);
+		if (seen)
+			continue;
+		for (size_t j = k + 1; j < er->nreasons; j++)
+			alike += reason_key_len(er->reasons[j]) == len &&
+				 !strncmp(er->reasons[j], r, len);
+		if (alike)
+			cmd_fprintf(stdout, "  %s, and %zu more call%s alike\n", r, alike,
+				    alike == 1 ? "" : "s");
+		else
+			cmd_fprintf(stdout, "  %s\n", r);
+	}
+}
+
 static void report_result(const struct apply_cli *a,
 			  const struct apply_converge_result *cv)
 {
@@ -350,8 +386,7 @@ static void report_result(const struct apply_cli *a,
 			    er->short_by ? "" : "\n");
 		if (er->short_by)
 			printf(" (%d short of %d)\n", er->short_by, er->desired);
-		for (size_t k = 0; k < er->nreasons; k++)
-			cmd_fprintf(stdout, "  %s\n", er->reasons[k]);
+		print_reasons(er);
 	}
 	/*
 	 * Environments are those of the specs, as in the plan's closing line;

@@ -204,3 +204,15 @@ specs_with_invalid() {
 	[ "$(json_get environments.0.hourly_cost <<<"$output")" = "0.00" ]
 	[ "$(json_get summary.hourly_cost_before <<<"$output")" != "0.00" ]
 }
+
+@test "apply: refusals of many calls alike are said once, with a count" {
+	sim_ctl faults --spot-quota-vcpu 0 --pending-ms 0 >/dev/null
+	spec=$(fx_spec web.yaml)
+	sed -i 's/capacity: 3/capacity: 600/' "$spec"
+	run --separate-stderr "$SPOTENV" apply --auto-approve -q --poll-interval 100ms "$spec"
+	[ "$status" -eq 3 ]
+	[[ "${lines[0]}" == "web: not converged (200 short of 600)" ]]
+	[ "$(grep -c 'ap-guangzhou-3/S5.MEDIUM4: ResourcesSoldOut' <<<"$output")" -eq 1 ]
+	[ "$(grep -c 'ap-guangzhou-4/S5.MEDIUM4: ResourcesSoldOut' <<<"$output")" -eq 1 ]
+	[[ "$output" == *"ap-guangzhou-3/S5.MEDIUM4: ResourcesSoldOut.SpecifiedInstanceType (RequestId "*"), and "*" more calls alike"* ]]
+}
