@@ -51,14 +51,19 @@ if [ "$what" = test ]; then
 	need_cmd clang clang             # fuzzers (libFuzzer)
 	need_cmd shellcheck shellcheck   # make lint
 	need_cmd etcd etcd-server        # the distributed lock's tests
+	[ -r /usr/share/bash-completion/bash_completion ] ||
+		missing="$missing bash-completion" # completion tests drive it
+	need_cmd zsh zsh                 # completion tests: the zsh script parses
+	need_cmd fish fish               # completion tests: the fish script completes
 	[ -x /usr/bin/time ] || missing="$missing time" # benchmarks: peak memory
 	# bats --jobs needs GNU parallel (moreutils has a parallel of its own)
 	parallel --version 2>/dev/null | grep -q 'GNU parallel' || missing="$missing parallel"
 	# the recipes' test (tests/cli/0800-recipes.bats): YAML that parses,
-	# systemd units that systemd-analyze verify accepts
+	# systemd units that systemd-analyze verify accepts, the GitLab job's jq
 	python3 -c 'import yaml' 2>/dev/null || /usr/bin/python3 -c 'import yaml' 2>/dev/null ||
 		missing="$missing python3-yaml"
 	need_cmd systemd-analyze systemd
+	need_cmd jq jq
 fi
 
 if [ "$what" = deb ]; then

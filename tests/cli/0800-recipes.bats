@@ -33,6 +33,11 @@ setup_file() {
 }
 
 teardown() {
+	if [ -n "${GL_PID:-}" ]; then
+		kill "$GL_PID" 2>/dev/null
+		wait "$GL_PID" 2>/dev/null
+		GL_PID=
+	fi
 	sim_stop
 	etcd_stop
 }
@@ -53,6 +58,9 @@ fail_with() {
 #            "ok FILE: LINE" per line, "error FILE: ..." per problem
 #   execline FILE PREFIX  the first Exec* command line of a unit (systemd)
 #   argv FILE            the CronJob container's command and args, one a line
+#   ghstep FILE JOB NAME the run script of a GitHub Actions step
+#   glscript FILE JOB    a GitLab job's before_script (its own or the one it
+#                        extends) and script, one command a line
 write_checker() {
 	cat >"$1" <<'PY'
 import os, re, shlex, subprocess, sys
@@ -261,6 +269,21 @@ def mode_execline(path, key):
             return 0
     return 1
 
+def mode_ghstep(path, job, name):
+    for st in docs(path)[0]["jobs"][job]["steps"]:
+        if st.get("name") == name and "run" in st:
+            print(st["run"])
+            return 0
+    return 1
+
+def mode_glscript(path, job):
+    ci = docs(path)[0]
+    j = ci[job]
+    base = ci.get(j.get("extends", ""), {}) if isinstance(j.get("extends"), str) else {}
+    lines = (j.get("before_script") or base.get("before_script") or []) + j["script"]
+    print("\n".join(lines))
+    return 0
+
 def mode_argv(path):
     for d in docs(path):
         for argv in argv_lists(d):
@@ -277,6 +300,10 @@ if mode == "shell":
     sys.exit(mode_shell(sys.argv[2:]))
 if mode == "execline":
     sys.exit(mode_execline(sys.argv[2], sys.argv[3]))
+if mode == "ghstep":
+    sys.exit(mode_ghstep(sys.argv[2], sys.argv[3], sys.argv[4]))
+if mode == "glscript":
+    sys.exit(mode_glscript(sys.argv[2], sys.argv[3]))
 if mode == "argv":
     sys.exit(mode_argv(sys.argv[2]))
 sys.exit("unknown mode " + mode)
@@ -352,10 +379,11 @@ PY
 	echo "$output"
 	[ "$status" -eq 0 ]
 	# plan and apply in both CI recipes, apply in the unit and the CronJob
-	[[ "$output" == *"github-actions.yml: spotenv plan envs/ --format markdown -o plan.json"* ]]
-	[[ "$output" == *"github-actions.yml: spotenv apply plan.json"* ]]
-	[[ "$output" == *"gitlab-ci.yml: spotenv plan envs/ --format markdown -o plan.json"* ]]
-	[[ "$output" == *"gitlab-ci.yml: spotenv apply plan.json"* ]]
+	local f
+	for f in github-actions.yml gitlab-ci.yml; do
+		echo "$output" | grep -q "^ok .*/$f: spotenv plan envs/ .*--format markdown -o plan.json"
+		echo "$output" | grep -q "^ok .*/$f: spotenv apply plan.json "
+	done
 	[[ "$output" == *"spotenv-apply.service: spotenv apply /etc/spotenv/envs"*"--metrics-file"* ]]
 	[[ "$output" == *"kubernetes-cronjob.yaml: spotenv apply /etc/spotenv/envs"*"--lock etcd"* ]]
 }
@@ -442,4 +470,179 @@ PY
 		SPOTENV_LOCK_FILE="$d/lock2" "$SPOTENV" "${argv[@]}"
 	echo "$stderr"
 	[ "$status" -eq 0 ]
+}
+
+# `spotenv` on PATH (as the package installs it), in a directory of its own
+path_with_spotenv() {
+	mkdir -p "$BATS_TEST_TMPDIR/bin"
+	ln -sf "$SPOTENV" "$BATS_TEST_TMPDIR/bin/spotenv"
+	echo "$BATS_TEST_TMPDIR/bin:$PATH"
+}
+
+# The GitHub workflow's Plan and Apply steps as they are (bash -e, as
+# Actions runs them), in a checkout whose envs/ are the examples: the plan
+# is saved with exit code 2 and the marker first, the saved plan applies,
+# and planning again finds nothing to do.
+@test "recipes: the GitHub workflow's plan and apply steps run against the emulator" {
+	need_py
+	sim_start --pending-ms 100
+	local d=$BATS_TEST_TMPDIR/checkout p
+	mkdir -p "$d/envs"
+	cp "$BATS_TEST_DIRNAME"/../../specs/examples/*.yaml "$d/envs/"
+	p=$(path_with_spotenv)
+	"$PY" "$CHECKER" ghstep "$R/github-actions.yml" plan Plan >"$BATS_TEST_TMPDIR/plan.sh"
+	"$PY" "$CHECKER" ghstep "$R/github-actions.yml" apply "Apply the reviewed plan" >"$BATS_TEST_TMPDIR/apply.sh"
+	cd "$d"
+	run --separate-stderr env PATH="$p" GITHUB_OUTPUT="$d/out1" bash -e "$BATS_TEST_TMPDIR/plan.sh"
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	grep -qx 'exitcode=2' "$d/out1"
+	[ "$(head -n 1 plan.md)" = "<!-- spotenv-plan -->" ]
+	[ -s plan.json ]
+	run --separate-stderr env PATH="$p" SPOTENV_LOCK_FILE="$d/lock" SPOTENV_STATE_DIR="$d/state" \
+		bash -e "$BATS_TEST_TMPDIR/apply.sh"
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"4/4 environments converged"* ]]
+	run --separate-stderr env PATH="$p" GITHUB_OUTPUT="$d/out2" bash -e "$BATS_TEST_TMPDIR/plan.sh"
+	[ "$status" -eq 0 ]
+	grep -qx 'exitcode=0' "$d/out2"
+}
+
+# A stand-in for the GitLab API on loopback: the merge request's notes
+# (GET, POST, PUT), the commit's merge requests, their pipelines and jobs,
+# and the plan job's artifact (the plan.json the plan script saved).
+write_fake_gitlab() {
+	cat >"$1" <<'PY'
+import json, os, re, sys, threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlparse, parse_qs
+
+state = {"notes": [], "next": 100, "calls": []}
+workdir = sys.argv[2]
+
+class H(BaseHTTPRequestHandler):
+    def log_message(self, *a):
+        pass
+    def send(self, code, body, ctype="application/json"):
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+    def form(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        return parse_qs(self.rfile.read(n).decode())
+    def route(self, method):
+        u = urlparse(self.path)
+        state["calls"].append(method + " " + u.path)
+        if u.path == "/_state":
+            return self.send(200, state)
+        if self.headers.get("PRIVATE-TOKEN") != "glpat-test":
+            return self.send(401, {"message": "401 Unauthorized"})
+        p = u.path
+        if p == "/api/v4/projects/42/merge_requests/7/notes":
+            if method == "GET":
+                return self.send(200, state["notes"])
+            if method == "POST":
+                state["next"] += 1
+                note = {"id": state["next"], "body": self.form()["body"][0]}
+                state["notes"].append(note)
+                return self.send(201, note)
+        m = re.fullmatch(r"/api/v4/projects/42/merge_requests/7/notes/(\d+)", p)
+        if m and method == "PUT":
+            for note in state["notes"]:
+                if note["id"] == int(m.group(1)):
+                    note["body"] = self.form()["body"][0]
+                    return self.send(200, note)
+            return self.send(404, {"message": "404 Note Not Found"})
+        if p == "/api/v4/projects/42/repository/commits/mergesha/merge_requests":
+            return self.send(200, [{"iid": 7, "sha": "headsha", "state": "merged"}])
+        if p == "/api/v4/projects/42/merge_requests/7/pipelines":
+            return self.send(200, [{"id": 900, "sha": "othersha", "status": "success"},
+                                   {"id": 899, "sha": "headsha", "status": "failed"},
+                                   {"id": 898, "sha": "headsha", "status": "success"}])
+        if p == "/api/v4/projects/42/pipelines/898/jobs":
+            return self.send(200, [{"id": 5550, "name": "spotenv-validate"},
+                                   {"id": 5551, "name": "spotenv-plan"}])
+        if p == "/api/v4/projects/42/jobs/5551/artifacts/plan.json":
+            with open(os.path.join(workdir, "plan.json"), "rb") as f:
+                return self.send(200, f.read(), "application/octet-stream")
+        return self.send(404, {"message": "404 Not Found"})
+    def do_GET(self):
+        self.route("GET")
+    def do_POST(self):
+        self.route("POST")
+    def do_PUT(self):
+        self.route("PUT")
+
+srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write(str(srv.server_address[1]))
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+srv.serve_forever()
+PY
+}
+
+gitlab_notes() {
+	curl -fsS "$GL/_state" | "$PY" -c '
+import json, sys
+s = json.load(sys.stdin)
+print(len(s["notes"]))
+for n in s["notes"]:
+    print(n["id"], n["body"].splitlines()[0])'
+}
+
+# The GitLab jobs' scripts as they are (bash -e), against the emulator and
+# a stand-in GitLab API: the first plan creates the note, the second
+# updates that same note, and the apply job finds the merge request's last
+# successful pipeline at the merged head, fetches its plan and applies it.
+@test "recipes: the GitLab jobs' scripts run against the emulator and a stand-in GitLab API" {
+	need_py
+	command -v jq >/dev/null || fail_with "no jq (util/deps.sh test installs it)"
+	sim_start --pending-ms 100
+	local d=$BATS_TEST_TMPDIR/checkout p
+	mkdir -p "$d/envs"
+	cp "$BATS_TEST_DIRNAME"/../../specs/examples/*.yaml "$d/envs/"
+	p=$(path_with_spotenv)
+	write_fake_gitlab "$BATS_TEST_TMPDIR/gitlab.py"
+	"$PY" "$BATS_TEST_TMPDIR/gitlab.py" "$BATS_TEST_TMPDIR/gl.port" "$d" \
+		>"$BATS_TEST_TMPDIR/gitlab.log" 2>&1 3>&- </dev/null &
+	GL_PID=$!
+	wait_until 20 test -s "$BATS_TEST_TMPDIR/gl.port"
+	GL=http://127.0.0.1:$(cat "$BATS_TEST_TMPDIR/gl.port")
+	"$PY" "$CHECKER" glscript "$R/gitlab-ci.yml" spotenv-plan >"$BATS_TEST_TMPDIR/plan.sh"
+	"$PY" "$CHECKER" glscript "$R/gitlab-ci.yml" spotenv-apply >"$BATS_TEST_TMPDIR/apply.sh"
+	cd "$d"
+	gl_env=(PATH="$p" CI_API_V4_URL="$GL/api/v4" CI_PROJECT_ID=42 CI_MERGE_REQUEST_IID=7
+		CI_JOB_URL="$GL/job/1" SPOTENV_GITLAB_TOKEN=glpat-test TC_OIDC_TOKEN=not-used-here
+		SPOTENV_LOCK_FILE="$d/lock" SPOTENV_STATE_DIR="$d/state")
+	run --separate-stderr env "${gl_env[@]}" bash -e "$BATS_TEST_TMPDIR/plan.sh"
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	run gitlab_notes
+	echo "$output"
+	[ "${lines[0]}" = 1 ]
+	[ "${lines[1]}" = "101 <!-- spotenv-plan -->" ]
+	# a second push: the same note, updated
+	run --separate-stderr env "${gl_env[@]}" bash -e "$BATS_TEST_TMPDIR/plan.sh"
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	run gitlab_notes
+	echo "$output"
+	[ "${lines[0]}" = 1 ]
+	[ "${lines[1]}" = "101 <!-- spotenv-plan -->" ]
+	curl -fsS "$GL/_state" | grep -q 'PUT /api/v4/projects/42/merge_requests/7/notes/101'
+	# the merge, in a fresh job: the plan the stand-in serves as the plan
+	# job's artifact is the one the plan script saved ($d/plan.json)
+	mkdir -p "$d/apply"
+	cd "$d/apply"
+	run --separate-stderr env "${gl_env[@]}" CI_COMMIT_SHA=mergesha bash -e "$BATS_TEST_TMPDIR/apply.sh"
+	echo "$output"
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"applying the plan of !7 (job 5551)"* ]]
+	[[ "$output" == *"4/4 environments converged"* ]]
+	cmp plan.json ../plan.json
 }
