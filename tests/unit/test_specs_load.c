@@ -1282,6 +1282,222 @@ static void test_bom_accepted(void **state)
 	expect_ok(f, load(f, "\xef\xbb\xbf" HEAD BASE));
 }
 
+/* ---- the JSON Schema says what the loader does ---- */
+
+/* Empty f again, for another document. */
+static void fx_reset(struct fx *f)
+{
+	spec_set_release(&f->set);
+	memset(&f->set, 0, sizeof(f->set));
+	errlist_clear(&f->errs);
+}
+
+/* Load HEAD BASE plus extra (lines of spec); 0 or an error code. */
+static int load_extra(struct fx *f, const char *extra)
+{
+	char *y = xasprintf(HEAD BASE "%s", extra);
+	int ret;
+
+	fx_reset(f);
+	ret = load(f, y);
+	free(y);
+	return ret;
+}
+
+/* The mapping a property of the schema refers to ($ref or anyOf[0].$ref). */
+static const cJSON *schema_ref(const cJSON *schema, const cJSON *prop)
+{
+	const cJSON *ref = cJSON_GetObjectItemCaseSensitive(prop, "$ref");
+	const cJSON *any = cJSON_GetObjectItemCaseSensitive(prop, "anyOf");
+
+	if (!ref && any)
+		ref = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(any, 0),
+						       "$ref");
+	if (!cJSON_IsString(ref))
+		return NULL;
+	assert_true(!strncmp(ref->valuestring, "#/$defs/", 8));
+	return cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(schema, "$defs"), ref->valuestring + 8);
+}
+
+static bool schema_required(const cJSON *map, const char *key)
+{
+	const cJSON *r;
+
+	cJSON_ArrayForEach (r, cJSON_GetObjectItemCaseSensitive(map, "required"))
+		if (!strcmp(r->valuestring, key))
+			return true;
+	return false;
+}
+
+static const cJSON *schema_def(const cJSON *schema, const char *name)
+{
+	return cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(schema, "$defs"), name);
+}
+
+/*
+ * Every optional key of spec and of the mappings under it is accepted
+ * (null counts as not given), and an unknown key in each is refused.
+ */
+static void test_schema_keys_are_the_loaders(void **state)
+{
+	struct fx *f = *state;
+	cJSON *schema = spec_json_schema();
+	const cJSON *spec = schema_def(schema, "spec"), *p, *q, *sub;
+	size_t nmaps = 0, nkeys = 0;
+
+	assert_non_null(spec);
+	cJSON_ArrayForEach (p, cJSON_GetObjectItemCaseSensitive(spec, "properties")) {
+		char *extra;
+
+		if (schema_required(spec, p->string))
+			continue;
+		extra = xasprintf("  %s: ~\n", p->string);
+		expect_ok(f, load_extra(f, extra));
+		free(extra);
+		nkeys++;
+		if (!(sub = schema_ref(schema, p)))
+			continue;
+		nmaps++;
+		assert_false(cJSON_IsTrue(
+			cJSON_GetObjectItemCaseSensitive(sub, "additionalProperties")));
+		cJSON_ArrayForEach (q,
+				    cJSON_GetObjectItemCaseSensitive(sub, "properties")) {
+			extra = xasprintf("  %s:\n    %s: ~\n", p->string, q->string);
+			expect_ok(f, load_extra(f, extra));
+			free(extra);
+			nkeys++;
+		}
+		extra = xasprintf("  %s:\n    bogus-key: 1\n", p->string);
+		load_extra(f, extra);
+		free(extra);
+		extra = xasprintf("spec.%s", p->string);
+		expect_one(f, 14, 5, extra, "unknown key 'bogus-key'");
+		free(extra);
+	}
+	assert_int_equal(nmaps, 5); /* network, login, systemDisk, update, limits */
+	assert_true(nkeys >= 18);
+	cJSON_Delete(schema);
+}
+
+/* The required keys of spec are those the loader misses. */
+static void test_schema_required_are_the_loaders(void **state)
+{
+	static const struct {
+		const char *key, *lines;
+	} base[] = {
+		{ "region", "  region: ap-guangzhou\n" },
+		{ "capacity", "  capacity: 2\n" },
+		{ "maxPrice", "  maxPrice: \"0.60\"\n" },
+		{ "image", "  image: img-pmqg1cw7\n" },
+		{ "pools",
+		  "  pools:\n    - {zone: ap-guangzhou-3, instanceType: S5.MEDIUM4}\n" },
+	};
+	struct fx *f = *state;
+	cJSON *schema = spec_json_schema();
+	const cJSON *spec = schema_def(schema, "spec");
+
+	assert_int_equal(
+		cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(spec, "required")),
+		ARRAY_SIZE(base));
+	for (size_t i = 0; i < ARRAY_SIZE(base); i++) {
+		struct buf y = BUF_INIT;
+		char msg[64];
+
+		assert_true(schema_required(spec, base[i].key));
+		buf_puts(&y, HEAD);
+		for (size_t j = 0; j < ARRAY_SIZE(base); j++)
+			if (j != i)
+				buf_puts(&y, base[j].lines);
+		fx_reset(f);
+		load(f, buf_str(&y));
+		snprintf(msg, sizeof(msg), "missing required key '%s'", base[i].key);
+		expect_one(f, 6, 3, "spec", msg);
+		buf_release(&y);
+	}
+	cJSON_Delete(schema);
+}
+
+/* Each enum value of the schema loads; each integer bound is the loader's. */
+static void test_schema_enums_and_bounds_are_the_loaders(void **state)
+{
+	struct fx *f = *state;
+	cJSON *schema = spec_json_schema();
+	const cJSON *alloc, *v, *p, *q, *sub;
+	size_t nenum = 0, nbounds = 0;
+
+	alloc = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(schema_def(schema, "spec"),
+						 "properties"),
+		"allocation");
+	cJSON_ArrayForEach (v, cJSON_GetObjectItemCaseSensitive(alloc, "enum")) {
+		char *extra;
+
+		if (cJSON_IsNull(v))
+			continue;
+		extra = xasprintf("  allocation: %s\n", v->valuestring);
+		expect_ok(f, load_extra(f, extra));
+		assert_string_equal(spec_alloc_name(f->set.envs[0].allocation),
+				    v->valuestring);
+		free(extra);
+		nenum++;
+	}
+	assert_int_equal(nenum, 4);
+	cJSON_ArrayForEach (v, cJSON_GetObjectItemCaseSensitive(
+				       cJSON_GetObjectItemCaseSensitive(
+					       cJSON_GetObjectItemCaseSensitive(
+						       schema_def(schema, "systemDisk"),
+						       "properties"),
+					       "type"),
+				       "enum")) {
+		char *extra;
+
+		if (cJSON_IsNull(v))
+			continue;
+		extra = xasprintf("  systemDisk: {type: %s}\n", v->valuestring);
+		expect_ok(f, load_extra(f, extra));
+		assert_string_equal(f->set.envs[0].system_disk.type, v->valuestring);
+		free(extra);
+		nenum++;
+	}
+	assert_int_equal(nenum, 12);
+	/* integers of the mappings under spec: the maximum loads, one more not */
+	cJSON_ArrayForEach (p, cJSON_GetObjectItemCaseSensitive(
+				       schema_def(schema, "spec"), "properties")) {
+		if (!(sub = schema_ref(schema, p)))
+			continue;
+		cJSON_ArrayForEach (q,
+				    cJSON_GetObjectItemCaseSensitive(sub, "properties")) {
+			const cJSON *max = cJSON_GetObjectItemCaseSensitive(q, "maximum");
+			const cJSON *min = cJSON_GetObjectItemCaseSensitive(q, "minimum");
+			char *extra, msg[96];
+
+			if (!max)
+				continue;
+			extra = xasprintf("  %s: {%s: %d}\n", p->string, q->string,
+					  max->valueint);
+			expect_ok(f, load_extra(f, extra));
+			free(extra);
+			extra = xasprintf("  %s: {%s: %d}\n", p->string, q->string,
+					  max->valueint + 1);
+			load_extra(f, extra);
+			free(extra);
+			snprintf(msg, sizeof(msg),
+				 "expected a whole number from %d to %d", min->valueint,
+				 max->valueint);
+			extra = xasprintf("spec.%s.%s", p->string, q->string);
+			expect_one(f, 13,
+				   8 + (int)strlen(p->string) + (int)strlen(q->string),
+				   extra, msg);
+			free(extra);
+			nbounds++;
+		}
+	}
+	assert_int_equal(nbounds, 5); /* bandwidth, disk size, update, limits */
+	cJSON_Delete(schema);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -1368,6 +1584,9 @@ int main(void)
 		T(test_syntax_error_keeps_earlier_docs),
 		T(test_null_buffer),
 		T(test_bom_accepted),
+		T(test_schema_keys_are_the_loaders),
+		T(test_schema_required_are_the_loaders),
+		T(test_schema_enums_and_bounds_are_the_loaders),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
