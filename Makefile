@@ -199,10 +199,19 @@ install: $(BIN)
 	install -m 644 docs/spotenv.1 $(DESTDIR)$(MANDIR)/man1/spotenv.1
 	install -d $(DESTDIR)$(DOCDIR)
 	install -m 644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
+	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+		$(DESTDIR)$(PREFIX)/share/zsh/vendor-completions \
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	$(abspath $(BIN)) completion bash >$(DESTDIR)$(PREFIX)/share/bash-completion/completions/spotenv
+	$(abspath $(BIN)) completion zsh >$(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_spotenv
+	$(abspath $(BIN)) completion fish >$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/spotenv.fish
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/spotenv $(DESTDIR)$(MANDIR)/man1/spotenv.1
 	rm -rf $(DESTDIR)$(DOCDIR)
+	rm -f $(DESTDIR)$(PREFIX)/share/bash-completion/completions/spotenv \
+		$(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_spotenv \
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/spotenv.fish
 
 format:
 	clang-format -i $(wildcard */*.c */*.h tests/*/*.c tests/*/*.h)

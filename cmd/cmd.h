@@ -106,6 +106,8 @@ int cmd_api(const struct cmd_ctx *ctx);
 extern const struct cmd_syntax cmd_api_syntax;
 int cmd_apply(const struct cmd_ctx *ctx);
 extern const struct cmd_syntax cmd_apply_syntax;
+int cmd_completion(const struct cmd_ctx *ctx);
+extern const struct cmd_syntax cmd_completion_syntax;
 int cmd_destroy(const struct cmd_ctx *ctx);
 extern const struct cmd_syntax cmd_destroy_syntax;
 int cmd_help(const struct cmd_ctx *ctx);
@@ -156,7 +158,25 @@ struct cmd_opt {
 	const char *argname; /* shown in help: "FILE" */
 	const char *help;    /* one line */
 	long min, max;	     /* CMD_OPT_INT bounds (ignored when both 0) */
+	/*
+	 * The value's fixed set, NULL-terminated, for shell completion (the
+	 * command still checks the value); NULL = any value.  Optional: the
+	 * tables' positional entries leave it out (see the pragma below).
+	 */
+	const char *const *values;
 };
+
+/*
+ * Option tables are positional and trailing fields are optional (values
+ * above), so -Wextra's missing-field-initializers is off for cmd/, as git's
+ * config.mak.dev turns it off for the whole tree.
+ */
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
+/* Fixed value sets for cmd_opt.values (cmd/common.c). */
+extern const char *const cmd_values_plan_format[]; /* text json markdown */
+extern const char *const cmd_values_text_json[];   /* text json */
+extern const char *const cmd_values_on_off[];	   /* on off */
 
 /*
  * Parse argv[1..] against opts (the dispatcher's job); positional

@@ -16,7 +16,7 @@ static int max_release = -1;
 
 static const struct cmd_opt opts[] = {
 	{ CMD_OPT_STR, "format", 0, &format, "FORMAT", "text (default), json or markdown",
-	  0, 0 },
+	  0, 0, cmd_values_plan_format },
 	{ CMD_OPT_STR, "out", 'o', &out_file, "FILE",
 	  "save the plan (JSON) for 'spotenv apply FILE'", 0, 0 },
 	{ CMD_OPT_BOOL, "detailed-exitcode", 0, &detailed, NULL,

@@ -14,7 +14,8 @@ static const char *format = "text";
 static bool detailed;
 
 static const struct cmd_opt opts[] = {
-	{ CMD_OPT_STR, "format", 0, &format, "FORMAT", "text (default) or json", 0, 0 },
+	{ CMD_OPT_STR, "format", 0, &format, "FORMAT", "text (default) or json", 0, 0,
+	  cmd_values_text_json },
 	{ CMD_OPT_BOOL, "detailed-exitcode", 0, &detailed, NULL,
 	  "exit 2 when an environment is not converged, 3 when short", 0, 0 },
 	{ CMD_OPT_STR, "observed", 0, &c.observed, "FILE",

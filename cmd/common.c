@@ -334,6 +334,10 @@ int cmd_render_plan(struct buf *out, const struct plan *p, const char *format, b
 	return 0;
 }
 
+const char *const cmd_values_plan_format[] = { "text", "json", "markdown", NULL };
+const char *const cmd_values_text_json[] = { "text", "json", NULL };
+const char *const cmd_values_on_off[] = { "on", "off", NULL };
+
 bool cmd_format_valid(const char *format)
 {
 	return !strcmp(format, "text") || !strcmp(format, "json") ||

@@ -16,6 +16,8 @@ const struct cmd cmd_table[] = {
 	  &cmd_api_syntax, cmd_api },
 	{ "apply", "converge environments to their specs", 0, &cmd_apply_syntax,
 	  cmd_apply },
+	{ "completion", "print a shell completion script (bash, zsh or fish)", 0,
+	  &cmd_completion_syntax, cmd_completion },
 	{ "destroy", "release every instance of an environment", 0, &cmd_destroy_syntax,
 	  cmd_destroy },
 	{ "help", "show help for spotenv or one command", CMD_RAW_ARGS, NULL, cmd_help },
