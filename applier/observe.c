@@ -208,7 +208,8 @@ int apply_check_launches(struct plan *p, const struct apply_cloud *cloud, struct
 		    (ce->api_code && !strcmp(ce->api_code, "DryRunOperation"))) {
 			plan_launch_set_check(which[i], true, NULL, NULL);
 		} else if (ce->api_code &&
-			   (ce->cls == ERR_CLASS_CAPACITY ||
+			   (ce->cls == ERR_CLASS_CAPACITY || ce->cls == ERR_CLASS_QUOTA ||
+			    ce->cls == ERR_CLASS_ACCOUNT ||
 			    ce->cls == ERR_CLASS_INVALID || ce->cls == ERR_CLASS_OTHER)) {
 			plan_launch_set_check(which[i], false, ce->api_code,
 					      ce->api_message);

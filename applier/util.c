@@ -72,9 +72,7 @@ void apply_env_reason(struct apply_env_result *r, const char *fmt, ...)
 
 bool apply_quota_error(const struct err *e)
 {
-	/* by code: the class the provider gives quota errors may be capacity */
-	return e->api_code && (!strcmp(e->api_code, "LimitExceeded.SpotQuota") ||
-			       !strcmp(e->api_code, "LimitExceeded.UserSpotQuota"));
+	return e->cls == ERR_CLASS_QUOTA;
 }
 
 bool apply_capacity_splits(const struct err *e)

@@ -934,7 +934,5 @@ enum err_class tc_classify(const char *api_code, long http_status)
 
 enum err_class tc_err_class(const char *api_code, long http_status)
 {
-	enum err_class cls = tc_classify(api_code, http_status);
-
-	return cls == ERR_CLASS_QUOTA ? TC_ERR_CLASS_QUOTA : cls;
+	return tc_classify(api_code, http_status);
 }

@@ -477,18 +477,10 @@ enum err_class tc_classify(const char *api_code, long http_status);
 
 /*
  * The class an err carries for an API error (what tc_parse_response and
- * the client set in err.cls): tc_classify's, except that the spot quota
- * codes carry TC_ERR_CLASS_QUOTA.
- *
- * Transitional: code outside provider/ still tests for
- * ERR_CLASS_CAPACITY where a quota error must keep meaning capacity
- * (apply_check_launches in applier/observe.c; applier/apply.c tests
- * capacity or the quota codes), so errors carry ERR_CLASS_CAPACITY for
- * now.  Once every such caller handles ERR_CLASS_QUOTA, define
- * TC_ERR_CLASS_QUOTA as ERR_CLASS_QUOTA.  Code that needs the finer class
- * before then asks tc_classify(e->api_code, 0), which works either way.
+ * the client set in err.cls): tc_classify's.  (The spot quota codes once
+ * carried ERR_CLASS_CAPACITY here while callers caught up; every caller
+ * now handles ERR_CLASS_QUOTA.)
  */
-#define TC_ERR_CLASS_QUOTA ERR_CLASS_CAPACITY
 enum err_class tc_err_class(const char *api_code, long http_status);
 
 /* Parsers (exposed for tests and fuzzing).  body need not be terminated. */

@@ -61,9 +61,7 @@ enum err_class {
 	 * The zone's spot quota (vCPU per account and zone) is used up:
 	 * LimitExceeded.SpotQuota, LimitExceeded.UserSpotQuota.  What still
 	 * fits may be launched; the zone's other pools share the same quota,
-	 * so skip them and go on in other zones.  Transitional: errors carry
-	 * TC_ERR_CLASS_QUOTA (provider/tc.h), ERR_CLASS_CAPACITY until the
-	 * applier handles this class; tc_classify() answers it already.
+	 * so skip them and go on in other zones.
 	 */
 	ERR_CLASS_QUOTA,
 	/*

@@ -1132,8 +1132,8 @@ static void test_final_codes_not_retried(void **state)
 		enum err_class cls;
 	} t[] = {
 		{ "InvalidAccount.InsufficientBalance", ERR_CLASS_ACCOUNT },
-		{ "LimitExceeded.SpotQuota", TC_ERR_CLASS_QUOTA },
-		{ "LimitExceeded.UserSpotQuota", TC_ERR_CLASS_QUOTA },
+		{ "LimitExceeded.SpotQuota", ERR_CLASS_QUOTA },
+		{ "LimitExceeded.UserSpotQuota", ERR_CLASS_QUOTA },
 		{ "UnsupportedOperation.NoInstanceTypeSupportSpot", ERR_CLASS_CAPACITY },
 		{ "UnsupportedOperation.SpotUnsupportedRegion", ERR_CLASS_CAPACITY },
 		{ "InvalidParameterValue.InsufficientOffering", ERR_CLASS_CAPACITY },

@@ -92,15 +92,14 @@ static void test_classify(void **state)
 			fail_msg("tc_classify(%s, %ld) = %d, want %d",
 				 t[i].code ? t[i].code : "NULL", t[i].http, got,
 				 t[i].cls);
-		/* errors carry the same class, but for the quota transition */
+		/* errors carry the same class */
 		got = tc_err_class(t[i].code, t[i].http);
-		if (got != (t[i].cls == ERR_CLASS_QUOTA ? TC_ERR_CLASS_QUOTA : t[i].cls))
+		if (got != t[i].cls)
 			fail_msg("tc_err_class(%s) = %d", t[i].code ? t[i].code : "NULL",
 				 got);
 	}
-	/* until the applier handles ERR_CLASS_QUOTA, quota errors stay capacity */
-	assert_int_equal(tc_err_class("LimitExceeded.SpotQuota", 200),
-			 ERR_CLASS_CAPACITY);
+	/* the spot quota is its own class, not capacity */
+	assert_int_equal(tc_err_class("LimitExceeded.SpotQuota", 200), ERR_CLASS_QUOTA);
 }
 
 static void test_response_envelope(void **state)
@@ -146,13 +145,13 @@ static void test_response_envelope(void **state)
 	assert_string_equal(e.request_id, "req-9");
 	assert_int_equal(e.cls, ERR_CLASS_INVALID);
 	err_clear(&e);
-	/* the class an error carries: tc_err_class (quota as TC_ERR_CLASS_QUOTA) */
+	/* the class an error carries: tc_err_class */
 	{
 		static const struct {
 			const char *code;
 			enum err_class cls;
 		} c[] = {
-			{ "LimitExceeded.SpotQuota", TC_ERR_CLASS_QUOTA },
+			{ "LimitExceeded.SpotQuota", ERR_CLASS_QUOTA },
 			{ "InvalidAccount.InsufficientBalance", ERR_CLASS_ACCOUNT },
 			{ "InternalServerError", ERR_CLASS_TRANSIENT },
 			{ "UnsupportedOperation.InstanceStatePending", ERR_CLASS_OTHER },
