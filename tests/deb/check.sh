@@ -48,7 +48,8 @@ dpkg-deb -c "$deb" | awk '{print $6}' | sed 's|^\./|/|' >"$tmp/contents"
 for f in /usr/bin/spotenv /usr/share/man/man1/spotenv.1.gz \
 	/usr/share/doc/spotenv/copyright /usr/share/doc/spotenv/README.Debian \
 	/usr/share/doc/spotenv/examples/render-farm.yaml \
-	/usr/share/doc/spotenv/examples/recipes/; do
+	/usr/share/doc/spotenv/recipes/github-actions.yml \
+	/usr/share/doc/spotenv/recipes/spotenv-apply.service; do
 	check "holds $f" grep -qx -- "$f" "$tmp/contents"
 done
 check "holds the README and the reference docs" \
@@ -73,6 +74,22 @@ check "installed spotenv validate accepts the installed examples" \
 	"$bin" validate "$root/usr/share/doc/spotenv/examples"
 check "installed examples are the tree's" \
 	sh -c "for f in specs/examples/*.yaml; do cmp \"\$f\" '$root/usr/share/doc/spotenv/examples/'\"\$(basename \"\$f\")\" || exit 1; done"
+# shell completions: in the package once spotenv has `completion`
+if "$bin" completion bash >/dev/null 2>&1; then
+	for f in /usr/share/bash-completion/completions/spotenv \
+		/usr/share/zsh/vendor-completions/_spotenv \
+		/usr/share/fish/vendor_completions.d/spotenv.fish; do
+		check "holds $f" grep -qx -- "$f" "$tmp/contents"
+	done
+	check "installed bash completion registers spotenv" \
+		bash -c "source '$root/usr/share/bash-completion/completions/spotenv' && complete -p spotenv"
+else
+	echo "skip deb: shell completions (this spotenv has no completion command)"
+fi
+# (their README.md is documentation, and gzipped as such)
+check "installed recipes are the tree's, not gzipped" \
+	sh -c "for f in docs/recipes/*; do case \"\$f\" in *.md) continue ;; esac
+		cmp \"\$f\" '$root/usr/share/doc/spotenv/recipes/'\"\$(basename \"\$f\")\" || exit 1; done"
 check "installed man page renders" \
 	sh -c "zcat '$root/usr/share/man/man1/spotenv.1.gz' | grep -q '^\.TH SPOTENV 1'"
 check "dpkg --root removes it, leaving no file behind" \
