@@ -4,8 +4,8 @@
  *
  *	load.c    the entry points: a buffer or paths into a spec_set
  *	paths.c   which files a list of paths names, and reading them
- *	schema.c  SpotEnvironment and SpotEnvironmentList documents: keys,
- *	          rules and defaults
+ *	schema.c  SpotEnvironment and SpotEnvironmentList documents: the
+ *	          defaults and the rules across values
  *	rules.c   the rule tables: every mapping's keys, their types, bounds,
  *	          enums and descriptions (read by schema.c and jsonschema.c)
  *	get.c     typed getters over ytree nodes that report located errors
@@ -125,7 +125,7 @@ const struct spec_key *spec_map_key(const struct spec_map *m, const char *name);
 struct spec_field {
 	const char *name;
 	const struct ynode *key, *val; /* borrowed from the tree; NULL: absent */
-	const struct spec_key *rule;   /* NULL for a field outside the tables */
+	const struct spec_key *rule;   /* the key's rule (rules.c) */
 };
 
 /* ---- get.c: located errors, key paths and typed getters ---- */

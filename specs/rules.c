@@ -29,6 +29,8 @@
 const char *const spec_alloc_names[] = { "priority", "spread", "lowest-price",
 					 "capacity-optimized" };
 const size_t spec_nalloc_names = ARRAY_SIZE(spec_alloc_names);
+_Static_assert(ARRAY_SIZE(spec_alloc_names) == SPEC_ALLOC_CAPACITY_OPTIMIZED + 1,
+	       "one name per enum spec_alloc value, in its order");
 
 const char *const spec_kind_names[] = { "SpotEnvironment", "SpotEnvironmentList" };
 const size_t spec_nkind_names = ARRAY_SIZE(spec_kind_names);
