@@ -30,14 +30,21 @@
 
 static void add_value_schema(cJSON *o, const struct spec_key *r);
 
-/* {"$ref": "#/$defs/NAME"} */
-static cJSON *map_ref(const struct spec_map *m)
+/* "$ref": "#/$defs/NAME" of m, added to o. */
+static void add_ref(cJSON *o, const struct spec_map *m)
 {
-	cJSON *o = cJSON_CreateObject();
 	char *ref = xasprintf("#/$defs/%s", m->name);
 
 	cJSON_AddStringToObject(o, "$ref", ref);
 	free(ref);
+}
+
+/* {"$ref": "#/$defs/NAME"} */
+static cJSON *map_ref(const struct spec_map *m)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	add_ref(o, m);
 	return o;
 }
 
@@ -181,14 +188,9 @@ static void add_value_schema(cJSON *o, const struct spec_key *r)
 	case SPEC_T_ENUM:
 		add_enum_schema(o, r);
 		break;
-	case SPEC_T_MAP: {
-		cJSON *ref = map_ref(r->map);
-
-		cJSON_AddItemToObject(
-			o, "$ref", cJSON_DetachItemFromObjectCaseSensitive(ref, "$ref"));
-		cJSON_Delete(ref);
+	case SPEC_T_MAP:
+		add_ref(o, r->map);
 		break;
-	}
 	case SPEC_T_LIST:
 		add_type(o, "array");
 		if (r->min > 0)
