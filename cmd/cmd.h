@@ -220,6 +220,57 @@ int cmd_fprintf(FILE *f, const char *fmt, ...) SPOTENV_PRINTF(2, 3);
 /* Each line of text on f, escaped and cut, with a newline. */
 void cmd_print_lines(FILE *f, const char *text);
 
+/*
+ * Structured logs (cmd/log.c): with --log-format json (or
+ * $SPOTENV_LOG_FORMAT=json) every line spotenv writes on stderr is one JSON
+ * object: {"time", "level", "event", "msg", and "environment", "action",
+ * "region", "request_id", "duration_ms", ... when known}.  The functions
+ * above turn their lines into objects themselves; code that knows a
+ * message's fields calls cmd_log_event().
+ */
+enum cmd_log_level { CMD_LOG_ERROR, CMD_LOG_WARN, CMD_LOG_INFO, CMD_LOG_DEBUG };
+
+/* What a message is about; unset fields (NULL, 0, duration -1) are left out. */
+struct cmd_log_fields {
+	const char *environment, *action, *region, *request_id;
+	int64_t duration_ms; /* -1 = unknown */
+	const char *file, *path; /* a spec error's place */
+	int line, col;
+	const char *api_code, *api_message, *error;
+	int attempt;
+	long status; /* HTTP status */
+};
+
+extern const char *cmd_log_format_opt;		     /* --log-format (option tables) */
+extern const char *const cmd_values_log_format[]; /* text json */
+
+/* --log-format as a table entry (every command that writes on stderr). */
+#define CMD_OPT_LOG_FORMAT                                                               \
+	{ CMD_OPT_STR,                                                                   \
+	  "log-format",                                                                  \
+	  0,                                                                             \
+	  &cmd_log_format_opt,                                                           \
+	  "FORMAT",                                                                      \
+	  "stderr as text (default) or json lines (or $SPOTENV_LOG_FORMAT)",             \
+	  0,                                                                             \
+	  0,                                                                             \
+	  cmd_values_log_format }
+
+/* Whether stderr is JSON lines. */
+bool cmd_log_json(void);
+/* A usage error (printed) for an unknown format, else 0. */
+int cmd_log_check(const char *cmdname);
+void cmd_log_fields_init(struct cmd_log_fields *f);
+/* One JSON line on stderr; f may be NULL. */
+void cmd_log_event(enum cmd_log_level level, const char *event,
+		   const struct cmd_log_fields *f, const char *msg);
+/* Text meant for stderr as JSON lines, each line's level from its prefix. */
+void cmd_log_text(const char *text, size_t len);
+/* A line of the client's -v call log as a debug event with its fields. */
+void cmd_log_api_line(const char *line);
+/* cmd_error_err in JSON: the err's parts as fields; CMD_EXIT_ERROR. */
+int cmd_log_err(const struct err *e);
+
 /* Whether to colour output on f: a terminal, no NO_COLOR, no --no-color. */
 bool cmd_use_color(FILE *f, bool no_color);
 

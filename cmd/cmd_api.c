@@ -25,6 +25,7 @@ static const struct cmd_opt opts[] = {
 	{ CMD_OPT_STR, "profile", 0, &profile, "NAME", "credentials profile", 0, 0 },
 	{ CMD_OPT_COUNT, "verbose", 'v', &verbose, NULL,
 	  "log each HTTP attempt on stderr", 0, 0 },
+	CMD_OPT_LOG_FORMAT,
 	{ CMD_OPT_END, NULL, 0, NULL, NULL, NULL, 0, 0 },
 };
 

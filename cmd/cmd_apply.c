@@ -143,6 +143,22 @@ static bool progress_shows(const struct apply_progress *pr,
 	return e->to_launch > 0 || e->launched > 0;
 }
 
+/* A progress line as a JSON log event, with its environment and phase. */
+static void progress_json(const struct apply_progress *pr,
+			  const struct apply_progress_env *e, const char *el)
+{
+	struct cmd_log_fields f;
+	char *msg = xasprintf("%d running, %d pending, %d failed, %d released (%s)",
+			      e->running, e->pending, e->failed, e->released, el);
+
+	cmd_log_fields_init(&f);
+	f.environment = e->env;
+	f.action = pr->phase;
+	f.duration_ms = pr->elapsed_ms;
+	cmd_log_event(CMD_LOG_INFO, "progress", &f, msg);
+	free(msg);
+}
+
 static void progress(void *ctx, const struct apply_progress *pr)
 {
 	struct apply_cli *a = ctx;
@@ -189,6 +205,10 @@ static void progress(void *ctx, const struct apply_progress *pr)
 
 		if (!progress_shows(pr, e))
 			continue;
+		if (cmd_log_json()) {
+			progress_json(pr, e, el);
+			continue;
+		}
 		cmd_fprintf(
 			stderr,
 			"spotenv: %s: %s: %d running, %d pending, %d failed, %d released (%s)\n",
@@ -727,7 +747,8 @@ static int apply_main(struct apply_cli *a, const struct cmd_strlist *args)
 	int ret = 0;
 
 	memset(&cv, 0, sizeof(cv));
-	a->tty = isatty(STDERR_FILENO) == 1 && !getenv("NO_COLOR") && !a->c.no_color;
+	a->tty = isatty(STDERR_FILENO) == 1 && !getenv("NO_COLOR") && !a->c.no_color &&
+		 !cmd_log_json();
 	if (!a->destroy && args->n == 1 && looks_like_plan_file(args->v[0]))
 		a->plan_file = true;
 	if (a->plan_file && a->until_ms) {

@@ -14,6 +14,7 @@ static const struct cmd_opt opts[] = {
 	{ CMD_OPT_STR, "format", 0, &format, "FORMAT", "text (default), json or markdown",
 	  0, 0, cmd_values_plan_format },
 	{ CMD_OPT_BOOL, "no-color", 0, &no_color, NULL, "never colour output", 0, 0 },
+	CMD_OPT_LOG_FORMAT,
 	{ CMD_OPT_END, NULL, 0, NULL, NULL, NULL, 0, 0 },
 };
 

@@ -22,6 +22,7 @@ static const struct cmd_opt opts[] = {
 	{ CMD_OPT_STR, "format", 0, &format, "FORMAT", "output: text (default) or json",
 	  0, 0, cmd_values_text_json },
 	{ CMD_OPT_BOOL, "quiet", 'q', &quiet, NULL, "print nothing on success", 0, 0 },
+	CMD_OPT_LOG_FORMAT,
 	{ CMD_OPT_END, NULL, 0, NULL, NULL, NULL, 0, 0 },
 };
 

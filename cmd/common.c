@@ -36,7 +36,7 @@ int cmd_load_specs(struct spec_set *out, const struct cmd_strlist *paths,
 		for (size_t i = 0; i < errs.n; i++)
 			cmd_error_err(&errs.v[i]);
 		if (!nbad || !out->nenvs) {
-			fprintf(stderr,
+			cmd_fprintf(stderr,
 				"spotenv: %zu error%s in specs; nothing was done\n",
 				errs.n, errs.n == 1 ? "" : "s");
 			ret = CMD_EXIT_ERROR;

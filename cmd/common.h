@@ -62,7 +62,7 @@ struct cmd_common {
 	{                                                                                \
 		CMD_OPT_COUNT, "verbose", 'v', &(c).verbose, NULL,                       \
 			"log API calls on stderr (secrets redacted)", 0, 0               \
-	}
+	}, CMD_OPT_LOG_FORMAT
 
 /*
  * Load specs from paths (at least one: the dispatcher checks), printing

@@ -74,6 +74,8 @@ int cmd_dispatch(const struct cmd *c, const char *hint, int argc, char **argv)
 			&ctx.args);
 	if (ret < 0)
 		ret = CMD_EXIT_OK; /* -h/--help: the help is printed */
+	else if (!ret && (ret = cmd_log_check(ctx.name)) != 0)
+		; /* --log-format or $SPOTENV_LOG_FORMAT unknown (said) */
 	else if (!ret && !ctx.args.n && syn->needs_args)
 		ret = cmd_usagef(ctx.name, "%s", syn->needs_args);
 	else if (!ret)
@@ -156,9 +158,7 @@ static int cmd_close_stdout(int ret)
 	if (ret == CMD_EXIT_ERROR || ret == CMD_EXIT_USAGE)
 		return ret;
 	if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {
-		fprintf(stderr, "spotenv: error: cannot write to standard output: %s\n",
-			strerror(errno));
-		return CMD_EXIT_ERROR;
+		return cmd_errorf("cannot write to standard output: %s", strerror(errno));
 	}
 	return ret;
 }

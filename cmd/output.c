@@ -10,6 +10,10 @@
 /* Write b to f in one go (a message is never interleaved with another). */
 static void put_buf(FILE *f, const struct buf *b)
 {
+	if (f == stderr && b->len && cmd_log_json()) {
+		cmd_log_text(b->ptr, b->len); /* --log-format json */
+		return;
+	}
 	if (b->len)
 		fwrite(b->ptr, 1, b->len, f);
 }
@@ -70,12 +74,12 @@ int cmd_usagef(const char *cmdname, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vmsg("", fmt, ap);
+	vmsg(cmd_log_json() ? "usage: " : "", fmt, ap);
 	va_end(ap);
 	if (cmdname)
-		fprintf(stderr, "Try 'spotenv help %s' for usage.\n", cmdname);
+		cmd_fprintf(stderr, "Try 'spotenv help %s' for usage.\n", cmdname);
 	else
-		fprintf(stderr, "Try 'spotenv help' for usage.\n");
+		cmd_fprintf(stderr, "Try 'spotenv help' for usage.\n");
 	return CMD_EXIT_USAGE;
 }
 
@@ -102,6 +106,8 @@ int cmd_error_err(const struct err *e)
 	const char *msg = e && e->msg ? e->msg : "unknown error";
 	struct buf b = BUF_INIT;
 
+	if (cmd_log_json())
+		return cmd_log_err(e);
 	/* every part may come from outside: a file name, the API's answer */
 	if (e && e->file) {
 		esc_put(&b, e->file, ESC_MAX);
