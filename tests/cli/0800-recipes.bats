@@ -140,14 +140,18 @@ def invocations(path):
         for _, cmdline in unit_exec_lines(path):
             yield from invocations_in_shell(cmdline)
     elif base.endswith(".md"):
-        block = None
-        for line in open(path):
-            if line.startswith("```"):
-                block = [] if block is None else None
-                if block is None:
-                    continue
-            elif block is not None:
-                yield from invocations_in_shell(line)
+        text = open(path).read()
+        # fenced shell blocks, line by line
+        for m in re.finditer(r"(?ms)^```(\w*)\n(.*?)^```", text):
+            if m.group(1) in ("", "sh", "bash", "console"):
+                yield from invocations_in_shell(m.group(2))
+        # inline code spans that are spotenv command lines (they may wrap);
+        # `spotenv COMMAND --help` names no command: placeholders are skipped
+        prose = re.sub(r"(?ms)^```.*?^```", "", text)
+        for m in re.finditer(r"`(spotenv [^`]+)`", prose):
+            words = shlex.split(m.group(1).replace("\n", " "))[1:]
+            if words and not words[0].isupper():
+                yield words, None
 
 HELP = {}
 def help_of(cmd):
@@ -386,6 +390,7 @@ PY
 	done
 	[[ "$output" == *"spotenv-apply.service: spotenv apply /etc/spotenv/envs"*"--metrics-file"* ]]
 	[[ "$output" == *"kubernetes-cronjob.yaml: spotenv apply /etc/spotenv/envs"*"--lock etcd"* ]]
+	[[ "$output" == *"README.md: spotenv apply plan.json --auto-approve"* ]]
 }
 
 @test "recipes: the command check refuses an option or command spotenv does not have" {
