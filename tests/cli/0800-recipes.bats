@@ -204,8 +204,15 @@ def expect(cond, what):
 
 def mode_yaml(paths):
     for path in paths:
-        ds = docs(path)
         base = os.path.basename(path)
+        if base.endswith(".md"):
+            n = 0
+            for m in re.finditer(r"(?ms)^```yaml\n(.*?)^```", open(path).read()):
+                yaml.safe_load(m.group(1))
+                n += 1
+            print("ok %s (%d YAML blocks)" % (path, n))
+            continue
+        ds = docs(path)
         expect(ds, "%s: no YAML document" % path)
         if base.startswith("github"):
             wf = ds[0]
@@ -331,9 +338,10 @@ PY
 
 @test "recipes: the YAML parses and has the shape its platform needs" {
 	need_py
-	run "$PY" "$CHECKER" yaml "$R"/*.yml "$R"/*.yaml
+	run "$PY" "$CHECKER" yaml "$R"/*.yml "$R"/*.yaml "$R"/*.md
 	echo "$output"
 	[ "$status" -eq 0 ]
+	[[ "$output" == *"README.md (1 YAML blocks)"* ]]
 }
 
 @test "recipes: the shell scripts in the CI recipes parse (bash -n)" {
@@ -446,8 +454,8 @@ PY
 }
 
 # The CronJob's command and args as they are, with the paths moved into the
-# test's directory and its etcd lock on a local etcd; a second runner
-# holding the lock is waited for (--lock-timeout).
+# test's directory and its etcd lock on a local etcd; its stderr is JSON
+# lines; a second run finds nothing to do.
 @test "recipes: the CronJob's command line converges the examples under its etcd lock" {
 	need_py
 	etcd_start
@@ -470,6 +478,9 @@ PY
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"4/4 environments converged"* ]]
 	grep -q '^spotenv_desired_instances' "$d/textfile/spotenv.prom"
+	# its logs are JSON lines (--log-format json)
+	[ -n "$stderr" ]
+	echo "$stderr" | "$PY" -c 'import json, sys; [json.loads(l) for l in sys.stdin if l.strip()]'
 	# run again: nothing to do, the lock taken and given back again
 	run --separate-stderr env NO_COLOR=1 SPOTENV_STATE_DIR="$d/state" \
 		SPOTENV_LOCK_FILE="$d/lock2" "$SPOTENV" "${argv[@]}"
