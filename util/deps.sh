@@ -64,6 +64,7 @@ if [ "$what" = test ]; then
 		missing="$missing python3-yaml"
 	need_cmd systemd-analyze systemd
 	need_cmd jq jq
+	need_cmd strace strace # the systemd unit's syscall filter, checked
 fi
 
 if [ "$what" = deb ]; then

@@ -58,6 +58,8 @@ fail_with() {
 #            "ok FILE: LINE" per line, "error FILE: ..." per problem
 #   execline FILE PREFIX  the first Exec* command line of a unit (systemd)
 #   argv FILE            the CronJob container's command and args, one a line
+#   sandbox TRACE UNIT   the syscalls and socket families of an strace log
+#                        against the unit's filters
 #   ghstep FILE JOB NAME the run script of a GitHub Actions step
 #   glscript FILE JOB    a GitLab job's before_script (its own or the one it
 #                        extends) and script, one command a line
@@ -295,6 +297,48 @@ def mode_glscript(path, job):
     print("\n".join(lines))
     return 0
 
+def syscall_set(name):
+    """a syscall or a @group, expanded by systemd-analyze syscall-filter"""
+    if not name.startswith("@"):
+        return {name}
+    out = subprocess.run(["systemd-analyze", "syscall-filter", name],
+                         capture_output=True, text=True, check=True).stdout
+    s = set()
+    for line in out.splitlines()[1:]:
+        line = line.strip()
+        if line and not line.startswith("#"):
+            s |= syscall_set(line)
+    return s
+
+def mode_sandbox(trace, unit):
+    """the syscalls and socket families in an strace log against the unit's
+    SystemCallFilter= and RestrictAddressFamilies="""
+    allow, deny, families = set(), set(), None
+    for line in open(unit):
+        m = re.match(r"SystemCallFilter=(~?)(.*)", line.strip())
+        if m:
+            names = set().union(*(syscall_set(n) for n in m.group(2).split()))
+            (deny if m.group(1) else allow).update(names)
+        m = re.match(r"RestrictAddressFamilies=(.*)", line.strip())
+        if m:
+            families = set(m.group(1).split())
+    used, fams = set(), set()
+    for line in open(trace):
+        m = re.match(r"(?:\d+\s+)?([a-z_0-9]+)\((.*)", line)
+        if not m:
+            continue
+        used.add(m.group(1))
+        if m.group(1) == "socket":
+            fams.add(m.group(2).split(",")[0])
+    bad = sorted(s for s in used if (allow and s not in allow) or s in deny)
+    badf = sorted(fams - families) if families is not None else []
+    print("%d syscalls used, socket families %s" % (len(used), " ".join(sorted(fams))))
+    for s in bad:
+        print("error: syscall %s is filtered out by the unit" % s)
+    for f in badf:
+        print("error: socket family %s is not in RestrictAddressFamilies" % f)
+    return 1 if bad or badf or len(used) < 10 else 0
+
 def mode_argv(path):
     for d in docs(path):
         for argv in argv_lists(d):
@@ -315,6 +359,8 @@ if mode == "ghstep":
     sys.exit(mode_ghstep(sys.argv[2], sys.argv[3], sys.argv[4]))
 if mode == "glscript":
     sys.exit(mode_glscript(sys.argv[2], sys.argv[3]))
+if mode == "sandbox":
+    sys.exit(mode_sandbox(sys.argv[2], sys.argv[3]))
 if mode == "argv":
     sys.exit(mode_argv(sys.argv[2]))
 sys.exit("unknown mode " + mode)
@@ -451,6 +497,39 @@ PY
 	[[ "$output" == *"4/4 environments converged"* ]]
 	grep -q '^spotenv_desired_instances{env="render-farm"' "$d/textfile/spotenv.prom"
 	[ -f "$d/state/tokens.json" ] || ls -la "$d/state"
+}
+
+# systemd cannot run here (no PID 1), so the sandbox is checked another
+# way: the unit's command line under strace makes no syscall its
+# SystemCallFilter= lines leave out, and opens sockets only of the families
+# RestrictAddressFamilies= allows (a filtered syscall would kill the run).
+@test "recipes: the unit's command line makes only syscalls its sandbox allows" {
+	need_py
+	command -v strace >/dev/null || fail_with "no strace (util/deps.sh test installs it)"
+	local d=$BATS_TEST_TMPDIR line
+	sim_start --pending-ms 100
+	mkdir -p "$d/envs" "$d/textfile" "$d/state"
+	cp "$BATS_TEST_DIRNAME"/../../specs/examples/*.yaml "$d/envs/"
+	line=$("$PY" "$CHECKER" execline "$R/spotenv-apply.service" ExecStart)
+	line=${line//\/usr\/bin\/spotenv/$SPOTENV}
+	line=${line//\/etc\/spotenv\/envs/$d/envs}
+	line=${line//\/var\/lib\/node_exporter\/textfile_collector/$d/textfile}
+	# shellcheck disable=SC2086 # the unit's command line, split as systemd does
+	run --separate-stderr env NO_COLOR=1 SPOTENV_STATE_DIR="$d/state" \
+		SPOTENV_LOCK_FILE="$d/apply.lock" strace -f -qq -o "$d/trace" $line
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	run "$PY" "$CHECKER" sandbox "$d/trace" "$R/spotenv-apply.service"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *AF_INET* ]]
+	# and the check bites: a unit without network syscalls or AF_INET fails
+	sed 's/^SystemCallFilter=~.*/& @network-io/; s/^RestrictAddressFamilies=.*/RestrictAddressFamilies=AF_UNIX/' \
+		"$R/spotenv-apply.service" >"$d/tight.service"
+	run "$PY" "$CHECKER" sandbox "$d/trace" "$d/tight.service"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"error: syscall connect is filtered out by the unit"* ]]
+	[[ "$output" == *"error: socket family AF_INET is not in RestrictAddressFamilies"* ]]
 }
 
 # The CronJob's command and args as they are, with the paths moved into the
