@@ -12,6 +12,7 @@
  */
 #include "../util/setup.h"
 #include "../util/duration.h"
+#include "../applier/metrics.h"
 #include "common.h"
 #include "lock.h"
 
@@ -243,28 +244,27 @@ static int confirm(struct apply_cli *a, const char *verb)
 }
 
 /* ------------------------------------------------------------------ */
-/* Metrics (Prometheus textfile format) */
+/* Metrics (Prometheus textfile format, applier/metrics.h, docs/metrics.md) */
 
-static void metric_header(struct buf *b, const char *name, const char *type,
-			  const char *help)
+/*
+ * The file an earlier run wrote (the success timestamps carry over from
+ * it), or NULL: absent, unreadable or not a regular file is no history.
+ */
+static char *previous_metrics(const char *path)
 {
-	buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
+	struct stat st;
+	char *data = NULL;
+	size_t n = 0;
+	FILE *f;
 
-/* The last success timestamp of an earlier file, carried over on failure. */
-static long long previous_success(const char *path)
-{
-	long long v = 0;
-	FILE *f = fopen(path, "r");
-	char line[256];
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "spotenv_apply_last_success_timestamp_seconds ", 45))
-			v = strtoll(line + 45, NULL, 10);
+	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (1 << 22) ||
+	    !(f = fopen(path, "r")))
+		return NULL;
+	data = xmalloc((size_t)st.st_size + 1);
+	n = fread(data, 1, (size_t)st.st_size, f);
+	data[n] = '\0';
 	fclose(f);
-	return v;
+	return data;
 }
 
 static int write_metrics(struct apply_cli *a, const struct apply_converge_result *cv,
@@ -272,80 +272,26 @@ static int write_metrics(struct apply_cli *a, const struct apply_converge_result
 			 bool success)
 {
 	struct tc_client_stats st = { 0, 0, 0 };
-	const struct plan *p = cv->plan;
-	const struct apply_result *r = cv->have_result ? &cv->res : NULL;
+	struct apply_metrics_in in;
 	struct buf b = BUF_INIT;
-	long long last =
-		success ? (long long)time(NULL) : previous_success(a->metrics_file);
+	char *previous = previous_metrics(a->metrics_file);
 	int ret;
-	static const struct {
-		const char *name, *help;
-		int which;
-	} gauges[] = {
-		{ "spotenv_desired_instances", "Instances the spec asks for.", 0 },
-		{ "spotenv_active_instances", "Active instances after the apply.", 1 },
-		{ "spotenv_launched_instances", "Instances launched by the last apply.",
-		  2 },
-		{ "spotenv_released_instances", "Instances released by the last apply.",
-		  3 },
-		{ "spotenv_failed_instances",
-		  "Launched instances that ended LAUNCH_FAILED.", 4 },
-		{ "spotenv_converged", "1 when the environment is at its desired shape.",
-		  5 },
-	};
 
-	for (size_t g = 0; g < ARRAY_SIZE(gauges); g++) {
-		metric_header(&b, gauges[g].name, "gauge", gauges[g].help);
-		for (size_t i = 0; p && r && i < r->nenvs && i < p->nenvs; i++) {
-			const struct apply_env_result *er = &r->envs[i];
-			const struct plan_env *env = &p->envs[i];
-			const struct apply_total *total =
-				apply_converge_total(cv, er->env);
-			long v = 0;
-
-			switch (gauges[g].which) {
-			case 0:
-				v = er->desired;
-				break;
-			case 1:
-				v = apply_active_after(env, er, !a->no_wait);
-				break;
-			case 2:
-				v = total ? total->launched : 0;
-				break;
-			case 3:
-				v = total ? total->released : 0;
-				break;
-			case 4:
-				v = er->launch_failed;
-				break;
-			case 5:
-				v = er->converged;
-				break;
-			}
-			buf_printf(&b, "%s{env=\"%s\",scope=\"%s\"} %ld\n",
-				   gauges[g].name, env->name,
-				   env->scope ? env->scope : "", v);
-		}
-	}
-	metric_header(&b, "spotenv_apply_duration_seconds", "gauge",
-		      "Wall time of the last apply.");
-	buf_printf(&b, "spotenv_apply_duration_seconds %lld.%03lld\n",
-		   (long long)duration_ms / 1000, (long long)duration_ms % 1000);
-	metric_header(&b, "spotenv_apply_success", "gauge",
-		      "1 when the last apply converged every environment.");
-	buf_printf(&b, "spotenv_apply_success %d\n", success ? 1 : 0);
-	metric_header(&b, "spotenv_apply_last_success_timestamp_seconds", "gauge",
-		      "Unix time of the last apply that converged everything.");
-	buf_printf(&b, "spotenv_apply_last_success_timestamp_seconds %lld\n", last);
 	if (client)
 		tc_client_stats(client, &st);
-	metric_header(&b, "spotenv_api_throttled_total", "counter",
-		      "API requests of the last apply refused with RequestLimitExceeded "
-		      "(each tried again after a backoff).");
-	buf_printf(&b, "spotenv_api_throttled_total %" PRIu64 "\n", st.throttled);
+	memset(&in, 0, sizeof(in));
+	in.cv = cv;
+	in.waited = !a->no_wait;
+	in.success = success;
+	in.duration_ms = duration_ms;
+	in.now = (int64_t)time(NULL);
+	in.api_calls = st.calls;
+	in.api_throttled = st.throttled;
+	in.previous = previous;
+	apply_metrics_render(&b, &in);
 	ret = cmd_write_file(a->metrics_file, b.ptr, b.len);
 	buf_release(&b);
+	free(previous);
 	return ret;
 }
 
