@@ -90,6 +90,12 @@ struct cmd {
 	int (*run)(const struct cmd_ctx *ctx); /* returns an exit code */
 };
 
+/*
+ * The i-th option that may come before the command ("--endpoint", "-q"),
+ * *value set when it takes one; NULL past the last (shell completion).
+ */
+const char *cmd_global_opt(size_t i, bool *value);
+
 /* The command table (cmd/main.c); ends with a zeroed entry. */
 extern const struct cmd cmd_table[];
 const struct cmd *cmd_lookup(const char *name);

@@ -148,6 +148,17 @@ static const struct cmd_opt *compl_opts(const struct cmd *c)
 	return c->syntax ? c->syntax->opts : NULL;
 }
 
+/* The option a global option stands for ("--log-format"), in any command. */
+static const struct cmd_opt *compl_find_opt(const struct compl_cmd *v, size_t n,
+					    const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		for (const struct cmd_opt *o = compl_opts(v[i].c); o && o->kind; o++)
+			if (name[0] == '-' && name[1] == '-' && !strcmp(o->lng, name + 2))
+				return o;
+	return NULL;
+}
+
 /* ------------------------------------------------------------------ */
 /* bash and zsh: the same data functions (POSIX case), their own drivers */
 
@@ -191,8 +202,10 @@ static void compl_sh_data(struct buf *b, const struct compl_cmd *v, size_t n)
 {
 	static const char *const args[] = { "none", "specs", "files", "shells",
 					    "commands" };
-	const struct cmd_opt *seen[64];
+	const struct cmd_opt *seen[16];
 	size_t nseen = 0;
+	const char *name;
+	bool value;
 
 	buf_puts(b, "_spotenv_commands=\"");
 	for (const struct cmd *c = cmd_table; c->name; c++)
@@ -206,21 +219,20 @@ static void compl_sh_data(struct buf *b, const struct compl_cmd *v, size_t n)
 		b,
 		"# Sets opts (every option of command $1) and vopts (those taking a value).\n"
 		"_spotenv_opts() {\n\tcase $1 in\n");
-	buf_puts(b, "\t\"\") opts=\"-h --help --version\" vopts=\"");
-	/* before the command: global options, moved behind it, take values as there */
-	for (size_t i = 0; i < n; i++)
-		for (const struct cmd_opt *o = compl_opts(v[i].c); o && o->kind; o++) {
-			bool dup = false;
+	/* before the command: the global options (moved behind it by main.c) */
+	buf_puts(b, "\t\"\") opts=\"-h --help --version");
+	for (size_t i = 0; (name = cmd_global_opt(i, &value)); i++)
+		buf_printf(b, " %s", name);
+	buf_puts(b, "\" vopts=\"");
+	for (size_t i = 0; (name = cmd_global_opt(i, &value)); i++) {
+		const struct cmd_opt *o = value ? compl_find_opt(v, n, name) : NULL;
 
-			if (!compl_takes_value(o))
-				continue;
-			for (size_t k = 0; k < nseen; k++)
-				dup = dup || !strcmp(seen[k]->lng, o->lng);
-			if (dup || nseen == ARRAY_SIZE(seen))
-				continue;
-			buf_printf(b, "%s--%s", nseen ? " " : "", o->lng);
+		if (!value)
+			continue;
+		buf_printf(b, "%s%s", i ? " " : "", name);
+		if (o && nseen < ARRAY_SIZE(seen))
 			seen[nseen++] = o;
-		}
+	}
 	buf_puts(b, "\" ;;\n");
 	for (size_t i = 0; i < n; i++) {
 		buf_printf(b, "\t%s) opts=\"", v[i].key);
@@ -489,7 +501,18 @@ static const char compl_fish_head[] =
 static void compl_fish_switch(struct buf *b, const char *fn, const struct compl_cmd *v,
 			      size_t n, bool subs)
 {
+	const char *name;
+	bool value;
+
 	buf_printf(b, "function %s\n    switch \"$argv[1]\"\n", fn);
+	if (!subs) {
+		/* before the command: the global options that take a value */
+		buf_puts(b, "        case ''\n            printf '%s\\n'");
+		for (size_t i = 0; (name = cmd_global_opt(i, &value)); i++)
+			if (value)
+				buf_printf(b, " %s", name);
+		buf_puts(b, "\n");
+	}
 	for (size_t i = 0; i < n; i++) {
 		const struct cmd *c = v[i].c;
 
@@ -547,6 +570,9 @@ static void compl_fish_opt(struct buf *b, const char *key, const struct cmd_opt 
 
 static void compl_fish(struct buf *b, const struct compl_cmd *v, size_t n)
 {
+	const char *name;
+	bool value;
+
 	buf_printf(
 		b,
 		"# fish completion for spotenv %s, made by 'spotenv completion fish'.\n\n",
@@ -559,6 +585,13 @@ static void compl_fish(struct buf *b, const struct compl_cmd *v, size_t n)
 			   c->name);
 		compl_put_fish_sq(b, c->summary);
 		buf_putc(b, '\n');
+	}
+	/* the global options, before the command */
+	for (size_t i = 0; (name = cmd_global_opt(i, &value)); i++) {
+		const struct cmd_opt *o = compl_find_opt(v, n, name);
+
+		if (o && !strncmp(name, "--", 2))
+			compl_fish_opt(b, "", o);
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct cmd *c = v[i].c;

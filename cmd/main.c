@@ -179,6 +179,14 @@ static const struct {
 	{ "--log-format", true },
 };
 
+const char *cmd_global_opt(size_t i, bool *value)
+{
+	if (i >= ARRAY_SIZE(global_opts))
+		return NULL;
+	*value = global_opts[i].value;
+	return global_opts[i].name;
+}
+
 /* How many arguments the global option at arg takes up (1 or 2), or 0. */
 static int global_opt_len(const char *arg)
 {

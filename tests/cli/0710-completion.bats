@@ -70,6 +70,20 @@ complete_bash() {
 	[ -z "$output" ]
 }
 
+@test "completion: bash completes the global options before the command" {
+	run complete_bash "spotenv --log"
+	[ "$output" = "--log-format" ]
+	run complete_bash "spotenv --log-format "
+	[ "$output" = "$(printf 'json\ntext')" ]
+	run complete_bash "spotenv plan --log-format j"
+	[ "$output" = "json" ]
+	# a global option's value is skipped: the command comes after it
+	run complete_bash "spotenv --endpoint http://127.0.0.1:1 -v pl"
+	[ "$output" = "plan" ]
+	run complete_bash "spotenv --no-color plan --det"
+	[ "$output" = "--detailed-exitcode" ]
+}
+
 @test "completion: bash completes environment names from the specs on the line" {
 	run complete_bash "spotenv plan specs/examples/ --env "
 	[ "$status" -eq 0 ]
