@@ -70,6 +70,9 @@ struct cmd_syntax {
 				       NULL = arguments are optional */
 	const struct cmd *subs;	    /* subcommands by exact name (sim ctl), ended by
 				       a zeroed entry; NULL = none */
+	const char *const *words;   /* the first argument's fixed set (sim ctl's
+				       verbs), NULL-terminated, for shell
+				       completion; NULL = paths or anything */
 };
 
 /* The usage error of commands that read specs and got no PATH. */
@@ -239,7 +242,7 @@ enum cmd_log_level { CMD_LOG_ERROR, CMD_LOG_WARN, CMD_LOG_INFO, CMD_LOG_DEBUG };
 /* What a message is about; unset fields (NULL, 0, duration -1) are left out. */
 struct cmd_log_fields {
 	const char *environment, *action, *region, *request_id;
-	int64_t duration_ms; /* -1 = unknown */
+	int64_t duration_ms;	 /* -1 = unknown */
 	const char *file, *path; /* a spec error's place */
 	int line, col;
 	const char *api_code, *api_message, *error;
@@ -247,20 +250,16 @@ struct cmd_log_fields {
 	long status; /* HTTP status */
 };
 
-extern const char *cmd_log_format_opt;		     /* --log-format (option tables) */
+extern const char *cmd_log_format_opt;		  /* --log-format (option tables) */
 extern const char *const cmd_values_log_format[]; /* text json */
 
 /* --log-format as a table entry (every command that writes on stderr). */
-#define CMD_OPT_LOG_FORMAT                                                               \
-	{ CMD_OPT_STR,                                                                   \
-	  "log-format",                                                                  \
-	  0,                                                                             \
-	  &cmd_log_format_opt,                                                           \
-	  "FORMAT",                                                                      \
-	  "stderr as text (default) or json lines (or $SPOTENV_LOG_FORMAT)",             \
-	  0,                                                                             \
-	  0,                                                                             \
-	  cmd_values_log_format }
+#define CMD_OPT_LOG_FORMAT                                                                 \
+	{                                                                                  \
+		CMD_OPT_STR, "log-format", 0, &cmd_log_format_opt, "FORMAT",               \
+			"stderr as text (default) or json lines (or $SPOTENV_LOG_FORMAT)", \
+			0, 0, cmd_values_log_format                                        \
+	}
 
 /* Whether stderr is JSON lines. */
 bool cmd_log_json(void);

@@ -30,6 +30,7 @@ const struct cmd_syntax cmd_completion_syntax = {
 		"zsh and fish look for them.",
 	.opts = NULL,
 	.needs_args = "name a shell: bash, zsh or fish",
+	.words = shells,
 };
 
 /* What a command's positional arguments are. */
@@ -37,7 +38,7 @@ enum compl_args {
 	COMPL_ARGS_NONE,     /* none, or nothing worth offering (api) */
 	COMPL_ARGS_SPECS,    /* spec files and directories (*.yaml, *.yml) */
 	COMPL_ARGS_FILES,    /* any file (a plan file, too) */
-	COMPL_ARGS_SHELLS,   /* completion's shells */
+	COMPL_ARGS_WORDS,    /* a fixed set: syntax.words (sim ctl's verbs, shells) */
 	COMPL_ARGS_COMMANDS, /* help's command names */
 };
 
@@ -45,8 +46,8 @@ static enum compl_args compl_args_of(const struct cmd *c)
 {
 	const char *u;
 
-	if (c->run == cmd_completion)
-		return COMPL_ARGS_SHELLS;
+	if (c->syntax && c->syntax->words)
+		return COMPL_ARGS_WORDS;
 	if (c->run == cmd_help)
 		return COMPL_ARGS_COMMANDS;
 	if (!c->syntax || !(u = c->syntax->usage))
@@ -200,7 +201,7 @@ static void compl_put_value_arm(struct buf *b, const char *key, const struct cmd
 
 static void compl_sh_data(struct buf *b, const struct compl_cmd *v, size_t n)
 {
-	static const char *const args[] = { "none", "specs", "files", "shells",
+	static const char *const args[] = { "none", "specs", "files", "words",
 					    "commands" };
 	const struct cmd_opt *seen[16];
 	size_t nseen = 0;
@@ -210,8 +211,6 @@ static void compl_sh_data(struct buf *b, const struct compl_cmd *v, size_t n)
 	buf_puts(b, "_spotenv_commands=\"");
 	for (const struct cmd *c = cmd_table; c->name; c++)
 		buf_printf(b, "%s%s", c == cmd_table ? "" : " ", c->name);
-	buf_puts(b, "\"\n_spotenv_shells=\"");
-	compl_put_words(b, shells);
 	buf_puts(b, "\"\n\n");
 
 	/* options: opts (all) and vopts (those taking a value) */
@@ -244,7 +243,8 @@ static void compl_sh_data(struct buf *b, const struct compl_cmd *v, size_t n)
 	buf_puts(b, "\t*) opts=\"\" vopts=\"\" ;;\n\tesac\n}\n\n");
 
 	/* subcommands and what the positional arguments are */
-	buf_puts(b, "# Sets subs (subcommands of $1) and args (what its arguments are).\n"
+	buf_puts(b, "# Sets subs (subcommands of $1), args (what its arguments are) and\n"
+		    "# argw (the first argument's words when args=words).\n"
 		    "_spotenv_args() {\n\tcase $1 in\n");
 	for (size_t i = 0; i < n; i++) {
 		const struct cmd *c = v[i].c;
@@ -253,9 +253,11 @@ static void compl_sh_data(struct buf *b, const struct compl_cmd *v, size_t n)
 		for (const struct cmd *s = c->syntax ? c->syntax->subs : NULL;
 		     s && s->name; s++)
 			buf_printf(b, "%s%s", s == c->syntax->subs ? "" : " ", s->name);
-		buf_printf(b, "\" args=%s ;;\n", args[compl_args_of(c)]);
+		buf_printf(b, "\" args=%s argw=\"", args[compl_args_of(c)]);
+		compl_put_words(b, c->syntax ? c->syntax->words : NULL);
+		buf_puts(b, "\" ;;\n");
 	}
-	buf_puts(b, "\t*) subs=\"\" args=none ;;\n\tesac\n}\n\n");
+	buf_puts(b, "\t*) subs=\"\" args=none argw=\"\" ;;\n\tesac\n}\n\n");
 
 	/* option values */
 	buf_puts(b,
@@ -324,7 +326,7 @@ static const char compl_bash_driver[] =
 	"\t\tcur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}\n"
 	"\t\tcase $cur in --*=*) prev=${cur%%%%=*} cur=${cur#*=} split=true ;; esac\n"
 	"\tfi\n"
-	"\tlocal key npos only_args w i=1 opts vopts subs args what vals\n"
+	"\tlocal key npos only_args w i=1 opts vopts subs args argw what vals\n"
 	"\tlocal -a specs=()\n"
 	"%s"
 	"\t_spotenv_opts \"$key\"\n"
@@ -357,7 +359,7 @@ static const char compl_bash_driver[] =
 	"\tfi\n"
 	"\tcase $args in\n"
 	"\tspecs | files) _spotenv_files \"$args\" ;;\n"
-	"\tshells) [ \"$npos\" -eq 0 ] && COMPREPLY=($(compgen -W \"$_spotenv_shells\" -- \"$cur\")) ;;\n"
+	"\twords) [ \"$npos\" -eq 0 ] && COMPREPLY=($(compgen -W \"$argw\" -- \"$cur\")) ;;\n"
 	"\tcommands) [ \"$npos\" -eq 0 ] && COMPREPLY=($(compgen -W \"$_spotenv_commands\" -- \"$cur\")) ;;\n"
 	"\tesac\n"
 	"}\n"
@@ -366,7 +368,7 @@ static const char compl_bash_driver[] =
 static const char compl_zsh_driver[] =
 	"_spotenv() {\n"
 	"\tlocal cur=${words[CURRENT]} prev=${words[CURRENT - 1]} split=\"\"\n"
-	"\tlocal key npos only_args w opts vopts subs args what vals\n"
+	"\tlocal key npos only_args w opts vopts subs args argw what vals\n"
 	"\tlocal -i i=2 cword=$CURRENT\n"
 	"\tlocal -a specs\n"
 	"\t# words[] is 1-based here: the walk starts after the command name\n"
@@ -402,7 +404,7 @@ static const char compl_zsh_driver[] =
 	"\tcase $args in\n"
 	"\tspecs) _files -g '*.(yaml|yml)' ;;\n"
 	"\tfiles) _files ;;\n"
-	"\tshells) (( npos == 0 )) && compadd -- ${=_spotenv_shells} ;;\n"
+	"\twords) (( npos == 0 )) && compadd -- ${=argw} ;;\n"
 	"\tcommands) (( npos == 0 )) && compadd -- ${=_spotenv_commands} ;;\n"
 	"\tesac\n"
 	"}\n"
@@ -621,12 +623,12 @@ static void compl_fish(struct buf *b, const struct compl_cmd *v, size_t n)
 				   "complete -c spotenv -n '__fish_spotenv_is %s' -F\n",
 				   v[i].key);
 			break;
-		case COMPL_ARGS_SHELLS:
+		case COMPL_ARGS_WORDS:
 			buf_printf(
 				b,
 				"complete -c spotenv -n '__fish_spotenv_first_arg %s' -a '",
 				v[i].key);
-			compl_put_words(b, shells);
+			compl_put_words(b, c->syntax->words);
 			buf_puts(b, "'\n");
 			break;
 		case COMPL_ARGS_COMMANDS:

@@ -118,6 +118,10 @@ static const struct cmd_opt ctl_opts[] = {
 
 static int sim_ctl(const struct cmd_ctx *ctx);
 
+static const char *const ctl_verbs[] = { "reclaim", "pool",  "faults", "protect",
+					 "operate", "stats", "state",  "reset",
+					 "clock",   NULL };
+
 static const struct cmd_syntax ctl_syntax = {
 	.usage =
 		"sim ctl [--endpoint URL] VERB [OPTIONS] [JSON]\n\n"
@@ -138,6 +142,7 @@ static const struct cmd_syntax ctl_syntax = {
 	.needs_args =
 		"'sim ctl' needs a verb: reclaim, pool, faults, protect, operate, stats, "
 		"state, reset or clock",
+	.words = ctl_verbs,
 };
 
 static const struct cmd sim_subs[] = {

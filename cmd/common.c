@@ -37,8 +37,8 @@ int cmd_load_specs(struct spec_set *out, const struct cmd_strlist *paths,
 			cmd_error_err(&errs.v[i]);
 		if (!nbad || !out->nenvs) {
 			cmd_fprintf(stderr,
-				"spotenv: %zu error%s in specs; nothing was done\n",
-				errs.n, errs.n == 1 ? "" : "s");
+				    "spotenv: %zu error%s in specs; nothing was done\n",
+				    errs.n, errs.n == 1 ? "" : "s");
 			ret = CMD_EXIT_ERROR;
 			goto done;
 		}

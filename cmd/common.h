@@ -59,10 +59,15 @@ struct cmd_common {
 		{ CMD_OPT_BOOL,		 "no-color", 0, &(c).no_color, NULL,             \
 		  "never colour output", 0,	     0 },                                \
 		{ CMD_OPT_COUNT, "quiet", 'q', &(c).quiet, NULL, "print less", 0, 0 },   \
-	{                                                                                \
-		CMD_OPT_COUNT, "verbose", 'v', &(c).verbose, NULL,                       \
-			"log API calls on stderr (secrets redacted)", 0, 0               \
-	}, CMD_OPT_LOG_FORMAT
+		{ CMD_OPT_COUNT,                                                         \
+		  "verbose",                                                             \
+		  'v',                                                                   \
+		  &(c).verbose,                                                          \
+		  NULL,                                                                  \
+		  "log API calls on stderr (secrets redacted)",                          \
+		  0,                                                                     \
+		  0 },                                                                   \
+		CMD_OPT_LOG_FORMAT
 
 /*
  * Load specs from paths (at least one: the dispatcher checks), printing

@@ -118,6 +118,13 @@ complete_bash() {
 	[ "$output" = "ctl" ]
 	run complete_bash "spotenv sim ctl --prot"
 	[ "$output" = "--protected" ]
+	# sim ctl's verbs, after its options too
+	run complete_bash "spotenv sim ctl re"
+	[ "$output" = "$(printf 'reclaim\nreset')" ]
+	run complete_bash "spotenv sim ctl --endpoint http://127.0.0.1:1 st"
+	[ "$output" = "$(printf 'state\nstats')" ]
+	run complete_bash "spotenv sim ctl reclaim "
+	[ -z "$output" ]
 	# sim's own options are not sim ctl's
 	run complete_bash "spotenv sim --port"
 	[ "$output" = "--port-file" ]
