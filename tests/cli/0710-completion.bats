@@ -148,6 +148,46 @@ complete_bash() {
 	[ "$status" -eq 64 ]
 }
 
+# complete_zsh LINE: the candidates zsh's completion function adds for the
+# last word of LINE, one a line, sorted; compadd, _files and _describe are
+# stand-ins that print what they are given (no prefix filtering: that is
+# zsh's), so this checks the script's choice of candidates.
+complete_zsh() {
+	zsh -f -c '
+		exe=$1 line=$2
+		compadd() { [[ $1 == -- ]] && shift; print -l -- "$@" }
+		_files() { print -- "<files $*>" }
+		_describe() { local -a a; a=("${(@P)4}"); print -l -- "${a[@]%%:*}" }
+		compset() { : }
+		source <("$exe" completion zsh) >/dev/null 2>&1 || exit 1
+		words=(${(z)line})
+		[[ $line == *" " ]] && words+=("")
+		words[1]=$exe
+		CURRENT=${#words}
+		_spotenv
+	' complete_zsh "$SPOTENV" "$1" | sort
+}
+
+@test "completion: zsh offers the same candidates" {
+	command -v zsh >/dev/null || skip "zsh is not installed (make deps-test)"
+	run complete_zsh "spotenv plan --format "
+	[ "$output" = "$(printf 'json\nmarkdown\ntext')" ]
+	run complete_zsh "spotenv plan specs/examples/ --env "
+	[ "$output" = "$(printf 'batch-etl\nbatch-reports\nguangzhou-single\nrender-farm')" ]
+	run complete_zsh "spotenv plan "
+	[ "$output" = "<files -g *.(yaml|yml)>" ]
+	run complete_zsh "spotenv --log-format "
+	[ "$output" = "$(printf 'json\ntext')" ]
+	run complete_zsh "spotenv "
+	grep -qx apply <<<"$output"
+	grep -qx completion <<<"$output"
+	run complete_zsh "spotenv sim ctl "
+	grep -qx reclaim <<<"$output"
+	run complete_zsh "spotenv apply --"
+	grep -qx -- --auto-approve <<<"$output"
+	grep -qx -- --log-format <<<"$output"
+}
+
 @test "completion: zsh script parses and names every command and option" {
 	command -v zsh >/dev/null || skip "zsh is not installed (make deps-test)"
 	"$SPOTENV" completion zsh >"$BATS_TEST_TMPDIR/_spotenv"
