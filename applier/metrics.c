@@ -235,6 +235,7 @@ enum metrics_gauge {
 	M_CONVERGED,
 	M_LEAVING,
 	M_RECLAIMED,
+	M_REFUSED,
 };
 
 static const struct {
@@ -260,6 +261,10 @@ static const struct {
 	  "spotenv): the last run's active count less the active seen now, plus "
 	  "launches gone before running.",
 	  M_RECLAIMED },
+	{ "spotenv_env_refused_releases",
+	  "Releases the API refused in the last apply (termination protection, an "
+	  "instance in a state that cannot be terminated).",
+	  M_REFUSED },
 };
 
 /* Instances lost since the last run (see the gauge's help). */
@@ -304,6 +309,8 @@ static long metrics_value(const struct apply_metrics_in *in, enum metrics_gauge 
 		return (long)env->leaving + er->released;
 	case M_RECLAIMED:
 		return metrics_reclaimed(in, env, er);
+	case M_REFUSED:
+		return er->refused;
 	}
 	return 0;
 }

@@ -154,6 +154,7 @@ static void setup_run(struct run *r)
 	r->res[1].running = 1;
 	r->res[1].launch_gone = 1;
 	r->res[1].released = 1;
+	r->res[1].refused = 2;
 	r->totals[0].env = (char *)"web";
 	r->totals[1].env = (char *)"batch";
 	r->totals[1].launched = 2;
@@ -253,6 +254,8 @@ static void test_cost_leaving_reclaimed(void **state)
 	assert_true(has_line(
 		&r, "spotenv_launched_instances{env=\"batch\",scope=\"prod\"} 2"));
 	assert_true(has_line(&r, "spotenv_api_throttled_total 3"));
+	assert_true(has_line(
+		&r, "spotenv_env_refused_releases{env=\"batch\",scope=\"prod\"} 2"));
 	assert_true(has_line(&r, "spotenv_api_calls_total 40"));
 	assert_true(has_line(&r, "spotenv_apply_duration_seconds 12.345"));
 	buf_release(&r.out);
