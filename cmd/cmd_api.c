@@ -48,7 +48,10 @@ const struct cmd_syntax cmd_api_syntax = {
 static void api_log(void *ctx, const char *line)
 {
 	UNUSED(ctx);
-	cmd_notef("%s", line);
+	if (cmd_log_json())
+		cmd_log_api_line(line); /* with its action, region, request id */
+	else
+		cmd_notef("%s", line);
 }
 
 /* Print numbers with the text they arrived with (see provider/parse.c). */

@@ -72,6 +72,14 @@ any(o["event"] == "api_call" and o["level"] == "debug" and o["action"] == "Descr
     and o["region"].startswith("ap-") and o["request_id"] and o["duration_ms"] >= 0 for o in objs)' <<<"$stderr"
 }
 
+@test "log-format json: spotenv api -v logs its calls with their fields" {
+	run --separate-stderr "$SPOTENV" api DescribeInstances --region ap-guangzhou -v --log-format json
+	[ "$status" -eq 0 ]
+	check_lines '
+any(o["event"] == "api_call" and o["action"] == "DescribeInstances" and o["region"] == "ap-guangzhou"
+    and o["request_id"] and "duration_ms" in o for o in objs)' <<<"$stderr"
+}
+
 @test "log-format json: SPOTENV_LOG_FORMAT, and JSON-escaped values" {
 	# a quote, a backslash and a tab from the command line, in the message
 	SPOTENV_LOG_FORMAT=json run --separate-stderr "$SPOTENV" validate "$FX/web.yaml" \
