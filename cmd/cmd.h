@@ -273,6 +273,8 @@ void cmd_log_event(enum cmd_log_level level, const char *event,
 void cmd_log_text(const char *text, size_t len);
 /* A line of the client's -v call log as a debug event with its fields. */
 void cmd_log_api_line(const char *line);
+/* cmd_warnf about one environment: in JSON its name is the environment field. */
+void cmd_warnf_env(const char *env, const char *fmt, ...) SPOTENV_PRINTF(2, 3);
 /* cmd_error_err in JSON: the err's parts as fields; CMD_EXIT_ERROR. */
 int cmd_log_err(const struct err *e);
 

@@ -615,10 +615,10 @@ static int round_approve(void *ctx, int round, const struct plan *p)
 	 */
 	for (size_t i = 0; round == 1 && i < p->nenvs; i++)
 		if (p->envs[i].nerrors)
-			cmd_warnf(
-				"environment '%s' has errors in its plan and is skipped; the "
-				"others go on",
-				p->envs[i].name);
+			cmd_warnf_env(p->envs[i].name,
+				      "environment '%s' has errors in its plan and is "
+				      "skipped; the others go on",
+				      p->envs[i].name);
 	if (round == 1 && !a->plan_file && plan_has_changes(p))
 		ret = confirm(a, a->destroy ? "destroy" : "apply");
 	a->drawn = 0;

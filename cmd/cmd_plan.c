@@ -156,10 +156,10 @@ int cmd_plan(const struct cmd_ctx *ctx)
 	}
 	for (size_t i = 0; i < p->nenvs; i++)
 		if (p->envs[i].nerrors)
-			cmd_warnf(
-				"environment '%s' has errors in its plan and is skipped; "
-				"apply leaves it as it is",
-				p->envs[i].name);
+			cmd_warnf_env(p->envs[i].name,
+				      "environment '%s' has errors in its plan and is "
+				      "skipped; apply leaves it as it is",
+				      p->envs[i].name);
 	if (out_file) {
 		/* a saved plan says where it was made (apply refuses it elsewhere) */
 		if ((ret = cmd_plan_bind(p, client, &c)) != 0)

@@ -13,6 +13,7 @@
 #include "../util/setup.h"
 #include <cjson/cJSON.h>
 #include <time.h>
+#include "../util/escape.h"
 #include "cmd.h"
 
 const char *cmd_log_format_opt;
@@ -243,4 +244,32 @@ int cmd_log_err(const struct err *e)
 	cmd_log_event(CMD_LOG_ERROR, e && e->file ? "spec_error" : "error", &f,
 		      e && e->msg ? e->msg : "unknown error");
 	return CMD_EXIT_ERROR;
+}
+
+void cmd_warnf_env(const char *env, const char *fmt, ...)
+{
+	struct buf b = BUF_INIT;
+	va_list ap;
+	int error;
+
+	va_start(ap, fmt);
+	error = esc_vprintf(&b, ESC_MAX, fmt, ap);
+	va_end(ap);
+	if (error) {
+		buf_reset(&b);
+		buf_puts(&b, "(message cannot be shown)");
+	}
+	if (cmd_log_json()) {
+		struct cmd_log_fields f;
+
+		cmd_log_fields_init(&f);
+		f.environment = env;
+		cmd_log_event(CMD_LOG_WARN, "warning", &f, buf_str(&b));
+	} else {
+		char *line = xasprintf("spotenv: warning: %s\n", buf_str(&b));
+
+		fwrite(line, 1, strlen(line), stderr); /* one write, as cmd_warnf */
+		free(line);
+	}
+	buf_release(&b);
 }

@@ -96,6 +96,18 @@ any(o["event"] == "api_call" and o["action"] == "DescribeInstances" and o["regio
 any(o["event"] == "progress" and o["environment"] == "web" and o["action"] and "running" in o["msg"] for o in objs)' <<<"$stderr"
 }
 
+@test "log-format json: an environment skipped for plan errors is named in its own field" {
+	sim_ctl pool --zone ap-guangzhou-3 --type S5.MEDIUM4 --price 0.90 >/dev/null
+	sim_ctl pool --zone ap-guangzhou-4 --type S5.MEDIUM4 --price 0.95 >/dev/null
+	run --separate-stderr "$SPOTENV" plan --log-format json "$FX/web.yaml"
+	[ "$status" -eq 3 ]
+	check_lines '
+any(o["level"] == "warn" and o.get("environment") == "web" and "skipped" in o["msg"] for o in objs)' <<<"$stderr"
+	# the same warning in text, as before
+	run --separate-stderr "$SPOTENV" plan "$FX/web.yaml"
+	[[ "$stderr" == *"spotenv: warning: environment 'web' has errors in its plan and is skipped"* ]]
+}
+
 @test "log-format text: stderr as before" {
 	run --separate-stderr "$SPOTENV" validate --log-format text "$FX/invalid.yaml"
 	[ "$status" -eq 1 ]
