@@ -61,20 +61,28 @@ json.dump(v, open(sys.argv[6], "w"))
 		"$envonly" "$BATS_TEST_TMPDIR/values.json"
 }
 
-# fill in the placeholders of FILE into OUT
+# fill in the placeholders of FILE into OUT, for each FILE OUT pair
 fill() {
 	python3 -c '
 import json, sys
-v = json.load(open(sys.argv[3]))
-d = open(sys.argv[1], "rb").read()
-for k, x in v.items():
-    d = d.replace(k.encode(), x.encode())
-open(sys.argv[2], "wb").write(d)
-' "$1" "$2" "$BATS_TEST_TMPDIR/values.json"
+v = json.load(open(sys.argv[1]))
+for src, dst in zip(sys.argv[2::2], sys.argv[3::2]):
+    d = open(src, "rb").read()
+    for k, x in v.items():
+        d = d.replace(k.encode(), x.encode())
+    open(dst, "wb").write(d)
+' "$BATS_TEST_TMPDIR/values.json" "$@"
 }
 
+# launched, terminated, RunInstances and TerminateInstances: one stats call
 counters() {
-	echo "$(sim_stat launched) $(sim_stat terminated) $(sim_stat requests.RunInstances) $(sim_stat requests.TerminateInstances)"
+	sim_ctl stats | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+r = d.get("requests", {})
+print(d.get("launched", 0), d.get("terminated", 0), r.get("RunInstances", 0),
+      r.get("TerminateInstances", 0))
+'
 }
 
 @test "hostile plans: every one is refused, names why, and nothing is done" {
@@ -84,8 +92,7 @@ counters() {
 	failed=""
 	for f in "$HOSTILE"/plans/*.json; do
 		name=$(basename "$f" .json)
-		fill "$f" "$BATS_TEST_TMPDIR/$name.json"
-		fill "${f%.json}.expect" "$BATS_TEST_TMPDIR/$name.expect"
+		fill "$f" "$BATS_TEST_TMPDIR/$name.json" "${f%.json}.expect" "$BATS_TEST_TMPDIR/$name.expect"
 		want=$(cat "$BATS_TEST_TMPDIR/$name.expect")
 		run --separate-stderr timeout 60 "$SPOTENV" apply -q --poll-interval 100ms \
 			"$BATS_TEST_TMPDIR/$name.json" </dev/null
