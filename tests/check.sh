@@ -12,7 +12,9 @@ totals=$(mktemp)
 status=0
 export TEST_TOTALS="$totals"
 
-step() { printf '\n== %s ==\n' "$*"; }
+start=$(date +%s)
+# each step says when it starts, in seconds since make check began
+step() { printf '\n== %s (at %ss) ==\n' "$*" "$(($(date +%s) - start))"; }
 
 step "lint"
 if make -s lint; then
@@ -62,5 +64,6 @@ done <"$totals"
 rm -f "$totals"
 [ "$f" -ne 0 ] && status=1
 echo
+echo "make check took $(($(date +%s) - start))s"
 echo "$p passed, $f failed"
 exit $status
