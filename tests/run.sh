@@ -15,7 +15,7 @@ export SPOTENV
 SPOTENV_METADATA_ENDPOINT=${SPOTENV_METADATA_ENDPOINT:-http://127.0.0.1:1}
 export SPOTENV_METADATA_ENDPOINT
 filter=${TESTS_FILTER:-}
-JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
+JOBS=${BATS_JOBS:-${JOBS:-$(nproc 2>/dev/null || echo 2)}}
 case $JOBS in '' | *[!0-9]*) JOBS=2 ;; esac
 [ "$JOBS" -lt 2 ] && JOBS=2
 passed=0
