@@ -1,9 +1,9 @@
 #!/bin/sh
 # Run every test against one build: cmocka unit tests, then the bats CLI
 # tests.  Environment: B (object dir, default build), SPOTENV (binary),
-# TESTS_FILTER (optional substring to pick test files), JOBS (bats files
-# run at once, default the number of CPUs but at least 2; they need GNU
-# parallel, else they run one at a time).
+# TESTS_FILTER (optional substring to pick test files), BATS_JOBS or JOBS
+# (bats files run at once, default the number of CPUs but at least 2; they
+# need GNU parallel, else they run one at a time).
 # Prints each suite's outcome and ends with "N passed, N failed".
 # Appends "passed failed" to $TEST_TOTALS when set.
 set -u
