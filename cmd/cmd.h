@@ -197,6 +197,11 @@ extern const char *const cmd_values_on_off[];	   /* on off */
 int cmd_parse(const char *cmdname, const char *usage, const char *about,
 	      const struct cmd_opt *opts, int argc, char **argv,
 	      struct cmd_strlist *args);
+/*
+ * The option of opts that arg names ("--name", "--name=value", "-x"; "-vv"
+ * by its first letter), or NULL.
+ */
+const struct cmd_opt *cmd_opt_find(const struct cmd_opt *opts, const char *arg);
 /* Print "usage: spotenv USAGE", about, and the options table. */
 void cmd_print_help(FILE *f, const char *usage, const char *about,
 		    const struct cmd_opt *opts);

@@ -613,12 +613,8 @@ static int round_approve(void *ctx, int round, const struct plan *p)
 	 * market, no usable pool) is skipped, the others go on; apply then
 	 * exits 3.  --strict keeps the all-or-nothing of earlier versions.
 	 */
-	for (size_t i = 0; round == 1 && i < p->nenvs; i++)
-		if (p->envs[i].nerrors)
-			cmd_warnf_env(p->envs[i].name,
-				      "environment '%s' has errors in its plan and is "
-				      "skipped; the others go on",
-				      p->envs[i].name);
+	if (round == 1)
+		cmd_warn_skipped(p, "the others go on");
 	if (round == 1 && !a->plan_file && plan_has_changes(p))
 		ret = confirm(a, a->destroy ? "destroy" : "apply");
 	a->drawn = 0;

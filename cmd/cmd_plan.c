@@ -154,12 +154,7 @@ int cmd_plan(const struct cmd_ctx *ctx)
 				 out_file ? "; plan not saved" : "");
 		goto done;
 	}
-	for (size_t i = 0; i < p->nenvs; i++)
-		if (p->envs[i].nerrors)
-			cmd_warnf_env(p->envs[i].name,
-				      "environment '%s' has errors in its plan and is "
-				      "skipped; apply leaves it as it is",
-				      p->envs[i].name);
+	cmd_warn_skipped(p, "apply leaves it as it is");
 	if (out_file) {
 		/* a saved plan says where it was made (apply refuses it elsewhere) */
 		if ((ret = cmd_plan_bind(p, client, &c)) != 0)

@@ -87,6 +87,16 @@ done:
 	return ret;
 }
 
+void cmd_warn_skipped(const struct plan *p, const char *then)
+{
+	for (size_t i = 0; i < p->nenvs; i++)
+		if (p->envs[i].nerrors)
+			cmd_warnf_env(p->envs[i].name,
+				      "environment '%s' has errors in its plan and is "
+				      "skipped; %s",
+				      p->envs[i].name, then);
+}
+
 int cmd_refuse_prune(size_t nbad)
 {
 	return cmd_errorf("--prune is refused while %zu error%s in specs: spotenv "

@@ -79,6 +79,11 @@ struct cmd_common {
  */
 int cmd_load_specs(struct spec_set *out, const struct cmd_strlist *paths,
 		   const struct cmd_common *c, bool allow_unknown_env, size_t *nbad);
+/*
+ * Warn, for each environment of p whose plan has errors, that it is
+ * skipped, ending with then ("the others go on").
+ */
+void cmd_warn_skipped(const struct plan *p, const char *then);
 /* The refusal of --prune while nbad errors kept specs out; an exit code. */
 int cmd_refuse_prune(size_t nbad);
 

@@ -235,19 +235,6 @@ static int hoist_global_opts(int argc, char **argv, int *hoisted)
 	return 0;
 }
 
-/* Whether opts has the option arg ("--name", "--name=v", "-x", "-vv"). */
-static bool opts_have(const struct cmd_opt *opts, const char *arg)
-{
-	size_t len = strcspn(arg + 2, "=");
-
-	for (const struct cmd_opt *o = opts; o && o->kind != CMD_OPT_END; o++)
-		if (arg[1] == '-'
-			    ? strlen(o->lng) == len && !strncmp(o->lng, arg + 2, len)
-			    : o->shrt && o->shrt == arg[1])
-			return true;
-	return false;
-}
-
 /*
  * Drop the hoisted global options (argv[2 .. 2+hoisted)) that command c
  * does not take: a global option means nothing to a command that does not
@@ -262,7 +249,7 @@ static int drop_unused_global_opts(const struct cmd *c, int argc, char **argv,
 	while (k < end) {
 		int len = global_opt_len(argv[k]);
 
-		if (!(c->flags & CMD_RAW_ARGS) && opts_have(opts, argv[k])) {
+		if (!(c->flags & CMD_RAW_ARGS) && cmd_opt_find(opts, argv[k])) {
 			k += len;
 			continue;
 		}

@@ -217,6 +217,15 @@ static const struct cmd_opt *find_short(const struct cmd_opt *opts, char c)
 	return NULL;
 }
 
+const struct cmd_opt *cmd_opt_find(const struct cmd_opt *opts, const char *arg)
+{
+	if (arg[0] != '-' || !arg[1])
+		return NULL;
+	if (arg[1] == '-')
+		return find_long(opts, arg + 2, strcspn(arg + 2, "="));
+	return find_short(opts, arg[1]);
+}
+
 /* "unknown option '--auto-aprove' (did you mean '--auto-approve'?)" */
 static int unknown_option(const char *cmdname, const struct cmd_opt *opts,
 			  const char *shown)

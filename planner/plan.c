@@ -1135,12 +1135,14 @@ static void plan_env_orphan(struct plan_env *pe, const struct plan_ctx *c,
 		} else {
 			const char *price = c ? plan_offer_price(c, v[i].in) : NULL;
 
+			bool known = price && dec_parse(price, &x) == 0;
+
 			pe->active++;
-			if (price && dec_parse(price, &x) == 0) {
+			if (known) {
 				before = dec_add(before, x);
 				priced_before++;
 			}
-			if (!release && price && dec_parse(price, &x) == 0) {
+			if (!release && known) {
 				cost = dec_add(cost, x);
 				priced++;
 			} else if (!release) {

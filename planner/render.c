@@ -303,20 +303,29 @@ static size_t plan_chars(const char *s, size_t n)
 /* A Markdown document that must stay under a number of characters. */
 struct plan_md {
 	struct buf *out;
-	size_t used, limit; /* characters; limit leaves room for the ending */
+	size_t used, limit; /* characters */
+	size_t reserve;	    /* kept free for the ending (note, footer) */
 	size_t left_out;    /* lines not shown */
 };
 
-/* Append piece when it fits; false (nothing appended) otherwise. */
-static bool plan_md_add(struct plan_md *m, const struct buf *piece)
+/*
+ * Append piece when it fits with keep characters to spare beyond the
+ * reserve; false (nothing appended) otherwise.
+ */
+static bool plan_md_add_keep(struct plan_md *m, const struct buf *piece, size_t keep)
 {
 	size_t c = plan_chars(piece->ptr ? piece->ptr : "", piece->len);
 
-	if (m->used + c > m->limit)
+	if (m->used + c + keep + m->reserve > m->limit)
 		return false;
 	buf_put(m->out, piece->ptr ? piece->ptr : "", piece->len);
 	m->used += c;
 	return true;
+}
+
+static bool plan_md_add(struct plan_md *m, const struct buf *piece)
+{
+	return plan_md_add_keep(m, piece, 0);
 }
 
 /* "> - `env`: message" lines under a callout, as many as fit. */
@@ -378,6 +387,7 @@ static void plan_md_row(struct buf *b, const struct plan_env *pe)
 static bool plan_md_details(struct plan_md *m, const struct plan_env *pe)
 {
 	static const char end[] = "```\n\n</details>\n\n";
+	const size_t keep = 80 + sizeof(end);
 	struct plan_line *lines = NULL;
 	struct buf b = BUF_INIT, line = BUF_INIT;
 	size_t n = plan_env_lines(pe, &lines), k;
@@ -389,39 +399,29 @@ static bool plan_md_details(struct plan_md *m, const struct plan_env *pe)
 		   "</code>: %d to launch, %d to release, %d to replace</summary>\n\n"
 		   "```diff\n",
 		   pe->to_launch, pe->to_release, pe->to_replace);
-	/* the heading, the end and a "more" line must fit */
-	ok = m->limit >= 80 + sizeof(end);
-	if (ok) {
-		m->limit -= 80 + sizeof(end);
-		ok = plan_md_add(m, &b);
-		m->limit += 80 + sizeof(end);
-	}
+	/* after the heading and each line, the end and a "more" line must fit */
+	ok = plan_md_add_keep(m, &b, keep);
 	for (k = 0; ok && k < n; k++) {
 		buf_reset(&line);
 		buf_printf(&line, "%c ", lines[k].sym == '~' ? '!' : lines[k].sym);
 		plan_put_code(&line, lines[k].text);
 		buf_putc(&line, '\n');
-		m->limit -= 80 + sizeof(end);
-		ok = plan_md_add(m, &line);
-		m->limit += 80 + sizeof(end);
-		if (!ok) {
-			ok = true;
+		if (!plan_md_add_keep(m, &line, keep))
 			break;
+	}
+	if (!ok) {
+		m->left_out += n;
+	} else {
+		if (k < n) {
+			buf_reset(&line);
+			buf_printf(&line, "# ... %zu more line%s not shown\n", n - k,
+				   n - k == 1 ? "" : "s");
+			plan_md_add(m, &line);
+			m->left_out += n - k;
 		}
-	}
-	if (ok && k < n) {
-		buf_reset(&line);
-		buf_printf(&line, "# ... %zu more line%s not shown\n", n - k,
-			   n - k == 1 ? "" : "s");
-		plan_md_add(m, &line);
-		m->left_out += n - k;
-	}
-	if (ok) {
 		buf_reset(&line);
 		buf_puts(&line, end);
 		plan_md_add(m, &line);
-	} else {
-		m->left_out += n;
 	}
 	plan_lines_free(lines, n);
 	buf_release(&b);
@@ -439,7 +439,7 @@ int plan_render_markdown_limit(struct buf *out, const struct plan *p, size_t lim
 	struct plan_totals t;
 	struct plan_md m;
 	struct buf b = BUF_INIT, foot = BUF_INIT;
-	size_t rows_more = 0, envs_cut = 0, reserve;
+	size_t rows_more = 0, envs_cut = 0;
 	bool full = true;
 
 	plan_totals(p, &t);
@@ -450,10 +450,10 @@ int plan_render_markdown_limit(struct buf *out, const struct plan *p, size_t lim
 	}
 	buf_puts(&foot, "</sub>\n");
 	/* the footer and the note on what was left out always fit */
-	reserve = plan_chars(foot.ptr, foot.len) + 300;
 	m.out = out;
 	m.used = 0;
-	m.limit = limit > reserve ? limit - reserve : 0;
+	m.limit = limit;
+	m.reserve = plan_chars(foot.ptr, foot.len) + 300;
 	m.left_out = 0;
 
 	/* a hidden marker: CI finds and updates its one sticky comment */
@@ -519,7 +519,7 @@ int plan_render_markdown_limit(struct buf *out, const struct plan *p, size_t lim
 			envs_cut++;
 		}
 	}
-	m.limit = limit; /* the reserve is for what follows */
+	m.reserve = 0; /* it was kept for what follows */
 	if (m.left_out || rows_more) {
 		buf_reset(&b);
 		buf_printf(&b, "_Shortened to fit %zu characters: %zu line%s", limit,
