@@ -89,6 +89,12 @@ struct apply_quota {
  */
 int apply_spot_quota(struct apply_quota *out, const struct apply_cloud *cloud,
 		     const char *const *regions, size_t nregions, struct err *e);
+/*
+ * The same for the regions of p's environments that have pools (each
+ * region asked once): what status and plan --check show.
+ */
+int apply_spot_quota_plan(struct apply_quota *out, const struct apply_cloud *cloud,
+			  const struct plan *p, struct err *e);
 void apply_quota_clear(struct apply_quota *q);
 
 /* Live counts of one environment while apply waits. */

@@ -49,3 +49,26 @@ int apply_spot_quota(struct apply_quota *out, const struct apply_cloud *cloud,
 	}
 	return error;
 }
+
+int apply_spot_quota_plan(struct apply_quota *out, const struct apply_cloud *cloud,
+			  const struct plan *p, struct err *e)
+{
+	const char **regions = xcalloc(p->nenvs + 1, sizeof(*regions));
+	size_t nregions = 0;
+	int error;
+
+	for (size_t i = 0; i < p->nenvs; i++) {
+		const char *region = p->envs[i].region;
+		bool seen = false;
+
+		if (!region || !p->envs[i].npools)
+			continue; /* orphans have no pools, so no zone to show */
+		for (size_t k = 0; k < nregions && !seen; k++)
+			seen = !strcmp(regions[k], region);
+		if (!seen)
+			regions[nregions++] = region;
+	}
+	error = apply_spot_quota(out, cloud, regions, nregions, e);
+	free(regions);
+	return error;
+}

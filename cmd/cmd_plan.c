@@ -22,7 +22,8 @@ static const struct cmd_opt opts[] = {
 	{ CMD_OPT_BOOL, "detailed-exitcode", 0, &detailed, NULL,
 	  "exit 2 when the plan has changes, 3 when short and nothing helps", 0, 0 },
 	{ CMD_OPT_BOOL, "check", 0, &check, NULL,
-	  "dry-run every launch (RunInstances DryRun)", 0, 0 },
+	  "dry-run every launch (RunInstances DryRun), show the zones' spot quota", 0,
+	  0 },
 	{ CMD_OPT_BOOL, "prune", 0, &prune, NULL,
 	  "release instances of environments no longer in the specs", 0, 0 },
 	{ CMD_OPT_STR, "observed", 0, &c.observed, "FILE",
@@ -47,6 +48,8 @@ const struct cmd_syntax cmd_plan_syntax = {
 		"plan has errors (a guardrail, a bid below the market) is reported and\n"
 		"skipped, the others are planned (--strict: exit 1 instead).  -o - writes\n"
 		"the plan file to standard output (the plan shown goes to stderr).\n"
+		"--check dry-runs every launch; the text plan then starts with the spot\n"
+		"quota (vCPU used, remaining, total) of the pools' zones, as in status.\n"
 		"Exit 0 on success, 3 when an environment was skipped or a --check dry run\n"
 		"failed, 1 when nothing could be planned (credentials, network).  With\n"
 		"--detailed-exitcode: 0 converged, 2 changes, 3 short with no change that\n"
@@ -112,10 +115,12 @@ int cmd_plan(const struct cmd_ctx *ctx)
 	struct tc_client *client = NULL;
 	struct buf out = BUF_INIT, doc = BUF_INIT;
 	struct err e = ERR_INIT;
+	struct apply_quota quota;
 	bool to_stdout = out_file && !strcmp(out_file, "-");
 	size_t nbad = 0;
 	int ret;
 
+	memset(&quota, 0, sizeof(quota));
 	if (!cmd_format_valid(format)) {
 		ret = cmd_usagef("plan",
 				 "unknown format '%s' (expected text, json or markdown)",
@@ -134,6 +139,15 @@ int cmd_plan(const struct cmd_ctx *ctx)
 	if ((ret = cmd_observe_and_plan(&p, &obs, client, &set, &c, prune,
 					max_release)) != 0)
 		goto done;
+	/*
+	 * --check in text: the spot quota of the pools' zones first, as
+	 * status shows it (unknown is a warning).  Never in the JSON
+	 * document or the Markdown comment, whose formats are fixed, nor
+	 * asked for when the text is not shown (-q -o -).
+	 */
+	if (check && !strcmp(format, "text") && !(to_stdout && c.quiet) &&
+	    cmd_spot_quota(&quota, client, p) && cmd_quota_text(&out, p, &quota, ""))
+		buf_putc(&out, '\n');
 	if (check && apply_check_launches(p, APPLY_CLOUD_TC(client), &e) < 0) {
 		ret = cmd_error_err(&e);
 		goto done;
@@ -180,5 +194,6 @@ done:
 	buf_release(&out);
 	buf_release(&doc);
 	err_clear(&e);
+	apply_quota_clear(&quota);
 	return ret;
 }

@@ -36,18 +36,10 @@ const struct cmd_syntax cmd_status_syntax = {
 	.needs_args = CMD_NO_SPECS("status"),
 };
 
-/* The JSON document: {"environments": [...]} with the pools of each. */
-/* Whether zone is one of the pools' zones (only those quotas are shown). */
-static bool status_zone_used(const struct plan *p, const char *zone)
-{
-	for (size_t i = 0; i < p->nenvs; i++)
-		for (size_t k = 0; k < p->envs[i].npools; k++)
-			if (p->envs[i].pools[k].zone && zone &&
-			    !strcmp(p->envs[i].pools[k].zone, zone))
-				return true;
-	return false;
-}
-
+/*
+ * The JSON document: {"environments": [...]} with the pools of each, and
+ * "spot_quota" (the pools' zones) when it is known.
+ */
 static void status_json(struct buf *out, const struct plan *p,
 			const struct plan_observed *obs, const struct apply_quota *q)
 {
@@ -106,7 +98,7 @@ static void status_json(struct buf *out, const struct plan *p,
 		for (size_t i = 0; i < q->n; i++) {
 			cJSON *o;
 
-			if (!status_zone_used(p, q->v[i].row.zone))
+			if (!cmd_quota_zone_used(p, q->v[i].row.zone))
 				continue;
 			o = cJSON_CreateObject();
 			cJSON_AddStringToObject(o, "region", q->v[i].region);
@@ -138,26 +130,6 @@ static const char *status_offer_words(const struct plan_pool *pl)
 }
 
 /* The table: a line per environment, then one per pool. */
-static void status_quota_text(struct buf *out, const struct plan *p,
-			      const struct apply_quota *q)
-{
-	bool head = false;
-
-	for (size_t i = 0; q && i < q->n; i++) {
-		const struct tc_spot_quota *r = &q->v[i].row;
-
-		if (!status_zone_used(p, r->zone))
-			continue;
-		if (!head)
-			buf_printf(out, "\n%-28s %7s %9s %7s\n",
-				   "SPOT QUOTA (vCPU) / ZONE", "USED", "REMAINING",
-				   "TOTAL");
-		head = true;
-		buf_printf(out, "  %-26s %7" PRId64 " %9" PRId64 " %7" PRId64 "\n",
-			   r->zone, r->used, r->remaining, r->total);
-	}
-}
-
 static void status_text(struct buf *out, const struct plan *p,
 			const struct plan_observed *obs)
 {
@@ -196,7 +168,6 @@ int cmd_status(const struct cmd_ctx *ctx)
 	struct tc_client *client = NULL;
 	struct buf out = BUF_INIT;
 	struct apply_quota quota;
-	struct err qe = ERR_INIT;
 	bool have_quota = false;
 	size_t nbad = 0;
 	int ret;
@@ -213,34 +184,14 @@ int cmd_status(const struct cmd_ctx *ctx)
 		goto done;
 	if ((ret = cmd_observe_and_plan(&p, &obs, client, &set, &c, false, -1)) != 0)
 		goto done;
-	if (client) {
-		/* the zones' spot quota before any launch; unknown is a warning */
-		const char **regions = xcalloc(p->nenvs + 1, sizeof(*regions));
-		size_t nregions = 0;
-
-		for (size_t i = 0; i < p->nenvs; i++) {
-			bool seen = false;
-
-			for (size_t k = 0; k < nregions; k++)
-				seen |= p->envs[i].region &&
-					!strcmp(regions[k], p->envs[i].region);
-			if (!seen && p->envs[i].region && p->envs[i].npools)
-				regions[nregions++] = p->envs[i].region;
-		}
-		if (apply_spot_quota(&quota, APPLY_CLOUD_TC(client), regions, nregions,
-				     &qe) < 0) {
-			cmd_warnf("the spot quota is unknown: %s", qe.msg ? qe.msg : "?");
-			apply_quota_clear(&quota);
-		} else {
-			have_quota = true;
-		}
-		free(regions);
-	}
+	/* the zones' spot quota before any launch; unknown is a warning */
+	if (client)
+		have_quota = cmd_spot_quota(&quota, client, p);
 	if (!strcmp(format, "json")) {
 		status_json(&out, p, &obs, have_quota ? &quota : NULL);
 	} else {
 		status_text(&out, p, &obs);
-		status_quota_text(&out, p, have_quota ? &quota : NULL);
+		cmd_quota_text(&out, p, have_quota ? &quota : NULL, "\n");
 	}
 	ret = cmd_put_stdout(&out);
 	if (!ret && detailed && nbad)
@@ -265,6 +216,5 @@ done:
 	tc_client_free(client);
 	buf_release(&out);
 	apply_quota_clear(&quota);
-	err_clear(&qe);
 	return ret;
 }

@@ -325,6 +325,71 @@ int cmd_observe_and_plan(struct plan **out, struct plan_observed *obs,
 	return ret;
 }
 
+/* ------------------------------------------------------------------ */
+/* The spot quota of the pools' zones (status, plan --check) */
+
+bool cmd_spot_quota(struct apply_quota *q, struct tc_client *client, const struct plan *p)
+{
+	struct err e = ERR_INIT;
+	bool ok = true;
+
+	memset(q, 0, sizeof(*q));
+	if (apply_spot_quota_plan(q, APPLY_CLOUD_TC(client), p, &e) < 0) {
+		/* informational: not permitted or not answered is no stopped run */
+		cmd_warnf("the spot quota is unknown: %s%s%s%s",
+			  e.msg ? e.msg : "unknown error", e.api_code ? " (" : "",
+			  e.api_code ? e.api_code : "", e.api_code ? ")" : "");
+		apply_quota_clear(q);
+		ok = false;
+	}
+	err_clear(&e);
+	return ok;
+}
+
+bool cmd_quota_zone_used(const struct plan *p, const char *zone)
+{
+	for (size_t i = 0; zone && i < p->nenvs; i++)
+		for (size_t k = 0; k < p->envs[i].npools; k++)
+			if (p->envs[i].pools[k].zone &&
+			    !strcmp(p->envs[i].pools[k].zone, zone))
+				return true;
+	return false;
+}
+
+/* A count of the quota table: "?" when the API did not give it. */
+static void quota_count(struct buf *out, int width, int64_t v)
+{
+	if (v < 0)
+		buf_printf(out, " %*s", width, "?");
+	else
+		buf_printf(out, " %*" PRId64, width, v);
+}
+
+bool cmd_quota_text(struct buf *out, const struct plan *p, const struct apply_quota *q,
+		    const char *lead)
+{
+	bool head = false;
+
+	for (size_t i = 0; q && i < q->n; i++) {
+		const struct tc_spot_quota *r = &q->v[i].row;
+
+		if (!cmd_quota_zone_used(p, r->zone))
+			continue;
+		if (!head)
+			buf_printf(out, "%s%-28s %7s %9s %7s\n", lead,
+				   "SPOT QUOTA (vCPU) / ZONE", "USED", "REMAINING",
+				   "TOTAL");
+		head = true;
+		/* r->zone is the text of a spec's pool zone (checked on load) */
+		buf_printf(out, "  %-26s", r->zone);
+		quota_count(out, 7, r->used);
+		quota_count(out, 9, r->remaining);
+		quota_count(out, 7, r->total);
+		buf_putc(out, '\n');
+	}
+	return head;
+}
+
 int cmd_render_plan(struct buf *out, const struct plan *p, const char *format, bool color)
 {
 	int error;

@@ -130,6 +130,27 @@ int cmd_learn_account(char **out, struct tc_client *client, const struct plan *p
 		      struct err *e);
 
 /*
+ * The spot quota of the zones of p's pools, before any launch (status,
+ * plan --check): DescribeAccountQuota in each region of p into *q (cleared
+ * first; clear it with apply_quota_clear).  Informational: when it fails
+ * (not permitted, not answered) a warning says the quota is unknown, q is
+ * left empty and false is returned; the caller goes on.
+ */
+bool cmd_spot_quota(struct apply_quota *q, struct tc_client *client,
+		    const struct plan *p);
+/* Whether zone is the zone of one of p's pools (only those quotas are shown). */
+bool cmd_quota_zone_used(const struct plan *p, const char *zone);
+/*
+ * The quota table of p's pool zones into out, lead first:
+ *	SPOT QUOTA (vCPU) / ZONE        USED REMAINING   TOTAL
+ *	  ap-guangzhou-3                   6        44      50
+ * ("?" for a count the API did not give).  Nothing when q is NULL or has
+ * none of those zones; returns whether the table was written.
+ */
+bool cmd_quota_text(struct buf *out, const struct plan *p, const struct apply_quota *q,
+		    const char *lead);
+
+/*
  * Render p in format ("text", "json" or "markdown") into out, colouring
  * text when color; 0 or an exit code (message printed).
  */
