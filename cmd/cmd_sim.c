@@ -120,7 +120,7 @@ static int sim_ctl(const struct cmd_ctx *ctx);
 
 static const char *const ctl_verbs[] = { "reclaim", "pool",  "faults", "protect",
 					 "operate", "stats", "state",  "reset",
-					 "clock",   NULL };
+					 "clock",   "sts",   NULL };
 
 static const struct cmd_syntax ctl_syntax = {
 	.usage =
@@ -135,13 +135,16 @@ static const struct cmd_syntax ctl_syntax = {
 		"  protect [--protected on|off] ID...                 termination protection\n"
 		"  operate reboot|stop|start ID... [--ms N]           put instances in an operation\n"
 		"  clock ['{\"now\":MS}' | '{\"offsetMs\":N}']         show or move the clock\n"
+		"  sts [JSON]                    show or change the metadata service and STS:\n"
+		"                                '{\"durationSeconds\":N}', '{\"roleName\":\"R\"}',\n"
+		"                                '{\"fail\":{\"count\":N,\"code\":\"InternalError\"}}'\n"
 		"A JSON object argument is sent as the request body as it is.  The endpoint\n"
 		"must be on loopback (127.0.0.1, ::1, localhost); any other is refused, exit 1.",
 	.about = "Talk to a running 'spotenv sim'.",
 	.opts = ctl_opts,
 	.needs_args =
 		"'sim ctl' needs a verb: reclaim, pool, faults, protect, operate, stats, "
-		"state, reset or clock",
+		"state, reset, clock or sts",
 	.words = ctl_verbs,
 };
 
@@ -157,7 +160,7 @@ const struct cmd_syntax cmd_sim_syntax = {
 		"           [--tag-lag-ms N] [--internal-error-rate R] [--drop-after-commit-rate R]\n"
 		"           [--reclaim-per-minute N] [--launch-fail-rate R] [--launch-failed-ttl-ms N]\n"
 		"           [--spot-quota-vcpu N] [--no-rate-limits] [-v]\n"
-		"   or: spotenv sim ctl [--endpoint URL] reclaim|pool|faults|protect|operate|stats|state|reset|clock ...",
+		"   or: spotenv sim ctl [--endpoint URL] reclaim|pool|faults|protect|operate|stats|state|reset|clock|sts ...",
 	.about =
 		"Run a local emulator of the Tencent Cloud CVM API on loopback, with a world of\n"
 		"regions, zones, instance types, stock and spot prices, and faults on demand.\n"
@@ -370,6 +373,14 @@ static int sim_ctl(const struct cmd_ctx *ctx)
 		error = sim_ctl_reset(&out, endpoint, json, &e);
 	} else if (!strcmp(verb, "clock")) {
 		error = sim_ctl_clock(&out, endpoint, json, &e);
+	} else if (!strcmp(verb, "sts")) {
+		if (args->n > 2 || (args->n == 2 && !json)) {
+			ret = cmd_usagef(
+				"sim", "'sim ctl sts' takes at most one argument, a JSON "
+				       "object");
+			goto done;
+		}
+		error = sim_ctl_sts(&out, endpoint, json, &e);
 	} else if (!strcmp(verb, "faults")) {
 		struct sim_ctl_faults f = SIM_CTL_FAULTS_INIT;
 

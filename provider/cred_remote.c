@@ -12,10 +12,12 @@
  * "Authorization: SKIP".
  *
  * Plain http goes only to loopback and to the metadata host itself
- * (reachable only inside a CVM).  The metadata service gets short
- * timeouts (300 ms to connect, 1 s in all), so a machine that is not a CVM
- * falls through quickly.  Bodies holding secrets are wiped; logs name the
- * call, never a key or token.
+ * (reachable only inside a CVM).  The metadata service gets one short
+ * budget for the whole probe (500 ms for the role-name GET and the role
+ * GET together, 300 ms at most to connect), so a machine that is not a
+ * CVM falls through quickly, whether nothing answers the connection or
+ * something accepts it and stays silent.  Bodies holding secrets are
+ * wiped; logs name the call, never a key or token.
  */
 #include "../util/setup.h"
 #include "cred_int.h"
@@ -27,8 +29,8 @@
 
 #define TC_CRED_BODY_MAX (64u << 10)
 #define TC_METADATA_HOST "metadata.tencentyun.com"
-#define TC_METADATA_CONNECT_MS 300L
-#define TC_METADATA_TOTAL_MS 1000L
+#define TC_METADATA_CONNECT_MS 300L /* per connection */
+#define TC_METADATA_BUDGET_MS 500L  /* the whole probe: every GET together */
 #define TC_STS_CONNECT_MS 5000L
 #define TC_STS_TOTAL_MS 15000L
 
@@ -451,10 +453,44 @@ static bool tc_cred_role_name_ok(const char *s)
 	return true;
 }
 
+/* Milliseconds from now to deadline (CLOCK_MONOTONIC); 0 once it has passed. */
+static long tc_cred_ms_left(const struct timespec *deadline)
+{
+	struct timespec now;
+	int64_t left;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	left = (int64_t)(deadline->tv_sec - now.tv_sec) * 1000 +
+	       (deadline->tv_nsec - now.tv_nsec) / 1000000;
+	return left > 0 ? (long)left : 0;
+}
+
 /*
- * GET the role name (when not given), then the role.  A role that is not
- * there (404, no answer) is "not found": for the chain's last resort the
- * error lists every place looked at.
+ * One GET of the metadata probe, within what is left of its budget (the
+ * deadline): a real metadata service answers in milliseconds, so both GETs
+ * together never take longer than TC_METADATA_BUDGET_MS.
+ */
+static int tc_cred_metadata_get(struct buf *out, long *status, int64_t *ms,
+				const char *url, bool loopback,
+				const struct timespec *deadline, struct err *e)
+{
+	long left = tc_cred_ms_left(deadline);
+
+	if (!left) {
+		*status = 0;
+		*ms = 0;
+		return err_set(e, ERR_NET, "the probe's %ld ms were spent",
+			       TC_METADATA_BUDGET_MS);
+	}
+	return tc_cred_http(out, status, ms, url, loopback, NULL, NULL,
+			    left < TC_METADATA_CONNECT_MS ? left : TC_METADATA_CONNECT_MS,
+			    left, e);
+}
+
+/*
+ * GET the role name (when not given), then the role, both within one
+ * budget.  A role that is not there (404, no answer) is "not found": for
+ * the chain's last resort the error lists every place looked at.
  */
 static int tc_cred_fetch_cvm(struct tc_cred *cred, const struct tc_cred_spec *sp,
 			     void (*log)(void *, const char *), void *log_ctx,
@@ -463,6 +499,7 @@ static int tc_cred_fetch_cvm(struct tc_cred *cred, const struct tc_cred_spec *sp
 	struct tc_cred_url u = { 0 };
 	struct buf b = BUF_INIT;
 	struct err he = ERR_INIT;
+	struct timespec deadline;
 	char *url = NULL, *role = NULL, *why = NULL;
 	long status = 0;
 	int64_t ms = 0;
@@ -470,12 +507,19 @@ static int tc_cred_fetch_cvm(struct tc_cred *cred, const struct tc_cred_spec *sp
 
 	if ((error = tc_cred_url(&u, sp->metadata, true, "SPOTENV_METADATA_ENDPOINT", e)))
 		goto done;
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += TC_METADATA_BUDGET_MS / 1000;
+	deadline.tv_nsec += (TC_METADATA_BUDGET_MS % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
 	if (sp->role_name) {
 		role = xstrdup(sp->role_name);
 	} else {
 		url = xasprintf("%s%s", u.url, TC_METADATA_ROLE_PATH);
-		error = tc_cred_http(&b, &status, &ms, url, u.loopback, NULL, NULL,
-				     TC_METADATA_CONNECT_MS, TC_METADATA_TOTAL_MS, &he);
+		error = tc_cred_metadata_get(&b, &status, &ms, url, u.loopback, &deadline,
+					     &he);
 		tc_cred_log(
 			log, log_ctx,
 			"credentials metadata GET cam/security-credentials/ status=%ld "
@@ -504,8 +548,8 @@ static int tc_cred_fetch_cvm(struct tc_cred *cred, const struct tc_cred_spec *sp
 	if (role) {
 		url = xasprintf("%s%s%s", u.url, TC_METADATA_ROLE_PATH, role);
 		err_clear(&he);
-		error = tc_cred_http(&b, &status, &ms, url, u.loopback, NULL, NULL,
-				     TC_METADATA_CONNECT_MS, TC_METADATA_TOTAL_MS, &he);
+		error = tc_cred_metadata_get(&b, &status, &ms, url, u.loopback, &deadline,
+					     &he);
 		tc_cred_log(
 			log, log_ctx,
 			"credentials metadata GET cam/security-credentials/%s status=%ld "

@@ -197,6 +197,11 @@ int sim_ctl_clock(struct buf *out, const char *endpoint, const char *json, struc
 	return sim_ctl_send(out, endpoint, "clock", json != NULL, json, e);
 }
 
+int sim_ctl_sts(struct buf *out, const char *endpoint, const char *json, struct err *e)
+{
+	return sim_ctl_send(out, endpoint, "sts", json != NULL, json, e);
+}
+
 static void sim_ctl_add_int(cJSON *o, const char *key, int64_t v)
 {
 	if (v >= 0)

@@ -149,11 +149,13 @@ struct sim_response {
 	bool drop;		/* close the connection without answering */
 	int64_t delay_ms;	/* wait this long before answering (latency fault) */
 	const char *error_code; /* API error code answered, or NULL (borrowed) */
+	void *doc;		/* private: a cJSON answer rendered into body after
+				   the world lock is let go */
 };
 
 #define SIM_RESPONSE_INIT                                                                \
 	{                                                                                \
-		0, BUF_INIT, false, 0, NULL                                              \
+		0, BUF_INIT, false, 0, NULL, NULL                                        \
 	}
 
 /* Answer one request (thread-safe).  Always fills out. */
@@ -206,6 +208,12 @@ int sim_ctl_state(struct buf *out, const char *endpoint, struct err *e);
 int sim_ctl_reset(struct buf *out, const char *endpoint, const char *json, struct err *e);
 /* The clock: GET shows it; a json ('{"now":MS}' or '{"offsetMs":N}') moves it. */
 int sim_ctl_clock(struct buf *out, const char *endpoint, const char *json, struct err *e);
+/*
+ * The metadata service and STS: GET shows their settings, the STS fault
+ * and counters; a json ('{"durationSeconds":N}', '{"fail":{"count":N,
+ * "code":"C","after":M}}', ...) changes them (docs/sim.md "Credentials").
+ */
+int sim_ctl_sts(struct buf *out, const char *endpoint, const char *json, struct err *e);
 
 /*
  * Fault changes (the keys of /_sim/faults); each field left at its

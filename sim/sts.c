@@ -7,7 +7,7 @@
  *   POST / with service sts, version 2018-08-13:
  *       AssumeRole                  TC3-signed with any known credentials
  *       AssumeRoleWithWebIdentity   Authorization: SKIP
- *   GET|POST /_sim/sts              settings and counters
+ *   GET|POST /_sim/sts              settings, the STS fault, counters
  *
  * Every answer issues fresh temporary credentials (TmpSecretId,
  * TmpSecretKey, Token) that live durationSeconds (settable, so expiry can
@@ -15,6 +15,11 @@
  * with a temporary SecretId must carry its X-TC-Token
  * (AuthFailure.TokenFailure) and be sent before it expires
  * (AuthFailure.SignatureExpire).  Long-lived keys are not affected.
+ *
+ * The injectable fault: "fail" {"count": N, "code": C, "after": M} lets
+ * the next M STS calls through, then answers the N after them with the
+ * documented error code C (InternalError by default), so a client's
+ * failed renewals can be tested end to end.
  */
 #include "../util/setup.h"
 #include "../util/hash.h"
@@ -35,13 +40,45 @@ struct sim_sts_cred {
 	int64_t expires_ms;
 };
 
+/*
+ * Error codes an injected STS failure may answer: the common InternalError
+ * and RequestLimitExceeded, and the codes tencentcloud-sdk-go documents
+ * for AssumeRole and AssumeRoleWithWebIdentity
+ * (tencentcloud/sts/v20180813/errors.go).  String literals: the error
+ * counters borrow them.
+ */
+static const char *const sim_sts_fail_codes[] = {
+	"InternalError",
+	"InternalError.DbError",
+	"InternalError.EncryptError",
+	"InternalError.GetAppIdError",
+	"InternalError.GetRoleError",
+	"InternalError.GetSeedTokenError",
+	"InternalError.IllegalRole",
+	"InternalError.PbSerializeError",
+	"InternalError.SystemError",
+	"InternalError.UnknownError",
+	"RequestLimitExceeded",
+	"InvalidParameter.AccountNotAvaliable",
+	"InvalidParameter.OverLimit",
+	"InvalidParameter.WebIdentityTokenError",
+	"ResourceNotFound.RoleNotFound",
+	"UnauthorizedOperation",
+};
+
+#define SIM_STS_FAIL_MAX 1000000 /* count and after at most */
+
 struct sim_sts {
 	char *role_name;    /* "" = no role bound: the metadata pages answer 404 */
 	int64_t duration_s; /* 0 = as asked (DurationSeconds, default 7200) */
 	char *web_token;    /* NULL = any non-empty WebIdentityToken passes */
+	/* the injected fault: after fail_after more STS calls, fail_count fail */
+	int64_t fail_count, fail_after;
+	const char *fail_code; /* one of sim_sts_fail_codes */
 	struct sim_sts_cred *creds;
 	size_t n, a;
 	uint64_t metadata, assume_role, web_identity, issued, token_failures, expired;
+	uint64_t failed; /* STS calls failed by the injected fault */
 };
 
 static struct sim_sts *sim_sts_get(struct sim *s)
@@ -49,6 +86,7 @@ static struct sim_sts *sim_sts_get(struct sim *s)
 	if (!s->sts) {
 		s->sts = xcalloc(1, sizeof(*s->sts));
 		s->sts->role_name = xstrdup(SIM_STS_ROLE_DEFAULT);
+		s->sts->fail_code = sim_sts_fail_codes[0];
 	}
 	return s->sts;
 }
@@ -341,6 +379,19 @@ static void sim_sts_api(struct sim *s, const struct sim_request *req,
 		t->web_identity++;
 	else
 		t->assume_role++;
+	/* the injected fault, before anything is checked: the service fails */
+	if (t->fail_count > 0) {
+		if (t->fail_after > 0) {
+			t->fail_after--;
+		} else {
+			t->fail_count--;
+			t->failed++;
+			return sim_sts_error(s, out, t->fail_code,
+					     "The service failed (a fault injected "
+					     "through /_sim/sts)",
+					     rid);
+		}
+	}
 	if (web && (!auth || strcmp(auth, "SKIP")))
 		return sim_sts_error(
 			s, out, "AuthFailure.InvalidAuthorization",
@@ -444,7 +495,71 @@ void sim_sts_handle(struct sim *s, const struct sim_request *req,
 		sim_sts_api(s, req, out, now);
 }
 
-/* GET|POST /_sim/sts {"roleName", "durationSeconds", "webIdentityToken"}. */
+/* The code named c among sim_sts_fail_codes (its literal), or NULL. */
+static const char *sim_sts_fail_code(const char *c)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(sim_sts_fail_codes); i++)
+		if (!strcmp(c, sim_sts_fail_codes[i]))
+			return sim_sts_fail_codes[i];
+	return NULL;
+}
+
+/* A whole number from 0 to SIM_STS_FAIL_MAX. */
+static bool sim_sts_fail_number(const cJSON *v)
+{
+	return cJSON_IsNumber(v) && v->valuedouble >= 0 &&
+	       v->valuedouble <= SIM_STS_FAIL_MAX &&
+	       v->valuedouble == (double)(int64_t)v->valuedouble;
+}
+
+/*
+ * Check "fail": null (no fault), or {"count": N, "code": C, "after": M},
+ * each key optional (count 1, code InternalError, after 0).  NULL with
+ * the values in *count, *code and *after, or an error message (a literal).
+ */
+static const char *sim_sts_fail_parse(const cJSON *f, int64_t *count, const char **code,
+				      int64_t *after)
+{
+	const cJSON *n, *c, *a;
+
+	*count = 0;
+	*after = 0;
+	*code = sim_sts_fail_codes[0];
+	if (cJSON_IsNull(f))
+		return NULL;
+	if (!cJSON_IsObject(f))
+		return "'fail' must be an object {\"count\":N,\"code\":\"C\",\"after\":M} "
+		       "or null";
+	for (const cJSON *k = f->child; k; k = k->next)
+		if (strcmp(k->string, "count") && strcmp(k->string, "code") &&
+		    strcmp(k->string, "after"))
+			return "'fail' knows only 'count', 'code' and 'after'";
+	n = cJSON_GetObjectItemCaseSensitive(f, "count");
+	c = cJSON_GetObjectItemCaseSensitive(f, "code");
+	a = cJSON_GetObjectItemCaseSensitive(f, "after");
+	if ((n && !sim_sts_fail_number(n)) || (a && !sim_sts_fail_number(a)))
+		return "'fail': 'count' and 'after' are whole numbers from 0 to 1000000";
+	if (c && !(cJSON_IsString(c) && sim_sts_fail_code(c->valuestring)))
+		return "'fail': 'code' must be a documented STS error code: InternalError, "
+		       "InternalError.DbError, InternalError.EncryptError, "
+		       "InternalError.GetAppIdError, InternalError.GetRoleError, "
+		       "InternalError.GetSeedTokenError, InternalError.IllegalRole, "
+		       "InternalError.PbSerializeError, InternalError.SystemError, "
+		       "InternalError.UnknownError, RequestLimitExceeded, "
+		       "InvalidParameter.AccountNotAvaliable, InvalidParameter.OverLimit, "
+		       "InvalidParameter.WebIdentityTokenError, "
+		       "ResourceNotFound.RoleNotFound or UnauthorizedOperation";
+	*count = n ? (int64_t)n->valuedouble : 1;
+	*after = a ? (int64_t)a->valuedouble : 0;
+	if (c)
+		*code = sim_sts_fail_code(c->valuestring);
+	return NULL;
+}
+
+/*
+ * GET|POST /_sim/sts {"roleName", "durationSeconds", "webIdentityToken",
+ * "fail"}: nothing changes when any key is invalid.
+ */
 void sim_sts_control(struct sim *s, const struct sim_request *req, const cJSON *body,
 		     struct sim_response *out)
 {
@@ -457,17 +572,23 @@ void sim_sts_control(struct sim *s, const struct sim_request *req, const cJSON *
 			cJSON_GetObjectItemCaseSensitive(body, "durationSeconds");
 		const cJSON *wt =
 			cJSON_GetObjectItemCaseSensitive(body, "webIdentityToken");
+		const cJSON *f = cJSON_GetObjectItemCaseSensitive(body, "fail");
+		const char *why = NULL, *code = NULL;
+		int64_t count = 0, after = 0;
 
 		if ((rn && !cJSON_IsString(rn)) ||
 		    (d && !(cJSON_IsNumber(d) && d->valuedouble >= 0 &&
 			    d->valuedouble <= 43200)) ||
-		    (wt && !cJSON_IsString(wt) && !cJSON_IsNull(wt))) {
+		    (wt && !cJSON_IsString(wt) && !cJSON_IsNull(wt)))
+			why = "give 'roleName' (a string, \"\" = none), "
+			      "'durationSeconds' (0 to 43200, 0 = as asked), "
+			      "'webIdentityToken' (a string, null = any), "
+			      "'fail' ({\"count\":N,\"code\":\"C\",\"after\":M}, null = none)";
+		else if (f)
+			why = sim_sts_fail_parse(f, &count, &code, &after);
+		if (why) {
 			doc = cJSON_CreateObject();
-			cJSON_AddStringToObject(
-				doc, "error",
-				"give 'roleName' (a string, \"\" = none), "
-				"'durationSeconds' (0 to 43200, 0 = as asked), "
-				"'webIdentityToken' (a string, null = any)");
+			cJSON_AddStringToObject(doc, "error", why);
 			sim_sts_render(out, 400, doc);
 			return;
 		}
@@ -482,6 +603,11 @@ void sim_sts_control(struct sim *s, const struct sim_request *req, const cJSON *
 			t->web_token =
 				cJSON_IsString(wt) ? xstrdup(wt->valuestring) : NULL;
 		}
+		if (f) {
+			t->fail_count = count;
+			t->fail_after = after;
+			t->fail_code = code;
+		}
 	} else if (strcmp(req->method, "GET")) {
 		sim_sts_text(out, 405, "{\"error\":\"GET or POST\"}");
 		return;
@@ -490,11 +616,19 @@ void sim_sts_control(struct sim *s, const struct sim_request *req, const cJSON *
 	cJSON_AddStringToObject(doc, "roleName", t->role_name);
 	cJSON_AddNumberToObject(doc, "durationSeconds", (double)t->duration_s);
 	cJSON_AddBoolToObject(doc, "webIdentityTokenSet", t->web_token != NULL);
+	{
+		cJSON *fo = cJSON_AddObjectToObject(doc, "fail");
+
+		cJSON_AddNumberToObject(fo, "count", (double)t->fail_count);
+		cJSON_AddStringToObject(fo, "code", t->fail_code);
+		cJSON_AddNumberToObject(fo, "after", (double)t->fail_after);
+	}
 	cJSON_AddNumberToObject(doc, "metadata", (double)t->metadata);
 	cJSON_AddNumberToObject(doc, "assumeRole", (double)t->assume_role);
 	cJSON_AddNumberToObject(doc, "assumeRoleWithWebIdentity",
 				(double)t->web_identity);
 	cJSON_AddNumberToObject(doc, "issued", (double)t->issued);
+	cJSON_AddNumberToObject(doc, "failed", (double)t->failed);
 	cJSON_AddNumberToObject(doc, "tokenFailures", (double)t->token_failures);
 	cJSON_AddNumberToObject(doc, "expired", (double)t->expired);
 	sim_sts_render(out, 200, doc);

@@ -4,9 +4,11 @@
 # AssumeRole chained from environment keys, web identity from a token file
 # (generic and TKE variables), the tccli cvm-role profile, the order of
 # the chain, renewal across expiry during one apply --until-converged,
-# temporary keys without (or with a wrong, or an expired) token refused,
-# no secret or token in any output under -v, and a quick fall-through
-# when the metadata service does not answer.
+# a renewal that fails while the keys are still valid (the emulator's
+# injected STS fault, `sim ctl sts`), temporary keys without (or with a
+# wrong, or an expired) token refused, no secret or token in any output
+# under -v, and a fall-through in under 1 s when the metadata service
+# refuses, does not answer the connection, or accepts it and stays silent.
 # shellcheck disable=SC2154 # $stderr comes from bats (run --separate-stderr)
 # shellcheck disable=SC2030,SC2031 # each @test runs in a process of its own: its exports are its own
 
@@ -48,13 +50,10 @@ teardown() {
 	fi
 }
 
-# sts [JSON]: GET (or POST JSON to) the emulator's /_sim/sts
+# sts [JSON]: the emulator's metadata and STS settings, fault and counters
+# (spotenv sim ctl sts: GET /_sim/sts, or POST JSON to it)
 sts() {
-	if [ $# -gt 0 ]; then
-		curl -sS --noproxy '*' -X POST -d "$1" "$SIM_URL/_sim/sts"
-	else
-		curl -sS --noproxy '*' "$SIM_URL/_sim/sts"
-	fi
+	sim_ctl sts "$@"
 }
 
 sts_stat() {
@@ -105,15 +104,15 @@ assert_no_secrets() {
 }
 
 # silent_listener MODE: a loopback listener that never answers, its port in
-# $BATS_TEST_TMPDIR/silent.port.  MODE "accept": connections complete (in
-# the kernel's backlog) and hang; "full": the backlog is full, so new
+# $BATS_TEST_TMPDIR/silent.port.  MODE "accept": it accepts connections and
+# holds them without a word; "full": its backlog is full, so new
 # connections never complete (what a host that does not route looks like)
 silent_listener() {
 	python3 -c '
 import socket, sys, time
 s = socket.socket()
 s.bind(("127.0.0.1", 0))
-s.listen(0)
+s.listen(0 if sys.argv[1] == "full" else 8)
 port = s.getsockname()[1]
 held = []
 if sys.argv[1] == "full":
@@ -126,6 +125,10 @@ if sys.argv[1] == "full":
             pass
         held.append(c)
 print(port, flush=True)
+if sys.argv[1] == "accept":
+    s.settimeout(60)
+    while True:
+        held.append(s.accept()[0])
 time.sleep(60)
 ' "$1" >"$BATS_TEST_TMPDIR/silent.port" 3>&- &
 	SILENT_PID=$!
@@ -134,30 +137,37 @@ time.sleep(60)
 	export SPOTENV_METADATA_ENDPOINT
 }
 
-@test "credentials: off a CVM (no connection) the chain falls through in under 1 s" {
-	local t0 t1
+# fall_through WHAT: with no credentials anywhere, a command that needs them
+# fails with the chain's error naming every place looked at, the CVM role
+# at $SPOTENV_METADATA_ENDPOINT last, within 1 s (measured around it)
+fall_through() {
+	local t0 t1 ms
 	no_keys
-	silent_listener full
-	t0=$(_now_ms)
+	t0=$(date +%s%N)
 	run --separate-stderr "$SPOTENV" api --region ap-guangzhou DescribeInstances '{}'
-	t1=$(_now_ms)
+	t1=$(date +%s%N)
+	ms=$(((t1 - t0) / 1000000))
+	echo "# fall-through ($1) took $ms ms" >&3
+	echo "$stderr"
 	[ "$status" -eq 1 ]
-	[[ "$stderr" == *"the CVM role at '$SPOTENV_METADATA_ENDPOINT' (no answer"* ]]
-	echo "# fall-through (connect timeout) took $((t1 - t0)) ms" >&3
-	[ $((t1 - t0)) -lt 1000 ]
+	[[ "$stderr" == *"no Tencent Cloud credentials found; looked at environment (TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY), web identity (TKE_WEB_IDENTITY_TOKEN_FILE, TENCENTCLOUD_WEB_IDENTITY_TOKEN_FILE), '$HOME/.tencentcloud/credentials' [default], '$HOME/.tccli/default.credential', the CVM role at '$SPOTENV_METADATA_ENDPOINT' (no answer: "* ]]
+	[ "$ms" -le 1000 ]
 }
 
-@test "credentials: a metadata service that accepts and never answers: about 1 s (the total timeout)" {
-	local t0 t1
-	no_keys
+@test "credentials: off a CVM (connection refused) the chain falls through in under 1 s" {
+	# nothing listens on loopback port 1
+	export SPOTENV_METADATA_ENDPOINT=http://127.0.0.1:1
+	fall_through "connection refused"
+}
+
+@test "credentials: off a CVM (no connection) the chain falls through in under 1 s" {
+	silent_listener full
+	fall_through "connect timeout"
+}
+
+@test "credentials: a metadata service that accepts and never answers: under 1 s too" {
 	silent_listener accept
-	t0=$(_now_ms)
-	run --separate-stderr "$SPOTENV" api --region ap-guangzhou DescribeInstances '{}'
-	t1=$(_now_ms)
-	[ "$status" -eq 1 ]
-	[[ "$stderr" == *"the CVM role at '$SPOTENV_METADATA_ENDPOINT' (no answer"* ]]
-	echo "# fall-through (silent service) took $((t1 - t0)) ms" >&3
-	[ $((t1 - t0)) -lt 1500 ]
+	fall_through "silent service"
 }
 
 @test "credentials: plain http to a metadata host other than loopback is refused" {
@@ -348,6 +358,80 @@ time.sleep(60)
 	[ "$n" -ge 2 ]
 	[ "$(sts_stat assumeRole)" -eq "$n" ]
 	# never a request with an expired or missing token
+	[ "$(sts_stat tokenFailures)" -eq 0 ]
+	[ "$(sts_stat expired)" -eq 0 ]
+	assert_no_secrets
+}
+
+@test "credentials: sim ctl sts shows and sets the STS fault; a bad one changes nothing" {
+	run --separate-stderr "$SPOTENV" sim ctl sts
+	[ "$status" -eq 0 ]
+	[ "$(json_get fail.count <<<"$output")" -eq 0 ]
+	[ "$(json_get fail.code <<<"$output")" = InternalError ]
+	run --separate-stderr "$SPOTENV" sim ctl sts '{"fail":{"count":1,"code":"InternalError.SystemError"}}'
+	[ "$status" -eq 0 ]
+	[ "$(json_get fail.count <<<"$output")" -eq 1 ]
+	# an undocumented code, a fraction, an unknown key: refused, nothing changes
+	run --separate-stderr "$SPOTENV" sim ctl sts '{"durationSeconds":5,"fail":{"count":1,"code":"Oops"}}'
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"'code' must be a documented STS error code"* ]]
+	run --separate-stderr "$SPOTENV" sim ctl sts '{"fail":{"count":1.5}}'
+	[ "$status" -eq 1 ]
+	run --separate-stderr "$SPOTENV" sim ctl sts '{"fail":{"times":1}}'
+	[ "$status" -eq 1 ]
+	run --separate-stderr "$SPOTENV" sim ctl sts not-json
+	[ "$status" -eq 64 ]
+	[ "$(sts_stat durationSeconds)" -eq 0 ]
+	[ "$(sts_stat fail.code)" = InternalError.SystemError ]
+	# the next STS call fails with that code, the one after it works
+	export TENCENTCLOUD_ROLE_ARN=qcs::cam::uin/1:roleName/fault
+	run --separate-stderr "$SPOTENV" api --region ap-guangzhou DescribeInstances '{}'
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"'AssumeRole' at '$SIM_URL' for role 'qcs::cam::uin/1:roleName/fault' failed: InternalError.SystemError"* ]]
+	api_v
+	[ "$status" -eq 0 ]
+	[ "$(sts_stat failed)" -eq 1 ]
+	[ "$(sts_stat fail.count)" -eq 0 ]
+	[ "$(sts_stat assumeRole)" -eq 2 ]
+	[ "$(sim_stat errors.InternalError.SystemError)" -eq 1 ]
+	# null clears a fault
+	sts '{"fail":{"count":5}}' >/dev/null
+	sts '{"fail":null}' >/dev/null
+	[ "$(sts_stat fail.count)" -eq 0 ]
+	assert_no_secrets
+}
+
+@test "credentials: a renewal that fails while the keys are valid is logged and retried; the run converges" {
+	local spec
+	# 8-second credentials are renewed from half their life (4 s), and a
+	# failed renewal is tried again in a quarter of what is left (1 s):
+	# instances PENDING for 10 s keep the run going past both failures
+	sim_ctl faults --pending-ms 10000 >/dev/null
+	# the run's first AssumeRole goes through; the two after it (the first
+	# renewal and its retry) fail
+	sts '{"durationSeconds":8,"fail":{"count":2,"code":"InternalError","after":1}}' >/dev/null
+	export TENCENTCLOUD_ROLE_ARN=qcs::cam::uin/1:roleName/apply
+	spec=$(fx_spec web.yaml)
+	run --separate-stderr "$SPOTENV" apply --auto-approve -v --poll-interval 200ms "$spec" \
+		--until-converged 60s
+	printf '%s\n%s\n' "$output" "$stderr" >>"$OUT"
+	[ "$status" -eq 0 ]
+	[ "$(live_count web)" -eq 3 ]
+	[[ "$output" == *"1/1 environments converged."* ]]
+	# both failures logged: the STS call, and the renewal with the time left
+	[ "$(grep -cE ' credentials AssumeRole status=200 time=[0-9]+ms request_id=[0-9a-f-]+ error=InternalError$' <<<"$stderr")" -eq 2 ]
+	[ "$(grep -cE " credentials renewal failed \('AssumeRole' at '$SIM_URL' for role 'qcs::cam::uin/1:roleName/apply' failed: InternalError: .*\); the current ones are valid for [0-9]+s more$" <<<"$stderr")" -eq 2 ]
+	# renewed after them
+	run awk '/credentials AssumeRole .* error=InternalError$/ { f = NR }
+		/credentials AssumeRole .* error=-$/ { ok = NR }
+		END { exit !(f && ok > f) }' <<<"$stderr"
+	[ "$status" -eq 0 ]
+	[ "$(sts_stat failed)" -eq 2 ]
+	[ "$(sts_stat fail.count)" -eq 0 ]
+	[ "$(sts_stat issued)" -ge 2 ]
+	# never a request with an expired or missing token
+	[ "$(sim_stat errors.AuthFailure.TokenFailure)" -eq 0 ]
+	[ "$(sim_stat errors.AuthFailure.SignatureExpire)" -eq 0 ]
 	[ "$(sts_stat tokenFailures)" -eq 0 ]
 	[ "$(sts_stat expired)" -eq 0 ]
 	assert_no_secrets

@@ -2,14 +2,20 @@
  * Unit tests for provider/cred.c and cred_remote.c: the credential chain
  * (environment, web identity, SDK INI file, tccli file, CVM role), its
  * order, profiles and its errors, role ARNs, the parsers of the metadata
- * and STS answers (bad ones too) and the refresh rule.  Each test runs
- * with a fresh temporary HOME and a clean environment, the CVM role off
- * unless a test turns it on (no network: nothing here fetches).
+ * and STS answers (bad ones too), the refresh rule, and the metadata
+ * probe's time budget (against loopback listeners that never answer).
+ * Each test runs with a fresh temporary HOME and a clean environment, the
+ * CVM role off unless a test turns it on (no network beyond loopback).
  */
 #include "../../util/setup.h"
 #include <setjmp.h>
 #include <cmocka.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <poll.h>
+#include <pthread.h>
 #include "../../provider/tc.h"
 
 static char home[256];
@@ -501,6 +507,136 @@ static void test_renewal_failure_waits(void **state)
 	tc_cred_clear(&c);
 }
 
+/* ---------------------------------------------------------------------
+ * The metadata probe's budget: loopback listeners that never answer.
+ */
+
+/* A loopback listener; its port in *port. */
+static int listener(int *port)
+{
+	struct sockaddr_in a;
+	socklen_t l = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(fd, 8), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &l), 0);
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+/* Wait up to ms for fd to be readable; false on timeout. */
+static bool readable(int fd, int ms)
+{
+	struct pollfd p = { fd, POLLIN, 0 };
+
+	return poll(&p, 1, ms) == 1;
+}
+
+/*
+ * A metadata service that answers the role-name GET after answer_ms, then
+ * accepts the role GET and never answers it (until the client hangs up).
+ */
+struct slow_meta {
+	int fd;
+	int answer_ms;
+};
+
+static void *slow_meta_serve(void *arg)
+{
+	static const char answer[] = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+				     "Content-Length: 9\r\nConnection: close\r\n\r\n"
+				     "slow-role";
+	const struct slow_meta *m = arg;
+	char req[4096];
+	int c;
+
+	if (!readable(m->fd, 5000) || (c = accept(m->fd, NULL, NULL)) < 0)
+		return NULL;
+	if (readable(c, 5000) && read(c, req, sizeof(req)) > 0) {
+		ssize_t w;
+
+		poll(NULL, 0, m->answer_ms);
+		w = write(c, answer, sizeof(answer) - 1);
+		(void)w;
+	}
+	close(c);
+	if (!readable(m->fd, 5000) || (c = accept(m->fd, NULL, NULL)) < 0)
+		return NULL;
+	/* silent: read until the client gives up and closes */
+	while (readable(c, 5000) && read(c, req, sizeof(req)) > 0)
+		;
+	close(c);
+	return NULL;
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Fetch the chain's last resort at port; the time it took in ms. */
+static int64_t probe(int port, struct err *e)
+{
+	struct tc_cred c;
+	char url[64];
+	int64_t t0;
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
+	setenv("SPOTENV_METADATA_ENDPOINT", url, 1);
+	assert_int_equal(tc_cred_load(&c, NULL, e), 0);
+	t0 = mono_ms();
+	assert_int_equal(tc_cred_fetch(&c, NULL, NULL, e), ERR_AUTH);
+	t0 = mono_ms() - t0;
+	assert_null(c.secret_id);
+	tc_cred_clear(&c);
+	return t0;
+}
+
+/*
+ * Off a CVM the chain falls through well under 1 s: one budget for the
+ * whole probe, whether the service accepts and stays silent, or answers
+ * the role name slowly and then stays silent on the role.
+ */
+static void test_metadata_budget(void **state)
+{
+	struct err e = ERR_INIT;
+	struct slow_meta m = { -1, 400 };
+	pthread_t th;
+	int port, fd;
+	int64_t ms;
+
+	(void)state;
+	/* accepted by the kernel, never answered */
+	fd = listener(&port);
+	ms = probe(port, &e);
+	assert_non_null(strstr(e.msg, "no Tencent Cloud credentials found"));
+	assert_non_null(strstr(e.msg, "(no answer: "));
+	err_clear(&e);
+	print_message("silent metadata service: %lld ms\n", (long long)ms);
+	assert_true(ms < 900);
+	close(fd);
+
+	/* the role name after 400 ms, then silence: both GETs share the budget */
+	m.fd = listener(&port);
+	assert_int_equal(pthread_create(&th, NULL, slow_meta_serve, &m), 0);
+	ms = probe(port, &e);
+	assert_non_null(strstr(e.msg, "(no answer for role 'slow-role': "));
+	err_clear(&e);
+	print_message("slow role name, silent role: %lld ms\n", (long long)ms);
+	assert_true(ms >= 400);
+	assert_true(ms < 900);
+	pthread_join(th, NULL);
+	close(m.fd);
+}
+
 static void test_tccli_errors(void **state)
 {
 	struct tc_cred c;
@@ -545,6 +681,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refresh_rule, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_renewal_failure_waits, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_metadata_budget, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

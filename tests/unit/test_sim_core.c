@@ -1950,6 +1950,113 @@ static void test_listen_refuses_non_loopback(void **state)
 	sim_free(s);
 }
 
+/* One AssumeRoleWithWebIdentity (unsigned): "ok" or the error code. */
+static const char *web_identity(struct sim *s)
+{
+	static char code[128];
+	static const char body[] = "{\"ProviderId\":\"p\",\"WebIdentityToken\":\"t\","
+				   "\"RoleArn\":\"qcs::cam::uin/1:roleName/r\","
+				   "\"RoleSessionName\":\"s\"}";
+	struct tc_header h[] = {
+		{ "Content-Type", "application/json" },
+		{ "Host", "127.0.0.1:8787" },
+		{ "X-TC-Action", "AssumeRoleWithWebIdentity" },
+		{ "X-TC-Version", "2018-08-13" },
+		{ "Authorization", "SKIP" },
+	};
+	struct sim_request req;
+	struct sim_response r = SIM_RESPONSE_INIT;
+	cJSON *doc, *er;
+
+	memset(&req, 0, sizeof(req));
+	req.method = "POST";
+	req.path = "/";
+	req.query = "";
+	req.headers = h;
+	req.nheaders = ARRAY_SIZE(h);
+	req.body = body;
+	req.body_len = strlen(body);
+	sim_handle(s, &req, &r);
+	assert_int_equal(r.status, 200);
+	doc = cJSON_Parse(buf_str(&r.body));
+	assert_non_null(doc);
+	er = cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "Response"), "Error");
+	snprintf(code, sizeof(code), "%s",
+		 er ? cJSON_GetStringValue(cJSON_GetObjectItem(er, "Code")) : "ok");
+	cJSON_Delete(doc);
+	sim_response_clear(&r);
+	return code;
+}
+
+/*
+ * The injectable STS fault (POST /_sim/sts "fail"): the next `after` calls
+ * go through, the `count` after them fail with `code`; defaults count 1,
+ * InternalError; a bad one changes nothing; reset clears it.
+ */
+static void test_sts_fault(void **state)
+{
+	struct sim *s = default_sim();
+	const char *t;
+	int st;
+
+	UNUSED(state);
+	fake_ms = T0;
+	t = control(s, "POST", "/_sim/sts",
+		    "{\"fail\":{\"count\":2,\"code\":\"InternalError.SystemError\","
+		    "\"after\":1}}",
+		    &st);
+	assert_int_equal(st, 200);
+	assert_non_null(strstr(
+		t,
+		"\"fail\":{\"count\":2,\"code\":\"InternalError.SystemError\",\"after\":1}"));
+	assert_string_equal(web_identity(s), "ok");
+	assert_string_equal(web_identity(s), "InternalError.SystemError");
+	assert_string_equal(web_identity(s), "InternalError.SystemError");
+	assert_string_equal(web_identity(s), "ok");
+	t = control(s, "GET", "/_sim/sts", NULL, &st);
+	assert_int_equal(st, 200);
+	assert_non_null(strstr(t, "\"fail\":{\"count\":0,"));
+	assert_non_null(strstr(t, "\"assumeRoleWithWebIdentity\":4"));
+	assert_non_null(strstr(t, "\"issued\":2"));
+	assert_non_null(strstr(t, "\"failed\":2"));
+	t = control(s, "GET", "/_sim/stats", NULL, &st);
+	assert_non_null(strstr(t, "\"InternalError.SystemError\":2"));
+
+	/* refused as a whole: an undocumented code, a fraction, an unknown key */
+	t = control(s, "POST", "/_sim/sts",
+		    "{\"durationSeconds\":9,\"fail\":{\"code\":\"Nope\"}}", &st);
+	assert_int_equal(st, 400);
+	assert_non_null(strstr(t, "documented STS error code"));
+	control(s, "POST", "/_sim/sts", "{\"fail\":{\"count\":0.5}}", &st);
+	assert_int_equal(st, 400);
+	control(s, "POST", "/_sim/sts", "{\"fail\":{\"times\":1}}", &st);
+	assert_int_equal(st, 400);
+	control(s, "POST", "/_sim/sts", "{\"fail\":[1]}", &st);
+	assert_int_equal(st, 400);
+	t = control(s, "GET", "/_sim/sts", NULL, &st);
+	assert_non_null(strstr(t, "\"durationSeconds\":0,"));
+	assert_non_null(strstr(t, "\"fail\":{\"count\":0,"));
+
+	/* the defaults: one call, InternalError */
+	control(s, "POST", "/_sim/sts", "{\"fail\":{}}", &st);
+	assert_int_equal(st, 200);
+	assert_string_equal(web_identity(s), "InternalError");
+	assert_string_equal(web_identity(s), "ok");
+
+	/* null turns it off; so does reset */
+	control(s, "POST", "/_sim/sts", "{\"fail\":{\"count\":3}}", &st);
+	control(s, "POST", "/_sim/sts", "{\"fail\":null}", &st);
+	assert_int_equal(st, 200);
+	assert_string_equal(web_identity(s), "ok");
+	control(s, "POST", "/_sim/sts", "{\"fail\":{\"count\":3}}", &st);
+	control(s, "POST", "/_sim/reset", "{}", &st);
+	assert_int_equal(st, 200);
+	assert_string_equal(web_identity(s), "ok");
+	t = control(s, "GET", "/_sim/sts", NULL, &st);
+	assert_non_null(strstr(t, "\"failed\":0,"));
+	sim_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1978,6 +2085,7 @@ int main(void)
 		cmocka_unit_test(test_config_file),
 		cmocka_unit_test(test_state_roundtrip),
 		cmocka_unit_test(test_listen_refuses_non_loopback),
+		cmocka_unit_test(test_sts_fault),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
