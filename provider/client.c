@@ -501,6 +501,10 @@ static size_t tc_write_cb(char *data, size_t size, size_t nmemb, void *userdata)
 	struct buf *b = userdata;
 	size_t n = size * nmemb;
 
+	/* a page of instances is ~150 KB: start big rather than double a dozen
+	   times (a reserve beyond the cap fails harmlessly; buf_put enforces it) */
+	if (!b->alloc)
+		(void)buf_reserve(b, n > 1 << 18 ? n : 1 << 18);
 	if (buf_put(b, data, n))
 		return 0; /* too big: abort the transfer */
 	return n;

@@ -159,14 +159,9 @@ static bool id_shape(const char *s, const char *prefix)
 	return true;
 }
 
-static const char *region_of(const struct sim *s, const struct sim_instance *in)
-{
-	return s->regions[s->zones[s->pools[in->pool].zone].region].name;
-}
-
 static bool in_region(const struct sim_call *c, const struct sim_instance *in)
 {
-	return !strcmp(region_of(c->s, in), c->region);
+	return c->s->zones[c->s->pools[in->pool].zone].region == c->region_index;
 }
 
 /* ------------------------------------------------------------------ */
@@ -288,25 +283,78 @@ static void created_time(char out[32], int64_t ms)
 		snprintf(out, 32, "1970-01-01T00:00:00Z");
 }
 
-static cJSON *strs_json(char *const *v, size_t n)
+/*
+ * An integer member.  As raw text: cJSON prints every number through
+ * "%1.15g" and reads it back, most of the cost of a page of instances.
+ */
+static void add_int(cJSON *o, const char *name, int64_t v)
 {
-	cJSON *a = cJSON_CreateArray();
+	char text[24];
 
-	for (size_t i = 0; i < n; i++)
-		cJSON_AddItemToArray(a, cJSON_CreateString(v[i]));
-	return a;
+	snprintf(text, sizeof(text), "%" PRId64, v);
+	cJSON_AddRawToObject(o, name, text);
 }
 
-/* A realistic Instance object (tencent-api.md section 4). */
+/* s as a JSON string (the text writers of instance_json). */
+static void put_str(struct buf *b, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const char *run = s;
+
+	buf_putc(b, '"');
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		char esc[6] = { '\\', 'u', '0', '0', hex[ch >> 4], hex[ch & 15] };
+
+		if (ch >= 0x20 && ch != '"' && ch != '\\')
+			continue;
+		buf_put(b, run, (size_t)(s - run));
+		if (ch == '"' || ch == '\\') {
+			esc[1] = (char)ch;
+			buf_put(b, esc, 2);
+		} else {
+			buf_put(b, esc, sizeof(esc));
+		}
+		run = s + 1;
+	}
+	buf_put(b, run, (size_t)(s - run));
+	buf_putc(b, '"');
+}
+
+/* ,"key":"value" (key is a literal of ours) */
+static void put_member(struct buf *b, const char *key, const char *value)
+{
+	buf_printf(b, ",\"%s\":", key);
+	put_str(b, value);
+}
+
+static void put_strs(struct buf *b, char *const *v, size_t n)
+{
+	buf_putc(b, '[');
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			buf_putc(b, ',');
+		put_str(b, v[i]);
+	}
+	buf_putc(b, ']');
+}
+
+/*
+ * A realistic Instance object (tencent-api.md section 4), written as text:
+ * a page holds 100 of them, and a tree of 40 nodes each, printed, was
+ * most of the emulator's time for a listing.
+ */
 static cJSON *instance_json(struct sim_call *c, const struct sim_instance *in)
 {
 	const struct sim_pool *p = &c->s->pools[in->pool];
 	const char *state = sim_instance_state(in, c->now);
-	cJSON *o = cJSON_CreateObject(), *x, *tags;
+	struct buf b;
+	cJSON *o;
 	char created[32];
 	bool pending = !strcmp(state, "PENDING"), leaving = in->leave_ms != 0;
 	bool operating = !leaving && !pending && !in->launch_failed &&
 			 in->op != SIM_OP_NONE && c->now < in->op_until_ms;
+	bool failed = !strcmp(state, "LAUNCH_FAILED");
 	static const char *const op_names[] = {
 		[SIM_OP_NONE] = "RunInstances",
 		[SIM_OP_REBOOT] = "RebootInstances",
@@ -314,71 +362,70 @@ static cJSON *instance_json(struct sim_call *c, const struct sim_instance *in)
 		[SIM_OP_START] = "StartInstances",
 	};
 
+	buf_init(&b, 0);
+	buf_reserve(&b, 2048);
 	created_time(created, in->created_ms);
-	x = cJSON_AddObjectToObject(o, "Placement");
-	cJSON_AddStringToObject(x, "Zone", c->s->zones[p->zone].name);
-	cJSON_AddNumberToObject(x, "ProjectId", 0);
-	cJSON_AddNullToObject(x, "HostIds");
-	cJSON_AddStringToObject(o, "InstanceId", in->id);
-	cJSON_AddStringToObject(o, "Uuid", in->uuid);
-	cJSON_AddStringToObject(o, "InstanceState", state);
-	cJSON_AddStringToObject(o, "InstanceType", p->type);
-	cJSON_AddNumberToObject(o, "CPU", p->cpu);
-	cJSON_AddNumberToObject(o, "Memory", p->memory);
-	cJSON_AddStringToObject(o, "RestrictState", "NORMAL");
-	cJSON_AddStringToObject(o, "InstanceName", in->name ? in->name : "");
-	cJSON_AddStringToObject(o, "InstanceChargeType",
-				in->spot ? "SPOTPAID" : "POSTPAID_BY_HOUR");
-	x = cJSON_AddObjectToObject(o, "SystemDisk");
-	cJSON_AddStringToObject(x, "DiskType",
-				in->disk_type ? in->disk_type : "CLOUD_PREMIUM");
-	cJSON_AddStringToObject(x, "DiskId", "disk-sim");
-	cJSON_AddNumberToObject(x, "DiskSize", in->disk_size ? in->disk_size : 50);
-	cJSON_AddNullToObject(o, "DataDisks");
-	x = cJSON_AddArrayToObject(o, "PrivateIpAddresses");
-	cJSON_AddItemToArray(x, cJSON_CreateString(in->private_ip));
-	cJSON_AddNullToObject(o, "PublicIpAddresses");
-	x = cJSON_AddObjectToObject(o, "InternetAccessible");
-	cJSON_AddStringToObject(x, "InternetChargeType", "TRAFFIC_POSTPAID_BY_HOUR");
-	cJSON_AddNumberToObject(x, "InternetMaxBandwidthOut", in->bandwidth);
-	x = cJSON_AddObjectToObject(o, "VirtualPrivateCloud");
-	cJSON_AddStringToObject(x, "VpcId", in->vpc_id ? in->vpc_id : "vpc-default");
-	cJSON_AddStringToObject(x, "SubnetId",
-				in->subnet_id ? in->subnet_id : "subnet-default");
-	cJSON_AddBoolToObject(x, "AsVpcGateway", false);
-	cJSON_AddStringToObject(o, "ImageId", in->image ? in->image : "");
-	cJSON_AddStringToObject(o, "OsName", "TencentOS Server 3.1 (TK4)");
-	cJSON_AddItemToObject(o, "SecurityGroupIds", strs_json(in->sgs, in->nsgs));
-	x = cJSON_AddObjectToObject(o, "LoginSettings");
-	cJSON_AddItemToObject(x, "KeyIds", strs_json(in->key_ids, in->nkey_ids));
-	cJSON_AddStringToObject(o, "CreatedTime", created);
-	cJSON_AddNullToObject(o, "ExpiredTime");
-	tags = cJSON_AddArrayToObject(o, "Tags");
+	buf_puts(&b, "{\"Placement\":{\"Zone\":");
+	put_str(&b, c->s->zones[p->zone].name);
+	buf_puts(&b, ",\"ProjectId\":0,\"HostIds\":null}");
+	put_member(&b, "InstanceId", in->id);
+	put_member(&b, "Uuid", in->uuid);
+	put_member(&b, "InstanceState", state);
+	put_member(&b, "InstanceType", p->type);
+	buf_printf(&b, ",\"CPU\":%d,\"Memory\":%d", p->cpu, p->memory);
+	put_member(&b, "RestrictState", "NORMAL");
+	put_member(&b, "InstanceName", in->name ? in->name : "");
+	put_member(&b, "InstanceChargeType", in->spot ? "SPOTPAID" : "POSTPAID_BY_HOUR");
+	buf_puts(&b, ",\"SystemDisk\":{\"DiskType\":");
+	put_str(&b, in->disk_type ? in->disk_type : "CLOUD_PREMIUM");
+	buf_printf(&b, ",\"DiskId\":\"disk-sim\",\"DiskSize\":%d},\"DataDisks\":null",
+		   in->disk_size ? in->disk_size : 50);
+	buf_puts(&b, ",\"PrivateIpAddresses\":[");
+	put_str(&b, in->private_ip);
+	buf_printf(&b,
+		   "],\"PublicIpAddresses\":null,\"InternetAccessible\":{"
+		   "\"InternetChargeType\":\"TRAFFIC_POSTPAID_BY_HOUR\","
+		   "\"InternetMaxBandwidthOut\":%d},\"VirtualPrivateCloud\":{\"VpcId\":",
+		   in->bandwidth);
+	put_str(&b, in->vpc_id ? in->vpc_id : "vpc-default");
+	put_member(&b, "SubnetId", in->subnet_id ? in->subnet_id : "subnet-default");
+	buf_puts(&b, ",\"AsVpcGateway\":false}");
+	put_member(&b, "ImageId", in->image ? in->image : "");
+	put_member(&b, "OsName", "TencentOS Server 3.1 (TK4)");
+	buf_puts(&b, ",\"SecurityGroupIds\":");
+	put_strs(&b, in->sgs, in->nsgs);
+	buf_puts(&b, ",\"LoginSettings\":{\"KeyIds\":");
+	put_strs(&b, in->key_ids, in->nkey_ids);
+	buf_putc(&b, '}');
+	put_member(&b, "CreatedTime", created);
+	buf_puts(&b, ",\"ExpiredTime\":null,\"Tags\":[");
 	if (c->now >= in->tags_ms)
 		for (size_t i = 0; i < in->ntags; i++) {
-			cJSON *t = cJSON_CreateObject();
-
-			cJSON_AddStringToObject(t, "Key", in->tags[i].key);
-			cJSON_AddStringToObject(t, "Value", in->tags[i].value);
-			cJSON_AddItemToArray(tags, t);
+			buf_puts(&b, i ? ",{\"Key\":" : "{\"Key\":");
+			put_str(&b, in->tags[i].key);
+			put_member(&b, "Value", in->tags[i].value);
+			buf_putc(&b, '}');
 		}
-	cJSON_AddStringToObject(o, "StopChargingMode", "NOT_APPLICABLE");
-	cJSON_AddStringToObject(o, "LatestOperation",
-				leaving ? "TerminateInstances" : op_names[in->op]);
-	cJSON_AddStringToObject(o, "LatestOperationState",
-				pending || leaving || operating	  ? "OPERATING"
-				: !strcmp(state, "LAUNCH_FAILED") ? "FAILED"
-								  : "SUCCESS");
-	cJSON_AddStringToObject(o, "LatestOperationRequestId", in->request_id);
-	if (!strcmp(state, "LAUNCH_FAILED"))
-		cJSON_AddStringToObject(o, "LatestOperationErrorMsg",
-					"launch failed (injected by spotenv sim)");
+	buf_putc(&b, ']');
+	put_member(&b, "StopChargingMode", "NOT_APPLICABLE");
+	put_member(&b, "LatestOperation",
+		   leaving ? "TerminateInstances" : op_names[in->op]);
+	put_member(&b, "LatestOperationState",
+		   pending || leaving || operating ? "OPERATING"
+		   : failed			   ? "FAILED"
+						   : "SUCCESS");
+	put_member(&b, "LatestOperationRequestId", in->request_id);
+	if (failed)
+		put_member(&b, "LatestOperationErrorMsg",
+			   "launch failed (injected by spotenv sim)");
 	else
-		cJSON_AddNullToObject(o, "LatestOperationErrorMsg");
-	cJSON_AddStringToObject(o, "IsolatedSource", "NOTISOLATED");
-	cJSON_AddBoolToObject(o, "DisableApiTermination", in->protect);
-	cJSON_AddStringToObject(o, "DefaultLoginUser", "root");
-	cJSON_AddNumberToObject(o, "DefaultLoginPort", 22);
+		buf_puts(&b, ",\"LatestOperationErrorMsg\":null");
+	put_member(&b, "IsolatedSource", "NOTISOLATED");
+	buf_printf(&b, ",\"DisableApiTermination\":%s", in->protect ? "true" : "false");
+	put_member(&b, "DefaultLoginUser", "root");
+	buf_puts(&b, ",\"DefaultLoginPort\":22}");
+	o = cJSON_CreateRaw(buf_str(&b));
+	buf_release(&b);
 	return o;
 }
 
@@ -449,6 +496,72 @@ static int parse_dfilters(struct sim_call *c, const cJSON *fs, struct dfilter *o
 	return 0;
 }
 
+void sim_listing_release(struct sim *s)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(s->listing); i++) {
+		free(s->listing[i].key);
+		free(s->listing[i].v);
+	}
+	memset(s->listing, 0, sizeof(s->listing));
+	s->listing_uses = 0;
+}
+
+/*
+ * The instances of c's region that pass every filter, in creation order:
+ * a kept listing when it is still exact (see struct sim_listing), else a
+ * new scan, kept for the next page in place of the least recently used.
+ */
+static const struct sim_listing *listing_get(struct sim_call *c, const struct dfilter *f,
+					     size_t nf)
+{
+	struct sim *s = c->s;
+	struct sim_listing *l = &s->listing[0];
+	char *text = cJSON_PrintUnformatted(field(c->req, "Filters"));
+	char *key = xasprintf("%d %s", c->region_index, text ? text : "null");
+	bool keep = true;
+
+	free(text);
+	for (size_t i = 0; i < nf; i++)
+		if (f[i].kind == DF_INSTANCE_STATE)
+			keep = false;
+	for (size_t i = 0; i < ARRAY_SIZE(s->listing); i++) {
+		struct sim_listing *k = &s->listing[i];
+
+		if (keep && k->key && !strcmp(k->key, key) &&
+		    k->version == s->list_version && c->now >= k->from &&
+		    c->now < k->until) {
+			k->used = ++s->listing_uses;
+			free(key);
+			return k;
+		}
+		if (k->used < l->used)
+			l = k;
+	}
+	free(l->key);
+	l->key = keep ? key : (free(key), NULL);
+	l->used = ++s->listing_uses;
+	l->version = s->list_version;
+	l->from = c->now;
+	l->until = INT64_MAX;
+	l->n = 0;
+	for (size_t i = 0; i < s->nlist; i++) {
+		struct sim_instance *in = s->list[i];
+		bool ok = true;
+
+		if (!in || !in_region(c, in))
+			continue;
+		if (in->tags_ms > c->now && in->tags_ms < l->until)
+			l->until = in->tags_ms; /* its tags show then */
+		for (size_t k = 0; k < nf && ok; k++)
+			ok = match_filter(c, in, &f[k]);
+		if (!ok)
+			continue;
+		ALLOC_GROW(l->v, l->n + 1, l->alloc);
+		l->v[l->n++] = in;
+	}
+	return l;
+}
+
 int sim_action_describe_instances(struct sim_call *c)
 {
 	static const char *const known[] = { "InstanceIds", "Filters", "Offset", "Limit",
@@ -498,23 +611,14 @@ int sim_action_describe_instances(struct sim_call *c)
 			total++;
 		}
 	} else {
-		for (size_t i = 0; i < c->s->nlist; i++) {
-			struct sim_instance *in = c->s->list[i];
-			bool ok;
+		const struct sim_listing *l = listing_get(c, filters, nfilters);
 
-			if (!in || !in_region(c, in))
-				continue;
-			ok = true;
-			for (size_t f = 0; f < nfilters && ok; f++)
-				ok = match_filter(c, in, &filters[f]);
-			if (!ok)
-				continue;
-			if (total >= offset && total < offset + limit)
-				cJSON_AddItemToArray(set, instance_json(c, in));
-			total++;
-		}
+		for (size_t i = (size_t)offset; i < l->n && i < (size_t)(offset + limit);
+		     i++)
+			cJSON_AddItemToArray(set, instance_json(c, l->v[i]));
+		total = (int64_t)l->n;
 	}
-	cJSON_AddNumberToObject(c->resp, "TotalCount", (double)total);
+	add_int(c->resp, "TotalCount", total);
 	cJSON_AddItemToObject(c->resp, "InstanceSet", set);
 	error = 0;
 done:

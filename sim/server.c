@@ -60,15 +60,33 @@ static const char *lookup_secret(void *ctx, const char *id)
 	return sim_sts_secret(s, id); /* temporary credentials */
 }
 
+/*
+ * Answer doc (taken).  It is turned into text by sim_handle after the
+ * world lock is let go: the tree holds copies only, and printing a page of
+ * 100 instances is most of an answer's cost, which would otherwise queue
+ * every other request behind it.
+ */
 static void render(struct sim_response *out, int status, cJSON *doc)
 {
-	char *text = cJSON_PrintUnformatted(doc);
-
 	out->status = status;
+	buf_reset(&out->body);
+	cJSON_Delete(out->doc);
+	out->doc = doc;
+}
+
+static void render_text(struct sim_response *out)
+{
+	char *text;
+
+	if (!out->doc)
+		return;
+	/* room for a page of instances at once, not a dozen reallocs */
+	text = cJSON_PrintBuffered(out->doc, 1 << 16, false);
 	buf_reset(&out->body);
 	buf_puts(&out->body, text ? text : "{}");
 	free(text);
-	cJSON_Delete(doc);
+	cJSON_Delete(out->doc);
+	out->doc = NULL;
 }
 
 /* The API error envelope; counts the error. */
@@ -219,6 +237,7 @@ static void answer_api(struct sim *s, const struct sim_request *req,
 	c.s = s;
 	c.now = now;
 	c.region = region;
+	c.region_index = ri;
 	memcpy(c.request_id, rid, sizeof(rid));
 	switch (act) {
 	case SIM_ACT_DESCRIBE_INSTANCES:
@@ -699,6 +718,7 @@ void sim_handle(struct sim *s, const struct sim_request *req, struct sim_respons
 	out->drop = false;
 	out->delay_ms = 0;
 	out->error_code = NULL;
+	out->doc = NULL;
 	pthread_mutex_lock(&s->mu);
 	now = sim_now(s);
 	sim_advance(s, now);
@@ -715,6 +735,7 @@ void sim_handle(struct sim *s, const struct sim_request *req, struct sim_respons
 	if (s->opts.log)
 		log_request(s, req, out, now);
 	pthread_mutex_unlock(&s->mu);
+	render_text(out);
 }
 
 void sim_response_clear(struct sim_response *r)
@@ -722,6 +743,7 @@ void sim_response_clear(struct sim_response *r)
 	if (!r)
 		return;
 	buf_release(&r->body);
+	cJSON_Delete(r->doc);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -940,6 +962,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	struct sim_request req;
 	struct MHD_Response *r;
 	enum MHD_Result ret;
+	size_t len = 0;
+	char *body;
 
 	UNUSED(version);
 	if (!sc) {
@@ -980,8 +1004,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		sim_response_clear(&resp);
 		return MHD_NO; /* closes the connection without an answer */
 	}
-	r = MHD_create_response_from_buffer(resp.body.len, (void *)buf_str(&resp.body),
-					    MHD_RESPMEM_MUST_COPY);
+	/* handed over, not copied: a page of instances is ~150 KB */
+	body = buf_detach(&resp.body, &len);
+	r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
 	MHD_add_response_header(r, "Content-Type", "application/json");
 	ret = MHD_queue_response(conn, (unsigned int)resp.status, r);
 	MHD_destroy_response(r);

@@ -198,6 +198,25 @@ struct sim {
 	size_t nleaving, aleaving;
 	struct sim_instance **failed; /* instances that end (or ended) LAUNCH_FAILED */
 	size_t nfailed, afailed;
+	uint64_t list_version; /* bumped whenever an instance is added or removed */
+
+	/*
+	 * The last filtered DescribeInstances listing (actions.c), kept so the
+	 * next pages of the same listing do not scan every instance again.
+	 * Used only while it cannot differ from a new scan: same region and
+	 * Filters text, no instance added or removed, no tag that was hidden
+	 * at the scan visible yet, the clock not moved back, and no filter on
+	 * the state (which changes with time alone).
+	 */
+	struct sim_listing {
+		char *key;		 /* region index and Filters text; NULL: none */
+		uint64_t version;	 /* list_version it was made at */
+		int64_t from, until;	 /* valid while from <= now < until */
+		struct sim_instance **v; /* the matching instances, in list order */
+		size_t n, alloc;
+		uint64_t used; /* when last used (a counter), to replace the oldest */
+	} listing[8];	       /* one per listing under way (regions page side by side) */
+	uint64_t listing_uses;
 	uint64_t app_id; /* the account's AppId (DescribeAccountQuota) */
 
 	/* ClientTokens */
@@ -317,6 +336,7 @@ struct sim_call {
 	struct sim *s;
 	int64_t now;
 	const char *region; /* X-TC-Region, validated */
+	int region_index;   /* its index in s->regions */
 	const cJSON *req;   /* the request object */
 	cJSON *resp;	    /* out: fields of Response */
 	const char *code;   /* out: error code (string literal) */
@@ -326,6 +346,7 @@ struct sim_call {
 };
 
 int sim_action_describe_instances(struct sim_call *c);
+void sim_listing_release(struct sim *s);
 int sim_action_run_instances(struct sim_call *c);
 int sim_action_terminate_instances(struct sim_call *c);
 int sim_action_describe_zone_configs(struct sim_call *c);

@@ -216,6 +216,7 @@ bool sim_instance_insert(struct sim *s, struct sim_instance *in)
 	in->slot = s->nlist;
 	s->list[s->nlist++] = in;
 	s->ninstances++;
+	s->list_version++;
 	return true;
 }
 
@@ -293,6 +294,7 @@ static void instance_remove(struct sim *s, struct sim_instance *in)
 	if (!in->reclaimed) /* a terminated instance gives its capacity back */
 		s->pools[in->pool].stock++;
 	s->list[in->slot] = NULL;
+	s->list_version++;
 	s->nholes++;
 	s->ninstances--;
 	sim_instance_free(in);
@@ -513,6 +515,8 @@ void sim_token_add(struct sim *s, const char *token, char *const *ids, size_t n,
 
 void sim_world_clear_instances(struct sim *s)
 {
+	sim_listing_release(s);
+	s->list_version++;
 	for (size_t i = 0; i < s->nlist; i++)
 		sim_instance_free(s->list[i]);
 	free(s->list);

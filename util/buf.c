@@ -28,6 +28,11 @@ static int buf_grow(struct buf *b, size_t extra)
 	return 0;
 }
 
+int buf_reserve(struct buf *b, size_t len)
+{
+	return buf_grow(b, len);
+}
+
 int buf_put(struct buf *b, const void *data, size_t len)
 {
 	int error = buf_grow(b, len);

@@ -35,6 +35,8 @@ struct buf {
 void buf_init(struct buf *b, size_t max);
 /* Append; 0 or ERR_TOOBIG. */
 int buf_put(struct buf *b, const void *data, size_t len);
+/* Make room for len more bytes at once; 0 or ERR_TOOBIG. */
+int buf_reserve(struct buf *b, size_t len);
 int buf_puts(struct buf *b, const char *s);
 int buf_putc(struct buf *b, char c);
 int buf_printf(struct buf *b, const char *fmt, ...) SPOTENV_PRINTF(2, 3);

@@ -1016,6 +1016,87 @@ static const char *terminate(struct sim *s, const char *const *ids, size_t n,
 	return code;
 }
 
+/* TotalCount of a DescribeInstances in region (rate limits are off). */
+static int listed(struct sim *s, const char *region, const char *body)
+{
+	cJSON *r = NULL;
+	int n;
+
+	assert_string_equal(
+		call_full(s, "DescribeInstances", region, body, fake_ms / 1000, NULL, &r),
+		"ok");
+	n = cJSON_GetObjectItem(r, "TotalCount")->valueint;
+	cJSON_Delete(r);
+	return n;
+}
+
+/*
+ * DescribeInstances keeps a filtered listing for the next pages (struct
+ * sim_listing): each answer must still be what a new scan gives, across
+ * launches, removals, tags becoming visible, other listings in between,
+ * the clock moved back and filters on the state.
+ */
+static void test_listing_kept(void **state)
+{
+	struct sim_opts o = SIM_OPTS_INIT;
+	struct sim *s;
+	char ids[8][16];
+	size_t n = 0;
+	const char *gz = "ap-guangzhou";
+	const char *tag =
+		"{\"Filters\":[{\"Name\":\"tag:spotenv:env\",\"Values\":[\"p\"]}],"
+		"\"Limit\":100}";
+	const char *key =
+		"{\"Filters\":[{\"Name\":\"tag-key\",\"Values\":[\"spotenv:env\"]}]}";
+	const char *running =
+		"{\"Filters\":[{\"Name\":\"instance-state\",\"Values\":[\"RUNNING\"]}]}";
+
+	UNUSED(state);
+	fake_ms = T0;
+	o.tag_lag_ms = 1000;
+	o.pending_ms = 500;
+	o.terminating_ms = 500;
+	s = new_sim(&o);
+	s->faults.rate_limits = false;
+	assert_string_equal(
+		launch(s, RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "3", "1", PTAG), ids,
+		       &n),
+		"ok");
+	fake_ms = T0 + 600;
+	assert_int_equal(listed(s, gz, tag), 0); /* tags not shown yet */
+	assert_int_equal(listed(s, gz, key), 0);
+	assert_int_equal(listed(s, "ap-shanghai", tag), 0);
+	assert_int_equal(listed(s, gz, running), 3); /* the state moves with time */
+	fake_ms = T0 + 1000;
+	assert_int_equal(listed(s, gz, tag), 3); /* the tags show: a new scan */
+	assert_int_equal(listed(s, gz, key), 3);
+	assert_int_equal(listed(s, "ap-shanghai", tag), 0);
+
+	/* a launch is seen at once (its tags a second later) */
+	assert_string_equal(call(s, "RunInstances",
+				 RUN_BODY("ap-guangzhou-3", "S5.MEDIUM4", "2", "1", PTAG),
+				 NULL),
+			    "ok");
+	assert_int_equal(listed(s, gz, "{}"), 5);
+	assert_int_equal(listed(s, gz, tag), 3);
+	fake_ms = T0 + 2000;
+	assert_int_equal(listed(s, gz, tag), 5);
+	fake_ms = T0 + 1400; /* the clock moved back: hidden again */
+	assert_int_equal(listed(s, gz, tag), 3);
+	assert_int_equal(listed(s, gz, running), 3);
+	fake_ms = T0 + 2000;
+	assert_int_equal(listed(s, gz, running), 5);
+
+	/* a removal is seen once the instance is gone */
+	assert_string_equal(terminate(s, (const char *const[]){ ids[0] }, 1, NULL), "ok");
+	assert_int_equal(listed(s, gz, tag), 5); /* TERMINATING is still listed */
+	fake_ms = T0 + 2600;
+	assert_int_equal(listed(s, gz, tag), 4);
+	assert_int_equal(listed(s, gz, key), 4);
+	assert_int_equal(listed(s, gz, running), 4);
+	sim_free(s);
+}
+
 static void test_terminate_states(void **state)
 {
 	struct sim *s;
@@ -2074,6 +2155,7 @@ int main(void)
 		cmocka_unit_test(test_reclaim_rate),
 		cmocka_unit_test(test_seed_reproducible),
 		cmocka_unit_test(test_paging),
+		cmocka_unit_test(test_listing_kept),
 		cmocka_unit_test(test_offers),
 		cmocka_unit_test(test_terminate_states),
 		cmocka_unit_test(test_launch_failed_ttl),
