@@ -48,11 +48,14 @@ static void add_borrowed(const char ***v, size_t *n, size_t *alloc, const char *
 /*
  * Describe regions all at once (tc_observe_regions) with one filter, and
  * the offers of pools[r] when pools is not NULL; move the results into out.
+ * expect[r]: the instances region r should hold (the desired capacity of
+ * the environments there; the listing sends pages ahead for it).
  */
 static int observe_regions(struct plan_observed *out, const struct apply_cloud *cloud,
 			   char **regions, size_t nregions,
 			   const struct tc_filter *filter,
-			   const struct region_pools *pools, struct err *e)
+			   const struct region_pools *pools, const int64_t *expect,
+			   struct err *e)
 {
 	struct tc_region_obs *r = xcalloc(nregions ? nregions : 1, sizeof(*r));
 	struct tc_instance_list *inst = xcalloc(nregions ? nregions : 1, sizeof(*inst));
@@ -65,6 +68,7 @@ static int observe_regions(struct plan_observed *out, const struct apply_cloud *
 		r[i].filters = filter;
 		r[i].nfilters = 1;
 		r[i].instances = &inst[i];
+		r[i].expect = expect[i];
 		if (pools) {
 			r[i].zones = pools[i].zones;
 			r[i].nzones = pools[i].nzones;
@@ -103,6 +107,7 @@ int apply_observe(struct plan_observed *out, const struct apply_cloud *cloud,
 	char **regions = NULL;
 	size_t nregions = 0, regions_alloc = 0;
 	struct region_pools *pools;
+	int64_t *expect;
 	const char *key = PLAN_TAG_ENV;
 	struct tc_filter filter = { TAG_KEY_FILTER, &key, 1 };
 	int error;
@@ -112,6 +117,7 @@ int apply_observe(struct plan_observed *out, const struct apply_cloud *cloud,
 			apply_strlist_add_unique(&regions, &nregions, &regions_alloc,
 						 specs->envs[i].region);
 	pools = xcalloc(nregions ? nregions : 1, sizeof(*pools));
+	expect = xcalloc(nregions ? nregions : 1, sizeof(*expect));
 	for (size_t r = 0; r < nregions; r++)
 		for (size_t i = 0; i < specs->nenvs; i++) {
 			const struct spec_env *env = &specs->envs[i];
@@ -119,6 +125,7 @@ int apply_observe(struct plan_observed *out, const struct apply_cloud *cloud,
 			if (strcmp(env->region, regions[r]) ||
 			    !env_selected(env->name, envs, nenvs))
 				continue;
+			expect[r] += env->capacity;
 			for (size_t p = 0; p < env->npools; p++) {
 				add_borrowed(&pools[r].zones, &pools[r].nzones,
 					     &pools[r].zalloc, env->pools[p].zone);
@@ -138,12 +145,13 @@ int apply_observe(struct plan_observed *out, const struct apply_cloud *cloud,
 		filter.nvalues = nenvs;
 	}
 	error = observe_regions(out, cloud, regions, nregions, &filter,
-				offers ? pools : NULL, e);
+				offers ? pools : NULL, expect, e);
 	for (size_t r = 0; r < nregions; r++) {
 		free(pools[r].zones);
 		free(pools[r].types);
 	}
 	free(pools);
+	free(expect);
 	apply_strlist_free(regions, nregions);
 	return error;
 }
@@ -155,14 +163,22 @@ int apply_observe_plan(struct plan_observed *out, const struct apply_cloud *clou
 	size_t nregions = 0, ralloc = 0;
 	const char *key = PLAN_TAG_ENV;
 	struct tc_filter filter = { TAG_KEY_FILTER, &key, 1 };
+	int64_t *expect;
 	int error;
 
 	for (size_t i = 0; i < p->nenvs; i++)
 		if (p->envs[i].region)
 			apply_strlist_add_unique(&regions, &nregions, &ralloc,
 						 p->envs[i].region);
-	error = observe_regions(out, cloud, regions, nregions, &filter, NULL, e);
+	expect = xcalloc(nregions ? nregions : 1, sizeof(*expect));
+	for (size_t r = 0; r < nregions; r++)
+		for (size_t i = 0; i < p->nenvs; i++)
+			if (p->envs[i].region && !strcmp(p->envs[i].region, regions[r]) &&
+			    p->envs[i].desired > 0)
+				expect[r] += p->envs[i].desired;
+	error = observe_regions(out, cloud, regions, nregions, &filter, NULL, expect, e);
 	apply_strlist_free(regions, nregions);
+	free(expect);
 	return error;
 }
 

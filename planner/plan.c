@@ -203,6 +203,18 @@ static int plan_cmp_basis(const void *a, const void *b)
 	return plan_strcmp0(x->id, y->id);
 }
 
+/* One line of a basis text: "ID\tSTATE\tTEMPLATE\n" ("-" for none). */
+static void plan_basis_line(struct buf *b, const char *id, const char *state,
+			    const char *tmpl)
+{
+	buf_puts(b, id);
+	buf_putc(b, '\t');
+	buf_puts(b, state ? state : "-");
+	buf_putc(b, '\t');
+	buf_puts(b, tmpl ? tmpl : "-");
+	buf_putc(b, '\n');
+}
+
 /* Fill p->observed (sorted by id) and p->basis from the selection. */
 static void plan_set_basis(struct plan *p, const struct plan_inst *inst, size_t n)
 {
@@ -219,9 +231,8 @@ static void plan_set_basis(struct plan *p, const struct plan_inst *inst, size_t 
 	qsort(p->observed, n, sizeof(*p->observed), plan_cmp_basis);
 	buf_puts(&b, "spotenv-basis-v1\n");
 	for (size_t i = 0; i < n; i++)
-		buf_printf(&b, "%s\t%s\t%s\n", p->observed[i].id,
-			   p->observed[i].state ? p->observed[i].state : "-",
-			   p->observed[i].template ? p->observed[i].template : "-");
+		plan_basis_line(&b, p->observed[i].id, p->observed[i].state,
+				p->observed[i].template);
 	xsha256_hex(hex, b.ptr, b.len);
 	p->basis = xstrdup(hex);
 	buf_release(&b);
@@ -241,9 +252,7 @@ static char *plan_env_basis(const char *env, const char *scope, const struct pla
 
 	buf_printf(&b, "spotenv-env-basis-v1\n%s\n%s\n", env, scope ? scope : "");
 	for (size_t i = 0; i < n; i++)
-		buf_printf(&b, "%s\t%s\t%s\n", v[i].in->id,
-			   v[i].in->state ? v[i].in->state : "-",
-			   v[i].tmpl ? v[i].tmpl : "-");
+		plan_basis_line(&b, v[i].in->id, v[i].in->state, v[i].tmpl);
 	xsha256_hex(hex, b.ptr, b.len);
 	buf_release(&b);
 	return xstrdup(hex);

@@ -245,6 +245,16 @@ done:
  * unique ids than TotalCount is read again (3 reads in all).
  */
 #define TC_OBSERVE_READS 3
+/*
+ * Pages sent with the first one when the caller expects a big listing
+ * (tc_region_obs.expect): at most one window of DescribeInstances (40 a
+ * second) less the first page, and only as many as 9/10 of the expected
+ * instances fill, so a listing that holds what was expected costs no call
+ * more than the minimum, while the floor drops by a round trip (the first
+ * page's answer no longer gates the rest).  When fewer instances are there
+ * the extra pages come back empty: at most this many calls more.
+ */
+#define TC_SPECULATIVE_PAGES 39
 
 /* Per region paging state of one listing. */
 struct tc_pager {
@@ -374,6 +384,20 @@ static void tc_take_page(struct tc_instance_list *out, struct tc_idset *seen,
 	page->n = 0;
 }
 
+/* Pages to send with r's first one (TC_SPECULATIVE_PAGES). */
+static int64_t tc_speculative_pages(const struct tc_region_obs *r)
+{
+	int64_t full;
+
+	if (r->expect <= 0 || r->expect > TC_MAX_PAGES * (int64_t)TC_MAX_PAGE)
+		return 0;
+	full = r->expect / 10 * 9 / TC_MAX_PAGE; /* 9/10 of it, in full pages */
+	full -= 1;				 /* the first page itself */
+	if (full < 0)
+		return 0;
+	return full < TC_SPECULATIVE_PAGES ? full : TC_SPECULATIVE_PAGES;
+}
+
 /*
  * One listing of the regions with want[i] set (and their offers when
  * offers is true): every first page at once, then all the remaining pages
@@ -396,6 +420,10 @@ static int tc_list_regions(struct tc_client *c, struct tc_region_obs *r, size_t 
 		pg[i].ended = false;
 		pg[i].inconsistent = false;
 		tc_round_add_page(&rd, i, 0);
+		for (int64_t k = 1; k <= tc_speculative_pages(&r[i]); k++) {
+			tc_round_add_page(&rd, i, pg[i].next);
+			pg[i].next += TC_MAX_PAGE;
+		}
 		if (offers && r[i].offers) {
 			struct tc_call *oc = NULL;
 			size_t noc = 0;

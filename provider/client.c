@@ -871,15 +871,51 @@ static bool tc_finish(struct tc_client *c, struct tc_pending *p, CURLcode rc, in
  * retry pause over, its limiter willing), in array order, then waits for
  * an answer or for the earliest pause or limiter to end.
  */
+/* An attempt libcurl has finished, and when it handed it over. */
+struct tc_done {
+	struct tc_pending *p;
+	CURLcode rc;
+	int64_t at;
+};
+
+/*
+ * Read the sockets once and queue every attempt that finished, timed now,
+ * behind the ndone already in done (room for every call); the new count.
+ */
+static size_t tc_collect(struct tc_client *c, struct tc_done *done, size_t ndone,
+			 int *running)
+{
+	CURLMsg *m;
+	int msgs = 0;
+	int64_t at;
+
+	curl_multi_perform(c->multi, running);
+	at = tc_now_us(); /* every answer read is in by now */
+	while ((m = curl_multi_info_read(c->multi, &msgs))) {
+		struct tc_pending *q = NULL;
+
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&q);
+		done[ndone].p = q;
+		done[ndone].rc = m->data.result;
+		done[ndone].at = at;
+		ndone++;
+	}
+	return ndone;
+}
+
 int tc_call_many(struct tc_client *c, struct tc_call *calls, size_t n)
 {
 	struct tc_pending *p;
-	size_t remaining = n;
+	struct tc_done *done;
+	size_t remaining = n, ndone = 0;
 	int inflight = 0, first_error = 0;
 
 	if (!n)
 		return 0;
 	p = xcalloc(n, sizeof(*p));
+	done = xcalloc(n, sizeof(*done)); /* an attempt of each call at most */
 	for (size_t i = 0; i < n; i++) {
 		p[i].call = &calls[i];
 		calls[i].response = NULL;
@@ -899,8 +935,7 @@ int tc_call_many(struct tc_client *c, struct tc_call *calls, size_t n)
 
 	while (remaining > 0) {
 		int64_t now = tc_now_us(), wait_us = 1000000;
-		int running = 0, msgs = 0, finished = 0;
-		CURLMsg *m;
+		int running = 0, finished = 0;
 
 		for (size_t i = 0; i < n; i++) {
 			int64_t w;
@@ -938,21 +973,26 @@ int tc_call_many(struct tc_client *c, struct tc_call *calls, size_t n)
 		if (remaining == 0)
 			break;
 		if (inflight) {
-			int64_t done_at;
+			/*
+			 * Answers are timed when libcurl hands them over, and
+			 * handled (parsed) one by one after: between two, the
+			 * sockets are read again, so an answer that came in
+			 * while an earlier one was parsed is timed when it came
+			 * (the limiter counts a request until a window after its
+			 * answer; parsing a burst of pages must not stretch it).
+			 */
+			size_t head = 0;
 
-			curl_multi_perform(c->multi, &running);
-			done_at = tc_now_us(); /* every answer read is in by now */
-			while ((m = curl_multi_info_read(c->multi, &msgs))) {
-				struct tc_pending *q = NULL;
+			ndone = tc_collect(c, done, 0, &running);
+			while (head < ndone) {
+				struct tc_done d = done[head++];
 
-				if (m->msg != CURLMSG_DONE)
-					continue;
-				curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE,
-						  (char **)&q);
 				inflight--;
 				finished++;
-				if (tc_finish(c, q, m->data.result, done_at))
+				if (tc_finish(c, d.p, d.rc, d.at))
 					remaining--;
+				if (inflight > 0)
+					ndone = tc_collect(c, done, ndone, &running);
 			}
 			if (finished)
 				continue;
@@ -968,6 +1008,7 @@ int tc_call_many(struct tc_client *c, struct tc_call *calls, size_t n)
 	for (size_t i = 0; i < n; i++)
 		if (err_isset(&calls[i].err) && !first_error)
 			first_error = calls[i].err.code;
+	free(done);
 	free(p);
 	return first_error;
 }

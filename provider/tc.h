@@ -357,6 +357,13 @@ struct tc_region_obs {
 	size_t nzones;
 	const char *const *types;
 	size_t ntypes;
+	/*
+	 * in: how many instances the caller expects the listing to hold (the
+	 * desired capacity there), 0 = no idea.  A big expectation sends
+	 * pages beyond the first with it (up to 39, as many as 9/10 of it
+	 * fills), instead of after its TotalCount is known.
+	 */
+	int64_t expect;
 	struct tc_instance_list *instances; /* out */
 	struct tc_offer_list *offers;	    /* out; NULL = no offers */
 	/*
@@ -370,13 +377,16 @@ struct tc_region_obs {
 
 /*
  * Observe several regions at once: every region's first DescribeInstances
- * page and its offers in one concurrent round, then the remaining pages of
+ * page (with the pages its expect asks for) and its offers in one
+ * concurrent round, then the remaining pages of
  * every region together (up to 1,000 a region a round, paced by each
  * region's limiter), up to the first page's TotalCount (never chasing a
  * TotalCount that grows; an empty or short page cancels the region's pages
  * not yet sent).  Pages are parsed as they arrive and taken in offset
- * order.  The calls made are the minimum: one per 100 instances per
- * region, plus the offers.  A listing that looks inconsistent is read
+ * order.  The calls made are the minimum (one per 100 instances per
+ * region, plus the offers) when a region holds at least 9/10 of what its
+ * expect said; else the pages sent ahead beyond its end come back empty
+ * (at most 39 calls more).  A listing that looks inconsistent is read
  * again, up to 3 reads, and merged (an id seen in any read stays, with its
  * latest state); r[i].inconsistent says when it never settled.  On error
  * nothing is appended to any output.

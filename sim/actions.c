@@ -321,11 +321,28 @@ static void put_str(struct buf *b, const char *s)
 	buf_putc(b, '"');
 }
 
-/* ,"key":"value" (key is a literal of ours) */
+/* ,"key": (key is a literal of ours) */
+static void put_key(struct buf *b, const char *key)
+{
+	buf_puts(b, ",\"");
+	buf_puts(b, key);
+	buf_puts(b, "\":");
+}
+
+/* ,"key":"value" */
 static void put_member(struct buf *b, const char *key, const char *value)
 {
-	buf_printf(b, ",\"%s\":", key);
+	put_key(b, key);
 	put_str(b, value);
+}
+
+/* ,"key":N */
+static void put_int(struct buf *b, const char *key, int v)
+{
+	char text[16];
+
+	put_key(b, key);
+	buf_put(b, text, (size_t)snprintf(text, sizeof(text), "%d", v));
 }
 
 static void put_strs(struct buf *b, char *const *v, size_t n)
@@ -372,21 +389,22 @@ static cJSON *instance_json(struct sim_call *c, const struct sim_instance *in)
 	put_member(&b, "Uuid", in->uuid);
 	put_member(&b, "InstanceState", state);
 	put_member(&b, "InstanceType", p->type);
-	buf_printf(&b, ",\"CPU\":%d,\"Memory\":%d", p->cpu, p->memory);
+	put_int(&b, "CPU", p->cpu);
+	put_int(&b, "Memory", p->memory);
 	put_member(&b, "RestrictState", "NORMAL");
 	put_member(&b, "InstanceName", in->name ? in->name : "");
 	put_member(&b, "InstanceChargeType", in->spot ? "SPOTPAID" : "POSTPAID_BY_HOUR");
 	buf_puts(&b, ",\"SystemDisk\":{\"DiskType\":");
 	put_str(&b, in->disk_type ? in->disk_type : "CLOUD_PREMIUM");
-	buf_printf(&b, ",\"DiskId\":\"disk-sim\",\"DiskSize\":%d},\"DataDisks\":null",
-		   in->disk_size ? in->disk_size : 50);
+	buf_puts(&b, ",\"DiskId\":\"disk-sim\"");
+	put_int(&b, "DiskSize", in->disk_size ? in->disk_size : 50);
+	buf_puts(&b, "},\"DataDisks\":null");
 	buf_puts(&b, ",\"PrivateIpAddresses\":[");
 	put_str(&b, in->private_ip);
-	buf_printf(&b,
-		   "],\"PublicIpAddresses\":null,\"InternetAccessible\":{"
-		   "\"InternetChargeType\":\"TRAFFIC_POSTPAID_BY_HOUR\","
-		   "\"InternetMaxBandwidthOut\":%d},\"VirtualPrivateCloud\":{\"VpcId\":",
-		   in->bandwidth);
+	buf_puts(&b, "],\"PublicIpAddresses\":null,\"InternetAccessible\":{"
+		     "\"InternetChargeType\":\"TRAFFIC_POSTPAID_BY_HOUR\"");
+	put_int(&b, "InternetMaxBandwidthOut", in->bandwidth);
+	buf_puts(&b, "},\"VirtualPrivateCloud\":{\"VpcId\":");
 	put_str(&b, in->vpc_id ? in->vpc_id : "vpc-default");
 	put_member(&b, "SubnetId", in->subnet_id ? in->subnet_id : "subnet-default");
 	buf_puts(&b, ",\"AsVpcGateway\":false}");
@@ -421,7 +439,8 @@ static cJSON *instance_json(struct sim_call *c, const struct sim_instance *in)
 	else
 		buf_puts(&b, ",\"LatestOperationErrorMsg\":null");
 	put_member(&b, "IsolatedSource", "NOTISOLATED");
-	buf_printf(&b, ",\"DisableApiTermination\":%s", in->protect ? "true" : "false");
+	put_key(&b, "DisableApiTermination");
+	buf_puts(&b, in->protect ? "true" : "false");
 	put_member(&b, "DefaultLoginUser", "root");
 	buf_puts(&b, ",\"DefaultLoginPort\":22}");
 	o = cJSON_CreateRaw(buf_str(&b));

@@ -641,6 +641,103 @@ static void test_paging_concurrent(void **state)
 	srv_stop(s);
 }
 
+/* *(int *)s->ctx instances, 100 a page, each answer 50 ms late. */
+static void h_count(struct srv *s, const struct rq *r, int n, struct reply *out)
+{
+	cJSON *req = cJSON_Parse(r->body);
+	int off = cJSON_GetObjectItem(req, "Offset")->valueint;
+	int total = *(int *)s->ctx;
+	struct buf b = BUF_INIT;
+
+	buf_printf(&b, "{\"Response\":{\"TotalCount\":%d,\"InstanceSet\":[", total);
+	for (int i = off; i < off + 100 && i < total; i++)
+		buf_printf(
+			&b,
+			"%s{\"InstanceId\":\"ins-%04d\",\"InstanceState\":\"RUNNING\"}",
+			i > off ? "," : "", i);
+	buf_printf(&b, "],\"RequestId\":\"req-%d\"}}", n);
+	out->body = buf_detach(&b, NULL);
+	out->delay_ms = 50;
+	cJSON_Delete(req);
+}
+
+/* One listing of `total` instances expecting `expect`; the requests made. */
+static int list_expecting(int total, int64_t expect, size_t *found, bool *inconsistent,
+			  int *max_inflight)
+{
+	struct srv *s = srv_start(h_count, &total);
+	struct tc_client *c = client(s, NULL, false);
+	struct tc_instance_list l = { NULL, 0, 0 };
+	const char *key = "spotenv:env";
+	struct tc_filter f = { "tag-key", &key, 1 };
+	struct tc_region_obs r;
+	struct err e = ERR_INIT;
+	int nreqs;
+
+	memset(&r, 0, sizeof(r));
+	r.region = "ap-guangzhou";
+	r.filters = &f;
+	r.nfilters = 1;
+	r.instances = &l;
+	r.expect = expect;
+	assert_int_equal(tc_observe_regions(c, &r, 1, &e), 0);
+	assert_int_equal(r.reads, 1);
+	*found = l.n;
+	*inconsistent = r.inconsistent;
+	for (size_t i = 0; i < l.n; i++)
+		assert_int_equal(strtol(l.v[i].id + 4, NULL, 10), (long)i);
+	nreqs = s->nreqs;
+	*max_inflight = s->max_inflight;
+	tc_instance_list_clear(&l);
+	tc_client_free(c);
+	srv_stop(s);
+	return nreqs;
+}
+
+/*
+ * A listing expected to be big sends pages ahead with the first one (as
+ * many as 9/10 of the expectation fills, 39 at most): the minimum number
+ * of calls when it holds what was expected, a few empty pages more when
+ * it holds less, and the same listing either way.
+ */
+static void test_paging_speculative(void **state)
+{
+	size_t found;
+	bool inc;
+	int inflight, n;
+
+	(void)state;
+	/* 1,000 expected and there: pages 0-800 at once, then 900 */
+	assert_int_equal(list_expecting(1000, 1000, &found, &inc, &inflight), 10);
+	assert_int_equal(found, 1000);
+	assert_false(inc);
+	assert_true(inflight >= 9);
+	/* 1,050 there: the minimum, 11 */
+	assert_int_equal(list_expecting(1050, 1000, &found, &inc, &inflight), 11);
+	assert_int_equal(found, 1050);
+	assert_false(inc);
+	/* fewer than expected: the pages beyond the end come back empty */
+	assert_int_equal(list_expecting(450, 1000, &found, &inc, &inflight), 9);
+	assert_int_equal(found, 450);
+	assert_false(inc);
+	assert_int_equal(list_expecting(0, 1000, &found, &inc, &inflight), 9);
+	assert_int_equal(found, 0);
+	assert_false(inc);
+	/* small or unknown expectations send the first page alone */
+	assert_int_equal(list_expecting(450, 150, &found, &inc, &inflight), 5);
+	assert_int_equal(found, 450);
+	assert_int_equal(list_expecting(450, 0, &found, &inc, &inflight), 5);
+	assert_int_equal(found, 450);
+	/*
+	 * a huge expectation: 39 pages ahead at most, and an empty page
+	 * cancels those not sent yet (16 go at once)
+	 */
+	n = list_expecting(100, 1000000, &found, &inc, &inflight);
+	assert_true(n >= 2 && n <= 40);
+	assert_int_equal(found, 100);
+	assert_false(inc);
+}
+
 /*
  * 250 instances, and the 20 oldest vanish after the first page was read:
  * the later pages shift by 20 (offset paging), so a single read misses 20
@@ -2098,6 +2195,7 @@ int main(void)
 		cmocka_unit_test(test_endpoints),
 		cmocka_unit_test(test_paging_concurrent),
 		cmocka_unit_test(test_paging_vanishing),
+		cmocka_unit_test(test_paging_speculative),
 		cmocka_unit_test(test_paging_lying_total),
 		cmocka_unit_test(test_describe_ids),
 		cmocka_unit_test(test_run_retry_same_token),
