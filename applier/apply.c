@@ -507,42 +507,80 @@ static int run_tasks(struct run *run, struct task *tasks, size_t ntasks, struct 
  * memo, or when the describe fails, tasks keep the plan's tokens (slower,
  * never wrong).
  */
+/* Whether any of ids is in l. */
+static bool memo_listed(const struct tc_instance_list *l, char *const *ids, size_t nids)
+{
+	for (size_t i = 0; i < l->n; i++)
+		for (size_t k = 0; k < nids; k++)
+			if (l->v[i].id && !strcmp(l->v[i].id, ids[k]))
+				return true;
+	return false;
+}
+
+/*
+ * Start each launch whose token the memo knows where its chain ended
+ * here: one DescribeInstances by id per region for every hit's ids at
+ * once (100 ids a call, the calls side by side), then each hit either
+ * resumes at its recorded step (some of that step's instances are still
+ * listed) or at the step after it (all gone).  A region whose describe
+ * fails walks the chain instead, as without a memo.
+ */
 static void memo_jump(struct run *run, struct task *tasks, size_t ntasks)
 {
 	const struct apply_memo *m = run->o ? run->o->memo : NULL;
 	const struct apply_memo_entry **hit;
+	bool *done;
 	bool any = false;
 
 	if (!m || !ntasks)
 		return;
 	hit = xcalloc(ntasks, sizeof(*hit));
+	done = xcalloc(ntasks, sizeof(*done));
 	for (size_t k = 0; k < ntasks; k++)
 		any |= (hit[k] = apply_memo_find(m, tasks[k].token)) != NULL;
 	for (size_t k = 0; any && k < ntasks; k++) {
-		const struct plan_env *env = &run->p->envs[tasks[k].env];
+		const char *region = run->p->envs[tasks[k].env].region;
 		struct tc_instance_list got = { 0 };
 		struct err de = ERR_INIT;
-		bool listed = false;
+		const char **ids = NULL;
+		size_t nids = 0, alloc = 0;
+		bool ok;
 
-		if (!hit[k])
+		if (!hit[k] || done[k])
 			continue;
-		if (run->cloud->ops->describe(run->cloud->ctx, env->region, NULL, 0,
-					      (const char *const *)hit[k]->ids,
-					      hit[k]->nids, &got, &de) < 0) {
-			err_clear(&de);
-			continue; /* walk the chain instead */
+		/* every hit of this region, in one describe */
+		for (size_t j = k; j < ntasks; j++)
+			if (hit[j] && !done[j] &&
+			    !strcmp(run->p->envs[tasks[j].env].region, region))
+				for (size_t i = 0; i < hit[j]->nids; i++) {
+					ALLOC_GROW(ids, nids + 1, alloc);
+					ids[nids++] = hit[j]->ids[i];
+				}
+		ok = run->cloud->ops->describe(run->cloud->ctx, region, NULL, 0, ids,
+					       nids, &got, &de) == 0;
+		err_clear(&de);
+		free(ids);
+		for (size_t j = k; j < ntasks; j++) {
+			if (!hit[j] || done[j] ||
+			    strcmp(run->p->envs[tasks[j].env].region, region))
+				continue;
+			done[j] = true;
+			if (!ok)
+				continue; /* walk the chain instead */
+			snprintf(tasks[j].token, sizeof(tasks[j].token), "%s",
+				 hit[j]->token);
+			if (!memo_listed(&got, hit[j]->ids, hit[j]->nids)) {
+				/* every id of that step is gone: the chain's next step */
+				for (size_t i = 0; i < hit[j]->nids; i++)
+					plan_token_relaunch(tasks[j].token,
+							    tasks[j].token,
+							    hit[j]->ids[i]);
+			}
+			run->res->memo_jumps++;
 		}
-		listed = got.n > 0;
 		tc_instance_list_clear(&got);
-		snprintf(tasks[k].token, sizeof(tasks[k].token), "%s", hit[k]->token);
-		if (!listed) {
-			/* every id of that step is gone: the chain's next step */
-			for (size_t i = 0; i < hit[k]->nids; i++)
-				plan_token_relaunch(tasks[k].token, tasks[k].token,
-						    hit[k]->ids[i]);
-		}
-		run->res->memo_jumps++;
 	}
+	free(done);
 	free(hit);
 }
 

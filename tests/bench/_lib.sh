@@ -95,7 +95,11 @@ bench_sim_start() {
 	TENCENTCLOUD_SECRET_ID=AKIDSPOTENVSIM0000000000000000000000
 	TENCENTCLOUD_SECRET_KEY=spotenv-sim-not-a-secret
 	SPOTENV_LOCK_FILE=$dir/lock
-	export SPOTENV_ENDPOINT TENCENTCLOUD_SECRET_ID TENCENTCLOUD_SECRET_KEY SPOTENV_LOCK_FILE
+	# a token-chain memo of its own: one left by another run (another
+	# emulator's world) would send every launch through a memo check
+	SPOTENV_STATE_DIR=$dir/state
+	export SPOTENV_ENDPOINT TENCENTCLOUD_SECRET_ID TENCENTCLOUD_SECRET_KEY SPOTENV_LOCK_FILE \
+		SPOTENV_STATE_DIR
 	unset TENCENTCLOUD_SESSION_TOKEN TENCENTCLOUD_SECURITY_TOKEN TENCENTCLOUD_TOKEN \
 		TENCENTCLOUD_PROFILE
 	if [ "$("$SPOTENV" sim ctl faults | python3 -c 'import json,sys; print(json.load(sys.stdin)["rateLimits"])')" != True ]; then

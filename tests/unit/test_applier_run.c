@@ -39,6 +39,9 @@ struct fake {
 	/* called after every sleep (to change the world mid-apply); may be NULL */
 	void (*on_sleep)(struct fake *f);
 	int sleeps;
+	/* DescribeInstances calls by id, and how many came before the first launch */
+	int id_describes, id_describes_before_run;
+	bool ran;
 };
 
 static int64_t fake_clock(void *ctx)
@@ -151,7 +154,20 @@ static int fake_describe(void *ctx, const char *region, const struct tc_filter *
 	size_t offset = 0;
 	int64_t total = 0;
 
-	assert_true(nids <= TC_MAX_PAGE);
+	if (nids > TC_MAX_PAGE) {
+		/* by id: 100 a call, as tc_describe_instances does */
+		for (size_t i = 0; i < nids; i += TC_MAX_PAGE) {
+			int error = fake_describe(
+				ctx, region, NULL, 0, ids + i,
+				nids - i < TC_MAX_PAGE ? nids - i : TC_MAX_PAGE, out, e);
+
+			if (error)
+				return error;
+		}
+		return 0;
+	}
+	if (nids)
+		f->id_describes++;
 	do {
 		cJSON *body = describe_body(filters, nfilters, ids, nids, offset),
 		      *resp = NULL;
@@ -211,6 +227,10 @@ static int fake_observe(void *ctx, struct tc_region_obs *r, size_t n, struct err
 static void fake_run(void *ctx, struct tc_call *calls, size_t n)
 {
 	struct fake *f = ctx;
+
+	if (!f->ran)
+		f->id_describes_before_run = f->id_describes;
+	f->ran = true;
 
 	for (size_t i = 0; i < n; i++) {
 		cJSON *body = cJSON_Parse(calls[i].body);
@@ -907,6 +927,86 @@ static void test_reclaimed_while_waiting(void **state)
 	fake_free(f);
 }
 
+static const char spec_two_small[] =
+	"apiVersion: spotenv/v1\nkind: SpotEnvironment\nmetadata: {name: a}\n"
+	"spec:\n  region: ap-guangzhou\n  capacity: 1\n  maxPrice: \"0.60\"\n"
+	"  image: img-pmqg1cw7\n  pools:\n"
+	"    - {zone: ap-guangzhou-3, instanceType: S5.MEDIUM4}\n"
+	"---\n"
+	"apiVersion: spotenv/v1\nkind: SpotEnvironment\nmetadata: {name: b}\n"
+	"spec:\n  region: ap-guangzhou\n  capacity: 1\n  maxPrice: \"0.60\"\n"
+	"  image: img-pmqg1cw7\n  pools:\n"
+	"    - {zone: ap-guangzhou-4, instanceType: S5.MEDIUM4}\n";
+
+static int run_with_memo(struct fake *f, const struct plan *p, struct apply_memo *m,
+			 struct apply_result *res)
+{
+	const struct apply_cloud cloud = { &fake_ops, f };
+	struct apply_opts o;
+	struct err e = ERR_INIT;
+	int error;
+
+	memset(&o, 0, sizeof(o));
+	o.wait = true;
+	o.memo = m;
+	f->ran = false;
+	f->id_describes = f->id_describes_before_run = 0;
+	error = apply_run(res, &cloud, p, &o, &e);
+	err_clear(&e);
+	return error;
+}
+
+/*
+ * The world came back to an earlier basis (every instance reclaimed and
+ * gone): each launch's token is one the memo knows.  Every hit of a region
+ * is checked in one DescribeInstances by id (it was one call per hit), and
+ * each launch starts at the step after its chain's end.
+ */
+static void test_memo_jump_one_describe(void **state)
+{
+	struct fake *f = fake_new(0, 0);
+	struct spec_set set = SPEC_SET_INIT;
+	struct apply_memo *m = NULL;
+	struct apply_result res;
+	struct err e = ERR_INIT;
+	struct plan *p;
+	char first[2][PLAN_TOKEN_LEN + 1];
+
+	(void)state;
+	load_specs(&set, spec_two_small);
+	assert_int_equal(apply_memo_load(&m, "/nonexistent/spotenv-test/tokens.json",
+					 f->now / 1000, &e),
+			 0);
+	p = observe_and_plan(f, &set);
+	for (size_t i = 0; i < 2; i++)
+		snprintf(first[i], sizeof(first[i]), "%s",
+			 p->envs[i].launches[0].client_token);
+	assert_int_equal(run_with_memo(f, p, m, &res), 0);
+	assert_int_equal(res.launched, 2);
+	assert_int_equal(res.memo_jumps, 0);
+	apply_result_clear(&res);
+	plan_free(p);
+
+	/* both reclaimed, and gone */
+	fake_control(f, "/_sim/reclaim", "{\"count\":2}");
+	f->now += 60000;
+	p = observe_and_plan(f, &set);
+	for (size_t i = 0; i < 2; i++)
+		assert_string_equal(p->envs[i].launches[0].client_token, first[i]);
+	assert_int_equal(run_with_memo(f, p, m, &res), 0);
+	assert_int_equal(res.memo_jumps, 2);
+	assert_int_equal(f->id_describes_before_run, 1);
+	assert_int_equal(res.launched, 2);
+	assert_int_equal(res.converged, 2);
+	assert_int_equal(active_of(f, &set, "a"), 1);
+	assert_int_equal(active_of(f, &set, "b"), 1);
+	apply_result_clear(&res);
+	plan_free(p);
+	apply_memo_free(m);
+	spec_set_release(&set);
+	fake_free(f);
+}
+
 /* ------------------------------------------------------------------ */
 /* apply_converge */
 
@@ -1213,6 +1313,7 @@ int main(void)
 		cmocka_unit_test(test_lying_answer),
 		cmocka_unit_test(test_waits_for_tags),
 		cmocka_unit_test(test_reclaimed_while_waiting),
+		cmocka_unit_test(test_memo_jump_one_describe),
 		cmocka_unit_test(test_until_converged),
 		cmocka_unit_test(test_until_converged_gives_up_at_deadline),
 		cmocka_unit_test(test_next_round),
