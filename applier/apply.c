@@ -954,13 +954,11 @@ static int wait_phase(struct run *run, struct err *e)
 					ALLOC_GROW(ids, n + 1, alloc);
 					ids[n++] = run->l[i].id;
 				}
-			for (size_t off = 0; off < n && !error; off += TC_MAX_PAGE) {
-				size_t m = n - off < TC_MAX_PAGE ? n - off : TC_MAX_PAGE;
-
+			/* every id at once: the calls of 100 ids go side by side */
+			if (n)
 				error = run->cloud->ops->describe(run->cloud->ctx,
 								  regions[r], NULL, 0,
-								  ids + off, m, &got, e);
-			}
+								  ids, n, &got, e);
 			if (error && poll_error_passes(e) &&
 			    retry_again(&apply_poll_retry, ++failed_polls, 0, NULL,
 					NULL)) {
