@@ -122,7 +122,7 @@ complete_bash() {
 	run complete_bash "spotenv sim ctl re"
 	[ "$output" = "$(printf 'reclaim\nreset')" ]
 	run complete_bash "spotenv sim ctl --endpoint http://127.0.0.1:1 st"
-	[ "$output" = "$(printf 'state\nstats')" ]
+	[ "$output" = "$(printf 'state\nstats\nsts')" ]
 	run complete_bash "spotenv sim ctl reclaim "
 	[ -z "$output" ]
 	# sim's own options are not sim ctl's
