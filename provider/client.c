@@ -865,12 +865,6 @@ static bool tc_finish(struct tc_client *c, struct tc_pending *p, CURLcode rc, in
 	return true;
 }
 
-/*
- * The scheduler: each turn starts every call that may go (not done, not in
- * flight, not cancelled, its region below `parallelism` in flight, its
- * retry pause over, its limiter willing), in array order, then waits for
- * an answer or for the earliest pause or limiter to end.
- */
 /* An attempt libcurl has finished, and when it handed it over. */
 struct tc_done {
 	struct tc_pending *p;
@@ -905,6 +899,12 @@ static size_t tc_collect(struct tc_client *c, struct tc_done *done, size_t ndone
 	return ndone;
 }
 
+/*
+ * The scheduler: each turn starts every call that may go (not done, not in
+ * flight, not cancelled, its region below `parallelism` in flight, its
+ * retry pause over, its limiter willing), in array order, then waits for
+ * an answer or for the earliest pause or limiter to end.
+ */
 int tc_call_many(struct tc_client *c, struct tc_call *calls, size_t n)
 {
 	struct tc_pending *p;
