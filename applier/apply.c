@@ -498,32 +498,29 @@ static void record_ids(struct run *run, const struct task *t, const cJSON *resp)
 
 static int run_tasks(struct run *run, struct task *tasks, size_t ntasks, struct err *e);
 
+static int memo_cmp_id(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Whether any of ids is among listed (n ids, sorted by memo_cmp_id). */
+static bool memo_listed(const char **listed, size_t n, char *const *ids, size_t nids)
+{
+	for (size_t k = 0; k < nids; k++)
+		if (bsearch(&ids[k], listed, n, sizeof(*listed), memo_cmp_id))
+			return true;
+	return false;
+}
+
 /*
  * Start each launch where its token chain ended on the last run here (the
  * memo), instead of walking the chain from the plan's token: when the ids
  * that step returned are all gone (a describe by id lists none of them),
  * take the next step of the chain at once, as relaunch_stale would after
- * its polls; when some are listed, replay that step's token.  Without a
- * memo, or when the describe fails, tasks keep the plan's tokens (slower,
- * never wrong).
- */
-/* Whether any of ids is in l. */
-static bool memo_listed(const struct tc_instance_list *l, char *const *ids, size_t nids)
-{
-	for (size_t i = 0; i < l->n; i++)
-		for (size_t k = 0; k < nids; k++)
-			if (l->v[i].id && !strcmp(l->v[i].id, ids[k]))
-				return true;
-	return false;
-}
-
-/*
- * Start each launch whose token the memo knows where its chain ended
- * here: one DescribeInstances by id per region for every hit's ids at
- * once (100 ids a call, the calls side by side), then each hit either
- * resumes at its recorded step (some of that step's instances are still
- * listed) or at the step after it (all gone).  A region whose describe
- * fails walks the chain instead, as without a memo.
+ * its polls; when some are listed, replay that step's token.  One
+ * DescribeInstances by id per region covers every hit of that region (100
+ * ids a call, the calls side by side).  Without a memo, or when the
+ * describe fails, tasks keep the plan's tokens (slower, never wrong).
  */
 static void memo_jump(struct run *run, struct task *tasks, size_t ntasks)
 {
@@ -559,7 +556,14 @@ static void memo_jump(struct run *run, struct task *tasks, size_t ntasks)
 		ok = run->cloud->ops->describe(run->cloud->ctx, region, NULL, 0, ids,
 					       nids, &got, &de) == 0;
 		err_clear(&de);
-		free(ids);
+		/* the ids listed, sorted: each hit looks its own up */
+		nids = 0;
+		for (size_t i = 0; i < got.n; i++)
+			if (got.v[i].id) {
+				ALLOC_GROW(ids, nids + 1, alloc);
+				ids[nids++] = got.v[i].id;
+			}
+		qsort(ids, nids, sizeof(*ids), memo_cmp_id);
 		for (size_t j = k; j < ntasks; j++) {
 			if (!hit[j] || done[j] ||
 			    strcmp(run->p->envs[tasks[j].env].region, region))
@@ -569,7 +573,7 @@ static void memo_jump(struct run *run, struct task *tasks, size_t ntasks)
 				continue; /* walk the chain instead */
 			snprintf(tasks[j].token, sizeof(tasks[j].token), "%s",
 				 hit[j]->token);
-			if (!memo_listed(&got, hit[j]->ids, hit[j]->nids)) {
+			if (!memo_listed(ids, nids, hit[j]->ids, hit[j]->nids)) {
 				/* every id of that step is gone: the chain's next step */
 				for (size_t i = 0; i < hit[j]->nids; i++)
 					plan_token_relaunch(tasks[j].token,
@@ -578,6 +582,7 @@ static void memo_jump(struct run *run, struct task *tasks, size_t ntasks)
 			}
 			run->res->memo_jumps++;
 		}
+		free(ids);
 		tc_instance_list_clear(&got);
 	}
 	free(done);

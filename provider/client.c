@@ -498,13 +498,21 @@ void tc_client_stats(const struct tc_client *c, struct tc_client_stats *out)
 
 static size_t tc_write_cb(char *data, size_t size, size_t nmemb, void *userdata)
 {
-	struct buf *b = userdata;
+	struct tc_pending *p = userdata;
+	struct buf *b = &p->resp;
 	size_t n = size * nmemb;
+	curl_off_t len = -1;
 
-	/* a page of instances is ~150 KB: start big rather than double a dozen
-	   times (a reserve beyond the cap fails harmlessly; buf_put enforces it) */
-	if (!b->alloc)
-		(void)buf_reserve(b, n > 1 << 18 ? n : 1 << 18);
+	/*
+	 * Room for the whole answer at once when it says how long it is (a
+	 * page of instances is ~150 KB, a dozen doublings); a reserve beyond
+	 * the cap fails harmlessly, buf_put enforces it.
+	 */
+	if (!b->alloc &&
+	    curl_easy_getinfo(p->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len) ==
+		    CURLE_OK &&
+	    len > 0 && (uint64_t)len > n && (uint64_t)len < SIZE_MAX)
+		(void)buf_reserve(b, (size_t)len);
 	if (buf_put(b, data, n))
 		return 0; /* too big: abort the transfer */
 	return n;
@@ -651,7 +659,7 @@ static int tc_start(struct tc_client *c, CURLM *multi, struct tc_pending *p,
 	curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
 	curl_easy_setopt(easy, CURLOPT_HTTPHEADER, h);
 	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, tc_write_cb);
-	curl_easy_setopt(easy, CURLOPT_WRITEDATA, &p->resp);
+	curl_easy_setopt(easy, CURLOPT_WRITEDATA, p);
 	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, c->o.connect_timeout_ms);
 	curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, c->o.timeout_ms);
 	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);

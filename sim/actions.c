@@ -284,8 +284,8 @@ static void created_time(char out[32], int64_t ms)
 }
 
 /*
- * An integer member.  As raw text: cJSON prints every number through
- * "%1.15g" and reads it back, most of the cost of a page of instances.
+ * An integer member, as raw text: cJSON prints every number through
+ * "%1.15g" and reads it back.
  */
 static void add_int(cJSON *o, const char *name, int64_t v)
 {

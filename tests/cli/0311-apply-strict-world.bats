@@ -24,14 +24,8 @@ setup() {
 	fx_reset
 }
 
-# web.yaml with capacity N (pools: ap-guangzhou-3 then ap-guangzhou-4)
-spec_of() {
-	sed -e "s/capacity: 3/capacity: $1/" "$FX/web.yaml" >"$BATS_TEST_TMPDIR/web-$1.yaml"
-	echo "$BATS_TEST_TMPDIR/web-$1.yaml"
-}
-
 @test "quota: 30 x 2 vCPU over two zones of 50 vCPU end as 25 and 5" {
-	run --separate-stderr "$SPOTENV" apply --auto-approve -q --poll-interval 100ms "$(spec_of 30)"
+	run --separate-stderr "$SPOTENV" apply --auto-approve -q --poll-interval 100ms "$(fx_web_capacity 30)"
 	echo "$output $stderr"
 	[ "$status" -eq 0 ]
 	[ "$(live_pools web)" = "ap-guangzhou-3/S5.MEDIUM4 25
@@ -41,7 +35,7 @@ ap-guangzhou-4/S5.MEDIUM4 5" ]
 }
 
 @test "quota: every zone full exits 3, names the zone's quota and how to raise it" {
-	run --separate-stderr "$SPOTENV" apply --auto-approve -q --poll-interval 100ms "$(spec_of 60)"
+	run --separate-stderr "$SPOTENV" apply --auto-approve -q --poll-interval 100ms "$(fx_web_capacity 60)"
 	[ "$status" -eq 3 ]
 	[[ "$output" == *"web: not converged (10 short of 60)"* ]]
 	[[ "$output" == *"spot quota of zone ap-guangzhou-3 reached"*"raise the spot quota"* ]]
@@ -50,13 +44,13 @@ ap-guangzhou-4/S5.MEDIUM4 5" ]
 }
 
 @test "terminate: a batch refused for one protected instance releases the others and says so" {
-	spec=$(spec_of 3)
+	spec=$(fx_web_capacity 3)
 	fx_apply "$spec"
 	ids=$(live_ids web)
 	victim=$(echo "$ids" | head -n 1)
 	sim_ctl protect "$victim" >/dev/null 2>&1 ||
 		curl -sf -X POST -d "{\"instanceIds\":[\"$victim\"],\"protected\":true}" "$SIM_URL/_sim/protect" >/dev/null
-	run --separate-stderr "$SPOTENV" apply --auto-approve -q --poll-interval 100ms "$(spec_of 0)"
+	run --separate-stderr "$SPOTENV" apply --auto-approve -q --poll-interval 100ms "$(fx_web_capacity 0)"
 	[ "$status" -eq 3 ]
 	[[ "$output" == *"$victim: not released: UnsupportedOperation.InstancesProtected"* ]]
 	[ "${lines[-1]}" = "Apply finished: 0 launched, 2 released. 0/1 environments converged." ]
@@ -65,32 +59,32 @@ ap-guangzhou-4/S5.MEDIUM4 5" ]
 
 @test "terminate: excess PENDING instances are never sent to TerminateInstances" {
 	sim_ctl faults --pending-ms 200000 >/dev/null
-	fx_apply --no-wait "$(spec_of 3)"
-	run --separate-stderr "$SPOTENV" plan "$(spec_of 1)"
+	fx_apply --no-wait "$(fx_web_capacity 3)"
+	run --separate-stderr "$SPOTENV" plan "$(fx_web_capacity 1)"
 	[[ "$output" == *"2 excess instances not released yet: not running"* ]]
-	run --separate-stderr "$SPOTENV" apply --auto-approve -q --no-wait "$(spec_of 1)"
+	run --separate-stderr "$SPOTENV" apply --auto-approve -q --no-wait "$(fx_web_capacity 1)"
 	[ "$status" -eq 3 ]
 	[[ "$output" == *"2 excess instances not released yet"* ]]
 	[ "$(sim_stat requests.TerminateInstances)" -eq 0 ]
 	# once they run, the next apply releases them
 	sim_clock_advance 200000
-	run --separate-stderr "$SPOTENV" apply --auto-approve -q --poll-interval 100ms "$(spec_of 1)"
+	run --separate-stderr "$SPOTENV" apply --auto-approve -q --poll-interval 100ms "$(fx_web_capacity 1)"
 	[ "$status" -eq 0 ]
 	[ "$output" = "Apply complete: 0 launched, 2 released. 1/1 environments converged." ]
 	[ "$(sim_stat errors.UnsupportedOperation.InstanceStatePending)" -eq 0 ]
 }
 
 @test "quota: status shows each pool zone's spot quota before any launch; unknown is a warning" {
-	fx_apply "$(spec_of 3)"
-	run --separate-stderr "$SPOTENV" status "$(spec_of 3)"
+	fx_apply "$(fx_web_capacity 3)"
+	run --separate-stderr "$SPOTENV" status "$(fx_web_capacity 3)"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"SPOT QUOTA (vCPU) / ZONE"* ]]
 	[[ "$output" == *"  ap-guangzhou-3 "*" 6 "*" 44 "*" 50"* ]]
 	[[ "$output" == *"  ap-guangzhou-4 "*" 0 "*" 50 "*" 50"* ]]
-	[ "$(json_get spot_quota.0.remaining_vcpu < <("$SPOTENV" status --format json "$(spec_of 3)"))" -eq 44 ]
+	[ "$(json_get spot_quota.0.remaining_vcpu < <("$SPOTENV" status --format json "$(fx_web_capacity 3)"))" -eq 44 ]
 	# an account that may not ask: a warning, the table still shown, exit 0
 	sim_ctl faults --account-quota-unsupported on >/dev/null
-	run --separate-stderr "$SPOTENV" status "$(spec_of 3)"
+	run --separate-stderr "$SPOTENV" status "$(fx_web_capacity 3)"
 	[ "$status" -eq 0 ]
 	[[ "$stderr" == *"warning: the spot quota is unknown"* ]]
 	[[ "$output" != *"SPOT QUOTA"* ]]
